@@ -1,0 +1,201 @@
+import { parseDuration } from './duration.js';
+import type { EnvironmentInput, GantryConfigParsed, GateInput, ServiceInput } from './schema.js';
+import type {
+  CoverageConfig,
+  EnvironmentConfig,
+  GantryConfig,
+  GateConfig,
+  ServiceConfig,
+  StrategyConfig,
+  TargetConfig,
+  VerifyConfig,
+} from './types.js';
+
+export const DEFAULT_POLL_MS = 5_000;
+export const DEFAULT_BRANCH = 'main';
+export const DEFAULT_CI_CONCURRENCY = 4;
+export const DEFAULT_COVERAGE_MINIMUM = 70;
+export const DEFAULT_GATE_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_BUILD_TIMEOUT_MS = 15 * 60_000;
+export const DEFAULT_HEALTH = { path: '/healthz', expectStatus: 200, intervalMs: 1_000, timeoutMs: 2_000, deadlineMs: 60_000 } as const;
+export const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;
+export const DEFAULT_PREVIEW_PORT_OFFSET = 10_000;
+export const DEFAULT_INTEGRATION_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_LOAD = { path: '/', durationMs: 10_000, connections: 10 } as const;
+export const DEFAULT_TARGET = 'local';
+
+const ms = (value: number | string | undefined, fallback: number): number => (value === undefined ? fallback : parseDuration(value));
+const msOrUndefined = (value: number | string | undefined): number | undefined => (value === undefined ? undefined : parseDuration(value));
+
+function guessCoverageFormat(file: string): CoverageConfig['format'] {
+  if (file.endsWith('.info')) return 'lcov';
+  if (file.endsWith('.json')) return 'istanbul';
+  if (/jacoco/i.test(file)) return 'jacoco';
+  return 'cobertura';
+}
+
+function normalizeGate(gate: GateInput, coverageMinimum: number): GateConfig {
+  return {
+    name: gate.name,
+    run: gate.run,
+    timeoutMs: ms(gate.timeout, DEFAULT_GATE_TIMEOUT_MS),
+    retries: gate.retries ?? 0,
+    env: gate.env ?? {},
+    junit: gate.junit,
+    coverage: gate.coverage && {
+      file: gate.coverage.file,
+      format: gate.coverage.format ?? guessCoverageFormat(gate.coverage.file),
+      minimum: gate.coverage.minimum ?? coverageMinimum,
+    },
+  };
+}
+
+function normalizeService(name: string, s: ServiceInput, coverageMinimum: number): ServiceConfig {
+  return {
+    name,
+    path: s.path.replace(/\/+$/, ''),
+    watch: s.watch ?? [],
+    gates: (s.gates ?? []).map((g) => normalizeGate(g, coverageMinimum)),
+    build: s.build && { run: s.build.run, output: s.build.output, timeoutMs: ms(s.build.timeout, DEFAULT_BUILD_TIMEOUT_MS) },
+    run: s.run,
+    replicas: s.replicas ?? 1,
+    health: {
+      path: s.health?.path ?? DEFAULT_HEALTH.path,
+      expectStatus: s.health?.expectStatus ?? DEFAULT_HEALTH.expectStatus,
+      intervalMs: ms(s.health?.interval, DEFAULT_HEALTH.intervalMs),
+      timeoutMs: ms(s.health?.timeout, DEFAULT_HEALTH.timeoutMs),
+      deadlineMs: ms(s.health?.deadline, DEFAULT_HEALTH.deadlineMs),
+    },
+    smoke: (s.smoke ?? []).map((t) => ({
+      name: t.name,
+      method: t.method ?? 'GET',
+      path: t.path,
+      body: t.body,
+      expectStatus: t.expectStatus ?? 200,
+      expectBody: t.expectBody,
+      expectJson: t.expectJson,
+    })),
+    secrets: s.secrets ?? [],
+    env: s.env ?? {},
+  };
+}
+
+function normalizeStrategy(strategy: EnvironmentInput['strategy']): StrategyConfig {
+  const kind = typeof strategy === 'string' ? strategy : (strategy?.kind ?? 'rolling');
+  const spec = typeof strategy === 'object' ? strategy : undefined;
+  if (kind === 'blue-green') {
+    const bg = spec?.kind === 'blue-green' ? spec : undefined;
+    return {
+      kind,
+      scaleDownDelayMs: ms(bg?.scaleDownDelay, DEFAULT_SCALE_DOWN_DELAY_MS),
+      previewPortOffset: bg?.previewPortOffset ?? DEFAULT_PREVIEW_PORT_OFFSET,
+    };
+  }
+  const rolling = spec?.kind === 'rolling' ? spec : undefined;
+  return { kind: 'rolling', maxSurge: rolling?.maxSurge ?? 1, maxUnavailable: rolling?.maxUnavailable ?? 0 };
+}
+
+function normalizeVerify(v: NonNullable<EnvironmentInput['verify']>[number]): VerifyConfig {
+  switch (v.kind) {
+    case 'health':
+    case 'smoke':
+      return { kind: v.kind };
+    case 'integration':
+      return { kind: 'integration', run: v.run, timeoutMs: ms(v.timeout, DEFAULT_INTEGRATION_TIMEOUT_MS) };
+    case 'load':
+      return {
+        kind: 'load',
+        service: v.service,
+        path: v.path ?? DEFAULT_LOAD.path,
+        durationMs: ms(v.duration, DEFAULT_LOAD.durationMs),
+        connections: v.connections ?? DEFAULT_LOAD.connections,
+        rate: v.rate,
+        maxP95Ms: msOrUndefined(v.maxP95),
+        maxP99Ms: msOrUndefined(v.maxP99),
+        maxErrorRate: v.maxErrorRate,
+        minRps: v.minRps,
+      };
+  }
+}
+
+function normalizeEnvironment(name: string, e: EnvironmentInput, services: Record<string, ServiceConfig>): EnvironmentConfig {
+  return {
+    name,
+    branch: e.branch,
+    target: e.target ?? DEFAULT_TARGET,
+    strategy: normalizeStrategy(e.strategy),
+    autoDeploy: e.autoDeploy ?? true,
+    portOffset: e.portOffset ?? 0,
+    services: e.services ?? Object.values(services).filter((s) => s.run !== undefined).map((s) => s.name),
+    requires: e.requires,
+    approvals: { required: e.approvals?.required ?? 0, approvers: e.approvals?.approvers ?? [] },
+    confirmation: e.confirmation,
+    backup: e.backup && { retentionMs: parseDuration(e.backup.retention) },
+    verify: (e.verify ?? []).map(normalizeVerify),
+    watch: e.watch && {
+      durationMs: parseDuration(e.watch.duration),
+      maxErrorRate: e.watch.maxErrorRate ?? 0.01,
+      maxP99Ms: msOrUndefined(e.watch.maxP99),
+      onInconclusive: e.watch.onInconclusive ?? 'fail',
+    },
+    secrets: e.secrets ?? [],
+    env: e.env ?? {},
+    tag: e.tag ?? false,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** Resolves every default of a structurally valid config. Pure; the result is deeply frozen. */
+export function normalizeConfig(parsed: GantryConfigParsed): GantryConfig {
+  const coverageMinimum = parsed.ci?.coverageMinimum ?? DEFAULT_COVERAGE_MINIMUM;
+  const services: Record<string, ServiceConfig> = {};
+  for (const [name, spec] of Object.entries(parsed.services)) services[name] = normalizeService(name, spec, coverageMinimum);
+  const environments: Record<string, EnvironmentConfig> = {};
+  for (const [name, spec] of Object.entries(parsed.environments ?? {})) environments[name] = normalizeEnvironment(name, spec, services);
+  const targets: Record<string, TargetConfig> = { [DEFAULT_TARGET]: { name: DEFAULT_TARGET, kind: 'local', socket: undefined, port: undefined, tokenSecret: undefined } };
+  for (const [name, t] of Object.entries(parsed.targets ?? {})) {
+    targets[name] =
+      t.kind === 'local'
+        ? { name, kind: 'local', socket: t.socket, port: t.port, tokenSecret: t.tokenSecret }
+        : { name, kind: 'kubernetes', context: t.context, namespace: t.namespace };
+  }
+  const branches: GantryConfig['branches'] = Object.fromEntries(
+    Object.entries(parsed.branches ?? {}).map(([pattern, b]) => [
+      pattern,
+      {
+        protection: {
+          requiredApprovals: b.protection.requiredApprovals ?? 0,
+          requiredChecks: b.protection.requiredChecks ?? [],
+          upToDate: b.protection.upToDate ?? false,
+          conversationsResolved: b.protection.conversationsResolved ?? false,
+          signedCommits: b.protection.signedCommits ?? false,
+          allowDirectPush: b.protection.allowDirectPush ?? true,
+          allowForcePush: b.protection.allowForcePush ?? false,
+        },
+      },
+    ]),
+  );
+  return deepFreeze({
+    version: 1,
+    project: { name: parsed.project.name, description: parsed.project.description },
+    repository: {
+      url: parsed.repository.url,
+      defaultBranch: parsed.repository.defaultBranch ?? DEFAULT_BRANCH,
+      pollMs: ms(parsed.repository.poll, DEFAULT_POLL_MS),
+      sharedPaths: parsed.repository.sharedPaths ?? [],
+    },
+    ci: { concurrency: parsed.ci?.concurrency ?? DEFAULT_CI_CONCURRENCY, coverageMinimum },
+    services,
+    environments,
+    targets,
+    branches,
+    notifications: parsed.notifications,
+  });
+}

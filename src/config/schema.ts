@@ -1,0 +1,182 @@
+import { z } from 'zod';
+
+/**
+ * The gantry.yaml schema as the user writes it: optional fields, human units.
+ * It is the single source of the TypeScript input types (below) and of the committed
+ * schema/gantry.schema.json (scripts/generate-json-schema.ts; a test fails on drift).
+ * Objects are strict so that a misspelt key is an error with a suggestion, not a silent no-op.
+ */
+
+const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
+
+export const Name = z.string().regex(NAME_PATTERN, 'must be lower-case letters, digits and dashes, starting with a letter');
+export const Duration = z
+  .union([z.number().nonnegative(), z.string().regex(DURATION_PATTERN, 'must be a duration such as 500ms, 30s, 5m, 2h or 90d')])
+  .describe('A duration: a number of seconds, or a string such as 500ms, 30s, 5m, 2h, 90d.');
+export const Port = z.number().int().min(1).max(65535);
+const EnvMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string());
+const SecretName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an upper-case secret name such as DATABASE_URL');
+const RelativePath = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a path inside the repository');
+
+export const CoverageSpec = z.strictObject({
+  file: RelativePath.describe('Report path, relative to the service path.'),
+  format: z.enum(['istanbul', 'lcov', 'cobertura', 'jacoco']).optional().describe('Report format; guessed from the file name when left out.'),
+  minimum: z.number().min(0).max(100).optional().describe('Lowest line coverage in percent that passes (default 70).'),
+});
+
+export const GateSpec = z.strictObject({
+  name: Name.describe('Gate name, unique within the service: lint, test, build, coverage …'),
+  run: z.string().min(1).describe('Shell command, run in the service path of a clean worktree at the commit.'),
+  timeout: Duration.optional().describe('Longest the gate may run (default 10m).'),
+  retries: z.number().int().min(0).max(5).optional().describe('How often to retry after a failure that is marked retryable (default 0).'),
+  env: EnvMap.optional(),
+  junit: RelativePath.optional().describe('JUnit XML written by the command; its counts are shown on the step.'),
+  coverage: CoverageSpec.optional().describe('Coverage report written by the command; the gate fails below the minimum.'),
+});
+
+export const HealthSpec = z.strictObject({
+  path: z.string().startsWith('/').default('/healthz'),
+  expectStatus: z.number().int().min(100).max(599).optional(),
+  interval: Duration.optional(),
+  timeout: Duration.optional(),
+  deadline: Duration.optional(),
+});
+
+export const SmokeSpec = z.strictObject({
+  name: z.string().min(1),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).optional(),
+  path: z.string().startsWith('/'),
+  body: z.string().optional(),
+  expectStatus: z.number().int().min(100).max(599).optional(),
+  expectBody: z.string().optional().describe('Text the response body must contain.'),
+  expectJson: z.strictObject({ field: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) }).optional(),
+});
+
+export const ServiceSpec = z.strictObject({
+  path: RelativePath.describe('Folder of the service in the repository.'),
+  watch: z.array(RelativePath).optional().describe('More paths whose changes count as changes of this service.'),
+  gates: z.array(GateSpec).optional().describe('CI quality gates, run in the declared order.'),
+  build: z.strictObject({ run: z.string().min(1), output: RelativePath.describe('Folder, relative to the service path, that becomes the artifact.'), timeout: Duration.optional() }).optional(),
+  run: z.strictObject({ command: z.string().min(1), port: Port.describe('Listener port of the service in an environment with portOffset 0.') }).optional(),
+  replicas: z.number().int().min(1).max(20).optional(),
+  health: HealthSpec.optional(),
+  smoke: z.array(SmokeSpec).optional(),
+  secrets: z.array(SecretName).optional().describe('Secrets this service reads; only these reach its gates and revisions.'),
+  env: EnvMap.optional(),
+});
+
+export const StrategySpec = z.union([
+  z.enum(['rolling', 'blue-green']),
+  z.strictObject({ kind: z.literal('rolling'), maxSurge: z.number().int().min(0).optional(), maxUnavailable: z.number().int().min(0).optional() }),
+  z.strictObject({ kind: z.literal('blue-green'), scaleDownDelay: Duration.optional(), previewPortOffset: z.number().int().min(1).optional() }),
+]);
+
+export const VerifySpec = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('health') }),
+  z.strictObject({ kind: z.literal('smoke') }),
+  z.strictObject({ kind: z.literal('integration'), run: z.string().min(1), timeout: Duration.optional() }),
+  z.strictObject({
+    kind: z.literal('load'),
+    service: Name,
+    path: z.string().startsWith('/').optional(),
+    duration: Duration.optional(),
+    connections: z.number().int().min(1).max(1000).optional(),
+    rate: z.number().int().min(1).optional(),
+    maxP95: Duration.optional(),
+    maxP99: Duration.optional(),
+    maxErrorRate: z.number().min(0).max(1).optional(),
+    minRps: z.number().min(0).optional(),
+  }),
+]);
+
+export const WatchSpec = z.strictObject({
+  duration: Duration.describe('How long to watch the new revision after the switch.'),
+  maxErrorRate: z.number().min(0).max(1).optional(),
+  maxP99: Duration.optional(),
+  onInconclusive: z.enum(['fail', 'pause']).optional().describe('What a window without traffic does (default fail).'),
+});
+
+export const ApprovalSpec = z.strictObject({
+  required: z.number().int().min(0).max(10),
+  approvers: z.array(z.string().min(1)).optional().describe('Users or @groups allowed to approve.'),
+});
+
+export const EnvironmentSpec = z.strictObject({
+  branch: z.string().min(1).describe('The branch whose new heads deploy here.'),
+  target: Name.optional().describe('Name of a target in `targets` (default: local).'),
+  strategy: StrategySpec.optional(),
+  autoDeploy: z.boolean().optional(),
+  portOffset: z.number().int().min(0).max(60000).optional().describe('Added to every service port for this environment.'),
+  services: z.array(Name).optional().describe('Services deployed here, in deploy order (default: all with a run command).'),
+  requires: Name.optional().describe('An environment a release must have succeeded in first (promotion policy).'),
+  approvals: ApprovalSpec.optional(),
+  confirmation: z.string().min(1).optional().describe('Phrase the person dispatching must type, e.g. DEPLOY TO PRODUCTION.'),
+  backup: z.strictObject({ retention: Duration }).optional(),
+  verify: z.array(VerifySpec).optional(),
+  watch: WatchSpec.optional(),
+  secrets: z.array(SecretName).optional().describe('Secrets available to this environment.'),
+  env: EnvMap.optional(),
+  tag: z.boolean().optional().describe('Tag the commit after a successful deployment.'),
+});
+
+export const TargetSpec = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('local'), socket: z.string().optional(), port: Port.optional(), tokenSecret: SecretName.optional() }),
+  z.strictObject({ kind: z.literal('kubernetes'), context: z.string().optional(), namespace: z.string().min(1) }),
+]);
+
+export const ProtectionSpec = z.strictObject({
+  requiredApprovals: z.number().int().min(0).max(10).optional(),
+  requiredChecks: z.array(z.string().min(1)).optional(),
+  upToDate: z.boolean().optional(),
+  conversationsResolved: z.boolean().optional(),
+  signedCommits: z.boolean().optional(),
+  allowDirectPush: z.boolean().optional(),
+  allowForcePush: z.boolean().optional(),
+});
+
+const SecretRef = z.strictObject({ secret: SecretName });
+
+export const ChannelSpec = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('slack'), webhook: SecretRef }),
+  z.strictObject({ kind: z.literal('webhook'), url: z.string().url(), signingSecret: SecretRef.optional() }),
+  z.strictObject({ kind: z.literal('email'), to: z.array(z.string().email()).min(1), smtp: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('pagerduty'), routingKey: SecretRef }),
+  z.strictObject({ kind: z.literal('github-issue'), repo: z.string().regex(/^[^/]+\/[^/]+$/), token: SecretRef }),
+]);
+
+export const NOTIFY_EVENTS = ['run.succeeded', 'run.failed', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled-back', 'approval.requested', 'incident.opened'] as const;
+
+export const NotificationsSpec = z.strictObject({
+  channels: z.record(Name, ChannelSpec),
+  routes: z.array(
+    z.strictObject({
+      events: z.array(z.enum(NOTIFY_EVENTS)).min(1),
+      environments: z.array(Name).optional(),
+      channels: z.array(Name).min(1),
+    }),
+  ),
+});
+
+export const GantryConfigSpec = z.strictObject({
+  version: z.literal(1).describe('Schema version; always 1 for now.'),
+  project: z.strictObject({ name: Name, description: z.string().optional() }),
+  repository: z.strictObject({
+    url: z.string().min(1).describe('A local path (relative to this file) or any URL git can fetch.'),
+    defaultBranch: z.string().min(1).optional().describe('Base for the merge base of a new branch (default main).'),
+    poll: Duration.optional().describe('How often to poll branch heads (default 5s).'),
+    sharedPaths: z.array(RelativePath).optional().describe('Paths whose changes affect every service.'),
+  }),
+  ci: z.strictObject({ concurrency: z.number().int().min(1).max(64).optional(), coverageMinimum: z.number().min(0).max(100).optional() }).optional(),
+  services: z.record(Name, ServiceSpec).refine((s) => Object.keys(s).length > 0, 'must declare at least one service'),
+  environments: z.record(Name, EnvironmentSpec).optional(),
+  targets: z.record(Name, TargetSpec).optional(),
+  branches: z.record(z.string().min(1), z.strictObject({ protection: ProtectionSpec })).optional(),
+  notifications: NotificationsSpec.optional(),
+});
+
+export type GantryConfigInput = z.input<typeof GantryConfigSpec>;
+export type GantryConfigParsed = z.output<typeof GantryConfigSpec>;
+export type GateInput = z.output<typeof GateSpec>;
+export type ServiceInput = z.output<typeof ServiceSpec>;
+export type EnvironmentInput = z.output<typeof EnvironmentSpec>;

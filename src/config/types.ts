@@ -1,0 +1,136 @@
+import type { z } from 'zod';
+import type { NotificationsSpec } from './schema.js';
+
+export type NotificationsConfig = z.output<typeof NotificationsSpec>;
+
+/**
+ * The normalised config: every default resolved, durations in milliseconds, deeply frozen.
+ * The engine and steps read only this shape, never the raw YAML.
+ */
+
+export interface CoverageConfig {
+  readonly file: string;
+  readonly format: 'istanbul' | 'lcov' | 'cobertura' | 'jacoco';
+  readonly minimum: number;
+}
+
+export interface GateConfig {
+  readonly name: string;
+  readonly run: string;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly junit: string | undefined;
+  readonly coverage: CoverageConfig | undefined;
+}
+
+export interface HealthConfig {
+  readonly path: string;
+  readonly expectStatus: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly deadlineMs: number;
+}
+
+export interface SmokeConfig {
+  readonly name: string;
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly body: string | undefined;
+  readonly expectStatus: number;
+  readonly expectBody: string | undefined;
+  readonly expectJson: { readonly field: string; readonly equals: string | number | boolean | null } | undefined;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  readonly path: string;
+  readonly watch: readonly string[];
+  readonly gates: readonly GateConfig[];
+  readonly build: { readonly run: string; readonly output: string; readonly timeoutMs: number } | undefined;
+  readonly run: { readonly command: string; readonly port: number } | undefined;
+  readonly replicas: number;
+  readonly health: HealthConfig;
+  readonly smoke: readonly SmokeConfig[];
+  readonly secrets: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export type StrategyConfig =
+  | { readonly kind: 'rolling'; readonly maxSurge: number; readonly maxUnavailable: number }
+  | { readonly kind: 'blue-green'; readonly scaleDownDelayMs: number; readonly previewPortOffset: number };
+
+export type VerifyConfig =
+  | { readonly kind: 'health' }
+  | { readonly kind: 'smoke' }
+  | { readonly kind: 'integration'; readonly run: string; readonly timeoutMs: number }
+  | {
+      readonly kind: 'load';
+      readonly service: string;
+      readonly path: string;
+      readonly durationMs: number;
+      readonly connections: number;
+      readonly rate: number | undefined;
+      readonly maxP95Ms: number | undefined;
+      readonly maxP99Ms: number | undefined;
+      readonly maxErrorRate: number | undefined;
+      readonly minRps: number | undefined;
+    };
+
+export interface WatchConfig {
+  readonly durationMs: number;
+  readonly maxErrorRate: number;
+  readonly maxP99Ms: number | undefined;
+  readonly onInconclusive: 'fail' | 'pause';
+}
+
+export interface EnvironmentConfig {
+  readonly name: string;
+  readonly branch: string;
+  readonly target: string;
+  readonly strategy: StrategyConfig;
+  readonly autoDeploy: boolean;
+  readonly portOffset: number;
+  readonly services: readonly string[];
+  readonly requires: string | undefined;
+  readonly approvals: { readonly required: number; readonly approvers: readonly string[] };
+  readonly confirmation: string | undefined;
+  readonly backup: { readonly retentionMs: number } | undefined;
+  readonly verify: readonly VerifyConfig[];
+  readonly watch: WatchConfig | undefined;
+  readonly secrets: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly tag: boolean;
+}
+
+export type TargetConfig =
+  | { readonly name: string; readonly kind: 'local'; readonly socket: string | undefined; readonly port: number | undefined; readonly tokenSecret: string | undefined }
+  | { readonly name: string; readonly kind: 'kubernetes'; readonly context: string | undefined; readonly namespace: string };
+
+export interface ProtectionConfig {
+  readonly requiredApprovals: number;
+  readonly requiredChecks: readonly string[];
+  readonly upToDate: boolean;
+  readonly conversationsResolved: boolean;
+  readonly signedCommits: boolean;
+  readonly allowDirectPush: boolean;
+  readonly allowForcePush: boolean;
+}
+
+export interface GantryConfig {
+  readonly version: 1;
+  readonly project: { readonly name: string; readonly description: string | undefined };
+  readonly repository: {
+    readonly url: string;
+    readonly defaultBranch: string;
+    readonly pollMs: number;
+    readonly sharedPaths: readonly string[];
+  };
+  readonly ci: { readonly concurrency: number; readonly coverageMinimum: number };
+  readonly services: Readonly<Record<string, ServiceConfig>>;
+  readonly environments: Readonly<Record<string, EnvironmentConfig>>;
+  readonly targets: Readonly<Record<string, TargetConfig>>;
+  readonly branches: Readonly<Record<string, { readonly protection: ProtectionConfig }>>;
+  /** Kept as parsed: the notify adapters own their normalisation. */
+  readonly notifications: NotificationsConfig | undefined;
+}
