@@ -1,0 +1,143 @@
+import { parseConfigText } from '../config/loader.js';
+import type { EnvironmentConfig, GantryConfig } from '../config/types.js';
+import { branchMatches, servicesTouched } from '../domain/branch.js';
+import { TriggerKind } from '../domain/phases.js';
+import type { Run, StepError } from '../domain/run.js';
+import { GantryError } from '../errors/index.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from './clock.js';
+import { planRun } from './planner.js';
+import type { RepositoryReader } from './repository-reader.js';
+
+export interface Trigger {
+  readonly kind: TriggerKind;
+  readonly ref: string;
+  /** The branch the commit came from; null for a dispatch of a tag or a bare commit. */
+  readonly branch: string | null;
+  readonly sha: string;
+  /** Dispatch only: the environment asked for. */
+  readonly environment?: string;
+  /** Push only: the head this branch had before, if the watcher knew it. */
+  readonly previousSha?: string | null;
+  readonly triggeredBy: string;
+}
+
+export interface RunFactoryOptions {
+  readonly store: Store;
+  readonly reader: RepositoryReader;
+  /** The server's pinned copy: it decides which environment a branch deploys to (DESIGN invariant 9). */
+  readonly pinned: () => GantryConfig;
+  readonly configPath: string;
+  readonly clock: Clock;
+}
+
+interface ChangeSet {
+  readonly base: string | null;
+  readonly services: readonly string[];
+  readonly note: string;
+}
+
+/** Read (git, store) → plan (pure) → persist. Nothing runs until the executor picks the stored plan up. */
+export class RunFactory {
+  constructor(private readonly o: RunFactoryOptions) {}
+
+  environmentFor(trigger: Pick<Trigger, 'kind' | 'branch' | 'environment'>): EnvironmentConfig | undefined {
+    const environments = Object.values(this.o.pinned().environments);
+    if (trigger.kind === TriggerKind.Dispatch) {
+      const env = environments.find((e) => e.name === trigger.environment);
+      if (!env) {
+        throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${trigger.environment ?? ''}" is not declared in gantry.yaml`, {
+          hint: `Known environments: ${environments.map((e) => e.name).join(', ') || 'none'}.`,
+        });
+      }
+      return env;
+    }
+    return trigger.branch === null ? undefined : environments.find((e) => branchMatches(e.branch, trigger.branch ?? '') && e.autoDeploy);
+  }
+
+  async create(trigger: Trigger): Promise<Run> {
+    const { store, reader, clock } = this.o;
+    const environment = this.environmentFor(trigger);
+    const commit = await reader.commit(trigger.sha);
+    const base = {
+      trigger: trigger.kind,
+      branch: trigger.branch,
+      ref: trigger.ref,
+      sha: trigger.sha,
+      environment: environment?.name ?? null,
+      author: commit.authorEmail ? `${commit.author} <${commit.authorEmail}>` : commit.author,
+      triggeredBy: trigger.triggeredBy,
+      commitMessage: commit.message.split('\n')[0] ?? null,
+    };
+    const loaded = await this.commitConfig(trigger.sha);
+    if (!loaded.ok) {
+      return store.runs.create({ ...base, baseSha: null, configJson: null }, { steps: [], notes: [] }, clock.now(), loaded.error);
+    }
+    const config = loaded.config;
+    const changes = await this.changes(trigger, config);
+    const serviceTrees: Record<string, string> = {};
+    for (const name of changes.services) serviceTrees[name] = await this.serviceTree(config, name, trigger.sha);
+    const plan = planRun({ config, services: changes.services, serviceTrees, environment, changeNote: changes.note });
+    const notes = loaded.note ? [loaded.note, ...plan.notes] : plan.notes;
+    return store.runs.create({ ...base, baseSha: changes.base, configJson: JSON.stringify(config) }, { steps: plan.steps, notes }, clock.now());
+  }
+
+  /** Gates and commands come from the commit being checked, not from the server's copy. */
+  private async commitConfig(sha: string): Promise<{ ok: true; config: GantryConfig; note?: string } | { ok: false; error: StepError }> {
+    const text = await this.o.reader.showFile(sha, this.o.configPath);
+    if (text === undefined) return { ok: true, config: this.o.pinned(), note: `The commit has no ${this.o.configPath}; the server's copy was used.` };
+    const result = parseConfigText(text, this.o.configPath);
+    if (result.ok) return { ok: true, config: result.config };
+    const lines = result.errors.map((e) => `${e.file}:${e.line}:${e.col} ${e.code} ${e.message}`);
+    return {
+      ok: false,
+      error: { code: 'CONFIG_INVALID_VALUE', message: `${this.o.configPath} at ${sha.slice(0, 7)} is not valid (${result.errors.length} error(s))`, hint: 'Run `gantry validate` locally and push a fix.', logTail: lines },
+    };
+  }
+
+  private async changes(trigger: Trigger, config: GantryConfig): Promise<ChangeSet> {
+    const all = Object.keys(config.services);
+    if (trigger.kind === TriggerKind.Dispatch) return { base: null, services: all, note: `Dispatched: every service's gates run (passes are reused from the cache).` };
+    const base = await this.baseFor(trigger, config);
+    if (!base) return { base: null, services: all, note: 'No earlier green commit or merge base is known: every service is checked.' };
+    if (base === trigger.sha) return { base, services: [], note: `Nothing changed since ${base.slice(0, 7)}.` };
+    const files = await this.o.reader.changedFiles(base, trigger.sha);
+    const touched = new Set(servicesTouched(files, Object.values(config.services), config.repository.sharedPaths));
+    if (files.includes(this.o.configPath)) for (const name of await this.servicesWithNewConfig(base, config)) touched.add(name);
+    const services = all.filter((s) => touched.has(s));
+    const list = services.length > 0 ? services.join(', ') : 'none';
+    return { base, services, note: `Changed since ${base.slice(0, 7)}: ${files.length} file(s); services to check: ${list}.` };
+  }
+
+  /** The last green commit of the branch; for a new branch, its merge base with the default branch. */
+  private async baseFor(trigger: Trigger, config: GantryConfig): Promise<string | null> {
+    const { store, reader } = this.o;
+    const branch = trigger.branch ?? '';
+    const known = await store.branches.get(branch);
+    if (known?.lastGreenSha && (await reader.isAncestor(known.lastGreenSha, trigger.sha))) return known.lastGreenSha;
+    const defaultBranch = config.repository.defaultBranch;
+    if (branch !== defaultBranch) {
+      const defaultHead = await reader.resolve(`refs/heads/${defaultBranch}`);
+      const mergeBase = defaultHead ? await reader.mergeBase(defaultHead, trigger.sha) : undefined;
+      if (mergeBase) return mergeBase;
+    }
+    if (trigger.previousSha && (await reader.isAncestor(trigger.previousSha, trigger.sha))) return trigger.previousSha;
+    return null;
+  }
+
+  /** A gantry.yaml change counts for the services whose own section changed. */
+  private async servicesWithNewConfig(base: string, config: GantryConfig): Promise<string[]> {
+    const text = await this.o.reader.showFile(base, this.o.configPath);
+    const before = text === undefined ? undefined : parseConfigText(text, this.o.configPath);
+    if (!before?.ok) return Object.keys(config.services);
+    return Object.keys(config.services).filter((s) => JSON.stringify(before.config.services[s]) !== JSON.stringify(config.services[s]));
+  }
+
+  private async serviceTree(config: GantryConfig, name: string, sha: string): Promise<string> {
+    const service = config.services[name];
+    if (!service) return 'unknown';
+    const paths = [service.path, ...service.watch, ...config.repository.sharedPaths];
+    const ids = await Promise.all(paths.map(async (p) => `${p}=${(await this.o.reader.treeHash(sha, p)) ?? 'absent'}`));
+    return ids.join(';');
+  }
+}

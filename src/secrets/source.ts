@@ -1,0 +1,38 @@
+/**
+ * Where secret values come from. This version reads them from the server's environment
+ * (`GANTRY_SECRET_<NAME>`); the encrypted per-environment store plugs in behind the same interface.
+ */
+export interface SecretSource {
+  /** Values of the named secrets that exist; missing names are left out. */
+  values(names: readonly string[]): Record<string, string>;
+  /** Every known value, for redaction. */
+  allValues(): string[];
+}
+
+export const SECRET_ENV_PREFIX = 'GANTRY_SECRET_';
+
+export class EnvSecretSource implements SecretSource {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  values(names: readonly string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of names) {
+      const value = this.env[`${SECRET_ENV_PREFIX}${name}`];
+      if (value !== undefined) out[name] = value;
+    }
+    return out;
+  }
+
+  allValues(): string[] {
+    return Object.entries(this.env)
+      .filter(([k, v]) => k.startsWith(SECRET_ENV_PREFIX) && v !== undefined && v !== '')
+      .map(([, v]) => v as string);
+  }
+}
+
+/** The environment a child process inherits: the server's own, minus Gantry's credentials and secrets. */
+export function childEnvironment(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined && !k.startsWith('GANTRY_')) out[k] = v;
+  return out;
+}

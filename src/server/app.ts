@@ -1,0 +1,32 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { GantryError } from '../errors/index.js';
+import { authenticate } from './auth.js';
+import type { ServerContext } from './context.js';
+import { errorHandler } from './http-errors.js';
+import { logRoutes } from './routes/logs.js';
+import { metaRoutes } from './routes/meta.js';
+import { runRoutes } from './routes/runs.js';
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+const PUBLIC_ROUTES = new Set(['/healthz']);
+
+/** The HTTP API. Built without listening, so tests drive it with `inject()` and the server binds it. */
+export function buildApp(ctx: ServerContext): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  app.setErrorHandler(errorHandler(ctx.logger));
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`, hint: 'See docs/api.md for the routes.' });
+  });
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (PUBLIC_ROUTES.has(path)) return;
+    const who = await authenticate(ctx.store, request.headers.authorization, ctx.clock.now());
+    if (who === 'missing') throw new GantryError('AUTH_REQUIRED', 'this request needs a token', { hint: 'Send `Authorization: Bearer <token>`; the CLI takes --token or GANTRY_TOKEN.' });
+    if (who === 'invalid') throw new GantryError('AUTH_INVALID', 'the token is unknown, expired or revoked', { hint: 'Ask an admin for a new token.' });
+    request.principal = who;
+  });
+  metaRoutes(app, ctx);
+  runRoutes(app, ctx);
+  logRoutes(app, ctx);
+  return app;
+}

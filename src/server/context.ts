@@ -1,0 +1,22 @@
+import type { Clock } from '../engine/clock.js';
+import type { Engine } from '../engine/engine.js';
+import type { Logger } from '../engine/logger.js';
+import type { Store } from '../store/store.js';
+import type { Principal } from './auth.js';
+
+/** What the routes need, and nothing more: they never reach the executor or git directly. */
+export interface ServerContext {
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly version: string;
+  /** Asks the source watcher to look at the repository now. */
+  readonly notifySource: () => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}

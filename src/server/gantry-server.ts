@@ -1,0 +1,154 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadConfigOrThrow } from '../config/loader.js';
+import type { GantryConfig } from '../config/types.js';
+import { isTerminalRun } from '../domain/phases.js';
+import { systemClock, type Clock } from '../engine/clock.js';
+import { Engine } from '../engine/engine.js';
+import { EngineBus } from '../engine/events.js';
+import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS, Executor } from '../engine/executor.js';
+import type { Logger } from '../engine/logger.js';
+import { RunFactory } from '../engine/run-factory.js';
+import type { StepHandler } from '../engine/step-handler.js';
+import { Redactor } from '../secrets/redactor.js';
+import { EnvSecretSource, type SecretSource } from '../secrets/source.js';
+import { MirrorRepository } from '../sources/git/repository.js';
+import { GitWatcher } from '../sources/git/watcher.js';
+import { EnvironmentLockStep } from '../steps/environment-lock.js';
+import { GateStep } from '../steps/gate.js';
+import { Workspaces } from '../steps/workspace.js';
+import { sqliteDialect } from '../store/sqlite/sqlite-dialect.js';
+import { Store } from '../store/store.js';
+import { buildApp } from './app.js';
+import { bootstrapAdminToken } from './auth.js';
+import { VERSION } from './version.js';
+
+export interface ServerOptions {
+  readonly configPath: string;
+  readonly dataDir: string;
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly leaseMs?: number;
+  readonly executorPollMs?: number;
+  /** Overrides the config's poll interval (tests use a long one and the notify endpoint). */
+  readonly sourcePollMs?: number;
+  readonly secrets?: SecretSource;
+  /** Called once with the bootstrap admin token on the very first start. */
+  readonly onBootstrapToken?: (token: string, file: string) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly executor: Executor;
+  readonly app: FastifyInstance;
+  readonly watcher: GitWatcher;
+  readonly config: GantryConfig;
+  close(): Promise<void>;
+}
+
+/** A path or anything git can fetch; a plain path is taken relative to gantry.yaml. */
+export function resolveRepositoryUrl(url: string, configPath: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/\\]+@[^/\\]+:/.test(url) || isAbsolute(url)) return url;
+  return resolve(dirname(resolve(configPath)), url);
+}
+
+/** The composition root: store, engine, steps, source watcher and HTTP API, started in that order. */
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const clock = o.clock ?? systemClock;
+  const config = await loadConfigOrThrow(o.configPath);
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  const store = await Store.open(sqliteDialect(join(o.dataDir, 'gantry.db')));
+  const token = await bootstrapAdminToken(store, clock.now());
+  if (token) {
+    const file = join(o.dataDir, 'admin.token');
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    o.onBootstrapToken?.(token, file);
+  }
+
+  const secrets = o.secrets ?? new EnvSecretSource();
+  const mirror = new MirrorRepository(resolveRepositoryUrl(config.repository.url, o.configPath), join(o.dataDir, 'repos', `${config.project.name}.git`));
+  await mirror.fetch();
+  const workspaces = new Workspaces(mirror, join(o.dataDir, 'work'));
+  await removeLeftoverWorkspaces(store, workspaces, join(o.dataDir, 'work'));
+
+  const bus = new EngineBus();
+  const handlers = new Map<string, StepHandler>([
+    ['gate', new GateStep(store, workspaces, secrets)],
+    ['environment-lock', new EnvironmentLockStep(store)],
+  ]);
+  const executor = new Executor({
+    store,
+    handlers,
+    bus,
+    clock,
+    logger: o.logger,
+    redactor: () => new Redactor(secrets.allValues()),
+    concurrency: config.ci.concurrency,
+    leaseMs: o.leaseMs ?? DEFAULT_LEASE_MS,
+    pollMs: o.executorPollMs ?? DEFAULT_POLL_MS,
+  });
+  const factory = new RunFactory({ store, reader: mirror, pinned: () => config, configPath: 'gantry.yaml', clock });
+  const engine = new Engine({ store, executor, factory, bus, reader: mirror, refresh: () => mirror.fetch() });
+  const watcher = new GitWatcher({
+    mirror,
+    store,
+    clock,
+    logger: o.logger,
+    intervalMs: o.sourcePollMs ?? config.repository.pollMs,
+    onPush: async (push) => {
+      const run = await engine.push(push.branch, push.sha, push.previousSha);
+      o.logger.info({ runId: run.id, branch: push.branch, sha: push.sha }, `run #${run.id}: push to ${push.branch}`);
+    },
+  });
+
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, notifySource: () => void watcher.poll() });
+  await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);
+  const url = `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${port}`;
+  await writeFile(join(o.dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }, null, 2));
+
+  executor.start();
+  watcher.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    store,
+    engine,
+    executor,
+    app,
+    watcher,
+    config,
+    close() {
+      closing ??= (async () => {
+        watcher.stop();
+        await app.close();
+        await executor.stop({ abort: true });
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** A crash can leave worktrees behind; those of finished runs are removed at start. */
+async function removeLeftoverWorkspaces(store: Store, workspaces: Workspaces, root: string): Promise<void> {
+  if (!existsSync(root)) return;
+  for (const entry of await readdir(root)) {
+    const id = Number(/^run-(\d+)$/.exec(entry)?.[1]);
+    if (!id) continue;
+    const run = await store.runs.get(id);
+    if (!run || isTerminalRun(run.state)) await workspaces.removeRun(id);
+  }
+}

@@ -1,0 +1,25 @@
+import type { LockStepSpec } from '../engine/planner.js';
+import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
+import type { Store } from '../store/store.js';
+
+const RECHECK_MS = 500;
+
+/**
+ * Takes the environment's lock for the run (DESIGN invariant 2). While another run holds it the step
+ * waits, visibly, and asks again; the executor releases the lock when the run ends, however it ends.
+ */
+export class EnvironmentLockStep implements StepHandler {
+  readonly kind = 'environment-lock';
+
+  constructor(private readonly store: Store) {}
+
+  async run(ctx: StepContext): Promise<StepOutcome> {
+    const { environment } = ctx.step.spec as LockStepSpec;
+    const holder = await this.store.locks.acquire(environment, ctx.run.id, ctx.clock.now());
+    if (holder.runId !== ctx.run.id) {
+      return { kind: 'wait', message: `queued: run #${holder.runId} holds the ${environment} lock`, retryInMs: RECHECK_MS };
+    }
+    ctx.log.info(`holding the ${environment} lock`);
+    return { kind: 'done', message: `holds the ${environment} lock` };
+  }
+}

@@ -1,0 +1,23 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { StoreDialect } from '../dialect.js';
+import * as initial from './001-initial.js';
+
+interface VersionedMigration {
+  up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
+}
+
+/** Ordered by name; a new migration is a new file appended here, never an edit of an old one. */
+const MIGRATIONS: Record<string, VersionedMigration> = {
+  '001-initial': initial,
+};
+
+/** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */
+export function migrationProvider(dialect: StoreDialect): MigrationProvider {
+  return {
+    getMigrations(): Promise<Record<string, Migration>> {
+      const bound: Record<string, Migration> = {};
+      for (const [name, m] of Object.entries(MIGRATIONS)) bound[name] = { up: (db) => m.up(db, dialect) };
+      return Promise.resolve(bound);
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table shapes as Kysely sees them. Times are epoch milliseconds (bigint-safe numbers),
+ * JSON is stored as text: both work the same on SQLite and Postgres.
+ */
+
+export interface RunTable {
+  id: Generated<number>;
+  trigger: string;
+  branch: string | null;
+  ref: string;
+  sha: string;
+  base_sha: string | null;
+  environment: string | null;
+  state: string;
+  notes: string;
+  author: string | null;
+  triggered_by: string;
+  commit_message: string | null;
+  config_json: string | null;
+  error_json: string | null;
+  cancel_requested: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface StepTable {
+  id: Generated<number>;
+  run_id: number;
+  key: string;
+  kind: string;
+  name: string;
+  service: string | null;
+  environment: string | null;
+  needs_json: string;
+  spec_json: string;
+  position: number;
+  state: string;
+  message: string | null;
+  attempt: number;
+  max_attempts: number;
+  not_before: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  cached: number;
+  summary_json: string | null;
+  error_json: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface StepLogTable {
+  id: Generated<number>;
+  run_id: number;
+  step_id: number;
+  attempt: number;
+  stream: string;
+  text: string;
+  at: number;
+}
+
+export interface ReleaseTable {
+  id: Generated<number>;
+  sha: string;
+  run_id: number | null;
+  created_at: number;
+}
+
+export interface ArtifactTable {
+  id: Generated<number>;
+  release_id: number;
+  service: string;
+  digest: string;
+  size: number;
+  created_at: number;
+}
+
+export interface DeploymentTable {
+  id: Generated<number>;
+  environment: string;
+  service: string;
+  release_id: number;
+  revision: number;
+  run_id: number | null;
+  state: string;
+  reason: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface ApprovalTable {
+  id: Generated<number>;
+  run_id: number;
+  environment: string;
+  user_name: string;
+  decision: string;
+  comment: string | null;
+  created_at: number;
+}
+
+export interface EventTable {
+  id: Generated<number>;
+  at: number;
+  kind: string;
+  actor: string;
+  run_id: number | null;
+  data_json: string;
+}
+
+export interface GateCacheTable {
+  key: string;
+  service: string;
+  gate: string;
+  run_id: number;
+  step_id: number;
+  summary_json: string | null;
+  created_at: number;
+}
+
+export interface EnvLockTable {
+  environment: string;
+  run_id: number;
+  acquired_at: number;
+}
+
+export interface BranchHeadTable {
+  branch: string;
+  sha: string;
+  last_green_sha: string | null;
+  updated_at: number;
+}
+
+export interface TokenTable {
+  id: Generated<number>;
+  name: string;
+  hash: string;
+  role: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface Database {
+  runs: RunTable;
+  steps: StepTable;
+  step_logs: StepLogTable;
+  releases: ReleaseTable;
+  artifacts: ArtifactTable;
+  deployments: DeploymentTable;
+  approvals: ApprovalTable;
+  events: EventTable;
+  gate_cache: GateCacheTable;
+  env_locks: EnvLockTable;
+  branch_heads: BranchHeadTable;
+  tokens: TokenTable;
+}
