@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import { runDemo } from '../../demo/demo.js';
+import type { Wrap } from '../program.js';
+
+export function registerDemo(program: Command, wrap: Wrap): void {
+  program
+    .command('demo')
+    .description('run the Volteryde example end to end in a scratch repository with a real server')
+    .option('--keep', 'leave the server running afterwards and print how to reach it')
+    .action(wrap(async (ctx, opts: { keep?: boolean }) => runDemo({ keep: opts.keep ?? false, out: ctx.out })));
+}

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { detectServices } from '../../config/init/detect.js';
+import { starterConfig } from '../../config/init/starter.js';
+import { UsageError } from '../../errors/index.js';
+import type { Wrap } from '../program.js';
+
+export function registerInit(program: Command, wrap: Wrap): void {
+  program
+    .command('init [folder]')
+    .description('detect services (package.json, pom.xml, build.gradle, Dockerfile) and write a commented starter gantry.yaml')
+    .option('--force', 'overwrite an existing gantry.yaml')
+    .option('--stdout', 'print the file instead of writing it')
+    .action(
+      wrap(async (ctx, folder: string | undefined, opts: { force?: boolean; stdout?: boolean }) => {
+        const root = resolve(folder ?? '.');
+        const services = await detectServices(root);
+        const text = starterConfig({ projectName: basename(root), services });
+        if (opts.stdout) {
+          ctx.out.out(text);
+          return 0;
+        }
+        const file = resolve(root, 'gantry.yaml');
+        if (existsSync(file) && !opts.force) {
+          throw new UsageError('USAGE', `${file} already exists`, { hint: 'Pass --force to overwrite it, or --stdout to print the starter instead.' });
+        }
+        await writeFile(file, text);
+        if (ctx.out.json) ctx.out.printJson({ file, services: services.map((s) => ({ name: s.name, path: s.path, kind: s.kind })) });
+        else {
+          ctx.out.out(`wrote ${file} with ${services.length} service(s):`);
+          for (const s of services) ctx.out.out(`  ${s.name.padEnd(20)} ${s.kind.padEnd(7)} ${s.path}`);
+          ctx.out.out('next: read it, adjust the commands and ports, then `gantry validate`');
+        }
+        return 0;
+      }),
+    );
+}

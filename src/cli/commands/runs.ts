@@ -1,0 +1,35 @@
+import { Option, type Command } from 'commander';
+import { formatDuration } from '../../config/duration.js';
+import type { RunView } from '../../server/views.js';
+import { stateLabel } from '../output.js';
+import type { Wrap } from '../program.js';
+
+export function registerRuns(program: Command, wrap: Wrap): void {
+  program
+    .command('runs')
+    .description('list recent runs, newest first')
+    .addOption(new Option('--state <state>', 'only runs in this state').choices(['queued', 'running', 'succeeded', 'failed', 'cancelled']))
+    .option('--branch <branch>', 'only runs of this branch')
+    .option('--env <environment>', 'only runs that target this environment')
+    .option('--limit <n>', 'how many', '20')
+    .action(
+      wrap(async (ctx, opts: { state?: string; branch?: string; env?: string; limit: string }) => {
+        const query = new URLSearchParams({ limit: opts.limit });
+        if (opts.state) query.set('state', opts.state);
+        if (opts.branch) query.set('branch', opts.branch);
+        if (opts.env) query.set('environment', opts.env);
+        const { runs } = await ctx.client().request<{ runs: RunView[] }>('GET', `/api/v1/runs?${query.toString()}`);
+        if (ctx.out.json) {
+          ctx.out.printJson({ runs });
+          return 0;
+        }
+        if (runs.length === 0) ctx.out.out('no runs yet: push a branch, or `gantry dispatch <environment>`');
+        for (const r of runs) {
+          const when = r.createdAt ? r.createdAt.replace('T', ' ').slice(0, 19) : '';
+          const duration = r.durationMs === null ? '' : formatDuration(r.durationMs);
+          ctx.out.out(`#${String(r.id).padEnd(5)} ${stateLabel(ctx.out, r.state).padEnd(ctx.out.color ? 22 : 12)} ${r.trigger.padEnd(8)} ${(r.ref ?? '').padEnd(24)} ${r.sha.slice(0, 7)}  ${(r.environment ?? '-').padEnd(10)} ${when}  ${duration}`);
+        }
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,52 @@
+import { Option, type Command } from 'commander';
+import { parseDuration } from '../../config/duration.js';
+import { createLogger } from '../../engine/logger.js';
+import { startServer } from '../../server/gantry-server.js';
+import type { Wrap } from '../program.js';
+
+interface ServerFlags {
+  port: string;
+  host: string;
+  poll?: string;
+  leaseMs?: string;
+}
+
+export function registerServer(program: Command, wrap: Wrap): void {
+  program
+    .command('server')
+    .description('run the control plane: watch the repository, run pipelines, serve the API')
+    .option('-p, --port <port>', 'port to listen on (0: any free port)', '7400')
+    .option('--host <host>', 'address to bind (only loopback unless you say otherwise)', '127.0.0.1')
+    .option('--poll <duration>', "override the repository's poll interval (e.g. 5s)")
+    .addOption(new Option('--lease-ms <ms>', 'step lease length in milliseconds').env('GANTRY_LEASE_MS').hideHelp())
+    .action(
+      wrap(async (ctx, flags: ServerFlags) => {
+        const logger = createLogger();
+        const server = await startServer({
+          configPath: ctx.options.config,
+          dataDir: ctx.options.dataDir,
+          host: flags.host,
+          port: Number(flags.port),
+          logger,
+          ...(flags.poll ? { sourcePollMs: parseDuration(flags.poll) } : {}),
+          ...(flags.leaseMs ? { leaseMs: Number(flags.leaseMs) } : {}),
+          onBootstrapToken: (token, file) => {
+            ctx.out.out(`First start: an admin token was made and saved to ${file} (mode 0600).`);
+            ctx.out.out(`It is shown this once: ${token}`);
+          },
+        });
+        ctx.out.out(`Gantry server listening on ${server.url} (data in ${ctx.options.dataDir}, project ${server.config.project.name})`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            ctx.out.out('stopping: running steps are handed back and will resume at the next start');
+            void server.close().then(resolve);
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        return 0;
+      }),
+    );
+}

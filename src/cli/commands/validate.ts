@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { validateFile } from '../../config/validate.js';
+import type { Wrap } from '../program.js';
+
+export function registerValidate(program: Command, wrap: Wrap): void {
+  program
+    .command('validate')
+    .description('check gantry.yaml: every error at once, with file:line:col and a hint')
+    .action(
+      wrap(async (ctx) => {
+        const result = await validateFile(ctx.options.config, { output: ctx.options.output, color: ctx.out.color });
+        if (result.exitCode === 0 || ctx.out.json) ctx.out.out(result.text);
+        else ctx.out.err(result.text);
+        return result.exitCode;
+      }),
+    );
+}

@@ -1,0 +1,50 @@
+import { Command, Option } from 'commander';
+import { VERSION } from '../server/version.js';
+import { createContext, DEFAULT_DATA_DIR, type CliContext, type GlobalOptions } from './context.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDispatch } from './commands/dispatch.js';
+import { registerHook } from './commands/hook.js';
+import { registerInit } from './commands/init.js';
+import { registerLogs } from './commands/logs.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
+import { registerServer } from './commands/server.js';
+import { registerValidate } from './commands/validate.js';
+
+/** A command's action: returns the process exit code (0 ok, 1 failed run or invalid input). */
+export type Action<A extends unknown[]> = (ctx: CliContext, ...args: A) => Promise<number>;
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('gantry')
+    .description('Gantry: continuous delivery from a branch to production, safely.')
+    .version(VERSION, '-v, --version')
+    .addOption(new Option('-c, --config <file>', 'the gantry.yaml to use').default('gantry.yaml'))
+    .addOption(new Option('--server <url>', 'Gantry server URL').env('GANTRY_SERVER'))
+    .addOption(new Option('--token <token>', 'API token').env('GANTRY_TOKEN'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-y, --yes', 'answer yes to confirmations'))
+    .addOption(new Option('--data-dir <dir>', 'the server data folder').default(DEFAULT_DATA_DIR).env('GANTRY_DATA_DIR'))
+    .showHelpAfterError('(run with --help for usage)');
+
+  const ctx = (): CliContext => createContext(program.opts<GlobalOptions>());
+  const wrap =
+    <A extends unknown[]>(action: Action<A>) =>
+    async (...args: A): Promise<void> => {
+      setExitCode(await action(ctx(), ...args));
+    };
+
+  registerInit(program, wrap);
+  registerValidate(program, wrap);
+  registerServer(program, wrap);
+  registerRuns(program, wrap);
+  registerRun(program, wrap);
+  registerLogs(program, wrap);
+  registerDispatch(program, wrap);
+  registerCancel(program, wrap);
+  registerHook(program, wrap);
+  registerDemo(program, wrap);
+  return program;
+}
+
+export type Wrap = <A extends unknown[]>(action: Action<A>) => (...args: A) => Promise<void>;

@@ -1,0 +1,160 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EnvSecretSource } from '../../src/secrets/source.js';
+import type { StepView } from '../../src/server/views.js';
+import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { TempDirs } from '../support/temp.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+const CONFIG = `version: 1
+project: { name: shop }
+repository:
+  url: .
+  defaultBranch: develop
+  sharedPaths: [libs]
+services:
+  api:
+    path: services/api
+    secrets: [API_KEY]
+    gates:
+      - { name: lint, run: "sh check.sh lint" }
+      - { name: test, run: "sh check.sh test", junit: junit.xml }
+  web:
+    path: apps/web
+    gates:
+      - { name: lint, run: "sh check.sh lint" }
+environments:
+  dev: { branch: develop }
+`;
+
+const CHECK = `echo "running $1 in $(basename "$PWD")"
+if [ -f fail ]; then echo "something broke: $(cat fail)"; exit 3; fi
+if [ "$1" = test ]; then printf '<testsuite name="s" tests="2" failures="0"><testcase name="a"/><testcase name="b"/></testsuite>' > junit.xml; fi
+`;
+
+const FILES = {
+  'gantry.yaml': CONFIG,
+  'services/api/check.sh': CHECK,
+  'services/api/index.js': 'export const a = 1;\n',
+  'apps/web/check.sh': CHECK,
+  'apps/web/index.js': 'export const w = 1;\n',
+  'libs/util.js': 'export const u = 1;\n',
+  'README.md': '# shop\n',
+};
+
+const gates = (steps: StepView[]) => steps.filter((s) => s.kind === 'gate');
+
+describe('CI gates on a real repository', () => {
+  const temp = new TempDirs();
+  let t: TestServer | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+    await temp.cleanup();
+  });
+
+  it('runs only the changed service’s gates, in order, then reuses their passes from the cache on merge', async () => {
+    const root = await temp.make();
+    const repo = await fixtureRepo(root, FILES);
+    t = await startTestServer(root, repo, CONFIG);
+    await pushChange(repo, 'feature/api-change', { 'services/api/index.js': 'export const a = 2;\n' }, 'api: change');
+    const first = await t.finished((await t.runFor('feature/api-change')).id);
+    expect(first.run.state).toBe('succeeded');
+    expect(gates(first.steps).map((s) => s.key)).toEqual(['gate:api:lint', 'gate:api:test']);
+    expect(gates(first.steps).every((s) => !s.cached)).toBe(true);
+    expect(first.steps[1]?.summary?.tests).toMatchObject({ tests: 2, failures: 0 });
+    const lintEnd = Date.parse(first.steps[0]?.finishedAt ?? '');
+    expect(Date.parse(first.steps[1]?.startedAt ?? '')).toBeGreaterThanOrEqual(lintEnd);
+
+    await repo.git('checkout', '--quiet', 'develop');
+    await repo.git('merge', '--quiet', '--no-ff', '-m', 'merge', 'feature/api-change');
+    await repo.push('develop');
+    const second = await t.finished((await t.runFor('develop')).id);
+    expect(second.run.state).toBe('succeeded');
+    expect(gates(second.steps).map((s) => [s.key, s.cached])).toEqual([
+      ['gate:api:lint', true],
+      ['gate:api:test', true],
+    ]);
+    expect(second.steps.find((s) => s.key === 'lock:dev')?.state).toBe('succeeded');
+    expect(second.run.notes.join(' ')).toMatch(/deploy steps are not part of this version/);
+    const { body } = await t.api<{ lines: { text: string }[] }>('GET', `/api/v1/runs/${second.run.id}/logs?step=gate:api:test`);
+    expect(body.lines.map((l) => l.text).join('\n')).toMatch(/cached: this gate passed for identical content in run #1/);
+  });
+
+  it('checks every service when a shared path changes', async () => {
+    const root = await temp.make();
+    const repo = await fixtureRepo(root, FILES);
+    t = await startTestServer(root, repo, CONFIG);
+    await pushChange(repo, 'feature/shared', { 'libs/util.js': 'export const u = 2;\n' }, 'shared change');
+    const run = await t.finished((await t.runFor('feature/shared')).id);
+    expect(new Set(gates(run.steps).map((s) => s.service))).toEqual(new Set(['api', 'web']));
+  });
+
+  it('fails the run on a failing gate, naming the gate, its exit code and its log tail, and skips what follows', async () => {
+    const root = await temp.make();
+    const repo = await fixtureRepo(root, FILES);
+    t = await startTestServer(root, repo, CONFIG);
+    await pushChange(repo, 'feature/broken', { 'services/api/fail': 'the widget\n' }, 'break api');
+    const run = await t.finished((await t.runFor('feature/broken')).id);
+    expect(run.run.state).toBe('failed');
+    expect(run.run.error).toMatchObject({ code: 'GATE_FAILED', exitCode: 3 });
+    expect(run.run.error?.message).toMatch(/api\/lint failed with exit code 3/);
+    expect(run.run.error?.logTail?.join('\n')).toMatch(/something broke: the widget/);
+    expect(run.steps.find((s) => s.key === 'gate:api:test')?.state).toBe('skipped');
+  });
+
+  it('never lets a registered secret reach stored or streamed logs, plain or encoded', async () => {
+    const secret = 'sk_live_51Hx9Q2eZvKYlo2C';
+    const root = await temp.make();
+    const files = {
+      ...FILES,
+      'services/api/check.sh': `echo "key=$API_KEY"\nprintf '%s' "$API_KEY" | base64\nprintf 'split: %s' "$(printf '%s' "$API_KEY" | cut -c1-8)"; printf '%s\\n' "$(printf '%s' "$API_KEY" | cut -c9-)"\n${CHECK}`,
+    };
+    const repo = await fixtureRepo(root, files);
+    t = await startTestServer(root, repo, CONFIG, { secrets: new EnvSecretSource({ GANTRY_SECRET_API_KEY: secret }) });
+    await pushChange(repo, 'feature/secret', { 'services/api/index.js': 'export const a = 3;\n' }, 'api: use key');
+    const run = await t.finished((await t.runFor('feature/secret')).id);
+    expect(run.run.state).toBe('succeeded');
+    const { body } = await t.api<{ lines: { text: string }[] }>('GET', `/api/v1/runs/${run.run.id}/logs`);
+    const text = body.lines.map((l) => l.text).join('\n');
+    expect(text).toContain('key=***');
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(Buffer.from(secret).toString('base64'));
+    const sse = await t.server.app.inject({ method: 'GET', url: `/api/v1/runs/${run.run.id}/logs?follow=true`, headers: { authorization: `Bearer ${t.token}` } });
+    expect(sse.body).toContain('event: end');
+    expect(sse.body).not.toContain(secret);
+    const db = await readFile(join(t.dataDir, 'gantry.db'));
+    expect(db.includes(Buffer.from(secret))).toBe(false);
+  });
+
+  it('runs two services’ one-second gates side by side', async () => {
+    const root = await temp.make();
+    const slow = 'echo start; sleep 1; echo done\n';
+    const repo = await fixtureRepo(root, { ...FILES, 'services/api/check.sh': slow, 'apps/web/check.sh': slow });
+    const config = CONFIG.replace('      - { name: test, run: "sh check.sh test", junit: junit.xml }\n', '');
+    expect(config).not.toContain('name: test');
+    await pushChange(repo, 'develop', { 'gantry.yaml': config }, 'one gate each', 'develop');
+    t = await startTestServer(root, repo, config);
+    const { body } = await t.api<{ run: { id: number } }>('POST', '/api/v1/dispatch', { environment: 'dev' });
+    const run = await t.finished(body.run.id);
+    const [a, b] = gates(run.steps);
+    expect(a && b).toBeTruthy();
+    const start = Math.min(Date.parse(a?.startedAt ?? ''), Date.parse(b?.startedAt ?? ''));
+    const end = Math.max(Date.parse(a?.finishedAt ?? ''), Date.parse(b?.finishedAt ?? ''));
+    // They overlap, and both finish in well under the two seconds a one-by-one run would take.
+    expect(Date.parse(b?.startedAt ?? '')).toBeLessThan(Date.parse(a?.finishedAt ?? ''));
+    expect(end - start).toBeLessThan(1_800);
+  });
+
+  it('never touches the user’s working tree and removes its worktrees when the run ends', async () => {
+    const root = await temp.make();
+    const repo = await fixtureRepo(root, FILES);
+    t = await startTestServer(root, repo, CONFIG);
+    await pushChange(repo, 'feature/clean', { 'services/api/index.js': 'export const a = 4;\n' }, 'api: again');
+    await t.finished((await t.runFor('feature/clean')).id);
+    expect(await repo.git('status', '--porcelain')).toBe('');
+    const work = await readdir(join(t.dataDir, 'work')).catch(() => []);
+    expect(work).toEqual([]);
+  });
+});

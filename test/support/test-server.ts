@@ -1,0 +1,67 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { RunView, StepView } from '../../src/server/views.js';
+import { startServer, type RunningServer } from '../../src/server/gantry-server.js';
+import type { SecretSource } from '../../src/secrets/source.js';
+import { until } from './temp.js';
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly token: string;
+  readonly dataDir: string;
+  api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** Tells the server about new pushes (as the post-receive hook does) and waits for the branch's next run. */
+  runFor(branch: string, afterId?: number): Promise<RunView>;
+  finished(runId: number, timeoutMs?: number): Promise<{ run: RunView; steps: StepView[] }>;
+  close(): Promise<void>;
+}
+
+/** An in-process server (real store, real git, real HTTP via inject) on the fixture repository's origin. */
+export async function startTestServer(root: string, repo: ScratchRepo, configText: string, options: { secrets?: SecretSource; leaseMs?: number } = {}): Promise<TestServer> {
+  const configPath = join(root, 'server-gantry.yaml');
+  await writeFile(configPath, configText.replace(/url: \.$/m, `url: ${repo.originDir}`));
+  let token = '';
+  const dataDir = join(root, 'data');
+  const server = await startServer({
+    configPath,
+    dataDir,
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    sourcePollMs: 3_600_000,
+    executorPollMs: 50,
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    onBootstrapToken: (t) => (token = t),
+  });
+  const api = async <T>(method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const res = await server.app.inject({ method, url: path, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
+    return { status: res.statusCode, body: res.json<T>() };
+  };
+  const finished = async (runId: number, timeoutMs = 60_000) =>
+    until(
+      `run #${runId} to finish`,
+      async () => {
+        const r = await api<{ run: RunView; steps: StepView[] }>('GET', `/api/v1/runs/${runId}`);
+        return ['succeeded', 'failed', 'cancelled'].includes(r.body.run.state) ? r.body : undefined;
+      },
+      timeoutMs,
+    );
+  return {
+    server,
+    token,
+    dataDir,
+    api,
+    finished,
+    async runFor(branch, afterId = 0) {
+      await server.watcher.poll();
+      return until(`a run for ${branch}`, async () => {
+        const r = await api<{ runs: RunView[] }>('GET', `/api/v1/runs?branch=${encodeURIComponent(branch)}&limit=1`);
+        const run = r.body.runs[0];
+        return run && run.id > afterId ? run : undefined;
+      });
+    },
+    close: () => server.close(),
+  };
+}
