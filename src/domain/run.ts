@@ -48,6 +48,7 @@ export interface Step {
   readonly notBefore: number;
   readonly leaseOwner: string | null;
   readonly leaseExpiresAt: number | null;
+  readonly pid: number | null;
   readonly cached: boolean;
   readonly summary: Readonly<Record<string, unknown>> | null;
   readonly error: StepError | null;

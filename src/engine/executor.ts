@@ -158,6 +158,7 @@ export class Executor {
     const { store, clock, leaseMs } = this.o;
     const step = await store.steps.claim(candidate.id, this.owner, clock.now(), leaseMs);
     if (!step) return;
+    if (step.pid !== null) stopOrphan(step.pid, this.o.logger);
     const controller = new AbortController();
     const done = this.execute(run, step, controller).finally(() => {
       this.active.delete(step.id);
@@ -183,7 +184,8 @@ export class Executor {
     try {
       if (step.attempt > 1) log.info(`attempt ${step.attempt} of ${step.maxAttempts}`);
       if (!handler) throw new GantryError('INTERNAL', `no handler for step kind ${step.kind}`);
-      outcome = await handler.run({ run, step, signal: controller.signal, clock, logger: logger.child({ runId: run.id, step: step.key }), log });
+      const trackProcess = (pid: number | null): Promise<void> => store.steps.setProcess(step.id, this.owner, pid);
+      outcome = await handler.run({ run, step, signal: controller.signal, clock, logger: logger.child({ runId: run.id, step: step.key }), log, trackProcess });
     } catch (error: unknown) {
       failure = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason : error;
     } finally {
@@ -264,5 +266,18 @@ export class Executor {
 
   private emitStep(step: Step, state: string): void {
     this.o.bus.emit({ type: 'step', runId: step.runId, stepId: step.id, state });
+  }
+}
+
+/**
+ * A step re-run after its owner died may find the old attempt's command still running (it was in
+ * its own process group). Stop it first, so two copies never race on the same workspace.
+ */
+function stopOrphan(pid: number, logger: Logger): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+    logger.warn({ pid }, 'stopped the process group an earlier attempt left running');
+  } catch {
+    // Already gone, which is the usual case.
   }
 }

@@ -16,6 +16,8 @@ export interface StepContext {
   readonly logger: Logger;
   /** The step's own log: redacted, stored, streamed. */
   readonly log: StepLog;
+  /** Records the process group a step started (null when it ended), so a crash leaves no orphan. */
+  trackProcess(pid: number | null): Promise<void>;
 }
 
 export type StepOutcome =

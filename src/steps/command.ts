@@ -5,6 +5,8 @@ export interface CommandOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly signal: AbortSignal;
   readonly onOutput: (stream: 'stdout' | 'stderr', chunk: string) => void;
+  /** Told the process group id as soon as the command starts. */
+  readonly onSpawn?: (pid: number) => void;
   /** Between SIGTERM and SIGKILL when the command is stopped. */
   readonly graceMs?: number;
 }
@@ -28,6 +30,7 @@ export function runCommand(command: string, o: CommandOptions): Promise<CommandR
       return;
     }
     const child = spawn('/bin/sh', ['-c', command], { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) o.onSpawn?.(child.pid);
     child.stdout.setEncoding('utf8').on('data', (c: string) => o.onOutput('stdout', c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => o.onOutput('stderr', c));
     let killTimer: NodeJS.Timeout | undefined;

@@ -40,7 +40,13 @@ export class GateStep implements StepHandler {
       ...spec.gate.env,
       ...this.secrets.values(spec.secrets),
     };
-    const { exitCode } = await runCommand(spec.gate.run, { cwd, env, signal: ctx.signal, onOutput: (s, c) => ctx.log.write(s, c) });
+    const { exitCode } = await runCommand(spec.gate.run, {
+      cwd,
+      env,
+      signal: ctx.signal,
+      onOutput: (s, c) => ctx.log.write(s, c),
+      onSpawn: (pid) => void ctx.trackProcess(pid),
+    }).finally(() => ctx.trackProcess(null));
     const summary: Record<string, unknown> = { exitCode };
     if (spec.gate.junit) summary.tests = await this.readJunit(cwd, spec, exitCode === 0);
     if (exitCode !== 0) {

@@ -44,6 +44,8 @@ export interface StepTable {
   not_before: number;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  /** Process group of the step's command while it runs, so a successor can stop an orphan. */
+  pid: number | null;
   cached: number;
   summary_json: string | null;
   error_json: string | null;

@@ -48,6 +48,7 @@ export async function up(db: Kysely<unknown>, dialect: StoreDialect): Promise<vo
     .addColumn('not_before', time, (c) => c.notNull().defaultTo(0))
     .addColumn('lease_owner', 'text')
     .addColumn('lease_expires_at', time)
+    .addColumn('pid', 'integer')
     .addColumn('cached', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('summary_json', 'text')
     .addColumn('error_json', 'text')

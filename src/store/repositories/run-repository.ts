@@ -72,6 +72,7 @@ export class RunRepository {
             attempt: 0,
             not_before: 0,
             cached: 0,
+            pid: null,
           })
           .execute();
       }

@@ -121,6 +121,11 @@ export class StepRepository {
       .execute();
   }
 
+  /** Written before the command does anything, so an orphan left by a crash can be found and stopped. */
+  async setProcess(id: number, owner: string, pid: number | null): Promise<void> {
+    await this.db.updateTable('steps').set({ pid }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  }
+
   async setMessage(id: number, message: string): Promise<void> {
     await this.db.updateTable('steps').set({ message }).where('id', '=', id).execute();
   }

@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixtureRepo } from '../support/fixture-repo.js';
+import { TempDirs, until } from '../support/temp.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+const config = (counter: string) => `version: 1
+project:
+  name: crashy
+repository:
+  url: ORIGIN
+  defaultBranch: develop
+services:
+  api:
+    path: api
+    gates:
+      - name: first
+        run: echo first >> ${counter}
+      - name: slow
+        run: echo slow-start >> ${counter}; sleep 3; echo slow >> ${counter}
+      - name: last
+        run: echo last >> ${counter}
+environments:
+  dev:
+    branch: develop
+`;
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startServerProcess(configPath: string, dataDir: string): Promise<Proc> {
+  const child = spawn(process.execPath, [CLI, 'server', '--config', configPath, '--data-dir', dataDir, '--port', '0', '--poll', '1h'], {
+    env: { ...process.env, GANTRY_LEASE_MS: '1000', GANTRY_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const url = await until(`the server to listen (output so far: ${output})`, () => /listening on (http:\/\/\S+)/.exec(output)?.[1], 30_000);
+  return { child, url };
+}
+
+describe('a server killed with SIGKILL mid-run', () => {
+  const temp = new TempDirs();
+  const procs: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await temp.cleanup();
+  });
+
+  it('resumes the run after a restart: finished steps do not run again, the interrupted one does, none is lost', async () => {
+    expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
+    const root = await temp.make();
+    const counter = join(root, 'side-effects.log');
+    const repo = await fixtureRepo(root, { 'api/index.js': 'export {};\n', 'gantry.yaml': config(counter).replace('ORIGIN', '.') });
+    const configPath = join(root, 'server.yaml');
+    await writeFile(configPath, config(counter).replace('ORIGIN', repo.originDir));
+    const dataDir = join(root, 'data');
+
+    const first = await startServerProcess(configPath, dataDir);
+    procs.push(first.child);
+    const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const dispatched = await fetch(`${first.url}/api/v1/dispatch`, { method: 'POST', headers, body: JSON.stringify({ environment: 'dev' }) });
+    expect(dispatched.status).toBe(201);
+    const { run } = (await dispatched.json()) as { run: { id: number } };
+
+    await until('the slow gate to start', async () => (await readFile(counter, 'utf8').catch(() => '')).includes('slow-start'), 30_000);
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await startServerProcess(configPath, dataDir);
+    procs.push(second.child);
+    const finished = await until(
+      'the resumed run to finish',
+      async () => {
+        const res = await fetch(`${second.url}/api/v1/runs/${run.id}`, { headers });
+        const body = (await res.json()) as { run: { state: string }; steps: { key: string; state: string; attempt: number }[] };
+        return ['succeeded', 'failed', 'cancelled'].includes(body.run.state) ? body : undefined;
+      },
+      60_000,
+    );
+    expect(finished.run.state).toBe('succeeded');
+    expect(finished.steps.map((s) => s.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+
+    const effects = (await readFile(counter, 'utf8')).trim().split('\n');
+    const count = (what: string) => effects.filter((e) => e === what).length;
+    expect(count('first')).toBe(1);
+    expect(count('slow-start')).toBe(2);
+    // The orphaned first attempt was stopped before the re-run, so "slow" finished exactly once.
+    expect(count('slow')).toBe(1);
+    expect(count('last')).toBe(1);
+    expect(finished.steps.find((s) => s.key === 'gate:api:slow')?.attempt).toBe(2);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+});
