@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/loader.js';
+import type { GantryConfig } from '../../src/config/types.js';
+import { gateCacheKey, planRun } from '../../src/engine/planner.js';
+
+const YAML = `version: 1
+project: { name: p }
+repository: { url: . }
+services:
+  api:
+    path: api
+    gates:
+      - { name: lint, run: npm run lint }
+      - { name: test, run: npm test, retries: 2 }
+  web:
+    path: web
+    gates:
+      - { name: lint, run: npm run lint }
+  docs:
+    path: docs
+environments:
+  dev: { branch: develop }
+`;
+
+function config(): GantryConfig {
+  const r = parseConfigText(YAML, 'gantry.yaml');
+  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('; '));
+  return r.config;
+}
+
+describe('planRun', () => {
+  it('chains one service’s gates in declared order and leaves services independent', () => {
+    const plan = planRun({ config: config(), services: ['api', 'web'], serviceTrees: { api: 't1', web: 't2' }, environment: undefined, changeNote: 'n' });
+    expect(plan.steps.map((s) => [s.key, s.needs])).toEqual([
+      ['gate:api:lint', []],
+      ['gate:api:test', ['gate:api:lint']],
+      ['gate:web:lint', []],
+    ]);
+    expect(plan.steps[1]?.maxAttempts).toBe(3);
+  });
+
+  it('plans nothing for a service without gates, or when nothing changed', () => {
+    expect(planRun({ config: config(), services: ['docs'], serviceTrees: {}, environment: undefined, changeNote: 'n' }).steps).toEqual([]);
+    expect(planRun({ config: config(), services: [], serviceTrees: {}, environment: undefined, changeNote: 'n' }).steps).toEqual([]);
+  });
+
+  it('puts the environment lock after every service’s last gate and says deploy steps are not here yet', () => {
+    const c = config();
+    const plan = planRun({ config: c, services: ['api', 'web'], serviceTrees: {}, environment: c.environments.dev, changeNote: 'n' });
+    expect(plan.steps.at(-1)).toMatchObject({ key: 'lock:dev', kind: 'environment-lock', needs: ['gate:api:test', 'gate:web:lint'] });
+    expect(plan.notes.join(' ')).toMatch(/stops after CI/);
+  });
+
+  it('keys the gate cache on content, command, env and secrets, and nothing else', () => {
+    const gate = config().services.api?.gates[0];
+    if (!gate) throw new Error('no gate');
+    const key = gateCacheKey('tree-a', gate, []);
+    expect(gateCacheKey('tree-a', gate, [])).toBe(key);
+    expect(gateCacheKey('tree-b', gate, [])).not.toBe(key);
+    expect(gateCacheKey('tree-a', { ...gate, run: 'npm run lint -- --fix' }, [])).not.toBe(key);
+    expect(gateCacheKey('tree-a', { ...gate, env: { NODE_ENV: 'test' } }, [])).not.toBe(key);
+    expect(gateCacheKey('tree-a', gate, ['NPM_TOKEN'])).not.toBe(key);
+  });
+});
