@@ -9,7 +9,6 @@ const EXIT_USAGE = 2;
 async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const program = buildProgram((code) => (exitCode = code));
-  program.exitOverride();
   try {
     await program.parseAsync([...argv]);
     return exitCode;

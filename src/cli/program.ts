@@ -25,7 +25,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(new Option('-y, --yes', 'answer yes to confirmations'))
     .addOption(new Option('--data-dir <dir>', 'the server data folder').default(DEFAULT_DATA_DIR).env('GANTRY_DATA_DIR'))
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Before the subcommands are added, so they inherit it: usage errors become exit code 2, not 1.
+    .exitOverride();
 
   const ctx = (): CliContext => createContext(program.opts<GlobalOptions>());
   const wrap =
