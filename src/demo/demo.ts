@@ -44,7 +44,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   try {
     out.out(out.paint('bold', '1. A scratch copy of examples/volteryde with its own git origin'));
     const repo = await ScratchRepo.create(join(root, 'volteryde'), join(root, 'origin.git'));
-    await cp(EXAMPLE_DIR, repo.workDir, { recursive: true, filter: (src) => !/[/\\](node_modules|coverage|reports|dist)([/\\]|$)/.test(src) });
+    await cp(EXAMPLE_DIR, repo.workDir, { recursive: true, filter: (src) => !/[/\\](node_modules|coverage|reports|dist|target)([/\\]|$)/.test(src) });
     await repo.commitAll('Import the Volteryde platform');
     await repo.git('branch', 'develop');
     await repo.git('branch', 'staging');

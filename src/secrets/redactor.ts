@@ -1,0 +1,158 @@
+import { Buffer } from 'node:buffer';
+
+/**
+ * Values shorter than this are never masked. A 1–3 character "secret" (a PIN, `true`, `dev`)
+ * occurs by chance all over a log: masking it would shred every line, and the pattern of masks
+ * would itself reveal the value. It also keeps every masked form longer than MASK, so a masking
+ * pass always shortens the text and masking to a fixpoint terminates. Real secrets are longer;
+ * the secret store warns about short ones.
+ */
+export const MIN_SECRET_LENGTH = 4;
+export const MASK = '***';
+
+/** Redacts a text that arrives in chunks (a log stream), with secrets split across chunks. */
+export interface RedactingStream {
+  /** Returns the redacted text that is safe to pass on now; a tail that may begin a secret is held back. */
+  push(chunk: string): string;
+  /** Returns the held-back tail, redacted. Call once, when the input has ended. */
+  end(): string;
+}
+
+interface Needles {
+  /** All forms, longest first: alternation tries them in order, so the longest match wins. */
+  readonly pattern: RegExp;
+  readonly byFirstChar: ReadonlyMap<string, readonly string[]>;
+  readonly maxLength: number;
+  /** A mask next to plain text can only form a needle that itself contains '*'. */
+  readonly containsMaskChar: boolean;
+}
+
+/**
+ * The forms in which a value shows up in logs: as is, trimmed (secrets read from files end in a
+ * newline), base64 with and without padding and base64url (Basic auth, Kubernetes secrets, JWTs),
+ * URL-encoded (query strings, connection URLs) and JSON-escaped (our own logs are JSON lines).
+ */
+function formsOf(value: string): string[] {
+  const forms = new Set<string>();
+  for (const v of new Set([value, value.trim()])) {
+    if (v.length < MIN_SECRET_LENGTH) continue;
+    const base64 = Buffer.from(v, 'utf8').toString('base64');
+    forms.add(v).add(base64).add(base64.replace(/=+$/, '')).add(Buffer.from(v, 'utf8').toString('base64url'));
+    forms.add(JSON.stringify(v).slice(1, -1));
+    try {
+      forms.add(encodeURIComponent(v));
+    } catch {
+      // a lone UTF-16 surrogate has no URL encoding, so it cannot appear URL-encoded either
+    }
+  }
+  return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function compile(values: Iterable<string>): Needles | undefined {
+  const forms = [...new Set([...values].flatMap(formsOf))].sort((a, b) => b.length - a.length);
+  if (forms.length === 0) return undefined;
+  const byFirstChar = new Map<string, string[]>();
+  for (const form of forms) byFirstChar.set(form.charAt(0), [...(byFirstChar.get(form.charAt(0)) ?? []), form]);
+  return {
+    pattern: new RegExp(forms.map(escapeRegExp).join('|'), 'g'),
+    byFirstChar,
+    maxLength: forms[0]?.length ?? 0,
+    containsMaskChar: forms.some((f) => f.includes('*')),
+  };
+}
+
+/** Does some needle start with text[from, to) and go on past it, with `more` true of its rest? */
+function beginsNeedle(needles: Needles, text: string, from: number, to: number, more: (needle: string, at: number) => boolean): boolean {
+  const start = text.slice(from, to);
+  return (needles.byFirstChar.get(text.charAt(from)) ?? []).some((n) => n.length > start.length && n.startsWith(start) && more(n, start.length));
+}
+
+/** The first position from which the rest of `text` could be the beginning of a secret. */
+function pendingStart(needles: Needles, text: string): number {
+  for (let j = Math.max(0, text.length - needles.maxLength + 1); j < text.length; j++) {
+    if (beginsNeedle(needles, text, j, text.length, () => true)) return j;
+  }
+  return text.length;
+}
+
+/**
+ * Where emitting must stop. Beyond `pending`, a secret may be arriving. Before it, text is final,
+ * except when a needle contains '*': then a later mask could complete it together with plain text
+ * just before `pending`, so that text is held back too.
+ */
+function safeEnd(needles: Needles, text: string, pending: number): number {
+  if (!needles.containsMaskChar) return pending;
+  for (let j = Math.max(0, pending - needles.maxLength + 1); j < pending; j++) {
+    if (beginsNeedle(needles, text, j, pending, (n, at) => n.includes('*', at))) return j;
+  }
+  return pending;
+}
+
+class RedactionScanner implements RedactingStream {
+  private held = '';
+
+  constructor(private readonly needles: Needles) {}
+
+  push(chunk: string): string {
+    return this.scan(this.held + chunk, false);
+  }
+
+  end(): string {
+    return this.scan(this.held, true);
+  }
+
+  /**
+   * Replaces the leftmost, then longest, occurrence of a needle with MASK until none is left, as
+   * one pass over the whole input would; a match is taken only when no longer or earlier one could
+   * still appear with the next chunk, so the output does not depend on where the chunks were cut.
+   */
+  private scan(input: string, final: boolean): string {
+    const { pattern, maxLength, containsMaskChar } = this.needles;
+    let text = input;
+    let out = '';
+    let from = 0;
+    for (;;) {
+      const pending = final ? text.length : pendingStart(this.needles, text);
+      pattern.lastIndex = from;
+      const match = pattern.exec(text);
+      if (!match || match.index >= pending) {
+        const cut = final ? text.length : safeEnd(this.needles, text, pending);
+        this.held = text.slice(cut);
+        return out + text.slice(0, cut);
+      }
+      const after = text.slice(match.index + match[0].length);
+      if (containsMaskChar) {
+        // The mask may complete a needle that begins up to maxLength - 1 characters before it.
+        text = text.slice(0, match.index) + MASK + after;
+        from = Math.max(0, match.index - maxLength + 1);
+      } else {
+        out += text.slice(0, match.index) + MASK;
+        text = after;
+        from = 0;
+      }
+    }
+  }
+}
+
+/** Masks secret values, and the encoded forms they take in logs, with MASK. */
+export class Redactor {
+  private readonly needles: Needles | undefined;
+
+  constructor(secretValues: Iterable<string>) {
+    this.needles = compile(secretValues);
+  }
+
+  redact(text: string): string {
+    const stream = this.stream();
+    return stream.push(text) + stream.end();
+  }
+
+  /** A fresh stream for one log; keep one per source so that chunks of two logs never mix. */
+  stream(): RedactingStream {
+    const needles = this.needles;
+    if (!needles) return { push: (chunk) => chunk, end: () => '' };
+    return new RedactionScanner(needles);
+  }
+}
