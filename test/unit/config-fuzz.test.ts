@@ -96,6 +96,23 @@ describe('the config loader under fuzzing', () => {
     );
   });
 
+  it('never throws on a valid config whose environments are arbitrary values with tricky keys', () => {
+    const keys = fc.constantFrom('__proto__', 'constructor', 'toString', 'services', 'api', 'path', 'kind', 'run', 'port', 'branch', 'requires', 'dev');
+    const value = fc.anything({ maxDepth: 4, key: keys });
+    fc.assert(
+      fc.property(value, (v) => {
+        let text: unknown;
+        try {
+          text = stringify({ ...(fullValue as object), environments: v });
+        } catch {
+          return;
+        }
+        if (typeof text === 'string') check(text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('never throws on a valid config with one value replaced, deleted or renamed', () => {
     fc.assert(
       fc.property(fc.constantFrom(...fullPaths), mutation, (path, m) => check(stringify(mutate(fullValue, path, m)))),
