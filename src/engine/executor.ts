@@ -146,8 +146,9 @@ export class Executor {
         await this.finishRun(run, progress.finish.state, progress.finish.error);
         continue;
       }
+      // A full executor still settles and finishes the other runs; it only stops starting steps.
       for (const step of progress.ready) {
-        if (this.active.size >= this.o.concurrency) return;
+        if (this.active.size >= this.o.concurrency) break;
         if (this.active.has(step.id)) continue;
         await this.launch(run, step);
       }
@@ -171,20 +172,25 @@ export class Executor {
   private async execute(run: Run, step: Step, controller: AbortController): Promise<void> {
     const { store, clock, logger } = this.o;
     const handler = this.o.handlers.get(step.kind);
-    const log = new StepLog(store, this.o.bus, clock, this.o.redactor(), run.id, step.id, step.attempt);
+    const log = new StepLog(store, this.o.bus, clock, this.o.redactor(), run.id, step.id, step.attempt, (error) => logger.error({ err: error, step: step.key }, 'writing step log lines failed'));
     const timeoutMs = typeof step.spec.timeoutMs === 'number' ? step.spec.timeoutMs : DEFAULT_STEP_TIMEOUT_MS;
     const timer = setTimeout(() => controller.abort(new TimeoutError('STEP_TIMEOUT', `step ${step.name} ran longer than ${timeoutMs} ms`, { hint: 'Raise the timeout in gantry.yaml or make the command faster.' })), timeoutMs);
     const heartbeat = setInterval(() => {
-      void store.steps.heartbeat(step.id, this.owner, clock.now() + this.o.leaseMs).then((ours) => {
-        if (!ours) controller.abort(new GantryError('STEP_CANCELLED', 'the step lease was lost to another executor'));
-      });
+      store.steps.heartbeat(step.id, this.owner, clock.now() + this.o.leaseMs).then(
+        (ours) => {
+          if (!ours) controller.abort(new GantryError('STEP_CANCELLED', 'the step lease was lost to another executor'));
+        },
+        // A missed heartbeat is survivable: the lease is longer than three of them.
+        (error: unknown) => logger.warn({ err: error, step: step.key }, 'heartbeat failed'),
+      );
     }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
     let outcome: StepOutcome | undefined;
     let failure: unknown;
     try {
       if (step.attempt > 1) log.info(`attempt ${step.attempt} of ${step.maxAttempts}`);
       if (!handler) throw new GantryError('INTERNAL', `no handler for step kind ${step.kind}`);
-      const trackProcess = (pid: number | null): Promise<void> => store.steps.setProcess(step.id, this.owner, pid);
+      const trackProcess = (pid: number | null): Promise<void> =>
+        store.steps.setProcess(step.id, this.owner, pid).catch((error: unknown) => logger.warn({ err: error, step: step.key }, 'could not record the step process'));
       outcome = await handler.run({ run, step, signal: controller.signal, clock, logger: logger.child({ runId: run.id, step: step.key }), log, trackProcess });
     } catch (error: unknown) {
       failure = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason : error;

@@ -28,6 +28,7 @@ export class StepLog {
     private readonly runId: number,
     private readonly stepId: number,
     private readonly attempt: number,
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
   /** Raw process output; may end mid-line or mid-secret. */
@@ -63,10 +64,13 @@ export class StepLog {
     this.timer = undefined;
     const batch = this.pending.splice(0);
     if (batch.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(async () => {
-      await this.store.logs.append(this.runId, batch);
-      this.bus.emit({ type: 'log', runId: this.runId, stepId: this.stepId });
-    });
+    this.flushing = this.flushing
+      .then(async () => {
+        await this.store.logs.append(this.runId, batch);
+        this.bus.emit({ type: 'log', runId: this.runId, stepId: this.stepId });
+      })
+      // A store failure must not crash the server from a timer; the step's outcome is still recorded.
+      .catch((error: unknown) => this.onError(error));
     return this.flushing;
   }
 

@@ -21,6 +21,9 @@ export const ERROR_CODES = {
   CONFIG_PROMOTION_CYCLE: 'Environments require each other in a cycle.',
   CONFIG_SERVICE_NOT_RUNNABLE: 'An environment deploys a service that has no run command.',
   CONFIG_UNDECLARED_SECRET: 'A service uses a secret that an environment it deploys to does not provide.',
+  CONFIG_PORT_OUT_OF_RANGE: 'A service port plus the offsets of an environment is above 65535.',
+  CONFIG_APPROVALS_UNSATISFIABLE: 'An environment requires more approvals than it lists approvers.',
+  CONFIG_UNUSED_CHANNEL: 'A notification channel is declared but no route uses it.',
   // api / auth
   AUTH_REQUIRED: 'The request carries no token.',
   AUTH_INVALID: 'The token is unknown, expired or revoked.',

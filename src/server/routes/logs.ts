@@ -69,10 +69,11 @@ export function logRoutes(app: FastifyInstance, ctx: ServerContext): void {
         busy = false;
       }
     };
+    const safePump = (): void => void pump().catch(() => sse.close());
     const off = ctx.engine.bus.subscribe((e) => {
-      if (e.runId === id) void pump();
+      if (e.runId === id) safePump();
     });
-    void pump();
+    safePump();
     await sse.closed;
     off();
   });

@@ -1,0 +1,67 @@
+import { DEFAULT_PREVIEW_PORT_OFFSET } from '../normalize.js';
+import type { Anchor, ConfigPath } from '../issues.js';
+import type { EnvironmentInput, GantryConfigParsed } from '../schema.js';
+import { deployedServices, environmentsOf, serviceNamed } from './context.js';
+
+/** The highest port a listener can bind. */
+export const MAX_PORT = 65_535;
+
+/**
+ * Every port the data plane will bind for this config: one per (environment × deployed service),
+ * one more for the preview of a blue-green environment, and the API port of a local agent.
+ */
+export interface Listener {
+  readonly port: number;
+  /** For people: `api in staging`, `blue-green preview of api in production`. */
+  readonly label: string;
+  /** How the port is made up: `3000 + portOffset 100 + previewPortOffset 10000`. */
+  readonly sum: string;
+  readonly env: string | undefined;
+  readonly preview: boolean;
+  /** What to blame when this listener clashes with one of another environment (or overflows). */
+  readonly envBlame: { path: ConfigPath; anchor: Anchor };
+  /** What to blame when it clashes with another service of the same environment. */
+  readonly serviceBlame: { path: ConfigPath; anchor: Anchor };
+}
+
+function previewOffset(env: EnvironmentInput): number | undefined {
+  const strategy = env.strategy;
+  if (strategy === 'blue-green') return DEFAULT_PREVIEW_PORT_OFFSET;
+  if (typeof strategy === 'object' && strategy.kind === 'blue-green') return strategy.previewPortOffset ?? DEFAULT_PREVIEW_PORT_OFFSET;
+  return undefined;
+}
+
+function environmentListeners(config: GantryConfigParsed, envName: string, env: EnvironmentInput): Listener[] {
+  const offset = env.portOffset ?? 0;
+  const preview = previewOffset(env);
+  const envPath: ConfigPath = ['environments', envName];
+  const offsetBlame = env.portOffset === undefined ? { path: envPath, anchor: 'key' as const } : { path: [...envPath, 'portOffset'], anchor: 'value' as const };
+  const strategy = env.strategy;
+  const previewBlame =
+    typeof strategy === 'object' && strategy.kind === 'blue-green' && strategy.previewPortOffset !== undefined
+      ? { path: [...envPath, 'strategy', 'previewPortOffset'], anchor: 'value' as const }
+      : { path: [...envPath, 'strategy'], anchor: 'value' as const };
+  const found: Listener[] = [];
+  // A service listed twice is reported by the service-list rule; it does not listen twice.
+  for (const name of new Set(deployedServices(config, envName, env).map((d) => d.name))) {
+    const run = serviceNamed(config, name)?.run;
+    if (!run) continue;
+    const serviceBlame = { path: ['services', name, 'run', 'port'], anchor: 'value' as const };
+    const sum = `${run.port}${offset ? ` + portOffset ${offset}` : ''}`;
+    found.push({ port: run.port + offset, label: `${name} in ${envName}`, sum, env: envName, preview: false, envBlame: offsetBlame, serviceBlame });
+    if (preview !== undefined) {
+      found.push({ port: run.port + offset + preview, label: `blue-green preview of ${name} in ${envName}`, sum: `${sum} + previewPortOffset ${preview}`, env: envName, preview: true, envBlame: previewBlame, serviceBlame });
+    }
+  }
+  return found;
+}
+
+export function listenersOf(config: GantryConfigParsed): Listener[] {
+  const found = environmentsOf(config).flatMap(([name, env]) => environmentListeners(config, name, env));
+  for (const [name, target] of Object.entries(config.targets ?? {})) {
+    if (target.kind !== 'local' || target.port === undefined) continue;
+    const blame = { path: ['targets', name, 'port'], anchor: 'value' as const };
+    found.push({ port: target.port, label: `the agent API of target ${name}`, sum: String(target.port), env: undefined, preview: false, envBlame: blame, serviceBlame: blame });
+  }
+  return found;
+}

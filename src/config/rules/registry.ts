@@ -1,0 +1,38 @@
+import type { Finding } from '../issues.js';
+import type { GantryConfigParsed } from '../schema.js';
+import { approvals } from './approvals.js';
+import { branchConflict } from './branch-conflict.js';
+import { duplicateGate } from './duplicate-gate.js';
+import { portConflict } from './port-conflict.js';
+import { portRange } from './port-range.js';
+import { promotionCycle } from './promotion-cycle.js';
+import type { ConfigRule } from './rule.js';
+import { serviceList } from './service-list.js';
+import { undeclaredSecret } from './undeclared-secret.js';
+import { unknownChannel } from './unknown-channel.js';
+import { unknownEnvironment } from './unknown-environment.js';
+import { unknownService } from './unknown-service.js';
+import { unknownTarget } from './unknown-target.js';
+import { unusedChannel } from './unused-channel.js';
+
+/** Every semantic rule, in the order their findings are reported when two share a position. */
+export const CONFIG_RULES: readonly ConfigRule[] = [
+  branchConflict,
+  unknownService,
+  serviceList,
+  unknownEnvironment,
+  promotionCycle,
+  unknownTarget,
+  unknownChannel,
+  portConflict,
+  portRange,
+  duplicateGate,
+  undeclaredSecret,
+  approvals,
+  unusedChannel,
+];
+
+/** Runs every rule on a structurally valid config. Pure. */
+export function runRules(config: GantryConfigParsed, rules: readonly ConfigRule[] = CONFIG_RULES): Finding[] {
+  return rules.flatMap((rule) => rule.check(config));
+}
