@@ -157,4 +157,35 @@ describe('CI gates on a real repository', () => {
     const work = await readdir(join(t.dataDir, 'work')).catch(() => []);
     expect(work).toEqual([]);
   });
+
+  it('takes the branch → environment mapping from the server’s pinned config, not from the pushed commit', async () => {
+    const root = await temp.make();
+    const repo = await fixtureRepo(root, FILES);
+    t = await startTestServer(root, repo, CONFIG);
+    // The commit tries to make its own feature branch deploy to dev.
+    const hijack = CONFIG.replace('dev: { branch: develop }', 'dev: { branch: "feature/*" }');
+    await pushChange(repo, 'feature/hijack', { 'gantry.yaml': hijack, 'services/api/index.js': 'export const a = 9;\n' }, 'map me to dev');
+    const run = await t.finished((await t.runFor('feature/hijack')).id);
+    expect(run.run.environment).toBeNull();
+    expect(run.steps.some((s) => s.kind === 'environment-lock')).toBe(false);
+  });
+
+  it('streams a running gate’s log lines live, then ends the stream', async () => {
+    const root = await temp.make();
+    const repo = await fixtureRepo(root, { ...FILES, 'services/api/check.sh': 'echo first; sleep 0.5; echo second\n' });
+    t = await startTestServer(root, repo, CONFIG.replace(', junit: junit.xml', ''));
+    const { body } = await t.api<{ run: { id: number } }>('POST', '/api/v1/dispatch', { environment: 'dev' });
+    const res = await fetch(`${t.server.url}/api/v1/runs/${body.run.id}/logs?step=gate:api:lint&follow=true`, { headers: { authorization: `Bearer ${t.token}` } });
+    const seen: Array<[string, number]> = [];
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of res.body ?? []) {
+      text += decoder.decode(chunk as Uint8Array);
+      for (const word of ['first', 'second']) if (text.includes(`"text":"${word}"`) && !seen.some(([w]) => w === word)) seen.push([word, Date.now()]);
+    }
+    expect(seen.map(([w]) => w)).toEqual(['first', 'second']);
+    // "first" arrived while the gate was still sleeping, not at the end in one batch.
+    expect((seen[1]?.[1] ?? 0) - (seen[0]?.[1] ?? 0)).toBeGreaterThan(200);
+    expect(text).toMatch(/event: end/);
+  });
 });
