@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../server/version.js';
 import { createContext, DEFAULT_DATA_DIR, type CliContext, type GlobalOptions } from './context.js';
+import { registerAgent } from './commands/agent.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDispatch } from './commands/dispatch.js';
@@ -39,6 +40,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerInit(program, wrap);
   registerValidate(program, wrap);
   registerServer(program, wrap);
+  registerAgent(program, wrap);
   registerRuns(program, wrap);
   registerRun(program, wrap);
   registerLogs(program, wrap);

@@ -28,5 +28,5 @@ const TERMINAL_STEP: ReadonlySet<string> = new Set([StepState.Succeeded, StepSta
 export const isTerminalRun = (state: string): boolean => TERMINAL_RUN.has(state);
 export const isTerminalStep = (state: string): boolean => TERMINAL_STEP.has(state);
 
-export const TriggerKind = { Push: 'push', Dispatch: 'dispatch' } as const;
+export const TriggerKind = { Push: 'push', Dispatch: 'dispatch', Rollback: 'rollback' } as const;
 export type TriggerKind = (typeof TriggerKind)[keyof typeof TriggerKind];

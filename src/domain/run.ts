@@ -39,6 +39,7 @@ export interface Step {
   readonly service: string | null;
   readonly environment: string | null;
   readonly needs: readonly string[];
+  readonly when: StepWhen;
   readonly spec: Readonly<Record<string, unknown>>;
   readonly position: number;
   readonly state: StepState;
@@ -56,6 +57,9 @@ export interface Step {
   readonly finishedAt: number | null;
 }
 
+/** `success` runs when all needs succeeded; `failure` runs only when one of them failed or was cancelled (clean-up, rollback). */
+export type StepWhen = 'success' | 'failure';
+
 /** A step as the planner emits it, before it is persisted. */
 export interface PlannedStep {
   readonly key: string;
@@ -64,6 +68,7 @@ export interface PlannedStep {
   readonly service?: string;
   readonly environment?: string;
   readonly needs: readonly string[];
+  readonly when?: StepWhen;
   readonly spec: Readonly<Record<string, unknown>>;
   readonly maxAttempts: number;
 }

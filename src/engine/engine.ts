@@ -1,11 +1,16 @@
-import { RunState, TriggerKind } from '../domain/phases.js';
+import type { EnvironmentConfig, GantryConfig } from '../config/types.js';
+import { judgeApproval } from '../domain/approval-rules.js';
+import { TriggerKind, isTerminalRun } from '../domain/phases.js';
+import { hasRole, type Principal } from '../domain/roles.js';
 import type { Run } from '../domain/run.js';
-import { GantryError, NotFoundError } from '../errors/index.js';
+import { ApprovalError, GantryError, NotFoundError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
+import type { Clock } from './clock.js';
 import type { EngineBus } from './events.js';
 import type { Executor } from './executor.js';
 import type { RepositoryReader } from './repository-reader.js';
 import type { RunFactory } from './run-factory.js';
+import { planRollback, type RollbackTarget } from './rollback-plan.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -13,9 +18,29 @@ export interface EngineOptions {
   readonly factory: RunFactory;
   readonly bus: EngineBus;
   readonly reader: RepositoryReader;
+  readonly clock: Clock;
+  readonly pinned: () => GantryConfig;
   /** Brings the reader up to date with the source (a fetch), before a ref is resolved. */
   readonly refresh: () => Promise<void>;
 }
+
+export interface DispatchRequest {
+  readonly environment: string;
+  readonly ref?: string;
+  /** Redeploy an earlier release (its commit sha or a prefix) without building. */
+  readonly release?: string;
+  readonly confirm?: string;
+  readonly overridePromotion?: { readonly reason: string };
+}
+
+export interface RollbackRequest {
+  readonly environment: string;
+  readonly service?: string;
+  readonly toRevision?: number;
+  readonly reason?: string;
+}
+
+const forbidden = (what: string, role: string): GantryError => new GantryError('FORBIDDEN', `${what} needs the ${role} role`, { hint: `Ask an admin for a token with ${role} (gantry token create --user NAME --role ${role}).` });
 
 /** What the outside (API, watcher, CLI) asks of the engine. Every change goes through the store first. */
 export class Engine {
@@ -25,46 +50,130 @@ export class Engine {
     return this.o.bus;
   }
 
-  async push(branch: string, sha: string, previousSha: string | null): Promise<Run> {
-    const run = await this.o.factory.create({ kind: TriggerKind.Push, ref: branch, branch, sha, previousSha, triggeredBy: 'git push' });
+  private started(run: Run): Run {
     this.o.bus.emit({ type: 'run', runId: run.id, state: run.state });
     this.o.executor.wake();
     return run;
   }
 
-  /** Runs a ref (a branch by default: the environment's own) through CI and on to the environment. */
-  async dispatch(environment: string, ref: string | undefined, by: string): Promise<Run> {
-    const env = this.o.factory.environmentFor({ kind: TriggerKind.Dispatch, branch: null, environment });
-    if (!env) throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${environment}" is not declared`);
-    const wanted = ref ?? env.branch;
+  private environment(name: string): EnvironmentConfig {
+    const env = this.o.pinned().environments[name];
+    if (!env) {
+      throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${name}" is not declared in gantry.yaml`, { hint: `Known environments: ${Object.keys(this.o.pinned().environments).join(', ') || 'none'}.` });
+    }
+    return env;
+  }
+
+  async push(branch: string, sha: string, previousSha: string | null): Promise<Run> {
+    return this.started(await this.o.factory.create({ kind: TriggerKind.Push, ref: branch, branch, sha, previousSha, triggeredBy: 'git push' }));
+  }
+
+  /** Runs a ref (default: the environment's branch) or an earlier release through to the environment. */
+  async dispatch(request: DispatchRequest, by: Principal): Promise<Run> {
+    const env = this.environment(request.environment);
+    if (!hasRole(by, 'deployer', env.name)) throw forbidden(`dispatching to ${env.name}`, `deployer:${env.name}`);
+    if (env.confirmation !== undefined) {
+      if (request.confirm === undefined) throw new GantryError('CONFIRMATION_REQUIRED', `dispatching to ${env.name} needs the typed phrase "${env.confirmation}"`, { hint: `Pass --confirm "${env.confirmation}".` });
+      if (request.confirm !== env.confirmation) throw new GantryError('CONFIRMATION_MISMATCH', `the typed phrase does not match; ${env.name} needs "${env.confirmation}" exactly`);
+    }
+    if (request.overridePromotion && !hasRole(by, 'admin', env.name)) throw forbidden('overriding the promotion policy', 'admin');
+    const override = request.overridePromotion ? { by: by.user, reason: request.overridePromotion.reason } : undefined;
     await this.o.refresh();
-    const candidates = [`refs/heads/${wanted}`, `refs/tags/${wanted}`, wanted];
-    let sha: string | undefined;
-    let branch: string | null = null;
-    for (const candidate of candidates) {
-      sha = await this.o.reader.resolve(candidate);
-      if (sha) {
-        branch = candidate.startsWith('refs/heads/') ? wanted : null;
-        break;
+    if (request.release !== undefined) {
+      const matches = await this.o.store.releases.findReleases(request.release);
+      const sha = matches[0];
+      if (!sha || matches.length > 1) {
+        throw new GantryError('RELEASE_NOT_FOUND', matches.length > 1 ? `"${request.release}" matches several releases` : `no release "${request.release}" was ever built`, { hint: 'Use a longer sha; `gantry history <env>` lists releases.' });
       }
+      return this.started(await this.o.factory.create({ kind: TriggerKind.Dispatch, ref: sha, branch: null, sha, environment: env.name, triggeredBy: by.user, redeploy: true, ...(override ? { overridePromotion: override } : {}) }));
     }
-    if (!sha) {
-      throw new GantryError('UNKNOWN_REF', `"${wanted}" is not a branch, tag or commit of the repository`, { hint: 'Push it first, or check the spelling.' });
+    const wanted = request.ref ?? env.branch;
+    for (const candidate of [`refs/heads/${wanted}`, `refs/tags/${wanted}`, wanted]) {
+      const sha = await this.o.reader.resolve(candidate);
+      if (!sha) continue;
+      const branch = candidate.startsWith('refs/heads/') ? wanted : null;
+      return this.started(await this.o.factory.create({ kind: TriggerKind.Dispatch, ref: wanted, branch, sha, environment: env.name, triggeredBy: by.user, ...(override ? { overridePromotion: override } : {}) }));
     }
-    const run = await this.o.factory.create({ kind: TriggerKind.Dispatch, ref: wanted, branch, sha, environment, triggeredBy: by });
-    this.o.bus.emit({ type: 'run', runId: run.id, state: run.state });
-    this.o.executor.wake();
+    throw new GantryError('UNKNOWN_REF', `"${wanted}" is not a branch, tag or commit of the repository`, { hint: 'Push it first, or check the spelling.' });
+  }
+
+  private async activeRun(runId: number): Promise<Run> {
+    const run = await this.o.store.runs.get(runId);
+    if (!run) throw new NotFoundError('RUN_NOT_FOUND', `run #${runId} does not exist`, { hint: 'List runs with `gantry runs`.' });
+    if (isTerminalRun(run.state)) throw new GantryError('RUN_ALREADY_FINISHED', `run #${runId} already ${run.state}`);
     return run;
   }
 
   async cancel(runId: number): Promise<Run> {
-    const run = await this.o.store.runs.get(runId);
-    if (!run) throw new NotFoundError('RUN_NOT_FOUND', `run #${runId} does not exist`, { hint: 'List runs with `gantry runs`.' });
-    if (run.state === RunState.Succeeded || run.state === RunState.Failed || run.state === RunState.Cancelled) {
-      throw new GantryError('RUN_ALREADY_FINISHED', `run #${runId} already ${run.state}`);
-    }
+    await this.activeRun(runId);
     await this.o.store.runs.requestCancel(runId);
     this.o.executor.wake();
-    return (await this.o.store.runs.get(runId)) ?? run;
+    return (await this.o.store.runs.get(runId)) as Run;
+  }
+
+  /** Records an approval or a rejection after judging it against invariant 5 and the environment's rules. */
+  async decide(runId: number, by: Principal, decision: 'approved' | 'rejected', comment: string | undefined, confirm: string | undefined): Promise<{ run: Run; kind: 'deploy' | 'analysis' }> {
+    const run = await this.activeRun(runId);
+    const steps = await this.o.store.steps.forRun(runId);
+    const pending = steps.find((s) => s.kind === 'approval' && (s.state === 'waiting' || s.state === 'pending' || s.state === 'running'));
+    const paused = steps.find((s) => s.kind === 'watch' && s.state === 'waiting');
+    const step = pending ?? paused;
+    if (!step?.environment) throw new GantryError('APPROVAL_NOT_PENDING', `run #${runId} is not waiting for an approval`, { hint: 'List runs waiting for approval with `gantry approvals`.' });
+    const env = this.environment(step.environment);
+    const kind = pending ? 'deploy' : 'analysis';
+    const previous = await this.o.store.approvals.forRun(runId, kind);
+    const verdict = judgeApproval(by, {
+      environment: env.name,
+      author: run.author,
+      triggeredBy: run.triggeredBy,
+      approvedBy: previous.filter((a) => a.decision === 'approved').map((a) => a.user),
+      approvers: env.approvals.approvers,
+      // Rejecting never needs the phrase; approving a deployment to a guarded environment does.
+      confirmation: decision === 'approved' && kind === 'deploy' ? env.confirmation : undefined,
+    }, confirm);
+    if (!verdict.ok) throw new ApprovalError(verdict.code, verdict.reason, { hint: verdict.code === 'CONFIRMATION_MISMATCH' ? `Pass --confirm "${env.confirmation ?? ''}".` : 'Ask another approver.' });
+    await this.o.store.approvals.add({ runId, environment: env.name, kind, user: by.user, decision, comment: comment ?? null, createdAt: this.o.clock.now() });
+    await this.o.store.events.append(decision === 'approved' ? 'approval.approved' : 'approval.rejected', by.user, runId, { environment: env.name, kind, comment: comment ?? null }, this.o.clock.now());
+    this.o.executor.wake();
+    return { run, kind };
+  }
+
+  /** Puts an environment's services (or one) back on an earlier revision, as a run of its own. */
+  async rollback(request: RollbackRequest, by: Principal): Promise<Run> {
+    const config = this.o.pinned();
+    const env = this.environment(request.environment);
+    if (!hasRole(by, 'deployer', env.name)) throw forbidden(`rolling back ${env.name}`, `deployer:${env.name}`);
+    const services = request.service ? [request.service] : env.services;
+    if (request.service && !env.services.includes(request.service)) throw new GantryError('BAD_REQUEST', `${env.name} does not deploy ${request.service}`, { hint: `Its services: ${env.services.join(', ')}.` });
+    const targets: RollbackTarget[] = [];
+    for (const service of services) {
+      const live = await this.o.store.deployments.live(env.name, service);
+      const history = (await this.o.store.deployments.history(env.name, service, 500)).filter((d) => d.state === 'succeeded');
+      const to = request.toRevision !== undefined ? await this.o.store.deployments.byRevision(env.name, service, request.toRevision) : history.find((d) => d.revision !== live?.revision && d.digest !== live?.digest);
+      if (!to) {
+        if (request.service || request.toRevision !== undefined) {
+          throw new GantryError('ROLLBACK_UNAVAILABLE', request.toRevision !== undefined ? `${env.name}/${service} has no revision ${request.toRevision}` : `${env.name}/${service} has no earlier successful revision`, { hint: `See \`gantry history ${env.name} --service ${service}\`.` });
+        }
+        continue;
+      }
+      targets.push({ service, revision: to.revision, release: to.release, digest: to.digest, releaseId: to.releaseId });
+    }
+    if (targets.length === 0) throw new GantryError('ROLLBACK_UNAVAILABLE', `no service of ${env.name} has an earlier successful revision`, { hint: `See \`gantry history ${env.name}\`.` });
+    const reason = request.reason ?? 'manual rollback';
+    const plan = planRollback({ config, environment: env, targets, reason });
+    const first = targets[0] as RollbackTarget;
+    const run = await this.o.store.runs.create(
+      { trigger: TriggerKind.Rollback, branch: null, ref: `rollback ${env.name}`, sha: first.release, baseSha: null, environment: env.name, author: null, triggeredBy: by.user, commitMessage: reason, configJson: null },
+      plan,
+      this.o.clock.now(),
+    );
+    await this.o.store.events.append('rollback.requested', by.user, run.id, { environment: env.name, targets, reason }, this.o.clock.now());
+    return this.started(run);
+  }
+
+  /** For tests and the demo: resolves when a run has ended. */
+  waitForRun(runId: number, timeoutMs?: number): Promise<Run> {
+    return this.o.executor.waitForRun(runId, timeoutMs);
   }
 }
+

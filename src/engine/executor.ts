@@ -128,15 +128,15 @@ export class Executor {
     for (const run of runs) {
       const own = steps.filter((s) => s.runId === run.id);
       const now = clock.now();
-      const progress = planRunProgress(run, own, now, this.owner);
+      const progress = planRunProgress(run, own, now);
       if (run.state === RunState.Queued) {
         await store.runs.markStarted(run.id, now);
         this.emitRun(run.id, RunState.Running);
       }
       if (progress.abort.length > 0) for (const id of progress.abort) this.active.get(id)?.controller.abort(new GantryError('STEP_CANCELLED', `run #${run.id} was cancelled`));
-      if (progress.skip.length > 0) {
-        await store.steps.settleUnstarted(progress.skip.map((s) => s.id), StepState.Skipped, 'skipped: a step it needs did not succeed', now);
-        for (const s of progress.skip) this.emitStep(s, StepState.Skipped);
+      for (const { step, reason } of progress.skip) {
+        await store.steps.settleUnstarted([step.id], StepState.Skipped, reason, now);
+        this.emitStep(step, StepState.Skipped);
       }
       if (progress.cancel.length > 0) {
         await store.steps.settleUnstarted(progress.cancel.map((s) => s.id), StepState.Cancelled, 'cancelled', now);

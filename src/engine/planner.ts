@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EnvironmentConfig, GantryConfig, GateConfig } from '../config/types.js';
 import type { Plan, PlannedStep } from '../domain/run.js';
+import { planDeploy } from './deploy-plan.js';
 
 export interface PlanInput {
   readonly config: GantryConfig;
@@ -12,6 +13,10 @@ export interface PlanInput {
   readonly environment: EnvironmentConfig | undefined;
   /** Why the service set is what it is, for the run's notes. */
   readonly changeNote: string;
+  /** Trees of every service the environment deploys (for build reuse), not only the changed ones. */
+  readonly deployTrees?: Readonly<Record<string, string>>;
+  readonly mustExist?: boolean;
+  readonly overridePromotion?: { readonly by: string; readonly reason: string } | null;
 }
 
 export type GateStepSpec = {
@@ -27,8 +32,6 @@ export type LockStepSpec = {
   readonly environment: string;
   readonly timeoutMs: number;
 };
-
-const LOCK_STEP_TIMEOUT_MS = 24 * 3_600_000;
 
 /** What a gate's pass depends on: the service's content, the command and its declared environment. */
 export function gateCacheKey(tree: string, gate: GateConfig, secrets: readonly string[]): string {
@@ -67,9 +70,19 @@ export function planRun(input: PlanInput): Plan {
   }
   const env = input.environment;
   if (env) {
-    const spec: LockStepSpec = { environment: env.name, timeoutMs: LOCK_STEP_TIMEOUT_MS };
-    steps.push({ key: `lock:${env.name}`, kind: 'environment-lock', name: `lock ${env.name}`, environment: env.name, needs: lastGates, spec, maxAttempts: 1 });
-    notes.push(`Deployment to ${env.name} is planned after CI, but deploy steps are not part of this version yet: the run stops after CI and the ${env.name} lock.`);
+    const lastGate: Record<string, string> = {};
+    for (const key of lastGates) lastGate[key.split(':')[1] ?? ''] = key;
+    steps.push(
+      ...planDeploy({
+        config: input.config,
+        environment: env,
+        serviceTrees: input.deployTrees ?? input.serviceTrees,
+        lastGate,
+        mustExist: input.mustExist ?? false,
+        overridePromotion: input.overridePromotion ?? null,
+        productionLike: env.approvals.required > 0 || env.confirmation !== undefined || env.name === 'production',
+      }),
+    );
   }
   return { steps, notes };
 }

@@ -4,8 +4,8 @@ import type { Run, Step, StepError } from '../domain/run.js';
 export interface RunProgress {
   /** Running steps to abort (the run was cancelled). */
   readonly abort: readonly number[];
-  /** Unstarted steps that can no longer run because a step they need did not succeed. */
-  readonly skip: readonly Step[];
+  /** Unstarted steps that will never run: a step they need did not succeed, or (for clean-up steps) nothing failed. */
+  readonly skip: readonly { readonly step: Step; readonly reason: string }[];
   /** Unstarted steps of a cancelled run. */
   readonly cancel: readonly Step[];
   /** Steps that may be claimed now, in plan order. */
@@ -15,53 +15,59 @@ export interface RunProgress {
 }
 
 const unstarted = (s: Step): boolean => s.state === StepState.Pending || s.state === StepState.Waiting;
+const BAD: ReadonlySet<string> = new Set([StepState.Failed, StepState.Cancelled]);
 
 /**
  * Decides what a run needs next from its stored steps alone. Pure: the executor applies the answer,
- * so the rules (what blocks what, when a run is over) are tested without processes or a database.
+ * so the rules (what blocks what, when clean-up runs, when a run is over) are tested without
+ * processes or a database. Plan order is a topological order, so one pass settles chains.
  */
-export function planRunProgress(run: Run, steps: readonly Step[], now: number, _owner: string): RunProgress {
+export function planRunProgress(run: Run, steps: readonly Step[], now: number): RunProgress {
   const state = new Map(steps.map((s) => [s.key, s.state as string]));
-  if (run.cancelRequested) {
-    const cancel = steps.filter(unstarted);
-    for (const s of cancel) state.set(s.key, StepState.Cancelled);
-    const running = steps.filter((s) => s.state === StepState.Running);
-    return {
-      abort: running.map((s) => s.id),
-      skip: [],
-      cancel,
-      ready: [],
-      finish: running.length === 0 ? { state: RunState.Cancelled, error: null } : undefined,
-    };
-  }
+  const skip: Array<{ step: Step; reason: string }> = [];
+  const cancel: Step[] = [];
+  const ready: Step[] = [];
+  const bad = (k: string): boolean => BAD.has(state.get(k) ?? '');
 
-  // Plan order is a topological order, so one pass settles chains of blocked steps.
-  const skip: Step[] = [];
   for (const s of steps) {
-    if (!unstarted(s)) continue;
-    const blocked = s.needs.some((k) => {
-      const need = state.get(k);
-      return need === StepState.Failed || need === StepState.Skipped || need === StepState.Cancelled;
-    });
-    if (blocked) {
-      skip.push(s);
-      state.set(s.key, StepState.Skipped);
+    if (!unstarted(s)) {
+      if (s.state === StepState.Running && s.leaseExpiresAt !== null && s.leaseExpiresAt < now) ready.push(s);
+      continue;
     }
+    if (s.when === 'failure') {
+      // Clean-up (rollback) still runs for a cancelled run: it is what makes cancelling mid-deploy safe.
+      const needsDone = s.needs.every((k) => isTerminalStep(state.get(k) ?? StepState.Pending));
+      if (!needsDone) continue;
+      if (s.needs.some(bad) || run.cancelRequested) {
+        if (s.notBefore <= now) ready.push(s);
+      } else {
+        skip.push({ step: s, reason: 'skipped: nothing failed' });
+        state.set(s.key, StepState.Skipped);
+      }
+      continue;
+    }
+    if (run.cancelRequested) {
+      cancel.push(s);
+      state.set(s.key, StepState.Cancelled);
+      continue;
+    }
+    const blocked = s.needs.find((k) => bad(k) || state.get(k) === StepState.Skipped);
+    if (blocked !== undefined) {
+      skip.push({ step: s, reason: `skipped: ${blocked} did not succeed` });
+      state.set(s.key, StepState.Skipped);
+      continue;
+    }
+    if (s.notBefore <= now && s.needs.every((k) => state.get(k) === StepState.Succeeded)) ready.push(s);
   }
 
-  const ready = steps.filter((s) => {
-    if (state.get(s.key) === StepState.Skipped && unstarted(s)) return false;
-    if (unstarted(s)) return s.notBefore <= now && s.needs.every((k) => state.get(k) === StepState.Succeeded);
-    return s.state === StepState.Running && s.leaseExpiresAt !== null && s.leaseExpiresAt < now;
-  });
-
+  const abort = run.cancelRequested ? steps.filter((s) => s.state === StepState.Running && s.when !== 'failure').map((s) => s.id) : [];
   const allDone = steps.every((s) => isTerminalStep(state.get(s.key) ?? s.state));
   let finish: RunProgress['finish'];
   if (allDone) {
-    const failed = steps.find((s) => s.state === StepState.Failed);
-    finish = failed
-      ? { state: RunState.Failed, error: failed.error && { ...failed.error, message: `${failed.name}: ${failed.error.message}` } }
-      : { state: RunState.Succeeded, error: null };
+    const failed = steps.find((s) => s.state === StepState.Failed && s.when !== 'failure') ?? steps.find((s) => s.state === StepState.Failed);
+    if (run.cancelRequested) finish = { state: RunState.Cancelled, error: null };
+    else if (failed) finish = { state: RunState.Failed, error: failed.error && { ...failed.error, message: `${failed.name}: ${failed.error.message}` } };
+    else finish = { state: RunState.Succeeded, error: null };
   }
-  return { abort: [], skip, cancel: [], ready, finish };
+  return { abort, skip, cancel, ready, finish };
 }

@@ -20,6 +20,11 @@ export interface Trigger {
   /** Push only: the head this branch had before, if the watcher knew it. */
   readonly previousSha?: string | null;
   readonly triggeredBy: string;
+  /** Redeploy of an existing release: its artifacts must exist; its gates passed when it was built. */
+  readonly redeploy?: boolean;
+  readonly overridePromotion?: { readonly by: string; readonly reason: string };
+  /** Kind of run shown to people; defaults to the trigger kind. */
+  readonly label?: string;
 }
 
 export interface RunFactoryOptions {
@@ -74,10 +79,22 @@ export class RunFactory {
       return store.runs.create({ ...base, baseSha: null, configJson: null }, { steps: [], notes: [] }, clock.now(), loaded.error);
     }
     const config = loaded.config;
-    const changes = await this.changes(trigger, config);
+    const changes = trigger.redeploy ? { base: null, services: [], note: `Redeploy of release ${trigger.sha.slice(0, 7)}: its gates passed when it was built.` } : await this.changes(trigger, config);
     const serviceTrees: Record<string, string> = {};
     for (const name of changes.services) serviceTrees[name] = await this.serviceTree(config, name, trigger.sha);
-    const plan = planRun({ config, services: changes.services, serviceTrees, environment, changeNote: changes.note });
+    const deployTrees: Record<string, string> = {};
+    for (const name of environment?.services ?? []) deployTrees[name] = serviceTrees[name] ?? (await this.serviceTree(config, name, trigger.sha));
+    const plan = planRun({
+      config,
+      services: changes.services,
+      serviceTrees,
+      // Guard rules (approvals, confirmation, promotion) from the pinned copy (invariant 9); services from the commit.
+      environment,
+      changeNote: changes.note,
+      deployTrees,
+      mustExist: trigger.redeploy ?? false,
+      overridePromotion: trigger.overridePromotion ?? null,
+    });
     const notes = loaded.note ? [loaded.note, ...plan.notes] : plan.notes;
     return store.runs.create({ ...base, baseSha: changes.base, configJson: JSON.stringify(config) }, { steps: plan.steps, notes }, clock.now());
   }

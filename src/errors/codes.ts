@@ -45,10 +45,49 @@ export const ERROR_CODES = {
   REPORT_UNREADABLE: 'A coverage or JUnit report is missing or cannot be parsed.',
   // sources
   GIT_FAILED: 'A git command failed.',
+  // artifacts
+  ARTIFACT_EMPTY: 'The build output folder is missing or holds no file.',
+  ARTIFACT_UNSAFE_ENTRY: 'An artifact holds a path or link that leaves its folder, or a file type it cannot hold.',
+  ARTIFACT_NOT_FOUND: 'A blob or manifest is not in the artifact store.',
+  ARTIFACT_DIGEST_MISMATCH: 'A stored blob, or a bundle being stored, does not match its digest.',
+  ARTIFACT_TAG_IMMUTABLE: 'An immutable artifact tag would point at another artifact.',
+  ARTIFACT_REF_INVALID: 'An artifact reference or digest is malformed, or names another service.',
+  ARTIFACT_LAYOUT_INVALID: 'The artifact store folder is not a valid OCI image layout of Gantry bundles.',
+  // strategies
+  REVISION_NOT_READY: 'A new revision did not become ready within its health deadline.',
+  // (a crash-looping revision is REVISION_CRASH_LOOP, under agent)
+  REVISION_UNHEALTHY: 'A revision that was ready turned unhealthy while traffic moved to it.',
+  REVISION_GONE: 'A revision the strategy needs is stopped or missing on the target.',
+  PRE_SWITCH_CHECK_FAILED: 'The checks run on the preview route failed before the switch.',
+  REVISION_STILL_SERVING: 'Retire was asked to stop a revision that still gets main-route traffic.',
+  // agent (supervisor)
+  REVISION_CRASH_LOOP: 'A revision crashed so often that the target stopped restarting it.',
+  HEALTH_CHECK_FAILED: 'A revision process answers its health check, but not with the expected status.',
   // cli
   SERVER_UNREACHABLE: 'The CLI could not reach the Gantry server.',
   USAGE: 'The command line is not valid.',
   INTERNAL: 'A bug in Gantry.',
+  // deploy
+  ENVIRONMENT_NOT_SERVED: 'An agent was asked about an environment whose target is another agent.',
+  AGENT_UNREACHABLE: 'The control plane could not reach the agent of a local target.',
+  TARGET_ERROR: 'A target refused or failed an operation.',
+  BUILD_FAILED: 'A service\'s build command exited non-zero.',
+  RELEASE_NOT_FOUND: 'A release (commit) has no built artifacts for a service.',
+  PROMOTION_BLOCKED: 'A release would reach an environment before succeeding in the environment it requires.',
+  CONFIRMATION_REQUIRED: 'The environment requires a typed confirmation phrase and none was given.',
+  CONFIRMATION_MISMATCH: 'The typed confirmation phrase does not match the environment\'s.',
+  APPROVAL_ROLE_MISSING: 'The user does not hold the approver role for the environment.',
+  APPROVAL_SELF: 'The author of the change, or the user who started the run, tried to approve it.',
+  APPROVAL_DUPLICATE: 'The same user approved the run twice.',
+  APPROVAL_NOT_LISTED: 'The user is not among the approvers gantry.yaml lists for the environment.',
+  APPROVAL_NOT_PENDING: 'The run is not waiting for an approval.',
+  APPROVAL_REJECTED: 'An approver rejected the deployment.',
+  APPROVAL_TIMEOUT: 'Nobody approved the deployment in time.',
+  SMOKE_TEST_FAILED: 'A smoke test got an unexpected status, body or JSON field.',
+  INTEGRATION_TESTS_FAILED: 'The environment\'s integration test command exited non-zero.',
+  WATCH_FAILED: 'During the watch window the new revision\'s error rate or p99 latency crossed its threshold, or it crashed.',
+  WATCH_INCONCLUSIVE: 'The watch window saw no traffic, so nothing was proven.',
+  ROLLBACK_UNAVAILABLE: 'There is no earlier revision to roll back to.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

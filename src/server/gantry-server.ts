@@ -16,9 +16,19 @@ import { Redactor } from '../secrets/redactor.js';
 import { EnvSecretSource, type SecretSource } from '../secrets/source.js';
 import { MirrorRepository } from '../sources/git/repository.js';
 import { GitWatcher } from '../sources/git/watcher.js';
+import { OciLayout } from '../artifacts/oci-layout.js';
+import { ApprovalStep } from '../steps/approval.js';
+import { BuildStep } from '../steps/build.js';
+import { DeployStep } from '../steps/deploy.js';
 import { EnvironmentLockStep } from '../steps/environment-lock.js';
+import { FinalizeStep } from '../steps/finalize.js';
 import { GateStep } from '../steps/gate.js';
+import { PromotionStep } from '../steps/promotion.js';
+import { RollbackStep } from '../steps/rollback.js';
+import { VerifyStep } from '../steps/verify.js';
+import { WatchStep } from '../steps/watch.js';
 import { Workspaces } from '../steps/workspace.js';
+import { LocalTargets } from '../targets/local/local-targets.js';
 import { sqliteDialect } from '../store/sqlite/sqlite-dialect.js';
 import { Store } from '../store/store.js';
 import { buildApp } from './app.js';
@@ -51,7 +61,9 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly watcher: GitWatcher;
   readonly config: GantryConfig;
-  close(): Promise<void>;
+  readonly targets: LocalTargets;
+  /** Stops the control plane; agents keep serving unless `stopAgents`. */
+  close(options?: { stopAgents?: boolean }): Promise<void>;
 }
 
 /** A path or anything git can fetch; a plain path is taken relative to gantry.yaml. */
@@ -81,10 +93,27 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   await removeLeftoverWorkspaces(store, workspaces, join(o.dataDir, 'work'));
 
   const bus = new EngineBus();
-  const handlers = new Map<string, StepHandler>([
-    ['gate', new GateStep(store, workspaces, secrets)],
-    ['environment-lock', new EnvironmentLockStep(store)],
-  ]);
+  const layoutPath = join(o.dataDir, 'artifacts');
+  const layout = new OciLayout(layoutPath);
+  await layout.init();
+  const configPath = resolve(o.configPath);
+  const targets = new LocalTargets({ config, configPath, dataDir: join(o.dataDir, 'agents'), secrets, logger: o.logger });
+  const deployDeps = { store, targets, layoutPath, secrets };
+  const tagCommit = async (sha: string, tag: string, message: string): Promise<void> => mirror.tag(sha, tag, message);
+  const handlers = new Map<string, StepHandler>(
+    [
+      new GateStep(store, workspaces, secrets),
+      new EnvironmentLockStep(store),
+      new BuildStep(store, layout, workspaces),
+      new PromotionStep(store),
+      new ApprovalStep(store),
+      new DeployStep(deployDeps),
+      new VerifyStep(targets, workspaces),
+      new WatchStep(store, targets),
+      new FinalizeStep({ ...deployDeps, layout, tagCommit }),
+      new RollbackStep(deployDeps),
+    ].map((h) => [h.kind, h]),
+  );
   const executor = new Executor({
     store,
     handlers,
@@ -97,7 +126,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     pollMs: o.executorPollMs ?? DEFAULT_POLL_MS,
   });
   const factory = new RunFactory({ store, reader: mirror, pinned: () => config, configPath: 'gantry.yaml', clock });
-  const engine = new Engine({ store, executor, factory, bus, reader: mirror, refresh: () => mirror.fetch() });
+  const engine = new Engine({ store, executor, factory, bus, reader: mirror, clock, pinned: () => config, refresh: () => mirror.fetch() });
   const watcher = new GitWatcher({
     mirror,
     store,
@@ -130,12 +159,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     app,
     watcher,
     config,
-    close() {
+    targets,
+    close(options = {}) {
       closing ??= (async () => {
         watcher.stop();
         await app.close();
         await executor.stop({ abort: true });
         await store.close();
+        if (options.stopAgents) await targets.stopAgents();
       })();
       return closing;
     },

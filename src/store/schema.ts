@@ -35,6 +35,8 @@ export interface StepTable {
   service: string | null;
   environment: string | null;
   needs_json: string;
+  /** `success`: when every need succeeded; `failure`: only when one of them failed (rollback). */
+  run_when: string;
   spec_json: string;
   position: number;
   state: string;
@@ -74,7 +76,11 @@ export interface ArtifactTable {
   id: Generated<number>;
   release_id: number;
   service: string;
+  /** The OCI manifest digest: what deployments name and verify. */
   digest: string;
+  layer_digest: string;
+  /** The service's content at build time; an unchanged tree reuses the artifact instead of rebuilding. */
+  tree_key: string;
   size: number;
   created_at: number;
 }
@@ -84,8 +90,12 @@ export interface DeploymentTable {
   environment: string;
   service: string;
   release_id: number;
+  digest: string;
   revision: number;
+  previous_revision: number | null;
+  strategy: string;
   run_id: number | null;
+  triggered_by: string;
   state: string;
   reason: string | null;
   created_at: number;
@@ -96,6 +106,8 @@ export interface ApprovalTable {
   id: Generated<number>;
   run_id: number;
   environment: string;
+  /** `deploy` for the environment's approval gate, `analysis` for an inconclusive watch window. */
+  kind: string;
   user_name: string;
   decision: string;
   comment: string | null;
@@ -136,9 +148,11 @@ export interface BranchHeadTable {
 
 export interface TokenTable {
   id: Generated<number>;
-  name: string;
+  user_name: string;
+  email: string | null;
   hash: string;
-  role: string;
+  /** JSON list such as ["approver:production", "deployer:*"]. */
+  roles: string;
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;

@@ -1,7 +1,10 @@
 import { Migrator, type Kysely } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
+import { ApprovalRepository } from './repositories/approval-repository.js';
 import { BranchRepository } from './repositories/branch-repository.js';
+import { DeploymentRepository } from './repositories/deployment-repository.js';
+import { ReleaseRepository } from './repositories/release-repository.js';
 import { EventRepository } from './repositories/event-repository.js';
 import { GateCacheRepository } from './repositories/gate-cache-repository.js';
 import { LockRepository } from './repositories/lock-repository.js';
@@ -21,6 +24,9 @@ export class Store {
   readonly branches: BranchRepository;
   readonly tokens: TokenRepository;
   readonly events: EventRepository;
+  readonly releases: ReleaseRepository;
+  readonly deployments: DeploymentRepository;
+  readonly approvals: ApprovalRepository;
 
   private constructor(readonly db: Kysely<Database>, readonly dialect: StoreDialect) {
     this.runs = new RunRepository(db);
@@ -31,6 +37,9 @@ export class Store {
     this.branches = new BranchRepository(db);
     this.tokens = new TokenRepository(db);
     this.events = new EventRepository(db);
+    this.releases = new ReleaseRepository(db);
+    this.deployments = new DeploymentRepository(db);
+    this.approvals = new ApprovalRepository(db);
   }
 
   static async open(dialect: StoreDialect): Promise<Store> {

@@ -73,8 +73,8 @@ describe('the HTTP API', () => {
     const info = await stat(join(t.dataDir, 'admin.token'));
     expect(info.mode & 0o777).toBe(0o600);
     expect(t.token).toMatch(/^gty_/);
-    const who = await t.api<{ name: string; role: string }>('GET', '/api/v1/whoami');
-    expect(who.body).toEqual({ name: 'admin', role: 'admin' });
+    const who = await t.api<{ user: string; roles: string[] }>('GET', '/api/v1/whoami');
+    expect(who.body).toEqual({ user: 'admin', email: null, roles: ['admin'] });
   });
 
   it('reports its version', async () => {

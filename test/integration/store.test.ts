@@ -89,8 +89,8 @@ describe.each(BACKENDS)('the store on %s', (_name, dialect) => {
 
   it('finds only active, unexpired tokens by hash', async () => {
     const s = await open();
-    await s.tokens.create('ci', 'hash-1', 'deployer', 0, 100);
-    expect(await s.tokens.findActive('hash-1', 50)).toMatchObject({ name: 'ci', role: 'deployer' });
+    await s.tokens.create('ci', null, 'hash-1', ['deployer:*'], 0, 100);
+    expect(await s.tokens.findActive('hash-1', 50)).toMatchObject({ user: 'ci', roles: ['deployer:*'] });
     expect(await s.tokens.findActive('hash-1', 150)).toBeUndefined();
     expect(await s.tokens.findActive('nope', 50)).toBeUndefined();
   });

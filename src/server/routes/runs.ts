@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { NotFoundError } from '../../errors/index.js';
+import { GantryError, NotFoundError } from '../../errors/index.js';
+import { principalOf } from '../principal.js';
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../validate.js';
 import { runView, stepView } from '../views.js';
@@ -16,6 +17,9 @@ const ListQuery = z.object({
 const DispatchBody = z.strictObject({
   environment: z.string().min(1),
   ref: z.string().min(1).optional(),
+  release: z.string().regex(/^[0-9a-f]{4,40}$/, 'must be a commit sha (at least 4 hex digits)').optional(),
+  confirm: z.string().optional(),
+  overridePromotion: z.strictObject({ reason: z.string().min(3) }).optional(),
 });
 
 export async function loadRun(ctx: ServerContext, id: number) {
@@ -46,7 +50,8 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.post('/api/v1/dispatch', async (request, reply) => {
     const body = parseInput(DispatchBody, request.body, 'body');
-    const run = await ctx.engine.dispatch(body.environment, body.ref, request.principal?.name ?? 'unknown');
+    if (body.ref !== undefined && body.release !== undefined) throw new GantryError('BAD_REQUEST', 'give either ref or release, not both', { hint: 'ref builds and deploys a commit; release redeploys artifacts built before.' });
+    const run = await ctx.engine.dispatch(body, principalOf(request));
     return reply.status(201).send({ run: runView(run) });
   });
 

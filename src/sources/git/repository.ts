@@ -80,6 +80,14 @@ export class MirrorRepository implements RepositoryReader {
     return { sha: full, author, authorEmail, time: Number(time) * 1000, message: message.join('\0').trim() };
   }
 
+  /** An annotated tag on a released commit, pushed back to the source so people see it where they work. */
+  async tag(sha: string, tag: string, message: string): Promise<void> {
+    await this.serial(async () => {
+      await git(['-c', 'user.name=Gantry', '-c', 'user.email=gantry@localhost', 'tag', '-f', '-a', tag, '-m', message, sha], { gitDir: this.gitDir });
+      await git(['push', '--quiet', this.url, `refs/tags/${tag}`], { gitDir: this.gitDir });
+    });
+  }
+
   async addWorktree(dir: string, sha: string): Promise<void> {
     await this.serial(async () => {
       await mkdir(dirname(dir), { recursive: true });

@@ -37,6 +37,7 @@ export function toStep(row: Selectable<StepTable>): Step {
     service: row.service,
     environment: row.environment,
     needs: JSON.parse(row.needs_json) as string[],
+    when: row.run_when === 'failure' ? 'failure' : 'success',
     spec: JSON.parse(row.spec_json) as Record<string, unknown>,
     position: row.position,
     state: row.state as StepState,

@@ -65,6 +65,7 @@ export class RunRepository {
             service: step.service ?? null,
             environment: step.environment ?? null,
             needs_json: JSON.stringify(step.needs),
+            run_when: step.when ?? 'success',
             spec_json: JSON.stringify(step.spec),
             position: position++,
             state: StepState.Pending,

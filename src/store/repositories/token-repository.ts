@@ -1,14 +1,25 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, TokenTable } from '../schema.js';
 
 export interface TokenRecord {
   readonly id: number;
-  readonly name: string;
-  readonly role: string;
+  readonly user: string;
+  readonly email: string | null;
+  readonly roles: readonly string[];
   readonly createdAt: number;
   readonly expiresAt: number | null;
   readonly revokedAt: number | null;
 }
+
+const toToken = (r: Selectable<TokenTable>): TokenRecord => ({
+  id: Number(r.id),
+  user: r.user_name,
+  email: r.email,
+  roles: JSON.parse(r.roles) as string[],
+  createdAt: Number(r.created_at),
+  expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+});
 
 /** Tokens are stored as SHA-256 hashes only; the plain value is shown once, when it is made. */
 export class TokenRepository {
@@ -19,18 +30,27 @@ export class TokenRepository {
     return Number(r.n);
   }
 
-  async create(name: string, hash: string, role: string, now: number, expiresAt: number | null): Promise<TokenRecord> {
+  async create(user: string, email: string | null, hash: string, roles: readonly string[], now: number, expiresAt: number | null): Promise<TokenRecord> {
     const r = await this.db
       .insertInto('tokens')
-      .values({ name, hash, role, created_at: now, expires_at: expiresAt, revoked_at: null })
+      .values({ user_name: user, email, hash, roles: JSON.stringify(roles), created_at: now, expires_at: expiresAt, revoked_at: null })
       .returningAll()
       .executeTakeFirstOrThrow();
-    return { id: Number(r.id), name: r.name, role: r.role, createdAt: Number(r.created_at), expiresAt: r.expires_at, revokedAt: r.revoked_at };
+    return toToken(r);
   }
 
   async findActive(hash: string, now: number): Promise<TokenRecord | undefined> {
     const r = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).where('revoked_at', 'is', null).executeTakeFirst();
     if (!r || (r.expires_at !== null && Number(r.expires_at) <= now)) return undefined;
-    return { id: Number(r.id), name: r.name, role: r.role, createdAt: Number(r.created_at), expiresAt: r.expires_at, revokedAt: r.revoked_at };
+    return toToken(r);
+  }
+
+  async list(): Promise<TokenRecord[]> {
+    return (await this.db.selectFrom('tokens').selectAll().orderBy('id').execute()).map(toToken);
+  }
+
+  async revoke(id: number, now: number): Promise<boolean> {
+    const r = await this.db.updateTable('tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 }

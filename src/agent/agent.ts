@@ -1,0 +1,274 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { OciLayout } from '../artifacts/oci-layout.js';
+import { GantryError } from '../errors/index.js';
+import type { RevisionPhase, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus } from '../targets/target.js';
+import type { Router } from './router/router.js';
+import type { ServedService } from './served.js';
+import { routeId } from './served.js';
+import { AgentStateFile, type PersistedService } from './state-file.js';
+import { Supervisor, type ProcessStatus } from './supervisor/supervisor.js';
+
+interface LiveRevision {
+  readonly spec: RevisionSpec;
+  readonly ports: number[];
+}
+
+interface LiveService {
+  readonly served: ServedService;
+  readonly revisions: Map<number, LiveRevision>;
+  weights: Record<RouteName, Record<string, number>>;
+}
+
+export interface AgentOptions {
+  readonly served: readonly ServedService[];
+  readonly dataDir: string;
+  readonly router: Router;
+  readonly supervisor: Supervisor;
+  readonly logger: Logger;
+}
+
+const PHASE_ORDER: readonly RevisionPhase[] = ['crash-loop', 'crashed', 'unhealthy', 'starting', 'stopping', 'ready', 'stopped'];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The data plane of the local target: revisions as processes (supervisor) behind one listener per
+ * environment × service (router). Its state is written to disk on every change, so its own restart
+ * restores the same revisions and routing; it never needs the control plane to keep serving.
+ */
+export class Agent {
+  private readonly services = new Map<string, LiveService>();
+  private readonly stateFile: AgentStateFile;
+
+  private constructor(private readonly o: AgentOptions) {
+    this.stateFile = new AgentStateFile(join(o.dataDir, 'state.json'));
+    for (const served of o.served) this.services.set(`${served.environment}/${served.service}`, { served, revisions: new Map(), weights: { main: {}, preview: {} } });
+  }
+
+  static async start(o: AgentOptions): Promise<Agent> {
+    await mkdir(o.dataDir, { recursive: true });
+    const agent = new Agent(o);
+    for (const s of agent.services.values()) {
+      await o.router.listen(routeId(s.served.environment, s.served.service, 'main'), s.served.port);
+      if (s.served.previewPort !== undefined) await o.router.listen(routeId(s.served.environment, s.served.service, 'preview'), s.served.previewPort);
+    }
+    await agent.restore();
+    return agent;
+  }
+
+  /** Brings back what the previous agent process ran: orphans are stopped, revisions restarted on their ports, routes restored. */
+  private async restore(): Promise<void> {
+    const saved = await this.stateFile.read();
+    for (const persisted of saved) {
+      const live = this.services.get(`${persisted.environment}/${persisted.service}`);
+      if (!live) continue;
+      for (const r of persisted.revisions) {
+        for (const pid of r.pids) if (pid) Supervisor.killOrphan(pid);
+        live.revisions.set(r.spec.revision, { spec: r.spec, ports: r.ports });
+        this.launch(r.spec, r.ports);
+      }
+      live.weights = persisted.weights;
+      this.route(live, 'main');
+      this.route(live, 'preview');
+      this.o.logger.info({ environment: persisted.environment, service: persisted.service }, 'restored revisions and routes from the last run');
+    }
+  }
+
+  private service(environment: string, service: string): LiveService {
+    const live = this.services.get(`${environment}/${service}`);
+    if (!live) {
+      const known = [...new Set([...this.services.values()].map((s) => s.served.environment))];
+      throw new GantryError('ENVIRONMENT_NOT_SERVED', `this agent does not serve ${environment}/${service}`, {
+        hint: `It serves: ${known.join(', ') || 'nothing'}. Each environment names its target in gantry.yaml.`,
+      });
+    }
+    return live;
+  }
+
+  describe(environment: string): ServiceStatus[] {
+    const out: ServiceStatus[] = [];
+    for (const s of this.services.values()) {
+      if (s.served.environment !== environment) continue;
+      out.push({
+        environment,
+        service: s.served.service,
+        port: s.served.port,
+        previewPort: s.served.previewPort,
+        revisions: [...s.revisions.values()].map((r) => this.revisionStatus(r)),
+        weights: { main: { ...s.weights.main }, preview: { ...s.weights.preview } },
+      });
+    }
+    if (out.length === 0) this.service(environment, '');
+    return out;
+  }
+
+  private revisionStatus(r: LiveRevision): RevisionStatus {
+    const statuses = r.ports.map((_, i) => this.o.supervisor.status(processId(r.spec, i))).filter((s): s is ProcessStatus => s !== undefined);
+    const phase = statuses.length === 0 ? 'stopped' : (PHASE_ORDER.find((p) => statuses.some((s) => s.phase === p)) ?? 'starting');
+    return {
+      revision: r.spec.revision,
+      release: r.spec.release,
+      digest: r.spec.artifact.digest,
+      phase,
+      restarts: statuses.reduce((n, s) => n + s.restarts, 0),
+      ports: r.ports,
+      lastError: statuses.find((s) => s.lastError)?.lastError ?? null,
+    };
+  }
+
+  async startRevision(spec: RevisionSpec): Promise<void> {
+    const live = this.service(spec.environment, spec.service);
+    const existing = live.revisions.get(spec.revision);
+    if (existing) {
+      if (existing.spec.artifact.digest !== spec.artifact.digest) {
+        throw new GantryError('CONFLICT', `revision ${spec.revision} of ${spec.environment}/${spec.service} already runs another artifact`, { hint: 'Revision numbers are never reused; this is a control-plane bug.' });
+      }
+      const phase = this.revisionStatus(existing).phase;
+      if (phase !== 'stopped') return;
+    }
+    const dir = join(this.o.dataDir, 'revisions', spec.environment, spec.service, `r${spec.revision}`);
+    await this.unpack(spec, dir);
+    const ports = existing?.ports ?? (await Promise.all(Array.from({ length: spec.replicas }, () => freePort())));
+    const revision = { spec, ports };
+    live.revisions.set(spec.revision, revision);
+    this.launch(spec, ports);
+    await this.save();
+  }
+
+  /** Verifies the artifact's digest before anything starts, then unpacks it once. */
+  private async unpack(spec: RevisionSpec, dir: string): Promise<void> {
+    const marker = join(dir, '.gantry-digest');
+    if (existsSync(marker) && (await readFile(marker, 'utf8')) === spec.artifact.digest) return;
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await new OciLayout(spec.artifact.layout).unpack(spec.artifact.digest, dir);
+    await writeFile(marker, spec.artifact.digest);
+  }
+
+  private launch(spec: RevisionSpec, ports: readonly number[]): void {
+    const dir = join(this.o.dataDir, 'revisions', spec.environment, spec.service, `r${spec.revision}`);
+    ports.forEach((port, i) => {
+      this.o.supervisor.start({
+        id: processId(spec, i),
+        command: spec.command,
+        cwd: dir,
+        env: {
+          ...spec.env,
+          PORT: String(port),
+          GANTRY_ENVIRONMENT: spec.environment,
+          GANTRY_SERVICE: spec.service,
+          GANTRY_REVISION: String(spec.revision),
+          GANTRY_RELEASE: spec.release,
+        },
+        port,
+        health: spec.health,
+        logFile: join(this.o.dataDir, 'logs', spec.environment, spec.service, `r${spec.revision}-${i}.log`),
+      });
+    });
+  }
+
+  async setWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<void> {
+    const live = this.service(environment, service);
+    if (route === 'preview' && live.served.previewPort === undefined) {
+      throw new GantryError('BAD_REQUEST', `${environment}/${service} has no preview route`, { hint: 'Preview routes exist for blue-green environments.' });
+    }
+    for (const rev of Object.keys(weights)) {
+      if (!live.revisions.has(Number(rev))) throw new GantryError('NOT_FOUND', `${environment}/${service} has no revision ${rev}`, { hint: 'Start the revision before routing to it.' });
+    }
+    live.weights[route] = Object.fromEntries(Object.entries(weights).filter(([, w]) => w > 0));
+    this.route(live, route);
+    await this.save();
+  }
+
+  /** One atomic router update for the route: every replica of a weighted revision, sharing its weight. */
+  private route(live: LiveService, route: RouteName): void {
+    if (route === 'preview' && live.served.previewPort === undefined) return;
+    const backends = Object.entries(live.weights[route]).flatMap(([rev, weight]) => {
+      const revision = live.revisions.get(Number(rev));
+      if (!revision) return [];
+      return revision.ports.map((port, i) => ({ id: `${rev}/${i}`, url: `http://127.0.0.1:${port}`, weight: weight / revision.ports.length }));
+    });
+    this.o.router.setBackends(routeId(live.served.environment, live.served.service, route), backends);
+  }
+
+  async stopRevision(environment: string, service: string, revision: number): Promise<void> {
+    const live = this.service(environment, service);
+    const r = live.revisions.get(revision);
+    if (!r) return;
+    if ((live.weights.main[String(revision)] ?? 0) > 0) {
+      throw new GantryError('CONFLICT', `revision ${revision} of ${environment}/${service} still has traffic`, { hint: 'Move its traffic away (set weights) before stopping it.' });
+    }
+    delete live.weights.preview[String(revision)];
+    this.route(live, 'preview');
+    await Promise.all(r.ports.map((_, i) => this.o.supervisor.stop(processId(r.spec, i))));
+    live.revisions.delete(revision);
+    await this.save();
+  }
+
+  traffic(environment: string, service: string): RevisionTraffic[] {
+    this.service(environment, service);
+    const byRevision = new Map<number, { requests: number; errors: number; status: Record<'2xx' | '3xx' | '4xx' | '5xx', number>; latencyBuckets: Record<string, number> }>();
+    for (const t of this.o.router.traffic(routeId(environment, service, 'main'))) {
+      const rev = Number(t.id.split('/')[0]);
+      const acc = byRevision.get(rev) ?? { requests: 0, errors: 0, status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, latencyBuckets: {} };
+      acc.requests += t.requests;
+      acc.errors += t.errors;
+      for (const k of ['2xx', '3xx', '4xx', '5xx'] as const) acc.status[k] += t.status[k];
+      for (const [bucket, n] of Object.entries(t.latencyBuckets)) acc.latencyBuckets[bucket] = (acc.latencyBuckets[bucket] ?? 0) + Number(n);
+      byRevision.set(rev, acc);
+    }
+    return [...byRevision.entries()].map(([revision, t]) => ({ revision, ...t }));
+  }
+
+  async logs(environment: string, service: string, revision: number, lines: number): Promise<string[]> {
+    const r = this.service(environment, service).revisions.get(revision);
+    if (!r) throw new GantryError('NOT_FOUND', `${environment}/${service} has no revision ${revision}`);
+    const out: string[] = [];
+    for (let i = 0; i < r.ports.length; i++) out.push(...(await this.o.supervisor.logTail(processId(r.spec, i), lines)));
+    return out.slice(-lines);
+  }
+
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Writes are queued so that two changes never interleave their files. */
+  save(): Promise<void> {
+    this.saving = this.saving.then(() => this.writeState()).catch((error: unknown) => this.o.logger.error({ err: error }, 'writing the agent state failed'));
+    return this.saving;
+  }
+
+  private async writeState(): Promise<void> {
+    const services: PersistedService[] = [...this.services.values()].map((s) => ({
+      environment: s.served.environment,
+      service: s.served.service,
+      weights: s.weights,
+      revisions: [...s.revisions.values()].map((r) => ({
+        spec: r.spec,
+        ports: r.ports,
+        pids: r.ports.map((_, i) => this.o.supervisor.status(processId(r.spec, i))?.pid ?? 0),
+      })),
+    }));
+    await this.stateFile.write(services);
+  }
+
+  /** Stops routing and every revision (agent shutdown; state stays on disk for the next start). */
+  async close(options: { stopRevisions: boolean }): Promise<void> {
+    if (options.stopRevisions) await this.o.supervisor.stopAll();
+    await this.o.router.close();
+  }
+}
+
+const processId = (spec: RevisionSpec, replica: number): string => `${spec.environment}/${spec.service}/${spec.revision}/${replica}`;

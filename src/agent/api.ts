@@ -1,0 +1,77 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { GantryError } from '../errors/index.js';
+import type { Logger } from '../engine/logger.js';
+import { errorHandler } from '../server/http-errors.js';
+import { parseInput } from '../server/validate.js';
+import type { Agent } from './agent.js';
+
+const Name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
+const ServiceParams = z.object({ env: Name, service: Name });
+const RevisionParams = ServiceParams.extend({ revision: z.coerce.number().int().positive() });
+const RouteParams = ServiceParams.extend({ route: z.enum(['main', 'preview']) });
+const RevisionBody = z.strictObject({
+  environment: Name,
+  service: Name,
+  revision: z.number().int().positive(),
+  release: z.string().min(1),
+  artifact: z.strictObject({ digest: z.string().regex(/^sha256:[0-9a-f]{64}$/), layout: z.string().min(1) }),
+  command: z.string().min(1),
+  env: z.record(z.string(), z.string()),
+  replicas: z.number().int().min(1).max(20),
+  health: z.strictObject({ path: z.string().startsWith('/'), expectStatus: z.number().int(), intervalMs: z.number().int().positive(), timeoutMs: z.number().int().positive() }),
+});
+const WeightsBody = z.strictObject({ weights: z.record(z.string().regex(/^\d+$/), z.number().min(0).max(100)) });
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The agent's control API: loopback only, every call with the agent's token. */
+export function buildAgentApi(agent: Agent, token: string, logger: Logger): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+  app.setErrorHandler(errorHandler(logger));
+  app.addHook('onRequest', async (request) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!match?.[1]) throw new GantryError('AUTH_REQUIRED', 'the agent API needs its token', { hint: 'The control plane sends it; see the target settings in gantry.yaml.' });
+    if (!sameToken(match[1], token)) throw new GantryError('AUTH_INVALID', 'wrong agent token');
+  });
+  app.get('/v1/health', async () => ({ status: 'ok', pid: process.pid }));
+  app.get('/v1/environments/:env', async (request) => {
+    const { env } = parseInput(z.object({ env: Name }), request.params, 'path');
+    return { services: agent.describe(env) };
+  });
+  app.put('/v1/environments/:env/services/:service/revisions/:revision', async (request, reply) => {
+    const p = parseInput(RevisionParams, request.params, 'path');
+    const spec = parseInput(RevisionBody, request.body, 'body');
+    if (spec.environment !== p.env || spec.service !== p.service || spec.revision !== p.revision) {
+      throw new GantryError('BAD_REQUEST', 'the body names another revision than the path', { hint: 'environment, service and revision must match the URL.' });
+    }
+    await agent.startRevision(spec);
+    return reply.status(202).send({ accepted: true });
+  });
+  app.delete('/v1/environments/:env/services/:service/revisions/:revision', async (request) => {
+    const p = parseInput(RevisionParams, request.params, 'path');
+    await agent.stopRevision(p.env, p.service, p.revision);
+    return { stopped: true };
+  });
+  app.put('/v1/environments/:env/services/:service/routes/:route', async (request) => {
+    const p = parseInput(RouteParams, request.params, 'path');
+    const { weights } = parseInput(WeightsBody, request.body, 'body');
+    await agent.setWeights(p.env, p.service, p.route, weights);
+    return { weights };
+  });
+  app.get('/v1/environments/:env/services/:service/traffic', async (request) => {
+    const p = parseInput(ServiceParams, request.params, 'path');
+    return { revisions: agent.traffic(p.env, p.service) };
+  });
+  app.get('/v1/environments/:env/services/:service/revisions/:revision/logs', async (request) => {
+    const p = parseInput(RevisionParams, request.params, 'path');
+    const { lines } = parseInput(z.object({ lines: z.coerce.number().int().min(1).max(5000).default(200) }), request.query, 'query');
+    return { lines: await agent.logs(p.env, p.service, p.revision, lines) };
+  });
+  return app;
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfigOrThrow } from '../config/loader.js';
+import { GantryError } from '../errors/index.js';
+import type { Logger } from '../engine/logger.js';
+import { Agent } from './agent.js';
+import { buildAgentApi } from './api.js';
+import { Router } from './router/router.js';
+import { servedServices } from './served.js';
+import { Supervisor } from './supervisor/supervisor.js';
+
+export interface AgentProcessOptions {
+  readonly configPath: string;
+  readonly targetName: string;
+  readonly dataDir: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** Read the token from here; made (mode 0600) when missing. */
+  readonly tokenFile?: string;
+  readonly logger: Logger;
+}
+
+export interface RunningAgent {
+  readonly url: string;
+  readonly agent: Agent;
+  close(): Promise<void>;
+}
+
+async function loadToken(file: string): Promise<string> {
+  if (process.env.GANTRY_AGENT_TOKEN) return process.env.GANTRY_AGENT_TOKEN;
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const token = `gta_${randomBytes(24).toString('base64url')}`;
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return token;
+}
+
+/** `gantry agent`: the data plane for the environments whose target is `targetName`. */
+export async function startAgentProcess(o: AgentProcessOptions): Promise<RunningAgent> {
+  const config = await loadConfigOrThrow(o.configPath);
+  if (!(o.targetName in config.targets)) {
+    throw new GantryError('CONFIG_UNKNOWN_TARGET', `gantry.yaml declares no target "${o.targetName}"`, { hint: `Targets: ${Object.keys(config.targets).join(', ')}.` });
+  }
+  const served = servedServices(config, o.targetName);
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  const token = await loadToken(o.tokenFile ?? join(o.dataDir, 'agent.token'));
+  let agent: Agent | undefined;
+  const supervisor = new Supervisor({ logger: o.logger, onChange: () => void agent?.save() });
+  const router = new Router({ logger: o.logger });
+  agent = await Agent.start({ served, dataDir: o.dataDir, router, supervisor, logger: o.logger });
+  const api = buildAgentApi(agent, token, o.logger);
+  await api.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
+  const address = api.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  await writeFile(join(o.dataDir, 'agent.json'), JSON.stringify({ url, pid: process.pid, target: o.targetName }, null, 2));
+  const running = agent;
+  return {
+    url,
+    agent: running,
+    async close() {
+      await api.close();
+      await running.close({ stopRevisions: true });
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import type { Pool } from 'undici';
+import { TargetError } from '../../errors/index.js';
+import type { TrafficCounters } from './traffic-counters.js';
+import type { Backend } from './types.js';
+import { WeightedPicker } from './weighted-picker.js';
+
+/** A backend as the hot path needs it: its pool, its counters and where to open raw sockets. */
+export interface BackendEntry {
+  readonly backend: Backend;
+  readonly pool: Pool;
+  readonly counters: TrafficCounters;
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/**
+ * One immutable generation of a route's backends. A route swaps the whole set in one assignment,
+ * which is what makes a switch atomic: a request reads the set once, picks, and dispatches in the
+ * same tick, so it never sees half of an update.
+ */
+export class BackendSet {
+  private readonly picker: WeightedPicker<BackendEntry>;
+
+  constructor(readonly entries: readonly BackendEntry[]) {
+    this.picker = new WeightedPicker(entries.map((entry) => ({ item: entry, weight: entry.backend.weight })));
+  }
+
+  pick(): BackendEntry | undefined {
+    return this.picker.pick();
+  }
+}
+
+export const EMPTY_BACKEND_SET = new BackendSet([]);
+
+/** A backend list checked as a whole; nothing changes unless all of it is valid. */
+export function validateBackends(routeId: string, backends: readonly Backend[]): Backend[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const valid: Backend[] = [];
+  backends.forEach((b, i) => {
+    const at = `backends[${i}]`;
+    if (typeof b.id !== 'string' || b.id === '' || /[^\x21-\x7e]/.test(b.id)) {
+      problems.push(`${at}.id must be a non-empty string of visible ASCII (it is sent as a header)`);
+    } else if (seen.has(b.id)) {
+      problems.push(`${at}.id "${b.id}" appears twice`);
+    }
+    seen.add(b.id);
+    if (typeof b.weight !== 'number' || !Number.isFinite(b.weight) || b.weight < 0 || b.weight > 100) {
+      problems.push(`${at}.weight must be a number from 0 to 100, got ${String(b.weight)}`);
+    }
+    const url = parseOrigin(b.url);
+    if (url === undefined) problems.push(`${at}.url must be an http origin like http://127.0.0.1:8080, got "${String(b.url)}"`);
+    else valid.push(Object.freeze({ id: b.id, url: url.origin, weight: b.weight }));
+  });
+  if (problems.length > 0) {
+    throw new TargetError('BAD_REQUEST', `invalid backends for route ${routeId}: ${problems.join('; ')}`, {
+      where: `route ${routeId}`,
+      hint: 'Give each backend a unique id, an http://host:port url and a weight from 0 to 100.',
+      details: { problems },
+    });
+  }
+  return valid;
+}
+
+function parseOrigin(value: unknown): URL | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value);
+    const originOnly = (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '' && url.username === '';
+    return url.protocol === 'http:' && originOnly ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Host and port for raw sockets (WebSocket tunnels); IPv6 literals lose their brackets. */
+export function socketAddress(origin: string): { hostname: string; port: number } {
+  const url = new URL(origin);
+  return { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port === '' ? 80 : Number(url.port) };
+}

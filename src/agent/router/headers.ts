@@ -1,0 +1,186 @@
+/**
+ * Header rewriting for the proxy hop, written for the hot path: one pass over the raw header list,
+ * names classified by length first so the common headers (Host, Accept, User-Agent …) cost one
+ * integer switch and no lower-casing.
+ */
+
+/** What a header means to the proxy. */
+const Kind = {
+  Plain: 0,
+  /** Meaningful for one connection only (RFC 9110 §7.6.1): never forwarded. */
+  HopByHop: 1,
+  Connection: 2,
+  Upgrade: 3,
+  ContentLength: 4,
+  TransferEncoding: 5,
+  ForwardedFor: 6,
+  ForwardedProto: 7,
+  ForwardedHost: 8,
+  Host: 9,
+  /** Only on responses: the router sets its own. */
+  GantryBackend: 10,
+} as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
+
+function classify(name: string): Kind {
+  switch (name.length) {
+    case 2:
+      return name.toLowerCase() === 'te' ? Kind.HopByHop : Kind.Plain;
+    case 4:
+      return name.toLowerCase() === 'host' ? Kind.Host : Kind.Plain;
+    case 6:
+      // The router's server answers `Expect: 100-continue` itself; the upstream client cannot.
+      return name.toLowerCase() === 'expect' ? Kind.HopByHop : Kind.Plain;
+    case 7: {
+      const lower = name.toLowerCase();
+      return lower === 'upgrade' ? Kind.Upgrade : lower === 'trailer' ? Kind.HopByHop : Kind.Plain;
+    }
+    case 10: {
+      const lower = name.toLowerCase();
+      return lower === 'connection' ? Kind.Connection : lower === 'keep-alive' ? Kind.HopByHop : Kind.Plain;
+    }
+    case 14:
+      return name.toLowerCase() === 'content-length' ? Kind.ContentLength : Kind.Plain;
+    case 15:
+      return name.toLowerCase() === 'x-forwarded-for' ? Kind.ForwardedFor : Kind.Plain;
+    case 16: {
+      const lower = name.toLowerCase();
+      if (lower === 'proxy-connection') return Kind.HopByHop;
+      if (lower === 'x-forwarded-host') return Kind.ForwardedHost;
+      return lower === 'x-gantry-backend' ? Kind.GantryBackend : Kind.Plain;
+    }
+    case 17: {
+      const lower = name.toLowerCase();
+      return lower === 'transfer-encoding' ? Kind.TransferEncoding : lower === 'x-forwarded-proto' ? Kind.ForwardedProto : Kind.Plain;
+    }
+    case 19:
+      // Credentials for a proxy, and the router is not one the client authenticates to.
+      return name.toLowerCase() === 'proxy-authorization' ? Kind.HopByHop : Kind.Plain;
+    default:
+      return Kind.Plain;
+  }
+}
+
+/**
+ * Extra header names a `Connection` value declares hop-by-hop (`Connection: close, X-Foo`).
+ * Undefined for the usual values, so the common path allocates nothing.
+ */
+function connectionTokens(value: string): Set<string> | undefined {
+  const lower = value.toLowerCase();
+  if (lower === 'keep-alive' || lower === 'close' || lower === 'upgrade') return undefined;
+  let tokens: Set<string> | undefined;
+  for (const raw of lower.split(',')) {
+    const token = raw.trim();
+    if (token === '' || token === 'keep-alive' || token === 'close' || token === 'upgrade') continue;
+    (tokens ??= new Set()).add(token);
+  }
+  return tokens;
+}
+
+function dropNamed(headers: string[], names: Set<string>): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!names.has(headers[i]!.toLowerCase())) kept.push(headers[i]!, headers[i + 1]!);
+  }
+  return kept;
+}
+
+/** Filled in by `requestHeaders` alongside the list it returns (an out-parameter: no object per request). */
+export interface RequestFacts {
+  hasBody: boolean;
+  /** The client asked to switch protocols (WebSocket); set only when `keepUpgrade` is true. */
+  upgrade: string | undefined;
+}
+
+/**
+ * The headers to send upstream, as a flat `[name, value, …]` list: hop-by-hop ones dropped,
+ * `X-Forwarded-For` extended with the client address, `X-Forwarded-Proto` and `-Host` set unless a
+ * proxy in front of the router (a TLS terminator) already set them, since it knows better.
+ * With `keepUpgrade`, `Upgrade` and `Connection: upgrade` survive for a WebSocket handshake.
+ */
+export function requestHeaders(raw: readonly string[], clientAddress: string | undefined, facts: RequestFacts, keepUpgrade = false): string[] {
+  const out: string[] = [];
+  let forwardedFor: string | undefined;
+  let hasProto = false;
+  let hasForwardedHost = false;
+  let host: string | undefined;
+  let extraHop: Set<string> | undefined;
+  facts.hasBody = false;
+  facts.upgrade = undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    switch (classify(name)) {
+      case Kind.Plain:
+      case Kind.GantryBackend:
+        out.push(name, value);
+        break;
+      case Kind.Host:
+        host = value;
+        out.push(name, value);
+        break;
+      case Kind.ContentLength:
+        if (value !== '0') facts.hasBody = true;
+        out.push(name, value);
+        break;
+      case Kind.TransferEncoding:
+        // The body is re-framed on the upstream connection; the client's framing stays behind.
+        facts.hasBody = true;
+        break;
+      case Kind.ForwardedFor:
+        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        break;
+      case Kind.ForwardedProto:
+        hasProto = true;
+        out.push(name, value);
+        break;
+      case Kind.ForwardedHost:
+        hasForwardedHost = true;
+        out.push(name, value);
+        break;
+      case Kind.Connection:
+        extraHop = connectionTokens(value);
+        break;
+      case Kind.Upgrade:
+        if (keepUpgrade) facts.upgrade = value;
+        break;
+      default:
+        break;
+    }
+  }
+  if (clientAddress !== undefined) forwardedFor = forwardedFor === undefined ? clientAddress : `${forwardedFor}, ${clientAddress}`;
+  if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor);
+  if (!hasProto) out.push('x-forwarded-proto', 'http');
+  if (!hasForwardedHost && host !== undefined) out.push('x-forwarded-host', host);
+  return extraHop === undefined ? out : dropNamed(out, extraHop);
+}
+
+/**
+ * The headers to send the client, as a flat list for `writeHead`: the upstream's own, minus
+ * hop-by-hop ones (the router's server frames the body and manages its connection itself),
+ * plus `x-gantry-backend` naming the backend that answered.
+ */
+export function responseHeaders(raw: readonly Buffer[], backendId: string): string[] {
+  const out: string[] = [];
+  let extraHop: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    switch (classify(name)) {
+      case Kind.Plain:
+      case Kind.Host:
+      case Kind.ContentLength:
+      case Kind.ForwardedFor:
+      case Kind.ForwardedProto:
+      case Kind.ForwardedHost:
+        out.push(name, raw[i + 1]!.toString('latin1'));
+        break;
+      case Kind.Connection:
+        extraHop = connectionTokens(raw[i + 1]!.toString('latin1'));
+        break;
+      default:
+        break;
+    }
+  }
+  out.push('x-gantry-backend', backendId);
+  return extraHop === undefined ? out : dropNamed(out, extraHop);
+}

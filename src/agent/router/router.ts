@@ -1,0 +1,73 @@
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { Route } from './route.js';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_UPSTREAM_CONNECTIONS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  type Backend,
+  type RouteTraffic,
+  type RouterOptions,
+} from './types.js';
+import { UpstreamPools } from './upstream-pool.js';
+
+/**
+ * The data plane's HTTP/1.1 reverse proxy: one listener per route (an environment/service port or
+ * its preview port), requests spread over the route's backends by weight, backends switched
+ * atomically, traffic counted per backend. Upstream connections are pooled per backend URL and
+ * shared by every route naming it.
+ */
+export class Router {
+  private readonly routes = new Map<string, Route>();
+  private readonly pools: UpstreamPools;
+  private readonly logger: Logger;
+  private readonly drainTimeoutMs: number;
+
+  constructor(options: RouterOptions = {}) {
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.pools = new UpstreamPools({
+      connections: DEFAULT_UPSTREAM_CONNECTIONS,
+      upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+      drainTimeoutMs: this.drainTimeoutMs,
+      logger: this.logger,
+    });
+  }
+
+  /** Starts the route's listener; resolves with the bound port (useful with port 0). */
+  listen(routeId: string, port: number, host: string = DEFAULT_HOST): Promise<number> {
+    return this.route(routeId).listen(port, host);
+  }
+
+  /** Replaces the route's backends in one step; requests in flight finish on the backend they started on. */
+  setBackends(routeId: string, backends: readonly Backend[]): void {
+    this.route(routeId).setBackends(backends);
+  }
+
+  backends(routeId: string): readonly Backend[] {
+    return this.routes.get(routeId)?.backends() ?? [];
+  }
+
+  /** Counters per backend of the route, since each backend id was first added to it. */
+  traffic(routeId: string): RouteTraffic[] {
+    return this.routes.get(routeId)?.traffic() ?? [];
+  }
+
+  /** Closes one route, or all of them; resolves when their ports are free and their requests have drained. */
+  async close(routeId?: string): Promise<void> {
+    const closing = routeId === undefined ? [...this.routes.values()] : [this.routes.get(routeId)].filter((r) => r !== undefined);
+    for (const route of closing) this.routes.delete(route.id);
+    await Promise.all(closing.map((route) => route.close()));
+    await this.pools.drained();
+  }
+
+  private route(routeId: string): Route {
+    let route = this.routes.get(routeId);
+    if (route === undefined) {
+      route = new Route(routeId, { pools: this.pools, logger: this.logger, drainTimeoutMs: this.drainTimeoutMs });
+      this.routes.set(routeId, route);
+    }
+    return route;
+  }
+}

@@ -1,0 +1,52 @@
+import { pino, type Logger } from 'pino';
+import type { ProcessStatus } from './process-spec.js';
+
+export interface BackoffPolicy {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+export interface CrashLoopPolicy {
+  readonly maxRestarts: number;
+  readonly windowMs: number;
+}
+
+export interface SupervisorOptions {
+  /** Delay before restarting a crashed process, doubling per recent restart. */
+  readonly restartBackoff?: BackoffPolicy;
+  /** More than `maxRestarts` restarts within `windowMs` → phase `crash-loop`, no more restarts. */
+  readonly crashLoop?: CrashLoopPolicy;
+  /** Between SIGTERM and SIGKILL of the whole process group. */
+  readonly stopGraceMs?: number;
+  /** Consecutive failed probes before `ready` turns `unhealthy`. */
+  readonly unhealthyAfter?: number;
+  readonly logger?: Logger;
+  /** Called on every phase change; what it throws is logged and ignored. */
+  readonly onChange?: (status: ProcessStatus) => void;
+}
+
+export const DEFAULT_RESTART_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 10_000 };
+export const DEFAULT_CRASH_LOOP: CrashLoopPolicy = { maxRestarts: 5, windowMs: 60_000 };
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+export const DEFAULT_UNHEALTHY_AFTER = 3;
+
+/** The options with every default resolved. */
+export interface SupervisorSettings {
+  readonly restartBackoff: BackoffPolicy;
+  readonly crashLoop: CrashLoopPolicy;
+  readonly stopGraceMs: number;
+  readonly unhealthyAfter: number;
+  readonly logger: Logger;
+  readonly onChange: ((status: ProcessStatus) => void) | undefined;
+}
+
+export function resolveOptions(options: SupervisorOptions): SupervisorSettings {
+  return Object.freeze({
+    restartBackoff: options.restartBackoff ?? DEFAULT_RESTART_BACKOFF,
+    crashLoop: options.crashLoop ?? DEFAULT_CRASH_LOOP,
+    stopGraceMs: options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+    unhealthyAfter: Math.max(1, options.unhealthyAfter ?? DEFAULT_UNHEALTHY_AFTER),
+    logger: options.logger ?? pino({ level: 'silent' }),
+    onChange: options.onChange,
+  });
+}

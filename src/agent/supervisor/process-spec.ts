@@ -1,0 +1,33 @@
+import type { HealthProbe, RevisionPhase } from '../../targets/target.js';
+
+/** One replica of one revision, as the supervisor runs it. */
+export interface ProcessSpec {
+  /** Unique, e.g. `production/nest-api/7/0` (environment/service/revision/replica). */
+  readonly id: string;
+  /** Run with `/bin/sh -c`, in its own process group so that stopping it stops what it started. */
+  readonly command: string;
+  readonly cwd: string;
+  /** The complete environment; the caller adds PORT. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The port the process must listen on; health probes go to 127.0.0.1 on it. */
+  readonly port: number;
+  readonly health: HealthProbe;
+  /** stdout and stderr are appended here, rotated to `<logFile>.1` past a bounded size. */
+  readonly logFile: string;
+}
+
+/** A snapshot of one supervised process; a new object on every change. */
+export interface ProcessStatus {
+  readonly id: string;
+  readonly phase: RevisionPhase;
+  /** The process group id (the shell's pid) while a process runs. */
+  readonly pid: number | null;
+  readonly port: number;
+  readonly restarts: number;
+  /** Why it last crashed or turned unhealthy; kept after it recovers, as history. */
+  readonly lastError: string | null;
+  /** Epoch ms of the last transition to `ready`; null while not ready. */
+  readonly readySince: number | null;
+  /** Exit status of the last run (128 + signal number when killed by a signal). */
+  readonly exitCode: number | null;
+}

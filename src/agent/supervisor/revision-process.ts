@@ -1,0 +1,286 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { RevisionPhase } from '../../targets/target.js';
+import { RestartBackoff } from './backoff.js';
+import { describeProbe, probeHealth, type ProbeResult } from './health-probe.js';
+import { LogFile } from './log-file.js';
+import type { SupervisorSettings } from './options.js';
+import { signalGroup, waitForGroupExit } from './process-group.js';
+import type { ProcessSpec, ProcessStatus } from './process-spec.js';
+
+/** Probe cadence while starting: a deploy waits on readiness, and a refused connection on loopback costs nothing. */
+export const STARTING_PROBE_MS = 250;
+/** After SIGKILL, how long to wait for the exit to be reported before calling the process stopped. */
+const KILL_WAIT_MS = 2_000;
+/** How long output still in the pipes may take to reach the log file once the process is gone. */
+const DRAIN_WAIT_MS = 500;
+
+/** One spawn of the command: the supervisor restarts by making a new one. */
+interface Run {
+  readonly pgid: number;
+  readonly exited: Promise<void>;
+  readonly closed: Promise<void>;
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * One supervised process: spawns it in its own process group, probes its health, restarts it
+ * with backoff when it exits, and stops it. Every timer and event handler ends in a catch: a
+ * failure here is logged, never thrown into the agent's event loop.
+ */
+export class RevisionProcess {
+  private phase: RevisionPhase = RevisionPhase.Starting;
+  private run: Run | null = null;
+  private restarts = 0;
+  private lastError: string | null = null;
+  private readySince: number | null = null;
+  private exitCode: number | null = null;
+  private failedProbes = 0;
+  private probe: ProbeResult | null = null;
+  /** Bumped on every spawn, so that a late event of an earlier run is ignored. */
+  private generation = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopRequested = false;
+  private stopping: Promise<void> | undefined;
+  private readonly backoff: RestartBackoff;
+  private readonly listeners = new Set<(status: ProcessStatus) => void>();
+  private readonly log: Logger;
+  readonly output: LogFile;
+
+  constructor(
+    readonly spec: ProcessSpec,
+    private readonly settings: SupervisorSettings,
+  ) {
+    this.backoff = new RestartBackoff(settings.restartBackoff, settings.crashLoop);
+    this.log = settings.logger.child({ process: spec.id });
+    this.output = new LogFile(spec.logFile, (error) => this.log.error({ err: error, logFile: spec.logFile }, 'cannot write the process log; output is dropped'));
+    // LogFile never emits errors of its own; this catches misuse such as a write after close.
+    this.output.on('error', (error) => this.log.warn({ err: error }, 'process log stream error'));
+  }
+
+  /** Spawns the command, after `after` settles when given (an earlier process of the same id still releasing the port). */
+  start(after?: Promise<void>): void {
+    if (after === undefined) {
+      this.spawnRun();
+      return;
+    }
+    this.emit();
+    void after.then(
+      () => this.spawnRun(),
+      () => this.spawnRun(),
+    );
+  }
+
+  status(): ProcessStatus {
+    return Object.freeze({
+      id: this.spec.id,
+      phase: this.phase,
+      pid: this.run?.pgid ?? null,
+      port: this.spec.port,
+      restarts: this.restarts,
+      lastError: this.lastError,
+      readySince: this.readySince,
+      exitCode: this.exitCode,
+    });
+  }
+
+  /** Stopped, stopping, or crash-looping: not running and not going to run by itself. */
+  isDown(): boolean {
+    return this.stopRequested || this.phase === RevisionPhase.CrashLoop;
+  }
+
+  /** The last probe, described for a person: `GET http://127.0.0.1:4100/healthz → 500 (expected 200)`. */
+  describeLastProbe(): string {
+    return describeProbe(this.spec.port, this.spec.health, this.probe);
+  }
+
+  get lastProbe(): ProbeResult | null {
+    return this.probe;
+  }
+
+  /** Calls `listener` on every phase change until the returned function is called. */
+  subscribe(listener: (status: ProcessStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** SIGTERM to the group, SIGKILL after the grace period; no restart afterwards. Repeating it returns the same promise. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown().catch((error: unknown) => {
+      this.log.error({ err: error }, 'stopping the process failed');
+    });
+    return this.stopping;
+  }
+
+  private spawnRun(): void {
+    if (this.stopRequested) return;
+    const generation = ++this.generation;
+    let child: ChildProcess;
+    try {
+      child = spawn('/bin/sh', ['-c', this.spec.command], { cwd: this.spec.cwd, env: { ...this.spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error: unknown) {
+      this.onExit(generation, null, null, `could not start in ${this.spec.cwd}: ${message(error)}`);
+      return;
+    }
+    const exited = new Promise<void>((resolve) => {
+      let ended = false;
+      const end = (code: number | null, signal: NodeJS.Signals | null, error: string | null): void => {
+        if (ended) return;
+        ended = true;
+        resolve();
+        this.onExit(generation, code, signal, error);
+      };
+      child.once('exit', (code, signal) => end(code, signal, null));
+      child.on('error', (error) => {
+        if (child.pid === undefined) end(null, null, `could not start in ${this.spec.cwd}: ${error.message}`);
+        else this.log.warn({ err: error }, 'child process error');
+      });
+    });
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('error', (error) => this.log.warn({ err: error }, 'process output stream error'));
+      stream?.pipe(this.output, { end: false });
+    }
+    // Without a pid the spawn failed; the 'error' event follows and counts as an exit.
+    if (child.pid === undefined) return;
+    this.run = { pgid: child.pid, exited, closed };
+    this.failedProbes = 0;
+    this.probe = null;
+    this.readySince = null;
+    this.output.note(`started as process group ${child.pid} on port ${this.spec.port}: ${this.spec.command}`);
+    this.phase = RevisionPhase.Starting;
+    this.emit();
+    this.scheduleProbe(generation);
+  }
+
+  private onExit(generation: number, code: number | null, signal: NodeJS.Signals | null, error: string | null): void {
+    try {
+      if (generation !== this.generation) return;
+      clearTimeout(this.probeTimer);
+      const run = this.run;
+      this.run = null;
+      this.exitCode = code ?? (signal === null ? null : 128 + (constants.signals[signal] ?? 0));
+      const how = error ?? (signal === null ? `exited with code ${code ?? 'unknown'}` : `was killed by ${signal}`);
+      if (this.stopRequested) {
+        this.output.note(`${how} (stopping)`);
+        return;
+      }
+      // Whatever the shell left behind would hold the port against the restart.
+      if (run !== null) signalGroup(run.pgid, 'SIGKILL');
+      this.lastError = how;
+      this.readySince = null;
+      this.output.note(how);
+      const now = Date.now();
+      const wait = this.backoff.nextDelay(now);
+      if (wait === null) {
+        this.output.note(`restarted ${this.backoff.recent(now)} times within ${this.settings.crashLoop.windowMs} ms: crash loop, not restarting`);
+        this.log.error({ lastError: how, restarts: this.restarts }, 'process is crash-looping; not restarting it');
+        this.setPhase(RevisionPhase.CrashLoop);
+        return;
+      }
+      this.output.note(`restarting in ${wait} ms`);
+      this.log.warn({ lastError: how, restartInMs: wait }, 'process exited; restarting');
+      this.restartTimer = setTimeout(() => this.restart(), wait);
+      this.setPhase(RevisionPhase.Crashed);
+    } catch (failure: unknown) {
+      this.log.error({ err: failure }, 'handling the exit of a process failed');
+    }
+  }
+
+  private restart(): void {
+    try {
+      this.restartTimer = undefined;
+      if (this.stopRequested || this.phase !== RevisionPhase.Crashed) return;
+      this.restarts += 1;
+      this.backoff.record(Date.now());
+      this.spawnRun();
+    } catch (error: unknown) {
+      this.log.error({ err: error }, 'restarting the process failed');
+    }
+  }
+
+  private scheduleProbe(generation: number): void {
+    const { intervalMs } = this.spec.health;
+    const wait = this.phase === RevisionPhase.Starting ? Math.min(intervalMs, STARTING_PROBE_MS) : intervalMs;
+    this.probeTimer = setTimeout(() => void this.runProbe(generation), wait);
+    // The process itself keeps the agent alive while it runs; probing alone should not.
+    this.probeTimer.unref();
+  }
+
+  private async runProbe(generation: number): Promise<void> {
+    const current = (): boolean => generation === this.generation && this.run !== null && !this.stopRequested;
+    try {
+      const result = await probeHealth(this.spec.port, this.spec.health);
+      if (!current()) return;
+      this.probe = result;
+      if (result.ok) {
+        this.failedProbes = 0;
+        if (this.phase === RevisionPhase.Starting || this.phase === RevisionPhase.Unhealthy) {
+          this.readySince = result.at;
+          this.setPhase(RevisionPhase.Ready);
+        }
+      } else {
+        this.failedProbes += 1;
+        if (this.phase === RevisionPhase.Ready && this.failedProbes >= this.settings.unhealthyAfter) {
+          this.readySince = null;
+          this.lastError = `${this.failedProbes} health probes failed in a row: ${this.describeLastProbe()}`;
+          this.setPhase(RevisionPhase.Unhealthy);
+        }
+      }
+    } catch (error: unknown) {
+      this.log.error({ err: error }, 'health probe failed unexpectedly');
+    } finally {
+      if (current()) this.scheduleProbe(generation);
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopRequested = true;
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.probeTimer);
+    const run = this.run;
+    this.readySince = null;
+    this.setPhase(RevisionPhase.Stopping);
+    if (run !== null) {
+      const grace = this.settings.stopGraceMs;
+      this.output.note(`stopping: SIGTERM to process group ${run.pgid}, SIGKILL after ${grace} ms`);
+      signalGroup(run.pgid, 'SIGTERM');
+      if (!(await waitForGroupExit(run.pgid, run.exited, grace))) {
+        this.output.note(`still running after ${grace} ms: SIGKILL to process group ${run.pgid}`);
+        this.log.warn({ pgid: run.pgid, graceMs: grace }, 'process did not stop within its grace period; killing it');
+        signalGroup(run.pgid, 'SIGKILL');
+        await Promise.race([run.exited, delay(KILL_WAIT_MS, undefined, { ref: false })]);
+      }
+      await Promise.race([run.closed, delay(DRAIN_WAIT_MS, undefined, { ref: false })]);
+    }
+    this.run = null;
+    this.output.note('stopped');
+    this.setPhase(RevisionPhase.Stopped);
+    await this.output.close();
+  }
+
+  private setPhase(phase: RevisionPhase): void {
+    if (this.phase === phase) return;
+    this.phase = phase;
+    this.emit();
+  }
+
+  private emit(): void {
+    const status = this.status();
+    this.log.info({ phase: status.phase, pid: status.pid, restarts: status.restarts }, `process is ${status.phase}`);
+    for (const listener of [...this.listeners]) this.safely(() => listener(status));
+    this.safely(() => this.settings.onChange?.(status));
+  }
+
+  private safely(callback: () => void): void {
+    try {
+      callback();
+    } catch (error: unknown) {
+      this.log.error({ err: error }, 'a status listener threw');
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { startAgentProcess } from '../../agent/main.js';
+import { createLogger } from '../../engine/logger.js';
+import type { Wrap } from '../program.js';
+
+export function registerAgent(program: Command, wrap: Wrap): void {
+  program
+    .command('agent')
+    .description('run the data plane for one target: revision processes and the routers users reach')
+    .requiredOption('--target <name>', 'the target in gantry.yaml this agent serves')
+    .option('-p, --port <port>', 'control API port (0: any free port)', '0')
+    .option('--token-file <file>', 'file holding the control API token (made when missing)')
+    .action(
+      wrap(async (ctx, flags: { target: string; port: string; tokenFile?: string }) => {
+        const running = await startAgentProcess({
+          configPath: ctx.options.config,
+          targetName: flags.target,
+          dataDir: ctx.options.dataDir,
+          port: Number(flags.port),
+          ...(flags.tokenFile ? { tokenFile: flags.tokenFile } : {}),
+          logger: createLogger(),
+        });
+        ctx.out.out(`Gantry agent for target ${flags.target} listening on ${running.url}`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            void running.close().then(resolve);
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,34 @@
+import type { EnvironmentConfig, GantryConfig } from '../config/types.js';
+import type { Plan } from '../domain/run.js';
+import { rolloutSteps } from './deploy-plan.js';
+
+export interface RollbackTarget {
+  readonly service: string;
+  readonly revision: number;
+  readonly release: string;
+  readonly releaseId: number;
+  readonly digest: string;
+}
+
+export interface RollbackPlanInput {
+  readonly config: GantryConfig;
+  readonly environment: EnvironmentConfig;
+  readonly targets: readonly RollbackTarget[];
+  readonly reason: string;
+}
+
+/**
+ * A manual rollback is a deployment of earlier artifacts: each service gets a new revision running
+ * the chosen one's digest, with the environment's strategy and health checks, so history reads as
+ * what happened ("r9: rollback to r7's release") and the same safety applies as on the way forward.
+ */
+export function planRollback(input: RollbackPlanInput): Plan {
+  const env = input.environment;
+  const pinned = Object.fromEntries(
+    input.targets.map((t) => [t.service, { release: t.release, releaseId: t.releaseId, digest: t.digest, reason: `rollback to r${t.revision}: ${input.reason}` }]),
+  );
+  const lock = { key: `lock:${env.name}`, kind: 'environment-lock', name: `lock ${env.name}`, environment: env.name, needs: [], spec: { environment: env.name, timeoutMs: 3_600_000 }, maxAttempts: 1 };
+  const steps = rolloutSteps(input.config, env, input.targets.map((t) => t.service), lock.key, [{ kind: 'health' }], pinned, false);
+  const notes = [`Rollback of ${env.name}: ${input.targets.map((t) => `${t.service} → r${t.revision} (${t.release.slice(0, 7)})`).join(', ')}. Reason: ${input.reason}`];
+  return { steps: [lock, ...steps], notes };
+}

@@ -1,0 +1,72 @@
+import autocannon from 'autocannon';
+import type { VerifyConfig } from '../config/types.js';
+import type { VerifyStepSpec } from '../engine/deploy-plan.js';
+import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
+import { GantryError } from '../errors/index.js';
+import { childEnvironment } from '../secrets/source.js';
+import type { TargetRegistry } from '../targets/registry.js';
+import { checkHealth, runSmokeTests } from './checks/http-checks.js';
+import { runCommand } from './command.js';
+import type { Workspaces } from './workspace.js';
+
+type LoadCheck = Extract<VerifyConfig, { kind: 'load' }>;
+
+const envName = (service: string): string => `GANTRY_URL_${service.toUpperCase().replace(/-/g, '_')}`;
+
+/**
+ * Verification of an environment after its services switched: health, smoke tests and the
+ * environment's integration tests through the routers users reach, and a load check.
+ */
+export class VerifyStep implements StepHandler {
+  readonly kind = 'verify';
+
+  constructor(private readonly targets: TargetRegistry, private readonly workspaces: Workspaces) {}
+
+  async run(ctx: StepContext): Promise<StepOutcome> {
+    const spec = ctx.step.spec as VerifyStepSpec;
+    const target = await this.targets.get(spec.target);
+    const urls: Record<string, string> = {};
+    for (const s of spec.services) urls[s.name] = await target.url(spec.environment, s.name, 'main');
+    const summary: Record<string, unknown> = { urls };
+    const log = (line: string): void => ctx.log.info(line);
+    for (const check of spec.checks) {
+      if (check.kind === 'health') for (const s of spec.services) await checkHealth(urls[s.name] ?? '', s.health, ctx.signal, log);
+      if (check.kind === 'smoke') for (const s of spec.services) await runSmokeTests(urls[s.name] ?? '', s.smoke, ctx.signal, log);
+      if (check.kind === 'integration') summary.integration = await this.integration(ctx, check.run, spec, urls);
+      if (check.kind === 'load') summary.load = await this.load(ctx, check, urls[check.service]);
+    }
+    return { kind: 'done', summary, message: `${spec.checks.map((c) => c.kind).join(', ')} passed` };
+  }
+
+  private async integration(ctx: StepContext, command: string, spec: VerifyStepSpec, urls: Record<string, string>): Promise<{ exitCode: number }> {
+    const root = await this.workspaces.checkout(ctx.run.id, `integration-${spec.environment}`, ctx.run.sha);
+    const env: Record<string, string> = { ...childEnvironment(), CI: 'true', GANTRY_ENVIRONMENT: spec.environment };
+    for (const [service, url] of Object.entries(urls)) env[envName(service)] = url;
+    ctx.log.info(`$ ${command}   (${Object.entries(urls).map(([s, u]) => `${envName(s)}=${u}`).join(' ')})`);
+    const { exitCode } = await runCommand(command, { cwd: root, env, signal: ctx.signal, onOutput: (s, c) => ctx.log.write(s, c), onSpawn: (pid) => void ctx.trackProcess(pid) }).finally(() => ctx.trackProcess(null));
+    if (exitCode !== 0) {
+      throw new GantryError('INTEGRATION_TESTS_FAILED', `integration tests of ${spec.environment} failed with exit code ${exitCode}`, { hint: 'Reproduce with the GANTRY_URL_* variables in the log.', details: { exitCode } });
+    }
+    return { exitCode };
+  }
+
+  /** A bounded load run through the environment's router; the baseline comparison builds on these figures. */
+  private async load(ctx: StepContext, check: LoadCheck, base: string | undefined): Promise<Record<string, number>> {
+    if (!base) throw new GantryError('BAD_REQUEST', `load check names ${check.service}, which this environment does not deploy`);
+    const url = `${base}${check.path}`;
+    ctx.log.info(`load: ${url} for ${check.durationMs} ms with ${check.connections} connection(s)`);
+    const result = await autocannon({ url, connections: check.connections, duration: Math.max(1, Math.round(check.durationMs / 1000)), ...(check.rate ? { overallRate: check.rate } : {}) });
+    const total = result.requests.total;
+    const failed = result.errors + result.non2xx + result.timeouts;
+    const figures = { requests: total, rps: result.requests.average, p50Ms: result.latency.p50, p97_5Ms: result.latency.p97_5, p99Ms: result.latency.p99, errorRate: total === 0 ? 1 : failed / total };
+    ctx.log.info(`load: ${total} requests, ${figures.rps.toFixed(0)} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, errors ${(figures.errorRate * 100).toFixed(2)} %`);
+    const problems: string[] = [];
+    if (check.maxP99Ms !== undefined && figures.p99Ms > check.maxP99Ms) problems.push(`p99 ${figures.p99Ms} ms > ${check.maxP99Ms} ms`);
+    // autocannon reports p97.5, not p95: checking p95 against it is the stricter reading.
+    if (check.maxP95Ms !== undefined && figures.p97_5Ms > check.maxP95Ms) problems.push(`p95 (≤ p97.5 ${figures.p97_5Ms} ms) > ${check.maxP95Ms} ms`);
+    if (check.maxErrorRate !== undefined && figures.errorRate > check.maxErrorRate) problems.push(`error rate ${(figures.errorRate * 100).toFixed(2)} % > ${(check.maxErrorRate * 100).toFixed(2)} %`);
+    if (check.minRps !== undefined && figures.rps < check.minRps) problems.push(`${figures.rps.toFixed(0)} req/s < ${check.minRps}`);
+    if (problems.length > 0) throw new GantryError('HEALTH_CHECK_FAILED', `load check of ${check.service} failed: ${problems.join('; ')}`, { hint: 'See the figures in the step log.', details: { summary: { load: figures } } });
+    return figures;
+  }
+}

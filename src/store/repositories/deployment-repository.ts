@@ -1,0 +1,161 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, DeploymentTable } from '../schema.js';
+
+export const DeploymentState = {
+  Pending: 'pending',
+  /** Traffic moved to the new revision; the previous one still runs. */
+  Switched: 'switched',
+  Succeeded: 'succeeded',
+  RolledBack: 'rolled-back',
+  Failed: 'failed',
+} as const;
+export type DeploymentState = (typeof DeploymentState)[keyof typeof DeploymentState];
+
+export interface Deployment {
+  readonly id: number;
+  readonly environment: string;
+  readonly service: string;
+  readonly releaseId: number;
+  readonly release: string;
+  readonly digest: string;
+  readonly revision: number;
+  readonly previousRevision: number | null;
+  readonly strategy: string;
+  readonly runId: number | null;
+  readonly triggeredBy: string;
+  readonly state: DeploymentState;
+  readonly reason: string | null;
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+}
+
+type Row = Selectable<DeploymentTable> & { sha: string };
+
+const toDeployment = (r: Row): Deployment => ({
+  id: Number(r.id),
+  environment: r.environment,
+  service: r.service,
+  releaseId: Number(r.release_id),
+  release: r.sha,
+  digest: r.digest,
+  revision: r.revision,
+  previousRevision: r.previous_revision,
+  strategy: r.strategy,
+  runId: r.run_id === null ? null : Number(r.run_id),
+  triggeredBy: r.triggered_by,
+  state: r.state as DeploymentState,
+  reason: r.reason,
+  createdAt: Number(r.created_at),
+  finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+});
+
+export interface NewDeployment {
+  readonly environment: string;
+  readonly service: string;
+  readonly releaseId: number;
+  readonly digest: string;
+  readonly previousRevision: number | null;
+  readonly strategy: string;
+  readonly runId: number;
+  readonly triggeredBy: string;
+}
+
+/** Per environment and service, the history of revisions: the unit of rollback. */
+export class DeploymentRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private base() {
+    return this.db.selectFrom('deployments').innerJoin('releases', 'releases.id', 'deployments.release_id').selectAll('deployments').select('releases.sha');
+  }
+
+  /** The run's deployment of a service, created with the next revision number on first call (idempotent on resume). */
+  async ensure(d: NewDeployment, now: number): Promise<Deployment> {
+    const existing = await this.forRun(d.runId, d.environment, d.service);
+    if (existing) return existing;
+    return this.db.transaction().execute(async (trx) => {
+      const max = await trx
+        .selectFrom('deployments')
+        .select((eb) => eb.fn.max('revision').as('max'))
+        .where('environment', '=', d.environment)
+        .where('service', '=', d.service)
+        .executeTakeFirst();
+      const revision = Number(max?.max ?? 0) + 1;
+      await trx
+        .insertInto('deployments')
+        .values({
+          environment: d.environment,
+          service: d.service,
+          release_id: d.releaseId,
+          digest: d.digest,
+          revision,
+          previous_revision: d.previousRevision,
+          strategy: d.strategy,
+          run_id: d.runId,
+          triggered_by: d.triggeredBy,
+          state: DeploymentState.Pending,
+          reason: null,
+          created_at: now,
+          finished_at: null,
+        })
+        .execute();
+      const row = await trx
+        .selectFrom('deployments')
+        .innerJoin('releases', 'releases.id', 'deployments.release_id')
+        .selectAll('deployments')
+        .select('releases.sha')
+        .where('environment', '=', d.environment)
+        .where('service', '=', d.service)
+        .where('revision', '=', revision)
+        .executeTakeFirstOrThrow();
+      return toDeployment(row);
+    });
+  }
+
+  async forRun(runId: number, environment: string, service: string): Promise<Deployment | undefined> {
+    const r = await this.base().where('deployments.run_id', '=', runId).where('deployments.environment', '=', environment).where('deployments.service', '=', service).executeTakeFirst();
+    return r && toDeployment(r);
+  }
+
+  async allForRun(runId: number): Promise<Deployment[]> {
+    return (await this.base().where('deployments.run_id', '=', runId).orderBy('deployments.id').execute()).map(toDeployment);
+  }
+
+  async setState(id: number, state: DeploymentState, now: number, reason: string | null = null): Promise<void> {
+    const finished = state === DeploymentState.Succeeded || state === DeploymentState.RolledBack || state === DeploymentState.Failed;
+    await this.db
+      .updateTable('deployments')
+      .set({ state, ...(reason === null ? {} : { reason }), ...(finished ? { finished_at: now } : {}) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The revision that is live for users: the latest one whose deployment succeeded. */
+  async live(environment: string, service: string): Promise<Deployment | undefined> {
+    const r = await this.base()
+      .where('deployments.environment', '=', environment)
+      .where('deployments.service', '=', service)
+      .where('deployments.state', '=', DeploymentState.Succeeded)
+      .orderBy('deployments.id', 'desc')
+      .executeTakeFirst();
+    return r && toDeployment(r);
+  }
+
+  async history(environment: string, service?: string, limit = 50): Promise<Deployment[]> {
+    let q = this.base().where('deployments.environment', '=', environment).orderBy('deployments.id', 'desc').limit(limit);
+    if (service) q = q.where('deployments.service', '=', service);
+    return (await q.execute()).map(toDeployment);
+  }
+
+  async byRevision(environment: string, service: string, revision: number): Promise<Deployment | undefined> {
+    const r = await this.base().where('deployments.environment', '=', environment).where('deployments.service', '=', service).where('deployments.revision', '=', revision).executeTakeFirst();
+    return r && toDeployment(r);
+  }
+
+  /** Digests that succeeded in an environment, per service: the promotion policy's evidence. */
+  async succeededDigests(environment: string): Promise<Record<string, string[]>> {
+    const rows = await this.db.selectFrom('deployments').select(['service', 'digest']).where('environment', '=', environment).where('state', '=', DeploymentState.Succeeded).execute();
+    const out: Record<string, string[]> = {};
+    for (const r of rows) (out[r.service] ??= []).push(r.digest);
+    return out;
+  }
+}

@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, openSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../../engine/logger.js';
+import { TargetError } from '../../errors/index.js';
+
+/** dist/cli/main.js of this package, whether we run from dist/ or from src/ (tests). */
+export function cliEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  const root = resolve(dirname(here), '..', '..', '..');
+  return join(root, 'dist', 'cli', 'main.js');
+}
+
+export interface LaunchOptions {
+  readonly targetName: string;
+  readonly configPath: string;
+  readonly dataDir: string;
+  readonly port: number | undefined;
+  /** A token from the secret store (tokenSecret in gantry.yaml); else one is made and kept in the data dir. */
+  readonly token: string | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * Starts a local target's agent when none answers, detached, so that it outlives the control plane:
+ * a restart or crash of `gantry server` must not take user traffic down with it.
+ */
+export class AgentLauncher {
+  private url: string | undefined;
+  private starting: Promise<string> | undefined;
+  readonly token: Promise<string>;
+
+  constructor(private readonly o: LaunchOptions) {
+    this.token = this.loadToken();
+  }
+
+  private async loadToken(): Promise<string> {
+    if (this.o.token) return this.o.token;
+    await mkdir(this.o.dataDir, { recursive: true, mode: 0o700 });
+    const file = join(this.o.dataDir, 'agent.token');
+    if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+    const token = `gta_${randomBytes(24).toString('base64url')}`;
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    return token;
+  }
+
+  private async healthy(url: string): Promise<boolean> {
+    try {
+      const res = await fetch(`${url}/v1/health`, { headers: { authorization: `Bearer ${await this.token}` }, signal: AbortSignal.timeout(2_000) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The agent's URL, starting the agent first if nothing answers. */
+  async ensure(): Promise<string> {
+    if (this.url && (await this.healthy(this.url))) return this.url;
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async start(): Promise<string> {
+    const recorded = join(this.o.dataDir, 'agent.json');
+    if (existsSync(recorded)) {
+      const { url } = JSON.parse(await readFile(recorded, 'utf8')) as { url: string };
+      if (await this.healthy(url)) return (this.url = url);
+    }
+    await mkdir(this.o.dataDir, { recursive: true, mode: 0o700 });
+    const tokenFile = join(this.o.dataDir, 'agent.token');
+    if (!existsSync(tokenFile)) await writeFile(tokenFile, `${await this.token}\n`, { mode: 0o600 });
+    const log = openSync(join(this.o.dataDir, 'agent.log'), 'a');
+    const before = existsSync(recorded) ? await readFile(recorded, 'utf8') : '';
+    const child = spawn(
+      process.execPath,
+      [cliEntry(), 'agent', '--config', this.o.configPath, '--data-dir', this.o.dataDir, '--target', this.o.targetName, '--port', String(this.o.port ?? 0), '--token-file', tokenFile],
+      { detached: true, stdio: ['ignore', log, log], env: { ...process.env, GANTRY_AGENT_TOKEN: await this.token } },
+    );
+    child.unref();
+    this.o.logger.info({ target: this.o.targetName, pid: child.pid }, 'started the local agent');
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (existsSync(recorded)) {
+        const text = await readFile(recorded, 'utf8');
+        const { url, pid } = JSON.parse(text) as { url: string; pid: number };
+        if ((text !== before || pid === child.pid) && (await this.healthy(url))) return (this.url = url);
+      }
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new TargetError('AGENT_UNREACHABLE', `the agent for target ${this.o.targetName} did not start`, { hint: `See ${join(this.o.dataDir, 'agent.log')}.`, retryable: true });
+  }
+}

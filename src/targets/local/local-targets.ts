@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GantryConfig } from '../../config/types.js';
+import type { Logger } from '../../engine/logger.js';
+import { TargetError } from '../../errors/index.js';
+import type { SecretSource } from '../../secrets/source.js';
+import type { TargetRegistry } from '../registry.js';
+import type { Target } from '../target.js';
+import { AgentLauncher } from './agent-launcher.js';
+import { LocalTarget } from './local-target.js';
+
+export interface LocalTargetsOptions {
+  readonly config: GantryConfig;
+  readonly configPath: string;
+  /** Each target's agent gets its own folder (and token) below this. */
+  readonly dataDir: string;
+  readonly secrets: SecretSource;
+  readonly logger: Logger;
+}
+
+/** The local targets of gantry.yaml, each one agent process (with its own token) that Gantry starts when needed. */
+export class LocalTargets implements TargetRegistry {
+  private readonly launchers = new Map<string, AgentLauncher>();
+  private readonly targets = new Map<string, LocalTarget>();
+
+  constructor(private readonly o: LocalTargetsOptions) {}
+
+  async get(name: string): Promise<Target & Pick<LocalTarget, 'logs'>> {
+    const known = this.targets.get(name);
+    if (known) return known;
+    const spec = this.o.config.targets[name];
+    if (!spec) throw new TargetError('CONFIG_UNKNOWN_TARGET', `gantry.yaml declares no target "${name}"`);
+    if (spec.kind !== 'local') {
+      throw new TargetError('TARGET_ERROR', `target ${name} is of kind ${spec.kind}, which this version cannot deploy to`, { hint: 'Use a local target; the Kubernetes target implements the same contract in a later version.' });
+    }
+    const token = spec.tokenSecret ? this.o.secrets.values([spec.tokenSecret])[spec.tokenSecret] : undefined;
+    const launcher = new AgentLauncher({ targetName: name, configPath: this.o.configPath, dataDir: join(this.o.dataDir, name), port: spec.port, token, logger: this.o.logger });
+    const target = new LocalTarget(name, () => launcher.ensure(), await launcher.token);
+    this.launchers.set(name, launcher);
+    this.targets.set(name, target);
+    return target;
+  }
+
+  /** Stops every agent Gantry started (they otherwise outlive the control plane on purpose). */
+  async stopAgents(): Promise<void> {
+    for (const name of Object.keys(this.o.config.targets)) {
+      const file = join(this.o.dataDir, name, 'agent.json');
+      if (!existsSync(file)) continue;
+      const { pid } = JSON.parse(await readFile(file, 'utf8')) as { pid: number };
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        continue;
+      }
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+}

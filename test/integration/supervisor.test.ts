@@ -1,0 +1,352 @@
+import { spawn } from 'node:child_process';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { groupAlive } from '../../src/agent/supervisor/process-group.js';
+import { LogFile } from '../../src/agent/supervisor/log-file.js';
+import { readLogTail } from '../../src/agent/supervisor/log-tail.js';
+import { Supervisor, type ProcessSpec, type ProcessStatus, type SupervisorOptions } from '../../src/agent/supervisor/supervisor.js';
+import { GantryError, HealthCheckError, InternalError, NotFoundError, TargetError, TimeoutError } from '../../src/errors/index.js';
+import type { RevisionPhase } from '../../src/targets/target.js';
+import { TempDirs, until } from '../support/temp.js';
+
+/**
+ * A stand-in service. PORT to listen on; HEALTH_STATUS for /health (changed by /set-health/<n>);
+ * /crash exits with 3; /slow answers after 600 ms; ON_TERM=drain finishes in-flight requests on
+ * SIGTERM, ON_TERM=ignore ignores it; CHILD_PID_FILE starts a child (same process group) that
+ * ignores SIGTERM and writes its pid there.
+ */
+const SERVER = `
+import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+const port = Number(process.env.PORT);
+let health = Number(process.env.HEALTH_STATUS ?? 200);
+const server = createServer((req, res) => {
+  if (req.url === '/health') { res.statusCode = health; res.end(); return; }
+  if (req.url.startsWith('/set-health/')) { health = Number(req.url.split('/')[2]); res.end('ok'); return; }
+  if (req.url === '/crash') { res.end('bye', () => process.exit(3)); return; }
+  if (req.url === '/slow') { console.log('slow request started'); setTimeout(() => res.end('done'), 600); return; }
+  res.end('hello');
+});
+for (let i = 1; i <= 5; i++) console.log('boot line ' + i);
+server.listen(port, '127.0.0.1', () => console.log('listening on ' + port));
+if (process.env.ON_TERM === 'drain') process.on('SIGTERM', () => { console.log('draining'); server.close(() => { console.log('drained'); process.exit(0); }); });
+if (process.env.ON_TERM === 'ignore') process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
+if (process.env.CHILD_PID_FILE) {
+  const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  writeFileSync(process.env.CHILD_PID_FILE, String(child.pid));
+}
+`;
+
+const temp = new TempDirs();
+const supervisors: Supervisor[] = [];
+let dir = '';
+let serial = 0;
+
+beforeAll(async () => {
+  dir = await temp.make('gantry-supervisor-');
+  await writeFile(join(dir, 'server.mjs'), SERVER);
+});
+afterEach(async () => {
+  await Promise.all(supervisors.splice(0).map((s) => s.stopAll()));
+});
+afterAll(() => temp.cleanup());
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A supervisor that records every phase change (with when it happened) and is stopped after the test. */
+function supervisor(options: SupervisorOptions = {}): { sup: Supervisor; phases: Map<string, RevisionPhase[]>; changes: ProcessStatus[]; times: number[] } {
+  const phases = new Map<string, RevisionPhase[]>();
+  const changes: ProcessStatus[] = [];
+  const times: number[] = [];
+  const sup = new Supervisor({
+    restartBackoff: { initialMs: 50, maxMs: 1_000 },
+    stopGraceMs: 3_000,
+    ...options,
+    onChange: (s: ProcessStatus) => {
+      phases.set(s.id, [...(phases.get(s.id) ?? []), s.phase]);
+      changes.push(s);
+      times.push(Date.now());
+    },
+  });
+  supervisors.push(sup);
+  return { sup, phases, changes, times };
+}
+
+async function spec(env: Record<string, string> = {}, command = `"${process.execPath}" server.mjs`): Promise<ProcessSpec> {
+  const port = await freePort();
+  serial += 1;
+  return {
+    id: `test/api/${serial}/0`,
+    command,
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: String(port), ...env },
+    port,
+    health: { path: '/health', expectStatus: 200, intervalMs: 100, timeoutMs: 500 },
+    logFile: join(dir, 'logs', `${serial}.log`),
+  };
+}
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<GantryError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof GantryError)) throw new Error(`expected a GantryError, got ${String(error)}`);
+  return error;
+}
+
+describe('the supervisor', () => {
+  it('reports a process ready once its health endpoint answers the expected status', async () => {
+    const { sup, phases } = supervisor();
+    const s = await spec();
+    const started = sup.start(s);
+    expect(started).toMatchObject({ id: s.id, phase: 'starting', port: s.port, restarts: 0 });
+    expect(started.pid).toBeGreaterThan(0);
+    const ready = await sup.awaitReady(s.id, 10_000);
+    expect(ready).toMatchObject({ phase: 'ready', pid: started.pid, restarts: 0, lastError: null });
+    expect(ready.readySince).toBeGreaterThan(0);
+    expect((await get(s.port, '/')).body).toBe('hello');
+    expect(phases.get(s.id)).toEqual(['starting', 'ready']);
+    expect(sup.list().map((p) => p.id)).toEqual([s.id]);
+  });
+
+  it('gives up waiting with REVISION_NOT_READY when a process never answers its health probe', async () => {
+    const { sup } = supervisor();
+    const s = await spec({}, `"${process.execPath}" -e "console.log('not listening'); setInterval(() => {}, 1000)"`);
+    sup.start(s);
+    const error = await rejection(sup.awaitReady(s.id, 1_000));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.code).toBe('REVISION_NOT_READY');
+    expect(error.message).toContain(s.id);
+    expect(error.message).toContain('ECONNREFUSED');
+    expect(error.hint).toContain(s.logFile);
+    expect(error.details?.logTail).toContain('not listening');
+    expect(sup.status(s.id)?.phase).toBe('starting');
+  });
+
+  it('rejects with REVISION_CRASH_LOOP as soon as a process that exits at once has used up its restarts', async () => {
+    const { sup, phases } = supervisor({ restartBackoff: { initialMs: 20, maxMs: 100 }, crashLoop: { maxRestarts: 2, windowMs: 10_000 } });
+    const s = await spec({}, 'echo "boom: missing DATABASE_URL" >&2; exit 3');
+    sup.start(s);
+    const startedAt = Date.now();
+    const error = await rejection(sup.awaitReady(s.id, 20_000));
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(HealthCheckError);
+    expect(error.code).toBe('REVISION_CRASH_LOOP');
+    expect(error.message).toContain(s.id);
+    expect(error.message).toContain('exited with code 3');
+    expect(error.hint).toContain(s.logFile);
+    expect(error.details?.logTail).toContain('boom: missing DATABASE_URL');
+    expect(sup.status(s.id)).toMatchObject({ phase: 'crash-loop', restarts: 2, exitCode: 3, pid: null });
+    expect(phases.get(s.id)).toEqual(['starting', 'crashed', 'starting', 'crashed', 'starting', 'crash-loop']);
+  });
+
+  it('does not restart a crash-looping process again', async () => {
+    const { sup, phases } = supervisor({ restartBackoff: { initialMs: 10, maxMs: 10 }, crashLoop: { maxRestarts: 1, windowMs: 10_000 } });
+    const s = await spec({}, 'exit 1');
+    sup.start(s);
+    await until('crash-loop', () => sup.status(s.id)?.phase === 'crash-loop', 5_000);
+    const seen = phases.get(s.id)?.length;
+    // Proving that nothing happens needs some time to pass: 30 times the restart delay.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(phases.get(s.id)?.length).toBe(seen);
+    expect(sup.status(s.id)).toMatchObject({ phase: 'crash-loop', restarts: 1 });
+  });
+
+  it('rejects with HEALTH_CHECK_FAILED when the health endpoint keeps answering 500', async () => {
+    const { sup } = supervisor();
+    const s = await spec({ HEALTH_STATUS: '500' });
+    sup.start(s);
+    // Listening first, so that the deadline measures probes answered 500 and not a slow start.
+    await until('the server to listen', async () => (await readFile(s.logFile, 'utf8').catch(() => '')).includes('listening on'), 5_000);
+    const error = await rejection(sup.awaitReady(s.id, 800));
+    expect(error).toBeInstanceOf(HealthCheckError);
+    expect(error.code).toBe('HEALTH_CHECK_FAILED');
+    expect(error.message).toContain(`GET http://127.0.0.1:${s.port}/health → 500 (expected 200)`);
+    expect(error.details?.logTail).toContain(`listening on ${s.port}`);
+  });
+
+  it('restarts a crashed process after a doubling backoff and counts the restarts', async () => {
+    const { sup, phases, changes, times } = supervisor({ restartBackoff: { initialMs: 200, maxMs: 5_000 } });
+    const s = await spec();
+    sup.start(s);
+    const first = await sup.awaitReady(s.id, 10_000);
+    await get(s.port, '/crash');
+    await until('the first restart', () => sup.status(s.id)?.restarts === 1, 5_000);
+    const again = await sup.awaitReady(s.id, 10_000);
+    expect(again).toMatchObject({ phase: 'ready', restarts: 1, exitCode: 3, lastError: 'exited with code 3' });
+    expect(again.pid).not.toBe(first.pid);
+    await get(s.port, '/crash');
+    await until('the second restart', () => sup.status(s.id)?.restarts === 2, 5_000);
+    expect(await sup.awaitReady(s.id, 10_000)).toMatchObject({ restarts: 2 });
+    expect(phases.get(s.id)).toEqual(['starting', 'ready', 'crashed', 'starting', 'ready', 'crashed', 'starting', 'ready']);
+    // How long each crash waited before its restart, from the change notifications.
+    const waits = changes.flatMap((c, i) => (c.phase === 'crashed' ? [(times[i + 1] ?? 0) - (times[i] ?? 0)] : []));
+    expect(waits[0]).toBeGreaterThanOrEqual(190);
+    expect(waits[1]).toBeGreaterThanOrEqual(390);
+  });
+
+  it('lets a process finish in-flight requests on SIGTERM before it is stopped', async () => {
+    const { sup, phases } = supervisor({ stopGraceMs: 5_000 });
+    const s = await spec({ ON_TERM: 'drain' });
+    sup.start(s);
+    await sup.awaitReady(s.id, 10_000);
+    const inFlight = get(s.port, '/slow');
+    await until('the request to arrive', async () => (await readFile(s.logFile, 'utf8')).includes('slow request started'), 5_000, 5);
+    const startedStop = Date.now();
+    await sup.stop(s.id);
+    expect(Date.now() - startedStop).toBeLessThan(4_000);
+    expect(await inFlight).toEqual({ status: 200, body: 'done' });
+    expect(await sup.logTail(s.id, 20)).toEqual(expect.arrayContaining(['draining', 'drained']));
+    // The exit code is the shell's (the group leader, killed by SIGTERM), not the server's.
+    expect(sup.status(s.id)).toMatchObject({ phase: 'stopped', pid: null });
+    expect(phases.get(s.id)?.slice(-2)).toEqual(['stopping', 'stopped']);
+  });
+
+  it('kills a process that ignores SIGTERM, and its children, after the grace period', async () => {
+    const { sup } = supervisor({ stopGraceMs: 500 });
+    const pidFile = join(dir, `child-${serial + 1}.pid`);
+    const s = await spec({ ON_TERM: 'ignore', CHILD_PID_FILE: pidFile });
+    const { pid } = sup.start(s);
+    await sup.awaitReady(s.id, 10_000);
+    const childPid = Number(await until('the child pid', async () => (await readFile(pidFile, 'utf8').catch(() => '')) || undefined, 5_000));
+    expect(childPid).toBeGreaterThan(0);
+    const startedStop = Date.now();
+    await sup.stop(s.id);
+    expect(Date.now() - startedStop).toBeGreaterThanOrEqual(450);
+    expect(await groupAlive(pid ?? 0)).toBe(false);
+    expect(await sup.logTail(s.id, 20)).toContain('ignoring SIGTERM');
+    expect(sup.status(s.id)?.phase).toBe('stopped');
+  });
+
+  it('starts and stops idempotently, and never restarts a stopped process', async () => {
+    const { sup, phases } = supervisor();
+    const s = await spec();
+    const first = sup.start(s);
+    expect(sup.start(s)).toEqual(first);
+    await sup.awaitReady(s.id, 10_000);
+    expect(sup.start(s).pid).toBe(first.pid);
+    expect(sup.list()).toHaveLength(1);
+    await Promise.all([sup.stop(s.id), sup.stop(s.id)]);
+    await sup.stop(s.id);
+    await sup.stop('no/such/1/0');
+    expect(phases.get(s.id)).toEqual(['starting', 'ready', 'stopping', 'stopped']);
+    expect(await groupAlive(first.pid ?? 0)).toBe(false);
+    await expect(get(s.port, '/')).rejects.toThrow();
+    expect(sup.status(s.id)).toMatchObject({ phase: 'stopped', restarts: 0 });
+    // Starting a stopped id again starts it afresh.
+    const second = sup.start(s);
+    expect(second.pid).not.toBe(first.pid);
+    expect(await sup.awaitReady(s.id, 10_000)).toMatchObject({ phase: 'ready', restarts: 0 });
+  });
+
+  it('turns unhealthy after consecutive failed probes and ready again on a pass', async () => {
+    const { sup, phases } = supervisor({ unhealthyAfter: 2 });
+    const s = await spec();
+    sup.start(s);
+    await sup.awaitReady(s.id, 10_000);
+    await get(s.port, '/set-health/503');
+    const unhealthy = await until('unhealthy', () => (sup.status(s.id)?.phase === 'unhealthy' ? sup.status(s.id) : undefined), 5_000);
+    expect(unhealthy.readySince).toBeNull();
+    expect(unhealthy.lastError).toContain('→ 503 (expected 200)');
+    await get(s.port, '/set-health/200');
+    const back = await sup.awaitReady(s.id, 5_000);
+    expect(back.readySince).toBeGreaterThan(0);
+    expect(phases.get(s.id)).toEqual(['starting', 'ready', 'unhealthy', 'ready']);
+  });
+
+  it('writes stdout and stderr to the log file and returns its last lines', async () => {
+    const { sup } = supervisor();
+    const s = await spec({}, `echo "to stderr" >&2; exec "${process.execPath}" server.mjs`);
+    sup.start(s);
+    await sup.awaitReady(s.id, 10_000);
+    await until('the log', async () => (await readFile(s.logFile, 'utf8')).includes('listening on'), 5_000);
+    const text = await readFile(s.logFile, 'utf8');
+    expect(text).toContain('to stderr');
+    expect(text).toContain('boot line 1');
+    expect(await sup.logTail(s.id, 2)).toEqual(['boot line 5', `listening on ${s.port}`]);
+  });
+
+  it('rejects awaitReady for an unknown id, and with the abort reason when aborted', async () => {
+    const { sup } = supervisor();
+    const unknown = await rejection(sup.awaitReady('no/such/1/0', 1_000));
+    expect(unknown).toBeInstanceOf(NotFoundError);
+    expect(unknown.code).toBe('NOT_FOUND');
+    const s = await spec({}, `"${process.execPath}" -e "setInterval(() => {}, 1000)"`);
+    sup.start(s);
+    const controller = new AbortController();
+    const waiting = rejection(sup.awaitReady(s.id, 10_000, controller.signal));
+    controller.abort(new GantryError('STEP_CANCELLED', 'run #1 was cancelled'));
+    const aborted = await waiting;
+    expect(aborted.code).toBe('STEP_CANCELLED');
+    expect(aborted.message).toBe('run #1 was cancelled');
+  });
+
+  it('rejects awaitReady with REVISION_GONE when the process is stopped while waited for', async () => {
+    const { sup } = supervisor();
+    const s = await spec({}, `"${process.execPath}" -e "setInterval(() => {}, 1000)"`);
+    sup.start(s);
+    const waiting = rejection(sup.awaitReady(s.id, 10_000));
+    await sup.stop(s.id);
+    const error = await waiting;
+    expect(error).toBeInstanceOf(TargetError);
+    expect(error.code).toBe('REVISION_GONE');
+  });
+});
+
+describe('Supervisor.killOrphan', () => {
+  it('kills a detached process group left by a previous agent, and ignores one that is gone', async () => {
+    const orphan = spawn('/bin/sh', ['-c', 'sleep 30 & sleep 30'], { detached: true, stdio: 'ignore' });
+    orphan.unref();
+    const pid = orphan.pid ?? 0;
+    expect(pid).toBeGreaterThan(1);
+    await until('the orphan group to run', () => groupAlive(pid), 5_000);
+    Supervisor.killOrphan(pid);
+    await until('the orphan group to be gone', async () => !(await groupAlive(pid)), 5_000);
+    expect(() => Supervisor.killOrphan(pid)).not.toThrow();
+  });
+
+  it('refuses pids that would signal every process or its own group', () => {
+    for (const pid of [0, 1, -5, process.pid]) expect(() => Supervisor.killOrphan(pid)).toThrow(InternalError);
+  });
+});
+
+describe('the process log file', () => {
+  it('rotates to .1 past its size bound, and the tail reaches into the rotated file', async () => {
+    const path = join(dir, 'rotate', 'out.log');
+    const log = new LogFile(path, (error) => {
+      throw error;
+    }, 100);
+    for (let i = 1; i <= 30; i++) log.write(`line ${String(i).padStart(3, '0')}\n`);
+    await log.close();
+    expect((await stat(path)).size).toBeLessThanOrEqual(100);
+    expect((await stat(`${path}.1`)).size).toBeLessThanOrEqual(100);
+    const tail = await readLogTail(path, 12);
+    expect(tail).toEqual(Array.from({ length: 12 }, (_, i) => `line ${String(19 + i).padStart(3, '0')}`));
+    expect(await readLogTail(join(dir, 'rotate', 'missing.log'), 5)).toEqual([]);
+  });
+});
