@@ -46,22 +46,23 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<Running
   const served = servedServices(config, o.targetName);
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const token = await loadToken(o.tokenFile ?? join(o.dataDir, 'agent.token'));
-  let agent: Agent | undefined;
-  const supervisor = new Supervisor({ logger: o.logger, onChange: () => void agent?.save() });
+  // The supervisor reports every phase change; the agent (made next) persists them.
+  const holder: { agent?: Agent } = {};
+  const supervisor = new Supervisor({ logger: o.logger, onChange: () => void holder.agent?.save() });
   const router = new Router({ logger: o.logger });
-  agent = await Agent.start({ served, dataDir: o.dataDir, router, supervisor, logger: o.logger });
+  const agent = await Agent.start({ served, dataDir: o.dataDir, router, supervisor, logger: o.logger });
+  holder.agent = agent;
   const api = buildAgentApi(agent, token, o.logger);
   await api.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
   const address = api.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   await writeFile(join(o.dataDir, 'agent.json'), JSON.stringify({ url, pid: process.pid, target: o.targetName }, null, 2));
-  const running = agent;
   return {
     url,
-    agent: running,
+    agent,
     async close() {
       await api.close();
-      await running.close({ stopRevisions: true });
+      await agent.close({ stopRevisions: true });
     },
   };
 }

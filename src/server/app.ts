@@ -3,7 +3,10 @@ import { GantryError } from '../errors/index.js';
 import { authenticate } from './auth.js';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './http-errors.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { environmentRoutes } from './routes/environments.js';
 import { logRoutes } from './routes/logs.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { metaRoutes } from './routes/meta.js';
 import { runRoutes } from './routes/runs.js';
 
@@ -28,5 +31,8 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   metaRoutes(app, ctx);
   runRoutes(app, ctx);
   logRoutes(app, ctx);
+  environmentRoutes(app, ctx);
+  approvalRoutes(app, ctx);
+  tokenRoutes(app, ctx);
   return app;
 }

@@ -1,3 +1,4 @@
+import type { GantryConfig } from '../config/types.js';
 import type { Clock } from '../engine/clock.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../engine/logger.js';
@@ -11,6 +12,8 @@ export interface ServerContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly version: string;
+  /** The server's pinned gantry.yaml. */
+  readonly config: () => GantryConfig;
   /** Asks the source watcher to look at the repository now. */
   readonly notifySource: () => void;
 }

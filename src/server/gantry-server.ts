@@ -139,7 +139,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
   });
 
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, notifySource: () => void watcher.poll() });
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => config, notifySource: () => void watcher.poll() });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);

@@ -264,6 +264,22 @@ describe('the supervisor', () => {
     expect(await sup.awaitReady(s.id, 10_000)).toMatchObject({ phase: 'ready', restarts: 0 });
   });
 
+  it('starts an id that is still stopping only once the old process group has released the port', async () => {
+    const { sup, phases } = supervisor({ stopGraceMs: 300 });
+    const s = await spec({ ON_TERM: 'ignore' });
+    const old = sup.start(s);
+    await sup.awaitReady(s.id, 10_000);
+    const stopping = sup.stop(s.id);
+    const fresh = sup.start(s);
+    expect(fresh).toMatchObject({ phase: 'starting', pid: null, restarts: 0 });
+    const ready = await sup.awaitReady(s.id, 10_000);
+    await stopping;
+    expect(ready.pid).not.toBe(old.pid);
+    expect(ready.restarts).toBe(0);
+    // The new process spawns only after the old one reported stopped.
+    expect(phases.get(s.id)).toEqual(['starting', 'ready', 'stopping', 'stopped', 'starting', 'ready']);
+  });
+
   it('turns unhealthy after consecutive failed probes and ready again on a pass', async () => {
     const { sup, phases } = supervisor({ unhealthyAfter: 2 });
     const s = await spec();

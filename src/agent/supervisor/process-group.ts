@@ -2,6 +2,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const POLL_MS = 50;
+/** After SIGKILL, how long to wait for the exit to be reported before calling the group stopped. */
+const KILL_WAIT_MS = 2_000;
 
 function errorCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
@@ -61,4 +63,16 @@ export async function waitForGroupExit(pgid: number, leaderExited: Promise<void>
     const tick = delay(Math.min(POLL_MS, left));
     await (leaderDone ? tick : Promise.race([leaderExited, tick]));
   }
+}
+
+/**
+ * SIGTERM to the group; SIGKILL to the group when something of it still lives after `graceMs`
+ * (`onKill` is told first). Resolves once the leader's exit was seen, or shortly after SIGKILL.
+ */
+export async function terminateGroup(pgid: number, leaderExited: Promise<void>, graceMs: number, onKill: () => void): Promise<void> {
+  signalGroup(pgid, 'SIGTERM');
+  if (await waitForGroupExit(pgid, leaderExited, graceMs)) return;
+  onKill();
+  signalGroup(pgid, 'SIGKILL');
+  await Promise.race([leaderExited, delay(KILL_WAIT_MS, undefined, { ref: false })]);
 }

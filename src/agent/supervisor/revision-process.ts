@@ -7,13 +7,11 @@ import { RestartBackoff } from './backoff.js';
 import { describeProbe, probeHealth, type ProbeResult } from './health-probe.js';
 import { LogFile } from './log-file.js';
 import type { SupervisorSettings } from './options.js';
-import { signalGroup, waitForGroupExit } from './process-group.js';
+import { signalGroup, terminateGroup } from './process-group.js';
 import type { ProcessSpec, ProcessStatus } from './process-spec.js';
 
 /** Probe cadence while starting: a deploy waits on readiness, and a refused connection on loopback costs nothing. */
 export const STARTING_PROBE_MS = 250;
-/** After SIGKILL, how long to wait for the exit to be reported before calling the process stopped. */
-const KILL_WAIT_MS = 2_000;
 /** How long output still in the pipes may take to reach the log file once the process is gone. */
 const DRAIN_WAIT_MS = 500;
 
@@ -68,7 +66,6 @@ export class RevisionProcess {
       this.spawnRun();
       return;
     }
-    this.emit();
     void after.then(
       () => this.spawnRun(),
       () => this.spawnRun(),
@@ -248,13 +245,10 @@ export class RevisionProcess {
     if (run !== null) {
       const grace = this.settings.stopGraceMs;
       this.output.note(`stopping: SIGTERM to process group ${run.pgid}, SIGKILL after ${grace} ms`);
-      signalGroup(run.pgid, 'SIGTERM');
-      if (!(await waitForGroupExit(run.pgid, run.exited, grace))) {
+      await terminateGroup(run.pgid, run.exited, grace, () => {
         this.output.note(`still running after ${grace} ms: SIGKILL to process group ${run.pgid}`);
         this.log.warn({ pgid: run.pgid, graceMs: grace }, 'process did not stop within its grace period; killing it');
-        signalGroup(run.pgid, 'SIGKILL');
-        await Promise.race([run.exited, delay(KILL_WAIT_MS, undefined, { ref: false })]);
-      }
+      });
       await Promise.race([run.closed, delay(DRAIN_WAIT_MS, undefined, { ref: false })]);
     }
     this.run = null;

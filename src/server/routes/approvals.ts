@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ServerContext } from '../context.js';
+import { principalOf } from '../principal.js';
+import { parseInput } from '../validate.js';
+import { runView } from '../views.js';
+
+const RunId = z.object({ id: z.coerce.number().int().positive() });
+const ApproveBody = z.strictObject({ comment: z.string().max(2000).optional(), confirm: z.string().max(200).optional() });
+const RejectBody = z.strictObject({ reason: z.string().min(1).max(2000) });
+
+export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  /** Runs waiting for a person: deployment approvals and paused (inconclusive) watch windows. */
+  app.get('/api/v1/approvals', async () => {
+    const active = await ctx.store.runs.listActive();
+    const steps = await ctx.store.steps.forRuns(active.map((r) => r.id));
+    const pending = [];
+    for (const run of active) {
+      const step = steps.find((s) => s.runId === run.id && s.state === 'waiting' && (s.kind === 'approval' || s.kind === 'watch'));
+      if (!step?.environment) continue;
+      const kind = step.kind === 'approval' ? 'deploy' : 'analysis';
+      const decisions = await ctx.store.approvals.forRun(run.id, kind);
+      const env = ctx.config().environments[step.environment];
+      pending.push({
+        run: runView(run),
+        environment: step.environment,
+        kind,
+        required: kind === 'deploy' ? (env?.approvals.required ?? 0) : 1,
+        confirmation: kind === 'deploy' ? (env?.confirmation ?? null) : null,
+        approvedBy: decisions.filter((d) => d.decision === 'approved').map((d) => d.user),
+        message: step.message,
+      });
+    }
+    return { approvals: pending };
+  });
+
+  app.post('/api/v1/runs/:id/approve', async (request, reply) => {
+    const { id } = parseInput(RunId, request.params, 'path');
+    const body = parseInput(ApproveBody, request.body, 'body');
+    const { run, kind } = await ctx.engine.decide(id, principalOf(request), 'approved', body.comment, body.confirm);
+    return reply.status(201).send({ run: runView(run), kind, decision: 'approved' });
+  });
+
+  app.post('/api/v1/runs/:id/reject', async (request, reply) => {
+    const { id } = parseInput(RunId, request.params, 'path');
+    const body = parseInput(RejectBody, request.body, 'body');
+    const { run, kind } = await ctx.engine.decide(id, principalOf(request), 'rejected', body.reason, undefined);
+    return reply.status(201).send({ run: runView(run), kind, decision: 'rejected' });
+  });
+}

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { hasRole, isValidRole } from '../../domain/roles.js';
+import { GantryError } from '../../errors/index.js';
+import { hashToken, newToken } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import { principalOf } from '../principal.js';
+import { parseInput } from '../validate.js';
+
+const CreateBody = z.strictObject({
+  user: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a user name (lower case, digits, . _ -)'),
+  email: z.string().email().optional(),
+  roles: z.array(z.string().refine(isValidRole, 'must be viewer|deployer|approver|admin, optionally :environment or :*')).min(1),
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+const TokenId = z.object({ id: z.coerce.number().int().positive() });
+
+export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const requireAdmin = (principal: ReturnType<typeof principalOf>): void => {
+    if (!hasRole(principal, 'admin', null)) throw new GantryError('FORBIDDEN', 'managing tokens needs the admin role', { hint: 'Use the admin token (data dir admin.token) or ask an admin.' });
+  };
+
+  app.post('/api/v1/tokens', async (request, reply) => {
+    requireAdmin(principalOf(request));
+    const body = parseInput(CreateBody, request.body, 'body');
+    const token = newToken();
+    const now = ctx.clock.now();
+    const record = await ctx.store.tokens.create(body.user, body.email ?? null, hashToken(token), body.roles, now, body.expiresInDays ? now + body.expiresInDays * 86_400_000 : null);
+    await ctx.store.events.append('token.created', principalOf(request).user, null, { id: record.id, user: record.user, roles: record.roles }, now);
+    return reply.status(201).send({ id: record.id, user: record.user, email: record.email, roles: record.roles, token, expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() });
+  });
+
+  app.get('/api/v1/tokens', async (request) => {
+    requireAdmin(principalOf(request));
+    const tokens = await ctx.store.tokens.list();
+    return { tokens: tokens.map((t) => ({ id: t.id, user: t.user, email: t.email, roles: t.roles, revoked: t.revokedAt !== null, expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString() })) };
+  });
+
+  app.delete('/api/v1/tokens/:id', async (request) => {
+    requireAdmin(principalOf(request));
+    const { id } = parseInput(TokenId, request.params, 'path');
+    if (!(await ctx.store.tokens.revoke(id, ctx.clock.now()))) throw new GantryError('NOT_FOUND', `no active token ${id}`);
+    await ctx.store.events.append('token.revoked', principalOf(request).user, null, { id }, ctx.clock.now());
+    return { revoked: true };
+  });
+}

@@ -1,0 +1,96 @@
+/** A tiny deployable service and a gantry.yaml around it, on ports chosen for this test file. */
+
+export const SERVICE_JS = `import { createServer } from 'node:http';
+import { readFileSync, existsSync } from 'node:fs';
+const mode = existsSync('./mode') ? readFileSync('./mode', 'utf8').trim() : 'ok';
+if (mode === 'crash') { console.error('boom: cannot start'); process.exit(3); }
+let served = 0;
+const server = createServer((req, res) => {
+  served++;
+  if (req.url === '/healthz') {
+    const healthy = mode !== 'unhealthy' && mode !== 'never-ready';
+    res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: healthy ? 'ok' : 'bad' }));
+    return;
+  }
+  if (mode === 'errors' && served > 3) { res.writeHead(500); res.end('broken'); return; }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ service: process.env.GANTRY_SERVICE, revision: process.env.GANTRY_REVISION, release: process.env.GANTRY_RELEASE, version: readFileSync('./version', 'utf8').trim(), mode }));
+});
+server.keepAliveTimeout = 65000;
+server.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+export function basePort(): number {
+  return 20_000 + Math.floor(Math.random() * 400) * 50;
+}
+
+export interface FixtureOptions {
+  readonly port: number;
+  readonly watchMs?: number;
+  readonly productionApprovals?: number;
+  readonly smoke?: boolean;
+}
+
+export function deployConfig(o: FixtureOptions): string {
+  return `version: 1
+project:
+  name: shop
+repository:
+  url: .
+  defaultBranch: develop
+services:
+  api:
+    path: api
+    build:
+      run: mkdir -p out && cp server.mjs version out/ && (cp mode out/ 2>/dev/null || true)
+      output: out
+    run:
+      command: node server.mjs
+      port: ${o.port}
+    health:
+      path: /healthz
+      interval: 100ms
+      deadline: 3s
+${o.smoke === false ? '' : `    smoke:
+      - name: answers with its service name
+        path: /
+        expectJson: { field: service, equals: api }
+`}environments:
+  dev:
+    branch: develop
+    strategy: rolling
+    verify:
+      - kind: health
+      - kind: smoke
+  staging:
+    branch: staging
+    portOffset: 10
+    strategy: rolling
+  production:
+    branch: main
+    portOffset: 20
+    strategy:
+      kind: blue-green
+      scaleDownDelay: 200ms
+      previewPortOffset: 5
+    requires: staging
+${o.productionApprovals ? `    approvals:
+      required: ${o.productionApprovals}
+    confirmation: DEPLOY TO PRODUCTION
+` : ''}    verify:
+      - kind: health
+      - kind: smoke
+${o.watchMs ? `    watch:
+      duration: ${o.watchMs}ms
+      maxErrorRate: 0.05
+      onInconclusive: fail
+` : ''}`;
+}
+
+export const serviceFiles = (version: string, mode = 'ok'): Record<string, string> => ({
+  'api/server.mjs': SERVICE_JS,
+  'api/version': `${version}\n`,
+  ...(mode === 'ok' ? {} : { 'api/mode': `${mode}\n` }),
+});
