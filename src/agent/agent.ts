@@ -167,6 +167,7 @@ export class Agent {
         command: spec.command,
         cwd: dir,
         env: {
+          ...BASE_ENV,
           ...spec.env,
           PORT: String(port),
           GANTRY_ENVIRONMENT: spec.environment,
@@ -270,5 +271,8 @@ export class Agent {
     await this.o.router.close();
   }
 }
+
+/** What a revision inherits from the agent: where to find programs, nothing else (no credentials). */
+const BASE_ENV: Record<string, string> = Object.fromEntries(['PATH', 'HOME', 'LANG', 'TZ'].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])));
 
 const processId = (spec: RevisionSpec, replica: number): string => `${spec.environment}/${spec.service}/${spec.revision}/${replica}`;

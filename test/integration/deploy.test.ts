@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunView, StepView } from '../../src/server/views.js';
+import type { StepView } from '../../src/server/views.js';
 import { basePort, deployConfig, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';

@@ -22,15 +22,20 @@ const Kind = {
 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
 
+/** Case-insensitive equality with a lowercase constant; most senders already use lower case. */
+function is(name: string, lower: string): boolean {
+  return name === lower || name.toLowerCase() === lower;
+}
+
 function classify(name: string): Kind {
   switch (name.length) {
     case 2:
-      return name.toLowerCase() === 'te' ? Kind.HopByHop : Kind.Plain;
+      return is(name, 'te') ? Kind.HopByHop : Kind.Plain;
     case 4:
-      return name.toLowerCase() === 'host' ? Kind.Host : Kind.Plain;
+      return is(name, 'host') ? Kind.Host : Kind.Plain;
     case 6:
       // The router's server answers `Expect: 100-continue` itself; the upstream client cannot.
-      return name.toLowerCase() === 'expect' ? Kind.HopByHop : Kind.Plain;
+      return is(name, 'expect') ? Kind.HopByHop : Kind.Plain;
     case 7: {
       const lower = name.toLowerCase();
       return lower === 'upgrade' ? Kind.Upgrade : lower === 'trailer' ? Kind.HopByHop : Kind.Plain;
@@ -40,9 +45,9 @@ function classify(name: string): Kind {
       return lower === 'connection' ? Kind.Connection : lower === 'keep-alive' ? Kind.HopByHop : Kind.Plain;
     }
     case 14:
-      return name.toLowerCase() === 'content-length' ? Kind.ContentLength : Kind.Plain;
+      return is(name, 'content-length') ? Kind.ContentLength : Kind.Plain;
     case 15:
-      return name.toLowerCase() === 'x-forwarded-for' ? Kind.ForwardedFor : Kind.Plain;
+      return is(name, 'x-forwarded-for') ? Kind.ForwardedFor : Kind.Plain;
     case 16: {
       const lower = name.toLowerCase();
       if (lower === 'proxy-connection') return Kind.HopByHop;
@@ -55,7 +60,7 @@ function classify(name: string): Kind {
     }
     case 19:
       // Credentials for a proxy, and the router is not one the client authenticates to.
-      return name.toLowerCase() === 'proxy-authorization' ? Kind.HopByHop : Kind.Plain;
+      return is(name, 'proxy-authorization') ? Kind.HopByHop : Kind.Plain;
     default:
       return Kind.Plain;
   }
@@ -155,20 +160,40 @@ export function requestHeaders(raw: readonly string[], clientAddress: string | u
   return extraHop === undefined ? out : dropNamed(out, extraHop);
 }
 
+/** Filled in by `responseHeaders`: how the upstream framed its body. */
+export interface ResponseFacts {
+  /** The declared body length, or -1 when the body is chunked or read until close. */
+  contentLength: number;
+  chunked: boolean;
+}
+
 /**
  * The headers to send the client, as a flat list for `writeHead`: the upstream's own, minus
  * hop-by-hop ones (the router's server frames the body and manages its connection itself),
  * plus `x-gantry-backend` naming the backend that answered.
  */
-export function responseHeaders(raw: readonly Buffer[], backendId: string): string[] {
+export function responseHeaders(raw: readonly Buffer[], backendId: string, facts: ResponseFacts): string[] {
   const out: string[] = [];
   let extraHop: Set<string> | undefined;
+  let lengthAt = -1;
+  facts.contentLength = -1;
+  facts.chunked = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
     switch (classify(name)) {
+      case Kind.ContentLength: {
+        const value = raw[i + 1]!.toString('latin1');
+        facts.contentLength = /^\d+$/.test(value) ? Number(value) : -1;
+        lengthAt = out.length;
+        out.push(name, value);
+        break;
+      }
+      case Kind.TransferEncoding:
+        // Chunked framing wins over a content length (RFC 9112 §6.3); the router re-frames it.
+        facts.chunked = true;
+        break;
       case Kind.Plain:
       case Kind.Host:
-      case Kind.ContentLength:
       case Kind.ForwardedFor:
       case Kind.ForwardedProto:
       case Kind.ForwardedHost:
@@ -180,6 +205,10 @@ export function responseHeaders(raw: readonly Buffer[], backendId: string): stri
       default:
         break;
     }
+  }
+  if (facts.chunked) {
+    facts.contentLength = -1;
+    if (lengthAt >= 0) out.splice(lengthAt, 2);
   }
   out.push('x-gantry-backend', backendId);
   return extraHop === undefined ? out : dropNamed(out, extraHop);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { errors, type Dispatcher } from 'undici';
 import type { BackendEntry } from './backend-set.js';
 import { RouterErrorCode, sendError } from './error-response.js';
-import { requestHeaders, responseHeaders, type RequestFacts } from './headers.js';
+import { requestHeaders, responseHeaders, type RequestFacts, type ResponseFacts } from './headers.js';
 
 /**
  * The router's response class (passed to `createServer`): it carries the exchange it belongs to,
@@ -29,13 +29,19 @@ const CLIENT_GONE = new Error('client closed the connection');
  * itself (the raw-header callbacks: no header object is built for either direction), and the
  * response body streams through with backpressure: when the client is slow, the upstream is paused.
  */
-export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts {
+export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts, ResponseFacts {
   hasBody = false;
   upgrade: string | undefined = undefined;
+  contentLength = -1;
+  chunked = false;
   private readonly startedAt = performance.now();
   private statusCode = 0;
   /** The upstream exchange has ended, one way or the other. */
   private settled = false;
+  /** `res.end` was called: the client has everything. */
+  private responded = false;
+  /** Body bytes still expected when the upstream declared a length, else -1. */
+  private remaining = -1;
   private clientGone = false;
   private drainHooked = false;
   private abortUpstream: ((reason?: Error) => void) | undefined = undefined;
@@ -73,11 +79,20 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts {
     if (statusCode < 200) return true;
     this.statusCode = statusCode;
     this.resumeUpstream = resume;
-    this.res.writeHead(statusCode, statusText, responseHeaders(rawHeaders, this.entry.backend.id));
+    this.res.writeHead(statusCode, statusText, responseHeaders(rawHeaders, this.entry.backend.id, this));
+    this.remaining = this.contentLength;
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    if (chunk.length === this.remaining) {
+      // The last bytes of a sized body: one `end(chunk)` writes them and finishes in a single syscall.
+      this.remaining = 0;
+      this.responded = true;
+      this.res.end(chunk);
+      return true;
+    }
+    if (this.remaining > 0) this.remaining -= chunk.length;
     const ok = this.res.write(chunk);
     if (!ok && !this.drainHooked) {
       this.drainHooked = true;
@@ -88,7 +103,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts {
 
   onComplete(): void {
     this.settled = true;
-    this.res.end();
+    if (!this.responded) {
+      this.responded = true;
+      this.res.end();
+    }
     this.entry.counters.delivered(this.statusCode, performance.now() - this.startedAt);
   }
 
@@ -110,7 +128,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts {
   // --- client side ---
 
   clientClosed(): void {
-    if (this.settled) return;
+    if (this.settled || this.responded) return;
     this.clientGone = true;
     this.abortUpstream?.(CLIENT_GONE);
   }

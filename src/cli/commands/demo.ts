@@ -7,5 +7,5 @@ export function registerDemo(program: Command, wrap: Wrap): void {
     .command('demo')
     .description('run the Volteryde example end to end in a scratch repository with a real server')
     .option('--keep', 'leave the server running afterwards and print how to reach it')
-    .action(wrap(async (ctx, opts: { keep?: boolean }) => runDemo({ keep: opts.keep ?? false, out: ctx.out })));
+    .action(wrap(async (ctx, opts: { keep?: boolean }) => runDemo({ keep: opts.keep ?? false, out: ctx.out, json: ctx.out.json })));
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { RunView } from '../../server/views.js';
+import { UsageError, isGantryError } from '../../errors/index.js';
 import { followRun, printFailure, runSummary } from '../follow.js';
+import { askConfirmation } from '../prompt.js';
 import type { Wrap } from '../program.js';
 
 export function registerDispatch(program: Command, wrap: Wrap): void {
@@ -8,11 +10,32 @@ export function registerDispatch(program: Command, wrap: Wrap): void {
     .command('dispatch <environment>')
     .description("run a ref (default: the environment's branch) through CI and on to the environment, watching it live")
     .option('--ref <ref>', 'branch, tag or commit to dispatch')
+    .option('--release <sha>', 'redeploy an earlier release (built before; nothing is rebuilt)')
+    .option('--confirm <phrase>', 'the environment\'s confirmation phrase, e.g. "DEPLOY TO PRODUCTION"')
+    .option('--override-promotion', 'admin only: deploy even though the release did not succeed in the required environment')
+    .option('--reason <text>', 'why, with --override-promotion (recorded)')
     .option('--detach', 'print the run and return without watching it')
     .action(
-      wrap(async (ctx, environment: string, opts: { ref?: string; detach?: boolean }) => {
+      wrap(async (ctx, environment: string, opts: { ref?: string; release?: string; confirm?: string; overridePromotion?: boolean; reason?: string; detach?: boolean }) => {
         const client = ctx.client();
-        const { run } = await client.request<{ run: RunView }>('POST', '/api/v1/dispatch', { environment, ...(opts.ref ? { ref: opts.ref } : {}) });
+        if (opts.overridePromotion && !opts.reason) throw new UsageError('USAGE', '--override-promotion needs --reason', { hint: 'Say why; it is recorded in the audit log.' });
+        const body = {
+          environment,
+          ...(opts.ref ? { ref: opts.ref } : {}),
+          ...(opts.release ? { release: opts.release } : {}),
+          ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}),
+          ...(opts.overridePromotion ? { overridePromotion: { reason: opts.reason ?? '' } } : {}),
+        };
+        let dispatched: { run: RunView };
+        try {
+          dispatched = await client.request<{ run: RunView }>('POST', '/api/v1/dispatch', body);
+        } catch (error: unknown) {
+          // On a terminal, ask for the phrase the server says is required, then try once more.
+          const phrase = isGantryError(error) && error.code === 'CONFIRMATION_REQUIRED' ? /"([^"]+)"/.exec(error.message)?.[1] : undefined;
+          if (!phrase) throw error;
+          dispatched = await client.request<{ run: RunView }>('POST', '/api/v1/dispatch', { ...body, confirm: await askConfirmation(ctx, phrase) });
+        }
+        const { run } = dispatched;
         if (!ctx.out.json) ctx.out.out(`run #${run.id} dispatched: ${run.ref}@${run.sha.slice(0, 7)} → ${environment}`);
         if (opts.detach) {
           if (ctx.out.json) ctx.out.printJson({ run });

@@ -36,7 +36,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return { tokens: tokens.map((t) => ({ id: t.id, user: t.user, email: t.email, roles: t.roles, revoked: t.revokedAt !== null, expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString() })) };
   });
 
-  app.delete('/api/v1/tokens/:id', async (request) => {
+  app.post('/api/v1/tokens/:id/revoke', async (request) => {
     requireAdmin(principalOf(request));
     const { id } = parseInput(TokenId, request.params, 'path');
     if (!(await ctx.store.tokens.revoke(id, ctx.clock.now()))) throw new GantryError('NOT_FOUND', `no active token ${id}`);

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { formatDuration } from '../../config/duration.js';
+import type { RunView } from '../../server/views.js';
+import { followRun, printFailure, runSummary } from '../follow.js';
+import type { Wrap } from '../program.js';
+
+interface DeploymentView {
+  environment: string;
+  service: string;
+  revision: number;
+  previousRevision: number | null;
+  release: string;
+  digest: string;
+  runId: number | null;
+  triggeredBy: string;
+  state: string;
+  reason: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export function registerHistory(program: Command, wrap: Wrap): void {
+  program
+    .command('history <environment>')
+    .description('revisions of an environment: release, digest, who, when, result, reason')
+    .option('--service <name>', 'only this service')
+    .option('--limit <n>', 'how many', '30')
+    .action(
+      wrap(async (ctx, environment: string, opts: { service?: string; limit: string }) => {
+        const q = new URLSearchParams({ limit: opts.limit, ...(opts.service ? { service: opts.service } : {}) });
+        const { deployments } = await ctx.client().request<{ deployments: DeploymentView[] }>('GET', `/api/v1/environments/${environment}/history?${q.toString()}`);
+        if (ctx.out.json) {
+          ctx.out.printJson({ deployments });
+          return 0;
+        }
+        if (deployments.length === 0) ctx.out.out(`nothing was deployed to ${environment} yet`);
+        for (const d of deployments) {
+          const took = d.finishedAt ? formatDuration(Date.parse(d.finishedAt) - Date.parse(d.createdAt)) : '';
+          ctx.out.out(
+            `${d.service.padEnd(18)} r${String(d.revision).padEnd(4)} ${d.release.slice(0, 7)}  ${d.digest.slice(7, 19)}  ${d.state.padEnd(11)} ${d.createdAt.replace('T', ' ').slice(0, 19)} ${took.padEnd(7)} ${d.triggeredBy}${d.runId ? ` (run #${d.runId})` : ''}${d.reason ? `  — ${d.reason}` : ''}`,
+          );
+        }
+        return 0;
+      }),
+    );
+
+  program
+    .command('rollback <environment>')
+    .description('put an environment (or one service) back on the previous revision, or on a given one')
+    .option('--service <name>', 'only this service')
+    .option('--to-revision <n>', 'this revision instead of the previous one')
+    .option('--reason <text>', 'why (recorded)')
+    .option('--detach', 'return without watching the run')
+    .action(
+      wrap(async (ctx, environment: string, opts: { service?: string; toRevision?: string; reason?: string; detach?: boolean }) => {
+        const client = ctx.client();
+        const body = { ...(opts.service ? { service: opts.service } : {}), ...(opts.toRevision ? { toRevision: Number(opts.toRevision) } : {}), ...(opts.reason ? { reason: opts.reason } : {}) };
+        const { run } = await client.request<{ run: RunView }>('POST', `/api/v1/environments/${environment}/rollback`, body);
+        if (!ctx.out.json) ctx.out.out(`run #${run.id}: ${run.notes[0] ?? 'rollback'}`);
+        if (opts.detach) {
+          if (ctx.out.json) ctx.out.printJson({ run });
+          return 0;
+        }
+        const finished = await followRun(client, ctx.out, run.id, { quiet: ctx.out.json });
+        if (ctx.out.json) ctx.out.printJson({ run: finished });
+        else {
+          ctx.out.out(runSummary(ctx.out, finished));
+          if (finished.state === 'failed') printFailure(ctx.out, finished);
+        }
+        return finished.state === 'succeeded' ? 0 : 1;
+      }),
+    );
+}

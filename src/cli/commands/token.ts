@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import type { Wrap } from '../program.js';
+
+export function registerToken(program: Command, wrap: Wrap): void {
+  const token = program.command('token').description('API tokens: each names a user and roles per environment');
+  token
+    .command('create')
+    .description('make a token (shown once); e.g. --user alice --role approver:production')
+    .requiredOption('--user <name>', 'who holds it')
+    .option('--email <address>', "the user's git e-mail, so a commit's author cannot approve it")
+    .option('--role <role...>', 'viewer|deployer|approver|admin, optionally :environment or :*', ['viewer'])
+    .option('--expires-in-days <n>', 'expiry')
+    .action(
+      wrap(async (ctx, opts: { user: string; email?: string; role: string[]; expiresInDays?: string }) => {
+        const body = { user: opts.user, roles: opts.role, ...(opts.email ? { email: opts.email } : {}), ...(opts.expiresInDays ? { expiresInDays: Number(opts.expiresInDays) } : {}) };
+        const created = await ctx.client().request<{ id: number; user: string; roles: string[]; token: string }>('POST', '/api/v1/tokens', body);
+        if (ctx.out.json) ctx.out.printJson(created);
+        else ctx.out.out(`token ${created.id} for ${created.user} (${created.roles.join(', ')}), shown this once:\n${created.token}`);
+        return 0;
+      }),
+    );
+  token
+    .command('list')
+    .description('tokens (never their values)')
+    .action(
+      wrap(async (ctx) => {
+        const { tokens } = await ctx.client().request<{ tokens: Array<{ id: number; user: string; roles: string[]; revoked: boolean; expiresAt: string | null }> }>('GET', '/api/v1/tokens');
+        if (ctx.out.json) ctx.out.printJson({ tokens });
+        else for (const t of tokens) ctx.out.out(`${String(t.id).padEnd(4)} ${t.user.padEnd(16)} ${t.roles.join(',').padEnd(40)} ${t.revoked ? 'revoked' : t.expiresAt ? `expires ${t.expiresAt}` : 'active'}`);
+        return 0;
+      }),
+    );
+  token
+    .command('revoke <id>')
+    .description('revoke a token at once')
+    .action(
+      wrap(async (ctx, id: string) => {
+        await ctx.client().request('POST', `/api/v1/tokens/${Number(id)}/revoke`);
+        if (!ctx.out.json) ctx.out.out(`token ${id} revoked`);
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,45 @@
+import { parseDocument } from 'yaml';
+
+/**
+ * The example's gantry.yaml as the demo's server pins it: pointed at the scratch origin, with the
+ * watch windows, load test and scale-down delay shortened so the whole pipeline runs in minutes.
+ */
+export function demoServerConfig(exampleYaml: string, origin: string): string {
+  const doc = parseDocument(exampleYaml);
+  doc.setIn(['repository', 'url'], origin);
+  doc.setIn(['environments', 'staging', 'watch', 'duration'], '4s');
+  doc.setIn(['environments', 'production', 'watch', 'duration'], '4s');
+  doc.setIn(['environments', 'production', 'strategy', 'scaleDownDelay'], '1s');
+  const verify = doc.getIn(['environments', 'staging', 'verify']) as { items?: Array<{ get(k: string): unknown; set(k: string, v: unknown): void }> } | undefined;
+  for (const item of verify?.items ?? []) if (item.get('kind') === 'load') item.set('duration', '2s');
+  // A free port for the production agent's control API: a demo must not collide with a real one.
+  doc.deleteIn(['targets', 'prod-agent', 'port']);
+  return doc.toString();
+}
+
+/** Secrets the example's services and targets read; the demo makes up values for them. */
+export function demoSecrets(): Record<string, string> {
+  const random = (): string => Math.random().toString(36).slice(2, 14);
+  return {
+    GANTRY_SECRET_DATABASE_URL: `postgres://volteryde:${random()}@127.0.0.1:5432/volteryde`,
+    GANTRY_SECRET_STRIPE_KEY: `sk_test_${random()}${random()}`,
+    GANTRY_SECRET_SLACK_WEBHOOK_URL: `https://hooks.slack.invalid/services/${random()}`,
+    GANTRY_SECRET_PAGERDUTY_ROUTING_KEY: random() + random(),
+    GANTRY_SECRET_PROD_AGENT_TOKEN: `gta_${random()}${random()}`,
+  };
+}
+
+/** A pricing bug that only shows with production's settings: the smoke test on the green preview catches it. */
+export function introduceProductionOnlyBug(appSource: string): string {
+  const from = `'POST /api/v1/quotes': ({ body }) => quoteOrBadRequest(body ?? {}),`;
+  if (!appSource.includes(from)) throw new Error('the demo expected nest-api/src/app.mjs to have its POST /api/v1/quotes route');
+  return appSource.replace(
+    from,
+    `'POST /api/v1/quotes': ({ body }) => {
+        const result = quoteOrBadRequest(body ?? {});
+        // A surcharge table that only production loads, with an off-by-one in it.
+        if (process.env.VOLTERYDE_ENV === 'production') result.json.fareCents += 1;
+        return result;
+      },`,
+  );
+}
