@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfigOrThrow } from '../config/loader.js';
 import { GantryError } from '../errors/index.js';
@@ -56,7 +56,10 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<Running
   await api.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
   const address = api.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  await writeFile(join(o.dataDir, 'agent.json'), JSON.stringify({ url, pid: process.pid, target: o.targetName }, null, 2));
+  // Written whole (temp file, rename): the control plane polls for it while the agent starts.
+  const recorded = join(o.dataDir, 'agent.json');
+  await writeFile(`${recorded}.tmp`, JSON.stringify({ url, pid: process.pid, target: o.targetName }, null, 2));
+  await rename(`${recorded}.tmp`, recorded);
   return {
     url,
     agent,

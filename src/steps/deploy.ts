@@ -77,6 +77,11 @@ export class DeployStep implements StepHandler {
     if (!artifact) throw new GantryError('RELEASE_NOT_FOUND', `release ${ctx.run.sha.slice(0, 7)} has no artifact for ${spec.service}`, { hint: 'The build step makes it; this is a plan without a build.' });
     const release = pinned?.release ?? ctx.run.sha;
     const live = await store.deployments.live(spec.environment, spec.service);
+    const existing = await store.deployments.forRun(ctx.run.id, spec.environment, spec.service);
+    if (!existing && !pinned && live?.digest === artifact.digest && (await this.serving(spec, live.revision))) {
+      ctx.log.info(`${spec.service} is unchanged (${artifact.digest.slice(0, 19)}): r${live.revision} keeps serving, no new revision`);
+      return { kind: 'done', summary: { revision: live.revision, unchanged: true }, message: `unchanged: r${live.revision} keeps serving` };
+    }
     const deployment = await store.deployments.ensure(
       { environment: spec.environment, service: spec.service, releaseId: artifact.releaseId, digest: artifact.digest, previousRevision: live?.revision ?? null, strategy: spec.strategy.kind, runId: ctx.run.id, triggeredBy: ctx.run.triggeredBy },
       ctx.clock.now(),
@@ -89,5 +94,13 @@ export class DeployStep implements StepHandler {
     await store.deployments.setState(deployment.id, DeploymentState.Switched, ctx.clock.now());
     const url = await sctx.target.url(spec.environment, spec.service, 'main');
     return { kind: 'done', summary: { revision: deployment.revision, previous: deployment.previousRevision, digest: artifact.digest, url }, message: `r${deployment.revision} serving at ${url}` };
+  }
+
+  /** Whether the target really serves that revision with all main traffic (Gantry's record alone is not proof). */
+  private async serving(spec: DeployStepSpec, revision: number): Promise<boolean> {
+    const target = await this.deps.targets.get(spec.target);
+    const status = (await target.describe(spec.environment)).find((s) => s.service === spec.service);
+    const weight = status?.weights.main[String(revision)] ?? 0;
+    return weight === 100 && status?.revisions.some((r) => r.revision === revision && r.phase === 'ready') === true;
   }
 }

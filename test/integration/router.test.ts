@@ -369,8 +369,11 @@ describe('the router', () => {
     // Garbage instead of HTTP.
     const garbage = connect(port, '127.0.0.1');
     garbage.on('error', () => undefined);
+    let answer = '';
+    garbage.on('data', (data: Buffer) => (answer += data.toString()));
     garbage.end('NOT HTTP AT ALL\r\n\r\n');
     await once(garbage, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
 
     expect(await get(`${url}/`)).toMatchObject({ status: 200, backend: 'a' });
     expect(r.traffic('svc')[0]).toMatchObject({ errors: 0 });

@@ -5,15 +5,19 @@ import { readFileSync, existsSync } from 'node:fs';
 const mode = existsSync('./mode') ? readFileSync('./mode', 'utf8').trim() : 'ok';
 if (mode === 'crash') { console.error('boom: cannot start'); process.exit(3); }
 let served = 0;
+let probes = 0;
 const server = createServer((req, res) => {
-  served++;
   if (req.url === '/healthz') {
-    const healthy = mode !== 'unhealthy' && mode !== 'never-ready';
+    probes++;
+    const healthy = mode !== 'unhealthy' && mode !== 'never-ready' && !(mode === 'degrades' && probes > 3);
     res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: healthy ? 'ok' : 'bad' }));
     return;
   }
-  if (mode === 'errors' && served > 3) { res.writeHead(500); res.end('broken'); return; }
+  served++;
+  // Passes its smoke test on the preview, then fails real traffic.
+  if (mode === 'errors' && served > 2) { res.writeHead(500); res.end('broken'); return; }
+  if (mode === 'bad-json') { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ service: 'who-knows' })); return; }
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ service: process.env.GANTRY_SERVICE, revision: process.env.GANTRY_REVISION, release: process.env.GANTRY_RELEASE, version: readFileSync('./version', 'utf8').trim(), mode }));
 });
@@ -94,3 +98,44 @@ export const serviceFiles = (version: string, mode = 'ok'): Record<string, strin
   'api/version': `${version}\n`,
   ...(mode === 'ok' ? {} : { 'api/mode': `${mode}\n` }),
 });
+
+/** One blue-green environment with a watch window: where every kind of failure must end in a rollback. */
+export function faultConfig(port: number, watchMs: number): string {
+  return `version: 1
+project:
+  name: faults
+repository:
+  url: .
+  defaultBranch: main
+services:
+  api:
+    path: api
+    build:
+      run: mkdir -p out && cp server.mjs version out/ && (cp mode out/ 2>/dev/null || true)
+      output: out
+    run:
+      command: node server.mjs
+      port: ${port}
+    health:
+      path: /healthz
+      interval: 100ms
+      deadline: 2s
+    smoke:
+      - name: answers with its service name
+        path: /
+        expectJson: { field: service, equals: api }
+environments:
+  prod:
+    branch: main
+    strategy:
+      kind: blue-green
+      scaleDownDelay: 100ms
+      previewPortOffset: 7
+    verify:
+      - kind: health
+    watch:
+      duration: ${watchMs}ms
+      maxErrorRate: 0.05
+      onInconclusive: fail
+`;
+}

@@ -7,6 +7,15 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../engine/logger.js';
 import { TargetError } from '../../errors/index.js';
 
+async function readRecord(file: string): Promise<{ url: string; pid: number } | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as { url: string; pid: number };
+  } catch {
+    // Missing, or (from an older agent) caught half written: ask again shortly.
+    return undefined;
+  }
+}
+
 /** dist/cli/main.js of this package, whether we run from dist/ or from src/ (tests). */
 export function cliEntry(): string {
   const here = fileURLToPath(import.meta.url);
@@ -66,15 +75,13 @@ export class AgentLauncher {
 
   private async start(): Promise<string> {
     const recorded = join(this.o.dataDir, 'agent.json');
-    if (existsSync(recorded)) {
-      const { url } = JSON.parse(await readFile(recorded, 'utf8')) as { url: string };
-      if (await this.healthy(url)) return (this.url = url);
-    }
+    const previous = await readRecord(recorded);
+    if (previous && (await this.healthy(previous.url))) return (this.url = previous.url);
     await mkdir(this.o.dataDir, { recursive: true, mode: 0o700 });
     const tokenFile = join(this.o.dataDir, 'agent.token');
     if (!existsSync(tokenFile)) await writeFile(tokenFile, `${await this.token}\n`, { mode: 0o600 });
     const log = openSync(join(this.o.dataDir, 'agent.log'), 'a');
-    const before = existsSync(recorded) ? await readFile(recorded, 'utf8') : '';
+    const before = previous?.pid;
     const child = spawn(
       process.execPath,
       [cliEntry(), 'agent', '--config', this.o.configPath, '--data-dir', this.o.dataDir, '--target', this.o.targetName, '--port', String(this.o.port ?? 0), '--token-file', tokenFile],
@@ -84,11 +91,8 @@ export class AgentLauncher {
     this.o.logger.info({ target: this.o.targetName, pid: child.pid }, 'started the local agent');
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      if (existsSync(recorded)) {
-        const text = await readFile(recorded, 'utf8');
-        const { url, pid } = JSON.parse(text) as { url: string; pid: number };
-        if ((text !== before || pid === child.pid) && (await this.healthy(url))) return (this.url = url);
-      }
+      const record = await readRecord(recorded);
+      if (record && (record.pid !== before || record.pid === child.pid) && (await this.healthy(record.url))) return (this.url = record.url);
       if (child.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
