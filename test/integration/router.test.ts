@@ -192,7 +192,7 @@ describe('the router', () => {
         const before = to.served;
         r.setBackends('svc', [to.backend()]);
         // Pace by traffic, not time: each switch must be seen by the load before the next one.
-        await until(`switch ${i} to reach ${to.name}`, () => to.served >= before + 50, 10_000, 5);
+        await until(`switch ${i} to reach ${to.name}`, () => to.served >= before + 200, 10_000, 5);
       }
     } finally {
       instance.stop();
