@@ -6,6 +6,8 @@
  * The backend, the Gantry router and HAProxy each run in their own process, so the CPU time each
  * proxy spends is read from /proc/<pid>/stat (utime + stime) before and after the measured run.
  * The load generator is `wrk` when installed (`apt-get install -y wrk haproxy nginx`), else autocannon.
+ * Each path is measured BENCH_ROUNDS times (default 3), interleaved, and reported by its median run,
+ * because the machine is shared and a burst of other work would otherwise land on one path only.
  * Knobs: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (default 50), BENCH_WARMUP (default 3s).
  *
  * This file also exports the helpers bench/switch.ts uses (child roles, load runs, HAProxy);
@@ -25,6 +27,8 @@ import { Router, type Backend } from '../src/agent/router/index.js';
 export const DURATION = process.env.BENCH_DURATION ?? '10s';
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const WARMUP = process.env.BENCH_WARMUP ?? '3s';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const GANTRY = 'Gantry router';
 const THIS_FILE = fileURLToPath(import.meta.url);
 
 // ---------------------------------------------------------------- child roles
@@ -169,6 +173,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   readonly non2xx: number;
   readonly socketErrors: number;
+  /** wrk's split of the socket errors (connect, read, write, timeout), or autocannon's (errors, timeouts). */
+  readonly socketErrorKinds: string;
 }
 
 const WRK = hasCommand('wrk');
@@ -209,6 +215,7 @@ export async function load(url: string, duration: string = DURATION, connections
       p99Ms: wrkMillis(/\s99%\s+(\S+)/.exec(out)?.[1]),
       non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
       socketErrors: socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+      socketErrorKinds: socket ? `connect ${socket[1]}, read ${socket[2]}, write ${socket[3]}, timeout ${socket[4]}` : 'none',
     };
   }
   const result = await autocannon({ url, connections, duration: seconds(duration) });
@@ -221,6 +228,7 @@ export async function load(url: string, duration: string = DURATION, connections
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     socketErrors: result.errors + result.timeouts,
+    socketErrorKinds: `errors ${result.errors}, timeouts ${result.timeouts}`,
   };
 }
 
@@ -283,66 +291,82 @@ export function machine(): string {
 
 // ---------------------------------------------------------------- the measurement
 
-interface Row {
-  readonly name: string;
+interface Sample {
   readonly result: LoadResult;
   readonly proxyCpuMicrosPerRequest: number | undefined;
   readonly backendCpuMicrosPerRequest: number;
 }
 
-async function measure(name: string, url: string, proxyPid: number | undefined, backendPid: number): Promise<Row> {
-  await load(url, WARMUP); // JIT, connection pools, caches
-  const proxyBefore = proxyPid === undefined ? 0 : cpuMicros(proxyPid);
+/** A path to measure: its URL and the process whose CPU counts as the proxy's (none for direct). */
+interface Path {
+  readonly name: string;
+  readonly url: string;
+  readonly proxyPid: number | undefined;
+}
+
+async function sample(path: Path, backendPid: number): Promise<Sample> {
+  await load(path.url, WARMUP); // JIT, connection pools, caches
+  const proxyBefore = path.proxyPid === undefined ? 0 : cpuMicros(path.proxyPid);
   const backendBefore = cpuMicros(backendPid);
-  const result = await load(url);
+  const result = await load(path.url);
   const perRequest = (before: number, pid: number): number => (cpuMicros(pid) - before) / Math.max(1, result.requests);
-  const row = {
-    name,
+  console.log(`  ${path.name}: ${result.reqPerSec.toFixed(0)} req/s  (${result.command})`);
+  return {
     result,
-    proxyCpuMicrosPerRequest: proxyPid === undefined ? undefined : perRequest(proxyBefore, proxyPid),
+    proxyCpuMicrosPerRequest: path.proxyPid === undefined ? undefined : perRequest(proxyBefore, path.proxyPid),
     backendCpuMicrosPerRequest: perRequest(backendBefore, backendPid),
   };
-  console.log(`  ${name}: ${result.reqPerSec.toFixed(0)} req/s  (${result.command})`);
-  return row;
+}
+
+/** The sample with the median req/s: one real run, not a blend of several. */
+function median(samples: Sample[]): Sample {
+  return [...samples].sort((a, b) => a.result.reqPerSec - b.result.reqPerSec)[Math.floor(samples.length / 2)]!;
 }
 
 async function main(): Promise<void> {
-  console.log(`router bench: ${machine()}; ${WRK ? 'wrk' : 'autocannon (install wrk for the reference figures)'}, ${CONNECTIONS} connections, ${DURATION}`);
-  const { child: backend, hello } = await startChild<{ ports: number[] }>('backend', ['A']);
-  const backendPort = hello.ports[0]!;
-  const backendPid = backend.proc.pid!;
-  const rows: Row[] = [];
+  console.log(`router bench: ${machine()}; ${WRK ? 'wrk' : 'autocannon (install wrk for the reference figures)'}, ${CONNECTIONS} connections, ${DURATION}, ${ROUNDS} rounds`);
+  const stops: Array<() => Promise<void>> = [];
+  const samples = new Map<string, Sample[]>();
   try {
-    rows.push(await measure('direct (no proxy)', `http://127.0.0.1:${backendPort}/`, undefined, backendPid));
+    const { child: backend, hello } = await startChild<{ ports: number[] }>('backend', ['A']);
+    stops.push(() => backend.stop());
+    const backendPort = hello.ports[0]!;
+    const backendPid = backend.proc.pid!;
+    const paths: Path[] = [{ name: 'direct (no proxy)', url: `http://127.0.0.1:${backendPort}/`, proxyPid: undefined }];
 
     const { child: router, hello: routerHello } = await startChild<{ port: number }>('router');
-    try {
-      await router.ask({ backends: [{ id: 'A', url: `http://127.0.0.1:${backendPort}`, weight: 100 }] }, 'switched');
-      rows.push(await measure('Gantry router', `http://127.0.0.1:${routerHello.port}/`, router.proc.pid, backendPid));
-    } finally {
-      await router.stop();
-    }
+    stops.push(() => router.stop());
+    await router.ask({ backends: [{ id: 'A', url: `http://127.0.0.1:${backendPort}`, weight: 100 }] }, 'switched');
+    paths.push({ name: GANTRY, url: `http://127.0.0.1:${routerHello.port}/`, proxyPid: router.proc.pid });
 
     if (hasCommand('haproxy')) {
       for (const threads of [1, cpus().length]) {
         const haproxy = await startHaproxy([{ name: 'a', port: backendPort, weight: 100 }], threads);
-        try {
-          rows.push(await measure(`HAProxy (nbthread ${threads})`, `http://127.0.0.1:${haproxy.port}/`, haproxy.proc.pid, backendPid));
-        } finally {
-          await haproxy.stop();
-        }
+        stops.push(() => haproxy.stop());
+        paths.push({ name: `HAProxy (nbthread ${threads})`, url: `http://127.0.0.1:${haproxy.port}/`, proxyPid: haproxy.proc.pid });
       }
     } else {
       console.log('  HAProxy: not installed (apt-get install -y haproxy); skipped');
     }
+
+    // Rounds interleave the paths, so a burst of other work on the machine hits all of them alike.
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`round ${round}/${ROUNDS}`);
+      for (const path of paths) {
+        const list = samples.get(path.name) ?? [];
+        list.push(await sample(path, backendPid));
+        samples.set(path.name, list);
+      }
+    }
   } finally {
-    await backend.stop();
+    for (const stop of stops.reverse()) await stop();
   }
 
   const fmt = (n: number | undefined, digits = 1): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
-  const gantry = rows.find((r) => r.name === 'Gantry router');
+  const rows = [...samples.entries()].map(([name, list]) => ({ name, ...median(list) }));
+  const gantry = rows.find((r) => r.name === GANTRY);
   console.log(`\n${new Date().toISOString().slice(0, 10)}, ${machine()}`);
-  console.log(`command per row: ${rows[0]?.result.command.replace(/http:\S+/, '<url>') ?? ''}\n`);
+  console.log(`each row: the median of ${ROUNDS} interleaved runs of ${rows[0]?.result.command.replace(/http:\S+/, '<url>') ?? ''}\n`);
   console.log('| path | req/s | p50 | p99 | proxy CPU per request | backend CPU per request | non-2xx / socket errors |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {

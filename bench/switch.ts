@@ -155,7 +155,7 @@ async function measure(contender: Contender, backend: Child): Promise<Row> {
   const { served } = await backend.ask<{ served: Record<string, number> }>({ served: 'read' }, 'served');
   switchTimes.sort((a, b) => a - b);
   const row = { name: contender.name, result, served, switchMs: switchTimes[Math.floor(switchTimes.length / 2)]! };
-  console.log(`  ${row.name}: ${result.non2xx} non-2xx, ${result.socketErrors} socket errors of ${result.requests} (${result.command})`);
+  console.log(`  ${row.name}: ${result.non2xx} non-2xx, ${result.socketErrors} socket errors (${result.socketErrorKinds}) of ${result.requests} (${result.command})`);
   return row;
 }
 
@@ -191,7 +191,8 @@ async function main(): Promise<void> {
   console.log('| proxy | requests | non-2xx | socket errors | served by A / B | switch command (median) |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
-    console.log(`| ${r.name} | ${r.result.requests} | ${r.result.non2xx} | ${r.result.socketErrors} | ${r.served.A ?? 0} / ${r.served.B ?? 0} | ${r.switchMs.toFixed(1)} ms |`);
+    const kinds = r.result.socketErrors > 0 ? ` (${r.result.socketErrorKinds})` : '';
+    console.log(`| ${r.name} | ${r.result.requests} | ${r.result.non2xx} | ${r.result.socketErrors}${kinds} | ${r.served.A ?? 0} / ${r.served.B ?? 0} | ${r.switchMs.toFixed(1)} ms |`);
   }
   console.log('\nreproduce: npx tsx bench/switch.ts');
 }

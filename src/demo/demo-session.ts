@@ -12,7 +12,7 @@ interface EnvironmentView {
 
 export interface Summary {
   ok: boolean;
-  environments: Record<string, Record<string, { release: string | null; revision: number | null; url: string | null }>>;
+  environments: Record<string, Record<string, { release: string | null; revision: number | null; url: string | null; servedRelease: string | null }>>;
   rollbacks: number;
   failedRequestsDuringSwitch: number;
   requestsDuringSwitch: number;
@@ -129,7 +129,10 @@ export class DemoSession {
     for (const env of environments) {
       out[env.name] = {};
       for (const s of env.services) {
-        const entry = { release: s.live?.release ?? null, revision: s.live?.revision ?? null, url: s.port === null ? null : `http://127.0.0.1:${s.port}` };
+        const url = s.port === null ? null : `http://127.0.0.1:${s.port}`;
+        const servedRelease = url ? await this.servedRelease(url) : null;
+        if (s.live && servedRelease !== s.live.release) this.problems.push(`${env.name}/${s.service} serves ${servedRelease ?? 'nothing'}, Gantry recorded ${s.live.release.slice(0, 7)}`);
+        const entry = { release: s.live?.release ?? null, revision: s.live?.revision ?? null, url, servedRelease };
         (out[env.name] as Record<string, typeof entry>)[s.service] = entry;
       }
       const history = await this.client.request<{ deployments: Array<{ state: string }> }>('GET', `/api/v1/environments/${env.name}/history?limit=500`);
@@ -137,6 +140,16 @@ export class DemoSession {
     }
     if (this.switchFailures > 0) this.problems.push(`${this.switchFailures} request(s) failed during production switches`);
     return { ok: this.problems.length === 0, environments: out, rollbacks: this.rollbacks, failedRequestsDuringSwitch: this.switchFailures, requestsDuringSwitch: this.switchRequests, problems: this.problems };
+  }
+
+  /** What the router actually serves: every example service reports its release on GET /version. */
+  private async servedRelease(url: string): Promise<string | null> {
+    try {
+      const res = await fetch(`${url}/version`, { signal: AbortSignal.timeout(5_000) });
+      return ((await res.json()) as { release?: string | null }).release ?? null;
+    } catch {
+      return null;
+    }
   }
 
   printSummary(s: Summary): void {

@@ -65,6 +65,16 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const dataDir = join(root, 'data');
   let server: ChildProcess | undefined;
   const log = (text: string): void => (o.json ? o.out.err(text) : o.out.out(text));
+  // Ctrl-C (or a closed pipe) must not leave a server and agents holding the example's ports.
+  const interrupted = (): void => {
+    server?.kill('SIGTERM');
+    void stopAgents(dataDir)
+      .then(() => rm(root, { recursive: true, force: true }))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  process.stdout.on('error', interrupted);
   try {
     log(o.out.paint('bold', '1. A scratch copy of examples/volteryde with its own git origin'));
     const repo = await ScratchRepo.create(join(root, 'volteryde'), join(root, 'origin.git'));
@@ -141,6 +151,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     }
     return summary.ok ? 0 : 1;
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    process.stdout.off('error', interrupted);
     if (server) {
       const exited = new Promise((r) => server?.once('exit', r));
       server.kill('SIGTERM');

@@ -77,11 +77,6 @@ export class DeployStep implements StepHandler {
     if (!artifact) throw new GantryError('RELEASE_NOT_FOUND', `release ${ctx.run.sha.slice(0, 7)} has no artifact for ${spec.service}`, { hint: 'The build step makes it; this is a plan without a build.' });
     const release = pinned?.release ?? ctx.run.sha;
     const live = await store.deployments.live(spec.environment, spec.service);
-    const existing = await store.deployments.forRun(ctx.run.id, spec.environment, spec.service);
-    if (!existing && !pinned && live?.digest === artifact.digest && (await this.serving(spec, live.revision))) {
-      ctx.log.info(`${spec.service} is unchanged (${artifact.digest.slice(0, 19)}): r${live.revision} keeps serving, no new revision`);
-      return { kind: 'done', summary: { revision: live.revision, unchanged: true }, message: `unchanged: r${live.revision} keeps serving` };
-    }
     const deployment = await store.deployments.ensure(
       { environment: spec.environment, service: spec.service, releaseId: artifact.releaseId, digest: artifact.digest, previousRevision: live?.revision ?? null, strategy: spec.strategy.kind, runId: ctx.run.id, triggeredBy: ctx.run.triggeredBy },
       ctx.clock.now(),
@@ -96,11 +91,4 @@ export class DeployStep implements StepHandler {
     return { kind: 'done', summary: { revision: deployment.revision, previous: deployment.previousRevision, digest: artifact.digest, url }, message: `r${deployment.revision} serving at ${url}` };
   }
 
-  /** Whether the target really serves that revision with all main traffic (Gantry's record alone is not proof). */
-  private async serving(spec: DeployStepSpec, revision: number): Promise<boolean> {
-    const target = await this.deps.targets.get(spec.target);
-    const status = (await target.describe(spec.environment)).find((s) => s.service === spec.service);
-    const weight = status?.weights.main[String(revision)] ?? 0;
-    return weight === 100 && status?.revisions.some((r) => r.revision === revision && r.phase === 'ready') === true;
-  }
 }

@@ -88,7 +88,9 @@ describe('rollbacks and switches on a running environment', () => {
     }
     const first = await t.api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment: 'production', release: shas[1] });
     expect((await t.finished(first.body.run.id, 60_000)).run.state).toBe('succeeded');
-    const load = autocannon({ url: `http://127.0.0.1:${port + 20}/`, connections: 8, duration: 600, amount: 2_000_000 });
+    let finish: (r: autocannon.Result) => void = () => undefined;
+    const done = new Promise<autocannon.Result>((resolve) => (finish = resolve));
+    const load = autocannon({ url: `http://127.0.0.1:${port + 20}/`, connections: 8, duration: 600, amount: 2_000_000 }, (_err, r) => finish(r));
     const seen = new Set<string>();
     try {
       for (let i = 0; i < 20; i++) {
@@ -101,7 +103,7 @@ describe('rollbacks and switches on a running environment', () => {
     } finally {
       load.stop();
     }
-    const result = await load;
+    const result = await done;
     expect(seen).toEqual(new Set(['v2', 'v3']));
     expect(result.requests.total).toBeGreaterThan(1_000);
     expect(result.errors).toBe(0);

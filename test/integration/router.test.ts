@@ -344,6 +344,19 @@ describe('the router', () => {
     expect(seen['proxy-authorization']).toBeUndefined();
     expect(seen.te).toBeUndefined();
     expect(res.headers['x-gantry-backend']).toBe('a');
+
+    // Names listed in Connection are hop-by-hop too, except the ones the router vouches for.
+    const listed = await new Promise<Record<string, string>>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/headers', headers: { connection: 'keep-alive, x-drop-me, x-forwarded-for', 'x-drop-me': '1' } }, (answer) => {
+        let text = '';
+        answer.on('data', (data: Buffer) => (text += data.toString()));
+        answer.on('end', () => resolve(JSON.parse(text) as Record<string, string>));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(listed['x-drop-me']).toBeUndefined();
+    expect(listed['x-forwarded-for']).toBe('127.0.0.1');
   });
 
   it('survives clients that disconnect mid-request and mid-response, and frees the backend request', async () => {

@@ -67,16 +67,23 @@ function classify(name: string): Kind {
 }
 
 /**
- * Extra header names a `Connection` value declares hop-by-hop (`Connection: close, X-Foo`).
- * Undefined for the usual values, so the common path allocates nothing.
+ * Headers a `Connection` value may not remove: the framing, and the ones the router vouches for.
+ * (`Connection: X-Forwarded-For` is a known trick to make a proxy strip what it just added.)
  */
-function connectionTokens(value: string): Set<string> | undefined {
+const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-gantry-backend']);
+
+/**
+ * Adds the extra header names a `Connection` value declares hop-by-hop (`Connection: close, X-Foo`)
+ * to `into`. Returns `into` unchanged (usually undefined) for the common values, so the usual path
+ * allocates nothing.
+ */
+function connectionTokens(value: string, into: Set<string> | undefined): Set<string> | undefined {
   const lower = value.toLowerCase();
-  if (lower === 'keep-alive' || lower === 'close' || lower === 'upgrade') return undefined;
-  let tokens: Set<string> | undefined;
+  if (lower === 'keep-alive' || lower === 'close' || lower === 'upgrade') return into;
+  let tokens = into;
   for (const raw of lower.split(',')) {
     const token = raw.trim();
-    if (token === '' || token === 'keep-alive' || token === 'close' || token === 'upgrade') continue;
+    if (token === '' || token === 'keep-alive' || token === 'close' || token === 'upgrade' || PROTECTED.has(token)) continue;
     (tokens ??= new Set()).add(token);
   }
   return tokens;
@@ -144,7 +151,7 @@ export function requestHeaders(raw: readonly string[], clientAddress: string | u
         out.push(name, value);
         break;
       case Kind.Connection:
-        extraHop = connectionTokens(value);
+        extraHop = connectionTokens(value, extraHop);
         break;
       case Kind.Upgrade:
         if (keepUpgrade) facts.upgrade = value;
@@ -200,7 +207,7 @@ export function responseHeaders(raw: readonly Buffer[], backendId: string, facts
         out.push(name, raw[i + 1]!.toString('latin1'));
         break;
       case Kind.Connection:
-        extraHop = connectionTokens(raw[i + 1]!.toString('latin1'));
+        extraHop = connectionTokens(raw[i + 1]!.toString('latin1'), extraHop);
         break;
       default:
         break;

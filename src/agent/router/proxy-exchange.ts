@@ -26,8 +26,14 @@ const CLIENT_GONE = new Error('client closed the connection');
 
 /**
  * One request carried to one backend: the hot path. The object is undici's dispatch handler
- * itself (the raw-header callbacks: no header object is built for either direction), and the
- * response body streams through with backpressure: when the client is slow, the upstream is paused.
+ * itself, and the response body streams through with backpressure: when the client is slow, the
+ * upstream is paused.
+ *
+ * It implements undici's raw-header callbacks (`onConnect/onHeaders/onData/onComplete/onError`).
+ * undici 7 marks them deprecated in its types in favour of `onRequestStart/onResponseStart/…`, but
+ * those go through a wrapper that parses every response's headers into an object the router would
+ * only turn back into a list; the raw ones are still the dispatcher's native interface in v7.
+ * Re-measure (bench/router.ts) before moving to undici 8.
  */
 export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts, ResponseFacts {
   hasBody = false;
@@ -113,6 +119,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts, 
   onError(error: Error): void {
     this.settled = true;
     const { res } = this;
+    if (this.responded) {
+      // The whole body was already handed to the client; whatever failed after it cost it nothing.
+      this.entry.counters.delivered(this.statusCode, performance.now() - this.startedAt);
+      return;
+    }
     if (this.clientGone || this.req.socket.destroyed) return; // not the upstream's failure: nobody to answer
     if (error instanceof errors.InvalidArgumentError && !res.headersSent) {
       // The request itself cannot be forwarded (a header the upstream client refuses): the client's fault.

@@ -1,11 +1,20 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../engine/logger.js';
 import { TargetError } from '../../errors/index.js';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function readRecord(file: string): Promise<{ url: string; pid: number } | undefined> {
   try {
@@ -59,24 +68,38 @@ export class AgentLauncher {
 
   private async healthy(url: string): Promise<boolean> {
     try {
-      const res = await fetch(`${url}/v1/health`, { headers: { authorization: `Bearer ${await this.token}` }, signal: AbortSignal.timeout(2_000) });
+      const res = await fetch(`${url}/v1/health`, { headers: { authorization: `Bearer ${await this.token}` }, signal: AbortSignal.timeout(5_000) });
       return res.ok;
     } catch {
       return false;
     }
   }
 
-  /** The agent's URL, starting the agent first if nothing answers. */
+  /** The agent's URL, starting the agent first if none runs. Once known it is trusted until a call fails. */
   async ensure(): Promise<string> {
-    if (this.url && (await this.healthy(this.url))) return this.url;
+    if (this.url) return this.url;
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
+  }
+
+  /** A call could not reach the agent: look again (and start one if it is really gone) next time. */
+  invalidate(): void {
+    this.url = undefined;
   }
 
   private async start(): Promise<string> {
     const recorded = join(this.o.dataDir, 'agent.json');
     const previous = await readRecord(recorded);
     if (previous && (await this.healthy(previous.url))) return (this.url = previous.url);
+    if (previous && isAlive(previous.pid)) {
+      // A busy agent answers late; a second agent would only fight it for the ports.
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        if (await this.healthy(previous.url)) return (this.url = previous.url);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new TargetError('AGENT_UNREACHABLE', `the agent of target ${this.o.targetName} (pid ${previous.pid}) runs but does not answer`, { retryable: true, hint: `See ${join(this.o.dataDir, 'agent.log')}.` });
+    }
     await mkdir(this.o.dataDir, { recursive: true, mode: 0o700 });
     const tokenFile = join(this.o.dataDir, 'agent.token');
     if (!existsSync(tokenFile)) await writeFile(tokenFile, `${await this.token}\n`, { mode: 0o600 });
@@ -88,6 +111,7 @@ export class AgentLauncher {
       { detached: true, stdio: ['ignore', log, log], env: { ...process.env, GANTRY_AGENT_TOKEN: await this.token } },
     );
     child.unref();
+    closeSync(log);
     this.o.logger.info({ target: this.o.targetName, pid: child.pid }, 'started the local agent');
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {

@@ -9,7 +9,13 @@ interface ErrorBody {
 
 /** The local target: the contract spoken over HTTP to a `gantry agent` on this machine. */
 export class LocalTarget implements Target {
-  constructor(readonly name: string, private readonly agentUrl: () => Promise<string>, private readonly token: string) {}
+  constructor(
+    readonly name: string,
+    private readonly agentUrl: () => Promise<string>,
+    private readonly token: string,
+    /** Told when the agent did not answer, so the next call looks for it (or starts it) again. */
+    private readonly onUnreachable: () => void = () => undefined,
+  ) {}
 
   private async call<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const base = await this.agentUrl();
@@ -22,6 +28,7 @@ export class LocalTarget implements Target {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (cause: unknown) {
+      this.onUnreachable();
       throw new TargetError('AGENT_UNREACHABLE', `the agent of target ${this.name} at ${base} did not answer`, { cause, retryable: true, hint: 'Gantry restarts a local agent it started; check the agent log in the data dir.' });
     }
     const text = await response.text();

@@ -36,7 +36,7 @@ export class LocalTargets implements TargetRegistry {
     }
     const token = spec.tokenSecret ? this.o.secrets.values([spec.tokenSecret])[spec.tokenSecret] : undefined;
     const launcher = new AgentLauncher({ targetName: name, configPath: this.o.configPath, dataDir: join(this.o.dataDir, name), port: spec.port, token, logger: this.o.logger });
-    const target = new LocalTarget(name, () => launcher.ensure(), await launcher.token);
+    const target = new LocalTarget(name, () => launcher.ensure(), await launcher.token, () => launcher.invalidate());
     this.launchers.set(name, launcher);
     this.targets.set(name, target);
     return target;

@@ -1,0 +1,575 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAgentProcess, type RunningAgent } from '../../src/agent/main.js';
+import { groupAlive } from '../../src/agent/supervisor/process-group.js';
+import { OciLayout, packBundle } from '../../src/artifacts/index.js';
+import { parseConfigText } from '../../src/config/loader.js';
+import { GantryError } from '../../src/errors/index.js';
+import { cliEntry } from '../../src/targets/local/agent-launcher.js';
+import { LocalTarget } from '../../src/targets/local/local-target.js';
+import type { RevisionSpec, RevisionStatus, ServiceStatus } from '../../src/targets/target.js';
+import { TempDirs, until } from '../support/temp.js';
+
+/**
+ * `gantry agent`, the data plane, as a real process (`node dist/cli/main.js agent …`; run
+ * `npm run build` first) driven through LocalTarget, the client the control plane uses, with a real
+ * artifact: a tiny node:http service packed with packBundle into an OCI layout.
+ */
+
+/** The service: answers `/healthz`, and everything else with what the agent told it about itself. */
+const SERVICE_JS = `import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  if (req.url === '/healthz') { res.writeHead(200); res.end('ok'); return; }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ environment: process.env.GANTRY_ENVIRONMENT, service: process.env.GANTRY_SERVICE, revision: process.env.GANTRY_REVISION, release: process.env.GANTRY_RELEASE, greeting: process.env.GREETING ?? null, pid: process.pid }));
+});
+server.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+const PROD_OFFSET = 10;
+
+/** dev runs on the default `local` target, production on `prod-agent`: two agents, never one. */
+function agentConfig(port: number): string {
+  return `version: 1
+project:
+  name: agent-test
+repository:
+  url: .
+services:
+  api:
+    path: api
+    run:
+      command: node server.mjs
+      port: ${port}
+    health:
+      path: /healthz
+environments:
+  dev:
+    branch: develop
+  production:
+    branch: main
+    portOffset: ${PROD_OFFSET}
+    target: prod-agent
+targets:
+  prod-agent:
+    kind: local
+`;
+}
+
+interface Body {
+  environment: string;
+  service: string;
+  revision: string;
+  release: string;
+  greeting: string | null;
+  pid: number;
+}
+
+interface ErrorJson {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+const temp = new TempDirs();
+let layout = '';
+let manifestDigest = '';
+let layerDigest = '';
+
+beforeAll(async () => {
+  if (!existsSync(cliEntry())) throw new Error(`${cliEntry()} is missing: run \`npm run build\` before this test file`);
+  // The agents read their token from the file the test writes, never from an inherited variable.
+  delete process.env.GANTRY_AGENT_TOKEN;
+  const root = await temp.make('gantry-agent-artifact-');
+  const serviceDir = join(root, 'service');
+  await mkdir(serviceDir);
+  await writeFile(join(serviceDir, 'server.mjs'), SERVICE_JS);
+  layout = join(root, 'layout');
+  const store = new OciLayout(layout);
+  await store.init();
+  const stored = await store.put('api', await packBundle(serviceDir));
+  manifestDigest = stored.manifestDigest;
+  layerDigest = stored.layerDigest;
+});
+
+/** A loopback port nobody listens on right now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A random port in 20000–40000 for dev, free together with production's (port + PROD_OFFSET). */
+async function listenerPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * (20_000 - PROD_OFFSET));
+    if ((await isFree(port)) && (await isFree(port + PROD_OFFSET))) return port;
+  }
+  throw new Error('no free pair of loopback ports in 20000–40000');
+}
+
+interface Fixture {
+  readonly root: string;
+  readonly configPath: string;
+  readonly dataDir: string;
+  readonly tokenFile: string;
+  readonly token: string;
+  /** dev's listener; production's is port + PROD_OFFSET. */
+  readonly port: number;
+}
+
+/** Every fixture folder made so far: where leftover revision processes would run. */
+const roots: string[] = [];
+
+async function fixture(): Promise<Fixture> {
+  const root = await temp.make('gantry-agent-');
+  roots.push(root);
+  const port = await listenerPort();
+  const text = agentConfig(port);
+  const configPath = join(root, 'gantry.yaml');
+  const parsed = parseConfigText(text, configPath);
+  if (!parsed.ok) throw new Error(`the generated gantry.yaml is invalid: ${JSON.stringify(parsed.errors)}`);
+  await writeFile(configPath, text);
+  const token = `gta_test_${Math.random().toString(36).slice(2)}`;
+  const tokenFile = join(root, 'agent.token');
+  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  return { root, configPath, dataDir: join(root, 'data'), tokenFile, token, port };
+}
+
+interface AgentProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly exited: Promise<void>;
+  readonly output: () => string;
+}
+
+const agents: AgentProcess[] = [];
+const inProcess: RunningAgent[] = [];
+
+function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Spawns `gantry agent` and waits until it has recorded itself (agent.json with its pid) and answers. */
+async function spawnAgent(f: Fixture, target: string): Promise<AgentProcess> {
+  const env = { ...process.env };
+  delete env.GANTRY_AGENT_TOKEN;
+  delete env.GANTRY_DATA_DIR;
+  const child = spawn(
+    process.execPath,
+    [cliEntry(), 'agent', '--config', f.configPath, '--data-dir', f.dataDir, '--target', target, '--port', '0', '--token-file', f.tokenFile],
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
+  );
+  let log = '';
+  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const agent = { child, exited, output: () => log };
+  agents.push({ ...agent, url: '' });
+  const url = await until(
+    `agent ${target} (pid ${child.pid}) to start`,
+    async () => {
+      if (!alive(child)) throw new Error(`the agent exited with ${child.exitCode ?? child.signalCode}:\n${log}`);
+      const record = JSON.parse(await readFile(join(f.dataDir, 'agent.json'), 'utf8')) as { url: string; pid: number };
+      if (record.pid !== child.pid) return undefined;
+      const res = await fetch(`${record.url}/v1/health`, { headers: { authorization: `Bearer ${f.token}` } });
+      return res.ok ? record.url : undefined;
+    },
+    15_000,
+  );
+  const started = { ...agent, url };
+  agents.splice(agents.findIndex((a) => a.child === child), 1, started);
+  return started;
+}
+
+/** SIGTERM (the agent stops its revisions), SIGKILL when it has not exited within the deadline. */
+async function stopAgent(a: AgentProcess): Promise<void> {
+  if (!alive(a.child)) return;
+  a.child.kill('SIGTERM');
+  const timer = setTimeout(() => a.child.kill('SIGKILL'), 15_000);
+  await a.exited;
+  clearTimeout(timer);
+}
+
+/** Pids of live processes whose working folder is inside `dir` (Linux; elsewhere none are found). */
+async function processesIn(dir: string): Promise<number[]> {
+  if (process.platform !== 'linux') return [];
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
+    if (cwd === dir || cwd.startsWith(`${dir}/`)) found.push(Number(name));
+  }
+  return found;
+}
+
+afterEach(async () => {
+  await Promise.all(inProcess.splice(0).map((a) => a.close()));
+  await Promise.all(agents.splice(0).map((a) => stopAgent(a)));
+  // A revision that a kill -9 left behind and no later agent stopped: never outlive the test.
+  for (const root of roots.splice(0)) {
+    for (const pid of await processesIn(root)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+});
+afterAll(() => temp.cleanup());
+
+function target(name: string, url: string, token: string): LocalTarget {
+  return new LocalTarget(name, () => Promise.resolve(url), token);
+}
+
+function spec(environment: string, revision: number, over: Partial<RevisionSpec> = {}): RevisionSpec {
+  return {
+    environment,
+    service: 'api',
+    revision,
+    release: `rel${revision}abc`,
+    artifact: { digest: manifestDigest, layout },
+    command: 'node server.mjs',
+    env: { GREETING: 'hello from the test' },
+    replicas: 1,
+    health: { path: '/healthz', expectStatus: 200, intervalMs: 100, timeoutMs: 1_000 },
+    ...over,
+  };
+}
+
+async function service(t: LocalTarget, environment: string): Promise<ServiceStatus> {
+  const found = (await t.describe(environment)).find((s) => s.service === 'api');
+  if (!found) throw new Error(`describe(${environment}) lists no api`);
+  return found;
+}
+
+function readyRevision(t: LocalTarget, environment: string, revision: number): Promise<RevisionStatus> {
+  return until(`revision ${revision} of ${environment}/api to be ready`, async () => (await service(t, environment)).revisions.find((r) => r.revision === revision && r.phase === 'ready'), 15_000);
+}
+
+/** What a user reaching the environment's port gets, once it comes from `revision`. */
+function servedBy(port: number, revision: number): Promise<Body> {
+  return until(`port ${port} to serve revision ${revision}`, async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    const body = (await res.json()) as Body;
+    return res.status === 200 && body.revision === String(revision) ? body : undefined;
+  });
+}
+
+async function api(url: string, token: string, method: string, path: string, body?: string): Promise<{ status: number; json: ErrorJson }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body }),
+  });
+  return { status: res.status, json: (await res.json()) as ErrorJson };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<GantryError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(GantryError);
+  return error as GantryError;
+}
+
+/** Process group ids per revision as state.json recorded them (the supervisor runs `sh -c command` as a group leader). */
+async function recordedGroups(dataDir: string): Promise<Map<number, number[]>> {
+  const state = JSON.parse(await readFile(join(dataDir, 'state.json'), 'utf8')) as { services: { revisions: { spec: { revision: number }; pids: number[] }[] }[] };
+  return new Map(state.services.flatMap((s) => s.revisions.map((r) => [r.spec.revision, r.pids] as const)));
+}
+
+async function recordedGroup(dataDir: string, revision: number): Promise<number> {
+  const group = (await recordedGroups(dataDir)).get(revision)?.[0];
+  if (!group) throw new Error(`state.json records no process of revision ${revision}`);
+  return group;
+}
+
+/** The process group of a pid (Linux /proc; undefined elsewhere or when it is gone). */
+async function groupOf(pid: number): Promise<number | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[2] === undefined ? undefined : Number(fields[2]);
+}
+
+/** The `node server.mjs` processes (not their `sh -c` leaders) running inside `dir`. */
+async function serviceProcessesIn(dir: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const pid of await processesIn(dir)) {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (argv[1] === 'server.mjs') found.push(pid);
+  }
+  return found;
+}
+
+describe('gantry agent', () => {
+  it('refuses a control request without a token or with a wrong one, and answers health with the right one', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+
+    const none = await fetch(`${agent.url}/v1/health`);
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as ErrorJson).code).toBe('AUTH_REQUIRED');
+
+    const wrong = await fetch(`${agent.url}/v1/health`, { headers: { authorization: `Bearer ${f.token}x` } });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as ErrorJson).code).toBe('AUTH_INVALID');
+
+    const describeWithout = await fetch(`${agent.url}/v1/environments/dev`);
+    expect(describeWithout.status).toBe(401);
+
+    const right = await fetch(`${agent.url}/v1/health`, { headers: { authorization: `Bearer ${f.token}` } });
+    expect(right.status).toBe(200);
+    expect(await right.json()).toEqual({ status: 'ok', pid: agent.child.pid });
+  });
+
+  it('refuses an environment it does not serve, naming the ones it does', async () => {
+    const f = await fixture();
+    // In process: the point is the agent's isolation rule, not its process.
+    const running = await startAgentProcess({ configPath: f.configPath, targetName: 'prod-agent', dataDir: f.dataDir, tokenFile: f.tokenFile, logger: pino({ level: 'silent' }) });
+    inProcess.push(running);
+    const t = target('prod-agent', running.url, f.token);
+
+    const described = await rejection(t.describe('dev'));
+    expect(described.code).toBe('ENVIRONMENT_NOT_SERVED');
+    expect(described.hint).toContain('It serves: production');
+
+    const started = await rejection(t.startRevision(spec('dev', 1)));
+    expect(started.code).toBe('ENVIRONMENT_NOT_SERVED');
+    const raw = await api(running.url, f.token, 'PUT', '/v1/environments/dev/services/api/routes/main', JSON.stringify({ weights: {} }));
+    expect(raw.status).toBe(403);
+    expect(raw.json.code).toBe('ENVIRONMENT_NOT_SERVED');
+
+    // What it does serve answers, and dev's listener was never opened by this agent.
+    expect((await service(t, 'production')).port).toBe(f.port + PROD_OFFSET);
+    expect(await isFree(f.port)).toBe(true);
+    expect(await processesIn(f.dataDir)).toEqual([]);
+  });
+
+  it('starts a revision from its artifact, and the environment port serves it once routed, with the env the agent sets', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+
+    await t.startRevision(spec('dev', 1));
+    const ready = await readyRevision(t, 'dev', 1);
+    expect(ready).toMatchObject({ release: 'rel1abc', digest: manifestDigest, restarts: 0, lastError: null });
+    // Ready but not routed: users get nothing from it yet.
+    expect((await fetch(`http://127.0.0.1:${f.port}/`)).status).toBe(503);
+
+    await t.setWeights('dev', 'api', 'main', { '1': 100 });
+    expect(await t.url('dev', 'api', 'main')).toBe(`http://127.0.0.1:${f.port}`);
+    const body = await servedBy(f.port, 1);
+    expect(body).toMatchObject({ environment: 'dev', service: 'api', revision: '1', release: 'rel1abc', greeting: 'hello from the test' });
+    expect((await service(t, 'dev')).weights.main).toEqual({ '1': 100 });
+  });
+
+  it('refuses a tampered artifact before anything starts', async () => {
+    const f = await fixture();
+    const damaged = join(f.root, 'layout');
+    await cp(layout, damaged, { recursive: true });
+    const blob = join(damaged, 'blobs', 'sha256', layerDigest.slice('sha256:'.length));
+    const bytes = await readFile(blob);
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] ?? 0) ^ 0xff;
+    await writeFile(blob, bytes);
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+
+    const error = await rejection(t.startRevision(spec('dev', 1, { artifact: { digest: manifestDigest, layout: damaged } })));
+    expect(error.code).toBe('ARTIFACT_DIGEST_MISMATCH');
+
+    expect((await service(t, 'dev')).revisions).toEqual([]);
+    expect(await processesIn(f.dataDir)).toEqual([]);
+    expect(existsSync(join(f.dataDir, 'revisions', 'dev', 'api', 'r1', 'server.mjs'))).toBe(false);
+    expect(existsSync(join(f.dataDir, 'logs', 'dev', 'api', 'r1-0.log'))).toBe(false);
+    expect(alive(agent.child)).toBe(true);
+  });
+
+  it('refuses to stop a revision that still has main traffic, and stops it once traffic moved away', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+    await t.startRevision(spec('dev', 1));
+    await readyRevision(t, 'dev', 1);
+    await t.setWeights('dev', 'api', 'main', { '1': 100 });
+    await servedBy(f.port, 1);
+    const first = await recordedGroup(f.dataDir, 1);
+
+    const refused = await rejection(t.stopRevision('dev', 'api', 1));
+    expect(refused.code).toBe('CONFLICT');
+    const raw = await api(agent.url, f.token, 'DELETE', '/v1/environments/dev/services/api/revisions/1');
+    expect(raw.status).toBe(409);
+    expect(raw.json.code).toBe('CONFLICT');
+    expect(await groupAlive(first)).toBe(true);
+
+    await t.startRevision(spec('dev', 2));
+    await readyRevision(t, 'dev', 2);
+    await t.setWeights('dev', 'api', 'main', { '2': 100 });
+    await t.stopRevision('dev', 'api', 1);
+    expect((await service(t, 'dev')).revisions.map((r) => r.revision)).toEqual([2]);
+    await until(`revision 1 (process group ${first}) to exit`, async () => !(await groupAlive(first)), 5_000);
+    expect([...(await recordedGroups(f.dataDir)).keys()]).toEqual([2]);
+    expect((await servedBy(f.port, 2)).revision).toBe('2');
+  });
+
+  it('restores its revisions and routing after a kill -9, without leaving the old revision process running', async () => {
+    const f = await fixture();
+    const before = await spawnAgent(f, 'local');
+    const t1 = target('local', before.url, f.token);
+    await t1.startRevision(spec('dev', 1));
+    await readyRevision(t1, 'dev', 1);
+    await t1.setWeights('dev', 'api', 'main', { '1': 100 });
+    const served = await servedBy(f.port, 1);
+    const orphan = await recordedGroup(f.dataDir, 1);
+    if (process.platform === 'linux') expect(await groupOf(served.pid)).toBe(orphan);
+
+    before.child.kill('SIGKILL');
+    await before.exited;
+    // The revision outlived its agent (its own process group); nothing routes to it now.
+    expect(await groupAlive(orphan)).toBe(true);
+    await until(`port ${f.port} to be released`, () => isFree(f.port), 5_000);
+
+    const after = await spawnAgent(f, 'local');
+    const t2 = target('local', after.url, f.token);
+    const body = await servedBy(f.port, 1);
+    expect(body.release).toBe('rel1abc');
+    expect(body.pid).not.toBe(served.pid);
+    // Routes come back at once; `ready` follows with the first health probe of the new process.
+    await readyRevision(t2, 'dev', 1);
+    const status = await service(t2, 'dev');
+    expect(status.weights.main).toEqual({ '1': 100 });
+    expect(status.revisions).toMatchObject([{ revision: 1, phase: 'ready' }]);
+
+    await until(`the orphaned revision (process group ${orphan}) to be gone`, async () => !(await groupAlive(orphan)), 5_000);
+    const restarted = await until('state.json to record the new revision process', async () => {
+      const group = await recordedGroup(f.dataDir, 1);
+      return group !== orphan ? group : undefined;
+    }, 5_000);
+    if (process.platform === 'linux') {
+      expect(await serviceProcessesIn(join(f.dataDir, 'revisions', 'dev', 'api', 'r1'))).toEqual([body.pid]);
+      expect(await groupOf(body.pid)).toBe(restarted);
+    }
+  });
+
+  it('keeps every request through the router succeeding while traffic switches between two revisions ten times', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+    await t.startRevision(spec('dev', 1));
+    await t.startRevision(spec('dev', 2));
+    await readyRevision(t, 'dev', 1);
+    await readyRevision(t, 'dev', 2);
+    await t.setWeights('dev', 'api', 'main', { '1': 100 });
+    await servedBy(f.port, 1);
+
+    const TOTAL = 400;
+    const SWITCHES = 10;
+    let issued = 0;
+    let done = 0;
+    const failures: string[] = [];
+    const seen = new Map<string, number>();
+    const worker = async (): Promise<void> => {
+      while (issued < TOTAL) {
+        issued++;
+        try {
+          const res = await fetch(`http://127.0.0.1:${f.port}/`);
+          const body = (await res.json()) as Body;
+          if (res.status !== 200) failures.push(`HTTP ${res.status}: ${JSON.stringify(body)}`);
+          else seen.set(body.revision, (seen.get(body.revision) ?? 0) + 1);
+        } catch (error: unknown) {
+          failures.push(String(error));
+        }
+        done++;
+      }
+    };
+    const switched: string[] = [];
+    /** How many requests had finished at each switch: every switch must land while traffic flows. */
+    const switchedAt: number[] = [];
+    const switcher = async (): Promise<void> => {
+      for (let i = 0; i < SWITCHES; i++) {
+        const after = Math.floor(((i + 1) * TOTAL) / (SWITCHES + 2));
+        await until(`${after} requests`, () => done >= after, 20_000, 2);
+        const to = i % 2 === 0 ? '2' : '1';
+        await t.setWeights('dev', 'api', 'main', { [to]: 100 });
+        switched.push(to);
+        switchedAt.push(done);
+      }
+    };
+    await Promise.all([...Array.from({ length: 8 }, () => worker()), switcher()]);
+
+    expect(failures).toEqual([]);
+    expect(done).toBe(TOTAL);
+    expect(switched).toHaveLength(SWITCHES);
+    expect(Math.max(...switchedAt)).toBeLessThan(TOTAL);
+    expect([...seen.keys()].sort()).toEqual(['1', '2']);
+    expect((await service(t, 'dev')).weights.main).toEqual({ '1': 100 });
+    const counted = await t.traffic('dev', 'api');
+    expect(counted.reduce((n, r) => n + r.errors, 0)).toBe(0);
+    expect(counted.reduce((n, r) => n + r.status['5xx'], 0)).toBe(0);
+  });
+
+  it('answers bad control input with JSON errors naming the field, changes nothing, and keeps running', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+    const revisionPath = '/v1/environments/dev/services/api/revisions/1';
+
+    const badName = await api(agent.url, f.token, 'GET', '/v1/environments/Dev_Env');
+    expect(badName.status).toBe(400);
+    expect(badName.json.code).toBe('BAD_REQUEST');
+    expect(badName.json.message).toContain('"env"');
+
+    const extraKey = await api(agent.url, f.token, 'PUT', revisionPath, JSON.stringify({ ...spec('dev', 1), surprise: true }));
+    expect(extraKey.status).toBe(400);
+    expect(extraKey.json.code).toBe('BAD_REQUEST');
+    expect(extraKey.json.message).toContain('surprise');
+
+    const badReplicas = await api(agent.url, f.token, 'PUT', revisionPath, JSON.stringify({ ...spec('dev', 1), replicas: 0 }));
+    expect(badReplicas.status).toBe(400);
+    expect(badReplicas.json.message).toContain('"replicas"');
+
+    const otherRevision = await api(agent.url, f.token, 'PUT', revisionPath, JSON.stringify(spec('dev', 2)));
+    expect(otherRevision.status).toBe(400);
+    expect(otherRevision.json.code).toBe('BAD_REQUEST');
+
+    const unknownRevision = await api(agent.url, f.token, 'PUT', '/v1/environments/dev/services/api/routes/main', JSON.stringify({ weights: { '7': 100 } }));
+    expect(unknownRevision.status).toBe(404);
+    expect(unknownRevision.json.code).toBe('NOT_FOUND');
+    expect(unknownRevision.json.message).toContain('revision 7');
+
+    const badWeight = await api(agent.url, f.token, 'PUT', '/v1/environments/dev/services/api/routes/main', JSON.stringify({ weights: { '1': 150 } }));
+    expect(badWeight.status).toBe(400);
+    expect(badWeight.json.message).toContain('"weights.1"');
+
+    const badRoute = await api(agent.url, f.token, 'PUT', '/v1/environments/dev/services/api/routes/sideways', JSON.stringify({ weights: {} }));
+    expect(badRoute.status).toBe(400);
+    expect(badRoute.json.message).toContain('"route"');
+
+    const notJson = await api(agent.url, f.token, 'PUT', revisionPath, '{"environment": ');
+    expect(notJson.status).toBe(400);
+    expect(notJson.json.code).toBe('BAD_REQUEST');
+
+    const unknownError = await rejection(t.setWeights('dev', 'api', 'main', { '7': 100 }));
+    expect(unknownError.code).toBe('NOT_FOUND');
+
+    expect(alive(agent.child)).toBe(true);
+    expect((await fetch(`${agent.url}/v1/health`, { headers: { authorization: `Bearer ${f.token}` } })).status).toBe(200);
+    const status = await service(t, 'dev');
+    expect(status.revisions).toEqual([]);
+    expect(status.weights).toEqual({ main: {}, preview: {} });
+    expect(await processesIn(f.dataDir)).toEqual([]);
+    expect(existsSync(join(f.dataDir, 'state.json'))).toBe(false);
+    expect(agent.output()).not.toContain('"level":50');
+  });
+});
