@@ -107,13 +107,14 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** A random port in 20000–40000 for dev, free together with production's (port + PROD_OFFSET). */
+/** A random port in 28600–29990 for dev, free together with production's (port + PROD_OFFSET). */
 async function listenerPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * (20_000 - PROD_OFFSET));
+    // 28600–29990: clear of the example demo (up to 28488) and of the deploy fixtures (30000+).
+    const port = 28_600 + Math.floor(Math.random() * (1_400 - PROD_OFFSET));
     if ((await isFree(port)) && (await isFree(port + PROD_OFFSET))) return port;
   }
-  throw new Error('no free pair of loopback ports in 20000–40000');
+  throw new Error('no free pair of loopback ports in 28600–29990');
 }
 
 interface Fixture {

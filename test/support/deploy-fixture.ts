@@ -26,8 +26,15 @@ server.listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
+/**
+ * A block of 50 ports for one test file's environments: below Linux's ephemeral range (32768+, where
+ * listen(0) and outgoing connections live), away from the example's ports (13000–28500), and split by
+ * vitest worker so files running side by side never pick the same block.
+ */
 export function basePort(): number {
-  return 20_000 + Math.floor(Math.random() * 400) * 50;
+  const pool = Number(process.env.VITEST_POOL_ID ?? '0') % 3;
+  const block = pool * 18 + Math.floor(Math.random() * 18);
+  return 30_000 + block * 50;
 }
 
 export interface FixtureOptions {
