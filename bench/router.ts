@@ -3,8 +3,9 @@
  * measured directly, through the Gantry router, and through HAProxy, with the same load generator.
  * Reproduce with: npx tsx bench/router.ts
  *
- * The backend, the Gantry router and HAProxy each run in their own process, so the CPU time each
- * proxy spends is read from /proc/<pid>/stat (utime + stime) before and after the measured run.
+ * One more row, a bare node:http + undici proxy with none of the router's work, shows the floor of
+ * the stack the router is built on. The backend and every proxy run in their own process, so the
+ * CPU time each proxy spends is read from /proc/<pid>/stat (utime + stime) around the measured run.
  * The load generator is `wrk` when installed (`apt-get install -y wrk haproxy nginx`), else autocannon.
  * Each path is measured BENCH_ROUNDS times (default 3), interleaved, and reported by its median run,
  * because the machine is shared and a burst of other work would otherwise land on one path only.
@@ -22,6 +23,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import { Pool, type Dispatcher } from 'undici';
 import { Router, type Backend } from '../src/agent/router/index.js';
 
 export const DURATION = process.env.BENCH_DURATION ?? '10s';
@@ -72,6 +74,43 @@ async function routerRole(): Promise<void> {
     process.send?.({ switched: true });
   });
   process.send?.({ port });
+}
+
+/**
+ * The floor of the stack the router is built on: node:http in front, one undici Pool behind, the
+ * response copied through with no header rewriting, no counters, no switching. What the router
+ * costs above this row is its own work; what this row costs above HAProxy is the stack's.
+ */
+async function bareRole(backendPort: number): Promise<void> {
+  const pool = new Pool(`http://127.0.0.1:${backendPort}`, { connections: 256 });
+  class Relay implements Dispatcher.DispatchHandler {
+    constructor(private readonly res: ServerResponse) {}
+    onConnect(): void {}
+    onHeaders(status: number, raw: Buffer[]): boolean {
+      const headers: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!.toString('latin1');
+        if (name.length !== 10) headers.push(name, raw[i + 1]!.toString('latin1')); // connection, keep-alive
+      }
+      this.res.writeHead(status, headers);
+      return true;
+    }
+    onData(chunk: Buffer): boolean {
+      return this.res.write(chunk);
+    }
+    onComplete(): void {
+      this.res.end();
+    }
+    onError(): void {
+      if (!this.res.headersSent) this.res.writeHead(502);
+      this.res.end();
+    }
+  }
+  const server = createServer((req, res) => {
+    pool.dispatch({ path: req.url ?? '/', method: 'GET', headers: req.rawHeaders, body: null }, new Relay(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  process.send?.({ port: (server.address() as AddressInfo).port });
 }
 
 // ---------------------------------------------------------------- orchestration helpers
@@ -339,6 +378,10 @@ async function main(): Promise<void> {
     await router.ask({ backends: [{ id: 'A', url: `http://127.0.0.1:${backendPort}`, weight: 100 }] }, 'switched');
     paths.push({ name: GANTRY, url: `http://127.0.0.1:${routerHello.port}/`, proxyPid: router.proc.pid });
 
+    const { child: bare, hello: bareHello } = await startChild<{ port: number }>('bare', [String(backendPort)]);
+    stops.push(() => bare.stop());
+    paths.push({ name: 'bare node:http + undici Pool (floor)', url: `http://127.0.0.1:${bareHello.port}/`, proxyPid: bare.proc.pid });
+
     if (hasCommand('haproxy')) {
       for (const threads of [1, cpus().length]) {
         const haproxy = await startHaproxy([{ name: 'a', port: backendPort, weight: 100 }], threads);
@@ -381,4 +424,5 @@ async function main(): Promise<void> {
 const role = process.argv[2];
 if (role === 'backend') await backendRole(process.argv.slice(3));
 else if (role === 'router') await routerRole();
+else if (role === 'bare') await bareRole(Number(process.argv[3]));
 else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

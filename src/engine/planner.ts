@@ -69,7 +69,9 @@ export function planRun(input: PlanInput): Plan {
     if (previous) lastGates.push(previous);
   }
   const env = input.environment;
-  if (env) {
+  const runnable = env ? env.services.filter((name) => input.config.services[name]?.run !== undefined) : [];
+  if (env && runnable.length === 0) notes.push(`${env.name} deploys nothing: none of its services has a \`run\` command in gantry.yaml.`);
+  if (env && runnable.length > 0) {
     const lastGate: Record<string, string> = {};
     for (const key of lastGates) lastGate[key.split(':')[1] ?? ''] = key;
     steps.push(

@@ -109,7 +109,6 @@ describe('the gantry CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/run #\d+ dispatched: develop@[0-9a-f]{7} → dev/);
     expect(r.stdout).toMatch(/✓ api › lint/);
-    expect(r.stdout).toMatch(/✓ lock dev/);
     expect(r.stdout).toMatch(/run #\d+ ✓ succeeded/);
     expect(r.stdout.includes(String.fromCharCode(27))).toBe(false);
   });

@@ -55,12 +55,13 @@ export async function startTestServer(root: string, repo: ScratchRepo, configTex
     api,
     finished,
     async runFor(branch, afterId = 0) {
-      await server.watcher.poll();
+      // Ask the watcher on every probe: a poll that failed (a busy machine, a git lock) is simply tried again.
       return until(`a run for ${branch}`, async () => {
+        await server.watcher.poll();
         const r = await api<{ runs: RunView[] }>('GET', `/api/v1/runs?branch=${encodeURIComponent(branch)}&limit=1`);
         const run = r.body.runs[0];
         return run && run.id > afterId ? run : undefined;
-      });
+      }, 60_000, 200);
     },
     close: () => server.close(),
   };

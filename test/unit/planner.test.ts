@@ -44,11 +44,11 @@ describe('planRun', () => {
     expect(planRun({ config: config(), services: [], serviceTrees: {}, environment: undefined, changeNote: 'n' }).steps).toEqual([]);
   });
 
-  it('puts the environment lock after every service’s last gate and says deploy steps are not here yet', () => {
+  it('plans no deployment for an environment whose services have no run command, and says so', () => {
     const c = config();
     const plan = planRun({ config: c, services: ['api', 'web'], serviceTrees: {}, environment: c.environments.dev, changeNote: 'n' });
-    expect(plan.steps.at(-1)).toMatchObject({ key: 'lock:dev', kind: 'environment-lock', needs: ['gate:api:test', 'gate:web:lint'] });
-    expect(plan.notes.join(' ')).toMatch(/stops after CI/);
+    expect(plan.steps.every((s) => s.kind === 'gate')).toBe(true);
+    expect(plan.notes.join(' ')).toMatch(/dev deploys nothing: none of its services has a `run` command/);
   });
 
   it('keys the gate cache on content, command, env and secrets, and nothing else', () => {
