@@ -49,3 +49,19 @@ export function printFailure(out: Output, run: RunView): void {
   }
   out.err(`  full log: gantry logs ${run.id}`);
 }
+
+/** The end of every command that starts a run: watch it live (unless detached), report, exit code. */
+export async function watchStartedRun(client: ApiClient, out: Output, run: RunView, detach: boolean): Promise<number> {
+  if (detach) {
+    if (out.json) out.printJson({ run });
+    return 0;
+  }
+  const finished = await followRun(client, out, run.id, { quiet: out.json });
+  if (out.json) out.printJson({ run: finished });
+  else {
+    out.out(runSummary(out, finished));
+    for (const note of finished.notes) out.out(out.paint('dim', `  note: ${note}`));
+    if (finished.state === 'failed') printFailure(out, finished);
+  }
+  return finished.state === 'succeeded' ? 0 : 1;
+}

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../cli/client.js';
 import type { Output } from '../cli/output.js';
 import { installPostReceiveHook } from '../sources/git/hook.js';
+import { stopAgentProcesses } from '../targets/local/stop-agents.js';
 import { demoSecrets, demoServerConfig, introduceProductionOnlyBug } from './demo-config.js';
 import { DemoSession, type Summary } from './demo-session.js';
 import { ScratchRepo } from './scratch-repo.js';
@@ -31,28 +32,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-async function stopAgents(dataDir: string): Promise<void> {
-  const agents = join(dataDir, 'agents');
-  if (!existsSync(agents)) return;
-  for (const name of await readdir(agents)) {
-    const file = join(agents, name, 'agent.json');
-    if (!existsSync(file)) continue;
-    const { pid } = JSON.parse(await readFile(file, 'utf8')) as { pid: number };
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      continue;
-    }
-    await waitFor(`agent ${name} to stop`, async () => {
-      try {
-        process.kill(pid, 0);
-        return undefined;
-      } catch {
-        return true;
-      }
-    }, 20_000).catch(() => undefined);
-  }
-}
+const stopAgents = (dataDir: string): Promise<void> => stopAgentProcesses(join(dataDir, 'agents'));
 
 /**
  * The reference pipeline on examples/volteryde, end to end, with real processes: a feature branch

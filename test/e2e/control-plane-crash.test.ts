@@ -1,33 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadDriver } from '../../src/demo/load-driver.js';
 import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
+import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
 import { basePort, faultConfig, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { TempDirs, until } from '../support/temp.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-interface Proc {
-  child: ChildProcess;
-  url: string;
-}
-
-async function startServer(configPath: string, dataDir: string): Promise<Proc> {
-  const child = spawn(process.execPath, [CLI, 'server', '--config', configPath, '--data-dir', dataDir, '--port', '0', '--poll', '1h'], {
-    env: { ...process.env, GANTRY_LEASE_MS: '1000', GANTRY_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const url = await until(`the server to listen (${output})`, () => /listening on (http:\/\/\S+)/.exec(output)?.[1], 30_000);
-  return { child, url };
-}
 
 describe('kill -9 of the control plane during a production blue-green deployment', () => {
   const temp = new TempDirs();
@@ -36,7 +20,7 @@ describe('kill -9 of the control plane during a production blue-green deployment
   let repo: ScratchRepo;
   let configPath: string;
   let dataDir: string;
-  let server: Proc;
+  let server: ServerProcess;
   let headers: Record<string, string>;
   const procs: ChildProcess[] = [];
   const url = `http://127.0.0.1:${port}/`;
@@ -57,7 +41,7 @@ describe('kill -9 of the control plane during a production blue-green deployment
     configPath = join(root, 'server.yaml');
     await writeFile(configPath, config.replace('url: .', `url: ${repo.originDir}`));
     dataDir = join(root, 'data');
-    server = await startServer(configPath, dataDir);
+    server = await startServerProcess(configPath, dataDir);
     procs.push(server.child);
     headers = { authorization: `Bearer ${(await readFile(join(dataDir, 'admin.token'), 'utf8')).trim()}`, 'content-type': 'application/json' };
     const load = new LoadDriver([url], 2);
@@ -70,16 +54,7 @@ describe('kill -9 of the control plane during a production blue-green deployment
 
   afterAll(async () => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    const agent = JSON.parse(await readFile(join(dataDir, 'agents', 'local', 'agent.json'), 'utf8').catch(() => '{}')) as { pid?: number };
-    if (agent.pid) process.kill(agent.pid, 'SIGTERM');
-    await until('the agent to stop', () => {
-      try {
-        if (agent.pid) process.kill(agent.pid, 0);
-        return !agent.pid;
-      } catch {
-        return true;
-      }
-    }, 20_000).catch(() => undefined);
+    await stopAgentProcesses(join(dataDir, 'agents'));
     await temp.cleanup();
   });
 
@@ -94,7 +69,7 @@ describe('kill -9 of the control plane during a production blue-green deployment
     // The control plane is gone; users must not notice.
     const during = load.ok;
     await until('traffic to keep flowing without the control plane', () => load.ok > during + 20, 10_000);
-    server = await startServer(configPath, dataDir);
+    server = await startServerProcess(configPath, dataDir);
     procs.push(server.child);
     const done = await finished(run.id);
     const traffic = await load.stop();

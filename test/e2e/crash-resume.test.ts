@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureRepo } from '../support/fixture-repo.js';
+import { CLI, startServerProcess } from '../support/server-process.js';
 import { TempDirs, until } from '../support/temp.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 const config = (counter: string) => `version: 1
 project:
@@ -30,22 +29,6 @@ environments:
     branch: develop
 `;
 
-interface Proc {
-  child: ChildProcess;
-  url: string;
-}
-
-async function startServerProcess(configPath: string, dataDir: string): Promise<Proc> {
-  const child = spawn(process.execPath, [CLI, 'server', '--config', configPath, '--data-dir', dataDir, '--port', '0', '--poll', '1h'], {
-    env: { ...process.env, GANTRY_LEASE_MS: '1000', GANTRY_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const url = await until(`the server to listen (output so far: ${output})`, () => /listening on (http:\/\/\S+)/.exec(output)?.[1], 30_000);
-  return { child, url };
-}
 
 describe('a server killed with SIGKILL mid-run', () => {
   const temp = new TempDirs();

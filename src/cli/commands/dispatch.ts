@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunView } from '../../server/views.js';
 import { UsageError, isGantryError } from '../../errors/index.js';
-import { followRun, printFailure, runSummary } from '../follow.js';
+import { watchStartedRun } from '../follow.js';
 import { askConfirmation } from '../prompt.js';
 import type { Wrap } from '../program.js';
 
@@ -37,18 +37,7 @@ export function registerDispatch(program: Command, wrap: Wrap): void {
         }
         const { run } = dispatched;
         if (!ctx.out.json) ctx.out.out(`run #${run.id} dispatched: ${run.ref}@${run.sha.slice(0, 7)} → ${environment}`);
-        if (opts.detach) {
-          if (ctx.out.json) ctx.out.printJson({ run });
-          return 0;
-        }
-        const finished = await followRun(client, ctx.out, run.id, { quiet: ctx.out.json });
-        if (ctx.out.json) ctx.out.printJson({ run: finished });
-        else {
-          ctx.out.out(runSummary(ctx.out, finished));
-          for (const note of finished.notes) ctx.out.out(ctx.out.paint('dim', `  note: ${note}`));
-          if (finished.state === 'failed') printFailure(ctx.out, finished);
-        }
-        return finished.state === 'succeeded' ? 0 : 1;
+        return watchStartedRun(client, ctx.out, run, opts.detach ?? false);
       }),
     );
 }

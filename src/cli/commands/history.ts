@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../../config/duration.js';
 import type { RunView } from '../../server/views.js';
-import { followRun, printFailure, runSummary } from '../follow.js';
+import { watchStartedRun } from '../follow.js';
 import type { Wrap } from '../program.js';
 
 interface DeploymentView {
@@ -57,17 +57,7 @@ export function registerHistory(program: Command, wrap: Wrap): void {
         const body = { ...(opts.service ? { service: opts.service } : {}), ...(opts.toRevision ? { toRevision: Number(opts.toRevision) } : {}), ...(opts.reason ? { reason: opts.reason } : {}) };
         const { run } = await client.request<{ run: RunView }>('POST', `/api/v1/environments/${environment}/rollback`, body);
         if (!ctx.out.json) ctx.out.out(`run #${run.id}: ${run.notes[0] ?? 'rollback'}`);
-        if (opts.detach) {
-          if (ctx.out.json) ctx.out.printJson({ run });
-          return 0;
-        }
-        const finished = await followRun(client, ctx.out, run.id, { quiet: ctx.out.json });
-        if (ctx.out.json) ctx.out.printJson({ run: finished });
-        else {
-          ctx.out.out(runSummary(ctx.out, finished));
-          if (finished.state === 'failed') printFailure(ctx.out, finished);
-        }
-        return finished.state === 'succeeded' ? 0 : 1;
+        return watchStartedRun(client, ctx.out, run, opts.detach ?? false);
       }),
     );
 }

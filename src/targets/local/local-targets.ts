@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GantryConfig } from '../../config/types.js';
 import type { Logger } from '../../engine/logger.js';
@@ -9,6 +7,7 @@ import type { TargetRegistry } from '../registry.js';
 import type { Target } from '../target.js';
 import { AgentLauncher } from './agent-launcher.js';
 import { LocalTarget } from './local-target.js';
+import { stopAgentProcesses } from './stop-agents.js';
 
 export interface LocalTargetsOptions {
   readonly config: GantryConfig;
@@ -44,24 +43,6 @@ export class LocalTargets implements TargetRegistry {
 
   /** Stops every agent Gantry started (they otherwise outlive the control plane on purpose). */
   async stopAgents(): Promise<void> {
-    for (const name of Object.keys(this.o.config.targets)) {
-      const file = join(this.o.dataDir, name, 'agent.json');
-      if (!existsSync(file)) continue;
-      const { pid } = JSON.parse(await readFile(file, 'utf8')) as { pid: number };
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        continue;
-      }
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        try {
-          process.kill(pid, 0);
-        } catch {
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    await stopAgentProcesses(this.o.dataDir);
   }
 }

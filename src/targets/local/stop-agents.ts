@@ -1,0 +1,29 @@
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops every agent recorded below `agentsDir` (one folder per target, each with its agent.json):
+ * SIGTERM, so each stops its revisions cleanly, then waits for it to exit.
+ */
+export async function stopAgentProcesses(agentsDir: string, timeoutMs = 20_000): Promise<void> {
+  if (!existsSync(agentsDir)) return;
+  for (const name of await readdir(agentsDir)) {
+    const file = join(agentsDir, name, 'agent.json');
+    if (!existsSync(file)) continue;
+    const { pid } = JSON.parse(await readFile(file, 'utf8')) as { pid: number };
+    if (!alive(pid)) continue;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + timeoutMs;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  }
+}
