@@ -125,4 +125,19 @@ describe('a release moving develop → staging → production', () => {
     const byName = Object.fromEntries(res.body.environments.map((e) => [e.name, e.services[0]?.live?.revision ?? null]));
     expect(byName).toEqual({ dev: 1, staging: 1, production: 1 });
   });
+
+  it('lets only an admin override the promotion policy, with a reason that is recorded', async () => {
+    const denied = await as<{ code: string }>('carol', 'POST', '/api/v1/dispatch', { environment: 'production', ref: 'feature/hotfix', confirm: 'DEPLOY TO PRODUCTION', overridePromotion: { reason: 'hotfix for the outage' } });
+    expect(denied.status).toBe(403);
+    expect(denied.body.code).toBe('FORBIDDEN');
+    const res = await t.api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment: 'production', ref: 'feature/hotfix', confirm: 'DEPLOY TO PRODUCTION', overridePromotion: { reason: 'hotfix for the outage' } });
+    const id = res.body.run.id;
+    await until('the approval step to wait', async () => (await t.api<{ steps: StepView[] }>('GET', `/api/v1/runs/${id}`)).body.steps.find((s) => s.key === 'approval:production')?.state === 'waiting', 60_000);
+    const steps = (await t.api<{ steps: StepView[] }>('GET', `/api/v1/runs/${id}`)).body.steps;
+    expect(steps.find((s) => s.key === 'promotion:production')).toMatchObject({ state: 'succeeded', message: 'overridden by admin' });
+    const events = t.server.store.events.list(50, id);
+    expect((await events).find((e) => e.kind === 'promotion.overridden')?.data).toMatchObject({ reason: 'hotfix for the outage', missing: ['api'] });
+    await t.api('POST', `/api/v1/runs/${id}/cancel`);
+    expect((await t.finished(id, 60_000)).run.state).toBe('cancelled');
+  });
 });

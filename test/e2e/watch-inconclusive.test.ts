@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView, StepView } from '../../src/server/views.js';
+import { basePort, faultConfig, serviceFiles } from '../support/deploy-fixture.js';
+import { fixtureRepo } from '../support/fixture-repo.js';
+import { TempDirs, until } from '../support/temp.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+describe('a watch window that sees no traffic', () => {
+  const temp = new TempDirs();
+  const port = basePort();
+  let failing: TestServer;
+  let pausing: TestServer;
+
+  beforeAll(async () => {
+    const a = await temp.make();
+    const config = faultConfig(port, 600);
+    failing = await startTestServer(a, await fixtureRepo(a, { 'gantry.yaml': config, ...serviceFiles('v1') }), config);
+    const b = await temp.make();
+    const pauseConfig = faultConfig(port + 30, 600).replace('onInconclusive: fail', 'onInconclusive: pause');
+    pausing = await startTestServer(b, await fixtureRepo(b, { 'gantry.yaml': pauseConfig, ...serviceFiles('v1') }), pauseConfig);
+  });
+  afterAll(async () => {
+    await failing.server.close({ stopAgents: true });
+    await pausing.server.close({ stopAgents: true });
+    await temp.cleanup();
+  });
+
+  it('is inconclusive, never a pass: with onInconclusive fail the deployment fails and is rolled back', async () => {
+    const res = await failing.api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment: 'prod' });
+    const run = await failing.finished(res.body.run.id, 60_000);
+    expect(run.run.state).toBe('failed');
+    expect(run.run.error).toMatchObject({ code: 'WATCH_INCONCLUSIVE' });
+    expect(run.run.error?.message).toMatch(/inconclusive: no traffic reached api during the watch window/);
+    expect(run.steps.find((s: StepView) => s.key === 'rollback:prod')?.state).toBe('succeeded');
+  });
+
+  it('with onInconclusive pause it waits for a person, who can accept it', async () => {
+    const res = await pausing.api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment: 'prod' });
+    const id = res.body.run.id;
+    await until('the watch step to wait', async () => (await pausing.api<{ steps: StepView[] }>('GET', `/api/v1/runs/${id}`)).body.steps.find((s) => s.key === 'watch:prod')?.state === 'waiting', 60_000);
+    const waiting = await pausing.api<{ approvals: Array<{ run: RunView; kind: string }> }>('GET', '/api/v1/approvals');
+    expect(waiting.body.approvals.map((a) => [a.run.id, a.kind])).toEqual([[id, 'analysis']]);
+    const { body: token } = await pausing.api<{ token: string }>('POST', '/api/v1/tokens', { user: 'oncall', roles: ['approver:prod'] });
+    const accepted = await pausing.server.app.inject({ method: 'POST', url: `/api/v1/runs/${id}/approve`, headers: { authorization: `Bearer ${token.token}` }, payload: { comment: 'quiet hour, checked by hand' } });
+    expect(accepted.statusCode).toBe(201);
+    const run = await pausing.finished(id, 60_000);
+    expect(run.run.state).toBe('succeeded');
+    expect(run.steps.find((s) => s.key === 'watch:prod')?.message).toBe('inconclusive window accepted by oncall');
+  });
+});
