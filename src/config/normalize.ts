@@ -23,6 +23,7 @@ export const DEFAULT_PREVIEW_PORT_OFFSET = 10_000;
 export const DEFAULT_INTEGRATION_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_LOAD = { path: '/', durationMs: 10_000, connections: 10 } as const;
 export const DEFAULT_TARGET = 'local';
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
 
 const ms = (value: number | string | undefined, fallback: number): number => (value === undefined ? fallback : parseDuration(value));
 const msOrUndefined = (value: number | string | undefined): number | undefined => (value === undefined ? undefined : parseDuration(value));
@@ -128,7 +129,7 @@ function normalizeEnvironment(name: string, e: EnvironmentInput, services: Recor
     portOffset: e.portOffset ?? 0,
     services: e.services ?? Object.values(services).filter((s) => s.run !== undefined).map((s) => s.name),
     requires: e.requires,
-    approvals: { required: e.approvals?.required ?? 0, approvers: e.approvals?.approvers ?? [] },
+    approvals: { required: e.approvals?.required ?? 0, approvers: e.approvals?.approvers ?? [], timeoutMs: ms(e.approvals?.timeout, DEFAULT_APPROVAL_TIMEOUT_MS) },
     confirmation: e.confirmation,
     backup: e.backup && { retentionMs: parseDuration(e.backup.retention) },
     verify: (e.verify ?? []).map(normalizeVerify),

@@ -100,6 +100,7 @@ export const WatchSpec = z.strictObject({
 export const ApprovalSpec = z.strictObject({
   required: z.number().int().min(0).max(10),
   approvers: z.array(z.string().min(1)).optional().describe('Users or @groups allowed to approve.'),
+  timeout: Duration.optional().describe('How long a run waits for its approvals before it ends (default 24h).'),
 });
 
 export const EnvironmentSpec = z.strictObject({

@@ -93,7 +93,7 @@ export interface EnvironmentConfig {
   readonly portOffset: number;
   readonly services: readonly string[];
   readonly requires: string | undefined;
-  readonly approvals: { readonly required: number; readonly approvers: readonly string[] };
+  readonly approvals: { readonly required: number; readonly approvers: readonly string[]; readonly timeoutMs: number };
   readonly confirmation: string | undefined;
   readonly backup: { readonly retentionMs: number } | undefined;
   readonly verify: readonly VerifyConfig[];

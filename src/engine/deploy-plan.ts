@@ -88,7 +88,6 @@ export interface DeployPlanInput {
 }
 
 const MINUTE = 60_000;
-export const DEFAULT_APPROVAL_WAIT_MS = 24 * 60 * MINUTE;
 const BUILD_STEP_EXTRA_MS = MINUTE;
 
 /**
@@ -130,7 +129,7 @@ export function planDeploy(input: DeployPlanInput): PlannedStep[] {
       required: env.approvals.required,
       approvers: env.approvals.approvers,
       confirmation: env.confirmation ?? null,
-      waitMs: DEFAULT_APPROVAL_WAIT_MS,
+      waitMs: env.approvals.timeoutMs,
       timeoutMs: 60_000,
     };
     steps.push({ key: `approval:${env.name}`, kind: 'approval', name: `approval ${env.name} (${env.approvals.required})`, environment: env.name, needs: before, spec, maxAttempts: 1 });

@@ -1,5 +1,6 @@
 import type { ApprovalStepSpec } from '../engine/deploy-plan.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
+import { formatDuration } from '../config/duration.js';
 import { ApprovalError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
 
@@ -33,7 +34,7 @@ export class ApprovalStep implements StepHandler {
       ctx.log.info(`waiting for ${spec.required} approval(s) for ${spec.environment}: gantry approve ${ctx.run.id}${spec.confirmation ? ` --confirm "${spec.confirmation}"` : ''}`);
     }
     if (ctx.clock.now() - since > spec.waitMs) {
-      throw new ApprovalError('APPROVAL_TIMEOUT', `no ${spec.required} approval(s) for ${spec.environment} within ${Math.round(spec.waitMs / 60_000)} min`, { hint: 'Dispatch the release again when approvers are available.' });
+      throw new ApprovalError('APPROVAL_TIMEOUT', `no ${spec.required} approval(s) for ${spec.environment} within ${formatDuration(spec.waitMs)}`, { hint: 'Dispatch the release again when approvers are available, or raise approvals.timeout.' });
     }
     const who = approvers.length > 0 ? ` (${approvers.join(', ')})` : '';
     return { kind: 'wait', message: `waiting for approvals: ${approvers.length}/${spec.required}${who}`, retryInMs: RECHECK_MS };
