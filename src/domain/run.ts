@@ -14,6 +14,7 @@ export interface Run {
   readonly author: string | null;
   readonly triggeredBy: string;
   readonly commitMessage: string | null;
+  readonly commitTime: number | null;
   readonly error: StepError | null;
   readonly cancelRequested: boolean;
   readonly createdAt: number;

@@ -73,6 +73,7 @@ export class RunFactory {
       author: commit.authorEmail ? `${commit.author} <${commit.authorEmail}>` : commit.author,
       triggeredBy: trigger.triggeredBy,
       commitMessage: commit.message.split('\n')[0] ?? null,
+      commitTime: commit.time,
     };
     const loaded = await this.commitConfig(trigger.sha);
     if (!loaded.ok) {

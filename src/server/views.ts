@@ -16,6 +16,7 @@ export interface RunView {
   author: string | null;
   triggeredBy: string;
   commitMessage: string | null;
+  commitTime: string | null;
   error: Run['error'];
   createdAt: string | null;
   startedAt: string | null;
@@ -59,6 +60,7 @@ export function runView(run: Run): RunView {
     author: run.author,
     triggeredBy: run.triggeredBy,
     commitMessage: run.commitMessage,
+    commitTime: iso(run.commitTime),
     error: run.error,
     createdAt: iso(run.createdAt),
     startedAt: iso(run.startedAt),

@@ -23,7 +23,7 @@ export class BuildStep implements StepHandler {
   async run(ctx: StepContext): Promise<StepOutcome> {
     const spec = ctx.step.spec as BuildStepSpec;
     const now = ctx.clock.now();
-    const releaseId = await this.store.releases.ensure(ctx.run.sha, ctx.run.id, now);
+    const releaseId = await this.store.releases.ensure(ctx.run.sha, ctx.run.id, now, ctx.run.commitTime);
     const own = (await this.store.releases.forRelease(ctx.run.sha)).find((a) => a.service === spec.service);
     if (own) {
       ctx.log.info(`release ${ctx.run.sha.slice(0, 7)} already has ${spec.service} ${own.digest}`);

@@ -18,6 +18,8 @@ export interface RunTable {
   author: string | null;
   triggered_by: string;
   commit_message: string | null;
+  /** The commit's own time (epoch ms), the start of its lead time. */
+  commit_time: number | null;
   config_json: string | null;
   error_json: string | null;
   cancel_requested: number;
@@ -69,6 +71,7 @@ export interface ReleaseTable {
   id: Generated<number>;
   sha: string;
   run_id: number | null;
+  committed_at: number | null;
   created_at: number;
 }
 

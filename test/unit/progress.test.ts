@@ -4,7 +4,7 @@ import { planRunProgress } from '../../src/engine/progress.js';
 
 const run = (over: Partial<Run> = {}): Run => ({
   id: 1, trigger: 'push', branch: 'main', ref: 'main', sha: 'a', baseSha: null, environment: null, state: 'running', notes: [], author: null,
-  triggeredBy: 't', commitMessage: null, error: null, cancelRequested: false, createdAt: 0, startedAt: 0, finishedAt: null, ...over,
+  triggeredBy: 't', commitMessage: null, commitTime: null, error: null, cancelRequested: false, createdAt: 0, startedAt: 0, finishedAt: null, ...over,
 });
 let nextId = 1;
 const step = (key: string, state: Step['state'], needs: string[] = [], over: Partial<Step> = {}): Step => ({

@@ -20,6 +20,7 @@ export async function up(db: Kysely<unknown>, dialect: StoreDialect): Promise<vo
     .addColumn('author', 'text')
     .addColumn('triggered_by', 'text', (c) => c.notNull())
     .addColumn('commit_message', 'text')
+    .addColumn('commit_time', time)
     .addColumn('config_json', 'text')
     .addColumn('error_json', 'text')
     .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
@@ -75,6 +76,7 @@ export async function up(db: Kysely<unknown>, dialect: StoreDialect): Promise<vo
     .addColumn('id', id, (c) => dialect.idColumn(c))
     .addColumn('sha', 'text', (c) => c.notNull().unique())
     .addColumn('run_id', 'integer')
+    .addColumn('committed_at', time)
     .addColumn('created_at', time, (c) => c.notNull())
     .execute();
 

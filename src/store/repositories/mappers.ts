@@ -19,6 +19,7 @@ export function toRun(row: Selectable<RunTable>): Run {
     author: row.author,
     triggeredBy: row.triggered_by,
     commitMessage: row.commit_message,
+    commitTime: row.commit_time === null ? null : Number(row.commit_time),
     error: parse<StepError>(row.error_json),
     cancelRequested: row.cancel_requested === 1,
     createdAt: Number(row.created_at),

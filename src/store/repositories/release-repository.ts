@@ -18,8 +18,8 @@ export class ReleaseRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** The release of a commit, made on first use (idempotent). */
-  async ensure(sha: string, runId: number, now: number): Promise<number> {
-    await this.db.insertInto('releases').values({ sha, run_id: runId, created_at: now }).onConflict((oc) => oc.column('sha').doNothing()).execute();
+  async ensure(sha: string, runId: number, now: number, committedAt: number | null = null): Promise<number> {
+    await this.db.insertInto('releases').values({ sha, run_id: runId, committed_at: committedAt, created_at: now }).onConflict((oc) => oc.column('sha').doNothing()).execute();
     const row = await this.db.selectFrom('releases').select('id').where('sha', '=', sha).executeTakeFirstOrThrow();
     return Number(row.id);
   }

@@ -14,6 +14,7 @@ export interface NewRun {
   readonly author: string | null;
   readonly triggeredBy: string;
   readonly commitMessage: string | null;
+  readonly commitTime?: number | null;
   readonly configJson: string | null;
 }
 
@@ -45,6 +46,7 @@ export class RunRepository {
           author: run.author,
           triggered_by: run.triggeredBy,
           commit_message: run.commitMessage,
+          commit_time: run.commitTime ?? null,
           config_json: run.configJson,
           error_json: error ? JSON.stringify(error) : null,
           cancel_requested: 0,
