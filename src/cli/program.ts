@@ -3,6 +3,7 @@ import { VERSION } from '../server/version.js';
 import { createContext, DEFAULT_DATA_DIR, type CliContext, type GlobalOptions } from './context.js';
 import { registerAgent } from './commands/agent.js';
 import { registerApprovals } from './commands/approvals.js';
+import { registerBackup } from './commands/backup.js';
 import { registerHistory } from './commands/history.js';
 import { registerToken } from './commands/token.js';
 import { registerCancel } from './commands/cancel.js';
@@ -51,6 +52,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerCancel(program, wrap);
   registerApprovals(program, wrap);
   registerHistory(program, wrap);
+  registerBackup(program, wrap);
   registerToken(program, wrap);
   registerHook(program, wrap);
   registerDemo(program, wrap);

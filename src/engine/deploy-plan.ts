@@ -70,6 +70,14 @@ export type FinalizeStepSpec = {
   readonly timeoutMs: number;
 };
 
+export type BackupStepSpec = {
+  readonly environment: string;
+  readonly target: string;
+  readonly services: readonly string[];
+  readonly retentionMs: number;
+  readonly timeoutMs: number;
+};
+
 export type RollbackStepSpec = {
   readonly environment: string;
   readonly target: string;
@@ -136,7 +144,13 @@ export function planDeploy(input: DeployPlanInput): PlannedStep[] {
     before = [`approval:${env.name}`];
   }
   steps.push({ key: `lock:${env.name}`, kind: 'environment-lock', name: `lock ${env.name}`, environment: env.name, needs: before, spec: { environment: env.name, timeoutMs: 24 * 60 * MINUTE }, maxAttempts: 1 });
-  steps.push(...rolloutSteps(config, env, services, `lock:${env.name}`, env.verify.length > 0 ? env.verify : [{ kind: 'health' }], {}, input.productionLike));
+  let after = `lock:${env.name}`;
+  if (env.backup) {
+    const backup: BackupStepSpec = { environment: env.name, target: env.target, services, retentionMs: env.backup.retentionMs, timeoutMs: 5 * MINUTE };
+    steps.push({ key: `backup:${env.name}`, kind: 'backup', name: `backup ${env.name}`, environment: env.name, needs: [after], spec: backup, maxAttempts: 3 });
+    after = `backup:${env.name}`;
+  }
+  steps.push(...rolloutSteps(config, env, services, after, env.verify.length > 0 ? env.verify : [{ kind: 'health' }], {}, input.productionLike));
   return steps;
 }
 

@@ -171,6 +171,25 @@ export class Engine {
     return this.started(run);
   }
 
+  /** Deploys exactly the state a backup recorded, with the environment's strategy and checks. Audited. */
+  async restore(backupId: number, by: Principal, reason: string | undefined): Promise<Run> {
+    const backup = await this.o.store.backups.get(backupId);
+    if (!backup || backup.expiresAt <= this.o.clock.now()) throw new NotFoundError('BACKUP_NOT_FOUND', `no backup #${backupId}`, { hint: 'List backups with `gantry backup list`.' });
+    const env = this.environment(backup.environment);
+    if (!hasRole(by, 'deployer', env.name)) throw forbidden(`restoring ${env.name}`, `deployer:${env.name}`);
+    if (backup.services.length === 0) throw new GantryError('ROLLBACK_UNAVAILABLE', `backup #${backupId} of ${env.name} holds no service (nothing was deployed when it was taken)`);
+    const why = `restore of backup #${backupId}${reason ? `: ${reason}` : ''}`;
+    const targets: RollbackTarget[] = backup.services.map((s) => ({ service: s.service, revision: s.revision, release: s.release, releaseId: s.releaseId, digest: s.digest }));
+    const plan = planRollback({ config: this.o.pinned(), environment: env, targets, reason: why });
+    const run = await this.o.store.runs.create(
+      { trigger: TriggerKind.Rollback, branch: null, ref: `restore ${env.name} #${backupId}`, sha: targets[0]?.release ?? '', baseSha: null, environment: env.name, author: null, triggeredBy: by.user, commitMessage: why, configJson: null },
+      plan,
+      this.o.clock.now(),
+    );
+    await this.o.store.events.append('backup.restored', by.user, run.id, { environment: env.name, backupId, reason: reason ?? null }, this.o.clock.now());
+    return this.started(run);
+  }
+
   /** For tests and the demo: resolves when a run has ended. */
   waitForRun(runId: number, timeoutMs?: number): Promise<Run> {
     return this.o.executor.waitForRun(runId, timeoutMs);

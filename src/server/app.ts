@@ -4,6 +4,7 @@ import { authenticate } from './auth.js';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './http-errors.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { backupRoutes } from './routes/backups.js';
 import { environmentRoutes } from './routes/environments.js';
 import { logRoutes } from './routes/logs.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -33,6 +34,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   logRoutes(app, ctx);
   environmentRoutes(app, ctx);
   approvalRoutes(app, ctx);
+  backupRoutes(app, ctx);
   tokenRoutes(app, ctx);
   return app;
 }

@@ -18,6 +18,7 @@ import { MirrorRepository } from '../sources/git/repository.js';
 import { GitWatcher } from '../sources/git/watcher.js';
 import { OciLayout } from '../artifacts/oci-layout.js';
 import { ApprovalStep } from '../steps/approval.js';
+import { BackupStep } from '../steps/backup.js';
 import { BuildStep } from '../steps/build.js';
 import { DeployStep } from '../steps/deploy.js';
 import { EnvironmentLockStep } from '../steps/environment-lock.js';
@@ -106,9 +107,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       new EnvironmentLockStep(store),
       new BuildStep(store, layout, workspaces),
       new PromotionStep(store),
+      new BackupStep(store, targets),
       new ApprovalStep(store),
       new DeployStep(deployDeps),
-      new VerifyStep(targets, workspaces),
+      new VerifyStep(store, targets, workspaces),
       new WatchStep(store, targets),
       new FinalizeStep({ ...deployDeps, layout, tagCommit }),
       new RollbackStep(deployDeps),

@@ -4,6 +4,7 @@ import type { VerifyStepSpec } from '../engine/deploy-plan.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { GantryError } from '../errors/index.js';
 import { childEnvironment } from '../secrets/source.js';
+import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
 import { checkHealth, runSmokeTests } from './checks/http-checks.js';
 import { runCommand } from './command.js';
@@ -20,7 +21,7 @@ const envName = (service: string): string => `GANTRY_URL_${service.toUpperCase()
 export class VerifyStep implements StepHandler {
   readonly kind = 'verify';
 
-  constructor(private readonly targets: TargetRegistry, private readonly workspaces: Workspaces) {}
+  constructor(private readonly store: Store, private readonly targets: TargetRegistry, private readonly workspaces: Workspaces) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
     const spec = ctx.step.spec as VerifyStepSpec;
@@ -33,7 +34,7 @@ export class VerifyStep implements StepHandler {
       if (check.kind === 'health') for (const s of spec.services) await checkHealth(urls[s.name] ?? '', s.health, ctx.signal, log);
       if (check.kind === 'smoke') for (const s of spec.services) await runSmokeTests(urls[s.name] ?? '', s.smoke, ctx.signal, log);
       if (check.kind === 'integration') summary.integration = await this.integration(ctx, check.run, spec, urls);
-      if (check.kind === 'load') summary.load = await this.load(ctx, check, urls[check.service]);
+      if (check.kind === 'load') summary.load = await this.load(ctx, spec.environment, check, urls[check.service]);
     }
     return { kind: 'done', summary, message: `${spec.checks.map((c) => c.kind).join(', ')} passed` };
   }
@@ -51,14 +52,14 @@ export class VerifyStep implements StepHandler {
   }
 
   /** A bounded load run through the environment's router; the baseline comparison builds on these figures. */
-  private async load(ctx: StepContext, check: LoadCheck, base: string | undefined): Promise<Record<string, number>> {
+  private async load(ctx: StepContext, environment: string, check: LoadCheck, base: string | undefined): Promise<Record<string, unknown>> {
     if (!base) throw new GantryError('BAD_REQUEST', `load check names ${check.service}, which this environment does not deploy`);
     const url = `${base}${check.path}`;
     ctx.log.info(`load: ${url} for ${check.durationMs} ms with ${check.connections} connection(s)`);
-    const result = await autocannon({ url, connections: check.connections, duration: Math.max(1, Math.round(check.durationMs / 1000)), ...(check.rate ? { overallRate: check.rate } : {}) });
-    const total = result.requests.total;
-    const failed = result.errors + result.non2xx + result.timeouts;
-    const figures = { requests: total, rps: result.requests.average, p50Ms: result.latency.p50, p97_5Ms: result.latency.p97_5, p99Ms: result.latency.p99, errorRate: total === 0 ? 1 : failed / total };
+    const run = await autocannon({ url, connections: check.connections, duration: Math.max(1, Math.round(check.durationMs / 1000)), ...(check.rate ? { overallRate: check.rate } : {}) });
+    const total = run.requests.total;
+    const failed = run.errors + run.non2xx + run.timeouts;
+    const figures = { requests: total, rps: run.requests.average, p50Ms: run.latency.p50, p97_5Ms: run.latency.p97_5, p99Ms: run.latency.p99, errorRate: total === 0 ? 1 : failed / total };
     ctx.log.info(`load: ${total} requests, ${figures.rps.toFixed(0)} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, errors ${(figures.errorRate * 100).toFixed(2)} %`);
     const problems: string[] = [];
     if (check.maxP99Ms !== undefined && figures.p99Ms > check.maxP99Ms) problems.push(`p99 ${figures.p99Ms} ms > ${check.maxP99Ms} ms`);
@@ -66,7 +67,20 @@ export class VerifyStep implements StepHandler {
     if (check.maxP95Ms !== undefined && figures.p97_5Ms > check.maxP95Ms) problems.push(`p95 (≤ p97.5 ${figures.p97_5Ms} ms) > ${check.maxP95Ms} ms`);
     if (check.maxErrorRate !== undefined && figures.errorRate > check.maxErrorRate) problems.push(`error rate ${(figures.errorRate * 100).toFixed(2)} % > ${(check.maxErrorRate * 100).toFixed(2)} %`);
     if (check.minRps !== undefined && figures.rps < check.minRps) problems.push(`${figures.rps.toFixed(0)} req/s < ${check.minRps}`);
-    if (problems.length > 0) throw new GantryError('HEALTH_CHECK_FAILED', `load check of ${check.service} failed: ${problems.join('; ')}`, { hint: 'See the figures in the step log.', details: { summary: { load: figures } } });
-    return figures;
+    const baseline = await this.store.loadResults.baseline(environment, check.service, ctx.run.sha);
+    if (baseline) {
+      const b = baseline.figures;
+      ctx.log.info(`baseline (release ${baseline.release.slice(0, 7)}): ${b.rps.toFixed(0)} req/s, p99 ${b.p99Ms} ms`);
+      if (check.maxP99Increase !== undefined && b.p99Ms > 0 && figures.p99Ms > b.p99Ms * (1 + check.maxP99Increase)) {
+        problems.push(`p99 ${figures.p99Ms} ms is more than ${Math.round(check.maxP99Increase * 100)} % worse than the baseline's ${b.p99Ms} ms`);
+      }
+      if (check.maxRpsDecrease !== undefined && figures.rps < b.rps * (1 - check.maxRpsDecrease)) {
+        problems.push(`${figures.rps.toFixed(0)} req/s is more than ${Math.round(check.maxRpsDecrease * 100)} % below the baseline's ${b.rps.toFixed(0)}`);
+      }
+    } else ctx.log.info('no baseline yet in this environment: these figures become the first one once this release succeeds');
+    const result = { ...figures, baseline: baseline ? { release: baseline.release, ...baseline.figures } : null };
+    await this.store.loadResults.add({ environment, service: check.service, release: ctx.run.sha, runId: ctx.run.id, figures, passed: problems.length === 0, createdAt: ctx.clock.now() });
+    if (problems.length > 0) throw new GantryError('LOAD_TEST_FAILED', `load check of ${check.service} failed: ${problems.join('; ')}`, { hint: 'See the figures and the baseline in the step log.', details: { summary: { load: result } } });
+    return result;
   }
 }

@@ -15,6 +15,7 @@ const server = createServer((req, res) => {
     return;
   }
   served++;
+  if (mode === 'slow') { setTimeout(() => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ service: process.env.GANTRY_SERVICE, version: readFileSync('./version', 'utf8').trim(), mode })); }, 40); return; }
   // Passes its smoke test on the preview, then fails real traffic.
   if (mode === 'errors' && served > 2) { res.writeHead(500); res.end('broken'); return; }
   if (mode === 'bad-json') { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ service: 'who-knows' })); return; }

@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
 import * as initial from './001-initial.js';
+import * as loadAndBackups from './002-load-and-backups.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -9,6 +10,7 @@ interface VersionedMigration {
 /** Ordered by name; a new migration is a new file appended here, never an edit of an old one. */
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '001-initial': initial,
+  '002-load-and-backups': loadAndBackups,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */

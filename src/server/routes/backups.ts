@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { NotFoundError } from '../../errors/index.js';
+import type { Backup } from '../../store/repositories/backup-repository.js';
+import type { ServerContext } from '../context.js';
+import { principalOf } from '../principal.js';
+import { parseInput } from '../validate.js';
+import { runView } from '../views.js';
+
+const BackupId = z.object({ id: z.coerce.number().int().positive() });
+const ListQuery = z.object({ environment: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional() });
+const RestoreBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
+
+export function backupView(b: Backup) {
+  return { id: b.id, environment: b.environment, runId: b.runId, reason: b.reason, services: b.services, createdAt: new Date(b.createdAt).toISOString(), expiresAt: new Date(b.expiresAt).toISOString() };
+}
+
+export function backupRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get('/api/v1/backups', async (request) => {
+    const q = parseInput(ListQuery, request.query, 'query');
+    return { backups: (await ctx.store.backups.list(q.environment, ctx.clock.now())).map(backupView) };
+  });
+
+  app.get('/api/v1/backups/:id', async (request) => {
+    const { id } = parseInput(BackupId, request.params, 'path');
+    const backup = await ctx.store.backups.get(id);
+    if (!backup || backup.expiresAt <= ctx.clock.now()) throw new NotFoundError('BACKUP_NOT_FOUND', `no backup #${id}`, { hint: 'List backups with `gantry backup list`.' });
+    return { backup: backupView(backup) };
+  });
+
+  app.post('/api/v1/backups/:id/restore', async (request, reply) => {
+    const { id } = parseInput(BackupId, request.params, 'path');
+    const body = parseInput(RestoreBody, request.body, 'body');
+    const run = await ctx.engine.restore(id, principalOf(request), body.reason);
+    return reply.status(201).send({ run: runView(run) });
+  });
+}

@@ -1,0 +1,46 @@
+import type { BackupStepSpec, DeployStepSpec } from '../engine/deploy-plan.js';
+import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
+import type { BackupEntry } from '../store/repositories/backup-repository.js';
+import type { Store } from '../store/store.js';
+import type { TargetRegistry } from '../targets/registry.js';
+
+/**
+ * Before a risky change: what the environment runs now, service by service (revision, release,
+ * digest, run configuration, weights), kept for the environment's retention so it can be restored
+ * exactly. Taken under the environment lock, so nothing moves while it is read.
+ */
+export class BackupStep implements StepHandler {
+  readonly kind = 'backup';
+
+  constructor(private readonly store: Store, private readonly targets: TargetRegistry) {}
+
+  async run(ctx: StepContext): Promise<StepOutcome> {
+    const spec = ctx.step.spec as BackupStepSpec;
+    const done = await this.store.backups.forRun(ctx.run.id, spec.environment);
+    if (done) return { kind: 'done', summary: { backupId: done.id }, message: `backup #${done.id}` };
+    const target = await this.targets.get(spec.target);
+    const actual = await target.describe(spec.environment);
+    const services: BackupEntry[] = [];
+    for (const service of spec.services) {
+      const live = await this.store.deployments.live(spec.environment, service);
+      if (!live) continue;
+      const deploySpec = live.runId === null ? undefined : ((await this.store.steps.forRun(live.runId)).find((s) => s.key === `deploy:${spec.environment}:${service}`)?.spec as DeployStepSpec | undefined);
+      services.push({
+        service,
+        revision: live.revision,
+        release: live.release,
+        releaseId: live.releaseId,
+        digest: live.digest,
+        weights: actual.find((s) => s.service === service)?.weights.main ?? {},
+        config: deploySpec ? { command: deploySpec.command, env: deploySpec.env, replicas: deploySpec.replicas, secrets: deploySpec.secrets } : null,
+      });
+    }
+    const now = ctx.clock.now();
+    const backup = await this.store.backups.add({ environment: spec.environment, runId: ctx.run.id, reason: `before run #${ctx.run.id} (${ctx.run.ref}@${ctx.run.sha.slice(0, 7)})`, services, createdAt: now, expiresAt: now + spec.retentionMs });
+    await this.store.events.append('backup.created', 'gantry', ctx.run.id, { environment: spec.environment, backupId: backup.id, services: services.map((s) => `${s.service}@r${s.revision}`) }, now);
+    const pruned = await this.store.backups.prune(now);
+    ctx.log.info(`backup #${backup.id} of ${spec.environment}: ${services.length ? services.map((s) => `${s.service} r${s.revision} (${s.release.slice(0, 7)})`).join(', ') : 'nothing deployed yet'}; kept until ${new Date(backup.expiresAt).toISOString()}`);
+    if (pruned.length > 0) ctx.log.info(`removed ${pruned.length} backup(s) past their retention`);
+    return { kind: 'done', summary: { backupId: backup.id, services: services.length }, message: `backup #${backup.id}` };
+  }
+}

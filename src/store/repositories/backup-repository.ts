@@ -1,0 +1,73 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { BackupTable, Database } from '../schema.js';
+
+/** What an environment ran when the backup was taken, service by service: enough to restore it exactly. */
+export interface BackupEntry {
+  readonly service: string;
+  readonly revision: number;
+  readonly release: string;
+  readonly releaseId: number;
+  readonly digest: string;
+  /** Main-route weights as the target reported them. */
+  readonly weights: Readonly<Record<string, number>>;
+  /** The run configuration of that revision, without secret values (those stay in the secret store). */
+  readonly config: { readonly command: string; readonly env: Readonly<Record<string, string>>; readonly replicas: number; readonly secrets: readonly string[] } | null;
+}
+
+export interface Backup {
+  readonly id: number;
+  readonly environment: string;
+  readonly runId: number | null;
+  readonly reason: string;
+  readonly services: readonly BackupEntry[];
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+const toBackup = (r: Selectable<BackupTable>): Backup => ({
+  id: Number(r.id),
+  environment: r.environment,
+  runId: r.run_id === null ? null : Number(r.run_id),
+  reason: r.reason,
+  services: (JSON.parse(r.snapshot_json) as { services: BackupEntry[] }).services,
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+});
+
+export class BackupRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async add(b: Omit<Backup, 'id'>): Promise<Backup> {
+    const row = await this.db
+      .insertInto('backups')
+      .values({ environment: b.environment, run_id: b.runId, reason: b.reason, snapshot_json: JSON.stringify({ services: b.services }), created_at: b.createdAt, expires_at: b.expiresAt })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toBackup(row);
+  }
+
+  /** The backup a run took (idempotent resume: one backup per run and environment). */
+  async forRun(runId: number, environment: string): Promise<Backup | undefined> {
+    const row = await this.db.selectFrom('backups').selectAll().where('run_id', '=', runId).where('environment', '=', environment).executeTakeFirst();
+    return row && toBackup(row);
+  }
+
+  async get(id: number): Promise<Backup | undefined> {
+    const row = await this.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toBackup(row);
+  }
+
+  async list(environment?: string, now?: number): Promise<Backup[]> {
+    let q = this.db.selectFrom('backups').selectAll().orderBy('id', 'desc').limit(200);
+    if (environment) q = q.where('environment', '=', environment);
+    if (now !== undefined) q = q.where('expires_at', '>', now);
+    return (await q.execute()).map(toBackup);
+  }
+
+  /** Removes backups past their retention; returns what went, so their artifact pins can go too. */
+  async prune(now: number): Promise<Backup[]> {
+    const expired = (await this.db.selectFrom('backups').selectAll().where('expires_at', '<=', now).execute()).map(toBackup);
+    if (expired.length > 0) await this.db.deleteFrom('backups').where('id', 'in', expired.map((b) => b.id)).execute();
+    return expired;
+  }
+}
