@@ -3,6 +3,7 @@ import { GantryError } from '../errors/index.js';
 import { authenticate } from './auth.js';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './http-errors.js';
+import { annotationRoutes } from './routes/annotations.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { backupRoutes } from './routes/backups.js';
 import { environmentRoutes } from './routes/environments.js';
@@ -35,6 +36,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   environmentRoutes(app, ctx);
   approvalRoutes(app, ctx);
   backupRoutes(app, ctx);
+  annotationRoutes(app, ctx);
   tokenRoutes(app, ctx);
   return app;
 }

@@ -140,4 +140,9 @@ describe('a release moving develop → staging → production', () => {
     await t.api('POST', `/api/v1/runs/${id}/cancel`);
     expect((await t.finished(id, 60_000)).run.state).toBe('cancelled');
   });
+
+  it('records every deployment as an annotation for dashboards', async () => {
+    const res = await t.api<{ annotations: Array<{ kind: string; tags: string[]; text: string }> }>('GET', '/api/v1/annotations?environment=production');
+    expect(res.body.annotations.find((a) => a.kind === 'deployment.succeeded')).toMatchObject({ tags: ['gantry', 'production', 'api', 'deployed'], text: expect.stringMatching(/^api deployed r1 \([0-9a-f]{7}\)$/) });
+  });
 });
