@@ -9,6 +9,7 @@ import { registerToken } from './commands/token.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDispatch } from './commands/dispatch.js';
+import { registerDora } from './commands/dora.js';
 import { registerHook } from './commands/hook.js';
 import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
@@ -53,6 +54,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerApprovals(program, wrap);
   registerHistory(program, wrap);
   registerBackup(program, wrap);
+  registerDora(program, wrap);
   registerToken(program, wrap);
   registerHook(program, wrap);
   registerDemo(program, wrap);

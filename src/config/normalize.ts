@@ -24,6 +24,10 @@ export const DEFAULT_INTEGRATION_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_LOAD = { path: '/', durationMs: 10_000, connections: 10 } as const;
 export const DEFAULT_TARGET = 'local';
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
+export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 10_000;
+/** As in Argo Rollouts: one failed (or one inconclusive) measurement decides the metric. */
+export const DEFAULT_FAILURE_LIMIT = 0;
+export const DEFAULT_INCONCLUSIVE_LIMIT = 0;
 
 const ms = (value: number | string | undefined, fallback: number): number => (value === undefined ? fallback : parseDuration(value));
 const msOrUndefined = (value: number | string | undefined): number | undefined => (value === undefined ? undefined : parseDuration(value));
@@ -115,6 +119,8 @@ function normalizeVerify(v: NonNullable<EnvironmentInput['verify']>[number]): Ve
         maxP99Ms: msOrUndefined(v.maxP99),
         maxErrorRate: v.maxErrorRate,
         minRps: v.minRps,
+        maxP99Increase: v.maxP99Increase,
+        maxRpsDecrease: v.maxRpsDecrease,
       };
   }
 }
@@ -138,6 +144,17 @@ function normalizeEnvironment(name: string, e: EnvironmentInput, services: Recor
       maxErrorRate: e.watch.maxErrorRate ?? 0.01,
       maxP99Ms: msOrUndefined(e.watch.maxP99),
       onInconclusive: e.watch.onInconclusive ?? 'fail',
+      analysis: (e.watch.analysis ?? []).map((m) => ({
+        name: m.name,
+        provider: m.provider,
+        query: m.query,
+        intervalMs: parseDuration(m.interval),
+        count: m.count,
+        successCondition: m.successCondition,
+        failureLimit: m.failureLimit ?? DEFAULT_FAILURE_LIMIT,
+        inconclusiveLimit: m.inconclusiveLimit ?? DEFAULT_INCONCLUSIVE_LIMIT,
+        compare: m.compare,
+      })),
     },
     secrets: e.secrets ?? [],
     env: e.env ?? {},
@@ -198,5 +215,6 @@ export function normalizeConfig(parsed: GantryConfigParsed): GantryConfig {
     targets,
     branches,
     notifications: parsed.notifications,
+    prometheus: parsed.prometheus && { url: parsed.prometheus.url, timeoutMs: ms(parsed.prometheus.timeout, DEFAULT_PROMETHEUS_TIMEOUT_MS) },
   });
 }

@@ -87,14 +87,32 @@ export const VerifySpec = z.discriminatedUnion('kind', [
     maxP99: Duration.optional(),
     maxErrorRate: z.number().min(0).max(1).optional(),
     minRps: z.number().min(0).optional(),
+    maxP99Increase: z.number().min(0).optional().describe('Fail when p99 is worse than the last successful release in this environment by more than this fraction (0.2 = 20 %).'),
+    maxRpsDecrease: z.number().min(0).max(1).optional().describe('Fail when throughput is lower than the last successful release in this environment by more than this fraction.'),
   }),
 ]);
+
+export const AnalysisMetricSpec = z.strictObject({
+  name: Name.describe('Metric name, unique within the analysis; shown with every measurement.'),
+  provider: z.enum(['router', 'prometheus']).describe("Where the numbers come from: the router's own counters, or the top-level `prometheus` server."),
+  query: z
+    .string()
+    .min(1)
+    .describe('router: error-rate, p99-latency-ms or request-rate. prometheus: a PromQL instant query; {{revision}}, {{previous}}, {{service}}, {{environment}} and {{window}} are filled in.'),
+  interval: Duration.describe('Time between measurements; each one measures the interval that just ended.'),
+  count: z.number().int().min(1).max(1000).describe('How many measurements to take.'),
+  successCondition: z.string().min(1).describe('When a measurement passes, e.g. result < 0.01 or result <= baseline * 1.2: numbers, result, baseline, + - * /, comparisons, && || and parentheses.'),
+  failureLimit: z.number().int().min(0).optional().describe('Failed measurements tolerated; one more fails the metric (default 0).'),
+  inconclusiveLimit: z.number().int().min(0).optional().describe('Measurements without data (or in error) tolerated; one more makes the metric inconclusive (default 0).'),
+  compare: z.literal('previous').optional().describe('Also measure the previous revision with the same query, as `baseline`.'),
+});
 
 export const WatchSpec = z.strictObject({
   duration: Duration.describe('How long to watch the new revision after the switch.'),
   maxErrorRate: z.number().min(0).max(1).optional(),
   maxP99: Duration.optional(),
   onInconclusive: z.enum(['fail', 'pause']).optional().describe('What a window without traffic does (default fail).'),
+  analysis: z.array(AnalysisMetricSpec).min(1).optional().describe('Metrics measured during the watch, Argo Rollouts style; no data is inconclusive, never a pass.'),
 });
 
 export const ApprovalSpec = z.strictObject({
@@ -142,8 +160,17 @@ export const ChannelSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('slack'), webhook: SecretRef }),
   z.strictObject({ kind: z.literal('webhook'), url: z.string().url(), signingSecret: SecretRef.optional() }),
   z.strictObject({ kind: z.literal('email'), to: z.array(z.string().email()).min(1), smtp: z.string().min(1) }),
-  z.strictObject({ kind: z.literal('pagerduty'), routingKey: SecretRef }),
-  z.strictObject({ kind: z.literal('github-issue'), repo: z.string().regex(/^[^/]+\/[^/]+$/), token: SecretRef }),
+  z.strictObject({
+    kind: z.literal('pagerduty'),
+    routingKey: SecretRef,
+    url: z.string().url().optional().describe('Events API v2 endpoint (default https://events.pagerduty.com/v2/enqueue).'),
+  }),
+  z.strictObject({
+    kind: z.literal('github-issue'),
+    repo: z.string().regex(/^[^/]+\/[^/]+$/),
+    token: SecretRef,
+    apiUrl: z.string().url().optional().describe('GitHub REST API base URL (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3).'),
+  }),
 ]);
 
 export const NOTIFY_EVENTS = ['run.succeeded', 'run.failed', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled-back', 'approval.requested', 'incident.opened'] as const;
@@ -174,6 +201,10 @@ export const GantryConfigSpec = z.strictObject({
   targets: z.record(Name, TargetSpec).optional(),
   branches: z.record(z.string().min(1), z.strictObject({ protection: ProtectionSpec })).optional(),
   notifications: NotificationsSpec.optional(),
+  prometheus: z
+    .strictObject({ url: z.string().url().describe('Base URL of the Prometheus HTTP API, e.g. http://127.0.0.1:9090.'), timeout: Duration.optional().describe('Longest one query may take (default 10s).') })
+    .optional()
+    .describe('The Prometheus server that `provider: prometheus` analysis metrics query.'),
 });
 
 export type GantryConfigInput = z.input<typeof GantryConfigSpec>;

@@ -75,13 +75,30 @@ export type VerifyConfig =
       readonly maxP99Ms: number | undefined;
       readonly maxErrorRate: number | undefined;
       readonly minRps: number | undefined;
+      readonly maxP99Increase: number | undefined;
+      readonly maxRpsDecrease: number | undefined;
     };
+
+/** One metric of a watch's analysis (src/metrics/analysis.ts runs them). */
+export interface AnalysisMetricConfig {
+  readonly name: string;
+  readonly provider: 'router' | 'prometheus';
+  readonly query: string;
+  readonly intervalMs: number;
+  readonly count: number;
+  readonly successCondition: string;
+  readonly failureLimit: number;
+  readonly inconclusiveLimit: number;
+  readonly compare: 'previous' | undefined;
+}
 
 export interface WatchConfig {
   readonly durationMs: number;
   readonly maxErrorRate: number;
   readonly maxP99Ms: number | undefined;
   readonly onInconclusive: 'fail' | 'pause';
+  /** Empty when the watch has no analysis (only the router thresholds above). */
+  readonly analysis: readonly AnalysisMetricConfig[];
 }
 
 export interface EnvironmentConfig {
@@ -133,4 +150,5 @@ export interface GantryConfig {
   readonly branches: Readonly<Record<string, { readonly protection: ProtectionConfig }>>;
   /** Kept as parsed: the notify adapters own their normalisation. */
   readonly notifications: NotificationsConfig | undefined;
+  readonly prometheus: { readonly url: string; readonly timeoutMs: number } | undefined;
 }

@@ -4,8 +4,10 @@ import { parseDocument } from 'yaml';
  * The example's gantry.yaml as the demo's server pins it: pointed at the scratch origin, with the
  * watch windows, load test and scale-down delay shortened so the whole pipeline runs in minutes.
  */
-export function demoServerConfig(exampleYaml: string, origin: string): string {
+export function demoServerConfig(exampleYaml: string, origin: string, receivers: string): string {
   const doc = parseDocument(exampleYaml);
+  // PagerDuty's Events API, played by a local receiver (Slack's webhook URL is a secret, set below).
+  doc.setIn(['notifications', 'channels', 'pagerduty', 'url'], `${receivers}/pagerduty/v2/enqueue`);
   doc.setIn(['repository', 'url'], origin);
   doc.setIn(['environments', 'staging', 'watch', 'duration'], '4s');
   doc.setIn(['environments', 'production', 'watch', 'duration'], '4s');
@@ -18,12 +20,12 @@ export function demoServerConfig(exampleYaml: string, origin: string): string {
 }
 
 /** Secrets the example's services and targets read; the demo makes up values for them. */
-export function demoSecrets(): Record<string, string> {
+export function demoSecrets(receivers: string): Record<string, string> {
   const random = (): string => Math.random().toString(36).slice(2, 14);
   return {
     GANTRY_SECRET_DATABASE_URL: `postgres://volteryde:${random()}@127.0.0.1:5432/volteryde`,
     GANTRY_SECRET_STRIPE_KEY: `sk_test_${random()}${random()}`,
-    GANTRY_SECRET_SLACK_WEBHOOK_URL: `https://hooks.slack.invalid/services/${random()}`,
+    GANTRY_SECRET_SLACK_WEBHOOK_URL: `${receivers}/slack/services/${random()}`,
     GANTRY_SECRET_PAGERDUTY_ROUTING_KEY: random() + random(),
     GANTRY_SECRET_PROD_AGENT_TOKEN: `gta_${random()}${random()}`,
   };

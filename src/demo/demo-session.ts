@@ -3,6 +3,7 @@ import { followRun, printFailure, runSummary } from '../cli/follow.js';
 import type { Output } from '../cli/output.js';
 import type { RunView } from '../server/views.js';
 import { LoadDriver } from './load-driver.js';
+import type { DemoReceivers } from './receivers.js';
 import type { ScratchRepo } from './scratch-repo.js';
 
 interface EnvironmentView {
@@ -16,6 +17,7 @@ export interface Summary {
   rollbacks: number;
   failedRequestsDuringSwitch: number;
   requestsDuringSwitch: number;
+  notifications: { slack: number; critical: number; incidents: number };
   problems: string[];
 }
 
@@ -41,6 +43,7 @@ export class DemoSession {
     private readonly out: Output,
     private readonly log: (text: string) => void,
     private readonly repo: ScratchRepo,
+    private readonly receivers: DemoReceivers,
   ) {}
 
   /** Two release managers the example lists as production approvers. */
@@ -88,6 +91,7 @@ export class DemoSession {
       const rollback = steps.find((s) => s.kind === 'rollback');
       if (rollback?.state !== 'succeeded') this.problems.push(`run #${finished.id}: the automatic rollback did not run`);
       else this.log(`   automatic rollback done; production still serves the previous release`);
+      if (o.loadOn === 'production') await this.expectEmergencyNotices();
     }
     return finished;
   }
@@ -123,6 +127,17 @@ export class DemoSession {
     }
   }
 
+  /** A production emergency rollback must reach people: a critical Slack message and a PagerDuty incident. */
+  private async expectEmergencyNotices(): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && (this.receivers.critical().length === 0 || this.receivers.pagerduty().length === 0)) await new Promise((r) => setTimeout(r, 100));
+    const incident = this.receivers.pagerduty().find((r) => (r.body as { event_action?: string }).event_action === 'trigger');
+    if (this.receivers.critical().length === 0) this.problems.push('no critical Slack message arrived for the production rollback');
+    else this.log(`   Slack got a critical message: ${JSON.stringify((this.receivers.critical()[0]?.body as { text?: string }).text ?? '')}`);
+    if (!incident) this.problems.push('no PagerDuty incident was triggered for the production rollback');
+    else this.log(`   PagerDuty incident triggered: ${(incident.body as { dedup_key?: string }).dedup_key ?? ''}`);
+  }
+
   async summary(): Promise<Summary> {
     const { environments } = await this.client.request<{ environments: EnvironmentView[] }>('GET', '/api/v1/environments');
     const out: Summary['environments'] = {};
@@ -139,7 +154,8 @@ export class DemoSession {
       this.rollbacks += history.deployments.filter((d) => d.state === 'rolled-back').length;
     }
     if (this.switchFailures > 0) this.problems.push(`${this.switchFailures} request(s) failed during production switches`);
-    return { ok: this.problems.length === 0, environments: out, rollbacks: this.rollbacks, failedRequestsDuringSwitch: this.switchFailures, requestsDuringSwitch: this.switchRequests, problems: this.problems };
+    const notifications = { slack: this.receivers.slack().length, critical: this.receivers.critical().length, incidents: this.receivers.pagerduty().filter((r) => (r.body as { event_action?: string }).event_action === 'trigger').length };
+    return { ok: this.problems.length === 0, environments: out, rollbacks: this.rollbacks, failedRequestsDuringSwitch: this.switchFailures, requestsDuringSwitch: this.switchRequests, notifications, problems: this.problems };
   }
 
   /** What the router actually serves: every example service reports its release on GET /version. */
@@ -160,6 +176,7 @@ export class DemoSession {
         this.log(`   ${env.padEnd(12)} ${service.padEnd(18)} ${(v.revision === null ? '-' : `r${v.revision}`).padEnd(9)} ${(v.release?.slice(0, 7) ?? '-').padEnd(13)} ${v.url ?? ''}`);
       }
     }
+    this.log(`   notifications: ${s.notifications.slack} to Slack (${s.notifications.critical} critical), ${s.notifications.incidents} PagerDuty incident(s)`);
     this.log(`   rollbacks: ${s.rollbacks}; requests through production during its deployments: ${s.requestsDuringSwitch}, failed: ${s.failedRequestsDuringSwitch}`);
     this.log(s.ok ? this.out.paint('green', '   ok') : this.out.paint('red', `   problems: ${s.problems.join('; ')}`));
   }

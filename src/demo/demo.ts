@@ -10,6 +10,7 @@ import { installPostReceiveHook } from '../sources/git/hook.js';
 import { stopAgentProcesses } from '../targets/local/stop-agents.js';
 import { demoSecrets, demoServerConfig, introduceProductionOnlyBug } from './demo-config.js';
 import { DemoSession, type Summary } from './demo-session.js';
+import { DemoReceivers } from './receivers.js';
 import { ScratchRepo } from './scratch-repo.js';
 
 const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/volteryde', import.meta.url));
@@ -44,6 +45,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const root = await mkdtemp(join(tmpdir(), 'gantry-demo-'));
   const dataDir = join(root, 'data');
   let server: ChildProcess | undefined;
+  const receivers = new DemoReceivers();
   const log = (text: string): void => (o.json ? o.out.err(text) : o.out.out(text));
   // Ctrl-C (or a closed pipe) must not leave a server and agents holding the example's ports.
   const interrupted = (): void => {
@@ -63,15 +65,17 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     await repo.git('branch', 'develop');
     await repo.git('branch', 'staging');
     await repo.push('main', 'develop', 'staging');
+    await receivers.start();
     const serverConfig = join(root, 'gantry.yaml');
-    await writeFile(serverConfig, demoServerConfig(await readFile(join(repo.workDir, 'gantry.yaml'), 'utf8'), repo.originDir));
+    await writeFile(serverConfig, demoServerConfig(await readFile(join(repo.workDir, 'gantry.yaml'), 'utf8'), repo.originDir, receivers.url));
+    log(`   Slack and PagerDuty stand-ins listening on ${receivers.url}`);
     log(`   ${repo.workDir} → ${repo.originDir}`);
 
     log(o.out.paint('bold', '2. gantry server on a free port (it starts the agents for dev/staging and for production)'));
     const logFile = join(root, 'server.log');
     server = spawn(process.execPath, [CLI_MAIN, 'server', '--config', serverConfig, '--data-dir', dataDir, '--port', '0', '--poll', '30s'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...demoSecrets(), GANTRY_LOG_LEVEL: 'warn' },
+      env: { ...process.env, ...demoSecrets(receivers.url), GANTRY_LOG_LEVEL: 'warn' },
     });
     server.stdout?.on('data', (c: Buffer) => void appendFile(logFile, c));
     server.stderr?.on('data', (c: Buffer) => void appendFile(logFile, c));
@@ -85,7 +89,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const client = new ApiClient(url, token);
     await installPostReceiveHook(repo.originDir, url, token);
     log(`   API ${url}; post-receive hook installed (server log: ${logFile})`);
-    const session = new DemoSession(client, o.out, log, repo);
+    const session = new DemoSession(client, o.out, log, repo, receivers);
     await session.createApprovers();
 
     log(o.out.paint('bold', '3. Push feature/quote-cache: CI only, only nest-api is checked'));
@@ -134,6 +138,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     process.stdout.off('error', interrupted);
+    if (!o.keep) await receivers.stop();
     if (server) {
       const exited = new Promise((r) => server?.once('exit', r));
       server.kill('SIGTERM');

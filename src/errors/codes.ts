@@ -88,6 +88,18 @@ export const ERROR_CODES = {
   WATCH_FAILED: 'During the watch window the new revision\'s error rate or p99 latency crossed its threshold, or it crashed.',
   WATCH_INCONCLUSIVE: 'The watch window saw no traffic, so nothing was proven.',
   ROLLBACK_UNAVAILABLE: 'There is no earlier revision to roll back to.',
+  LOAD_TEST_FAILED: 'A load check missed a threshold, or fell behind the baseline of the last successful release.',
+  BACKUP_NOT_FOUND: 'No backup has that id (it may have expired).',
+  // notifications
+  NOTIFY_DELIVERY_FAILED: 'A notification or incident receiver was unreachable or refused the request.',
+  NOTIFY_SECRET_MISSING: 'A notification channel names a secret that the server does not have.',
+  NOTIFY_CHANNEL_UNSUPPORTED: 'A notification channel kind cannot deliver yet.',
+  // analysis (src/metrics)
+  CONFIG_INVALID_CONDITION: 'An analysis metric\'s successCondition is not a valid condition.',
+  CONFIG_PROMETHEUS_MISSING: 'An analysis metric uses the prometheus provider but no prometheus server is configured.',
+  CONFIG_DUPLICATE_METRIC: 'An analysis declares two metrics with one name.',
+  ANALYSIS_FAILED: 'An analysis metric failed more measurements than its failureLimit allows.',
+  ANALYSIS_INCONCLUSIVE: 'An analysis proved nothing: its measurements had no data or were in error.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

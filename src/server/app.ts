@@ -6,10 +6,13 @@ import { errorHandler } from './http-errors.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { backupRoutes } from './routes/backups.js';
+import { doraRoutes } from './routes/dora.js';
 import { environmentRoutes } from './routes/environments.js';
 import { logRoutes } from './routes/logs.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { metaRoutes } from './routes/meta.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { runRoutes } from './routes/runs.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -37,6 +40,9 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   approvalRoutes(app, ctx);
   backupRoutes(app, ctx);
   annotationRoutes(app, ctx);
+  notificationRoutes(app, ctx);
   tokenRoutes(app, ctx);
+  doraRoutes(app, ctx);
+  metricsRoutes(app, ctx);
   return app;
 }

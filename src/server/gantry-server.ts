@@ -12,6 +12,7 @@ import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS, Executor } from '../engine/executor.
 import type { Logger } from '../engine/logger.js';
 import { RunFactory } from '../engine/run-factory.js';
 import type { StepHandler } from '../engine/step-handler.js';
+import { NotificationDispatcher } from '../notify/dispatcher.js';
 import { Redactor } from '../secrets/redactor.js';
 import { EnvSecretSource, type SecretSource } from '../secrets/source.js';
 import { MirrorRepository } from '../sources/git/repository.js';
@@ -49,6 +50,8 @@ export interface ServerOptions {
   /** Overrides the config's poll interval (tests use a long one and the notify endpoint). */
   readonly sourcePollMs?: number;
   readonly secrets?: SecretSource;
+  /** The URL people reach the server at, for links in notifications (default: the listen address). */
+  readonly publicUrl?: string;
   /** Called once with the bootstrap admin token on the very first start. */
   readonly onBootstrapToken?: (token: string, file: string) => void;
 }
@@ -150,6 +153,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   executor.start();
   watcher.start();
+  // Notifications run on their own loop: an outage of a receiver never blocks or fails a deployment.
+  const notifier = new NotificationDispatcher({ store, config, secrets, redactor: () => new Redactor(secrets.allValues()), logger: o.logger, clock, publicUrl: o.publicUrl ?? url, bus });
+  notifier.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -167,6 +173,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         watcher.stop();
         await app.close();
         await executor.stop({ abort: true });
+        await notifier.stop();
         await store.close();
         if (options.stopAgents) await targets.stopAgents();
       })();

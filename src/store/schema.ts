@@ -161,7 +161,63 @@ export interface TokenTable {
   revoked_at: number | null;
 }
 
+export interface LoadResultTable {
+  id: Generated<number>;
+  environment: string;
+  service: string;
+  release: string;
+  run_id: number;
+  figures_json: string;
+  passed: number;
+  created_at: number;
+}
+
+export interface BackupTable {
+  id: Generated<number>;
+  environment: string;
+  run_id: number | null;
+  reason: string;
+  snapshot_json: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface NotificationTable {
+  id: Generated<number>;
+  /** The events row that caused it; null for run.succeeded / run.failed, which come from the runs table. */
+  event_id: number | null;
+  run_id: number | null;
+  channel: string;
+  /** `notification`, `incident.open` or `incident.resolve`. */
+  kind: string;
+  /** The gantry.yaml event name it was routed by (deployment.succeeded …, incident.opened). */
+  event: string;
+  /** pending | delivered | failed */
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  /** Sent as X-Gantry-Delivery; the same on every retry so receivers can drop duplicates. */
+  delivery_id: string;
+  /** Incidents only: gantry-<environment>-<service>. */
+  dedup_key: string | null;
+  /** Incidents only: what the receiver calls it (a GitHub issue number), needed to resolve it. */
+  external_ref: string | null;
+  /** The message to render, already redacted: retries and restarts send the same thing. */
+  payload_json: string;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+/** How far the dispatcher has read: `events` by id, `runs` by (finished_at, id). */
+export interface NotificationCursorTable {
+  name: string;
+  last_id: number;
+  last_at: number;
+}
+
 export interface Database {
+  load_results: LoadResultTable;
+  backups: BackupTable;
   runs: RunTable;
   steps: StepTable;
   step_logs: StepLogTable;
@@ -174,4 +230,6 @@ export interface Database {
   env_locks: EnvLockTable;
   branch_heads: BranchHeadTable;
   tokens: TokenTable;
+  notifications: NotificationTable;
+  notification_cursors: NotificationCursorTable;
 }

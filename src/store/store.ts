@@ -4,11 +4,15 @@ import { migrationProvider } from './migrations/index.js';
 import { ApprovalRepository } from './repositories/approval-repository.js';
 import { BranchRepository } from './repositories/branch-repository.js';
 import { DeploymentRepository } from './repositories/deployment-repository.js';
+import { DoraRepository } from './repositories/dora-repository.js';
 import { ReleaseRepository } from './repositories/release-repository.js';
 import { EventRepository } from './repositories/event-repository.js';
 import { GateCacheRepository } from './repositories/gate-cache-repository.js';
+import { LoadResultRepository } from './repositories/load-result-repository.js';
 import { LockRepository } from './repositories/lock-repository.js';
+import { BackupRepository } from './repositories/backup-repository.js';
 import { LogRepository } from './repositories/log-repository.js';
+import { NotificationRepository } from './repositories/notification-repository.js';
 import { RunRepository } from './repositories/run-repository.js';
 import { StepRepository } from './repositories/step-repository.js';
 import { TokenRepository } from './repositories/token-repository.js';
@@ -26,7 +30,11 @@ export class Store {
   readonly events: EventRepository;
   readonly releases: ReleaseRepository;
   readonly deployments: DeploymentRepository;
+  readonly dora: DoraRepository;
   readonly approvals: ApprovalRepository;
+  readonly notifications: NotificationRepository;
+  readonly loadResults: LoadResultRepository;
+  readonly backups: BackupRepository;
 
   private constructor(readonly db: Kysely<Database>, readonly dialect: StoreDialect) {
     this.runs = new RunRepository(db);
@@ -39,7 +47,11 @@ export class Store {
     this.events = new EventRepository(db);
     this.releases = new ReleaseRepository(db);
     this.deployments = new DeploymentRepository(db);
+    this.dora = new DoraRepository(db);
     this.approvals = new ApprovalRepository(db);
+    this.notifications = new NotificationRepository(db);
+    this.loadResults = new LoadResultRepository(db);
+    this.backups = new BackupRepository(db);
   }
 
   static async open(dialect: StoreDialect): Promise<Store> {

@@ -10,6 +10,7 @@ interface Summary {
   rollbacks: number;
   failedRequestsDuringSwitch: number;
   requestsDuringSwitch: number;
+  notifications: { slack: number; critical: number; incidents: number };
   problems: string[];
 }
 
@@ -36,6 +37,9 @@ describe('npm run demo', () => {
     expect(summary.rollbacks).toBeGreaterThanOrEqual(1);
     expect(summary.requestsDuringSwitch).toBeGreaterThan(100);
     expect(summary.failedRequestsDuringSwitch).toBe(0);
+    // The production rollback reached people: a critical Slack message and a PagerDuty incident.
+    expect(summary.notifications.critical).toBeGreaterThanOrEqual(1);
+    expect(summary.notifications.incidents).toBeGreaterThanOrEqual(1);
     // The live progress went to stderr, stage by stage.
     expect(stderr).toMatch(/feature\/quote-cache/);
     expect(stderr).toMatch(/alice approved run #\d+/);

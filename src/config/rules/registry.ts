@@ -1,5 +1,7 @@
 import type { Finding } from '../issues.js';
 import type { GantryConfigParsed } from '../schema.js';
+import { analysisCondition } from './analysis-condition.js';
+import { analysisMetric } from './analysis-metric.js';
 import { approvals } from './approvals.js';
 import { branchConflict } from './branch-conflict.js';
 import { duplicateGate } from './duplicate-gate.js';
@@ -30,6 +32,8 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   undeclaredSecret,
   approvals,
   unusedChannel,
+  analysisMetric,
+  analysisCondition,
 ];
 
 /** Runs every rule on a structurally valid config. Pure. */

@@ -172,4 +172,37 @@ export async function up(db: Kysely<unknown>, dialect: StoreDialect): Promise<vo
     .addColumn('expires_at', time)
     .addColumn('revoked_at', time)
     .execute();
+
+  // Notification deliveries (an outbox: planned rows are sent, retried and resumed after a restart).
+  await db.schema
+    .createTable('notifications')
+    .addColumn('id', id, (c) => dialect.idColumn(c))
+    .addColumn('event_id', 'integer')
+    .addColumn('run_id', 'integer')
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('event', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('last_error', 'text')
+    .addColumn('delivery_id', 'text', (c) => c.notNull().unique())
+    .addColumn('dedup_key', 'text')
+    .addColumn('external_ref', 'text')
+    .addColumn('payload_json', 'text', (c) => c.notNull())
+    .addColumn('created_at', time, (c) => c.notNull())
+    .addColumn('delivered_at', time)
+    .execute();
+  await db.schema.createIndex('notifications_status').on('notifications').columns(['status', 'id']).execute();
+  await db.schema.createIndex('notifications_run').on('notifications').column('run_id').execute();
+  await db.schema.createIndex('notifications_dedup').on('notifications').columns(['dedup_key', 'channel']).execute();
+
+  await db.schema
+    .createTable('notification_cursors')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('last_id', 'integer', (c) => c.notNull())
+    .addColumn('last_at', time, (c) => c.notNull())
+    .execute();
+
+  // DORA reads one environment's deployments created in a window (store/repositories/dora-repository.ts).
+  await db.schema.createIndex('deployments_environment_created').on('deployments').columns(['environment', 'created_at']).execute();
 }

@@ -1,0 +1,12 @@
+export { changeFailureBand, frequencyBand, leadTimeBand, recoveryBand } from './bands.js';
+export { classify, DEFAULT_HOTFIX_REF, isHotfix, rollbackTarget } from './classify.js';
+export { changeFailureRate } from './change-failure-rate.js';
+export { deploymentFrequency } from './deployment-frequency.js';
+export { leadTime } from './lead-time.js';
+export { quantile } from './quantile.js';
+export { recoveryTime } from './recovery-time.js';
+export { computeDora, DEFAULT_DORA_ENVIRONMENT, doraMetrics, type DoraInput } from './report.js';
+export { reworkRate } from './rework-rate.js';
+export { successRate } from './success-rate.js';
+export type * from './types.js';
+export { DAY_MS, DEFAULT_DORA_WINDOW, HOUR_MS, MONTH_MS, parseWindow, WEEK_MS, windowEndingAt } from './window.js';

@@ -1,0 +1,116 @@
+import type { Clock } from '../engine/clock.js';
+import type { Logger } from '../engine/logger.js';
+import { retryDelay, type RetryPolicy } from '../engine/retry-policy.js';
+import { isGantryError } from '../errors/index.js';
+import type { Redactor } from '../secrets/redactor.js';
+import { DeliveryKind, type Delivery, type NotificationRepository } from '../store/repositories/notification-repository.js';
+import type { ChannelAdapters } from './channels.js';
+import { DeliveryError } from './delivery-error.js';
+import { createTransport, type FetchLike } from './http-transport.js';
+import type { IncidentDetails, IncidentRef, IncidentSeverity } from './incidents/incident-channel.js';
+import type { DeliveryContext } from './notifier.js';
+import type { Notification } from './notification.js';
+
+export interface DeliveryPolicy {
+  /** Tries in all, the first included. */
+  readonly maxAttempts: number;
+  readonly backoff: RetryPolicy;
+}
+
+/** A first try and three retries after 0.5 s, 1 s and 2 s: a receiver's blip is absorbed, a dead one is given up within seconds. */
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = { maxAttempts: 4, backoff: { initialIntervalMs: 500, backoffCoefficient: 2, maximumIntervalMs: 2_000 } };
+
+/** The payload of an incident.open row (see the dispatcher's planning). */
+export interface IncidentPayload {
+  readonly summary: string;
+  readonly severity: IncidentSeverity;
+  readonly details: IncidentDetails;
+}
+
+export interface DeliverDeps {
+  readonly repo: NotificationRepository;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly policy: DeliveryPolicy;
+  readonly fetch: FetchLike;
+  readonly timeoutMs: number;
+  readonly redactor: Redactor;
+  readonly signal: AbortSignal;
+  readonly adapters: (channel: string) => ChannelAdapters | undefined;
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** Anything an adapter throws becomes a DeliveryError; an unexpected one (a bug) is not retried. */
+const asDeliveryError = (error: unknown): DeliveryError =>
+  error instanceof DeliveryError
+    ? error
+    : new DeliveryError('NOTIFY_DELIVERY_FAILED', isGantryError(error) || error instanceof Error ? error.message : String(error), { cause: error, retryable: isGantryError(error) && error.retryable });
+
+async function perform(d: Delivery, ctx: DeliveryContext, deps: DeliverDeps): Promise<IncidentRef> {
+  const adapters = deps.adapters(d.channel);
+  if (!adapters) throw new DeliveryError('NOTIFY_DELIVERY_FAILED', `channel ${d.channel} is no longer declared in gantry.yaml`);
+  if (d.kind === DeliveryKind.Notification) {
+    if (!adapters.notifier) throw new DeliveryError('NOTIFY_CHANNEL_UNSUPPORTED', `channel ${d.channel} does not post messages`);
+    // Rows are written by the dispatcher from a Notification; the store holds it as plain JSON.
+    await adapters.notifier.notify(d.payload as unknown as Notification, ctx);
+    return null;
+  }
+  if (!adapters.incidents || d.dedupKey === null) throw new DeliveryError('NOTIFY_CHANNEL_UNSUPPORTED', `channel ${d.channel} does not handle incidents`);
+  if (d.kind === DeliveryKind.IncidentOpen) {
+    const p = d.payload as unknown as IncidentPayload;
+    return adapters.incidents.open(d.dedupKey, p.summary, p.severity, p.details, ctx);
+  }
+  await adapters.incidents.resolve(d.dedupKey, await deps.repo.incidentRef(d.channel, d.dedupKey, d.id), ctx);
+  return null;
+}
+
+/**
+ * Sends one stored delivery until it lands, fails for good, or the dispatcher stops (then it stays
+ * pending and the next start carries on, with the same delivery id and the attempts counted so far).
+ * Never throws: every outcome is written to the row.
+ */
+export async function deliver(d: Delivery, deps: DeliverDeps): Promise<void> {
+  const { repo, policy, signal } = deps;
+  const ctx: DeliveryContext = { deliveryId: d.deliveryId, event: d.event, send: createTransport({ fetch: deps.fetch, redactor: deps.redactor, timeoutMs: deps.timeoutMs, signal }) };
+  const log = deps.logger.child({ delivery: d.deliveryId, channel: d.channel, kind: d.kind, event: d.event, runId: d.runId });
+  let attempts = d.attempts;
+  try {
+    while (!signal.aborted) {
+      if (attempts >= policy.maxAttempts) {
+        await repo.markFailed(d.id, attempts, d.lastError ?? 'gave up after the last attempt');
+        return;
+      }
+      attempts += 1;
+      try {
+        const ref = await perform(d, ctx, deps);
+        await repo.markDelivered(d.id, attempts, deps.clock.now(), ref);
+        log.info({ attempts }, `notification delivered to ${d.channel}`);
+        return;
+      } catch (error: unknown) {
+        if (signal.aborted) return;
+        const failure = asDeliveryError(error);
+        const message = deps.redactor.redact(failure.message);
+        if (!failure.retryable || attempts >= policy.maxAttempts) {
+          await repo.markFailed(d.id, attempts, message);
+          log.warn({ attempts, code: failure.code, error: message }, `notification to ${d.channel} failed`);
+          return;
+        }
+        await repo.recordAttempt(d.id, attempts, message);
+        await sleep(Math.max(retryDelay(policy.backoff, attempts), failure.retryAfterMs ?? 0), signal);
+      }
+    }
+  } catch (error: unknown) {
+    // Only the store can fail here; the row stays pending and is picked up again on the next pass.
+    log.error({ err: error }, `could not record the delivery to ${d.channel}`);
+  }
+}

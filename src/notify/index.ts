@@ -1,0 +1,16 @@
+export { NotificationDispatcher, DEFAULT_NOTIFY_POLL_MS, DEFAULT_RUN_SETTLE_MS, DEFAULT_MAX_AGE_MS, type NotificationDispatcherOptions } from './dispatcher.js';
+export { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from './deliver.js';
+export { DeliveryError } from './delivery-error.js';
+export type { Notifier, DeliveryContext, OutboundRequest, InboundResponse } from './notifier.js';
+export type { Notification, NotifyEvent, RunResults } from './notification.js';
+export { Outcome } from './notification.js';
+export { SlackNotifier } from './slack.js';
+export { renderSlackMessage, SLACK_COLORS, SLACK_LIMITS } from './slack-blocks.js';
+export { WebhookNotifier, renderWebhookBody } from './webhook.js';
+export { signatureOf, verifySignature, SIGNATURE_HEADER, EVENT_HEADER, DELIVERY_HEADER } from './webhook-signature.js';
+export type { IncidentChannel, IncidentDetails, IncidentRef, IncidentSeverity } from './incidents/incident-channel.js';
+export { PagerDutyIncidents, DEFAULT_PAGERDUTY_URL } from './incidents/pagerduty.js';
+export { GitHubIssueIncidents, DEFAULT_GITHUB_API_URL } from './incidents/github-issue.js';
+export { WebhookIncidents } from './incidents/webhook.js';
+export { planDeliveries, routedChannels } from './plan.js';
+export { classifyEvent, classifyRun, dedupKeyFor, CRITICAL_ENVIRONMENTS } from './classify.js';

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import { MetricsExporter } from '../../metrics/exporter.js';
+import type { ServerContext } from '../context.js';
+
+/**
+ * Prometheus exposition. It takes the same bearer token as the API (the app's onRequest hook):
+ * the figures name services, environments and failure rates, and Prometheus sends a token with
+ * `authorization: { credentials_file: … }` in its scrape config, so nothing argues for an open route.
+ */
+export function metricsRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const exporter = new MetricsExporter({ store: ctx.store, clock: ctx.clock, environments: () => Object.values(ctx.config().environments) });
+  app.get('/metrics', async (_request, reply) => {
+    const text = await exporter.metrics();
+    return reply.type(exporter.contentType).send(text);
+  });
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Delivery } from '../../store/repositories/notification-repository.js';
+import type { ServerContext } from '../context.js';
+import { parseInput } from '../validate.js';
+import { loadRun } from './runs.js';
+
+const RunId = z.object({ id: z.coerce.number().int().positive() });
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** What the API shows of a delivery; last errors were redacted before they were stored. */
+export function deliveryView(d: Delivery) {
+  return {
+    id: d.id,
+    channel: d.channel,
+    kind: d.kind,
+    event: d.event,
+    status: d.status,
+    attempts: d.attempts,
+    lastError: d.lastError,
+    deliveryId: d.deliveryId,
+    createdAt: iso(d.createdAt),
+    deliveredAt: iso(d.deliveredAt),
+  };
+}
+
+export function notificationRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  /** The notifications and incidents of a run, in the order they were planned: a failed one shows why. */
+  app.get('/api/v1/runs/:id/notifications', async (request) => {
+    const { id } = parseInput(RunId, request.params, 'path');
+    await loadRun(ctx, id);
+    const deliveries = await ctx.store.notifications.forRun(id);
+    return { notifications: deliveries.map(deliveryView) };
+  });
+}
