@@ -57,6 +57,8 @@ export type WatchStepSpec = {
   readonly target: string;
   readonly services: readonly string[];
   readonly watch: WatchConfig;
+  /** Where PromQL metrics of the analysis go (gantry.yaml's top-level `prometheus`). */
+  readonly prometheus: GantryConfig['prometheus'];
   readonly timeoutMs: number;
 };
 
@@ -208,7 +210,8 @@ export function rolloutSteps(
   chain.push(`verify:${env.name}`);
   previous = `verify:${env.name}`;
   if (env.watch && Object.keys(pinned).length === 0) {
-    const watch: WatchStepSpec = { environment: env.name, target: env.target, services, watch: env.watch, timeoutMs: env.watch.durationMs + 24 * 60 * MINUTE };
+    const analysisMs = Math.max(0, ...env.watch.analysis.map((m) => m.intervalMs * m.count));
+    const watch: WatchStepSpec = { environment: env.name, target: env.target, services, watch: env.watch, prometheus: config.prometheus, timeoutMs: Math.max(env.watch.durationMs, analysisMs) + 24 * 60 * MINUTE };
     steps.push({ key: `watch:${env.name}`, kind: 'watch', name: `watch ${env.name}`, environment: env.name, needs: [previous], spec: watch, maxAttempts: 1 });
     chain.push(`watch:${env.name}`);
     previous = `watch:${env.name}`;

@@ -40,7 +40,10 @@ function prepare(metrics: readonly AnalysisMetricConfig[], providers: MetricProv
       throw new ConfigError('CONFIG_INVALID_CONDITION', `metric ${spec.name}: successCondition "${spec.successCondition}" at column ${parsed.column}: ${parsed.message}`, { hint: CONDITION_GRAMMAR_HINT });
     }
     const provider = providers[spec.provider];
-    if (!provider) throw new ConfigError('CONFIG_PROMETHEUS_MISSING', `metric ${spec.name} uses the ${spec.provider} provider, which is not configured`, { hint: 'Add `prometheus: { url: … }` at the top of gantry.yaml.' });
+    if (!provider) {
+      const hint = spec.provider === 'prometheus' ? 'Add `prometheus: { url: … }` at the top of gantry.yaml.' : `Pass a ${spec.provider} provider to runAnalysis.`;
+      throw new ConfigError('CONFIG_PROMETHEUS_MISSING', `metric ${spec.name} uses the ${spec.provider} provider, which is not configured`, { hint });
+    }
     return { spec, condition: parsed.condition, provider };
   });
 }

@@ -3,9 +3,14 @@ import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handl
 import { GantryError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
-import type { RevisionTraffic } from '../targets/target.js';
+import type { RevisionTraffic, Target } from '../targets/target.js';
 import { abortableSleep } from './deploy.js';
 import { p99FromBuckets } from './latency.js';
+import { runAnalysis } from '../metrics/analysis.js';
+import { analysisError, analysisSummary, describeMeasurement } from '../metrics/analysis-report.js';
+import { PrometheusProvider } from '../metrics/providers/prometheus-provider.js';
+import { RouterProvider } from '../metrics/providers/router-provider.js';
+import type { Deployment } from '../store/repositories/deployment-repository.js';
 
 const TICK_MS = 500;
 
@@ -37,6 +42,32 @@ export class WatchStep implements StepHandler {
     if (decision) return decision;
     const target = await this.targets.get(spec.target);
     const deployments = (await this.store.deployments.allForRun(ctx.run.id)).filter((d) => d.environment === spec.environment);
+    // The threshold window and the analyses run side by side; the first to fail stops the other.
+    const both = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, both.signal]);
+    const guard = <T>(work: Promise<T>): Promise<T> =>
+      work.catch((error: unknown) => {
+        both.abort(error);
+        throw error;
+      });
+    const [totals, analysis] = await Promise.all([guard(this.thresholds(ctx, spec, target, deployments, signal)), guard(this.analyses(ctx, spec, target, deployments, signal))]);
+    const silent = deployments.filter((d) => (totals[d.service]?.requests ?? 0) === 0).map((d) => d.service);
+    for (const [service, w] of Object.entries(totals)) ctx.log.info(`${service}: ${w.requests} requests, ${w.failed} failed, p99 ${p99FromBuckets(w.buckets) ?? '-'} ms`);
+    const unproven = [...(silent.length > 0 ? [`no traffic reached ${silent.join(', ')} during the watch window`] : []), ...analysis.inconclusive];
+    if (unproven.length > 0) {
+      const what = `inconclusive: ${unproven.join('; ')}`;
+      if (spec.watch.onInconclusive === 'pause') {
+        await this.store.events.append('analysis.inconclusive', 'gantry', ctx.run.id, { environment: spec.environment, services: silent, reasons: unproven }, ctx.clock.now());
+        ctx.log.info(`${what}: waiting for a person (gantry approve ${ctx.run.id} to accept, gantry reject ${ctx.run.id} to roll back)`);
+        return { kind: 'wait', message: `${what}; waiting for a decision`, retryInMs: 500 };
+      }
+      throw new GantryError('WATCH_INCONCLUSIVE', what, { hint: 'Send traffic during the window, or set watch.onInconclusive: pause.', details: { summary: { watch: totals, analysis: analysis.summaries, inconclusive: true } } });
+    }
+    return { kind: 'done', summary: { watch: totals, ...(analysis.summaries.length > 0 ? { analysis: analysis.summaries } : {}) }, message: analysis.summaries.length > 0 ? 'thresholds held and the analysis passed' : 'thresholds held' };
+  }
+
+  /** The router's own counters for each new revision against the error-rate and p99 thresholds. */
+  private async thresholds(ctx: StepContext, spec: WatchStepSpec, target: Target, deployments: readonly Deployment[], signal: AbortSignal): Promise<Record<string, Window>> {
     const start = new Map<string, RevisionTraffic | undefined>();
     for (const d of deployments) start.set(d.service, (await target.traffic(spec.environment, d.service)).find((t) => t.revision === d.revision));
     const end = ctx.clock.now() + spec.watch.durationMs;
@@ -60,20 +91,38 @@ export class WatchStep implements StepHandler {
         }
       }
       if (ctx.clock.now() >= end) break;
-      await abortableSleep(Math.min(TICK_MS, Math.max(0, end - ctx.clock.now())), ctx.signal);
+      await abortableSleep(Math.min(TICK_MS, Math.max(0, end - ctx.clock.now())), signal);
     }
-    const silent = deployments.filter((d) => (totals[d.service]?.requests ?? 0) === 0).map((d) => d.service);
-    for (const [service, w] of Object.entries(totals)) ctx.log.info(`${service}: ${w.requests} requests, ${w.failed} failed, p99 ${p99FromBuckets(w.buckets) ?? '-'} ms`);
-    if (silent.length > 0) {
-      const what = `inconclusive: no traffic reached ${silent.join(', ')} during the watch window`;
-      if (spec.watch.onInconclusive === 'pause') {
-        await this.store.events.append('analysis.inconclusive', 'gantry', ctx.run.id, { environment: spec.environment, services: silent }, ctx.clock.now());
-        ctx.log.info(`${what}: waiting for a person (gantry approve ${ctx.run.id} to accept, gantry reject ${ctx.run.id} to roll back)`);
-        return { kind: 'wait', message: `${what}; waiting for a decision`, retryInMs: 500 };
-      }
-      throw new GantryError('WATCH_INCONCLUSIVE', what, { hint: 'Send traffic during the window, or set watch.onInconclusive: pause.', details: { summary: { watch: totals, inconclusive: true } } });
+    return totals;
+  }
+
+  /** The configured analysis (Argo-style metrics over the router or Prometheus), one per deployed service. */
+  private async analyses(ctx: StepContext, spec: WatchStepSpec, target: Target, deployments: readonly Deployment[], signal: AbortSignal): Promise<{ inconclusive: string[]; summaries: Array<Record<string, unknown>> }> {
+    const metrics = spec.watch.analysis;
+    if (metrics.length === 0) return { inconclusive: [], summaries: [] };
+    const results = await Promise.all(
+      deployments.map(async (d) => {
+        const router = new RouterProvider(() => target.traffic(spec.environment, d.service), ctx.clock);
+        const providers = { router, ...(spec.prometheus ? { prometheus: new PrometheusProvider({ url: spec.prometheus.url, timeoutMs: spec.prometheus.timeoutMs }) } : {}) };
+        const result = await runAnalysis({
+          metrics,
+          providers,
+          context: { environment: spec.environment, service: d.service, revision: d.revision, previous: d.previousRevision ?? undefined },
+          clock: ctx.clock,
+          sleep: abortableSleep,
+          signal,
+          onMeasurement: (r) => ctx.log.info(`${d.service}: ${describeMeasurement(r)}`),
+        });
+        return { d, result };
+      }),
+    );
+    const inconclusive: string[] = [];
+    for (const { d, result } of results) {
+      const error = analysisError(result, `${d.service} r${d.revision}`);
+      if (error?.code === 'ANALYSIS_INCONCLUSIVE') inconclusive.push(`${d.service}: ${result.reason}`);
+      else if (error) throw error;
     }
-    return { kind: 'done', summary: { watch: totals }, message: 'thresholds held' };
+    return { inconclusive, summaries: results.map(({ d, result }) => ({ service: d.service, ...analysisSummary(result) })) };
   }
 
   /** After an inconclusive window paused, a person decides (an approval of kind `analysis`). */

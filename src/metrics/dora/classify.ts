@@ -1,4 +1,4 @@
-import type { ClassifiedDeployment, DoraDeployment, ServiceHistory } from './types.js';
+import type { DoraDeployment, ServiceHistory } from './types.js';
 
 /** `hotfix/x` and `refs/heads/hotfix/x`: the branch naming that marks a hotfix. */
 export const DEFAULT_HOTFIX_REF = /^(?:refs\/heads\/)?hotfix\//;
@@ -21,8 +21,6 @@ export function isHotfix(d: DoraDeployment, hotfixRef: RegExp = DEFAULT_HOTFIX_R
   return d.hotfix ?? (d.ref !== null && hotfixRef.test(d.ref));
 }
 
-const isFailure = (d: DoraDeployment): boolean => d.state === 'failed' || d.state === 'rolled-back';
-
 /**
  * Groups deployments by service, orders each by revision and marks what needed remediation:
  * - a deployment that failed or was rolled back by Gantry;
@@ -40,35 +38,32 @@ export function classify(deployments: readonly DoraDeployment[], options: Classi
   const histories: ServiceHistory[] = [];
   for (const [service, list] of byService) {
     list.sort((a, b) => a.revision - b.revision);
-    histories.push({ service, deployments: classifyService(list, options.hotfixRef ?? DEFAULT_HOTFIX_REF) });
+    histories.push(classifyService(service, list, options.hotfixRef ?? DEFAULT_HOTFIX_REF));
   }
   return histories.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
 }
 
-function classifyService(ordered: readonly DoraDeployment[], hotfixRef: RegExp): ClassifiedDeployment[] {
-  const remediated = new Array<boolean>(ordered.length).fill(false);
-  const manual = new Array<boolean>(ordered.length).fill(false);
-  const hotfix = new Array<boolean>(ordered.length).fill(false);
+function classifyService(service: string, ordered: readonly DoraDeployment[], hotfixRef: RegExp): ServiceHistory {
+  const n = ordered.length;
+  const manualRollback = new Uint8Array(n);
+  const hotfix = new Uint8Array(n);
+  const failedChange = new Uint8Array(n);
   let lastSucceeded = -1;
-  for (let i = 0; i < ordered.length; i++) {
+  for (let i = 0; i < n; i++) {
     const d = ordered[i] as DoraDeployment;
+    if (d.state === 'failed' || d.state === 'rolled-back') failedChange[i] = 1;
     const target = rollbackTarget(d);
-    manual[i] = target !== undefined;
-    hotfix[i] = isHotfix(d, hotfixRef);
     if (target !== undefined) {
-      // Walk back over the revisions the rollback skipped; they are few, so this stays linear in practice.
+      manualRollback[i] = 1;
+      // Walk back over the revisions the rollback skipped: a rollback goes back a few, so this stays linear in practice.
       for (let j = i - 1; j >= 0 && (ordered[j] as DoraDeployment).revision > target; j--) {
-        if ((ordered[j] as DoraDeployment).state === 'succeeded') remediated[j] = true;
+        if ((ordered[j] as DoraDeployment).state === 'succeeded') failedChange[j] = 1;
       }
-    } else if (hotfix[i] && lastSucceeded >= 0) {
-      remediated[lastSucceeded] = true;
+    } else if (isHotfix(d, hotfixRef)) {
+      hotfix[i] = 1;
+      if (lastSucceeded >= 0) failedChange[lastSucceeded] = 1;
     }
     if (d.state === 'succeeded') lastSucceeded = i;
   }
-  return ordered.map((deployment, i) => ({
-    deployment,
-    manualRollback: manual[i] === true,
-    hotfix: hotfix[i] === true,
-    failedChange: isFailure(deployment) || remediated[i] === true,
-  }));
+  return { service, deployments: ordered, manualRollback, hotfix, failedChange };
 }

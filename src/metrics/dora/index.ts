@@ -1,11 +1,11 @@
 export { changeFailureBand, frequencyBand, leadTimeBand, recoveryBand } from './bands.js';
-export { classify, DEFAULT_HOTFIX_REF, isHotfix, rollbackTarget } from './classify.js';
 export { changeFailureRate } from './change-failure-rate.js';
+export { classify, DEFAULT_HOTFIX_REF, isHotfix, rollbackTarget } from './classify.js';
 export { deploymentFrequency } from './deployment-frequency.js';
 export { leadTime } from './lead-time.js';
 export { quantile } from './quantile.js';
 export { recoveryTime } from './recovery-time.js';
-export { computeDora, DEFAULT_DORA_ENVIRONMENT, doraMetrics, type DoraInput } from './report.js';
+export { computeDora, DEFAULT_DORA_ENVIRONMENT, type DoraInput } from './report.js';
 export { reworkRate } from './rework-rate.js';
 export { successRate } from './success-rate.js';
 export type * from './types.js';

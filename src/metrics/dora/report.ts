@@ -2,12 +2,11 @@ import { changeFailureRate } from './change-failure-rate.js';
 import { classify, type ClassifyOptions } from './classify.js';
 import { deploymentFrequency } from './deployment-frequency.js';
 import { leadTime } from './lead-time.js';
-import { isFinished } from './outcome.js';
 import { recoveryTime } from './recovery-time.js';
 import { reworkRate } from './rework-rate.js';
 import { successRate } from './success-rate.js';
 import type { DoraDeployment, DoraMetrics, DoraReport, DoraWindow, ServiceHistory } from './types.js';
-import { inWindow, windowEndingAt } from './window.js';
+import { windowEndingAt } from './window.js';
 
 /** DORA measures production; an environment of that name is the default everywhere it is asked for. */
 export const DEFAULT_DORA_ENVIRONMENT = 'production';
@@ -22,18 +21,40 @@ export interface DoraInput extends ClassifyOptions {
   readonly services?: readonly string[];
 }
 
-/** Every metric over some services' histories: one service, or all of them for the overall figures. */
-export function doraMetrics(histories: readonly ServiceHistory[], window: DoraWindow): DoraMetrics {
-  let deployments = 0;
-  for (const h of histories) for (const c of h.deployments) if (inWindow(window, c.deployment.createdAt) && isFinished(c.deployment)) deployments++;
+type TallyOf<M> = M extends { tally(...args: never[]): infer T } ? T : never;
+
+/** One service's reading of every metric: each history is read once, for its own figures and the overall ones. */
+interface Tallies {
+  readonly frequency: TallyOf<typeof deploymentFrequency>;
+  readonly leadTime: TallyOf<typeof leadTime>;
+  readonly changeFailure: TallyOf<typeof changeFailureRate>;
+  readonly recovery: TallyOf<typeof recoveryTime>;
+  readonly rework: TallyOf<typeof reworkRate>;
+  readonly success: TallyOf<typeof successRate>;
+}
+
+function tally(h: ServiceHistory, window: DoraWindow): Tallies {
   return {
-    deployments,
-    deploymentFrequency: deploymentFrequency(histories, window),
-    leadTime: leadTime(histories, window),
-    changeFailureRate: changeFailureRate(histories, window),
-    recoveryTime: recoveryTime(histories, window),
-    reworkRate: reworkRate(histories, window),
-    successRate: successRate(histories, window),
+    frequency: deploymentFrequency.tally(h, window),
+    leadTime: leadTime.tally(h, window),
+    changeFailure: changeFailureRate.tally(h, window),
+    recovery: recoveryTime.tally(h, window),
+    rework: reworkRate.tally(h, window),
+    success: successRate.tally(h, window),
+  };
+}
+
+/** Every metric of one service (one tally) or of several pooled together (the overall figures). */
+function summarize(tallies: readonly Tallies[], window: DoraWindow): DoraMetrics {
+  const success = successRate.summarize(tallies.map((t) => t.success), window);
+  return {
+    deployments: success.total,
+    deploymentFrequency: deploymentFrequency.summarize(tallies.map((t) => t.frequency), window),
+    leadTime: leadTime.summarize(tallies.map((t) => t.leadTime), window),
+    changeFailureRate: changeFailureRate.summarize(tallies.map((t) => t.changeFailure), window),
+    recoveryTime: recoveryTime.summarize(tallies.map((t) => t.recovery), window),
+    reworkRate: reworkRate.summarize(tallies.map((t) => t.rework), window),
+    successRate: success,
   };
 }
 
@@ -48,10 +69,15 @@ export function computeDora(records: readonly DoraDeployment[], input: DoraInput
     records.filter((r) => r.environment === input.environment),
     input.hotfixRef ? { hotfixRef: input.hotfixRef } : {},
   );
+  const all: Tallies[] = [];
   const services: Record<string, DoraMetrics> = {};
-  for (const name of input.services ?? []) services[name] = doraMetrics([], window);
-  for (const h of histories) services[h.service] = doraMetrics([h], window);
-  return { environment: input.environment, window, overall: doraMetrics(histories, window), services: sortKeys(services) };
+  for (const name of input.services ?? []) services[name] = summarize([], window);
+  for (const h of histories) {
+    const t = tally(h, window);
+    all.push(t);
+    services[h.service] = summarize([t], window);
+  }
+  return { environment: input.environment, window, overall: summarize(all, window), services: sortKeys(services) };
 }
 
 const sortKeys = <T>(record: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -1,6 +1,6 @@
 import { isFinished } from './outcome.js';
-import { ratio } from './quantile.js';
-import type { DoraWindow, RateMetric, ServiceHistory } from './types.js';
+import { ratio, sumTallies, type CountTally } from './rates.js';
+import type { DoraMetric, RateMetric } from './types.js';
 import { inWindow } from './window.js';
 
 /**
@@ -9,19 +9,24 @@ import { inWindow } from './window.js';
  * of their own (the failed deployment's state says it), so each counts as one more deployment in
  * both figures. The reports publish no levels for it: no band.
  */
-export function reworkRate(histories: readonly ServiceHistory[], window: DoraWindow): RateMetric {
-  let total = 0;
-  let count = 0;
-  for (const h of histories) {
-    for (const { deployment: d, manualRollback, hotfix } of h.deployments) {
-      if (!inWindow(window, d.createdAt) || !isFinished(d)) continue;
+export const reworkRate: DoraMetric<CountTally, RateMetric> = {
+  tally(h, window) {
+    let total = 0;
+    let count = 0;
+    for (let i = 0; i < h.deployments.length; i++) {
+      const d = h.deployments[i];
+      if (!d || !inWindow(window, d.createdAt) || !isFinished(d)) continue;
       total++;
-      if (manualRollback || hotfix) count++;
+      if (h.manualRollback[i] === 1 || h.hotfix[i] === 1) count++;
       if (d.state === 'rolled-back') {
         total++;
         count++;
       }
     }
-  }
-  return { rate: ratio(count, total), count, total, band: null };
-}
+    return { count, total };
+  },
+  summarize(tallies) {
+    const { count, total } = sumTallies(tallies);
+    return { rate: ratio(count, total), count, total, band: null };
+  },
+};

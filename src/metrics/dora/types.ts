@@ -27,20 +27,27 @@ export interface DoraDeployment {
   readonly hotfix?: boolean;
 }
 
-/** A deployment with what its history says about it. */
-export interface ClassifiedDeployment {
-  readonly deployment: DoraDeployment;
-  /** A deployment made to put an earlier revision back (`rollback to rN`). */
-  readonly manualRollback: boolean;
-  readonly hotfix: boolean;
-  /** It needed remediation: it failed or was rolled back, a later manual rollback reverted it, or a hotfix followed it. */
-  readonly failedChange: boolean;
-}
-
-/** One service's deployments in one environment, ordered by revision. */
+/**
+ * One service's deployments in one environment, ordered by revision, with what the history says
+ * about each one (flags by index, 1 or 0: a million deployments make no million small objects).
+ */
 export interface ServiceHistory {
   readonly service: string;
-  readonly deployments: readonly ClassifiedDeployment[];
+  readonly deployments: readonly DoraDeployment[];
+  /** A deployment made to put an earlier revision back (`rollback to rN`). */
+  readonly manualRollback: Uint8Array;
+  readonly hotfix: Uint8Array;
+  /** It needed remediation: it failed or was rolled back, a later manual rollback reverted it, or a hotfix followed it. */
+  readonly failedChange: Uint8Array;
+}
+
+/**
+ * One metric, computed in two halves so each service is read once: `tally` reads one service's
+ * history, `summarize` turns the tallies of one service, or of all of them, into the figure.
+ */
+export interface DoraMetric<Tally, Figure> {
+  tally(history: ServiceHistory, window: DoraWindow): Tally;
+  summarize(tallies: readonly Tally[], window: DoraWindow): Figure;
 }
 
 /** [start, end] in epoch ms; a deployment belongs to the window when it was created inside it. */
