@@ -18,6 +18,12 @@ export interface Summary {
   failedRequestsDuringSwitch: number;
   requestsDuringSwitch: number;
   notifications: { slack: number; critical: number; incidents: number };
+  dora: {
+    deploymentFrequency: { perDay: number | null; band: string | null };
+    leadTimeForChanges: { medianMs: number | null; p90Ms: number | null; band: string | null };
+    changeFailureRate: { rate: number | null; band: string | null };
+    failedDeploymentRecoveryTime: { medianMs: number | null; band: string | null };
+  };
   problems: string[];
 }
 
@@ -154,8 +160,16 @@ export class DemoSession {
       this.rollbacks += history.deployments.filter((d) => d.state === 'rolled-back').length;
     }
     if (this.switchFailures > 0) this.problems.push(`${this.switchFailures} request(s) failed during production switches`);
+    const report = await this.client.request<{ overall: { deploymentFrequency: { perDay: number | null; band: string | null }; leadTime: { medianMs: number | null; p90Ms: number | null; band: string | null }; changeFailureRate: { rate: number | null; band: string | null }; recoveryTime: { medianMs: number | null; band: string | null } } }>('GET', '/api/v1/dora?window=30d&environment=production');
+    const o = report.overall;
+    const dora: Summary['dora'] = {
+      deploymentFrequency: { perDay: o.deploymentFrequency.perDay, band: o.deploymentFrequency.band },
+      leadTimeForChanges: { medianMs: o.leadTime.medianMs, p90Ms: o.leadTime.p90Ms, band: o.leadTime.band },
+      changeFailureRate: { rate: o.changeFailureRate.rate, band: o.changeFailureRate.band },
+      failedDeploymentRecoveryTime: { medianMs: o.recoveryTime.medianMs, band: o.recoveryTime.band },
+    };
     const notifications = { slack: this.receivers.slack().length, critical: this.receivers.critical().length, incidents: this.receivers.pagerduty().filter((r) => (r.body as { event_action?: string }).event_action === 'trigger').length };
-    return { ok: this.problems.length === 0, environments: out, rollbacks: this.rollbacks, failedRequestsDuringSwitch: this.switchFailures, requestsDuringSwitch: this.switchRequests, notifications, problems: this.problems };
+    return { ok: this.problems.length === 0, environments: out, rollbacks: this.rollbacks, failedRequestsDuringSwitch: this.switchFailures, requestsDuringSwitch: this.switchRequests, notifications, dora, problems: this.problems };
   }
 
   /** What the router actually serves: every example service reports its release on GET /version. */
@@ -176,6 +190,9 @@ export class DemoSession {
         this.log(`   ${env.padEnd(12)} ${service.padEnd(18)} ${(v.revision === null ? '-' : `r${v.revision}`).padEnd(9)} ${(v.release?.slice(0, 7) ?? '-').padEnd(13)} ${v.url ?? ''}`);
       }
     }
+    const d = s.dora;
+    const ms = (v: number | null): string => (v === null ? '-' : v < 60_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`);
+    this.log(`   DORA (production, 30 days): ${d.deploymentFrequency.perDay?.toFixed(2) ?? '-'} deployments/day (${d.deploymentFrequency.band ?? '-'}), lead time median ${ms(d.leadTimeForChanges.medianMs)} (${d.leadTimeForChanges.band ?? '-'}), change failure rate ${d.changeFailureRate.rate === null ? '-' : `${(d.changeFailureRate.rate * 100).toFixed(0)} %`} (${d.changeFailureRate.band ?? '-'}), recovery ${ms(d.failedDeploymentRecoveryTime.medianMs)} (${d.failedDeploymentRecoveryTime.band ?? '-'})`);
     this.log(`   notifications: ${s.notifications.slack} to Slack (${s.notifications.critical} critical), ${s.notifications.incidents} PagerDuty incident(s)`);
     this.log(`   rollbacks: ${s.rollbacks}; requests through production during its deployments: ${s.requestsDuringSwitch}, failed: ${s.failedRequestsDuringSwitch}`);
     this.log(s.ok ? this.out.paint('green', '   ok') : this.out.paint('red', `   problems: ${s.problems.join('; ')}`));

@@ -3,8 +3,10 @@ import type { Clock } from '../engine/clock.js';
 import type { DeploymentStat, GateStat, WaitingStat } from '../store/repositories/dora-repository.js';
 import type { Store } from '../store/store.js';
 import { CountedHistogram, type CountedSeries } from './counted-histogram.js';
+import { DeploymentTotals } from './deployment-totals.js';
 import { computeDora } from './dora/report.js';
-import type { DoraMetrics, DoraReport } from './dora/types.js';
+import type { DoraReport } from './dora/types.js';
+import { registerDoraGauges } from './dora-gauges.js';
 import { DAY_MS } from './dora/window.js';
 
 /** Deployment durations, seconds: a rolling update takes seconds, blue-green with a watch window minutes. */
@@ -39,8 +41,10 @@ export class MetricsExporter {
   readonly registry = new Registry();
   private current: Promise<Snapshot> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly totals: DeploymentTotals;
 
   constructor(private readonly o: ExporterOptions) {
+    this.totals = new DeploymentTotals(o.store.dora, DEPLOYMENT_DURATION_BUCKETS.map((s) => s * 1000));
     const snapshot = (): Promise<Snapshot> => this.current ?? this.load();
     const registers = [this.registry];
     new Counter({
@@ -93,7 +97,7 @@ export class MetricsExporter {
         for (const w of (await snapshot()).waiting) this.set({ environment: w.environment, kind: WAITING_KIND[w.kind] ?? w.kind }, w.count);
       },
     });
-    this.doraGauges(snapshot);
+    registerDoraGauges(this.registry, async () => (await snapshot()).dora);
   }
 
   get contentType(): string {
@@ -124,36 +128,8 @@ export class MetricsExporter {
       const records = await store.dora.deployments(env.name, now - windowMs, now);
       dora.push(computeDora(records, { environment: env.name, now, windowMs, services: env.services }));
     }
-    const [deployments, gates, waiting] = [await store.dora.deploymentStats(DEPLOYMENT_DURATION_BUCKETS.map((s) => s * 1000)), await store.dora.gateStats(), await store.dora.waitingStats()];
+    const [deployments, gates, waiting] = [await this.totals.read(now), await store.dora.gateStats(), await store.dora.waitingStats()];
     return { deployments, gates, waiting, dora };
-  }
-
-  /** DORA over the window ending now, per environment: overall without a `service` label, and per service. */
-  private doraGauges(snapshot: () => Promise<Snapshot>): void {
-    const gauge = (name: string, help: string, pick: (m: DoraMetrics) => ReadonlyArray<[Record<string, string>, number | null]>): void => {
-      new Gauge({
-        name,
-        help,
-        labelNames: ['environment', 'service', 'quantile'],
-        registers: [this.registry],
-        async collect() {
-          this.reset();
-          for (const report of (await snapshot()).dora) {
-            const scopes: Array<[Record<string, string>, DoraMetrics]> = [[{ environment: report.environment }, report.overall], ...Object.entries(report.services).map(([service, m]): [Record<string, string>, DoraMetrics] => [{ environment: report.environment, service }, m])];
-            // No figure (an empty window) means no series, rather than a NaN sample.
-            for (const [labels, m] of scopes) for (const [extra, value] of pick(m)) if (value !== null) this.set({ ...labels, ...extra }, value);
-          }
-        },
-      });
-    };
-    const seconds = (ms: number | null): number | null => (ms === null ? null : ms / 1000);
-    gauge('gantry_dora_deployment_frequency_per_day', 'Successful deployments per day over the DORA window.', (m) => [[{}, m.deploymentFrequency.perDay]]);
-    gauge('gantry_dora_lead_time_seconds', 'Commit to successful deployment, median (0.5) and p90 (0.9) over the DORA window.', (m) => [
-      [{ quantile: '0.5' }, seconds(m.leadTime.medianMs)],
-      [{ quantile: '0.9' }, seconds(m.leadTime.p90Ms)],
-    ]);
-    gauge('gantry_dora_change_failure_rate', 'Share of finished deployments that needed a rollback or a hotfix, over the DORA window.', (m) => [[{}, m.changeFailureRate.rate]]);
-    gauge('gantry_dora_recovery_time_seconds', 'Median time from a failed deployment to the next successful one, over the DORA window.', (m) => [[{}, seconds(m.recoveryTime.medianMs)]]);
   }
 }
 

@@ -11,6 +11,7 @@ interface Summary {
   failedRequestsDuringSwitch: number;
   requestsDuringSwitch: number;
   notifications: { slack: number; critical: number; incidents: number };
+  dora: Record<string, Record<string, number | string | null>>;
   problems: string[];
 }
 
@@ -40,6 +41,11 @@ describe('npm run demo', () => {
     // The production rollback reached people: a critical Slack message and a PagerDuty incident.
     expect(summary.notifications.critical).toBeGreaterThanOrEqual(1);
     expect(summary.notifications.incidents).toBeGreaterThanOrEqual(1);
+    // DORA over what the demo did: one good production deployment, one that failed and was rolled back.
+    expect(Object.keys(summary.dora).sort()).toEqual(['changeFailureRate', 'deploymentFrequency', 'failedDeploymentRecoveryTime', 'leadTimeForChanges']);
+    expect(summary.dora.deploymentFrequency?.perDay).toBeGreaterThan(0);
+    expect(summary.dora.leadTimeForChanges?.medianMs).toBeGreaterThan(0);
+    expect(summary.dora.changeFailureRate?.rate).toBeGreaterThan(0);
     // The live progress went to stderr, stage by stage.
     expect(stderr).toMatch(/feature\/quote-cache/);
     expect(stderr).toMatch(/alice approved run #\d+/);

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +160,21 @@ function parsePrometheus(text: string): { types: Map<string, string>; samples: S
     samples.push({ name, labels, value: Number(sample[3]) });
   }
   return { types, samples };
+}
+
+/** The key paths of a JSON value, values left out: what docs/cli.md promises. */
+function keysOf(value: unknown, prefix = ''): string[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.entries(value)
+    .flatMap(([k, v]) => [`${prefix}${k}`, ...(prefix === '' && k === 'services' ? [] : keysOf(v, `${prefix}${k}.`))])
+    .sort();
+}
+
+async function documentedDora(): Promise<DoraBody> {
+  const docs = await readFile(fileURLToPath(new URL('../../docs/cli.md', import.meta.url)), 'utf8');
+  const match = /<!-- shape: dora -->\s*```json\n([\s\S]*?)```/.exec(docs);
+  if (!match?.[1]) throw new Error('docs/cli.md documents no shape "dora"');
+  return JSON.parse(match[1]) as DoraBody;
 }
 
 describe('DORA over the API, /metrics and the CLI', () => {
@@ -338,6 +355,11 @@ describe('DORA over the API, /metrics and the CLI', () => {
       const body = JSON.parse(r.stdout) as DoraBody;
       expect(body.environment).toBe('production');
       expect(body.overall.changeFailureRate.count).toBe(3);
+      // docs/cli.md shows the same keys (service names are data, so one service's entry is compared).
+      const documented = await documentedDora();
+      expect(keysOf(body)).toEqual(keysOf(documented));
+      expect(keysOf(body.overall)).toEqual(keysOf(documented.overall));
+      expect(keysOf(body.services.api)).toEqual(keysOf(Object.values(documented.services)[0]));
     });
 
     it('exits 1 on an unknown environment and 2 on a window it cannot read', async () => {
@@ -346,5 +368,31 @@ describe('DORA over the API, /metrics and the CLI', () => {
       expect(env.stderr).toMatch(/UNKNOWN_ENVIRONMENT/);
       expect((await gantry(['dora', '--window', 'forever'])).code).toBe(2);
     });
+  });
+  it('counts deployments that finish between scrapes exactly once, and a restarted exporter agrees', async () => {
+    const metric = async (target: FastifyInstance, result: string): Promise<number | undefined> => {
+      const res = await target.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      return parsePrometheus(res.body).samples.find((x) => x.name === 'gantry_deployments_total' && x.labels.environment === 'staging' && x.labels.service === 'api' && x.labels.result === result)?.value;
+    };
+    expect(await metric(app, 'succeeded')).toBe(1);
+    const release = await store.db.selectFrom('releases').select('id').where('sha', '=', 'a1').executeTakeFirstOrThrow();
+    const row = (revision: number, createdAt: number, state: string, finished: boolean) => ({
+      environment: 'staging', service: 'api', release_id: Number(release.id), digest: 'sha256:a1', revision, previous_revision: revision - 1, strategy: 'rolling', run_id: null, triggered_by: 'alice', state, reason: null, created_at: createdAt, finished_at: finished ? createdAt + MIN : null,
+    });
+    // A finished one, one still in flight, and one made seconds ago (too fresh to keep, still counted).
+    await store.db.insertInto('deployments').values([row(2, NOW - HOUR_MS, 'succeeded', true), row(3, NOW - 10 * MIN, 'pending', false), row(4, NOW - 10_000, 'succeeded', true)]).execute();
+    expect(await metric(app, 'succeeded')).toBe(3);
+    expect(await metric(app, 'failed')).toBeUndefined();
+    await store.db.updateTable('deployments').set({ state: 'failed', finished_at: NOW - 5 * MIN }).where('environment', '=', 'staging').where('revision', '=', 3).execute();
+    expect(await metric(app, 'failed')).toBe(1);
+    expect(await metric(app, 'succeeded')).toBe(3);
+    expect(await metric(app, 'succeeded')).toBe(3);
+    const restarted = buildApp(context);
+    try {
+      expect(await metric(restarted, 'succeeded')).toBe(3);
+      expect(await metric(restarted, 'failed')).toBe(1);
+    } finally {
+      await restarted.close();
+    }
   });
 });

@@ -57,7 +57,7 @@ export function registerDora(program: Command, wrap: Wrap): void {
     .option('--env <environment>', 'the environment', DEFAULT_DORA_ENVIRONMENT)
     .action(
       wrap(async (ctx, opts: { window: string; env: string }) => {
-        if (parseWindow(opts.window) === undefined) throw new UsageError('USAGE', `--window "${opts.window}" is not a window`, { hint: 'Use hours, days or weeks: 12h, 30d, 4w (at most 3650d).' });
+        if (parseWindow(opts.window) === undefined) throw new UsageError('USAGE', `--window "${opts.window}" is not a window`, { hint: 'Use hours, days or weeks: 12h, 30d, 4w (at most 366d).' });
         const q = new URLSearchParams({ window: opts.window, environment: opts.env });
         const view = await ctx.client().request<DoraView>('GET', `/api/v1/dora?${q.toString()}`);
         if (ctx.out.json) {

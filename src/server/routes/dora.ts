@@ -9,7 +9,7 @@ const DoraQuery = z.object({
   window: z
     .string()
     .default(DEFAULT_DORA_WINDOW)
-    .refine((w) => parseWindow(w) !== undefined, 'expected a window such as 12h, 30d or 4w, at most 3650d'),
+    .refine((w) => parseWindow(w) !== undefined, 'expected a window such as 12h, 30d or 4w, at most 366d'),
   environment: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,62}$/)

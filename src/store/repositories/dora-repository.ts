@@ -69,8 +69,11 @@ export class DoraRepository {
     }));
   }
 
-  /** Every deployment, counted by environment, service, state and duration bucket (`boundsMs` ascending). */
-  async deploymentStats(boundsMs: readonly number[]): Promise<DeploymentStat[]> {
+  /**
+   * Deployments with ids in (afterId, upToId] (all above afterId without upToId), counted by
+   * environment, service, state and duration bucket (`boundsMs` ascending).
+   */
+  async deploymentStats(boundsMs: readonly number[], afterId = 0, upToId?: number): Promise<DeploymentStat[]> {
     const duration = sql`(${sql.ref('finished_at')} - ${sql.ref('created_at')})`;
     const whens = boundsMs.map((b, i) => sql`when ${duration} <= ${sql.lit(b)} then ${sql.lit(i)}`);
     const bucket = sql<number>`case when ${sql.ref('finished_at')} is null then -1 ${sql.join(whens, sql` `)} else ${sql.lit(boundsMs.length)} end`;
@@ -85,6 +88,8 @@ export class DoraRepository {
         sql<number>`coalesce(sum(${duration}), 0)`.as('duration_ms'),
         sql<number>`sum(case when ${sql.ref('reason')} like ${sql.lit('rollback to r%')} then 1 else 0 end)`.as('manual_rollbacks'),
       ])
+      .where('id', '>', afterId)
+      .$if(upToId !== undefined, (q) => q.where('id', '<=', upToId ?? 0))
       .groupBy(['environment', 'service', 'state', bucket])
       .execute();
     return rows.map((r) => ({
@@ -96,6 +101,24 @@ export class DoraRepository {
       durationMs: Number(r.duration_ms),
       manualRollbacks: Number(r.manual_rollbacks),
     }));
+  }
+
+  /**
+   * The highest id up to which every deployment above `afterId` has finished and was created
+   * before `createdBefore`: rows up to it will not change again, so their counts can be kept.
+   * `afterId` itself when the next row is still open; 0 for an empty table.
+   */
+  async settledUpTo(afterId: number, createdBefore: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('deployments')
+      .select((eb) => [
+        eb.fn.max('id').as('last'),
+        eb.fn.min(eb.case().when(eb.or([eb('finished_at', 'is', null), eb('created_at', '>=', createdBefore)])).then(eb.ref('id')).end()).as('open'),
+      ])
+      .where('id', '>', afterId)
+      .executeTakeFirst();
+    if (!row || row.last === null) return afterId;
+    return row.open === null ? Number(row.last) : Number(row.open) - 1;
   }
 
   /** Finished gate steps by service, gate and result. A gate step's key is `gate:<service>:<gate>`. */
