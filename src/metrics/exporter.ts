@@ -8,6 +8,7 @@ import { computeDora } from './dora/report.js';
 import type { DoraReport } from './dora/types.js';
 import { registerDoraGauges } from './dora-gauges.js';
 import { DAY_MS } from './dora/window.js';
+import { registerRouterMetrics, type TrafficSource } from './router-metrics.js';
 
 /** Deployment durations, seconds: a rolling update takes seconds, blue-green with a watch window minutes. */
 export const DEPLOYMENT_DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
@@ -22,6 +23,8 @@ export interface ExporterOptions {
   /** The environments and their services, read at every scrape (DORA gauges are per environment). */
   readonly environments: () => ReadonlyArray<{ readonly name: string; readonly services: readonly string[] }>;
   readonly doraWindowMs?: number;
+  /** The routers' per-revision counters, from the agents that run (none are started for a scrape). */
+  readonly routerTraffic?: TrafficSource;
 }
 
 /** What one scrape reads from the store, once, shared by every metric's collect(). */
@@ -45,6 +48,7 @@ export class MetricsExporter {
 
   constructor(private readonly o: ExporterOptions) {
     this.totals = new DeploymentTotals(o.store.dora, DEPLOYMENT_DURATION_BUCKETS.map((s) => s * 1000));
+    if (o.routerTraffic) registerRouterMetrics(this.registry, o.routerTraffic);
     const snapshot = (): Promise<Snapshot> => this.current ?? this.load();
     const registers = [this.registry];
     new Counter({

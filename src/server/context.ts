@@ -1,5 +1,6 @@
 import type { GantryConfig } from '../config/types.js';
 import type { Clock } from '../engine/clock.js';
+import type { TrafficSource } from '../metrics/router-metrics.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../engine/logger.js';
 import type { Store } from '../store/store.js';
@@ -14,6 +15,8 @@ export interface ServerContext {
   readonly version: string;
   /** The server's pinned gantry.yaml. */
   readonly config: () => GantryConfig;
+  /** Per-revision router counters of the agents that run, for /metrics. */
+  readonly routerTraffic?: TrafficSource;
   /** Asks the source watcher to look at the repository now. */
   readonly notifySource: () => void;
 }

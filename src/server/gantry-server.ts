@@ -12,6 +12,7 @@ import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS, Executor } from '../engine/executor.
 import type { Logger } from '../engine/logger.js';
 import { RunFactory } from '../engine/run-factory.js';
 import type { StepHandler } from '../engine/step-handler.js';
+import type { ServiceTraffic } from '../metrics/router-metrics.js';
 import { NotificationDispatcher } from '../notify/dispatcher.js';
 import { Redactor } from '../secrets/redactor.js';
 import { EnvSecretSource, type SecretSource } from '../secrets/source.js';
@@ -144,7 +145,20 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
   });
 
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => config, notifySource: () => void watcher.poll() });
+  const routerTraffic = async (): Promise<ServiceTraffic[]> => {
+    const out: ServiceTraffic[] = [];
+    for (const env of Object.values(config.environments)) {
+      const target = await targets.observe(env.target).catch(() => undefined);
+      if (!target) continue;
+      for (const service of env.services) {
+        // An agent that is down simply has nothing to report; a scrape never fails for it.
+        const revisions = await target.traffic(env.name, service).catch(() => undefined);
+        if (revisions) out.push({ environment: env.name, service, revisions });
+      }
+    }
+    return out;
+  };
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => config, routerTraffic, notifySource: () => void watcher.poll() });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);

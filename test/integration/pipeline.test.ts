@@ -145,4 +145,12 @@ describe('a release moving develop → staging → production', () => {
     const res = await t.api<{ annotations: Array<{ kind: string; tags: string[]; text: string }> }>('GET', '/api/v1/annotations?environment=production');
     expect(res.body.annotations.find((a) => a.kind === 'deployment.succeeded')).toMatchObject({ tags: ['gantry', 'production', 'api', 'deployed'], text: expect.stringMatching(/^api deployed r1 \([0-9a-f]{7}\)$/) });
   });
+
+  it('exports the routers’ per-revision request counts on /metrics, beside the deployment counters', async () => {
+    await live(port + 20);
+    const res = await t.server.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${t.token}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toMatch(/gantry_router_requests_total\{environment="production",service="api",revision="1",code="2xx"\} [1-9]\d*/);
+    expect(res.body).toMatch(/gantry_deployments_total\{environment="production",service="api",result="succeeded"\} 1/);
+  });
 });

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { GantryConfig } from '../../config/types.js';
 import type { Logger } from '../../engine/logger.js';
 import { TargetError } from '../../errors/index.js';
@@ -39,6 +41,20 @@ export class LocalTargets implements TargetRegistry {
     this.launchers.set(name, launcher);
     this.targets.set(name, target);
     return target;
+  }
+
+  /**
+   * The target of an agent that already runs, talking to it directly: for observers (metrics) that
+   * must never start an agent. Undefined when the target's agent was never started.
+   */
+  async observe(name: string): Promise<LocalTarget | undefined> {
+    const record = join(this.o.dataDir, name, 'agent.json');
+    const tokenFile = join(this.o.dataDir, name, 'agent.token');
+    if (!existsSync(record) || !existsSync(tokenFile)) return undefined;
+    const { url } = JSON.parse(await readFile(record, 'utf8')) as { url: string };
+    const spec = this.o.config.targets[name];
+    const fromSecret = spec?.kind === 'local' && spec.tokenSecret ? this.o.secrets.values([spec.tokenSecret])[spec.tokenSecret] : undefined;
+    return new LocalTarget(name, () => Promise.resolve(url), fromSecret ?? (await readFile(tokenFile, 'utf8')).trim());
   }
 
   /** Stops every agent Gantry started (they otherwise outlive the control plane on purpose). */
