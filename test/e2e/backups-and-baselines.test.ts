@@ -112,9 +112,13 @@ describe('backups before a deployment, restores, and load baselines', () => {
     expect(missing.body.code).toBe('BACKUP_NOT_FOUND');
   });
 
-  it('prunes backups once their retention has passed', async () => {
+  it('pins the artifacts its backups reference, and prunes backups once their retention has passed', async () => {
     const before = await t.server.store.backups.list('staging');
     expect(before.length).toBeGreaterThan(0);
+    const pinned = await t.server.store.backups.pinnedDigests(Date.now());
+    expect([...pinned]).toEqual([...new Set(before.flatMap((b) => b.services.map((s) => s.digest)))]);
+    expect(pinned.size).toBeGreaterThan(0);
+    expect((await t.server.store.backups.pinnedDigests(Date.now() + 31 * 86_400_000)).size).toBe(0);
     const pruned = await t.server.store.backups.prune(Date.now() + 31 * 86_400_000);
     expect(pruned.map((b) => b.id).sort()).toEqual(before.map((b) => b.id).sort());
     expect(await t.server.store.backups.list('staging')).toEqual([]);

@@ -64,6 +64,16 @@ export class BackupRepository {
     return (await q.execute()).map(toBackup);
   }
 
+  /**
+   * Digests that live backups reference: an artifact clean-up must keep these (they are what a
+   * restore deploys), whatever else it removes.
+   */
+  async pinnedDigests(now: number): Promise<Set<string>> {
+    const pinned = new Set<string>();
+    for (const b of await this.list(undefined, now)) for (const s of b.services) pinned.add(s.digest);
+    return pinned;
+  }
+
   /** Removes backups past their retention; returns what went, so their artifact pins can go too. */
   async prune(now: number): Promise<Backup[]> {
     const expired = (await this.db.selectFrom('backups').selectAll().where('expires_at', '<=', now).execute()).map(toBackup);
