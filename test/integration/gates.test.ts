@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EnvSecretSource } from '../../src/secrets/source.js';
 import type { StepView } from '../../src/server/views.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
-import { TempDirs } from '../support/temp.js';
+import { TempDirs, until } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const CONFIG = `version: 1
@@ -154,8 +154,9 @@ describe('CI gates on a real repository', () => {
     await pushChange(repo, 'feature/clean', { 'services/api/index.js': 'export const a = 4;\n' }, 'api: again');
     await t.finished((await t.runFor('feature/clean')).id);
     expect(await repo.git('status', '--porcelain')).toBe('');
-    const work = await readdir(join(t.dataDir, 'work')).catch(() => []);
-    expect(work).toEqual([]);
+    // Clean-up follows the run's end (which is written first), so wait for it rather than race it.
+    const dataDir = t.dataDir;
+    await until('the run’s worktrees to be removed', async () => (await readdir(join(dataDir, 'work')).catch(() => [])).length === 0, 10_000);
   });
 
   it('takes the branch → environment mapping from the server’s pinned config, not from the pushed commit', async () => {
