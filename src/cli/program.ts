@@ -3,6 +3,7 @@ import { VERSION } from '../server/version.js';
 import { createContext, DEFAULT_DATA_DIR, type CliContext, type GlobalOptions } from './context.js';
 import { registerAgent } from './commands/agent.js';
 import { registerApprovals } from './commands/approvals.js';
+import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerHistory } from './commands/history.js';
 import { registerToken } from './commands/token.js';
@@ -56,6 +57,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerBackup(program, wrap);
   registerDora(program, wrap);
   registerToken(program, wrap);
+  registerAudit(program, wrap);
   registerHook(program, wrap);
   registerDemo(program, wrap);
   return program;

@@ -100,6 +100,8 @@ export const ERROR_CODES = {
   CONFIG_DUPLICATE_METRIC: 'An analysis declares two metrics with one name.',
   ANALYSIS_FAILED: 'An analysis metric failed more measurements than its failureLimit allows.',
   ANALYSIS_INCONCLUSIVE: 'An analysis proved nothing: its measurements had no data or were in error.',
+  // audit
+  AUDIT_CHAIN_BROKEN: 'The audit log\'s hash chain does not hold: an event row was edited, deleted, inserted or re-ordered.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

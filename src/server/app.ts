@@ -5,6 +5,7 @@ import type { ServerContext } from './context.js';
 import { errorHandler } from './http-errors.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { auditRoutes } from './routes/audit.js';
 import { backupRoutes } from './routes/backups.js';
 import { doraRoutes } from './routes/dora.js';
 import { environmentRoutes } from './routes/environments.js';
@@ -44,5 +45,6 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   tokenRoutes(app, ctx);
   doraRoutes(app, ctx);
   metricsRoutes(app, ctx);
+  auditRoutes(app, ctx);
   return app;
 }

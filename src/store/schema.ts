@@ -124,6 +124,10 @@ export interface EventTable {
   actor: string;
   run_id: number | null;
   data_json: string;
+  /** The previous row's `hash` (domain/audit-chain.ts GENESIS_HASH for the first row). */
+  prev_hash: string | null;
+  /** sha256 over this row's fields and `prev_hash`; nullable only so the column could be added. */
+  hash: string | null;
 }
 
 export interface GateCacheTable {

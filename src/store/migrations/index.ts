@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
 import * as initial from './001-initial.js';
 import * as loadAndBackups from './002-load-and-backups.js';
+import * as auditChain from './003-audit-chain.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -11,6 +12,7 @@ interface VersionedMigration {
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '001-initial': initial,
   '002-load-and-backups': loadAndBackups,
+  '003-audit-chain': auditChain,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import { GENESIS_HASH, rowHash, verifyChain, type ChainRow, type ChainVerdict } from '../../domain/audit-chain.js';
+import type { Database, EventTable } from '../schema.js';
 
 export interface StoredEvent {
   readonly id: number;
@@ -10,12 +11,37 @@ export interface StoredEvent {
   readonly data: Record<string, unknown>;
 }
 
-/** Append-only: there is no update or delete here on purpose. */
+/** An event with its place in the audit hash chain. */
+export interface AuditEvent extends StoredEvent {
+  readonly prevHash: string | null;
+  readonly hash: string | null;
+}
+
+const DEFAULT_SINCE_LIMIT = 1000;
+
+function toEvent(r: Selectable<EventTable>): AuditEvent {
+  return { id: Number(r.id), at: Number(r.at), kind: r.kind, actor: r.actor, runId: r.run_id === null ? null : Number(r.run_id), data: JSON.parse(r.data_json) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash };
+}
+
+function toChainRow(r: Selectable<EventTable>): ChainRow {
+  return { id: Number(r.id), at: Number(r.at), kind: r.kind, actor: r.actor, runId: r.run_id === null ? null : Number(r.run_id), dataJson: r.data_json, prevHash: r.prev_hash, hash: r.hash };
+}
+
+/**
+ * Append-only and hash-chained (DESIGN.md invariant 7): there is no update or delete here on
+ * purpose, and `verify` finds the first row that was edited, deleted, inserted or re-ordered.
+ */
 export class EventRepository {
+  /** Appends run one after another, so two of them never chain onto the same previous row. */
+  private tail: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly db: Kysely<Database>) {}
 
-  async append(kind: string, actor: string, runId: number | null, data: Record<string, unknown>, now: number): Promise<void> {
-    await this.db.insertInto('events').values({ at: now, kind, actor, run_id: runId, data_json: JSON.stringify(data) }).execute();
+  append(kind: string, actor: string, runId: number | null, data: Record<string, unknown>, now: number): Promise<void> {
+    const done = this.tail.then(() => this.appendNow(kind, actor, runId, JSON.stringify(data), now));
+    // A failed append must not block the ones queued after it; its caller still sees the rejection.
+    this.tail = done.catch(() => undefined);
+    return done;
   }
 
   async list(limit = 100, runId?: number): Promise<StoredEvent[]> {
@@ -23,5 +49,42 @@ export class EventRepository {
     if (runId !== undefined) q = q.where('run_id', '=', runId);
     const rows = await q.execute();
     return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), kind: r.kind, actor: r.actor, runId: r.run_id, data: JSON.parse(r.data_json) as Record<string, unknown> }));
+  }
+
+  /** Events at or after `at` (epoch ms), oldest first. */
+  async since(at: number, limit = DEFAULT_SINCE_LIMIT): Promise<AuditEvent[]> {
+    const rows = await this.db.selectFrom('events').selectAll().where('at', '>=', at).orderBy('id', 'asc').limit(limit).execute();
+    return rows.map(toEvent);
+  }
+
+  /** The newest `limit` events, oldest first. */
+  async recent(limit = DEFAULT_SINCE_LIMIT): Promise<AuditEvent[]> {
+    const rows = await this.db.selectFrom('events').selectAll().orderBy('id', 'desc').limit(limit).execute();
+    return rows.reverse().map(toEvent);
+  }
+
+  /** Walks the whole chain in id order; `brokenAt` is the id of the first row that does not hold. */
+  async verify(): Promise<ChainVerdict> {
+    const rows = await this.db.selectFrom('events').selectAll().orderBy('id', 'asc').execute();
+    return verifyChain(rows.map(toChainRow));
+  }
+
+  /**
+   * The hash covers the id, so the id must be known first. The row is inserted first and hashed in
+   * the same transaction, rather than computing max(id)+1: the database keeps assigning ids
+   * (SQLite AUTOINCREMENT never reuses one, so deleting the newest rows shows as a gap at the next
+   * append), and the insert takes SQLite's write lock before the previous row is read, so even
+   * another process appending to the same file cannot chain onto the same row. Within this process
+   * the queue in `append` does the same for backends whose transactions do not lock the table.
+   */
+  private async appendNow(kind: string, actor: string, runId: number | null, dataJson: string, at: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx.insertInto('events').values({ at, kind, actor, run_id: runId, data_json: dataJson, prev_hash: null, hash: null }).returning('id').executeTakeFirstOrThrow();
+      const id = Number(inserted.id);
+      const previous = await trx.selectFrom('events').select('hash').where('id', '<', id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+      const prevHash = previous === undefined ? GENESIS_HASH : (previous.hash ?? '');
+      const hash = rowHash({ id, at, kind, actor, runId, dataJson, prevHash });
+      await trx.updateTable('events').set({ prev_hash: prevHash, hash }).where('id', '=', id).execute();
+    });
   }
 }
