@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { OciLayout } from '../artifacts/oci-layout.js';
 import { GantryError } from '../errors/index.js';
+import type { SecretKey } from '../secrets/crypto.js';
+import { loadOrCreateKeyFile } from '../secrets/master-key.js';
 import type { RevisionPhase, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus } from '../targets/target.js';
 import type { Router } from './router/router.js';
 import type { ServedService } from './served.js';
@@ -54,14 +56,15 @@ export class Agent {
   private readonly services = new Map<string, LiveService>();
   private readonly stateFile: AgentStateFile;
 
-  private constructor(private readonly o: AgentOptions) {
-    this.stateFile = new AgentStateFile(join(o.dataDir, 'state.json'));
+  private constructor(private readonly o: AgentOptions, stateKey: SecretKey) {
+    this.stateFile = new AgentStateFile(join(o.dataDir, 'state.json'), stateKey);
     for (const served of o.served) this.services.set(`${served.environment}/${served.service}`, { served, revisions: new Map(), weights: { main: {}, preview: {} } });
   }
 
   static async start(o: AgentOptions): Promise<Agent> {
     await mkdir(o.dataDir, { recursive: true });
-    const agent = new Agent(o);
+    // The agent's own key (mode 0600), for the secrets in its state file; the control plane's key stays there.
+    const agent = new Agent(o, await loadOrCreateKeyFile(join(o.dataDir, 'state.key')));
     for (const s of agent.services.values()) {
       await o.router.listen(routeId(s.served.environment, s.served.service, 'main'), s.served.port);
       if (s.served.previewPort !== undefined) await o.router.listen(routeId(s.served.environment, s.served.service, 'preview'), s.served.previewPort);

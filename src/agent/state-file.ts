@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { seal, unsealText, type Envelope, type SecretKey } from '../secrets/crypto.js';
 import type { RevisionSpec, RouteName } from '../targets/target.js';
 
 export interface PersistedRevision {
@@ -16,19 +17,44 @@ export interface PersistedService {
   readonly weights: Record<RouteName, Record<string, number>>;
 }
 
-/** The agent's own memory across restarts: written whole, via a temp file and rename, so it is never half written. */
+/** On disk a revision's env (secrets among it) is sealed with the agent's state key; `spec.env` is left empty. */
+interface StoredRevision extends PersistedRevision {
+  readonly sealedEnv?: Envelope;
+}
+
+interface StoredService extends Omit<PersistedService, 'revisions'> {
+  readonly revisions: StoredRevision[];
+}
+
+const envContext = (spec: RevisionSpec): string => `gantry-agent-env:${spec.environment}/${spec.service}/r${spec.revision}`;
+
+/**
+ * The agent's own memory across restarts: written whole, via a temp file and rename, so it is never
+ * half written. Revision env values are sealed (AES-256-GCM) with `key`, so no secret is on disk in
+ * plain text; a file written before sealing existed (plain `spec.env`) still loads.
+ */
 export class AgentStateFile {
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string, private readonly key: SecretKey) {}
 
   async read(): Promise<PersistedService[]> {
     if (!existsSync(this.file)) return [];
-    const parsed = JSON.parse(await readFile(this.file, 'utf8')) as { services?: PersistedService[] };
-    return parsed.services ?? [];
+    const parsed = JSON.parse(await readFile(this.file, 'utf8')) as { services?: StoredService[] };
+    return (parsed.services ?? []).map((s) => ({
+      ...s,
+      revisions: s.revisions.map(({ sealedEnv, ...r }) => ({
+        ...r,
+        spec: sealedEnv ? { ...r.spec, env: JSON.parse(unsealText(this.key, sealedEnv, envContext(r.spec))) as Record<string, string> } : r.spec,
+      })),
+    }));
   }
 
   async write(services: PersistedService[]): Promise<void> {
+    const stored: StoredService[] = services.map((s) => ({
+      ...s,
+      revisions: s.revisions.map((r) => ({ ...r, spec: { ...r.spec, env: {} }, sealedEnv: seal(this.key, JSON.stringify(r.spec.env), envContext(r.spec)) })),
+    }));
     const temp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify({ version: 1, services }, null, 2), { mode: 0o600 });
+    await writeFile(temp, JSON.stringify({ version: 2, services: stored }, null, 2), { mode: 0o600 });
     await rename(temp, this.file);
   }
 }

@@ -10,7 +10,7 @@ export interface ApiErrorBody {
 export class ApiClient {
   constructor(readonly baseUrl: string, readonly token: string | undefined) {}
 
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const response = await this.fetch(method, path, body);
     const text = await response.text();
     const parsed = text === '' ? {} : (JSON.parse(text) as unknown);

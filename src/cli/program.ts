@@ -16,6 +16,7 @@ import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSecrets } from './commands/secrets.js';
 import { registerServer } from './commands/server.js';
 import { registerValidate } from './commands/validate.js';
 
@@ -57,6 +58,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerBackup(program, wrap);
   registerDora(program, wrap);
   registerToken(program, wrap);
+  registerSecrets(program, wrap);
   registerAudit(program, wrap);
   registerHook(program, wrap);
   registerDemo(program, wrap);

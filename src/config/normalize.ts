@@ -28,6 +28,8 @@ export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 10_000;
 /** As in Argo Rollouts: one failed (or one inconclusive) measurement decides the metric. */
 export const DEFAULT_FAILURE_LIMIT = 0;
 export const DEFAULT_INCONCLUSIVE_LIMIT = 0;
+export const DEFAULT_SCAN_SECRETS = true;
+export const DEFAULT_AUDIT_SEVERITY = 'critical';
 
 const ms = (value: number | string | undefined, fallback: number): number => (value === undefined ? fallback : parseDuration(value));
 const msOrUndefined = (value: number | string | undefined): number | undefined => (value === undefined ? undefined : parseDuration(value));
@@ -216,5 +218,9 @@ export function normalizeConfig(parsed: GantryConfigParsed): GantryConfig {
     branches,
     notifications: parsed.notifications,
     prometheus: parsed.prometheus && { url: parsed.prometheus.url, timeoutMs: ms(parsed.prometheus.timeout, DEFAULT_PROMETHEUS_TIMEOUT_MS) },
+    scan: {
+      secrets: parsed.scan?.secrets ?? DEFAULT_SCAN_SECRETS,
+      audit: { severity: parsed.scan?.audit?.severity ?? DEFAULT_AUDIT_SEVERITY, command: parsed.scan?.audit?.command },
+    },
   });
 }

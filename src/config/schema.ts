@@ -186,6 +186,23 @@ export const NotificationsSpec = z.strictObject({
   ),
 });
 
+export const AUDIT_SEVERITIES = ['low', 'moderate', 'high', 'critical'] as const;
+
+export const ScanSpec = z.strictObject({
+  secrets: z.boolean().optional().describe("Scan the commit's changed files for secrets with secretlint's recommended rules (default true)."),
+  audit: z
+    .strictObject({
+      severity: z.enum(AUDIT_SEVERITIES).optional().describe('Lowest vulnerability severity that blocks the run (default critical).'),
+      command: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Audit command for services without a package-lock.json, run in the service path: a non-zero exit blocks; `npm audit --json` style output is counted by severity.'),
+    })
+    .optional()
+    .describe('Dependency audit of each changed service (`npm audit --omit=dev` for Node services).'),
+});
+
 export const GantryConfigSpec = z.strictObject({
   version: z.literal(1).describe('Schema version; always 1 for now.'),
   project: z.strictObject({ name: Name, description: z.string().optional() }),
@@ -201,6 +218,7 @@ export const GantryConfigSpec = z.strictObject({
   targets: z.record(Name, TargetSpec).optional(),
   branches: z.record(z.string().min(1), z.strictObject({ protection: ProtectionSpec })).optional(),
   notifications: NotificationsSpec.optional(),
+  scan: ScanSpec.optional().describe('The security scan that runs first in every run with gates: secrets in changed files, dependency audit.'),
   prometheus: z
     .strictObject({ url: z.string().url().describe('Base URL of the Prometheus HTTP API, e.g. http://127.0.0.1:9090.'), timeout: Duration.optional().describe('Longest one query may take (default 10s).') })
     .optional()

@@ -134,6 +134,13 @@ export interface ProtectionConfig {
   readonly allowForcePush: boolean;
 }
 
+export type AuditSeverity = 'low' | 'moderate' | 'high' | 'critical';
+
+export interface ScanConfig {
+  readonly secrets: boolean;
+  readonly audit: { readonly severity: AuditSeverity; readonly command: string | undefined };
+}
+
 export interface GantryConfig {
   readonly version: 1;
   readonly project: { readonly name: string; readonly description: string | undefined };
@@ -151,4 +158,5 @@ export interface GantryConfig {
   /** Kept as parsed: the notify adapters own their normalisation. */
   readonly notifications: NotificationsConfig | undefined;
   readonly prometheus: { readonly url: string; readonly timeoutMs: number } | undefined;
+  readonly scan: ScanConfig;
 }

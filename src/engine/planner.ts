@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EnvironmentConfig, GantryConfig, GateConfig } from '../config/types.js';
+import type { EnvironmentConfig, GantryConfig, GateConfig, ScanConfig } from '../config/types.js';
 import type { Plan, PlannedStep } from '../domain/run.js';
 import { planDeploy } from './deploy-plan.js';
 
@@ -17,6 +17,8 @@ export interface PlanInput {
   readonly deployTrees?: Readonly<Record<string, string>>;
   readonly mustExist?: boolean;
   readonly overridePromotion?: { readonly by: string; readonly reason: string } | null;
+  /** Files the commit changed since the run's base; null (or left out) when there is no base. */
+  readonly changedFiles?: readonly string[] | null;
 }
 
 export type GateStepSpec = {
@@ -27,6 +29,17 @@ export type GateStepSpec = {
   readonly cacheKey: string;
   readonly timeoutMs: number;
 };
+
+export type ScanStepSpec = {
+  /** Files to scan for secrets; null: every tracked file under `paths` (no base to diff against). */
+  readonly files: readonly string[] | null;
+  readonly paths: readonly string[];
+  /** Changed services, whose dependencies are audited. */
+  readonly services: readonly { readonly name: string; readonly path: string }[];
+  readonly scan: ScanConfig;
+};
+
+export const SCAN_STEP_KEY = 'scan:security';
 
 export type LockStepSpec = {
   readonly environment: string;
@@ -40,6 +53,20 @@ export function gateCacheKey(tree: string, gate: GateConfig, secrets: readonly s
 }
 
 export const gateStepKey = (service: string, gate: string): string => `gate:${service}:${gate}`;
+
+function planScan(input: PlanInput): PlannedStep {
+  const services = input.services.flatMap((name) => {
+    const service = input.config.services[name];
+    return service ? [{ name, path: service.path }] : [];
+  });
+  const spec: ScanStepSpec = {
+    files: input.changedFiles ?? null,
+    paths: services.map((s) => s.path),
+    services,
+    scan: input.config.scan,
+  };
+  return { key: SCAN_STEP_KEY, kind: 'scan', name: 'security scan', needs: [], spec, maxAttempts: 1 };
+}
 
 /**
  * Turns what was read about a trigger into the run's step graph. Pure: the result is persisted
@@ -63,17 +90,21 @@ export function planRun(input: PlanInput): Plan {
         cacheKey: gateCacheKey(input.serviceTrees[name] ?? 'unknown', gate, service.secrets),
         timeoutMs: gate.timeoutMs,
       };
-      steps.push({ key, kind: 'gate', name: `${name} › ${gate.name}`, service: name, needs: previous ? [previous] : [], spec, maxAttempts: 1 + gate.retries });
+      steps.push({ key, kind: 'gate', name: `${name} › ${gate.name}`, service: name, needs: [previous ?? SCAN_STEP_KEY], spec, maxAttempts: 1 + gate.retries });
       previous = key;
     }
     if (previous) lastGates.push(previous);
   }
+  // The security scan runs first in every run that has gates; every service's first gate needs it.
+  if (steps.length > 0) steps.unshift(planScan(input));
   const env = input.environment;
   const runnable = env ? env.services.filter((name) => input.config.services[name]?.run !== undefined) : [];
   if (env && runnable.length === 0) notes.push(`${env.name} deploys nothing: none of its services has a \`run\` command in gantry.yaml.`);
   if (env && runnable.length > 0) {
     const lastGate: Record<string, string> = {};
     for (const key of lastGates) lastGate[key.split(':')[1] ?? ''] = key;
+    // A deployed service without gates of its own still waits for a clean scan.
+    if (lastGates.length > 0) for (const name of runnable) lastGate[name] ??= SCAN_STEP_KEY;
     steps.push(
       ...planDeploy({
         config: input.config,

@@ -40,6 +40,8 @@ interface ChangeSet {
   readonly base: string | null;
   readonly services: readonly string[];
   readonly note: string;
+  /** Files changed since `base`; left out when there is no base. */
+  readonly files?: readonly string[];
 }
 
 /** Read (git, store) → plan (pure) → persist. Nothing runs until the executor picks the stored plan up. */
@@ -95,6 +97,7 @@ export class RunFactory {
       deployTrees,
       mustExist: trigger.redeploy ?? false,
       overridePromotion: trigger.overridePromotion ?? null,
+      changedFiles: changes.files ?? null,
     });
     const notes = loaded.note ? [loaded.note, ...plan.notes] : plan.notes;
     return store.runs.create({ ...base, baseSha: changes.base, configJson: JSON.stringify(config) }, { steps: plan.steps, notes }, clock.now());
@@ -124,7 +127,7 @@ export class RunFactory {
     if (files.includes(this.o.configPath)) for (const name of await this.servicesWithNewConfig(base, config)) touched.add(name);
     const services = all.filter((s) => touched.has(s));
     const list = services.length > 0 ? services.join(', ') : 'none';
-    return { base, services, note: `Changed since ${base.slice(0, 7)}: ${files.length} file(s); services to check: ${list}.` };
+    return { base, services, files, note: `Changed since ${base.slice(0, 7)}: ${files.length} file(s); services to check: ${list}.` };
   }
 
   /** The last green commit of the branch; for a new branch, its merge base with the default branch. */

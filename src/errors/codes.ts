@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   AUTH_REQUIRED: 'The request carries no token.',
   AUTH_INVALID: 'The token is unknown, expired or revoked.',
   FORBIDDEN: 'The token lacks the role for this action.',
+  TOO_MANY_FAILED_LOGINS: 'The client address sent too many bad tokens and is blocked for a while.',
   BAD_REQUEST: 'The request body, query or parameters are not valid.',
   NOT_FOUND: 'The resource does not exist.',
   CONFLICT: 'The resource is in a state that does not allow this action.',
@@ -102,6 +103,9 @@ export const ERROR_CODES = {
   ANALYSIS_INCONCLUSIVE: 'An analysis proved nothing: its measurements had no data or were in error.',
   // audit
   AUDIT_CHAIN_BROKEN: 'The audit log\'s hash chain does not hold: an event row was edited, deleted, inserted or re-ordered.',
+  // security scan (src/steps/scan.ts)
+  SECRET_FOUND: 'The security scan found a secret (key, token, private key) in a file the commit changed.',
+  VULNERABILITIES_FOUND: 'The dependency audit found vulnerabilities at or above the configured severity.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

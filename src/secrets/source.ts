@@ -1,10 +1,13 @@
 /**
- * Where secret values come from. This version reads them from the server's environment
- * (`GANTRY_SECRET_<NAME>`); the encrypted per-environment store plugs in behind the same interface.
+ * Where secret values come from: the server's environment (`GANTRY_SECRET_<NAME>`, below) or the
+ * encrypted per-environment store (secret-store.ts `StoreSecretSource`).
  */
 export interface SecretSource {
-  /** Values of the named secrets that exist; missing names are left out. */
-  values(names: readonly string[]): Record<string, string>;
+  /**
+   * Values of the named secrets that exist; missing names are left out. With an `environment`, a
+   * scoped source reads that environment's secrets (and shared ones); without, only shared ones.
+   */
+  values(names: readonly string[], environment?: string | null): Record<string, string>;
   /** Every known value, for redaction. */
   allValues(): string[];
 }
@@ -14,7 +17,8 @@ export const SECRET_ENV_PREFIX = 'GANTRY_SECRET_';
 export class EnvSecretSource implements SecretSource {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
-  values(names: readonly string[]): Record<string, string> {
+  /** The server's environment has no scopes: every environment reads the same values. */
+  values(names: readonly string[], _environment?: string | null): Record<string, string> {
     const out: Record<string, string> = {};
     for (const name of names) {
       const value = this.env[`${SECRET_ENV_PREFIX}${name}`];

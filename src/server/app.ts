@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { GantryError } from '../errors/index.js';
 import { authenticate } from './auth.js';
+import { AuthThrottle, tooManyFailedLogins } from './auth-throttle.js';
+import { authorize, PUBLIC_ROUTES } from './authorization.js';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './http-errors.js';
 import { annotationRoutes } from './routes/annotations.js';
@@ -15,9 +17,9 @@ import { tokenRoutes } from './routes/tokens.js';
 import { metaRoutes } from './routes/meta.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { runRoutes } from './routes/runs.js';
+import { secretRoutes } from './routes/secrets.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
-const PUBLIC_ROUTES = new Set(['/healthz']);
 
 /** The HTTP API. Built without listening, so tests drive it with `inject()` and the server binds it. */
 export function buildApp(ctx: ServerContext): FastifyInstance {
@@ -26,14 +28,24 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`, hint: 'See docs/api.md for the routes.' });
   });
-  app.addHook('onRequest', async (request) => {
+  // Failed authentications are counted per client address; an address past the limit gets 429 for everything.
+  const throttle = new AuthThrottle(ctx.clock);
+  app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (PUBLIC_ROUTES.has(path)) return;
+    const waitMs = throttle.blockedFor(request.ip);
+    if (waitMs > 0) {
+      const { retryAfterSeconds, body } = tooManyFailedLogins(waitMs);
+      return reply.status(429).header('retry-after', String(retryAfterSeconds)).send(body);
+    }
     const who = await authenticate(ctx.store, request.headers.authorization, ctx.clock.now());
+    if (who === 'invalid') throttle.recordFailure(request.ip);
     if (who === 'missing') throw new GantryError('AUTH_REQUIRED', 'this request needs a token', { hint: 'Send `Authorization: Bearer <token>`; the CLI takes --token or GANTRY_TOKEN.' });
     if (who === 'invalid') throw new GantryError('AUTH_INVALID', 'the token is unknown, expired or revoked', { hint: 'Ask an admin for a new token.' });
     request.principal = who;
   });
+  // Who may call which route: src/server/authorization.ts (docs/api.md#roles).
+  app.addHook('preHandler', authorize(ctx));
   metaRoutes(app, ctx);
   runRoutes(app, ctx);
   logRoutes(app, ctx);
@@ -46,5 +58,6 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   doraRoutes(app, ctx);
   metricsRoutes(app, ctx);
   auditRoutes(app, ctx);
+  secretRoutes(app, ctx);
   return app;
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../engine/clock.js';
 import type { TrafficSource } from '../metrics/router-metrics.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../engine/logger.js';
+import type { SecretStore } from '../secrets/secret-store.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
 
@@ -17,6 +18,8 @@ export interface ServerContext {
   readonly config: () => GantryConfig;
   /** Per-revision router counters of the agents that run, for /metrics. */
   readonly routerTraffic?: TrafficSource;
+  /** The encrypted secret store; absent when the server was given another secret source. */
+  readonly secrets?: SecretStore;
   /** Asks the source watcher to look at the repository now. */
   readonly notifySource: () => void;
 }

@@ -15,7 +15,9 @@ import type { StepHandler } from '../engine/step-handler.js';
 import type { ServiceTraffic } from '../metrics/router-metrics.js';
 import { NotificationDispatcher } from '../notify/dispatcher.js';
 import { Redactor } from '../secrets/redactor.js';
-import { EnvSecretSource, type SecretSource } from '../secrets/source.js';
+import { MasterKey } from '../secrets/master-key.js';
+import { SecretStore, StoreSecretSource } from '../secrets/secret-store.js';
+import type { SecretSource } from '../secrets/source.js';
 import { MirrorRepository } from '../sources/git/repository.js';
 import { GitWatcher } from '../sources/git/watcher.js';
 import { OciLayout } from '../artifacts/oci-layout.js';
@@ -28,6 +30,7 @@ import { FinalizeStep } from '../steps/finalize.js';
 import { GateStep } from '../steps/gate.js';
 import { PromotionStep } from '../steps/promotion.js';
 import { RollbackStep } from '../steps/rollback.js';
+import { ScanStep } from '../steps/scan.js';
 import { VerifyStep } from '../steps/verify.js';
 import { WatchStep } from '../steps/watch.js';
 import { Workspaces } from '../steps/workspace.js';
@@ -50,6 +53,7 @@ export interface ServerOptions {
   readonly executorPollMs?: number;
   /** Overrides the config's poll interval (tests use a long one and the notify endpoint). */
   readonly sourcePollMs?: number;
+  /** Replaces the encrypted secret store (tests); without it, secrets come from the store, then GANTRY_SECRET_<NAME>. */
   readonly secrets?: SecretSource;
   /** The URL people reach the server at, for links in notifications (default: the listen address). */
   readonly publicUrl?: string;
@@ -67,6 +71,8 @@ export interface RunningServer {
   readonly watcher: GitWatcher;
   readonly config: GantryConfig;
   readonly targets: LocalTargets;
+  /** Where steps get secret values (the encrypted store unless `secrets` was given). */
+  readonly secrets: SecretSource;
   /** Stops the control plane; agents keep serving unless `stopAgents`. */
   close(options?: { stopAgents?: boolean }): Promise<void>;
 }
@@ -91,7 +97,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     o.onBootstrapToken?.(token, file);
   }
 
-  const secrets = o.secrets ?? new EnvSecretSource();
+  const { secrets, secretStore } = await openSecrets(o, store, clock);
   const mirror = new MirrorRepository(resolveRepositoryUrl(config.repository.url, o.configPath), join(o.dataDir, 'repos', `${config.project.name}.git`));
   await mirror.fetch();
   const workspaces = new Workspaces(mirror, join(o.dataDir, 'work'));
@@ -107,6 +113,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const tagCommit = async (sha: string, tag: string, message: string): Promise<void> => mirror.tag(sha, tag, message);
   const handlers = new Map<string, StepHandler>(
     [
+      new ScanStep(workspaces),
       new GateStep(store, workspaces, secrets),
       new EnvironmentLockStep(store),
       new BuildStep(store, layout, workspaces),
@@ -158,7 +165,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     return out;
   };
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => config, routerTraffic, notifySource: () => void watcher.poll() });
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => config, routerTraffic, ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll() });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);
@@ -182,6 +189,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     watcher,
     config,
     targets,
+    secrets,
     close(options = {}) {
       closing ??= (async () => {
         watcher.stop();
@@ -194,6 +202,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return closing;
     },
   };
+}
+
+/** The encrypted store behind the secret source, unless one was given; a bad master key stops the start. */
+async function openSecrets(o: ServerOptions, store: Store, clock: Clock): Promise<{ secrets: SecretSource; secretStore?: SecretStore }> {
+  if (o.secrets) return { secrets: o.secrets };
+  try {
+    const secretStore = await SecretStore.open(store, await MasterKey.load(o.dataDir), clock);
+    return { secrets: new StoreSecretSource(secretStore), secretStore };
+  } catch (error: unknown) {
+    await store.close();
+    throw error;
+  }
 }
 
 /** A crash can leave worktrees behind; those of finished runs are removed at start. */

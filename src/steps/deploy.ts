@@ -41,7 +41,7 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: { e
     release: d.release,
     artifact: { digest: d.digest, layout: deps.layoutPath },
     command: spec.command,
-    env: { ...spec.env, ...deps.secrets.values(spec.secrets) },
+    env: { ...spec.env, ...deps.secrets.values(spec.secrets, d.environment) },
     replicas: spec.replicas,
     health: { path: spec.health.path, expectStatus: spec.health.expectStatus, intervalMs: Math.min(spec.health.intervalMs, 500), timeoutMs: spec.health.timeoutMs },
   };

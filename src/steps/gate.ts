@@ -38,7 +38,8 @@ export class GateStep implements StepHandler {
       GANTRY_SHA: ctx.run.sha,
       GANTRY_SERVICE: spec.service,
       ...spec.gate.env,
-      ...this.secrets.values(spec.secrets),
+      // Only the service's declared secrets, from the run's environment (or shared ones for a branch without one).
+      ...this.secrets.values(spec.secrets, ctx.run.environment),
     };
     const { exitCode } = await runCommand(spec.gate.run, {
       cwd,

@@ -71,7 +71,8 @@ describe('a server killed with SIGKILL mid-run', () => {
       60_000,
     );
     expect(finished.run.state).toBe('succeeded');
-    expect(finished.steps.map((s) => s.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    // The security scan, then the three gates.
+    expect(finished.steps.map((s) => s.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
 
     const effects = (await readFile(counter, 'utf8')).trim().split('\n');
     const count = (what: string) => effects.filter((e) => e === what).length;

@@ -96,7 +96,7 @@ describe('the HTTP API', () => {
   it('shows a run with its steps', async () => {
     const res = await t.api<{ run: RunView; steps: StepView[] }>('GET', `/api/v1/runs/${runId}`);
     expect(res.body.run).toMatchObject({ id: runId, trigger: 'dispatch', environment: 'dev', state: 'succeeded', triggeredBy: 'admin' });
-    expect(res.body.steps.map((s) => s.key)).toEqual(['gate:api:lint']);
+    expect(res.body.steps.map((s) => s.key)).toEqual(['scan:security', 'gate:api:lint']);
   });
 
   it('answers 404 RUN_NOT_FOUND for a run that does not exist, and 400 for an id that is not one', async () => {

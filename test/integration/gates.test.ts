@@ -63,9 +63,10 @@ describe('CI gates on a real repository', () => {
     expect(first.run.state).toBe('succeeded');
     expect(gates(first.steps).map((s) => s.key)).toEqual(['gate:api:lint', 'gate:api:test']);
     expect(gates(first.steps).every((s) => !s.cached)).toBe(true);
-    expect(first.steps[1]?.summary?.tests).toMatchObject({ tests: 2, failures: 0 });
-    const lintEnd = Date.parse(first.steps[0]?.finishedAt ?? '');
-    expect(Date.parse(first.steps[1]?.startedAt ?? '')).toBeGreaterThanOrEqual(lintEnd);
+    const [lint, test] = gates(first.steps);
+    expect(test?.summary?.tests).toMatchObject({ tests: 2, failures: 0 });
+    const lintEnd = Date.parse(lint?.finishedAt ?? '');
+    expect(Date.parse(test?.startedAt ?? '')).toBeGreaterThanOrEqual(lintEnd);
 
     await repo.git('checkout', '--quiet', 'develop');
     await repo.git('merge', '--quiet', '--no-ff', '-m', 'merge', 'feature/api-change');

@@ -32,11 +32,12 @@ describe('planRun', () => {
   it('chains one service’s gates in declared order and leaves services independent', () => {
     const plan = planRun({ config: config(), services: ['api', 'web'], serviceTrees: { api: 't1', web: 't2' }, environment: undefined, changeNote: 'n' });
     expect(plan.steps.map((s) => [s.key, s.needs])).toEqual([
-      ['gate:api:lint', []],
+      ['scan:security', []],
+      ['gate:api:lint', ['scan:security']],
       ['gate:api:test', ['gate:api:lint']],
-      ['gate:web:lint', []],
+      ['gate:web:lint', ['scan:security']],
     ]);
-    expect(plan.steps[1]?.maxAttempts).toBe(3);
+    expect(plan.steps[2]?.maxAttempts).toBe(3);
   });
 
   it('plans nothing for a service without gates, or when nothing changed', () => {
@@ -47,7 +48,7 @@ describe('planRun', () => {
   it('plans no deployment for an environment whose services have no run command, and says so', () => {
     const c = config();
     const plan = planRun({ config: c, services: ['api', 'web'], serviceTrees: {}, environment: c.environments.dev, changeNote: 'n' });
-    expect(plan.steps.every((s) => s.kind === 'gate')).toBe(true);
+    expect(plan.steps.every((s) => s.kind === 'gate' || s.kind === 'scan')).toBe(true);
     expect(plan.notes.join(' ')).toMatch(/dev deploys nothing: none of its services has a `run` command/);
   });
 

@@ -3,6 +3,7 @@ import type { StoreDialect } from '../dialect.js';
 import * as initial from './001-initial.js';
 import * as loadAndBackups from './002-load-and-backups.js';
 import * as auditChain from './003-audit-chain.js';
+import * as secrets from './004-secrets.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '001-initial': initial,
   '002-load-and-backups': loadAndBackups,
   '003-audit-chain': auditChain,
+  '004-secrets': secrets,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */
