@@ -11,6 +11,7 @@ import { registerCancel } from './commands/cancel.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDispatch } from './commands/dispatch.js';
 import { registerDora } from './commands/dora.js';
+import { registerGithub } from './commands/github.js';
 import { registerHook } from './commands/hook.js';
 import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
@@ -61,6 +62,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerSecrets(program, wrap);
   registerAudit(program, wrap);
   registerHook(program, wrap);
+  registerGithub(program, wrap);
   registerDemo(program, wrap);
   return program;
 }

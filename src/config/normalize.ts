@@ -216,7 +216,9 @@ export function normalizeConfig(parsed: GantryConfigParsed): GantryConfig {
     environments,
     targets,
     branches,
+    signing: { trustedKeys: { gpg: parsed.signing?.trustedKeys.gpg ?? [], ssh: parsed.signing?.trustedKeys.ssh ?? [] } },
     notifications: parsed.notifications,
+    github: parsed.github,
     prometheus: parsed.prometheus && { url: parsed.prometheus.url, timeoutMs: ms(parsed.prometheus.timeout, DEFAULT_PROMETHEUS_TIMEOUT_MS) },
     scan: {
       secrets: parsed.scan?.secrets ?? DEFAULT_SCAN_SECRETS,

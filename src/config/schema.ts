@@ -173,6 +173,13 @@ export const ChannelSpec = z.discriminatedUnion('kind', [
   }),
 ]);
 
+export const GitHubSpec = z.strictObject({
+  repo: z.string().regex(/^[^/]+\/[^/]+$/, 'must be owner/name').describe('The GitHub repository, owner/name.'),
+  webhookSecret: SecretRef.describe('The secret GitHub signs webhook deliveries with (X-Hub-Signature-256).'),
+  apiUrl: z.string().url().optional().describe('GitHub REST API base URL (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3).'),
+  token: SecretRef.optional().describe('A token for the REST API (`gantry github protect` reads GITHUB_TOKEN instead when run from the CLI).'),
+});
+
 export const NOTIFY_EVENTS = ['run.succeeded', 'run.failed', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled-back', 'approval.requested', 'incident.opened'] as const;
 
 export const NotificationsSpec = z.strictObject({
@@ -217,7 +224,17 @@ export const GantryConfigSpec = z.strictObject({
   environments: z.record(Name, EnvironmentSpec).optional(),
   targets: z.record(Name, TargetSpec).optional(),
   branches: z.record(z.string().min(1), z.strictObject({ protection: ProtectionSpec })).optional(),
+  signing: z
+    .strictObject({
+      trustedKeys: z.strictObject({
+        gpg: z.array(z.string().min(1)).optional().describe('Armored GPG public keys (or fingerprints of keys also given armored) whose signatures count.'),
+        ssh: z.array(z.string().min(1)).optional().describe('allowed_signers lines ("principal key-type key") whose SSH signatures count.'),
+      }),
+    })
+    .optional()
+    .describe('The keys a signature must come from where a branch protection sets signedCommits (self-hosted repositories, `gantry hook install`).'),
   notifications: NotificationsSpec.optional(),
+  github: GitHubSpec.optional().describe('The GitHub repository: its webhook (`POST /api/v1/github/webhook`) and `gantry github protect`.'),
   scan: ScanSpec.optional().describe('The security scan that runs first in every run with gates: secrets in changed files, dependency audit.'),
   prometheus: z
     .strictObject({ url: z.string().url().describe('Base URL of the Prometheus HTTP API, e.g. http://127.0.0.1:9090.'), timeout: Duration.optional().describe('Longest one query may take (default 10s).') })

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import type { NotificationsSpec } from './schema.js';
+import type { GitHubSpec, NotificationsSpec } from './schema.js';
 
 export type NotificationsConfig = z.output<typeof NotificationsSpec>;
+export type GitHubConfig = z.output<typeof GitHubSpec>;
 
 /**
  * The normalised config: every default resolved, durations in milliseconds, deeply frozen.
@@ -155,8 +156,12 @@ export interface GantryConfig {
   readonly environments: Readonly<Record<string, EnvironmentConfig>>;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly branches: Readonly<Record<string, { readonly protection: ProtectionConfig }>>;
+  /** Trusted signing keys for `signedCommits` (empty lists when gantry.yaml has no `signing:`). */
+  readonly signing: { readonly trustedKeys: { readonly gpg: readonly string[]; readonly ssh: readonly string[] } };
   /** Kept as parsed: the notify adapters own their normalisation. */
   readonly notifications: NotificationsConfig | undefined;
   readonly prometheus: { readonly url: string; readonly timeoutMs: number } | undefined;
+  /** Kept as parsed: the webhook route and `gantry github protect` read it. */
+  readonly github: GitHubConfig | undefined;
   readonly scan: ScanConfig;
 }

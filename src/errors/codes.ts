@@ -106,6 +106,12 @@ export const ERROR_CODES = {
   // security scan (src/steps/scan.ts)
   SECRET_FOUND: 'The security scan found a secret (key, token, private key) in a file the commit changed.',
   VULNERABILITIES_FOUND: 'The dependency audit found vulnerabilities at or above the configured severity.',
+  // GitHub (src/sources/github, gantry github)
+  WEBHOOK_SIGNATURE_INVALID: 'A GitHub webhook delivery has no X-Hub-Signature-256, or it does not match the body and the configured secret.',
+  WEBHOOK_NOT_CONFIGURED: 'The GitHub webhook was called but gantry.yaml has no `github:` section, or its webhook secret is not set.',
+  WEBHOOK_PAYLOAD_INVALID: 'A signed GitHub webhook delivery lacks its event or delivery header, or its body is not a JSON object.',
+  GITHUB_TOKEN_MISSING: '`gantry github protect` found no GitHub token (GITHUB_TOKEN).',
+  GITHUB_API_FAILED: "GitHub's REST API refused a branch protection request.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

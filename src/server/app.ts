@@ -10,12 +10,14 @@ import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { backupRoutes } from './routes/backups.js';
 import { doraRoutes } from './routes/dora.js';
+import { githubRoutes } from './routes/github.js';
 import { environmentRoutes } from './routes/environments.js';
 import { logRoutes } from './routes/logs.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { metaRoutes } from './routes/meta.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { pushCheckRoutes } from './routes/push-check.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
 
@@ -59,5 +61,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   metricsRoutes(app, ctx);
   auditRoutes(app, ctx);
   secretRoutes(app, ctx);
+  githubRoutes(app, ctx);
+  pushCheckRoutes(app, ctx);
   return app;
 }

@@ -6,8 +6,11 @@ import type { ServerContext } from './context.js';
 import { loadRun } from './routes/runs.js';
 import { parseInput } from './validate.js';
 
-/** Routes that answer without a token (the onRequest auth hook skips them too). */
-export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz']);
+/**
+ * Routes that answer without a token (the onRequest auth hook skips them too). GitHub's webhook
+ * cannot send a token: it is authenticated by its X-Hub-Signature-256 instead (routes/github.ts).
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/api/v1/github/webhook']);
 
 /**
  * Where a route's environment comes from, which decides the scope the role must cover:
@@ -62,6 +65,7 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'POST', url: '/api/v1/tokens', role: 'admin', environment: 'global', action: 'creating tokens' },
   { method: 'POST', url: '/api/v1/tokens/:id/revoke', role: 'admin', environment: 'global', action: 'revoking tokens' },
   { method: 'POST', url: '/api/v1/sources/notify', role: 'deployer', environment: 'any', action: 'notifying the source watcher' },
+  { method: 'POST', url: '/api/v1/sources/check-push', role: 'deployer', environment: 'any', action: 'checking a push against branch protection' },
   { method: 'POST', url: '/api/v1/dispatch', role: 'deployer', environment: 'body.environment', action: 'dispatching' },
   { method: 'POST', url: '/api/v1/runs/:id/cancel', role: 'deployer', environment: 'run', action: 'cancelling' },
   { method: 'POST', url: '/api/v1/runs/:id/approve', role: 'approver', environment: 'run', action: 'approving', refusal: 'APPROVAL_ROLE_MISSING' },

@@ -64,6 +64,7 @@ const TABLE: ReadonlyArray<{ route: string; body?: object; allowed: readonly Rol
   { route: 'POST /api/v1/tokens/{token}/revoke', allowed: ['admin'] },
   // the post-receive hook: a deployer of any environment
   { route: 'POST /api/v1/sources/notify', allowed: ['deployer:dev', 'deployer:production', 'admin'] },
+  { route: 'POST /api/v1/sources/check-push', body: { ref: 'refs/heads/feature/x', old: '0'.repeat(40), new: 'a'.repeat(40) }, allowed: ['deployer:dev', 'deployer:production', 'admin'] },
   // deploying: deployer of the environment named by the body, the path, the run or the backup
   { route: 'POST /api/v1/dispatch', body: { environment: 'dev', ref: 'no-such-ref' }, allowed: ['deployer:dev', 'admin'] },
   { route: 'POST /api/v1/dispatch', body: { environment: 'production', ref: 'no-such-ref' }, allowed: ['deployer:production', 'admin'] },

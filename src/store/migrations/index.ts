@@ -4,6 +4,7 @@ import * as initial from './001-initial.js';
 import * as loadAndBackups from './002-load-and-backups.js';
 import * as auditChain from './003-audit-chain.js';
 import * as secrets from './004-secrets.js';
+import * as githubDeliveries from './005-github-deliveries.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '002-load-and-backups': loadAndBackups,
   '003-audit-chain': auditChain,
   '004-secrets': secrets,
+  '005-github-deliveries': githubDeliveries,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */

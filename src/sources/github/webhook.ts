@@ -1,0 +1,182 @@
+import { Webhooks } from '@octokit/webhooks';
+import type { GantryConfig, ProtectionConfig } from '../../config/types.js';
+import { branchMatches } from '../../domain/branch.js';
+import type { Clock } from '../../engine/clock.js';
+import type { SecretSource } from '../../secrets/source.js';
+import type { Store } from '../../store/store.js';
+import { isProtected, judgePush } from './protection.js';
+import { GitHubRepository } from './repository.js';
+
+/**
+ * GitHub's webhook (`POST /api/v1/github/webhook`): authenticated by its `X-Hub-Signature-256`
+ * (HMAC-SHA256 of the raw body with the configured secret), never by a Gantry token.
+ *
+ * - a delivery id seen before is a replay: answered 200 `{ignored: 'replay'}`, nothing changes;
+ * - `pull_request` and `pull_request_review` are remembered (head sha, author, merge commit, reviews);
+ * - a `push` to a protected branch (`branches[...].protection` with `requiredApprovals > 0` or
+ *   `allowDirectPush: false`) is accepted only when its head is the merge commit of a merged pull
+ *   request with enough approvals from people other than its author (the latest review of each
+ *   counts) and, with `requiredChecks`, a succeeded Gantry run for the pull request's head sha.
+ *
+ * A refused push is recorded (audit event `github.push.refused`, with the reason) and answered 202
+ * `{accepted: false, reason}`; no run is created for it. An accepted push asks the git watcher to
+ * look now (`onAccepted`): the watcher stays the one place that turns branch heads into runs, so a
+ * push seen by both the webhook and a poll never makes two runs.
+ */
+export interface WebhookDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly config: () => GantryConfig;
+  readonly secrets: SecretSource;
+  readonly onAccepted: (branch: string, sha: string, previousSha: string | null) => void;
+}
+
+export interface WebhookDelivery {
+  readonly event: string | undefined;
+  readonly deliveryId: string | undefined;
+  readonly signature: string | undefined;
+  /** The body exactly as received: the signature covers these bytes. */
+  readonly rawBody: Buffer;
+  readonly contentType: string | undefined;
+}
+
+export interface WebhookAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+const ZERO_SHA = /^0+$/;
+
+const refusal = (status: number, code: string, message: string, hint: string): WebhookAnswer => ({ status, body: { code, message, hint } });
+
+/** Verifies with @octokit/webhooks; a missing or malformed signature is simply not valid. */
+async function signatureValid(secret: string, payload: string, signature: string | undefined): Promise<boolean> {
+  if (!signature) return false;
+  try {
+    return await new Webhooks({ secret }).verify(payload, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** GitHub sends JSON, or (content type form) `payload=<json>`. */
+function parsePayload(text: string, contentType: string | undefined): Record<string, unknown> | undefined {
+  try {
+    const json = contentType?.includes('application/x-www-form-urlencoded') ? (new URLSearchParams(text).get('payload') ?? '') : text;
+    const value = JSON.parse(json) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as Json) : {});
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const login = (v: unknown): string => str(obj(v).login) ?? '';
+
+export class GitHubWebhook {
+  private readonly repo: GitHubRepository;
+
+  constructor(private readonly d: WebhookDeps) {
+    this.repo = new GitHubRepository(d.store.db);
+  }
+
+  async handle(delivery: WebhookDelivery): Promise<WebhookAnswer> {
+    const github = this.d.config().github;
+    if (!github) return refusal(404, 'WEBHOOK_NOT_CONFIGURED', 'this server has no `github:` section in gantry.yaml', 'Add `github: { repo, webhookSecret: { secret: NAME } }` to gantry.yaml.');
+    const secret = this.d.secrets.values([github.webhookSecret.secret])[github.webhookSecret.secret];
+    if (!secret) return refusal(503, 'WEBHOOK_NOT_CONFIGURED', `the webhook secret ${github.webhookSecret.secret} is not set`, `Set it: gantry secret set shared ${github.webhookSecret.secret}, or GANTRY_SECRET_${github.webhookSecret.secret} in the server's environment.`);
+    const text = delivery.rawBody.toString('utf8');
+    if (!(await signatureValid(secret, text, delivery.signature))) {
+      return refusal(401, 'WEBHOOK_SIGNATURE_INVALID', 'the X-Hub-Signature-256 header is missing or does not match the body', "Set the same secret in the repository's webhook settings and in Gantry; the content type may be JSON or form.");
+    }
+    if (!delivery.deliveryId || !delivery.event) return refusal(400, 'WEBHOOK_PAYLOAD_INVALID', 'the X-GitHub-Delivery or X-GitHub-Event header is missing', 'Only GitHub webhook deliveries are accepted here.');
+    const payload = parsePayload(text, delivery.contentType);
+    if (!payload) return refusal(400, 'WEBHOOK_PAYLOAD_INVALID', 'the body is not a JSON object', 'Only GitHub webhook deliveries are accepted here.');
+    const fullName = str(obj(payload.repository).full_name);
+    if (delivery.event !== 'ping' && fullName?.toLowerCase() !== github.repo.toLowerCase()) return { status: 200, body: { ignored: 'repository', repository: fullName ?? null } };
+
+    const now = this.d.clock.now();
+    if (!(await this.repo.claimDelivery(delivery.deliveryId, delivery.event, now))) return { status: 200, body: { ignored: 'replay' } };
+    try {
+      return await this.dispatch(delivery.event, delivery.deliveryId, github.repo, payload, now);
+    } catch (error: unknown) {
+      await this.repo.releaseDelivery(delivery.deliveryId);
+      throw error;
+    }
+  }
+
+  private async dispatch(event: string, deliveryId: string, repo: string, p: Json, now: number): Promise<WebhookAnswer> {
+    switch (event) {
+      case 'ping':
+        return { status: 200, body: { ok: true } };
+      case 'pull_request':
+        return this.pullRequest(repo, p, now);
+      case 'pull_request_review':
+        return this.review(repo, p, now);
+      case 'push':
+        return this.push(repo, deliveryId, p, now);
+      default:
+        return { status: 200, body: { ignored: 'event', event } };
+    }
+  }
+
+  private async savePullRequest(repo: string, pr: Json, now: number): Promise<number> {
+    const number = Number(pr.number);
+    const merged = pr.merged === true ? (str(pr.merge_commit_sha) ?? null) : null;
+    await this.repo.savePullRequest({ repo, number, author: login(pr.user), headSha: str(obj(pr.head).sha) ?? '', baseRef: str(obj(pr.base).ref) ?? '', mergedSha: merged }, now);
+    return number;
+  }
+
+  private async pullRequest(repo: string, p: Json, now: number): Promise<WebhookAnswer> {
+    const number = await this.savePullRequest(repo, obj(p.pull_request), now);
+    return { status: 200, body: { recorded: 'pull_request', number, action: str(p.action) ?? null } };
+  }
+
+  private async review(repo: string, p: Json, now: number): Promise<WebhookAnswer> {
+    const number = await this.savePullRequest(repo, obj(p.pull_request), now);
+    const review = obj(p.review);
+    const submitted = Date.parse(str(review.submitted_at) ?? '');
+    const state = p.action === 'dismissed' ? 'dismissed' : (str(review.state) ?? 'commented').toLowerCase();
+    await this.repo.saveReview(repo, number, { reviewId: Number(review.id), reviewer: login(review.user), state, commitSha: str(review.commit_id) ?? null, submittedAt: Number.isNaN(submitted) ? now : submitted });
+    return { status: 200, body: { recorded: 'pull_request_review', number, state } };
+  }
+
+  private protectionOf(branch: string): ProtectionConfig | undefined {
+    const rules = Object.entries(this.d.config().branches).filter(([pattern]) => branchMatches(pattern, branch));
+    return rules.map(([, b]) => b.protection).find(isProtected);
+  }
+
+  private async push(repo: string, deliveryId: string, p: Json, now: number): Promise<WebhookAnswer> {
+    const ref = str(p.ref) ?? '';
+    const sha = str(p.after) ?? '';
+    if (!ref.startsWith('refs/heads/') || p.deleted === true || ZERO_SHA.test(sha)) return { status: 200, body: { ignored: 'not a branch head' } };
+    const branch = ref.slice('refs/heads/'.length);
+    const before = str(p.before);
+    const previousSha = before && !ZERO_SHA.test(before) ? before : null;
+    const actor = `github:${str(obj(p.pusher).name) ?? 'unknown'}`;
+    const protection = this.protectionOf(branch);
+    if (protection) {
+      const pullRequest = await this.repo.mergedAt(repo, sha);
+      const reviews = pullRequest ? await this.repo.reviews(repo, pullRequest.number) : [];
+      const checksPassed = pullRequest !== undefined && protection.requiredChecks.length > 0 && (await this.succeededRunFor(pullRequest.headSha));
+      const verdict = judgePush({ branch, sha, protection, pullRequest, reviews, checksPassed });
+      if (!verdict.accepted) {
+        await this.d.store.events.append('github.push.refused', actor, null, { delivery: deliveryId, branch, sha, reason: verdict.reason }, now);
+        return { status: 202, body: { accepted: false, branch, sha, reason: verdict.reason } };
+      }
+      await this.d.store.events.append('github.push.accepted', actor, null, { delivery: deliveryId, branch, sha, pullRequest: verdict.pullRequest }, now);
+      this.d.onAccepted(branch, sha, previousSha);
+      return { status: 200, body: { accepted: true, branch, sha, pullRequest: verdict.pullRequest } };
+    }
+    this.d.onAccepted(branch, sha, previousSha);
+    return { status: 200, body: { accepted: true, branch, sha, pullRequest: null } };
+  }
+
+  /** Gantry's own checks: a succeeded run (CI gates and all) for the sha. */
+  private async succeededRunFor(sha: string): Promise<boolean> {
+    const row = await this.d.store.db.selectFrom('runs').select('id').where('sha', '=', sha).where('state', '=', 'succeeded').executeTakeFirst();
+    return row !== undefined;
+  }
+}
