@@ -11,6 +11,13 @@ export type BuildStepSpec = {
   readonly timeoutMs: number;
 };
 
+export type ProtectionStepSpec = {
+  readonly branch: string;
+  /** How long to wait for the webhook's verdict on the pushed commit. */
+  readonly waitMs: number;
+  readonly timeoutMs: number;
+};
+
 export type PromotionStepSpec = {
   readonly environment: string;
   readonly requires: string;
@@ -94,6 +101,8 @@ export interface DeployPlanInput {
   readonly lastGate: Readonly<Record<string, string>>;
   readonly mustExist: boolean;
   readonly overridePromotion: { readonly by: string; readonly reason: string } | null;
+  /** A push to a protected branch of a GitHub repository: deploy only once GitHub's webhook vouched for it. */
+  readonly protection?: ProtectionStepSpec | null;
   readonly productionLike: boolean;
 }
 
@@ -128,6 +137,10 @@ export function planDeploy(input: DeployPlanInput): PlannedStep[] {
     builds.push(key);
   }
   let before = builds;
+  if (input.protection) {
+    steps.push({ key: `protection:${input.protection.branch}`, kind: 'protection', name: `branch protection (${input.protection.branch})`, environment: env.name, needs: before, spec: input.protection, maxAttempts: 1 });
+    before = [`protection:${input.protection.branch}`];
+  }
   if (env.requires) {
     const spec: PromotionStepSpec = { environment: env.name, requires: env.requires, services, override: input.overridePromotion };
     steps.push({ key: `promotion:${env.name}`, kind: 'promotion', name: `promotion ${env.requires} → ${env.name}`, environment: env.name, needs: before, spec, maxAttempts: 1 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EnvironmentConfig, GantryConfig, GateConfig, ScanConfig } from '../config/types.js';
 import type { Plan, PlannedStep } from '../domain/run.js';
-import { planDeploy } from './deploy-plan.js';
+import { planDeploy, type ProtectionStepSpec } from './deploy-plan.js';
 
 export interface PlanInput {
   readonly config: GantryConfig;
@@ -17,6 +17,7 @@ export interface PlanInput {
   readonly deployTrees?: Readonly<Record<string, string>>;
   readonly mustExist?: boolean;
   readonly overridePromotion?: { readonly by: string; readonly reason: string } | null;
+  readonly protection?: ProtectionStepSpec | null;
   /** Files the commit changed since the run's base; null (or left out) when there is no base. */
   readonly changedFiles?: readonly string[] | null;
 }
@@ -113,6 +114,7 @@ export function planRun(input: PlanInput): Plan {
         lastGate,
         mustExist: input.mustExist ?? false,
         overridePromotion: input.overridePromotion ?? null,
+        protection: input.protection ?? null,
         productionLike: env.approvals.required > 0 || env.confirmation !== undefined || env.name === 'production',
       }),
     );

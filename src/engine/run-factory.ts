@@ -27,6 +27,8 @@ export interface Trigger {
   readonly label?: string;
 }
 
+const PROTECTION_WAIT_MS = 10 * 60_000;
+
 export interface RunFactoryOptions {
   readonly store: Store;
   readonly reader: RepositoryReader;
@@ -101,6 +103,19 @@ export class RunFactory {
     });
     const notes = loaded.note ? [loaded.note, ...plan.notes] : plan.notes;
     return store.runs.create({ ...base, baseSha: changes.base, configJson: JSON.stringify(config) }, { steps: plan.steps, notes }, clock.now());
+  }
+
+  /**
+   * A push to a protected branch of a GitHub repository deploys only with the webhook's verdict:
+   * the poll may see the push before the webhook arrives, so the run waits for it (a guard rule,
+   * read from the pinned config).
+   */
+  private protectionFor(trigger: Trigger): { branch: string; waitMs: number; timeoutMs: number } | null {
+    const pinned = this.o.pinned();
+    if (trigger.kind !== TriggerKind.Push || !trigger.branch || !pinned.github) return null;
+    const rule = Object.entries(pinned.branches).find(([pattern]) => branchMatches(pattern, trigger.branch ?? ''))?.[1];
+    if (!rule || !(rule.protection.requiredApprovals > 0 || !rule.protection.allowDirectPush)) return null;
+    return { branch: trigger.branch, waitMs: PROTECTION_WAIT_MS, timeoutMs: PROTECTION_WAIT_MS + 60_000 };
   }
 
   /** Gates and commands come from the commit being checked, not from the server's copy. */

@@ -112,6 +112,7 @@ export const ERROR_CODES = {
   WEBHOOK_PAYLOAD_INVALID: 'A signed GitHub webhook delivery lacks its event or delivery header, or its body is not a JSON object.',
   GITHUB_TOKEN_MISSING: '`gantry github protect` found no GitHub token (GITHUB_TOKEN).',
   GITHUB_API_FAILED: "GitHub's REST API refused a branch protection request.",
+  PROTECTION_REFUSED: "A push to a protected branch was not a merge of an approved pull request (GitHub's webhook said so, or never answered).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -29,6 +29,7 @@ import { EnvironmentLockStep } from '../steps/environment-lock.js';
 import { FinalizeStep } from '../steps/finalize.js';
 import { GateStep } from '../steps/gate.js';
 import { PromotionStep } from '../steps/promotion.js';
+import { ProtectionStep } from '../steps/protection.js';
 import { RollbackStep } from '../steps/rollback.js';
 import { ScanStep } from '../steps/scan.js';
 import { VerifyStep } from '../steps/verify.js';
@@ -118,6 +119,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       new EnvironmentLockStep(store),
       new BuildStep(store, layout, workspaces),
       new PromotionStep(store),
+      new ProtectionStep(store),
       new BackupStep(store, targets),
       new ApprovalStep(store),
       new DeployStep(deployDeps),

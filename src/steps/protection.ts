@@ -1,0 +1,35 @@
+import type { ProtectionStepSpec } from '../engine/deploy-plan.js';
+import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
+import { GantryError } from '../errors/index.js';
+import type { Store } from '../store/store.js';
+
+const RECHECK_MS = 500;
+
+/**
+ * Branch protection for a GitHub repository: the commit deploys only if GitHub's webhook judged the
+ * push acceptable (a merged pull request with enough approvals from people other than its author).
+ * A poll can see the push first, so the step waits for the verdict, visibly, up to a limit.
+ */
+export class ProtectionStep implements StepHandler {
+  readonly kind = 'protection';
+
+  constructor(private readonly store: Store) {}
+
+  async run(ctx: StepContext): Promise<StepOutcome> {
+    const spec = ctx.step.spec as ProtectionStepSpec;
+    const verdicts = (await this.store.events.list(2000)).filter((e) => (e.kind === 'github.push.accepted' || e.kind === 'github.push.refused') && e.data.sha === ctx.run.sha && e.data.branch === spec.branch);
+    const verdict = verdicts[0];
+    if (verdict?.kind === 'github.push.refused') {
+      throw new GantryError('PROTECTION_REFUSED', `the push of ${ctx.run.sha.slice(0, 7)} to ${spec.branch} breaks its protection: ${String(verdict.data.reason ?? 'refused')}`, { hint: 'Merge a pull request with the required approvals instead of pushing directly.' });
+    }
+    if (verdict?.kind === 'github.push.accepted') {
+      const pr = verdict.data.pullRequest;
+      return { kind: 'done', message: `GitHub accepted the push${typeof pr === 'number' ? ` (pull request #${pr})` : ''}` };
+    }
+    const asked = ctx.run.createdAt;
+    if (ctx.clock.now() - asked > spec.waitMs) {
+      throw new GantryError('PROTECTION_REFUSED', `no verdict from GitHub's webhook on ${ctx.run.sha.slice(0, 7)} within ${Math.round(spec.waitMs / 60_000)} min`, { hint: "Check the repository's webhook deliveries in GitHub, and that its secret matches." });
+    }
+    return { kind: 'wait', message: `waiting for GitHub's verdict on ${ctx.run.sha.slice(0, 7)} (branch protection)`, retryInMs: RECHECK_MS };
+  }
+}
