@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
 import type { RevisionTraffic, Target } from '../targets/target.js';
 import { abortableSleep } from './deploy.js';
-import { p99FromBuckets } from './latency.js';
+import { p99FromBuckets } from '../metrics/latency.js';
 import { runAnalysis } from '../metrics/analysis.js';
 import { analysisError, analysisSummary, describeMeasurement } from '../metrics/analysis-report.js';
 import { PrometheusProvider } from '../metrics/providers/prometheus-provider.js';

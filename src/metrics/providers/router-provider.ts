@@ -1,4 +1,4 @@
-import { p99FromBuckets } from '../../steps/latency.js';
+import { p99FromBuckets } from '../latency.js';
 import type { RevisionTraffic } from '../../targets/target.js';
 import { measurementError, noData, value } from '../provider.js';
 import type { MeasureWindow, Measurement, MetricProvider, MetricQuery } from '../provider.js';
