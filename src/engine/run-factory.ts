@@ -1,6 +1,7 @@
 import { parseConfigText } from '../config/loader.js';
 import type { EnvironmentConfig, GantryConfig } from '../config/types.js';
 import { branchMatches, servicesTouched } from '../domain/branch.js';
+import { diffGuardRules } from '../config/guard-rules.js';
 import { TriggerKind } from '../domain/phases.js';
 import type { Run, StepError } from '../domain/run.js';
 import { GantryError } from '../errors/index.js';
@@ -101,7 +102,12 @@ export class RunFactory {
       overridePromotion: trigger.overridePromotion ?? null,
       changedFiles: changes.files ?? null,
     });
-    const notes = loaded.note ? [loaded.note, ...plan.notes] : plan.notes;
+    const notes = loaded.note ? [loaded.note, ...plan.notes] : [...plan.notes];
+    const guardChanges = diffGuardRules(this.o.pinned(), config);
+    if (guardChanges.length > 0) {
+      notes.push(`This commit's gantry.yaml changes rules that guard environments; the server keeps its own until an admin accepts the change: ${guardChanges.join('; ')}`);
+      await store.events.append('config.guard-change-proposed', trigger.triggeredBy, null, { sha: trigger.sha, ref: trigger.ref, changes: guardChanges }, clock.now());
+    }
     return store.runs.create({ ...base, baseSha: changes.base, configJson: JSON.stringify(config) }, { steps: plan.steps, notes }, clock.now());
   }
 

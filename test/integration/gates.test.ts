@@ -170,6 +170,10 @@ describe('CI gates on a real repository', () => {
     const run = await t.finished((await t.runFor('feature/hijack')).id);
     expect(run.run.environment).toBeNull();
     expect(run.steps.some((s) => s.kind === 'environment-lock')).toBe(false);
+    // The change is shown, not applied: it waits for an admin.
+    expect(run.run.notes.join(' ')).toContain('changes rules that guard environments; the server keeps its own until an admin accepts the change: environments.dev.branch: "develop" → "feature/*"');
+    const proposed = (await t.server.store.events.list(50)).find((e) => e.kind === 'config.guard-change-proposed');
+    expect(proposed?.data).toMatchObject({ sha: run.run.sha, changes: ['environments.dev.branch: "develop" → "feature/*"'] });
   });
 
   it('streams a running gate’s log lines live, then ends the stream', async () => {
