@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
+import { runCli } from '../support/cli.js';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/server/views.js';
@@ -9,7 +8,6 @@ import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /** The built CLI: run `npm run build` first (as `npm test` does). */
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 const CONFIG = `version: 1
 project:
@@ -28,11 +26,6 @@ environments:
     branch: develop
 `;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 interface EventRow {
   id: number;
@@ -46,12 +39,7 @@ describe('the audit log (invariant 7)', () => {
   let env: Record<string, string>;
   let db: BetterSqlite3.Database;
 
-  const gantry = (args: string[]): Promise<Result> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
-    });
+  const gantry = (args: string[]) => runCli(args, env);
   const tokenEvents = (): EventRow[] => db.prepare<[], EventRow>("SELECT id, kind, data_json FROM events WHERE kind = 'token.created' ORDER BY id").all();
 
   beforeAll(async () => {

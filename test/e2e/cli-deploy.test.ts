@@ -1,16 +1,10 @@
-import { execFile } from 'node:child_process';
+import { runCli } from '../support/cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basePort, deployConfig, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
-import { CLI } from '../support/server-process.js';
 import { TempDirs, until } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('the deployment commands of the CLI', () => {
   const temp = new TempDirs();
@@ -18,12 +12,7 @@ describe('the deployment commands of the CLI', () => {
   const config = deployConfig({ port, productionApprovals: 1 });
   let t: TestServer;
   let env: Record<string, string>;
-  const gantry = (args: string[], extra: Record<string, string> = {}): Promise<Result> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true', ...env, ...extra } }, (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-      );
-    });
+  const gantry = (args: string[], extra: Record<string, string> = {}) => runCli(args, { CI: 'true', ...env, ...extra });
 
   beforeAll(async () => {
     const root = await temp.make();

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { runCli } from '../support/cli.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,6 @@ import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const DOCS = fileURLToPath(new URL('../../docs/cli.md', import.meta.url));
 
 const CONFIG = `version: 1
@@ -27,19 +26,8 @@ environments:
     branch: develop
 `;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function gantry(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const gantry = (args: string[], env: Record<string, string> = {}) => runCli(args, env);
 
 /** The key structure of a JSON value: what docs/cli.md promises, without the values. */
 function shape(value: unknown): unknown {

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
+import { runCli } from '../support/cli.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GantryError } from '../../src/errors/index.js';
 import { unseal, type SecretKey } from '../../src/secrets/crypto.js';
@@ -11,7 +10,6 @@ import { fixtureRepo } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 const CONFIG = `version: 1
 project:
@@ -36,25 +34,7 @@ environments:
 const VALUE = 'pr0d/DB pa55+word=Zq9xK!';
 const SECOND = 'pr0d-second-V4lue-7hJ2';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The built CLI, with `stdin` piped in (never on the command line). */
-function gantry(args: string[], env: Record<string, string>, stdin = ''): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const gantry = runCli;
 
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
