@@ -1,4 +1,9 @@
-import type { ProtectionConfig } from '../config/types.js';
+/** The parts of a branch's protection (gantry.yaml `branches`) a push is judged by; domain imports nothing of ours. */
+export interface PushProtection {
+  readonly allowDirectPush: boolean;
+  readonly allowForcePush: boolean;
+  readonly signedCommits: boolean;
+}
 import { branchMatches } from './branch.js';
 
 /** git's name for "no commit": the old side of a created ref, the new side of a deleted one. */
@@ -32,7 +37,7 @@ const refuse = (reason: string): PushDecision => ({ allowed: false, reason });
 const short = (sha: string): string => sha.slice(0, 10);
 
 /** The protection of a branch: an exact pattern wins, then the first matching glob in file order. */
-export function protectionFor(branches: Readonly<Record<string, { readonly protection: ProtectionConfig }>>, branch: string): ProtectionConfig | undefined {
+export function protectionFor(branches: Readonly<Record<string, { readonly protection: PushProtection }>>, branch: string): PushProtection | undefined {
   const exact = branches[branch];
   if (exact) return exact.protection;
   return Object.entries(branches).find(([pattern]) => branchMatches(pattern, branch))?.[1].protection;
@@ -52,7 +57,7 @@ export function isMergeOfGreen(update: RefUpdate, greenHeads: ReadonlySet<string
  * The pre-receive rules for one ref update, pure. `signatures` covers the commits the push brings
  * to the branch (old..new); it is only consulted when the branch requires signed commits.
  */
-export function decidePush(protection: ProtectionConfig | undefined, update: RefUpdate, greenHeads: ReadonlySet<string>, signatures: readonly CommitSignature[]): PushDecision {
+export function decidePush(protection: PushProtection | undefined, update: RefUpdate, greenHeads: ReadonlySet<string>, signatures: readonly CommitSignature[]): PushDecision {
   if (!protection || !update.ref.startsWith('refs/heads/')) return ALLOW;
   const branch = update.ref.slice('refs/heads/'.length);
   if (update.new === ZERO_SHA) {

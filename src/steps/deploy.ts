@@ -1,63 +1,10 @@
 import type { DeployStepSpec } from '../engine/deploy-plan.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { GantryError } from '../errors/index.js';
-import type { SecretSource } from '../secrets/source.js';
 import { DeploymentState } from '../store/repositories/deployment-repository.js';
-import type { Store } from '../store/store.js';
 import { strategyFor } from '../strategies/index.js';
-import type { StrategyContext } from '../strategies/strategy.js';
-import type { TargetRegistry } from '../targets/registry.js';
-import type { RevisionSpec } from '../targets/target.js';
-import { runSmokeTests } from './checks/http-checks.js';
+import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
-export const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
-
-export interface DeployDeps {
-  readonly store: Store;
-  readonly targets: TargetRegistry;
-  /** The OCI image layout the agents read artifacts from. */
-  readonly layoutPath: string;
-  readonly secrets: SecretSource;
-}
-
-/** Builds the strategy context for one deployment record; shared by deploy, finalize and rollback. */
-export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: { environment: string; service: string; revision: number; previousRevision: number | null; release: string; digest: string }, spec: Pick<DeployStepSpec, 'target' | 'strategy' | 'command' | 'env' | 'secrets' | 'replicas' | 'health' | 'smoke'>): Promise<StrategyContext> {
-  const target = await deps.targets.get(spec.target);
-  const revision: RevisionSpec = {
-    environment: d.environment,
-    service: d.service,
-    revision: d.revision,
-    release: d.release,
-    artifact: { digest: d.digest, layout: deps.layoutPath },
-    command: spec.command,
-    env: { ...spec.env, ...deps.secrets.values(spec.secrets, d.environment) },
-    replicas: spec.replicas,
-    health: { path: spec.health.path, expectStatus: spec.health.expectStatus, intervalMs: Math.min(spec.health.intervalMs, 500), timeoutMs: spec.health.timeoutMs },
-  };
-  return {
-    target,
-    spec: revision,
-    previous: d.previousRevision ?? undefined,
-    config: spec.strategy,
-    readyDeadlineMs: spec.health.deadlineMs,
-    signal: ctx.signal,
-    log: (line) => ctx.log.info(line),
-    now: () => ctx.clock.now(),
-    sleep: abortableSleep,
-    preSwitchCheck: (url) => runSmokeTests(url, spec.smoke, ctx.signal, (line) => ctx.log.info(line)),
-  };
-}
 
 /**
  * Deploys one service of a release to an environment with the environment's strategy. The deployment

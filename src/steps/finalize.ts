@@ -3,7 +3,7 @@ import type { DeployStepSpec, FinalizeStepSpec } from '../engine/deploy-plan.js'
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { DeploymentState } from '../store/repositories/deployment-repository.js';
 import { strategyFor } from '../strategies/index.js';
-import { strategyContext, type DeployDeps } from './deploy.js';
+import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
 export interface FinalizeDeps extends DeployDeps {
   readonly layout: OciLayout;

@@ -2,7 +2,7 @@ import type { DeployStepSpec, RollbackStepSpec } from '../engine/deploy-plan.js'
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { DeploymentState } from '../store/repositories/deployment-repository.js';
 import { strategyFor } from '../strategies/index.js';
-import { strategyContext, type DeployDeps } from './deploy.js';
+import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
 /**
  * Runs only when a step of the environment's deployment failed: puts every service this run touched
