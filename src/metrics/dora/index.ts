@@ -5,7 +5,7 @@ export { deploymentFrequency } from './deployment-frequency.js';
 export { leadTime } from './lead-time.js';
 export { quantile } from './quantile.js';
 export { recoveryTime } from './recovery-time.js';
-export { computeDora, DEFAULT_DORA_ENVIRONMENT, type DoraInput } from './report.js';
+export { computeDora, computeDoraSeries, DEFAULT_DORA_ENVIRONMENT, type DoraBucket, type DoraInput } from './report.js';
 export { reworkRate } from './rework-rate.js';
 export { successRate } from './success-rate.js';
 export type * from './types.js';

@@ -81,3 +81,30 @@ export function computeDora(records: readonly DoraDeployment[], input: DoraInput
 }
 
 const sortKeys = <T>(record: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** One bucket of a DORA series: the overall figures of the deployments created in [start, end]. */
+export interface DoraBucket {
+  readonly start: number;
+  readonly end: number;
+  readonly metrics: DoraMetrics;
+}
+
+/**
+ * The report's window cut into buckets of `bucketMs` (the last one ends at `now`), for trend charts.
+ * Histories are classified once over all records, so a failure reverted in a later bucket still
+ * counts as a failed change in its own.
+ */
+export function computeDoraSeries(records: readonly DoraDeployment[], input: DoraInput, bucketMs: number): DoraBucket[] {
+  const window = windowEndingAt(input.now, input.windowMs);
+  const histories = classify(
+    records.filter((r) => r.environment === input.environment),
+    input.hotfixRef ? { hotfixRef: input.hotfixRef } : {},
+  );
+  const buckets: DoraBucket[] = [];
+  for (let start = window.start; start < window.end; start += bucketMs) {
+    // Windows are inclusive at both ends; a deployment exactly on a boundary belongs to the later bucket.
+    const bucket = { start, end: Math.min(start + bucketMs, window.end) - (start + bucketMs < window.end ? 1 : 0) };
+    buckets.push({ start: bucket.start, end: bucket.end, metrics: summarize(histories.map((h) => tally(h, bucket)), bucket) });
+  }
+  return buckets;
+}

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { judgeApproval } from '../../domain/approval-rules.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../validate.js';
@@ -11,7 +12,8 @@ const RejectBody = z.strictObject({ reason: z.string().min(1).max(2000) });
 
 export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
   /** Runs waiting for a person: deployment approvals and paused (inconclusive) watch windows. */
-  app.get('/api/v1/approvals', async () => {
+  app.get('/api/v1/approvals', async (request) => {
+    const principal = principalOf(request);
     const active = await ctx.store.runs.listActive();
     const steps = await ctx.store.steps.forRuns(active.map((r) => r.id));
     const pending = [];
@@ -21,14 +23,19 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const kind = step.kind === 'approval' ? 'deploy' : 'analysis';
       const decisions = await ctx.store.approvals.forRun(run.id, kind);
       const env = ctx.config().environments[step.environment];
+      const approvedBy = decisions.filter((d) => d.decision === 'approved').map((d) => d.user);
+      // What the caller may do, judged by the same rules the engine applies, so a client can disable a
+      // button and say why instead of letting the request fail. The phrase is checked when they act.
+      const verdict = judgeApproval(principal, { environment: step.environment, author: run.author, triggeredBy: run.triggeredBy, approvedBy, approvers: env?.approvals.approvers ?? [], confirmation: undefined }, undefined);
       pending.push({
         run: runView(run),
         environment: step.environment,
         kind,
         required: kind === 'deploy' ? (env?.approvals.required ?? 0) : 1,
         confirmation: kind === 'deploy' ? (env?.confirmation ?? null) : null,
-        approvedBy: decisions.filter((d) => d.decision === 'approved').map((d) => d.user),
+        approvedBy,
         message: step.message,
+        you: { user: principal.user, mayDecide: verdict.ok, reason: verdict.ok ? null : verdict.reason },
       });
     }
     return { approvals: pending };

@@ -58,6 +58,17 @@ export function environmentRoutes(app: FastifyInstance, ctx: ServerContext): voi
     return { deployments: (await ctx.store.deployments.history(env, q.service, q.limit)).map(deploymentView) };
   });
 
+  /**
+   * What runs now, as the target reports it (not as Gantry recorded it): each service's revisions
+   * with their phase and the weights of its routes, so a switch or a rollback shows as it happens.
+   */
+  app.get('/api/v1/environments/:env/status', async (request) => {
+    const { env } = parseInput(EnvParams, request.params, 'path');
+    if (!ctx.config().environments[env]) throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${env}" is not declared in gantry.yaml`);
+    const services = ctx.describeEnvironment ? await ctx.describeEnvironment(env).catch(() => undefined) : undefined;
+    return { environment: env, reachable: services !== undefined, services: services ?? [] };
+  });
+
   app.post('/api/v1/environments/:env/rollback', async (request, reply) => {
     const { env } = parseInput(EnvParams, request.params, 'path');
     const body = parseInput(RollbackBody, request.body, 'body');

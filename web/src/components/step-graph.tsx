@@ -1,0 +1,54 @@
+import type { Step } from '../api/types';
+import { StateBadge } from './bits';
+import { duration } from './format';
+
+/** Each step's column is one more than the deepest step it needs: the graph reads left to right. */
+export function levels(steps: readonly Step[]): Step[][] {
+  const byKey = new Map(steps.map((s) => [s.key, s]));
+  const depth = new Map<string, number>();
+  const depthOf = (s: Step, seen: Set<string>): number => {
+    const known = depth.get(s.key);
+    if (known !== undefined) return known;
+    if (seen.has(s.key)) return 0;
+    seen.add(s.key);
+    const d = Math.max(-1, ...s.needs.map((n) => byKey.get(n)).filter((n): n is Step => n !== undefined).map((n) => depthOf(n, seen))) + 1;
+    depth.set(s.key, d);
+    return d;
+  };
+  const columns: Step[][] = [];
+  for (const s of steps) (columns[depthOf(s, new Set())] ??= []).push(s);
+  return columns.filter((c) => c !== undefined);
+}
+
+export function StepGraph({ steps, selected, onSelect }: { steps: readonly Step[]; selected: string | null; onSelect: (key: string | null) => void }) {
+  return (
+    <div className="graph" role="list" aria-label="Steps">
+      {levels(steps).map((column, i) => (
+        <div className="column" key={i}>
+          {column.map((s) => (
+            <button
+              type="button"
+              role="listitem"
+              key={s.key}
+              className={`node state-${s.state}${selected === s.key ? ' selected' : ''}`}
+              aria-pressed={selected === s.key}
+              data-step={s.key}
+              data-state={s.state}
+              onClick={() => onSelect(selected === s.key ? null : s.key)}
+              title={s.needs.length > 0 ? `needs ${s.needs.join(', ')}` : 'first step'}
+            >
+              <span className="node-name">{s.name}</span>
+              <span className="node-meta">
+                <StateBadge state={s.state} />
+                {s.cached ? <span className="badge cached">cached</span> : null}
+                <span className="muted">{s.durationMs !== null ? duration(s.durationMs) : s.startedAt ? 'running' : ''}</span>
+                {s.attempt > 1 ? <span className="muted">try {s.attempt}</span> : null}
+              </span>
+              {s.message ? <span className="node-message">{s.message}</span> : null}
+            </button>
+          ))}
+        </div>
+      ))}
+    </div>
+  );
+}
