@@ -43,6 +43,8 @@ export async function dashboardRoutes(app: FastifyInstance, webRoot: string | un
     prefix: '/',
     index: ['index.html'],
     dotfiles: 'deny',
+    // Our setHeaders decides caching per file; the plugin's own header would overwrite it.
+    cacheControl: false,
     setHeaders(res, path) {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       // Vite names assets by content hash: they never change. index.html must always be fetched anew.

@@ -46,24 +46,24 @@ export function DoraPage() {
       <PageTitle
         aside={
           <div className="filters">
-            <label>
-              Environment
-              <select value={env ?? ''} onChange={(e) => setEnvironment(e.target.value)}>
+            <div className="filter">
+              <label htmlFor="filter-environment">Environment</label>
+              <select id="filter-environment" value={env ?? ''} onChange={(e) => setEnvironment(e.target.value)}>
                 {names.map((n) => (
                   <option key={n}>{n}</option>
                 ))}
               </select>
-            </label>
-            <label>
-              Window
-              <select value={windowIndex} onChange={(e) => setWindowIndex(Number(e.target.value))}>
+            </div>
+            <div className="filter">
+              <label htmlFor="filter-window">Window</label>
+              <select id="filter-window" value={windowIndex} onChange={(e) => setWindowIndex(Number(e.target.value))}>
                 {WINDOWS.map((w, i) => (
                   <option key={w.value} value={i}>
                     {w.label}
                   </option>
                 ))}
               </select>
-            </label>
+            </div>
           </div>
         }
       >

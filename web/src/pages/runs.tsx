@@ -33,28 +33,28 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
     <>
       <PageTitle>Runs</PageTitle>
       <form className="filters" onSubmit={submitBranch} aria-label="Filter runs">
-        <label>
-          State
-          <select value={state} onChange={(e) => setFilter('state', e.target.value)}>
+        <div className="filter">
+          <label htmlFor="filter-state">State</label>
+          <select id="filter-state" value={state} onChange={(e) => setFilter('state', e.target.value)}>
             <option value="">any</option>
             {STATES.map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>
-        </label>
-        <label>
-          Environment
-          <select value={environment} onChange={(e) => setFilter('environment', e.target.value)}>
+        </div>
+        <div className="filter">
+          <label htmlFor="filter-environment">Environment</label>
+          <select id="filter-environment" value={environment} onChange={(e) => setFilter('environment', e.target.value)}>
             <option value="">any</option>
             {(envs.data?.environments ?? []).map((e) => (
               <option key={e.name}>{e.name}</option>
             ))}
           </select>
-        </label>
-        <label>
-          Branch
-          <input value={branchText} onChange={(e) => setBranchText(e.target.value)} placeholder="main" />
-        </label>
+        </div>
+        <div className="filter">
+          <label htmlFor="filter-branch">Branch</label>
+          <input id="filter-branch" value={branchText} onChange={(e) => setBranchText(e.target.value)} placeholder="main" />
+        </div>
         <button type="submit">Filter</button>
       </form>
       <Problem problem={runs.error} title="Runs could not be read" />
