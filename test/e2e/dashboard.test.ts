@@ -208,6 +208,28 @@ describe('the dashboard in a browser', () => {
     await expect(desk.evaluate<string>('document.activeElement?.textContent')).resolves.toBe('Confirm rollback');
   });
 
+  it('filters the runs list, and rejects a production run with a reason', async () => {
+    const page = await as('alice', '#/runs');
+    await page.getByLabel('Environment').selectOption('production');
+    await page.waitForURL(/environment=production/);
+    const production = (await api<{ runs: Array<{ id: number }> }>('GET', '/api/v1/runs?environment=production')).runs;
+    await expect.poll(() => page.locator('tr[data-run]').count()).toBe(production.length);
+
+    const { run } = await api<{ run: { id: number } }>('POST', '/api/v1/dispatch', { environment: 'production', ref: 'develop~1', confirm: 'DEPLOY TO PRODUCTION' }, tokens.dave);
+    await page.goto(`${t.server.url}/#/approvals`);
+    const card = page.locator(`article.approval[data-run="${run.id}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    const reject = card.getByRole('button', { name: 'Reject' });
+    await expect(reject.isDisabled()).resolves.toBe(true);
+    await card.getByText('Write a reason to reject.').waitFor();
+    await card.getByLabel('Comment').fill('not during the sale');
+    await reject.click();
+    await card.getByRole('status').getByText('Rejected.').waitFor();
+    expect((await t.finished(run.id)).run.state).not.toBe('succeeded');
+    const events = (await api<{ events: Array<{ kind: string; actor: string; runId: number | null; data: { comment?: string } }> }>('GET', '/api/v1/audit')).events;
+    expect(events.find((e) => e.kind === 'approval.rejected' && e.runId === run.id)).toMatchObject({ actor: 'alice', data: { comment: 'not during the sale' } });
+  });
+
   it('ran every page without a console error', () => {
     expect(pages.flatMap((p) => p.problems)).toEqual([]);
   });
