@@ -51,7 +51,9 @@ export function SummaryView({ value }: { value: Readonly<Record<string, unknown>
           <dt>{label(key)}</dt>
           <dd>
             {Array.isArray(v) ? (
-              v.length > 0 && v.every(isRecord) ? (
+              v.length === 0 ? (
+                <span className="muted">none</span>
+              ) : v.every(isRecord) ? (
                 <RecordsTable rows={v} />
               ) : (
                 v.map((item, i) => (

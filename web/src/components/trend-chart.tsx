@@ -63,6 +63,11 @@ export function TrendChart(props: { title: string; points: readonly ChartPoint[]
               ),
             )
           : null}
+        {values.length > 0 ? (
+          <text className="tick" x={WIDTH - PAD.right} y={PAD.top + 2} textAnchor="end">
+            highest {format(Math.max(...values))}
+          </text>
+        ) : null}
         {kind === 'line' ? <path className="trend" d={lineParts.join(' ')} /> : null}
         {kind === 'line'
           ? points.map((p, i) =>
