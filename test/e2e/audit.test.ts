@@ -6,25 +6,11 @@ import type { RunView } from '../../src/server/views.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { lintOnlyConfig } from '../support/ci-config.js';
 
 /** The built CLI: run `npm run build` first (as `npm test` does). */
 
-const CONFIG = `version: 1
-project:
-  name: audit-test
-repository:
-  url: .
-  defaultBranch: develop
-services:
-  api:
-    path: api
-    gates:
-      - name: lint
-        run: echo linted
-environments:
-  dev:
-    branch: develop
-`;
+const CONFIG = lintOnlyConfig('audit-test');
 
 
 interface EventRow {

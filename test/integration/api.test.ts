@@ -5,23 +5,9 @@ import type { RunView, StepView } from '../../src/server/views.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { lintOnlyConfig } from '../support/ci-config.js';
 
-const CONFIG = `version: 1
-project:
-  name: api-test
-repository:
-  url: .
-  defaultBranch: develop
-services:
-  api:
-    path: api
-    gates:
-      - name: lint
-        run: echo linted
-environments:
-  dev:
-    branch: develop
-`;
+const CONFIG = lintOnlyConfig('api-test');
 
 describe('the HTTP API', () => {
   const temp = new TempDirs();

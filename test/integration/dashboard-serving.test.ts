@@ -4,23 +4,9 @@ import { defaultWebRoot } from '../../src/server/dashboard.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { lintOnlyConfig } from '../support/ci-config.js';
 
-const CONFIG = `version: 1
-project:
-  name: dashboard-serving
-repository:
-  url: .
-  defaultBranch: develop
-services:
-  api:
-    path: api
-    gates:
-      - name: lint
-        run: echo linted
-environments:
-  dev:
-    branch: develop
-`;
+const CONFIG = lintOnlyConfig('dashboard-serving');
 
 /** A request sent byte for byte as written: fetch would normalise `..` away before it left. */
 function raw(url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
