@@ -2,7 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/engine/clock.js';
 import { startServer, type RunningServer } from '../../src/server/gantry-server.js';
+import type { MirrorRepository } from '../../src/sources/git/repository.js';
+import { GitWatcher } from '../../src/sources/git/watcher.js';
+import type { Store } from '../../src/store/store.js';
 import { installPostReceiveHook } from '../../src/sources/git/hook.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { TempDirs, until } from '../support/temp.js';
@@ -113,5 +117,26 @@ describe('watching a git repository', () => {
     expect(run.error?.message).toMatch(/gantry\.yaml at [0-9a-f]{7} is not valid/);
     expect(run.error?.logTail?.join('\n')).toMatch(/gantry\.yaml:\d+:\d+ CONFIG_/);
     expect(await s.store.steps.forRun(run.id)).toEqual([]);
+  });
+});
+
+describe('stopping the source watcher', () => {
+  it('schedules no further poll when stopped while a poll is still running', async () => {
+    let release: (heads: Map<string, string>) => void = () => undefined;
+    let looks = 0;
+    const mirror = {
+      remoteHeads: () => {
+        looks++;
+        return new Promise<Map<string, string>>((resolve) => (release = resolve));
+      },
+    } as unknown as MirrorRepository;
+    const store = { branches: { all: async () => [] } } as unknown as Store;
+    const watcher = new GitWatcher({ mirror, store, clock: systemClock, logger: pino({ level: 'silent' }), intervalMs: 10, onPush: async () => undefined });
+    watcher.start();
+    watcher.stop();
+    release(new Map());
+    await new Promise((r) => setTimeout(r, 100));
+    // Before the fix, the finished poll scheduled the next one, which kept a stopped server's process alive.
+    expect(looks).toBe(1);
   });
 });

@@ -29,17 +29,22 @@ export class GitWatcher {
   private polling: Promise<void> | undefined;
   private again = false;
   private looked = false;
+  private stopped = false;
 
   constructor(private readonly o: WatcherOptions) {}
 
   start(): void {
+    this.stopped = false;
     const schedule = (): void => {
+      // A poll still running when stop() was called must not schedule the next one (it would keep a stopped server alive).
+      if (this.stopped) return;
       this.timer = setTimeout(() => void this.poll().finally(schedule), this.o.intervalMs);
     };
     void this.poll().finally(schedule);
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
