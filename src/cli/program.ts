@@ -5,6 +5,7 @@ import { registerAgent } from './commands/agent.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
+import { registerConfig } from './commands/config.js';
 import { registerHistory } from './commands/history.js';
 import { registerToken } from './commands/token.js';
 import { registerCancel } from './commands/cancel.js';
@@ -61,6 +62,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerToken(program, wrap);
   registerSecrets(program, wrap);
   registerAudit(program, wrap);
+  registerConfig(program, wrap);
   registerHook(program, wrap);
   registerGithub(program, wrap);
   registerDemo(program, wrap);

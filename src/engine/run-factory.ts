@@ -105,7 +105,7 @@ export class RunFactory {
     const notes = loaded.note ? [loaded.note, ...plan.notes] : [...plan.notes];
     const guardChanges = diffGuardRules(this.o.pinned(), config);
     if (guardChanges.length > 0) {
-      notes.push(`This commit's gantry.yaml changes rules that guard environments; the server keeps its own until an admin accepts the change: ${guardChanges.join('; ')}`);
+      notes.push(`This commit's gantry.yaml changes rules that guard environments; the server keeps its own until an admin accepts the change: ${guardChanges.join('; ')} (an admin accepts it with \`gantry config accept ${trigger.sha.slice(0, 7)}\`)`);
       await store.events.append('config.guard-change-proposed', trigger.triggeredBy, null, { sha: trigger.sha, ref: trigger.ref, changes: guardChanges }, clock.now());
     }
     return store.runs.create({ ...base, baseSha: changes.base, configJson: JSON.stringify(config) }, { steps: plan.steps, notes }, clock.now());

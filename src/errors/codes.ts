@@ -113,6 +113,9 @@ export const ERROR_CODES = {
   GITHUB_TOKEN_MISSING: '`gantry github protect` found no GitHub token (GITHUB_TOKEN).',
   GITHUB_API_FAILED: "GitHub's REST API refused a branch protection request.",
   PROTECTION_REFUSED: "A push to a protected branch was not a merge of an approved pull request (GitHub's webhook said so, or never answered).",
+  // pinned config (src/engine/config-acceptance.ts, gantry config accept)
+  COMMIT_NOT_FOUND: 'The repository has no commit with that sha, even after a fetch.',
+  CONFIG_GUARD_CHANGE_UNAPPLIED: "A commit's guard-rule change cannot be accepted while the server runs (an environment added or removed, a target the server lacks).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

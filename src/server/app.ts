@@ -9,6 +9,7 @@ import { annotationRoutes } from './routes/annotations.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { backupRoutes } from './routes/backups.js';
+import { configRoutes } from './routes/config.js';
 import { doraRoutes } from './routes/dora.js';
 import { githubRoutes } from './routes/github.js';
 import { environmentRoutes } from './routes/environments.js';
@@ -63,5 +64,6 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   secretRoutes(app, ctx);
   githubRoutes(app, ctx);
   pushCheckRoutes(app, ctx);
+  configRoutes(app, ctx);
   return app;
 }

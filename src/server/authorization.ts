@@ -77,6 +77,9 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'PUT', url: '/api/v1/secrets/:scope/:name', role: 'deployer', environment: 'params.scope', action: 'setting secrets' },
   { method: 'DELETE', url: '/api/v1/secrets/:scope/:name', role: 'deployer', environment: 'params.scope', action: 'removing secrets' },
   { method: 'POST', url: '/api/v1/secrets/rotate-key', role: 'admin', environment: 'global', action: 'rotating the secrets key' },
+  read('/api/v1/config', 'reading the pinned config'),
+  // Accepting a commit's guard rules changes what guards every environment: admins only (invariant 9).
+  { method: 'POST', url: '/api/v1/config/accept', role: 'admin', environment: 'global', action: "accepting a commit's guard rules" },
 ];
 
 const ANY = Symbol('any environment');

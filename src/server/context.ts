@@ -1,6 +1,7 @@
 import type { GantryConfig } from '../config/types.js';
 import type { Clock } from '../engine/clock.js';
 import type { TrafficSource } from '../metrics/router-metrics.js';
+import type { ConfigAcceptance } from '../engine/config-acceptance.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../engine/logger.js';
 import type { SecretStore } from '../secrets/secret-store.js';
@@ -20,6 +21,8 @@ export interface ServerContext {
   readonly routerTraffic?: TrafficSource;
   /** The encrypted secret store; absent when the server was given another secret source. */
   readonly secrets?: SecretStore;
+  /** Where the pinned config's guard rules come from, and an admin accepting a commit's (gantry config). */
+  readonly configAcceptance?: ConfigAcceptance;
   /** Asks the source watcher to look at the repository now. */
   readonly notifySource: () => void;
 }

@@ -6,10 +6,12 @@ import { loadConfigOrThrow } from '../config/loader.js';
 import type { GantryConfig } from '../config/types.js';
 import { isTerminalRun } from '../domain/phases.js';
 import { systemClock, type Clock } from '../engine/clock.js';
+import { ConfigAcceptance } from '../engine/config-acceptance.js';
 import { Engine } from '../engine/engine.js';
 import { EngineBus } from '../engine/events.js';
 import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS, Executor } from '../engine/executor.js';
 import type { Logger } from '../engine/logger.js';
+import { PinnedConfig } from '../engine/pinned-config.js';
 import { RunFactory } from '../engine/run-factory.js';
 import type { StepHandler } from '../engine/step-handler.js';
 import type { ServiceTraffic } from '../metrics/router-metrics.js';
@@ -90,6 +92,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const config = await loadConfigOrThrow(o.configPath);
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const store = await Store.open(sqliteDialect(join(o.dataDir, 'gantry.db')));
+  // Guard rules come from here (the file, or a commit an admin accepted); `config` keeps the file's
+  // own settings for what the server connects to (repository, targets, notifications).
+  const pinned = await PinnedConfig.load({ store, configPath: o.configPath, clock, logger: o.logger }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const token = await bootstrapAdminToken(store, clock.now());
   if (token) {
     const file = join(o.dataDir, 'admin.token');
@@ -140,8 +148,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     leaseMs: o.leaseMs ?? DEFAULT_LEASE_MS,
     pollMs: o.executorPollMs ?? DEFAULT_POLL_MS,
   });
-  const factory = new RunFactory({ store, reader: mirror, pinned: () => config, configPath: 'gantry.yaml', clock });
-  const engine = new Engine({ store, executor, factory, bus, reader: mirror, clock, pinned: () => config, refresh: () => mirror.fetch() });
+  const factory = new RunFactory({ store, reader: mirror, pinned: () => pinned.config, configPath: 'gantry.yaml', clock });
+  const engine = new Engine({ store, executor, factory, bus, reader: mirror, clock, pinned: () => pinned.config, refresh: () => mirror.fetch() });
+  const configAcceptance = new ConfigAcceptance({ pinned, store, reader: mirror, refresh: () => mirror.fetch(), clock, configPath: 'gantry.yaml' });
   const watcher = new GitWatcher({
     mirror,
     store,
@@ -167,7 +176,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     return out;
   };
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => config, routerTraffic, ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll() });
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll() });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);
@@ -189,7 +198,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     executor,
     app,
     watcher,
-    config,
+    get config() {
+      return pinned.config;
+    },
     targets,
     secrets,
     close(options = {}) {

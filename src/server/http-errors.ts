@@ -24,6 +24,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   AGENT_UNREACHABLE: 502,
   INTERNAL: 500,
   GIT_FAILED: 502,
+  COMMIT_NOT_FOUND: 404,
+  CONFIG_GUARD_CHANGE_UNAPPLIED: 409,
 };
 
 export interface ErrorBody {

@@ -1,13 +1,11 @@
 import { runCli } from '../support/cli.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectDocumentedShape } from '../support/doc-shapes.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-
-const DOCS = fileURLToPath(new URL('../../docs/cli.md', import.meta.url));
 
 const CONFIG = `version: 1
 project:
@@ -28,28 +26,6 @@ environments:
 
 
 const gantry = (args: string[], env: Record<string, string> = {}) => runCli(args, env);
-
-/** The key structure of a JSON value: what docs/cli.md promises, without the values. */
-function shape(value: unknown): unknown {
-  // Arrays of objects keep the shape of their first element; lists of plain values are just lists.
-  if (Array.isArray(value)) return value.length > 0 && typeof value[0] === 'object' && value[0] !== null ? [shape(value[0])] : 'list';
-  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape((value as Record<string, unknown>)[k])]));
-  return value === null ? 'null-or-value' : 'value';
-}
-
-/** Documented example outputs in docs/cli.md, each in a ```json block after `<!-- shape: NAME -->`. */
-async function documentedShape(name: string): Promise<unknown> {
-  const docs = await readFile(DOCS, 'utf8');
-  const match = new RegExp(`<!-- shape: ${name} -->\\s*\`\`\`json\\n([\\s\\S]*?)\`\`\``).exec(docs);
-  if (!match?.[1]) throw new Error(`docs/cli.md documents no shape "${name}"`);
-  return shape(JSON.parse(match[1]));
-}
-
-function sameKeys(actual: unknown, documented: unknown): void {
-  // Null and non-null values are interchangeable in examples; compare keys only.
-  const strip = (v: unknown): unknown => (Array.isArray(v) ? v.map(strip) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)])) : 'value');
-  expect(strip(actual)).toEqual(strip(documented));
-}
 
 describe('the gantry CLI', () => {
   const temp = new TempDirs();
@@ -83,7 +59,7 @@ describe('the gantry CLI', () => {
     expect(no.stderr).toMatch(/path/);
     const json = await gantry(['validate', '--config', bad, '--output', 'json']);
     expect(json.code).toBe(1);
-    sameKeys(shape(JSON.parse(json.stdout)), await documentedShape('validate'));
+    await expectDocumentedShape(JSON.parse(json.stdout), 'validate');
   });
 
   it('exits 2 on a usage error', async () => {
@@ -114,19 +90,19 @@ describe('the gantry CLI', () => {
     expect(dispatched.code).toBe(0);
     const d = JSON.parse(dispatched.stdout) as { run: { id: number; state: string } };
     expect(d.run.state).toBe('succeeded');
-    sameKeys(shape(d), await documentedShape('dispatch'));
+    await expectDocumentedShape(d, 'dispatch');
 
     const runs = JSON.parse((await gantry(['runs', '--output', 'json'], env)).stdout) as unknown;
-    sameKeys(shape(runs), await documentedShape('runs'));
+    await expectDocumentedShape(runs, 'runs');
 
     const show = await gantry(['run', 'show', String(d.run.id), '--output', 'json'], env);
     const shown = JSON.parse(show.stdout) as { steps: { kind: string }[] };
     expect(shown.steps[0]?.kind).toBe('scan');
     // The documented example shows a gate step; the security scan that precedes it has its own summary.
-    sameKeys(shape({ ...shown, steps: shown.steps.filter((s) => s.kind !== 'scan') }), await documentedShape('run-show'));
+    await expectDocumentedShape({ ...shown, steps: shown.steps.filter((s) => s.kind !== 'scan') }, 'run-show');
 
     const logs = await gantry(['logs', String(d.run.id), '--output', 'json'], env);
-    sameKeys(shape(JSON.parse(logs.stdout)), await documentedShape('logs'));
+    await expectDocumentedShape(JSON.parse(logs.stdout), 'logs');
   });
 
   it('shows a run and its logs for people', async () => {

@@ -81,6 +81,9 @@ const TABLE: ReadonlyArray<{ route: string; body?: object; allowed: readonly Rol
   { route: 'PUT /api/v1/secrets/production/ROLES_TEST', body: { value: 'x-value-for-the-table' }, allowed: ['deployer:production', 'admin'] },
   { route: 'DELETE /api/v1/secrets/production/ROLES_TEST', allowed: ['deployer:production', 'admin'] },
   { route: 'POST /api/v1/secrets/rotate-key', allowed: ['admin'] },
+  // the pinned config: read by all; a commit's guard rules accepted by admins only (a malformed sha, so nothing changes)
+  { route: 'GET /api/v1/config', allowed: ALL },
+  { route: 'POST /api/v1/config/accept', body: { sha: 'not-a-sha' }, allowed: ['admin'] },
   // approvals: approver of the run's environment (the engine then applies invariant 5 in full)
   { route: 'POST /api/v1/runs/{production}/approve', allowed: ['approver:production', 'admin'], code: 'APPROVAL_ROLE_MISSING' },
   { route: 'POST /api/v1/runs/{dev}/approve', allowed: ['admin'], code: 'APPROVAL_ROLE_MISSING' },

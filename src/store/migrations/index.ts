@@ -5,6 +5,7 @@ import * as loadAndBackups from './002-load-and-backups.js';
 import * as auditChain from './003-audit-chain.js';
 import * as secrets from './004-secrets.js';
 import * as githubDeliveries from './005-github-deliveries.js';
+import * as pinnedConfig from './006-pinned-config.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '003-audit-chain': auditChain,
   '004-secrets': secrets,
   '005-github-deliveries': githubDeliveries,
+  '006-pinned-config': pinnedConfig,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */

@@ -51,6 +51,12 @@ export class EventRepository {
     return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), kind: r.kind, actor: r.actor, runId: r.run_id, data: JSON.parse(r.data_json) as Record<string, unknown> }));
   }
 
+  /** The newest `limit` events of one kind, newest first. */
+  async ofKind(kind: string, limit = DEFAULT_SINCE_LIMIT): Promise<AuditEvent[]> {
+    const rows = await this.db.selectFrom('events').selectAll().where('kind', '=', kind).orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toEvent);
+  }
+
   /** Events at or after `at` (epoch ms), oldest first. */
   async since(at: number, limit = DEFAULT_SINCE_LIMIT): Promise<AuditEvent[]> {
     const rows = await this.db.selectFrom('events').selectAll().where('at', '>=', at).orderBy('id', 'asc').limit(limit).execute();
