@@ -1,4 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
@@ -8,10 +10,14 @@ import { basePort, serviceFiles } from '../support/deploy-fixture.js';
 import { expectDocumentedShape } from '../support/doc-shapes.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { captureNotification, secretValue } from '../support/sweep.js';
 import { TempDirs, until } from '../support/temp.js';
 
-/** One guarded environment: production needs `approvals` approvals. */
-const config = (port: number, approvals: number): string => `version: 1
+/**
+ * One guarded environment: production needs `approvals` approvals. Its service reads a secret, and
+ * deployments are announced to a signed webhook: a real-process flow for the global secret sweep.
+ */
+const config = (port: number, approvals: number, receiver: string): string => `version: 1
 project:
   name: guards
 repository:
@@ -30,13 +36,24 @@ services:
       path: /healthz
       interval: 100ms
       deadline: 3s
+    secrets: [DB_PASSWORD]
 environments:
   prod:
     branch: main
     autoDeploy: false
     strategy: rolling
+    secrets: [DB_PASSWORD]
     approvals:
       required: ${approvals}
+notifications:
+  channels:
+    ops:
+      kind: webhook
+      url: ${receiver}/gantry
+      signingSecret: { secret: WEBHOOK_SIGNING }
+  routes:
+    - events: [deployment.succeeded]
+      channels: [ops]
 `;
 
 interface RunBody {
@@ -65,12 +82,24 @@ describe('an admin accepts the guard rules of a commit (invariant 9), with the r
   const tokens: Record<string, string> = {};
   let guardSha: string;
   let brokenSha: string;
+  const delivered: string[] = [];
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      delivered.push(body);
+      captureNotification(`webhook ${req.url ?? ''}`, body);
+      res.writeHead(200).end('ok');
+    });
+  });
+  let hook = '';
 
   const api = async <T>(method: 'GET' | 'POST', path: string, body?: unknown, token = admin): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const gantry = (args: string[], token = admin) => runCli(args, { GANTRY_SERVER: server.url, GANTRY_TOKEN: token });
+  const gantry = (args: string[], token = admin, stdin = '') => runCli(args, { GANTRY_SERVER: server.url, GANTRY_TOKEN: token }, stdin);
   const pinned = async (): Promise<Pinned> => (await api<{ pinned: Pinned }>('GET', '/api/v1/config')).body.pinned;
   const audit = async (): Promise<AuditBody['events']> => (await api<AuditBody>('GET', '/api/v1/audit?limit=5000')).body.events;
 
@@ -95,18 +124,23 @@ describe('an admin accepts the guard rules of a commit (invariant 9), with the r
   };
 
   beforeAll(async () => {
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     const root = await temp.make();
-    repo = await fixtureRepo(root, { 'gantry.yaml': config(port, 2), ...serviceFiles('v1') });
+    repo = await fixtureRepo(root, { 'gantry.yaml': config(port, 2, hook), ...serviceFiles('v1') });
     configPath = join(root, 'server.yaml');
-    await writeFile(configPath, config(port, 2).replace('url: .', `url: ${repo.originDir}`));
+    await writeFile(configPath, config(port, 2, hook).replace('url: .', `url: ${repo.originDir}`));
     dataDir = join(root, 'data');
     server = await startServerProcess(configPath, dataDir);
     admin = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
     for (const [user, role] of [['alice', 'approver:prod'], ['dana', 'deployer:prod']] as const) {
       tokens[user] = (await api<{ token: string }>('POST', '/api/v1/tokens', { user, roles: [role] })).body.token;
     }
-    guardSha = await pushChange(repo, 'main', { 'gantry.yaml': config(port, 1) }, 'prod: one approval is enough', 'main');
-    brokenSha = await pushChange(repo, 'broken-config', { 'gantry.yaml': `${config(port, 1)}nonsense: true\n` }, 'a gantry.yaml with a typo', 'main');
+    for (const [scope, name] of [['prod', 'DB_PASSWORD'], ['shared', 'WEBHOOK_SIGNING']]) {
+      expect((await gantry(['secrets', 'set', scope ?? '', name ?? ''], admin, secretValue(name ?? ''))).code).toBe(0);
+    }
+    guardSha = await pushChange(repo, 'main', { 'gantry.yaml': config(port, 1, hook) }, 'prod: one approval is enough', 'main');
+    brokenSha = await pushChange(repo, 'broken-config', { 'gantry.yaml': `${config(port, 1, hook)}nonsense: true\n` }, 'a gantry.yaml with a typo', 'main');
   }, 120_000);
 
   afterAll(async () => {
@@ -116,6 +150,7 @@ describe('an admin accepts the guard rules of a commit (invariant 9), with the r
       await exited;
     }
     await stopAgentProcesses(join(dataDir, 'agents'));
+    await new Promise((r) => receiver.close(r));
     await temp.cleanup();
   });
 
@@ -178,6 +213,7 @@ describe('an admin accepts the guard rules of a commit (invariant 9), with the r
     expect((await api('POST', `/api/v1/runs/${run.id}/approve`, {}, tokens.alice)).status).toBe(201);
     const done = await finished(run.id);
     expect(done.run.state).toBe('succeeded');
+    await until('the deployment to be announced to the webhook', () => delivered.some((b) => b.includes('deployment.succeeded')), 30_000);
   });
 
   it('keeps the accepted rules across a restart', async () => {

@@ -7,6 +7,7 @@ import { unseal, type SecretKey } from '../../src/secrets/crypto.js';
 import { readKeyFile } from '../../src/secrets/master-key.js';
 import { SecretRepository } from '../../src/store/repositories/secret-repository.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
+import { registerSecret } from '../support/sweep.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -31,8 +32,12 @@ environments:
 `;
 
 /** Has a slash, a space, a plus and an equals sign, so its URL encoding differs from it. */
-const VALUE = 'pr0d/DB pa55+word=Zq9xK!';
-const SECOND = 'pr0d-second-V4lue-7hJ2';
+// Registered for the global secret sweep (test/support/sweep.ts), like every value set below.
+const VALUE = registerSecret('pr0d/DB pa55+word=Zq9xK!');
+const SECOND = registerSecret('pr0d-second-V4lue-7hJ2');
+const SHARED = registerSecret('shared-fallback-value');
+const DEV_TOKEN = registerSecret('dev-only-token-1');
+const REFUSED = registerSecret('prod-token-xyz');
 
 const gantry = runCli;
 
@@ -104,10 +109,10 @@ describe('the encrypted secret store', () => {
   it('never lets a dev run read a production secret', async () => {
     expect(t.server.secrets.values(['DB_PASSWORD'], 'dev')).toEqual({});
     expect(t.server.secrets.values(['DB_PASSWORD'])).toEqual({});
-    expect((await gantry(['secrets', 'set', 'shared', 'DB_PASSWORD'], env, 'shared-fallback-value')).code).toBe(0);
-    expect(t.server.secrets.values(['DB_PASSWORD'], 'dev')).toEqual({ DB_PASSWORD: 'shared-fallback-value' });
+    expect((await gantry(['secrets', 'set', 'shared', 'DB_PASSWORD'], env, SHARED)).code).toBe(0);
+    expect(t.server.secrets.values(['DB_PASSWORD'], 'dev')).toEqual({ DB_PASSWORD: SHARED });
     expect(t.server.secrets.values(['DB_PASSWORD'], 'production')).toEqual({ DB_PASSWORD: VALUE });
-    expect(t.server.secrets.allValues()).toEqual(expect.arrayContaining([VALUE, 'shared-fallback-value']));
+    expect(t.server.secrets.allValues()).toEqual(expect.arrayContaining([VALUE, SHARED]));
   });
 
   it('counts versions up on every set, and rm hides the secret', async () => {
@@ -117,7 +122,7 @@ describe('the encrypted secret store', () => {
 
     const rm = await gantry(['secrets', 'rm', 'production', 'DB_PASSWORD'], env);
     expect(rm.code).toBe(0);
-    expect(t.server.secrets.values(['DB_PASSWORD'], 'production')).toEqual({ DB_PASSWORD: 'shared-fallback-value' });
+    expect(t.server.secrets.values(['DB_PASSWORD'], 'production')).toEqual({ DB_PASSWORD: SHARED });
     const listed = (await api('GET', '/api/v1/secrets')).json().secrets as Array<{ scope: string }>;
     expect(listed.map((s) => s.scope)).toEqual(['shared']);
     expect((await api('DELETE', '/api/v1/secrets/production/DB_PASSWORD')).status).toBe(404);
@@ -145,12 +150,12 @@ describe('the encrypted secret store', () => {
     const created = await api('POST', '/api/v1/tokens', { user: 'dana', roles: ['deployer:dev'] });
     const dana = (created.json() as { token: string }).token;
     const asDana = (method: 'PUT' | 'POST', url: string, payload?: object) => t.server.app.inject({ method, url, headers: { authorization: `Bearer ${dana}` }, ...(payload ? { payload } : {}) });
-    const refused = await asDana('PUT', '/api/v1/secrets/production/TOKEN', { value: 'prod-token-xyz' });
+    const refused = await asDana('PUT', '/api/v1/secrets/production/TOKEN', { value: REFUSED });
     expect(refused.statusCode).toBe(403);
-    expect(refused.body).not.toContain('prod-token-xyz');
+    expect(refused.body).not.toContain(REFUSED);
     expect((await asDana('POST', '/api/v1/secrets/rotate-key')).statusCode).toBe(403);
     expect(t.server.secrets.values(['TOKEN'], 'production')).toEqual({});
-    expect((await api('PUT', '/api/v1/secrets/dev/TOKEN', { value: 'dev-only-token-1' })).status).toBe(200);
+    expect((await api('PUT', '/api/v1/secrets/dev/TOKEN', { value: DEV_TOKEN })).status).toBe(200);
   });
 
   it('rotates the master key: every row re-encrypted, the old key opens none, values still resolve', async () => {
@@ -174,7 +179,7 @@ describe('the encrypted secret store', () => {
       expect(() => unseal(oldKey, envelope, `gantry-secret:${row.scope}/${row.name}/v${row.version}`)).toThrow(GantryError);
     }
     expect(t.server.secrets.values(['DB_PASSWORD'], 'production')).toEqual({ DB_PASSWORD: VALUE });
-    expect(t.server.secrets.values(['TOKEN'], 'dev')).toEqual({ TOKEN: 'dev-only-token-1' });
+    expect(t.server.secrets.values(['TOKEN'], 'dev')).toEqual({ TOKEN: DEV_TOKEN });
     const audit = await api('GET', '/api/v1/audit');
     expect(audit.text).toContain('secret.key-rotated');
     expect(audit.text).not.toContain(newKey.bytes.toString('base64'));
@@ -182,6 +187,6 @@ describe('the encrypted secret store', () => {
 
   it('leaves no value in plain text under the data dir once the server has stopped', async () => {
     await t.close();
-    for (const value of [VALUE, SECOND, 'shared-fallback-value', 'dev-only-token-1']) expect(await filesHolding(t.dataDir, value)).toEqual([]);
+    for (const value of [VALUE, SECOND, SHARED, DEV_TOKEN]) expect(await filesHolding(t.dataDir, value)).toEqual([]);
   });
 });

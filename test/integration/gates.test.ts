@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EnvSecretSource } from '../../src/secrets/source.js';
 import type { StepView } from '../../src/server/views.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { registerSecret } from '../support/sweep.js';
 import { TempDirs, until } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -106,7 +107,7 @@ describe('CI gates on a real repository', () => {
   });
 
   it('never lets a registered secret reach stored or streamed logs, plain or encoded', async () => {
-    const secret = 'sk_live_51Hx9Q2eZvKYlo2C';
+    const secret = registerSecret('sk_live_51Hx9Q2eZvKYlo2C');
     const root = await temp.make();
     const files = {
       ...FILES,

@@ -7,10 +7,11 @@ import examples from '@octokit/webhooks-examples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
+import { registerSecret } from '../support/sweep.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-const SECRET = 'it-is-a-test-webhook-secret';
+const SECRET = registerSecret('it-is-a-test-webhook-secret');
 const REPO = 'Codertocat/Hello-World';
 
 const CONFIG = `version: 1
@@ -208,7 +209,7 @@ describe('the GitHub webhook and gantry github protect', () => {
     const file = join(root, 'protect-gantry.yaml');
     await writeFile(file, `${CONFIG}  apiUrl: http://127.0.0.1:${port}\n`.replace('url: .', `url: ${root}`));
     const previous = process.env.GITHUB_TOKEN;
-    process.env.GITHUB_TOKEN = 'ghp_test_token';
+    process.env.GITHUB_TOKEN = registerSecret('ghp_test_token');
     let code = -1;
     try {
       await buildProgram((c) => (code = c)).parseAsync(['node', 'gantry', '-c', file, '-o', 'json', 'github', 'protect']);

@@ -20,6 +20,7 @@ import { notificationRoutes } from '../../src/server/routes/notifications.js';
 import type { Delivery } from '../../src/store/repositories/notification-repository.js';
 import { sqliteDialect } from '../../src/store/sqlite/sqlite-dialect.js';
 import { Store } from '../../src/store/store.js';
+import { captureNotification, registerSecret } from '../support/sweep.js';
 import { TempDirs, until } from '../support/temp.js';
 
 // ---------- a real HTTP receiver on 127.0.0.1 ----------
@@ -40,7 +41,11 @@ class Receiver {
   url = '';
   private readonly server: Server;
 
-  constructor(private readonly answer: (r: Received, index: number) => Answer = () => ({ status: 200, body: 'ok' })) {
+  constructor(
+    private readonly answer: (r: Received, index: number) => Answer = () => ({ status: 200, body: 'ok' }),
+    /** What this receiver gets by its protocol (PagerDuty's routing key in the body), not a leak. */
+    private readonly credentials: readonly string[] = [],
+  ) {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -48,6 +53,7 @@ class Receiver {
         const body = Buffer.concat(chunks).toString('utf8');
         const r: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json: body ? (JSON.parse(body) as Record<string, unknown>) : {}, at: Date.now() };
         this.requests.push(r);
+        captureNotification(`${r.method} ${this.url}`, body, this.credentials);
         const a = this.answer(r, this.requests.length - 1);
         const text = typeof a.body === 'string' ? a.body : JSON.stringify(a.body ?? {});
         res.writeHead(a.status, { 'content-type': typeof a.body === 'string' ? 'text/plain' : 'application/json' }).end(text);
@@ -126,10 +132,11 @@ const PagerDutyResolve = z.strictObject({ routing_key: z.string().min(1), event_
 // ---------- fixtures ----------
 
 const SHA = 'abcdef0123456789abcdef0123456789abcdef01';
-const SECRET = 'hunter2-very-secret-value';
-const SIGNING_KEY = 'whsec-test-signing-key';
-const PD_KEY = 'pd-routing-key-0123456789abcdef';
-const GH_TOKEN = 'ghp_testtoken0123456789';
+// Registered for the global secret sweep (test/support/sweep.ts): found in no kept store or captured body.
+const SECRET = registerSecret('hunter2-very-secret-value');
+const SIGNING_KEY = registerSecret('whsec-test-signing-key');
+const PD_KEY = registerSecret('pd-routing-key-0123456789abcdef');
+const GH_TOKEN = registerSecret('ghp_testtoken0123456789');
 const FAST = { maxAttempts: 3, backoff: { initialIntervalMs: 20, backoffCoefficient: 2, maximumIntervalMs: 80 } };
 
 type Notifications = NonNullable<GantryConfigInput['notifications']>;
@@ -162,14 +169,15 @@ describe('notifications', () => {
     await temp.cleanup();
   });
 
-  const receiver = async (answer?: (r: Received, index: number) => Answer): Promise<Receiver> => {
-    const r = await new Receiver(answer).listen();
+  const receiver = async (answer?: (r: Received, index: number) => Answer, credentials: readonly string[] = []): Promise<Receiver> => {
+    const r = await new Receiver(answer, credentials).listen();
     receivers.push(r);
     return r;
   };
 
-  async function start(notifications: Notifications, secrets: Record<string, string>, options: Partial<NotificationDispatcherOptions> = {}): Promise<Store> {
-    store = await Store.open(sqliteDialect(join(await temp.make(), 'gantry.db')));
+  /** `sweep: false` for a store a test deliberately writes a secret into (the sweep would rightly find it). */
+  async function start(notifications: Notifications, secrets: Record<string, string>, options: Partial<NotificationDispatcherOptions> = {}, dir: { sweep?: boolean } = {}): Promise<Store> {
+    store = await Store.open(sqliteDialect(join(await temp.make('gantry-test-', dir), 'gantry.db')));
     const source = new EnvSecretSource(Object.fromEntries(Object.entries({ DB_PASSWORD: SECRET, ...secrets }).map(([k, v]) => [`GANTRY_SECRET_${k}`, v])));
     dispatcher = new NotificationDispatcher({
       store,
@@ -373,7 +381,7 @@ describe('notifications', () => {
   it('never lets a secret value reach a receiver or the store, plain or base64', async () => {
     const slack = await receiver();
     const hook = await receiver();
-    const pagerduty = await receiver(() => ({ status: 202, body: { status: 'success', message: 'Event processed', dedup_key: 'gantry-production-api' } }));
+    const pagerduty = await receiver(() => ({ status: 202, body: { status: 'success', message: 'Event processed', dedup_key: 'gantry-production-api' } }), [PD_KEY]);
     const github = await receiver(() => ({ status: 201, body: { number: 42, html_url: 'https://github.example/issues/42' } }));
     const s = await start(
       {
@@ -386,6 +394,9 @@ describe('notifications', () => {
         routes: [{ events: ['deployment.rolled-back', 'incident.opened'], channels: ['team', 'ops', 'pager', 'issues'] }],
       },
       { SLACK_URL: slack.url, SIGNING: SIGNING_KEY, PD_KEY, GH_TOKEN },
+      {},
+      // The event below carries the secret on purpose (what Gantry must keep out of every delivery): this store is not swept.
+      { sweep: false },
     );
     const runId = await seedRun(s, 'production');
     const base64 = Buffer.from(SECRET).toString('base64');
@@ -413,7 +424,7 @@ describe('notifications', () => {
   });
 
   it('triggers a PagerDuty incident on a production rollback and resolves it with the same dedup_key on the next success', async () => {
-    const pagerduty = await receiver(() => ({ status: 202, body: { status: 'success', message: 'Event processed', dedup_key: 'gantry-production-api' } }));
+    const pagerduty = await receiver(() => ({ status: 202, body: { status: 'success', message: 'Event processed', dedup_key: 'gantry-production-api' } }), [PD_KEY]);
     const s = await start(
       { channels: { pager: { kind: 'pagerduty', routingKey: { secret: 'PD_KEY' }, url: `${pagerduty.url}/v2/enqueue` } }, routes: [{ events: ['deployment.rolled-back'], environments: ['production'], channels: ['pager'] }] },
       { PD_KEY },

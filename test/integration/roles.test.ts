@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_RULES, ruleFor } from '../../src/server/authorization.js';
 import type { RunView } from '../../src/server/views.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { registerSecret } from '../support/sweep.js';
 import { CLI } from '../support/server-process.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -26,6 +27,9 @@ environments:
   production:
     branch: main
 `;
+
+/** A value the table sets as a secret; registered for the global secret sweep (test/support/sweep.ts). */
+const TABLE_SECRET = registerSecret('x-value-for-the-table');
 
 /** The tokens the table is checked with (columns of the table below). */
 const ROLES = ['viewer:*', 'deployer:dev', 'deployer:production', 'approver:production', 'admin'] as const;
@@ -77,8 +81,8 @@ const TABLE: ReadonlyArray<{ route: string; body?: object; allowed: readonly Rol
   { route: 'POST /api/v1/runs/{ci}/cancel', allowed: ['admin'] },
   // secrets: names readable by all; an environment's values set and removed by its deployers; the key by admins
   { route: 'GET /api/v1/secrets', allowed: ALL },
-  { route: 'PUT /api/v1/secrets/dev/ROLES_TEST', body: { value: 'x-value-for-the-table' }, allowed: ['deployer:dev', 'admin'] },
-  { route: 'PUT /api/v1/secrets/production/ROLES_TEST', body: { value: 'x-value-for-the-table' }, allowed: ['deployer:production', 'admin'] },
+  { route: 'PUT /api/v1/secrets/dev/ROLES_TEST', body: { value: TABLE_SECRET }, allowed: ['deployer:dev', 'admin'] },
+  { route: 'PUT /api/v1/secrets/production/ROLES_TEST', body: { value: TABLE_SECRET }, allowed: ['deployer:production', 'admin'] },
   { route: 'DELETE /api/v1/secrets/production/ROLES_TEST', allowed: ['deployer:production', 'admin'] },
   { route: 'POST /api/v1/secrets/rotate-key', allowed: ['admin'] },
   // the pinned config: read by all; a commit's guard rules accepted by admins only (a malformed sha, so nothing changes)

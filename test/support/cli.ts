@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CLI } from './server-process.js';
+import { captureCliOutput } from './sweep.js';
 
 export interface CliResult {
   readonly code: number;
@@ -16,7 +17,10 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      captureCliOutput(args, stdout, stderr);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
     child.stdin.end(stdin);
   });
 }

@@ -1,19 +1,31 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { keepForSweep, registeredInThisFile, sweepRoot } from './sweep.js';
 
-/** Temporary folders that the test removes after itself (see `cleanup`). */
+/**
+ * Temporary folders that the test removes after itself (see `cleanup`). When the secret sweep runs
+ * (test/support/sweep.ts) and the test file registered a secret value, they are kept for the sweep
+ * instead, and removed once it is done; `make(prefix, { sweep: false })` opts a folder out, for one
+ * that deliberately holds a secret (a test of leak detection).
+ */
 export class TempDirs {
-  private readonly dirs: string[] = [];
+  private readonly dirs: Array<{ dir: string; sweep: boolean }> = [];
 
-  async make(prefix = 'gantry-test-'): Promise<string> {
+  async make(prefix = 'gantry-test-', options: { sweep?: boolean } = {}): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), prefix));
-    this.dirs.push(dir);
+    this.dirs.push({ dir, sweep: options.sweep ?? true });
     return dir;
   }
 
   async cleanup(): Promise<void> {
-    await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    const keep = sweepRoot() !== undefined && registeredInThisFile();
+    await Promise.all(
+      this.dirs.splice(0).map(async ({ dir, sweep }) => {
+        if (keep && sweep) keepForSweep(dir);
+        else await rm(dir, { recursive: true, force: true });
+      }),
+    );
   }
 }
 

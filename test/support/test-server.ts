@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { destination, pino, type Logger } from 'pino';
 import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
 import type { RunView, StepView } from '../../src/server/views.js';
 import { startServer, type RunningServer } from '../../src/server/gantry-server.js';
 import type { SecretSource } from '../../src/secrets/source.js';
+import { serverLogFile } from './sweep.js';
 import { until } from './temp.js';
 
 export interface TestServer {
@@ -18,6 +19,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** Silent, unless the secret sweep runs: then everything the server logs goes to a file in its folder, which the sweep searches. */
+function testLogger(root: string): Logger {
+  const file = serverLogFile(root);
+  return file ? pino({ level: 'debug' }, destination({ dest: file, sync: true })) : pino({ level: 'silent' });
+}
+
 /** An in-process server (real store, real git, real HTTP via inject) on the fixture repository's origin. */
 export async function startTestServer(root: string, repo: ScratchRepo, configText: string, options: { secrets?: SecretSource; leaseMs?: number } = {}): Promise<TestServer> {
   const configPath = join(root, 'server-gantry.yaml');
@@ -28,7 +35,7 @@ export async function startTestServer(root: string, repo: ScratchRepo, configTex
     configPath,
     dataDir,
     port: 0,
-    logger: pino({ level: 'silent' }),
+    logger: testLogger(root),
     sourcePollMs: 3_600_000,
     executorPollMs: 50,
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
