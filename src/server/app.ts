@@ -4,6 +4,7 @@ import { authenticate } from './auth.js';
 import { AuthThrottle, tooManyFailedLogins } from './auth-throttle.js';
 import { authorize, PUBLIC_ROUTES } from './authorization.js';
 import type { ServerContext } from './context.js';
+import { dashboardRoutes, isDashboardPath } from './dashboard.js';
 import { errorHandler } from './http-errors.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { approvalRoutes } from './routes/approvals.js';
@@ -21,6 +22,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { pushCheckRoutes } from './routes/push-check.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
+import { streamRoutes } from './routes/stream.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -35,7 +37,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   const throttle = new AuthThrottle(ctx.clock);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (PUBLIC_ROUTES.has(path)) return;
+    if (PUBLIC_ROUTES.has(path) || isDashboardPath(path)) return;
     const waitMs = throttle.blockedFor(request.ip);
     if (waitMs > 0) {
       const { retryAfterSeconds, body } = tooManyFailedLogins(waitMs);
@@ -65,5 +67,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   githubRoutes(app, ctx);
   pushCheckRoutes(app, ctx);
   configRoutes(app, ctx);
+  streamRoutes(app, ctx);
+  void app.register((scope) => dashboardRoutes(scope, ctx.webRoot));
   return app;
 }

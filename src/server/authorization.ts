@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { hasRole, type Principal, type RoleName } from '../domain/roles.js';
 import { GantryError, NotFoundError } from '../errors/index.js';
 import type { ServerContext } from './context.js';
+import { DASHBOARD_ROUTES } from './dashboard.js';
 import { loadRun } from './routes/runs.js';
 import { parseInput } from './validate.js';
 
@@ -54,6 +55,8 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   read('/api/v1/approvals', 'listing approvals'),
   read('/api/v1/environments', 'listing environments'),
   read('/api/v1/environments/:env/history', 'reading history'),
+  read('/api/v1/environments/:env/status', 'reading what runs'),
+  read('/api/v1/stream', 'following changes'),
   read('/api/v1/backups', 'listing backups'),
   read('/api/v1/backups/:id', 'reading a backup'),
   read('/api/v1/annotations', 'reading annotations'),
@@ -150,7 +153,7 @@ function roleNeeded(role: RoleName, scope: Scope): string {
 export function authorize(ctx: ServerContext) {
   return async (request: FastifyRequest): Promise<void> => {
     const url = request.routeOptions.url;
-    if (url === undefined || PUBLIC_ROUTES.has(url)) return;
+    if (url === undefined || PUBLIC_ROUTES.has(url) || DASHBOARD_ROUTES.has(url)) return;
     const principal = request.principal;
     if (!principal) throw new GantryError('AUTH_REQUIRED', 'this request needs a token');
     const rule = ruleFor(request.method, url);

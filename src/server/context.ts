@@ -6,6 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../engine/logger.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { Store } from '../store/store.js';
+import type { ServiceStatus } from '../targets/target.js';
 import type { Principal } from './auth.js';
 
 /** What the routes need, and nothing more: they never reach the executor or git directly. */
@@ -21,6 +22,10 @@ export interface ServerContext {
   readonly routerTraffic?: TrafficSource;
   /** The encrypted secret store; absent when the server was given another secret source. */
   readonly secrets?: SecretStore;
+  /** What the environment's target runs now (revisions, phases, weights); undefined while its agent is not running. */
+  readonly describeEnvironment?: (environment: string) => Promise<readonly ServiceStatus[] | undefined>;
+  /** The built dashboard's folder (index.html and assets); without one, `/` says how to build it. */
+  readonly webRoot?: string;
   /** Where the pinned config's guard rules come from, and an admin accepting a commit's (gantry config). */
   readonly configAcceptance?: ConfigAcceptance;
   /** Asks the source watcher to look at the repository now. */

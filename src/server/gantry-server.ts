@@ -38,6 +38,8 @@ import { VerifyStep } from '../steps/verify.js';
 import { WatchStep } from '../steps/watch.js';
 import { Workspaces } from '../steps/workspace.js';
 import { LocalTargets } from '../targets/local/local-targets.js';
+import type { ServiceStatus } from '../targets/target.js';
+import { defaultWebRoot } from './dashboard.js';
 import { sqliteDialect } from '../store/sqlite/sqlite-dialect.js';
 import { Store } from '../store/store.js';
 import { buildApp } from './app.js';
@@ -60,6 +62,8 @@ export interface ServerOptions {
   readonly secrets?: SecretSource;
   /** The URL people reach the server at, for links in notifications (default: the listen address). */
   readonly publicUrl?: string;
+  /** The built dashboard to serve at `/`; null serves none; default: the one built beside the server. */
+  readonly webRoot?: string | null;
   /** Called once with the bootstrap admin token on the very first start. */
   readonly onBootstrapToken?: (token: string, file: string) => void;
 }
@@ -176,7 +180,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     return out;
   };
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll() });
+  const describeEnvironment = async (name: string): Promise<ServiceStatus[] | undefined> => {
+    const env = config.environments[name];
+    const target = env ? await targets.observe(env.target).catch(() => undefined) : undefined;
+    return target?.describe(name);
+  };
+  const webRoot = o.webRoot === undefined ? defaultWebRoot() : (o.webRoot ?? undefined);
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll() });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);

@@ -55,6 +55,8 @@ const TABLE: ReadonlyArray<{ route: string; body?: object; allowed: readonly Rol
   { route: 'GET /api/v1/approvals', allowed: ALL },
   { route: 'GET /api/v1/environments', allowed: ALL },
   { route: 'GET /api/v1/environments/production/history', allowed: ALL },
+  { route: 'GET /api/v1/environments/production/status', allowed: ALL },
+  { route: 'GET /api/v1/stream', allowed: ALL },
   { route: 'GET /api/v1/backups', allowed: ALL },
   { route: 'GET /api/v1/backups/{backup:production}', allowed: ALL },
   { route: 'GET /api/v1/annotations', allowed: ALL },
@@ -102,6 +104,14 @@ describe('roles on every route', () => {
   const ids: Record<string, number> = {};
 
   const call = async (role: Role, method: string, url: string, body?: object) => {
+    if (url === '/api/v1/stream') {
+      // The change stream never ends by itself: read its status over real HTTP, then hang up.
+      const stop = new AbortController();
+      const res = await fetch(`${t.server.url}${url}`, { headers: { authorization: `Bearer ${tokens[role]}` }, signal: stop.signal });
+      const parsed = res.headers.get('content-type')?.startsWith('application/json') ? ((await res.json()) as { code?: string; message?: string; hint?: string }) : {};
+      stop.abort();
+      return { status: res.status, body: parsed };
+    }
     const res = await t.server.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${tokens[role]}` }, ...(body ? { payload: body } : {}) });
     const json = (res.headers['content-type'] ?? '').toString().startsWith('application/json');
     return { status: res.statusCode, body: json ? res.json<{ code?: string; message?: string; hint?: string }>() : {} };
