@@ -127,7 +127,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     if (o.json) o.out.printJson(summary);
     else session.printSummary(summary);
     if (o.keep) {
-      log(`\nEverything keeps running.\n  Dashboard: ${url}/  (sign in with the token below)\n  Token:     ${token}\n  export GANTRY_SERVER=${url} GANTRY_TOKEN=${token}\n  gantry runs; gantry history production\nStop it with: kill ${server.pid ?? ''} and the agents in ${join(dataDir, 'agents')}`);
+      log(`\nEverything keeps running.\n  Dashboard: ${url}/  (sign in with the token below)\n  Token:     ${token}\n  export GANTRY_SERVER=${url} GANTRY_TOKEN=${token}\n  gantry runs; gantry history production\nThis command stays up to receive notifications for the Slack and PagerDuty stand-ins (Ctrl-C ends it).\nStop the rest with: kill ${server.pid ?? ''} and the agents in ${join(dataDir, 'agents')}`);
       server.unref();
       server.stdout?.destroy();
       server.stderr?.destroy();
