@@ -198,6 +198,7 @@ describe('an admin accepts the guard rules of a commit (invariant 9), with the r
   });
 
   it('accepts as an admin, audited, and a new run to production then needs one approval, not two', async () => {
+    const planned = await waitingForApproval();
     const accepted = await gantry(['config', 'accept', guardSha.slice(0, 10), '--reason', 'two approvers are on leave', '--output', 'json']);
     expect(accepted.code).toBe(0);
     const body = JSON.parse(accepted.stdout) as { accepted: boolean; sha: string; changes: string[]; pinned: Pinned };
@@ -208,8 +209,15 @@ describe('an admin accepts the guard rules of a commit (invariant 9), with the r
     expect(again.stdout).toContain(`the guard rules of ${guardSha.slice(0, 7)} equal those in force: nothing changed`);
     expect((await gantry(['config', 'show'])).stdout).toMatch(/no pending guard-rule changes/);
 
+    // A run planned before the acceptance keeps the rules it was planned with, and the approvals list says so.
+    const listed = (await api<{ approvals: Array<{ run: { id: number }; required: number }> }>('GET', '/api/v1/approvals')).body.approvals;
+    expect(listed.find((a) => a.run.id === planned.id)?.required).toBe(2);
+    expect((await api('POST', `/api/v1/runs/${planned.id}/cancel`)).status).toBe(202);
+    await finished(planned.id);
+
     const run = await waitingForApproval();
     expect(run.message).toMatch(/^waiting for approvals: 0\/1/);
+    expect((await api<{ approvals: Array<{ run: { id: number }; required: number }> }>('GET', '/api/v1/approvals')).body.approvals.find((a) => a.run.id === run.id)?.required).toBe(1);
     expect((await api('POST', `/api/v1/runs/${run.id}/approve`, {}, tokens.alice)).status).toBe(201);
     const done = await finished(run.id);
     expect(done.run.state).toBe('succeeded');

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { judgeApproval } from '../../domain/approval-rules.js';
+import type { ApprovalStepSpec } from '../../engine/deploy-plan.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../validate.js';
@@ -31,7 +32,8 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
         run: runView(run),
         environment: step.environment,
         kind,
-        required: kind === 'deploy' ? (env?.approvals.required ?? 0) : 1,
+        // What this run's approval step waits for: the rules when it was planned, even if an admin has accepted new ones since.
+        required: kind === 'deploy' ? ((step.spec as Partial<ApprovalStepSpec>).required ?? env?.approvals.required ?? 0) : 1,
         confirmation: kind === 'deploy' ? (env?.confirmation ?? null) : null,
         approvedBy,
         message: step.message,
