@@ -8,6 +8,7 @@ import { GantryError } from '../errors/index.js';
 import type { SecretKey } from '../secrets/crypto.js';
 import { loadOrCreateKeyFile } from '../secrets/master-key.js';
 import type { RevisionPhase, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus } from '../targets/target.js';
+import { secretValuesOf } from './revision-secrets.js';
 import type { Router } from './router/router.js';
 import type { ServedService } from './served.js';
 import { routeId } from './served.js';
@@ -180,6 +181,7 @@ export class Agent {
         },
         port,
         health: spec.health,
+        secretValues: secretValuesOf(spec),
         logFile: join(this.o.dataDir, 'logs', spec.environment, spec.service, `r${spec.revision}-${i}.log`),
       });
     });

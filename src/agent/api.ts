@@ -6,6 +6,7 @@ import type { Logger } from '../engine/logger.js';
 import { errorHandler } from '../server/http-errors.js';
 import { parseInput } from '../server/validate.js';
 import type { Agent } from './agent.js';
+import { withSecretKeys } from './revision-secrets.js';
 
 const Name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
 const ServiceParams = z.object({ env: Name, service: Name });
@@ -19,6 +20,8 @@ const RevisionBody = z.strictObject({
   artifact: z.strictObject({ digest: z.string().regex(/^sha256:[0-9a-f]{64}$/), layout: z.string().min(1) }),
   command: z.string().min(1),
   env: z.record(z.string(), z.string()),
+  // Optional: a control plane older than the field sends none (withSecretKeys decides then).
+  secretKeys: z.array(z.string().min(1)).max(1000).optional(),
   replicas: z.number().int().min(1).max(20),
   health: z.strictObject({ path: z.string().startsWith('/'), expectStatus: z.number().int(), intervalMs: z.number().int().positive(), timeoutMs: z.number().int().positive() }),
 });
@@ -50,7 +53,11 @@ export function buildAgentApi(agent: Agent, token: string, logger: Logger): Fast
     if (spec.environment !== p.env || spec.service !== p.service || spec.revision !== p.revision) {
       throw new GantryError('BAD_REQUEST', 'the body names another revision than the path', { hint: 'environment, service and revision must match the URL.' });
     }
-    await agent.startRevision(spec);
+    const stray = spec.secretKeys?.find((key) => !Object.hasOwn(spec.env, key));
+    if (stray !== undefined) {
+      throw new GantryError('BAD_REQUEST', `body field "secretKeys": ${stray} is not a key of env`, { where: 'body.secretKeys', hint: 'secretKeys names the keys of env whose values are secrets.' });
+    }
+    await agent.startRevision(withSecretKeys(spec));
     return reply.status(202).send({ accepted: true });
   });
   app.delete('/v1/environments/:env/services/:service/revisions/:revision', async (request) => {

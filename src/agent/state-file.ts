@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { seal, unsealText, type Envelope, type SecretKey } from '../secrets/crypto.js';
 import type { RevisionSpec, RouteName } from '../targets/target.js';
+import { withSecretKeys, type IncomingRevisionSpec } from './revision-secrets.js';
 
 export interface PersistedRevision {
   readonly spec: RevisionSpec;
@@ -17,8 +18,12 @@ export interface PersistedService {
   readonly weights: Record<RouteName, Record<string, number>>;
 }
 
-/** On disk a revision's env (secrets among it) is sealed with the agent's state key; `spec.env` is left empty. */
-interface StoredRevision extends PersistedRevision {
+/**
+ * On disk a revision's env (secrets among it) is sealed with the agent's state key; `spec.env` is
+ * left empty. A file written before `secretKeys` existed has specs without it.
+ */
+interface StoredRevision extends Omit<PersistedRevision, 'spec'> {
+  readonly spec: IncomingRevisionSpec;
   readonly sealedEnv?: Envelope;
 }
 
@@ -26,12 +31,13 @@ interface StoredService extends Omit<PersistedService, 'revisions'> {
   readonly revisions: StoredRevision[];
 }
 
-const envContext = (spec: RevisionSpec): string => `gantry-agent-env:${spec.environment}/${spec.service}/r${spec.revision}`;
+const envContext = (spec: Pick<RevisionSpec, 'environment' | 'service' | 'revision'>): string => `gantry-agent-env:${spec.environment}/${spec.service}/r${spec.revision}`;
 
 /**
  * The agent's own memory across restarts: written whole, via a temp file and rename, so it is never
  * half written. Revision env values are sealed (AES-256-GCM) with `key`, so no secret is on disk in
- * plain text; a file written before sealing existed (plain `spec.env`) still loads.
+ * plain text; a file written before sealing existed (plain `spec.env`) still loads, and so does one
+ * written before `secretKeys` existed (every env value is then taken for a secret).
  */
 export class AgentStateFile {
   constructor(private readonly file: string, private readonly key: SecretKey) {}
@@ -43,7 +49,7 @@ export class AgentStateFile {
       ...s,
       revisions: s.revisions.map(({ sealedEnv, ...r }) => ({
         ...r,
-        spec: sealedEnv ? { ...r.spec, env: JSON.parse(unsealText(this.key, sealedEnv, envContext(r.spec))) as Record<string, string> } : r.spec,
+        spec: withSecretKeys(sealedEnv ? { ...r.spec, env: JSON.parse(unsealText(this.key, sealedEnv, envContext(r.spec))) as Record<string, string> } : r.spec),
       })),
     }));
   }

@@ -32,6 +32,12 @@ export interface RevisionSpec {
   readonly command: string;
   /** Configured env plus the environment's secrets; the target adds PORT. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * The keys of `env` whose values are secrets. The target keeps those values out of everything it
+   * writes or shows: the local agent masks them in the revision's output before it reaches a log
+   * file; a Kubernetes target would put them in a Secret rather than in the Deployment.
+   */
+  readonly secretKeys: readonly string[];
   readonly replicas: number;
   readonly health: HealthProbe;
 }

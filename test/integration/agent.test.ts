@@ -241,6 +241,7 @@ function spec(environment: string, revision: number, over: Partial<RevisionSpec>
     artifact: { digest: manifestDigest, layout },
     command: 'node server.mjs',
     env: { GREETING: 'hello from the test' },
+    secretKeys: [],
     replicas: 1,
     health: { path: '/healthz', expectStatus: 200, intervalMs: 100, timeoutMs: 1_000 },
     ...over,

@@ -94,6 +94,7 @@ async function spec(env: Record<string, string> = {}, command = `"${process.exec
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: String(port), ...env },
     port,
     health: { path: '/health', expectStatus: 200, intervalMs: 100, timeoutMs: 500 },
+    secretValues: [],
     logFile: join(dir, 'logs', `${serial}.log`),
   };
 }

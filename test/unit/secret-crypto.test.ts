@@ -93,32 +93,53 @@ describe('key files', () => {
 });
 
 describe('the agent state file', () => {
-  const services = (env: Record<string, string>): PersistedService[] => [
+  const services = (env: Record<string, string>, secretKeys: readonly string[] = []): PersistedService[] => [
     {
       environment: 'production',
       service: 'api',
       weights: { main: { '3': 100 }, preview: {} },
-      revisions: [{ spec: { environment: 'production', service: 'api', revision: 3, release: 'abc', artifact: { digest: 'sha256:00', layout: '/x' }, command: 'node index.js', env, replicas: 1, health: { path: '/health', expectStatus: 200, intervalMs: 500, timeoutMs: 1000 } }, ports: [4100], pids: [123] }],
+      revisions: [{ spec: { environment: 'production', service: 'api', revision: 3, release: 'abc', artifact: { digest: 'sha256:00', layout: '/x' }, command: 'node index.js', env, secretKeys, replicas: 1, health: { path: '/health', expectStatus: 200, intervalMs: 500, timeoutMs: 1000 } }, ports: [4100], pids: [123] }],
     },
   ];
+  /** The same services as an agent wrote them before `secretKeys` existed. */
+  const withoutSecretKeys = (list: PersistedService[]): unknown[] =>
+    list.map((s) => ({ ...s, revisions: s.revisions.map((r) => ({ ...r, spec: Object.fromEntries(Object.entries(r.spec).filter(([k]) => k !== 'secretKeys')) })) }));
 
   it('keeps revision env values sealed on disk and reads them back', async () => {
     const dir = await temp.make();
     const file = join(dir, 'state.json');
     const key = await loadOrCreateKeyFile(join(dir, 'state.key'));
-    await new AgentStateFile(file, key).write(services({ DB_PASSWORD: 'hunter2-production-pw', LOG_LEVEL: 'info' }));
+    await new AgentStateFile(file, key).write(services({ DB_PASSWORD: 'hunter2-production-pw', LOG_LEVEL: 'info' }, ['DB_PASSWORD']));
     const raw = await readFile(file, 'utf8');
     expect(raw).not.toContain('hunter2-production-pw');
     expect(raw).not.toContain(Buffer.from('hunter2-production-pw').toString('base64'));
-    expect(JSON.parse(raw)).toMatchObject({ services: [{ revisions: [{ spec: { revision: 3, env: {} }, pids: [123] }] }] });
-    expect(await new AgentStateFile(file, key).read()).toEqual(services({ DB_PASSWORD: 'hunter2-production-pw', LOG_LEVEL: 'info' }));
+    expect(JSON.parse(raw)).toMatchObject({ services: [{ revisions: [{ spec: { revision: 3, env: {}, secretKeys: ['DB_PASSWORD'] }, pids: [123] }] }] });
+    expect(await new AgentStateFile(file, key).read()).toEqual(services({ DB_PASSWORD: 'hunter2-production-pw', LOG_LEVEL: 'info' }, ['DB_PASSWORD']));
     await expect(new AgentStateFile(file, newSecretKey()).read()).rejects.toBeInstanceOf(GantryError);
   });
 
   it('still loads a plain state file written before sealing existed', async () => {
     const dir = await temp.make();
     const file = join(dir, 'state.json');
-    await writeFile(file, JSON.stringify({ version: 1, services: services({ A: 'plain-old-value' }) }));
-    expect(await new AgentStateFile(file, newSecretKey()).read()).toEqual(services({ A: 'plain-old-value' }));
+    await writeFile(file, JSON.stringify({ version: 1, services: withoutSecretKeys(services({ A: 'plain-old-value' })) }));
+    expect(await new AgentStateFile(file, newSecretKey()).read()).toEqual(services({ A: 'plain-old-value' }, ['A']));
+  });
+
+  it('loads a sealed state file written before secretKeys existed, taking every env value for a secret', async () => {
+    const dir = await temp.make();
+    const file = join(dir, 'state.json');
+    const key = await loadOrCreateKeyFile(join(dir, 'state.key'));
+    const env = { DB_PASSWORD: 'hunter2-production-pw', LOG_LEVEL: 'info' };
+    // Written by this code, then the field taken out again: what an agent of the previous version left.
+    await new AgentStateFile(file, key).write(services(env, ['DB_PASSWORD']));
+    const old = JSON.parse(await readFile(file, 'utf8')) as { version: number; services: PersistedService[] };
+    await writeFile(file, JSON.stringify({ ...old, services: withoutSecretKeys(old.services) }));
+    expect(await readFile(file, 'utf8')).not.toContain('secretKeys');
+
+    const loaded = await new AgentStateFile(file, key).read();
+    expect(loaded).toEqual(services(env, ['DB_PASSWORD', 'LOG_LEVEL']));
+    // Written back, the file has the field from then on.
+    await new AgentStateFile(file, key).write(loaded);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ services: [{ revisions: [{ spec: { secretKeys: ['DB_PASSWORD', 'LOG_LEVEL'] } }] }] });
   });
 });

@@ -35,6 +35,7 @@ function contextFor(fake: FakeTarget, setup: Setup = {}): { ctx: StrategyContext
       artifact: { digest: 'sha256:abc', layout: '/tmp/layout' },
       command: 'node server.js',
       env: {},
+      secretKeys: [],
       replicas: setup.replicas ?? 1,
       health: { path: '/health', expectStatus: 200, intervalMs: 1000, timeoutMs: 500 },
     },

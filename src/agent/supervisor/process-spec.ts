@@ -12,6 +12,11 @@ export interface ProcessSpec {
   /** The port the process must listen on; health probes go to 127.0.0.1 on it. */
   readonly port: number;
   readonly health: HealthProbe;
+  /**
+   * Values (the revision's secrets) masked, with their encoded forms, in stdout and stderr before
+   * the output is written to `logFile`, and in the log lines the supervisor hands out.
+   */
+  readonly secretValues: readonly string[];
   /** stdout and stderr are appended here, rotated to `<logFile>.1` past a bounded size. */
   readonly logFile: string;
 }

@@ -16,7 +16,7 @@ export type ReadyFailure = 'crash-loop' | 'stopped' | 'deadline';
 export async function readyError(proc: RevisionProcess, failure: ReadyFailure, deadlineMs: number): Promise<GantryError> {
   const status = proc.status();
   const { id, logFile, cwd } = proc.spec;
-  const logTail = await readLogTail(logFile, READY_ERROR_LOG_LINES).catch(() => []);
+  const logTail = (await readLogTail(logFile, READY_ERROR_LOG_LINES).catch(() => [])).map((line) => proc.redactor.redact(line));
   const options = {
     where: id,
     details: { id, phase: status.phase, pid: status.pid, port: status.port, restarts: status.restarts, exitCode: status.exitCode, lastError: status.lastError, lastProbe: proc.lastProbe, logFile, logTail },

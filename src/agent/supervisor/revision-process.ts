@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { Redactor } from '../../secrets/redactor.js';
 import { RevisionPhase } from '../../targets/target.js';
 import { RestartBackoff } from './backoff.js';
 import { describeProbe, probeHealth, type ProbeResult } from './health-probe.js';
@@ -9,6 +10,7 @@ import { LogFile } from './log-file.js';
 import type { SupervisorSettings } from './options.js';
 import { signalGroup, terminateGroup } from './process-group.js';
 import type { ProcessSpec, ProcessStatus } from './process-spec.js';
+import { redactingPipe } from './redacting-pipe.js';
 
 /** Probe cadence while starting: a deploy waits on readiness, and a refused connection on loopback costs nothing. */
 export const STARTING_PROBE_MS = 250;
@@ -48,12 +50,15 @@ export class RevisionProcess {
   private readonly listeners = new Set<(status: ProcessStatus) => void>();
   private readonly log: Logger;
   readonly output: LogFile;
+  /** Masks the process's secret values (ProcessSpec.secretValues) in its output and in what is read back of it. */
+  readonly redactor: Redactor;
 
   constructor(
     readonly spec: ProcessSpec,
     private readonly settings: SupervisorSettings,
   ) {
     this.backoff = new RestartBackoff(settings.restartBackoff, settings.crashLoop);
+    this.redactor = new Redactor(spec.secretValues);
     this.log = settings.logger.child({ process: spec.id });
     this.output = new LogFile(spec.logFile, (error) => this.log.error({ err: error, logFile: spec.logFile }, 'cannot write the process log; output is dropped'));
     // LogFile never emits errors of its own; this catches misuse such as a write after close.
@@ -137,11 +142,18 @@ export class RevisionProcess {
         else this.log.warn({ err: error }, 'child process error');
       });
     });
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const drained: Array<Promise<void>> = [new Promise<void>((resolve) => child.once('close', () => resolve()))];
     for (const stream of [child.stdout, child.stderr]) {
-      stream?.on('error', (error) => this.log.warn({ err: error }, 'process output stream error'));
-      stream?.pipe(this.output, { end: false });
+      if (stream === null) continue;
+      // Masked before anything reaches the file; each stream its own pipe, so tails held back never mix.
+      const masked = redactingPipe(this.redactor);
+      stream.on('error', (error) => this.log.warn({ err: error }, 'process output stream error'));
+      masked.on('error', (error) => this.log.warn({ err: error }, 'process output redaction error'));
+      // What the pipe held back is written when it ends, after the child's 'close': wait for that too.
+      drained.push(new Promise<void>((resolve) => masked.once('end', () => resolve()).once('close', () => resolve())));
+      stream.pipe(masked).pipe(this.output, { end: false });
     }
+    const closed = Promise.all(drained).then(() => undefined);
     // Without a pid the spawn failed; the 'error' event follows and counts as an exit.
     if (child.pid === undefined) return;
     this.run = { pgid: child.pid, exited, closed };

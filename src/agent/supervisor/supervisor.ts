@@ -60,11 +60,14 @@ export class Supervisor {
     await Promise.all([...this.processes.values()].map((proc) => proc.stop()));
   }
 
-  /** The last `lines` lines of the process's log file (reaching into the rotated one). */
+  /**
+   * The last `lines` lines of the process's log file (reaching into the rotated one), masked again:
+   * a file an agent wrote before it masked output may still hold a secret.
+   */
   async logTail(id: string, lines: number): Promise<string[]> {
     const proc = this.processes.get(id);
     if (proc === undefined) throw notFound(id);
-    return readLogTail(proc.spec.logFile, lines);
+    return (await readLogTail(proc.spec.logFile, lines)).map((line) => proc.redactor.redact(line));
   }
 
   /**

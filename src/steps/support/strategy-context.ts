@@ -35,6 +35,8 @@ export interface DeployDeps {
 /** Builds the strategy context for one deployment record; shared by deploy, finalize and rollback. */
 export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: { environment: string; service: string; revision: number; previousRevision: number | null; release: string; digest: string }, spec: Pick<DeployStepSpec, 'target' | 'strategy' | 'command' | 'env' | 'secrets' | 'replicas' | 'health' | 'smoke'>): Promise<StrategyContext> {
   const target = await deps.targets.get(spec.target);
+  // Only the secrets that exist are injected, so only those are named as secret keys.
+  const secrets = deps.secrets.values(spec.secrets, d.environment);
   const revision: RevisionSpec = {
     environment: d.environment,
     service: d.service,
@@ -42,7 +44,8 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: { e
     release: d.release,
     artifact: { digest: d.digest, layout: deps.layoutPath },
     command: spec.command,
-    env: { ...spec.env, ...deps.secrets.values(spec.secrets, d.environment) },
+    env: { ...spec.env, ...secrets },
+    secretKeys: Object.keys(secrets),
     replicas: spec.replicas,
     health: { path: spec.health.path, expectStatus: spec.health.expectStatus, intervalMs: Math.min(spec.health.intervalMs, 500), timeoutMs: spec.health.timeoutMs },
   };
