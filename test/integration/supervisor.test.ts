@@ -8,7 +8,10 @@ import { LogFile } from '../../src/agent/supervisor/log-file.js';
 import { readLogTail } from '../../src/agent/supervisor/log-tail.js';
 import { Supervisor, type ProcessSpec, type ProcessStatus, type SupervisorOptions } from '../../src/agent/supervisor/supervisor.js';
 import { GantryError, HealthCheckError, InternalError, NotFoundError, TargetError, TimeoutError } from '../../src/errors/index.js';
+import { MASK } from '../../src/secrets/redactor.js';
 import type { RevisionPhase } from '../../src/targets/target.js';
+import { secretValue } from '../support/sweep.js';
+import { findSecrets } from '../support/sweep-search.js';
 import { TempDirs, until } from '../support/temp.js';
 
 /**
@@ -40,6 +43,27 @@ if (process.env.CHILD_PID_FILE) {
 }
 `;
 
+/**
+ * A service that prints its API_KEY as it starts, as is on stdout and base64, URL-encoded and
+ * JSON-escaped on stderr, each cut in two writes some milliseconds apart, then serves /health.
+ */
+const LEAKY = `
+import { createServer } from 'node:http';
+const key = process.env.API_KEY;
+const pause = () => new Promise((r) => setTimeout(r, 30));
+const half = (text) => [text.slice(0, text.length >> 1), text.slice(text.length >> 1)];
+const [a, b] = half(key);
+process.stdout.write('stdout key=' + a);
+await pause();
+process.stdout.write(b + '\\n');
+const [c, d] = half(Buffer.from(key).toString('base64'));
+process.stderr.write('stderr b64=' + c);
+await pause();
+process.stderr.write(d + ' url=' + encodeURIComponent(key) + ' json=' + JSON.stringify(key).slice(1, -1) + '\\n');
+createServer((req, res) => { res.statusCode = 200; res.end(); }).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening'));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
 const temp = new TempDirs();
 const supervisors: Supervisor[] = [];
 let dir = '';
@@ -48,6 +72,7 @@ let serial = 0;
 beforeAll(async () => {
   dir = await temp.make('gantry-supervisor-');
   await writeFile(join(dir, 'server.mjs'), SERVER);
+  await writeFile(join(dir, 'leaky.mjs'), LEAKY);
 });
 afterEach(async () => {
   await Promise.all(supervisors.splice(0).map((s) => s.stopAll()));
@@ -306,6 +331,35 @@ describe('the supervisor', () => {
     expect(text).toContain('to stderr');
     expect(text).toContain('boot line 1');
     expect(await sup.logTail(s.id, 2)).toEqual(['boot line 5', `listening on ${s.port}`]);
+  });
+
+  it('masks its secret values in stdout and stderr, written in pieces, before they reach the log file', async () => {
+    const { sup } = supervisor();
+    const secret = secretValue('supervisor');
+    const s = { ...(await spec({ API_KEY: secret }, `"${process.execPath}" leaky.mjs`)), secretValues: [secret] };
+    sup.start(s);
+    await sup.awaitReady(s.id, 10_000);
+    await sup.stop(s.id);
+    const text = await readFile(s.logFile, 'utf8');
+    expect(text).toContain(`stdout key=${MASK}\n`);
+    expect(text).toContain(`stderr b64=${MASK} url=${MASK} json=${MASK}\n`);
+    expect(text).toContain('listening');
+    expect((await findSecrets([s.logFile], [secret])).hits).toEqual([]);
+    expect(await sup.logTail(s.id, 50)).toEqual(expect.arrayContaining([`stdout key=${MASK}`]));
+  });
+
+  it('masks secret values in the lines it hands out of a log file written before output was masked', async () => {
+    const { sup } = supervisor();
+    // Not registered with the sweep: this folder holds the value in plain text on purpose, and is removed.
+    const old = await temp.make('gantry-supervisor-old-log-', { sweep: false });
+    const secret = 'an older agent wrote me /+= here';
+    const s = { ...(await spec({}, `"${process.execPath}" server.mjs`)), secretValues: [secret], logFile: join(old, 'r1-0.log') };
+    await writeFile(s.logFile, `password is ${secret}\nbase64 ${Buffer.from(secret).toString('base64')}\n`);
+    sup.start(s);
+    await sup.awaitReady(s.id, 10_000);
+    const lines = await sup.logTail(s.id, 50);
+    expect(lines.slice(0, 2)).toEqual([`password is ${MASK}`, `base64 ${MASK}`]);
+    expect(lines.join('\n')).not.toContain(secret);
   });
 
   it('rejects awaitReady for an unknown id, and with the abort reason when aborted', async () => {
