@@ -377,6 +377,18 @@ describe('gantry agent', () => {
     expect((await service(t, 'dev')).weights.main).toEqual({ '1': 100 });
   });
 
+  it('takes every env value for a secret when a control plane older than secretKeys sends none', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+    const { secretKeys: _omitted, ...old } = spec('dev', 1, { env: { GREETING: 'hello from the test', OTHER: 'some value' } });
+    const started = await api(agent.url, f.token, 'PUT', '/v1/environments/dev/services/api/revisions/1', JSON.stringify(old));
+    expect(started.status).toBe(202);
+    await readyRevision(t, 'dev', 1);
+    const state = JSON.parse(await readFile(join(f.dataDir, 'state.json'), 'utf8')) as { services: { revisions: { spec: { env: object; secretKeys: string[] } }[] }[] };
+    expect(state.services.flatMap((s) => s.revisions.map((r) => r.spec))).toEqual([expect.objectContaining({ env: {}, secretKeys: ['GREETING', 'OTHER'] })]);
+  });
+
   it('refuses a tampered artifact before anything starts', async () => {
     const f = await fixture();
     const damaged = join(f.root, 'layout');
@@ -540,6 +552,10 @@ describe('gantry agent', () => {
     const badReplicas = await api(agent.url, f.token, 'PUT', revisionPath, JSON.stringify({ ...spec('dev', 1), replicas: 0 }));
     expect(badReplicas.status).toBe(400);
     expect(badReplicas.json.message).toContain('"replicas"');
+
+    const straySecretKey = await api(agent.url, f.token, 'PUT', revisionPath, JSON.stringify(spec('dev', 1, { secretKeys: ['NOT_IN_ENV'] })));
+    expect(straySecretKey.status).toBe(400);
+    expect(straySecretKey.json.message).toBe('body field "secretKeys": NOT_IN_ENV is not a key of env');
 
     const otherRevision = await api(agent.url, f.token, 'PUT', revisionPath, JSON.stringify(spec('dev', 2)));
     expect(otherRevision.status).toBe(400);
