@@ -100,6 +100,9 @@ describe("a revision's output in the agent's folder", () => {
     root = await temp.make();
     const files = { 'gantry.yaml': config(port), 'api/server.mjs': SERVICE };
     const repo = await fixtureRepo(root, { ...files, 'api/version': 'v1\n' });
+    // The control plane may hold secrets in its environment; the agent it starts must not inherit them.
+    process.env.GANTRY_SECRET_CONTROL_PLANE_ONLY = secretValue('control-plane-env');
+    process.env.GANTRY_MASTER_KEY_CANARY_UNUSED = 'not-a-secret';
     t = await startTestServer(root, repo, config(port));
     const set = await t.server.app.inject({ method: 'PUT', url: '/api/v1/secrets/dev/API_KEY', headers: { authorization: `Bearer ${t.token}` }, payload: { value: secret } });
     expect(set.statusCode, set.body).toBe(200);
@@ -113,6 +116,8 @@ describe("a revision's output in the agent's folder", () => {
   }, 180_000);
 
   afterAll(async () => {
+    delete process.env.GANTRY_SECRET_CONTROL_PLANE_ONLY;
+    delete process.env.GANTRY_MASTER_KEY_CANARY_UNUSED;
     await t.server.close({ stopAgents: true });
     await temp.cleanup();
   });
@@ -132,6 +137,14 @@ describe("a revision's output in the agent's folder", () => {
     const files = await filesUnder(root);
     expect(files.length).toBeGreaterThan(20);
     expect((await findSecrets(files, [secret])).hits).toEqual([]);
+  });
+
+  it('starts the agent without the secrets of the control plane\'s environment', async () => {
+    const { pid } = JSON.parse(await readFile(join(agentDir(), 'agent.json'), 'utf8')) as { pid: number };
+    const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+    expect(environ.some((e) => e.startsWith('PATH='))).toBe(true);
+    expect(environ.some((e) => e.startsWith('GANTRY_MASTER_KEY_CANARY_UNUSED='))).toBe(true);
+    expect(environ.filter((e) => e.startsWith('GANTRY_SECRET_') || e.startsWith('GANTRY_MASTER_KEY='))).toEqual([]);
   });
 
   it('tells the agent which env keys are secrets, and keeps their values sealed in its state file', async () => {

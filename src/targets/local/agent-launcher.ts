@@ -108,7 +108,7 @@ export class AgentLauncher {
     const child = spawn(
       process.execPath,
       [cliEntry(), 'agent', '--config', this.o.configPath, '--data-dir', this.o.dataDir, '--target', this.o.targetName, '--port', String(this.o.port ?? 0), '--token-file', tokenFile],
-      { detached: true, stdio: ['ignore', log, log], env: { ...process.env, GANTRY_AGENT_TOKEN: await this.token } },
+      { detached: true, stdio: ['ignore', log, log], env: { ...agentEnvironment(process.env), GANTRY_AGENT_TOKEN: await this.token } },
     );
     child.unref();
     closeSync(log);
@@ -122,4 +122,14 @@ export class AgentLauncher {
     }
     throw new TargetError('AGENT_UNREACHABLE', `the agent for target ${this.o.targetName} did not start`, { hint: `See ${join(this.o.dataDir, 'agent.log')}.`, retryable: true });
   }
+}
+
+/**
+ * The server's environment without what only the control plane may hold: the master key and
+ * secrets given as GANTRY_SECRET_<NAME> (an agent gets a revision's secrets in its spec and seals
+ * them with its own key), and the CLI's API token. Agents outlive the server, so anything passed
+ * here would sit in a long-lived process's environment for nothing.
+ */
+export function agentEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !(key === 'GANTRY_MASTER_KEY' || key === 'GANTRY_TOKEN' || key.startsWith('GANTRY_SECRET_'))));
 }
