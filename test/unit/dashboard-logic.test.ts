@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Step } from '../../web/src/api/types.js';
 import { levels } from '../../web/src/components/graph-layout.js';
 import { parseRoute } from '../../web/src/route-parse.js';
+import { trafficChips } from '../../web/src/components/traffic.js';
 
 const step = (key: string, needs: string[] = []): Step => ({ id: key.length, key, kind: 'x', name: key, service: null, environment: null, needs, state: 'pending', message: null, attempt: 1, maxAttempts: 1, cached: false, summary: null, error: null, startedAt: null, finishedAt: null, durationMs: null });
 
@@ -26,5 +27,19 @@ describe('the dashboard’s own logic', () => {
     expect(parseRoute('#/rollback/production')).toEqual({ page: 'rollback', environment: 'production' });
     expect(parseRoute('#/backups/4')).toEqual({ page: 'backup', id: 4 });
     expect(parseRoute('#/../../etc')).toMatchObject({ page: 'not-found' });
+  });
+});
+
+describe('traffic in the environments matrix', () => {
+  it('names blue and green while a blue-green switch has two revisions in play', () => {
+    const chips = trafficChips({ main: { '3': 100, '4': 0 }, preview: { '4': 100 } }, 'blue-green');
+    expect(chips.map((c) => c.label)).toEqual(['blue r3 100%', 'preview green r4']);
+    expect(chips.map((c) => c.colour)).toEqual(['blue', 'green']);
+  });
+
+  it('drops the colours once one revision has all the traffic, and for rolling deployments', () => {
+    expect(trafficChips({ main: { '3': 0, '4': 100 }, preview: {} }, 'blue-green').map((c) => c.label)).toEqual(['r4 100%']);
+    expect(trafficChips({ main: { '10': 50, '9': 50 }, preview: {} }, 'rolling').map((c) => c.label)).toEqual(['r9 50%', 'r10 50%']);
+    expect(trafficChips({ main: {}, preview: {} }, 'rolling')).toEqual([]);
   });
 });

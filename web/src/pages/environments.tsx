@@ -1,7 +1,8 @@
+import { useEffect, useState } from 'react';
 import type { Deployment, Environment, EnvironmentStatus, PendingApproval, Run, ServiceStatus } from '../api/types';
 import { Empty, Loading, PageTitle, Problem, StateBadge, TableBox } from '../components/bits';
 import { ago, shortSha } from '../components/format';
-import { useEffect, useState } from 'react';
+import { trafficChips } from '../components/traffic';
 import { useSession } from '../live/session';
 import { useResource } from '../live/use-resource';
 
@@ -9,24 +10,16 @@ import { useResource } from '../live/use-resource';
 const BUSY_POLL_MS = 1_000;
 const IDLE_POLL_MS = 10_000;
 
-/** Blue is the revision that served before; green the newer one taking over. */
+/** The traffic of one service: its revisions with their weights, blue and green during a switch. */
 function Strategy({ status, strategy }: { status: ServiceStatus | undefined; strategy: string }) {
   if (!status) return <span className="muted">agent not running</span>;
-  const main = Object.entries(status.weights.main).filter(([, w]) => w > 0);
-  const preview = Object.entries(status.weights.preview).filter(([, w]) => w > 0);
-  const revisions = [...new Set([...main, ...preview].map(([r]) => Number(r)))].sort((a, b) => a - b);
-  const colour = (r: number): string => (strategy === 'blue-green' && revisions.length > 1 ? (r === revisions[0] ? 'blue' : 'green') : '');
+  const chips = trafficChips(status.weights, strategy);
   return (
     <div className="weights" aria-label="traffic">
-      {main.length === 0 ? <span className="muted">no traffic</span> : null}
-      {main.map(([r, w]) => (
-        <span key={`m${r}`} className={`weight ${colour(Number(r))}`} data-revision={r} data-weight={w}>
-          {colour(Number(r)) ? `${colour(Number(r))} ` : ''}r{r} {w}%
-        </span>
-      ))}
-      {preview.map(([r]) => (
-        <span key={`p${r}`} className={`weight preview ${colour(Number(r))}`}>
-          preview r{r}
+      {chips.every((c) => c.route !== 'main') ? <span className="muted">no traffic</span> : null}
+      {chips.map((c) => (
+        <span key={`${c.route}${c.revision}`} className={`weight ${c.route === 'preview' ? 'preview ' : ''}${c.colour ?? ''}`} data-route={c.route} data-revision={c.revision} data-weight={c.weight}>
+          {c.label}
         </span>
       ))}
     </div>
@@ -47,13 +40,19 @@ function Health({ status, live }: { status: ServiceStatus | undefined; live: Dep
   );
 }
 
-function Cell({ env, service, status, approvals }: { env: Environment; service: string; status: EnvironmentStatus | undefined; approvals: readonly PendingApproval[] }) {
-  const entry = env.services.find((s) => s.service === service);
-  if (!entry) return <td className="na">—</td>;
-  const live = entry.live;
+interface CellProps {
+  readonly env: Environment;
+  readonly service: string;
+  readonly status: EnvironmentStatus | undefined;
+  readonly approvals: readonly PendingApproval[];
+}
+
+/** One service in one environment: what is live, its traffic and health, when and by whom, what waits. */
+function ServiceState({ env, service, status, approvals }: CellProps) {
+  const live = env.services.find((s) => s.service === service)?.live ?? null;
   const described = status?.services.find((s) => s.service === service);
   return (
-    <td className="cell" data-env={env.name} data-service={service}>
+    <>
       {live ? (
         <div>
           <a href={`#/runs/${live.runId ?? ''}`} className="release" title={live.digest}>
@@ -78,8 +77,32 @@ function Cell({ env, service, status, approvals }: { env: Environment; service: 
           {approvals.length} waiting for approval
         </a>
       ) : null}
+    </>
+  );
+}
+
+function Cell(props: CellProps) {
+  if (!props.env.services.some((s) => s.service === props.service)) return <td className="na">—</td>;
+  return (
+    <td className="cell" data-env={props.env.name} data-service={props.service}>
+      <ServiceState {...props} />
     </td>
   );
+}
+
+const envSummary = (env: Environment): string => `${env.branch} · ${env.strategy}${env.approvals > 0 ? ` · ${env.approvals} approvals` : ''}`;
+
+/** On a phone the matrix becomes one card per environment, its services one under the other. */
+function useNarrow(): boolean {
+  const query = '(max-width: 640px)';
+  const [narrow, setNarrow] = useState(() => matchMedia(query).matches);
+  useEffect(() => {
+    const list = matchMedia(query);
+    const onChange = (): void => setNarrow(list.matches);
+    list.addEventListener('change', onChange);
+    return () => list.removeEventListener('change', onChange);
+  }, []);
+  return narrow;
 }
 
 /**
@@ -111,44 +134,59 @@ export function EnvironmentsPage() {
   const environments = useResource<{ environments: Environment[] }>('api/v1/environments', { when: (c) => c.type === 'run' });
   const approvals = useResource<{ approvals: PendingApproval[] }>('api/v1/approvals', { when: () => true });
   const active = useResource<{ runs: Run[] }>('api/v1/runs?state=running&limit=50', { when: (c) => c.type === 'run' });
+  const narrow = useNarrow();
   const names = environments.data?.environments.map((e) => e.name) ?? [];
   const statuses = useStatuses(names, (active.data?.runs ?? []).some((r) => r.environment !== null));
   if (environments.error) return <Problem problem={environments.error} title="Environments could not be read" />;
   if (!environments.data) return <Loading what="environments" />;
   const envs = environments.data.environments;
   const services = [...new Set(envs.flatMap((e) => e.services.map((s) => s.service)))];
+  const pendingIn = (env: string): PendingApproval[] => (approvals.data?.approvals ?? []).filter((a) => a.environment === env);
   return (
     <>
       <PageTitle>Environments</PageTitle>
       {envs.length === 0 ? <Empty>gantry.yaml declares no environment.</Empty> : null}
-      <TableBox label="Services by environment">
-        <table className="matrix">
-          <thead>
-            <tr>
-              <th scope="col">Service</th>
-              {envs.map((env) => (
-                <th scope="col" key={env.name}>
-                  <div>{env.name}</div>
-                  <div className="muted small">
-                    {env.branch} · {env.strategy}
-                    {env.approvals > 0 ? ` · ${env.approvals} approvals` : ''}
-                  </div>
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {services.map((service) => (
-              <tr key={service}>
-                <th scope="row">{service}</th>
+      {narrow ? (
+        envs.map((env) => (
+          <section key={env.name} className="card env-card" aria-labelledby={`env-${env.name}`}>
+            <h2 id={`env-${env.name}`}>
+              {env.name} <span className="muted small">{envSummary(env)}</span>
+            </h2>
+            {env.services.map(({ service }) => (
+              <div key={service} className="env-service" data-env={env.name} data-service={service}>
+                <h3>{service}</h3>
+                <ServiceState env={env} service={service} status={statuses.get(env.name)} approvals={pendingIn(env.name)} />
+              </div>
+            ))}
+          </section>
+        ))
+      ) : (
+        <TableBox label="Services by environment">
+          <table className="matrix">
+            <thead>
+              <tr>
+                <th scope="col">Service</th>
                 {envs.map((env) => (
-                  <Cell key={env.name} env={env} service={service} status={statuses.get(env.name)} approvals={(approvals.data?.approvals ?? []).filter((a) => a.environment === env.name)} />
+                  <th scope="col" key={env.name}>
+                    <div>{env.name}</div>
+                    <div className="muted small">{envSummary(env)}</div>
+                  </th>
                 ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableBox>
+            </thead>
+            <tbody>
+              {services.map((service) => (
+                <tr key={service}>
+                  <th scope="row">{service}</th>
+                  {envs.map((env) => (
+                    <Cell key={env.name} env={env} service={service} status={statuses.get(env.name)} approvals={pendingIn(env.name)} />
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableBox>
+      )}
       {(active.data?.runs ?? []).length > 0 ? (
         <section>
           <h2>Deploying now</h2>
