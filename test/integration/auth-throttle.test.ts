@@ -3,23 +3,9 @@ import { AuthThrottle, DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_M
 import { fixtureRepo } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { lintOnlyConfig } from '../support/ci-config.js';
 
-const CONFIG = `version: 1
-project:
-  name: throttle-test
-repository:
-  url: .
-  defaultBranch: develop
-services:
-  api:
-    path: api
-    gates:
-      - name: lint
-        run: echo linted
-environments:
-  dev:
-    branch: develop
-`;
+const CONFIG = lintOnlyConfig('throttle-test');
 
 /**
  * The policy: an address that sends DEFAULT_AUTH_FAILURE_LIMIT bad tokens within the window is

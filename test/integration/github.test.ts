@@ -10,26 +10,12 @@ import { fixtureRepo } from '../support/fixture-repo.js';
 import { registerSecret } from '../support/sweep.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { lintOnlyConfig } from '../support/ci-config.js';
 
 const SECRET = registerSecret('it-is-a-test-webhook-secret');
 const REPO = 'Codertocat/Hello-World';
 
-const CONFIG = `version: 1
-project:
-  name: github-test
-repository:
-  url: .
-  defaultBranch: develop
-services:
-  api:
-    path: api
-    gates:
-      - name: lint
-        run: echo linted
-environments:
-  dev:
-    branch: develop
-branches:
+const CONFIG = lintOnlyConfig('github-test', `branches:
   main:
     protection:
       requiredApprovals: 2
@@ -42,7 +28,7 @@ branches:
 github:
   repo: ${REPO}
   webhookSecret: { secret: GITHUB_WEBHOOK_SECRET }
-`;
+`);
 
 type Json = Record<string, unknown>;
 const clone = <T>(v: T): T => structuredClone(v);

@@ -8,25 +8,11 @@ import { registerSecret } from '../support/sweep.js';
 import { CLI } from '../support/server-process.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { lintOnlyConfig } from '../support/ci-config.js';
 
-const CONFIG = `version: 1
-project:
-  name: roles-test
-repository:
-  url: .
-  defaultBranch: develop
-services:
-  api:
-    path: api
-    gates:
-      - name: lint
-        run: echo linted
-environments:
-  dev:
-    branch: develop
-  production:
+const CONFIG = lintOnlyConfig('roles-test', `  production:
     branch: main
-`;
+`);
 
 /** A value the table sets as a secret; registered for the global secret sweep (test/support/sweep.ts). */
 const TABLE_SECRET = registerSecret('x-value-for-the-table');

@@ -1,5 +1,8 @@
-/** The smallest useful gantry.yaml: one service with one gate, and a dev environment on develop. */
-export function lintOnlyConfig(project: string): string {
+/**
+ * The smallest useful gantry.yaml: one service with one gate, and a dev environment on develop.
+ * `more` is appended as it is: further environments (indented under `environments:`) or top-level keys.
+ */
+export function lintOnlyConfig(project: string, more = ''): string {
   return `version: 1
 project:
   name: ${project}
@@ -15,5 +18,5 @@ services:
 environments:
   dev:
     branch: develop
-`;
+${more}`;
 }
