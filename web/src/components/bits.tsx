@@ -46,3 +46,18 @@ export function PageTitle({ children, aside }: { children: ReactNode; aside?: Re
 export function runLink(id: number | null): string {
   return id === null ? '#/runs' : `#/runs/${id}`;
 }
+
+/** A table's column headings. */
+export function Columns({ names }: { names: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((n) => (
+          <th key={n} scope="col">
+            {n}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

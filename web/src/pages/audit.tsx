@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { AuditEvent, AuditVerification } from '../api/types';
-import { Loading, PageTitle, Problem, TableBox } from '../components/bits';
+import { Columns, Loading, PageTitle, Problem, TableBox } from '../components/bits';
 import { when } from '../components/format';
 import { useResource } from '../live/use-resource';
 
@@ -28,17 +28,7 @@ export function AuditPage() {
       {events.data ? (
         <TableBox label="Audit events">
           <table className="audit">
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">When</th>
-                <th scope="col">Event</th>
-                <th scope="col">Who</th>
-                <th scope="col">Run</th>
-                <th scope="col">Details</th>
-                <th scope="col">Hash</th>
-              </tr>
-            </thead>
+            <Columns names={['#', 'When', 'Event', 'Who', 'Run', 'Details', 'Hash']} />
             <tbody>
               {shown.map((e) => (
                 <tr key={e.id} className={v && !v.ok && v.brokenAt === e.id ? 'broken' : ''}>

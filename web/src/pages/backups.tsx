@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ApiProblem, Backup, Run } from '../api/types';
-import { Empty, Loading, PageTitle, Problem, TableBox } from '../components/bits';
+import { Columns, Empty, Loading, PageTitle, Problem, TableBox } from '../components/bits';
 import { shortDigest, shortSha, when } from '../components/format';
 import { useSession } from '../live/session';
 import { problemOf, useResource } from '../live/use-resource';
@@ -17,17 +17,7 @@ export function BackupsPage() {
       {backups.data && backups.data.backups.length > 0 ? (
         <TableBox label="Backups">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Backup</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Taken</th>
-                <th scope="col">By run</th>
-                <th scope="col">Services</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Expires</th>
-              </tr>
-            </thead>
+            <Columns names={['Backup', 'Environment', 'Taken', 'By run', 'Services', 'Reason', 'Expires']} />
             <tbody>
               {backups.data.backups.map((b) => (
                 <tr key={b.id}>
@@ -79,14 +69,7 @@ export function BackupPage({ id }: { id: number }) {
       </p>
       <TableBox label="Services in the backup">
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Service</th>
-              <th scope="col">Revision</th>
-              <th scope="col">Release</th>
-              <th scope="col">Artifact</th>
-            </tr>
-          </thead>
+          <Columns names={['Service', 'Revision', 'Release', 'Artifact']} />
           <tbody>
             {b.services.map((s) => (
               <tr key={s.service}>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { ApiProblem, Deployment, Environment, Run } from '../api/types';
-import { Empty, Loading, PageTitle, Problem, StateBadge, TableBox } from '../components/bits';
+import { Columns, Empty, Loading, PageTitle, Problem, StateBadge, TableBox } from '../components/bits';
 import { shortDigest, shortSha, when } from '../components/format';
 import { useSession } from '../live/session';
 import { problemOf, useResource } from '../live/use-resource';
@@ -60,17 +60,7 @@ export function RollbackPage({ environment }: { environment: string | null }) {
         <TableBox label="Revisions">
           <table>
             <caption>Pick the revision to put back</caption>
-            <thead>
-              <tr>
-                <th scope="col">Pick</th>
-                <th scope="col">Service</th>
-                <th scope="col">Revision</th>
-                <th scope="col">Release</th>
-                <th scope="col">State</th>
-                <th scope="col">Deployed</th>
-                <th scope="col">Reason</th>
-              </tr>
-            </thead>
+            <Columns names={['Pick', 'Service', 'Revision', 'Release', 'State', 'Deployed', 'Reason']} />
             <tbody>
               {candidates.map((d) => {
                 const isLive = env?.services.find((s) => s.service === d.service)?.live?.revision === d.revision;

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { Environment, Run } from '../api/types';
-import { Empty, Loading, PageTitle, Problem, StateBadge, TableBox } from '../components/bits';
+import { Columns, Empty, Loading, PageTitle, Problem, StateBadge, TableBox } from '../components/bits';
 import { ago, duration, shortSha } from '../components/format';
 import { useResource } from '../live/use-resource';
 import { go } from '../route';
@@ -63,18 +63,7 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
       {runs.data && runs.data.runs.length > 0 ? (
         <TableBox label="Runs">
           <table className="runs">
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">State</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Ref</th>
-                <th scope="col">Commit</th>
-                <th scope="col">By</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-              </tr>
-            </thead>
+            <Columns names={['Run', 'State', 'Environment', 'Ref', 'Commit', 'By', 'Started', 'Duration']} />
             <tbody>
               {runs.data.runs.map((r) => (
                 <tr key={r.id} data-run={r.id}>
