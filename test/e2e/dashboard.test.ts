@@ -59,6 +59,18 @@ describe('the dashboard in a browser', () => {
     await temp.cleanup();
   });
 
+  it('asks for a token first, and says what is wrong with a bad one', async () => {
+    const watched = await openPage(browser);
+    await watched.page.goto(`${t.server.url}/`);
+    await watched.page.getByLabel('API token').fill('gty_not-a-real-token');
+    await watched.page.getByRole('button', { name: 'Sign in' }).click();
+    await watched.page.getByRole('alert').getByText('the token is unknown, expired or revoked').waitFor();
+    await screenshot(watched.page, 'sign-in');
+    // The refused request shows in the console as a failed resource; that is the browser, not the page.
+    expect(watched.problems.filter((p) => !p.includes('401'))).toEqual([]);
+    await watched.context.close();
+  });
+
   it('shows a deployment progress live, without a reload', async () => {
     const page = await as('admin', '#/runs');
     // Page scripts run in the browser; they are strings here because the tests are type-checked without the DOM.
@@ -161,6 +173,8 @@ describe('the dashboard in a browser', () => {
     expect((await t.finished(run.id, 90_000)).run.state).toBe('succeeded');
 
     await page.goto(`${t.server.url}/#/backups`);
+    await page.getByRole('link', { name: '#2' }).waitFor();
+    await screenshot(page, 'backups');
     await page.getByRole('link', { name: '#2' }).click();
     await page.getByRole('heading', { name: 'Backup #2 of production' }).waitFor();
     await page.getByRole('cell', { name: 'r1' }).waitFor();
@@ -214,6 +228,7 @@ describe('the dashboard in a browser', () => {
     await page.waitForURL(/environment=production/);
     const production = (await api<{ runs: Array<{ id: number }> }>('GET', '/api/v1/runs?environment=production')).runs;
     await expect.poll(() => page.locator('tr[data-run]').count()).toBe(production.length);
+    await screenshot(page, 'runs');
 
     const { run } = await api<{ run: { id: number } }>('POST', '/api/v1/dispatch', { environment: 'production', ref: 'develop~1', confirm: 'DEPLOY TO PRODUCTION' }, tokens.dave);
     await page.goto(`${t.server.url}/#/approvals`);
