@@ -77,7 +77,7 @@ describe('the audit log (invariant 7)', () => {
   it('verifies an untouched log with exit 0', async () => {
     const r = await gantry(['audit', 'verify']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\d+ events, chain intact$/m);
+    expect(r.stdout).toMatch(/^\d+ events?, chain intact$/m);
   });
 
   it('exits 1 naming the row when one byte of its data was edited in the database file', async () => {

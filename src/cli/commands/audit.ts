@@ -68,7 +68,7 @@ export function registerAudit(program: Command, wrap: Wrap): void {
           return verdict.ok ? 0 : 1;
         }
         if (verdict.ok) {
-          ctx.out.out(`${verdict.rows} events, chain intact`);
+          ctx.out.out(`${verdict.rows} ${verdict.rows === 1 ? 'event' : 'events'}, chain intact`);
           return 0;
         }
         throw new GantryError('AUDIT_CHAIN_BROKEN', `event #${verdict.brokenAt}: ${verdict.reason}`, {
