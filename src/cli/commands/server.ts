@@ -36,6 +36,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
           },
         });
         ctx.out.out(`Gantry server listening on ${server.url} (data in ${ctx.options.dataDir}, project ${server.config.project.name})`);
+        ctx.out.out(`Dashboard: ${server.url}/ (sign in with an API token)`);
         await new Promise<void>((resolve) => {
           const stop = (): void => {
             process.off('SIGINT', stop);
