@@ -16,7 +16,7 @@ describe('the dashboard in a browser', () => {
   const port = basePort();
   // A slow build keeps the first run visibly in progress; production takes a backup before it deploys.
   const config = deployConfig({ port, productionApprovals: 2 })
-    .replace('run: mkdir -p out', 'run: sleep 2 && mkdir -p out')
+    .replace('run: mkdir -p out', 'run: sleep 3 && mkdir -p out')
     .replace('    requires: staging\n', '    requires: staging\n    backup:\n      retention: 1d\n');
   let t: TestServer;
   let browser: Browser;
