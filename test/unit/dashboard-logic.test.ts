@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Step } from '../../web/src/api/types.js';
 import { levels } from '../../web/src/components/graph-layout.js';
 import { parseRoute } from '../../web/src/route-parse.js';
 import { trafficChips } from '../../web/src/components/traffic.js';
+import { throttled } from '../../web/src/live/throttle.js';
 
 const step = (key: string, needs: string[] = []): Step => ({ id: key.length, key, kind: 'x', name: key, service: null, environment: null, needs, state: 'pending', message: null, attempt: 1, maxAttempts: 1, cached: false, summary: null, error: null, startedAt: null, finishedAt: null, durationMs: null });
 
@@ -41,5 +42,30 @@ describe('traffic in the environments matrix', () => {
     expect(trafficChips({ main: { '3': 0, '4': 100 }, preview: {} }, 'blue-green').map((c) => c.label)).toEqual(['r4 100%']);
     expect(trafficChips({ main: { '10': 50, '9': 50 }, preview: {} }, 'rolling').map((c) => c.label)).toEqual(['r9 50%', 'r10 50%']);
     expect(trafficChips({ main: {}, preview: {} }, 'rolling')).toEqual([]);
+  });
+});
+
+describe('refetching after live changes', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('makes one read of a burst, and at most one a second however many changes arrive', () => {
+    vi.useFakeTimers();
+    let reads = 0;
+    const later = throttled(() => reads++, 1_000, 100);
+    for (let i = 0; i < 50; i++) later.call();
+    vi.advanceTimersByTime(100);
+    expect(reads).toBe(1);
+    // A change every 10 ms for 3 s: about three more reads, not three hundred.
+    for (let t = 0; t < 3_000; t += 10) {
+      later.call();
+      vi.advanceTimersByTime(10);
+    }
+    vi.advanceTimersByTime(1_000);
+    expect(reads).toBeGreaterThanOrEqual(3);
+    expect(reads).toBeLessThanOrEqual(5);
+    later.call();
+    later.cancel();
+    vi.advanceTimersByTime(5_000);
+    expect(reads).toBeLessThanOrEqual(5);
   });
 });

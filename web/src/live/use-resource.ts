@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import type { ApiProblem } from '../api/types';
 import { useSession, type Change } from './session';
+import { throttled } from './throttle';
 
 export interface Resource<T> {
   readonly data: T | undefined;
@@ -12,7 +13,8 @@ export interface Resource<T> {
 const problemOf = (e: unknown): ApiProblem => (e instanceof ApiError ? e.problem : { code: 'NETWORK', message: e instanceof Error ? e.message : String(e), hint: 'Is the Gantry server running?' });
 
 /**
- * Reads one API path and reads it again when a live change concerns it (`when`), or every
+ * Reads one API path and reads it again when a live change concerns it (`when`, at most once a
+ * second), or every
  * `pollMs` for what the server cannot announce (an agent's weights during a switch). The last
  * data stays on screen while a new read is under way, so pages update without flicker.
  */
@@ -43,18 +45,13 @@ export function useResource<T>(path: string | null, options: { when?: (c: Change
   }, [api, path, version]);
 
   useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // Many changes in a burst make one read.
+    const later = throttled(reload);
     const off = subscribe((changes) => {
-      if (!when.current || !changes.some((c) => c.state === 'reconnected' || when.current?.(c))) return;
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        reload();
-      }, 100);
+      if (when.current && changes.some((c) => c.state === 'reconnected' || when.current?.(c))) later.call();
     });
     return () => {
       off();
-      if (timer) clearTimeout(timer);
+      later.cancel();
     };
   }, [subscribe, reload]);
 

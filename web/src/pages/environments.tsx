@@ -4,6 +4,7 @@ import { Empty, Loading, PageTitle, Problem, StateBadge, TableBox } from '../com
 import { ago, shortSha } from '../components/format';
 import { trafficChips } from '../components/traffic';
 import { useSession } from '../live/session';
+import { throttled } from '../live/throttle';
 import { useResource } from '../live/use-resource';
 
 /** While something deploys, what the agents report (weights, phases) is read this often. */
@@ -114,7 +115,14 @@ function useStatuses(names: readonly string[], busy: boolean): ReadonlyMap<strin
   const [statuses, setStatuses] = useState<ReadonlyMap<string, EnvironmentStatus>>(new Map());
   const [version, setVersion] = useState(0);
   const key = names.join(',');
-  useEffect(() => subscribe(() => setVersion((v) => v + 1)), [subscribe]);
+  useEffect(() => {
+    const later = throttled(() => setVersion((v) => v + 1));
+    const off = subscribe(() => later.call());
+    return () => {
+      off();
+      later.cancel();
+    };
+  }, [subscribe]);
   useEffect(() => {
     const interval = setInterval(() => setVersion((v) => v + 1), busy ? BUSY_POLL_MS : IDLE_POLL_MS);
     return () => clearInterval(interval);
