@@ -119,7 +119,7 @@ describe('the dashboard in a browser', () => {
       await card.getByLabel(/to approve/).fill('DEPLOY TO PRODUCTION');
       await expect(approve.isEnabled()).resolves.toBe(true);
       await approve.click();
-      await card.getByRole('status').getByText('Approved.').waitFor();
+      await page.getByRole('status').getByText(`Run #${run.id} → production: Approved.`).waitFor();
       await until(`${count} approval(s) recorded`, async () => (await api<{ events: Array<{ kind: string; actor: string }> }>('GET', '/api/v1/audit')).events.filter((e) => e.kind === 'approval.approved').length === count);
     }
     const done = await t.finished(run.id, 90_000);
@@ -239,7 +239,7 @@ describe('the dashboard in a browser', () => {
     await card.getByText('Write a reason to reject.').waitFor();
     await card.getByLabel('Comment').fill('not during the sale');
     await reject.click();
-    await card.getByRole('status').getByText('Rejected.').waitFor();
+    await page.getByRole('status').getByText(`Run #${run.id} → production: Rejected.`).waitFor();
     expect((await t.finished(run.id)).run.state).not.toBe('succeeded');
     const events = (await api<{ events: Array<{ kind: string; actor: string; runId: number | null; data: { comment?: string } }> }>('GET', '/api/v1/audit')).events;
     expect(events.find((e) => e.kind === 'approval.rejected' && e.runId === run.id)).toMatchObject({ actor: 'alice', data: { comment: 'not during the sale' } });

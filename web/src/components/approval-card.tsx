@@ -10,7 +10,7 @@ import { shortSha } from './format';
  * user may decide (role, author, who started the run, already approved), and a guarded environment
  * needs its confirmation phrase typed exactly. The server checks all of it again on submit.
  */
-export function ApprovalCard({ approval, onDecided }: { approval: PendingApproval; onDecided: () => void }) {
+export function ApprovalCard({ approval, onDecided }: { approval: PendingApproval; onDecided: (what: string) => void }) {
   const { api } = useSession();
   const [comment, setComment] = useState('');
   const [typed, setTyped] = useState('');
@@ -31,8 +31,10 @@ export function ApprovalCard({ approval, onDecided }: { approval: PendingApprova
     api
       .send('POST', `api/v1/runs/${run.id}/${decision}`, body)
       .then(() => {
-        setDone(decision === 'approve' ? 'Approved.' : 'Rejected.');
-        onDecided();
+        const what = decision === 'approve' ? 'Approved.' : 'Rejected.';
+        setDone(what);
+        // The card may vanish with the next read (the run stops waiting); the page keeps the word.
+        onDecided(`Run #${run.id} → ${environment}: ${what}`);
       })
       .catch((err: unknown) => setProblem(err instanceof ApiError ? err.problem : { code: 'NETWORK', message: String(err) }))
       .finally(() => setBusy(false));
@@ -82,7 +84,6 @@ export function ApprovalCard({ approval, onDecided }: { approval: PendingApprova
           </p>
         ) : null}
       </form>
-      {done ? <p className="ok" role="status">{done}</p> : null}
       <Problem problem={problem} title="Not recorded" />
     </article>
   );

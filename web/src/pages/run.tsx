@@ -141,6 +141,7 @@ function CancelButton({ run }: { run: Run }) {
 export function RunPage({ id }: { id: number }) {
   const { run, steps, problem } = useRun(id);
   const [selected, setSelected] = useState<string | null>(null);
+  const [decided, setDecided] = useState<string>();
   const approvals = useResource<{ approvals: PendingApproval[] }>('api/v1/approvals', { when: (c) => c.runId === id });
   if (problem) return <Problem problem={problem} title={`Run #${id} could not be read`} />;
   if (!run) return <Loading what={`run #${id}`} />;
@@ -188,8 +189,20 @@ export function RunPage({ id }: { id: number }) {
         </ul>
       ) : null}
       <Problem problem={run.error ?? undefined} title="The run failed" />
+      {decided ? (
+        <p className="ok" role="status">
+          {decided}
+        </p>
+      ) : null}
       {waiting.map((a) => (
-        <ApprovalCard key={`${a.kind}-${a.run.id}`} approval={a} onDecided={approvals.reload} />
+        <ApprovalCard
+          key={`${a.kind}-${a.run.id}`}
+          approval={a}
+          onDecided={(what) => {
+            setDecided(what);
+            approvals.reload();
+          }}
+        />
       ))}
       <section aria-labelledby="steps-title">
         <h2 id="steps-title">Steps</h2>
