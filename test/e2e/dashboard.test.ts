@@ -92,7 +92,6 @@ describe('the dashboard in a browser', () => {
     const cell = page.locator('td[data-env="dev"][data-service="api"]');
     await cell.getByText('r1 100%').waitFor({ timeout: 15_000 });
     await expect(cell.textContent()).resolves.toMatch(/ready/);
-    await screenshot(page, 'environments');
   });
 
   it('approves production as two different users, and refuses the one who started the run', async () => {
@@ -187,6 +186,11 @@ describe('the dashboard in a browser', () => {
     await page.waitForURL(/#\/runs\/\d+$/);
     await page.getByRole('heading', { name: /Run #\d+ succeeded/ }).waitFor({ timeout: 60_000 });
     await expect(page.locator('dl.facts').textContent()).resolves.toMatch(/restore of backup #2/);
+
+    // Every environment deployed by now: the matrix as people on call see it.
+    await page.goto(`${t.server.url}/#/`);
+    await page.locator('td[data-env="production"][data-service="api"]').getByText(/r\d+ 100%/).waitFor({ timeout: 15_000 });
+    await screenshot(page, 'environments');
 
     await page.goto(`${t.server.url}/#/audit`);
     await page.getByRole('status').getByText(/Chain verified: \d+ events/).waitFor({ timeout: 15_000 });
