@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { DoraBand, DoraReport, Environment } from '../api/types';
-import { Loading, PageTitle, Problem } from '../components/bits';
+import { Columns, Loading, PageTitle, Problem, TableBox } from '../components/bits';
 import { duration, percent } from '../components/format';
 import { TrendChart, type ChartPoint } from '../components/trend-chart';
 import { useResource } from '../live/use-resource';
@@ -85,6 +85,36 @@ export function DoraPage() {
             <TrendChart title="Change failure rate" kind="bar" scale="linear" points={series((p) => p.changeFailureRate)} bands={[{ value: 0.05, label: 'elite 5%' }, { value: 0.1, label: 'high 10%' }, { value: 0.15, label: 'med 15%' }]} format={percent} />
             <TrendChart title="Time to restore (median)" kind="line" scale="log" points={series((p) => p.recoveryMedianMs)} bands={[{ value: HOUR, label: 'elite <1h' }, { value: DAY, label: 'high <1d' }, { value: 7 * DAY, label: 'med <1w' }]} format={duration} />
           </div>
+          {Object.keys(r.services).length > 1 ? (
+            <section aria-labelledby="dora-services">
+              <h2 id="dora-services">By service</h2>
+              <TableBox label="DORA by service">
+                <table>
+                  <Columns names={['Service', 'Deployments', 'Frequency', 'Lead time', 'Change failure rate', 'Time to restore']} />
+                  <tbody>
+                    {Object.entries(r.services).map(([name, m]) => (
+                      <tr key={name} data-service={name}>
+                        <th scope="row">{name}</th>
+                        <td>{m.deploymentFrequency.count}</td>
+                        <td>
+                          {m.deploymentFrequency.perDay === null ? '–' : `${m.deploymentFrequency.perDay.toFixed(2)} / day`} <Band band={m.deploymentFrequency.band} />
+                        </td>
+                        <td>
+                          {duration(m.leadTime.medianMs)} <Band band={m.leadTime.band} />
+                        </td>
+                        <td>
+                          {percent(m.changeFailureRate.rate)} <Band band={m.changeFailureRate.band} />
+                        </td>
+                        <td>
+                          {duration(m.recoveryTime.medianMs)} <Band band={m.recoveryTime.band} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableBox>
+            </section>
+          ) : null}
           <p className="muted small">
             {r.environment}, {new Date(r.from).toLocaleString()} to {new Date(r.to).toLocaleString()}. Bands from the 2023 State of DevOps report.
           </p>
