@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP, launchBrowser, openPage, PHONE, screenshot, signIn, type WatchedPage } from '../support/browser.js';
@@ -247,6 +249,34 @@ describe('the dashboard in a browser', () => {
     expect((await t.finished(run.id)).run.state).not.toBe('succeeded');
     const events = (await api<{ events: Array<{ kind: string; actor: string; runId: number | null; data: { comment?: string } }> }>('GET', '/api/v1/audit')).events;
     expect(events.find((e) => e.kind === 'approval.rejected' && e.runId === run.id)).toMatchObject({ actor: 'alice', data: { comment: 'not during the sale' } });
+  });
+
+  it('has no serious or critical accessibility problem on any page (axe-core)', async () => {
+    const axe = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    type Violation = { id: string; impact: string; nodes: Array<{ target: string[] }> };
+    for (const viewport of [DESKTOP, PHONE]) {
+      // The page's content security policy forbids injected scripts: this context lifts it to run axe, and only here.
+      const context = await browser.newContext({ viewport, bypassCSP: true });
+      const page = await context.newPage();
+      const audit = async (where: string): Promise<string[]> => {
+        await page.addScriptTag({ content: axe });
+        const { violations } = await page.evaluate<{ violations: Violation[] }>('axe.run(document, { resultTypes: ["violations"] })');
+        return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${where} (${viewport.width}px): ${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      };
+      const found: string[] = [];
+      await page.goto(`${t.server.url}/`);
+      await page.getByLabel('API token').waitFor();
+      found.push(...(await audit('sign-in')));
+      await signIn(page, t.server.url, t.token);
+      for (const hash of ['#/', '#/runs', '#/runs/1', '#/approvals', '#/rollback/dev', '#/backups', '#/backups/2', '#/dora', '#/audit']) {
+        await page.goto(`${t.server.url}/${hash}`);
+        await page.locator('main h1').first().waitFor();
+        await page.locator('[aria-busy="true"]').waitFor({ state: 'detached' });
+        found.push(...(await audit(hash)));
+      }
+      expect(found).toEqual([]);
+      await context.close();
+    }
   });
 
   it('ran every page without a console error', () => {

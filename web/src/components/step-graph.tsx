@@ -5,32 +5,32 @@ import { levels } from './graph-layout';
 
 export function StepGraph({ steps, selected, onSelect }: { steps: readonly Step[]; selected: string | null; onSelect: (key: string | null) => void }) {
   return (
-    <div className="graph" role="list" aria-label="Steps">
+    <div className="graph">
       {levels(steps).map((column, i) => (
-        <div className="column" key={i}>
+        <ul className="column" key={i} aria-label={`Steps, stage ${i + 1}`}>
           {column.map((s) => (
-            <button
-              type="button"
-              role="listitem"
-              key={s.key}
-              className={`node state-${s.state}${selected === s.key ? ' selected' : ''}`}
-              aria-pressed={selected === s.key}
-              data-step={s.key}
-              data-state={s.state}
-              onClick={() => onSelect(selected === s.key ? null : s.key)}
-              title={s.needs.length > 0 ? `needs ${s.needs.join(', ')}` : 'first step'}
-            >
-              <span className="node-name">{s.name}</span>
-              <span className="node-meta">
-                <StateBadge state={s.state} />
-                {s.cached ? <span className="badge cached">cached</span> : null}
-                <span className="muted">{s.durationMs !== null ? duration(s.durationMs) : s.startedAt ? 'running' : ''}</span>
-                {s.attempt > 1 ? <span className="muted">try {s.attempt}</span> : null}
-              </span>
-              {s.message ? <span className="node-message">{s.message}</span> : null}
-            </button>
+            <li key={s.key}>
+              <button
+                type="button"
+                className={`node state-${s.state}${selected === s.key ? ' selected' : ''}`}
+                aria-pressed={selected === s.key}
+                data-step={s.key}
+                data-state={s.state}
+                onClick={() => onSelect(selected === s.key ? null : s.key)}
+                title={s.needs.length > 0 ? `needs ${s.needs.join(', ')}` : 'first step'}
+              >
+                <span className="node-name">{s.name}</span>
+                <span className="node-meta">
+                  <StateBadge state={s.state} />
+                  {s.cached ? <span className="badge cached">cached</span> : null}
+                  <span className="muted">{s.durationMs !== null ? duration(s.durationMs) : s.startedAt ? 'running' : ''}</span>
+                  {s.attempt > 1 ? <span className="muted">try {s.attempt}</span> : null}
+                </span>
+                {s.message ? <span className="node-message">{s.message}</span> : null}
+              </button>
+            </li>
           ))}
-        </div>
+        </ul>
       ))}
     </div>
   );

@@ -47,7 +47,7 @@ function RecordsTable({ rows, keyColumn }: { rows: readonly Record<string, unkno
           <tr>
             {columns.map((c) => (
               <th key={c} scope="col">
-                {c === keyColumn ? '' : label(c)}
+                {c === keyColumn ? 'Name' : label(c)}
               </th>
             ))}
           </tr>
