@@ -48,7 +48,7 @@ export async function dashboardRoutes(app: FastifyInstance, webRoot: string | un
     setHeaders(res, path) {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       // Vite names assets by content hash: they never change. index.html must always be fetched anew.
-      res.setHeader('cache-control', path.includes(`${join('/', 'assets', '/')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
 }

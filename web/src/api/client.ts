@@ -1,4 +1,4 @@
-import type { ApiProblem } from './types';
+import type { ApiProblem, Whoami } from './types';
 
 /** An answer of the API that was not a success, with the server's own code, message and hint. */
 export class ApiError extends Error {
@@ -57,8 +57,4 @@ export function createApi(token: string, onUnauthorized: () => void): Api {
 }
 
 /** Checks a token without keeping it: the user it names, or the server's refusal. */
-export async function whoami(token: string): Promise<{ user: string | null; email: string | null; roles: string[] }> {
-  const response = await fetch('api/v1/whoami', { headers: { authorization: `Bearer ${token}` } });
-  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
-  return (await response.json()) as { user: string | null; email: string | null; roles: string[] };
-}
+export const whoami = (token: string): Promise<Whoami> => createApi(token, () => undefined).get<Whoami>('api/v1/whoami');

@@ -4,8 +4,7 @@ import { Empty, Loading, PageTitle, Problem, StateBadge, TableBox } from '../com
 import { ago, shortSha } from '../components/format';
 import { trafficChips } from '../components/traffic';
 import { useSession } from '../live/session';
-import { throttled } from '../live/throttle';
-import { useResource } from '../live/use-resource';
+import { useLiveVersion, useResource } from '../live/use-resource';
 
 /** While something deploys, what the agents report (weights, phases) is read this often. */
 const BUSY_POLL_MS = 1_000;
@@ -111,22 +110,10 @@ function useNarrow(): boolean {
  * polled while a run deploys there, because a switch's weights move inside one step.
  */
 function useStatuses(names: readonly string[], busy: boolean): ReadonlyMap<string, EnvironmentStatus> {
-  const { api, subscribe } = useSession();
+  const { api } = useSession();
   const [statuses, setStatuses] = useState<ReadonlyMap<string, EnvironmentStatus>>(new Map());
-  const [version, setVersion] = useState(0);
+  const { version } = useLiveVersion({ when: () => true, pollMs: busy ? BUSY_POLL_MS : IDLE_POLL_MS });
   const key = names.join(',');
-  useEffect(() => {
-    const later = throttled(() => setVersion((v) => v + 1));
-    const off = subscribe(() => later.call());
-    return () => {
-      off();
-      later.cancel();
-    };
-  }, [subscribe]);
-  useEffect(() => {
-    const interval = setInterval(() => setVersion((v) => v + 1), busy ? BUSY_POLL_MS : IDLE_POLL_MS);
-    return () => clearInterval(interval);
-  }, [busy]);
   useEffect(() => {
     const stop = new AbortController();
     const list = key === '' ? [] : key.split(',');
