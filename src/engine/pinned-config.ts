@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { withGuardRules } from '../config/guard-overlay.js';
 import { diffGuardRules } from '../config/guard-rules.js';
-import { loadConfigOrThrow, parseConfigText } from '../config/loader.js';
+import { parseConfigText } from '../config/loader.js';
 import type { GantryConfig } from '../config/types.js';
 import type { PinnedConfigRow, PinnedSource } from '../store/repositories/pinned-config-repository.js';
 import { PinnedConfigRepository } from '../store/repositories/pinned-config-repository.js';
@@ -33,6 +33,8 @@ const originOf = (row: PinnedConfigRow, file: string): PinnedOrigin => ({ source
 export interface PinnedConfigOptions {
   readonly store: Store;
   readonly configPath: string;
+  /** The --config file, already loaded and validated by the caller (it is not parsed twice). */
+  readonly config: GantryConfig;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -80,7 +82,7 @@ export class PinnedConfig {
    */
   static async load(o: PinnedConfigOptions): Promise<PinnedConfig> {
     const file = resolve(o.configPath);
-    const config = await loadConfigOrThrow(o.configPath);
+    const { config } = o;
     const text = await readFile(o.configPath, 'utf8');
     const repository = new PinnedConfigRepository(o.store.db);
     const hash = contentHash(text);

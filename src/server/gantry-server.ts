@@ -98,7 +98,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const store = await Store.open(sqliteDialect(join(o.dataDir, 'gantry.db')));
   // Guard rules come from here (the file, or a commit an admin accepted); `config` keeps the file's
   // own settings for what the server connects to (repository, targets, notifications).
-  const pinned = await PinnedConfig.load({ store, configPath: o.configPath, clock, logger: o.logger }).catch(async (error: unknown) => {
+  const pinned = await PinnedConfig.load({ store, configPath: o.configPath, config, clock, logger: o.logger }).catch(async (error: unknown) => {
     await store.close();
     throw error;
   });

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfigOrThrow } from '../../src/config/loader.js';
 import { ConfigAcceptance } from '../../src/engine/config-acceptance.js';
 import { PinnedConfig } from '../../src/engine/pinned-config.js';
 import type { CommitInfo, RepositoryReader } from '../../src/engine/repository-reader.js';
@@ -55,7 +56,7 @@ describe('the pinned config across starts', () => {
 
   const start = async (): Promise<PinnedConfig> => {
     now += 1_000;
-    return PinnedConfig.load({ store, configPath: file, clock, logger });
+    return PinnedConfig.load({ store, configPath: file, config: await loadConfigOrThrow(file), clock, logger });
   };
   const kinds = async (): Promise<string[]> => (await store.events.recent(100)).map((e) => e.kind);
   const acceptance = (pinned: PinnedConfig) => new ConfigAcceptance({ pinned, store, reader, refresh: async () => undefined, clock, configPath: 'gantry.yaml' });
