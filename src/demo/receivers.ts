@@ -50,9 +50,12 @@ export class DemoReceivers {
     return this.received.filter((r) => r.path.startsWith('/pagerduty'));
   }
 
-  /** Slack messages coloured "danger": critical production emergencies. */
+  /** Slack messages of a production emergency: red and headed 🚨 (a failed run is red too, but not an emergency). */
   critical(): Received[] {
-    return this.slack().filter((r) => JSON.stringify(r.body).includes('"color":"danger"'));
+    return this.slack().filter((r) => {
+      const body = JSON.stringify(r.body);
+      return body.includes('"color":"danger"') && body.includes('🚨');
+    });
   }
 
   async stop(): Promise<void> {

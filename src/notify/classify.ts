@@ -40,7 +40,7 @@ export function classifyEvent(e: StoredEvent): Classified | undefined {
       return {
         ...base,
         names: ['deployment.rolled-back', 'deployment.failed'],
-        outcome: critical ? Outcome.Critical : Outcome.Failure,
+        outcome: critical ? Outcome.Critical : Outcome.RolledBack,
         opens: critical ? dedupKeyFor(environment, service) : null,
       };
     }

@@ -6,8 +6,10 @@ export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 /** How a message looks: Slack's colour, the webhook's `outcome`. */
 export const Outcome = {
   Success: 'success',
-  /** A failure or a rollback outside production. */
+  /** A failed run or deployment. */
   Failure: 'failure',
+  /** A rollback outside production: the previous revision serves again. */
+  RolledBack: 'rolled-back',
   /** A production emergency rollback: an incident is opened. */
   Critical: 'critical',
   Info: 'info',

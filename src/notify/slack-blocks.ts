@@ -5,10 +5,15 @@ import type { JsonObject } from './redact-json.js';
 /** Block Kit limits we render within (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = { headerText: 150, sectionText: 3000, fieldText: 2000, fields: 10, contextElements: 10, buttonText: 75, url: 3000 } as const;
 
-/** Slack's attachment colours: named ones for success and failure, red for an emergency. */
+/**
+ * Slack's named attachment colours (good = green, warning = yellow, danger = red), as the reference
+ * pipeline asks: green for a success, red for a failure, yellow for a rollback; a production
+ * emergency rollback is a critical failure, so it is red too (with the 🚨 header and a red button).
+ */
 export const SLACK_COLORS: Readonly<Record<Outcome, string>> = {
   [Outcome.Success]: 'good',
-  [Outcome.Failure]: 'warning',
+  [Outcome.Failure]: 'danger',
+  [Outcome.RolledBack]: 'warning',
   [Outcome.Critical]: 'danger',
   [Outcome.Info]: '#439FE0',
 };

@@ -233,10 +233,10 @@ describe('notifications', () => {
       return all.length === count && all.every((d) => d.status !== 'pending') && all;
     }, 15_000);
 
-  it('posts a Block Kit message to Slack, green for a success, orange for a rollback and red for a production emergency', async () => {
+  it('posts a Block Kit message to Slack, green for a success, yellow for a rollback, red for a failure and for a production emergency', async () => {
     const slack = await receiver();
     const s = await start(
-      { channels: { team: { kind: 'slack', webhook: { secret: 'SLACK_URL' } } }, routes: [{ events: ['deployment.succeeded', 'deployment.rolled-back'], channels: ['team'] }] },
+      { channels: { team: { kind: 'slack', webhook: { secret: 'SLACK_URL' } } }, routes: [{ events: ['deployment.succeeded', 'deployment.rolled-back', 'run.failed'], channels: ['team'] }] },
       { SLACK_URL: `${slack.url}/services/T000/B000/XXXX` },
     );
     const staging = await seedRun(s, 'staging');
@@ -244,13 +244,20 @@ describe('notifications', () => {
     await s.events.append('deployment.succeeded', 'alice', staging, succeeded('staging'), Date.now());
     await s.events.append('deployment.rolled-back', 'gantry', staging, rolledBack('staging'), Date.now());
     await s.events.append('deployment.rolled-back', 'gantry', production, rolledBack('production'), Date.now());
+    const failed = await seedRun(s, 'staging', 'failed');
 
-    await until('three Slack messages', () => slack.requests.length === 3);
+    await until('four Slack messages', () => slack.requests.length === 4);
     const messages = slack.requests.map((r) => SlackMessage.parse(r.json));
     expect(slack.requests.every((r) => r.method === 'POST' && r.path === '/services/T000/B000/XXXX')).toBe(true);
-    expect(messages.map((m) => m.attachments[0]?.color)).toEqual(['good', 'warning', 'danger']);
+    // Slack's named colours: good is green, warning yellow, danger red.
+    const colourOf = (title: string): string | undefined => messages.find((m) => JSON.stringify(m.attachments[0]?.blocks[0]).includes(title))?.attachments[0]?.color;
+    expect(colourOf('✅ api deployed to staging')).toBe('good');
+    expect(colourOf('⚠️ Rolled back: api in staging')).toBe('warning');
+    expect(colourOf(`❌ Run #${failed} failed`)).toBe('danger');
+    expect(colourOf('🚨 Emergency rollback: api in production')).toBe('danger');
 
-    const [success, , emergency] = messages as [SlackMessage, SlackMessage, SlackMessage];
+    const find = (title: string): SlackMessage => messages.find((m) => JSON.stringify(m.attachments[0]?.blocks[0]).includes(title)) as SlackMessage;
+    const [success, emergency] = [find('✅ api deployed to staging'), find('🚨 Emergency rollback')];
     const blocks = success.attachments[0]?.blocks ?? [];
     expect(blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text', text: '✅ api deployed to staging' } });
     const fields = blocks.flatMap((b) => (b.type === 'section' ? (b.fields ?? []) : [])).map((f) => f.text);
