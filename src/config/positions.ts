@@ -1,5 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq } from 'yaml';
-import type { Document, LineCounter, Node, Pair } from 'yaml';
+import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
 import type { Anchor, ConfigPath } from './issues.js';
 
 /** A place in the source text: 1-based line and column, and how many characters to underline. */
@@ -20,14 +20,40 @@ function deref(doc: Document, node: unknown): Node | null {
   return isMap(node) || isSeq(node) || isScalar(node) ? node : null;
 }
 
+/** `<<` of a merge key: yaml reads it as a scalar whose value is the symbol `<<` (or the text, when quoted off). */
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  const value: unknown = key.value;
+  return value === '<<' || (typeof value === 'symbol' && value.description === '<<');
+}
+
+/**
+ * The pair that gives `map` its value at `key`, as yaml's `merge: true` resolves it: an explicit key
+ * wins (the last of equals), else the first merged mapping that has it, so a problem inside merged
+ * content is shown where that content is written (the anchored mapping).
+ */
+function pairFor(doc: Document, map: YAMLMap, key: string, depth = 0): Pair | undefined {
+  const items = map.items as Pair[];
+  const explicit = items.findLast((p) => !isMergeKey(p.key) && isScalar(p.key) && String(p.key.value) === key);
+  if (explicit || depth > 20) return explicit;
+  for (const merge of items.filter((p) => isMergeKey(p.key))) {
+    const sources = isSeq(merge.value) ? merge.value.items : [merge.value];
+    for (const source of sources) {
+      const resolved = deref(doc, source);
+      const found = isMap(resolved) ? pairFor(doc, resolved, key, depth + 1) : undefined;
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 /** Follows `path` through the YAML tree as far as it exists; one step per segment reached. */
 function walk(doc: Document, path: ConfigPath): Step[] {
   const steps: Step[] = [{ node: isAlias(doc.contents) || isMap(doc.contents) || isSeq(doc.contents) || isScalar(doc.contents) ? doc.contents : null, key: null }];
   for (const segment of path) {
     const here = deref(doc, steps[steps.length - 1]?.node ?? null);
     if (isMap(here)) {
-      // The last of equal keys wins in the parsed value, so point at that one.
-      const pair = (here.items as Pair[]).findLast((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = pairFor(doc, here, String(segment));
       if (!pair) break;
       steps.push({ node: (pair.value as Node | null) ?? null, key: pair.key as Node });
     } else if (isSeq(here) && typeof segment === 'number') {

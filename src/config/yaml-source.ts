@@ -122,8 +122,9 @@ function aliasSpot(source: YamlSource): SourceSpot {
 export function readYaml(text: string, file: string): YamlRead {
   const lineCounter = new LineCounter();
   // prettyErrors off: we build our own snippet; logLevel error: no library warnings on stderr;
-  // resolveKnownTags off: `!!binary` or `!!set` would turn into Buffers and Sets, not config values.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error', resolveKnownTags: false });
+  // resolveKnownTags off: `!!binary` or `!!set` would turn into Buffers and Sets, not config values;
+  // merge on: `<<: *defaults` shares settings between services (YAML 1.1 merge keys).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error', resolveKnownTags: false, merge: true });
   const source: YamlSource = { file, text, doc, lineCounter };
   const errors = [...doc.errors.map((e) => fromYamlError(source, e, 'error')), ...badKeys(source)];
   const warnings = doc.warnings.map((w) => fromYamlError(source, w, 'warning'));

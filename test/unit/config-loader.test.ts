@@ -121,6 +121,66 @@ describe('loading a valid gantry.yaml', () => {
   });
 });
 
+describe('YAML merge keys', () => {
+  const SHARED = yaml`
+    version: 1
+    project:
+      name: demo
+    repository:
+      url: .
+    services:
+      api: &service
+        path: services/api
+        replicas: 2
+        run:
+          command: node server.js
+          port: 3000
+      web:
+        <<: *service
+        path: services/web
+        run: { command: node web.js, port: 3001 }
+      admin:
+        <<: [*service]
+        path: services/admin
+        replicas: 1
+        run: { command: node admin.js, port: 3002 }
+  `;
+
+  it('shares settings between services with <<: *anchor, explicit keys winning', () => {
+    const result = parseConfigText(SHARED, 'g.yaml');
+    if (!result.ok) throw new Error(where(result.errors).join(', '));
+    expect(result.warnings).toEqual([]);
+    expect(result.config.services.web).toMatchObject({ path: 'services/web', replicas: 2 });
+    expect(result.config.services.admin).toMatchObject({ path: 'services/admin', replicas: 1 });
+  });
+
+  it('points an error inside merged content at the line where that content is written', () => {
+    const errors = errorsOf(parseConfigText(SHARED.replace('replicas: 2', 'replicas: many'), 'g.yaml'));
+    // api and web both get the bad value from the anchored mapping (line 9); admin sets its own.
+    expect(errors.map((e) => `${e.line}:${e.col} ${e.code} ${e.path.join('.')}`)).toEqual([
+      '9:15 CONFIG_INVALID_TYPE services.api.replicas',
+      '9:15 CONFIG_INVALID_TYPE services.web.replicas',
+    ]);
+  });
+
+  it('points a misspelt key inside merged content at its own line, with a suggestion', () => {
+    const errors = errorsOf(parseConfigText(SHARED.replace('replicas: 2', 'replica: 2'), 'g.yaml'));
+    expect(errors.map((e) => `${e.line}:${e.col} ${e.path.join('.')}`)).toEqual(['9:5 services.admin.replica', '9:5 services.api.replica', '9:5 services.web.replica']);
+    expect(errors[0]?.hint).toContain('replicas');
+  });
+
+  it('points an error in a key that overrides merged content at the overriding line', () => {
+    const errors = errorsOf(parseConfigText(SHARED.replace('replicas: 1', 'replicas: 0'), 'g.yaml'));
+    expect(where(errors)).toEqual(['20:15 CONFIG_INVALID_VALUE']);
+  });
+
+  it('refuses a merge of something that is not a mapping, naming the anchors', () => {
+    const errors = errorsOf(parseConfigText(SHARED.replace('<<: [*service]', '<<: 5'), 'g.yaml'));
+    expect(errors[0]?.code).toBe('CONFIG_YAML_SYNTAX');
+    expect(errors[0]?.hint).toMatch(/anchors/);
+  });
+});
+
 describe('warnings', () => {
   const warningsOf = (text: string): string[] => {
     const result = parseConfigText(text, 'g.yaml');
