@@ -47,7 +47,7 @@ async function backendRole(names: string[]): Promise<void> {
   const ports: number[] = [];
   for (const name of names) {
     const body = bodyFor(name);
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
       served.set(name, (served.get(name) ?? 0) + 1);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
       res.end(body);

@@ -75,6 +75,7 @@ export class Agent {
   }
 
   /** Brings back what the previous agent process ran: orphans are stopped, revisions restarted on their ports, routes restored. */
+  // eslint-disable-next-line @typescript-eslint/no-unused-private-class-members -- called by the static `start` on the new instance, which the rule does not see
   private async restore(): Promise<void> {
     const saved = await this.stateFile.read();
     for (const persisted of saved) {

@@ -138,8 +138,11 @@ export function planDeploy(input: DeployPlanInput): PlannedStep[] {
   }
   let before = builds;
   if (input.protection) {
-    steps.push({ key: `protection:${input.protection.branch}`, kind: 'protection', name: `branch protection (${input.protection.branch})`, environment: env.name, needs: before, spec: input.protection, maxAttempts: 1 });
-    before = [`protection:${input.protection.branch}`];
+    // Needs nothing: GitHub's verdict is awaited while CI runs, and a refusal fails the run before
+    // anything is promoted, approved, locked or deployed.
+    const key = `protection:${input.protection.branch}`;
+    steps.push({ key, kind: 'protection', name: `branch protection (${input.protection.branch})`, environment: env.name, needs: [], spec: input.protection, maxAttempts: 1 });
+    before = [...builds, key];
   }
   if (env.requires) {
     const spec: PromotionStepSpec = { environment: env.name, requires: env.requires, services, override: input.overridePromotion };

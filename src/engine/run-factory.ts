@@ -100,6 +100,7 @@ export class RunFactory {
       deployTrees,
       mustExist: trigger.redeploy ?? false,
       overridePromotion: trigger.overridePromotion ?? null,
+      protection: this.protectionFor(trigger),
       changedFiles: changes.files ?? null,
     });
     const notes = loaded.note ? [loaded.note, ...plan.notes] : [...plan.notes];

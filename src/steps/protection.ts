@@ -17,8 +17,9 @@ export class ProtectionStep implements StepHandler {
 
   async run(ctx: StepContext): Promise<StepOutcome> {
     const spec = ctx.step.spec as ProtectionStepSpec;
-    const verdicts = (await this.store.events.list(2000)).filter((e) => (e.kind === 'github.push.accepted' || e.kind === 'github.push.refused') && e.data.sha === ctx.run.sha && e.data.branch === spec.branch);
-    const verdict = verdicts[0];
+    // The newest verdict on this commit wins, however busy the rest of the audit log is.
+    const [accepted, refused] = await Promise.all([this.store.events.ofKind('github.push.accepted'), this.store.events.ofKind('github.push.refused')]);
+    const verdict = [...accepted, ...refused].filter((e) => e.data.sha === ctx.run.sha && e.data.branch === spec.branch).sort((a, b) => b.id - a.id)[0];
     if (verdict?.kind === 'github.push.refused') {
       throw new GantryError('PROTECTION_REFUSED', `the push of ${ctx.run.sha.slice(0, 7)} to ${spec.branch} breaks its protection: ${String(verdict.data.reason ?? 'refused')}`, { hint: 'Merge a pull request with the required approvals instead of pushing directly.' });
     }
