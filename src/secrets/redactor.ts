@@ -9,6 +9,12 @@ import { Buffer } from 'node:buffer';
  */
 export const MIN_SECRET_LENGTH = 4;
 export const MASK = '***';
+/**
+ * Each line of a multi-line secret (a PEM key, a JSON credential) is masked on its own when it is at
+ * least this long after trimming: services print such a value a line at a time, indented, with CRLF.
+ * Shorter lines (`{`, `"a": 1,`) say nothing about the secret and occur everywhere.
+ */
+export const MIN_SECRET_LINE_LENGTH = 8;
 
 /** Redacts a text that arrives in chunks (a log stream), with secrets split across chunks. */
 export interface RedactingStream {
@@ -48,10 +54,22 @@ function formsOf(value: string): string[] {
   return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);
 }
 
+/**
+ * The values a secret stands for: itself; for a multi-line one, also with LF and with CRLF line
+ * endings, and each of its lines of a useful length, trimmed (indentation and `\r` stay outside the
+ * match, so an indented line is masked after its indentation).
+ */
+export function valuesOf(secret: string): string[] {
+  const lines = secret.split(/\r\n|\r|\n/);
+  if (lines.length === 1) return [secret];
+  const pieces = lines.map((l) => l.trim()).filter((l) => l.length >= MIN_SECRET_LINE_LENGTH);
+  return [...new Set([secret, lines.join('\n'), lines.join('\r\n'), ...pieces])];
+}
+
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function compile(values: Iterable<string>): Needles | undefined {
-  const forms = [...new Set([...values].flatMap(formsOf))].sort((a, b) => b.length - a.length);
+  const forms = [...new Set([...values].flatMap(valuesOf).flatMap(formsOf))].sort((a, b) => b.length - a.length);
   if (forms.length === 0) return undefined;
   const byFirstChar = new Map<string, string[]>();
   for (const form of forms) byFirstChar.set(form.charAt(0), [...(byFirstChar.get(form.charAt(0)) ?? []), form]);

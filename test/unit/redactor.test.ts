@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MASK, MIN_SECRET_LENGTH, Redactor, type RedactingStream } from '../../src/secrets/redactor.js';
+import { MASK, MIN_SECRET_LENGTH, MIN_SECRET_LINE_LENGTH, Redactor, type RedactingStream } from '../../src/secrets/redactor.js';
 
 /** Feeds `text` to a fresh stream cut at `cuts` (any order, any values) and joins what comes out. */
 function streamed(redactor: Redactor, text: string, cuts: readonly number[]): string {
@@ -76,6 +76,40 @@ describe('Redactor.redact', () => {
     expect(redactor.redact('aa***bb')).toBe(MASK);
     expect(streamed(redactor, 'aa***bb', [1, 3, 6])).toBe(MASK);
     expect(redactor.redact('a*****b')).toBe('a*****b');
+  });
+});
+
+describe('Redactor on a multi-line secret', () => {
+  const body = ['MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgO', 'En5u+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFc', '9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ0iT9'];
+  const pem = ['-----BEGIN TEST KEY-----', ...body, '-----END TEST KEY-----', ''].join('\n');
+  const redactor = new Redactor([pem]);
+
+  it('masks each line printed on its own, indented or not, and keeps the indentation and line ends', () => {
+    const printed = pem.split('\n').map((l, i) => (i % 2 === 0 ? `    ${l}` : l)).join('\n');
+    expect(redactor.redact(printed)).toBe(`    ${MASK}\n${MASK}\n    ${MASK}\n${MASK}\n    ${MASK}\n`);
+  });
+
+  it('masks the lines and the whole of it printed with CRLF line endings', () => {
+    const crlf = pem.replace(/\n/g, '\r\n');
+    expect(redactor.redact(`key:\r\n${crlf}done`)).toBe(`key:\r\n${MASK}done`);
+    expect(redactor.redact(body.map((l) => `  ${l}\r\n`).join(''))).toBe(`  ${MASK}\r\n`.repeat(3));
+  });
+
+  it('masks a line in the encodings of the whole value: base64, URL-encoded, JSON-escaped', () => {
+    const line = body[1] ?? '';
+    expect(redactor.redact(`b=${Buffer.from(line).toString('base64')} u=${encodeURIComponent(line)} j=${JSON.stringify(line)}`)).toBe(`b=${MASK} u=${MASK} j="${MASK}"`);
+  });
+
+  it(`leaves lines shorter than ${MIN_SECRET_LINE_LENGTH} characters alone, as common text`, () => {
+    const json = '{\n  "a": 1,\n  "private_key": "k3y-m4t3r14l-0f-s0m3-l3ngth"\n}';
+    expect(new Redactor([json]).redact('{\n  "a": 1,\n  "private_key": "k3y-m4t3r14l-0f-s0m3-l3ngth"\n}\n')).toBe(MASK + '\n');
+    expect(new Redactor([json]).redact('{ "a": 1, }')).toBe('{ "a": 1, }');
+    expect(new Redactor([json]).redact('  "private_key": "k3y-m4t3r14l-0f-s0m3-l3ngth",')).toBe(`  ${MASK},`);
+  });
+
+  it('masks lines split across chunks of a stream', () => {
+    const printed = body.map((l) => `  ${l}\r\n`).join('');
+    expect(streamed(redactor, printed, [5, 17, 44, 60, 61, 90])).toBe(`  ${MASK}\r\n`.repeat(3));
   });
 });
 
