@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   STEP_TIMEOUT: 'A step ran longer than its timeout.',
   STEP_CANCELLED: 'A step was cancelled.',
   LOCK_HELD: 'Another run holds the environment lock.',
+  DATA_DIR_LOCKED: 'Another gantry server is running on the same data folder.',
   // gates
   GATE_FAILED: 'A CI gate command exited non-zero.',
   COVERAGE_TOO_LOW: 'Line coverage is below the configured minimum.',

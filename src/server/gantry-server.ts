@@ -44,6 +44,7 @@ import { sqliteDialect } from '../store/sqlite/sqlite-dialect.js';
 import { Store } from '../store/store.js';
 import { buildApp } from './app.js';
 import { bootstrapAdminToken } from './auth.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { VERSION } from './version.js';
 
 export interface ServerOptions {
@@ -92,9 +93,20 @@ export function resolveRepositoryUrl(url: string, configPath: string): string {
 
 /** The composition root: store, engine, steps, source watcher and HTTP API, started in that order. */
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
-  const clock = o.clock ?? systemClock;
   const config = await loadConfigOrThrow(o.configPath);
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  // Before anything in the folder is opened: a second server on it stops here, having changed nothing.
+  const lock = await DataDirLock.acquire(o.dataDir);
+  try {
+    return await startLocked(o, config, lock);
+  } catch (error: unknown) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDirLock): Promise<RunningServer> {
+  const clock = o.clock ?? systemClock;
   const store = await Store.open(sqliteDialect(join(o.dataDir, 'gantry.db')));
   // Guard rules come from here (the file, or a commit an admin accepted); `config` keeps the file's
   // own settings for what the server connects to (repository, targets, notifications).
@@ -221,6 +233,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         await notifier.stop();
         await store.close();
         if (options.stopAgents) await targets.stopAgents();
+        await lock.release();
       })();
       return closing;
     },
