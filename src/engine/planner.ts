@@ -32,7 +32,7 @@ export type GateStepSpec = {
 };
 
 export type ScanStepSpec = {
-  /** Files to scan for secrets; null: every tracked file under `paths` (no base to diff against). */
+  /** Files to scan for secrets; null: every tracked file under `paths` (no base to diff against: the whole repository). */
   readonly files: readonly string[] | null;
   readonly paths: readonly string[];
   /** Changed services, whose dependencies are audited. */
@@ -61,8 +61,9 @@ function planScan(input: PlanInput): PlannedStep {
     return service ? [{ name, path: service.path }] : [];
   });
   const spec: ScanStepSpec = {
+    // Every changed file, in a service folder or not (a key committed under deploy/ is a leak too).
     files: input.changedFiles ?? null,
-    paths: services.map((s) => s.path),
+    paths: [],
     services,
     scan: input.config.scan,
   };
@@ -96,8 +97,12 @@ export function planRun(input: PlanInput): Plan {
     }
     if (previous) lastGates.push(previous);
   }
-  // The security scan runs first in every run that has gates; every service's first gate needs it.
-  if (steps.length > 0) steps.unshift(planScan(input));
+  // The security scan runs first in every run that checks a change, with gates or not (a commit that
+  // touches no service is scanned too); every service's first gate needs it. A redeploy of a built
+  // release checks nothing new; a push that changed no file has nothing to scan.
+  const nothingChanged = input.changedFiles?.length === 0;
+  const scanned = steps.length > 0 || (!(input.mustExist ?? false) && !nothingChanged);
+  if (scanned) steps.unshift(planScan(input));
   const env = input.environment;
   const runnable = env ? env.services.filter((name) => input.config.services[name]?.run !== undefined) : [];
   if (env && runnable.length === 0) notes.push(`${env.name} deploys nothing: none of its services has a \`run\` command in gantry.yaml.`);
@@ -105,7 +110,7 @@ export function planRun(input: PlanInput): Plan {
     const lastGate: Record<string, string> = {};
     for (const key of lastGates) lastGate[key.split(':')[1] ?? ''] = key;
     // A deployed service without gates of its own still waits for a clean scan.
-    if (lastGates.length > 0) for (const name of runnable) lastGate[name] ??= SCAN_STEP_KEY;
+    if (scanned) for (const name of runnable) lastGate[name] ??= SCAN_STEP_KEY;
     steps.push(
       ...planDeploy({
         config: input.config,

@@ -143,7 +143,7 @@ export class RunFactory {
     if (trigger.kind === TriggerKind.Dispatch) return { base: null, services: all, note: `Dispatched: every service's gates run (passes are reused from the cache).` };
     const base = await this.baseFor(trigger, config);
     if (!base) return { base: null, services: all, note: 'No earlier green commit or merge base is known: every service is checked.' };
-    if (base === trigger.sha) return { base, services: [], note: `Nothing changed since ${base.slice(0, 7)}.` };
+    if (base === trigger.sha) return { base, services: [], files: [], note: `Nothing changed since ${base.slice(0, 7)}.` };
     const files = await this.o.reader.changedFiles(base, trigger.sha);
     const touched = new Set(servicesTouched(files, Object.values(config.services), config.repository.sharedPaths));
     if (files.includes(this.o.configPath)) for (const name of await this.servicesWithNewConfig(base, config)) touched.add(name);

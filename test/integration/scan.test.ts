@@ -138,7 +138,28 @@ describe('the security scan on a real repository', () => {
     expect(gates(run.steps).every((s) => s.state === 'skipped')).toBe(true);
   });
 
-  it('scans every tracked file of the changed services on a dispatch, which has no base', async () => {
+  it('scans a commit that touches no service folder: a private key under deploy/ fails the run', async () => {
+    const root = await temp.make();
+    const repo = await fixtureRepo(root, FILES);
+    t = await startTestServer(root, repo, CONFIG);
+    await pushChange(repo, 'feature/ops', { 'deploy/notes.md': '# ops\n' }, 'ops: notes');
+    const clean = await t.finished((await t.runFor('feature/ops')).id);
+    expect(clean.run.state).toBe('succeeded');
+    expect(clean.run.notes.join(' ')).toMatch(/services to check: none/);
+    expect(clean.steps.map((s) => [s.key, s.state])).toEqual([[SCAN_STEP_KEY, 'succeeded']]);
+
+    await pushChange(repo, 'feature/ops', { 'deploy/prod.pem': PRIVATE_KEY }, 'ops: add the deploy key');
+    const run = await t.finished((await t.runFor('feature/ops', clean.run.id)).id);
+    expect(run.run.state).toBe('failed');
+    expect(run.run.error?.code).toBe('SECRET_FOUND');
+    expect(run.run.error?.message).toContain('deploy/prod.pem:1 privatekey');
+    const { body } = await t.api<{ lines: { text: string }[] }>('GET', `/api/v1/runs/${run.run.id}/logs?step=${SCAN_STEP_KEY}`);
+    const text = body.lines.map((l) => l.text).join('\n');
+    expect(text).toMatch(/secrets: scanned 1 of 1 changed file/);
+    expect(text).not.toContain(PEM_BODY.slice(0, 40));
+  });
+
+  it('scans every tracked file of the repository on a dispatch, which has no base', async () => {
     const root = await temp.make();
     const repo = await fixtureRepo(root, { ...FILES, 'apps/web/.env': `AWS_SECRET_ACCESS_KEY=${AWS_SECRET}\n` });
     t = await startTestServer(root, repo, CONFIG);
@@ -192,7 +213,7 @@ describe('planning the scan', () => {
     const withBase = planRun({ config: config(), services: ['api'], serviceTrees: {}, environment: undefined, changeNote: 'n', changedFiles: ['services/api/index.js'] });
     expect(withBase.steps[0]?.spec as ScanStepSpec).toEqual({
       files: ['services/api/index.js'],
-      paths: ['services/api'],
+      paths: [],
       services: [{ name: 'api', path: 'services/api' }],
       scan: { secrets: true, audit: { severity: 'critical', command: undefined } },
     });

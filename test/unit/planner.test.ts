@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/loader.js';
 import type { GantryConfig } from '../../src/config/types.js';
-import { gateCacheKey, planRun } from '../../src/engine/planner.js';
+import { gateCacheKey, planRun, SCAN_STEP_KEY } from '../../src/engine/planner.js';
 
 const YAML = `version: 1
 project: { name: p }
@@ -40,9 +40,12 @@ describe('planRun', () => {
     expect(plan.steps[2]?.maxAttempts).toBe(3);
   });
 
-  it('plans nothing for a service without gates, or when nothing changed', () => {
-    expect(planRun({ config: config(), services: ['docs'], serviceTrees: {}, environment: undefined, changeNote: 'n' }).steps).toEqual([]);
-    expect(planRun({ config: config(), services: [], serviceTrees: {}, environment: undefined, changeNote: 'n' }).steps).toEqual([]);
+  it('plans only the security scan for a change that no gate checks, and nothing when no file changed', () => {
+    const docs = planRun({ config: config(), services: ['docs'], serviceTrees: {}, environment: undefined, changeNote: 'n', changedFiles: ['docs/a.md'] });
+    expect(docs.steps.map((s) => s.key)).toEqual([SCAN_STEP_KEY]);
+    const outside = planRun({ config: config(), services: [], serviceTrees: {}, environment: undefined, changeNote: 'n', changedFiles: ['deploy/key.pem'] });
+    expect(outside.steps.map((s) => s.spec)).toEqual([expect.objectContaining({ files: ['deploy/key.pem'], services: [] })]);
+    expect(planRun({ config: config(), services: [], serviceTrees: {}, environment: undefined, changeNote: 'n', changedFiles: [] }).steps).toEqual([]);
   });
 
   it('plans no deployment for an environment whose services have no run command, and says so', () => {
