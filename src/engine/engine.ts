@@ -85,14 +85,18 @@ export class Engine {
       if (!sha || matches.length > 1) {
         throw new GantryError('RELEASE_NOT_FOUND', matches.length > 1 ? `"${request.release}" matches several releases` : `no release "${request.release}" was ever built`, { hint: 'Use a longer sha; `gantry history <env>` lists releases.' });
       }
-      return this.started(await this.o.factory.create({ kind: TriggerKind.Dispatch, ref: sha, branch: null, sha, environment: env.name, triggeredBy: by.user, redeploy: true, ...(override ? { overridePromotion: override } : {}) }));
+      const run = await this.o.factory.create({ kind: TriggerKind.Dispatch, ref: sha, branch: null, sha, environment: env.name, triggeredBy: by.user, redeploy: true, ...(override ? { overridePromotion: override } : {}) });
+      await this.audited('dispatch.requested', by, run, { environment: env.name, ref: null, release: sha, sha, overridePromotion: override?.reason ?? null });
+      return this.started(run);
     }
     const wanted = request.ref ?? env.branch;
     for (const candidate of [`refs/heads/${wanted}`, `refs/tags/${wanted}`, wanted]) {
       const sha = await this.o.reader.resolve(candidate);
       if (!sha) continue;
       const branch = candidate.startsWith('refs/heads/') ? wanted : null;
-      return this.started(await this.o.factory.create({ kind: TriggerKind.Dispatch, ref: wanted, branch, sha, environment: env.name, triggeredBy: by.user, ...(override ? { overridePromotion: override } : {}) }));
+      const run = await this.o.factory.create({ kind: TriggerKind.Dispatch, ref: wanted, branch, sha, environment: env.name, triggeredBy: by.user, ...(override ? { overridePromotion: override } : {}) });
+      await this.audited('dispatch.requested', by, run, { environment: env.name, ref: wanted, release: null, sha, overridePromotion: override?.reason ?? null });
+      return this.started(run);
     }
     throw new GantryError('UNKNOWN_REF', `"${wanted}" is not a branch, tag or commit of the repository`, { hint: 'Push it first, or check the spelling.' });
   }
@@ -104,11 +108,17 @@ export class Engine {
     return run;
   }
 
-  async cancel(runId: number): Promise<Run> {
-    await this.activeRun(runId);
+  async cancel(runId: number, by: Principal): Promise<Run> {
+    const run = await this.activeRun(runId);
     await this.o.store.runs.requestCancel(runId);
+    await this.audited('cancel.requested', by, run, { environment: run.environment, state: run.state });
     this.o.executor.wake();
     return (await this.o.store.runs.get(runId)) as Run;
+  }
+
+  /** Who asked the engine for what, in the hash-chained audit log (invariant 7), once the store holds the change. */
+  private audited(kind: string, by: Principal, run: Run, data: Record<string, unknown>): Promise<void> {
+    return this.o.store.events.append(kind, by.user, run.id, data, this.o.clock.now());
   }
 
   /** Records an approval or a rejection after judging it against invariant 5 and the environment's rules. */

@@ -44,7 +44,7 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.post('/api/v1/runs/:id/cancel', async (request, reply) => {
     const { id } = parseInput(RunId, request.params, 'path');
-    const run = await ctx.engine.cancel(id);
+    const run = await ctx.engine.cancel(id, principalOf(request));
     return reply.status(202).send({ run: runView(run) });
   });
 
