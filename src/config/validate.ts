@@ -1,5 +1,6 @@
 import { loadConfigFile } from './loader.js';
 import { issuesToJson, renderIssues, renderSummary } from './render.js';
+import { workingTreeProbe } from './working-tree-probe.js';
 
 export interface ValidateOptions {
   /** `json` prints the IssuesReport of render.ts; `text` (default) prints for people. */
@@ -13,9 +14,9 @@ export interface ValidateOutcome {
   text: string;
 }
 
-/** `gantry validate`: everything but the printing and exiting, which the CLI does. */
+/** `gantry validate`: everything but the printing and exiting, which the CLI does. Paths are checked in the working tree. */
 export async function validateFile(file: string, options: ValidateOptions = {}): Promise<ValidateOutcome> {
-  const result = await loadConfigFile(file);
+  const result = await loadConfigFile(file, (config) => workingTreeProbe(file, config));
   const errors = result.ok ? [] : result.errors;
   const warnings = result.warnings;
   const exitCode = errors.length === 0 ? 0 : 1;

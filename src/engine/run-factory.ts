@@ -1,4 +1,5 @@
-import { parseConfigText } from '../config/loader.js';
+import { parseConfigText, parseConfigTextIn } from '../config/loader.js';
+import { commitTreeProbe } from '../config/rules/service-path.js';
 import type { EnvironmentConfig, GantryConfig } from '../config/types.js';
 import { branchMatches, servicesTouched } from '../domain/branch.js';
 import { diffGuardRules } from '../config/guard-rules.js';
@@ -129,12 +130,13 @@ export class RunFactory {
   private async commitConfig(sha: string): Promise<{ ok: true; config: GantryConfig; note?: string } | { ok: false; error: StepError }> {
     const text = await this.o.reader.showFile(sha, this.o.configPath);
     if (text === undefined) return { ok: true, config: this.o.pinned(), note: `The commit has no ${this.o.configPath}; the server's copy was used.` };
-    const result = parseConfigText(text, this.o.configPath);
+    // Paths checked in the commit's tree: a missing service folder is a config error, not a gate that cannot start.
+    const result = await parseConfigTextIn(text, this.o.configPath, () => commitTreeProbe(sha, (path) => this.o.reader.treeHash(sha, path)));
     if (result.ok) return { ok: true, config: result.config };
     const lines = result.errors.map((e) => `${e.file}:${e.line}:${e.col} ${e.code} ${e.message}`);
     return {
       ok: false,
-      error: { code: 'CONFIG_INVALID_VALUE', message: `${this.o.configPath} at ${sha.slice(0, 7)} is not valid (${result.errors.length} error(s))`, hint: 'Run `gantry validate` locally and push a fix.', logTail: lines },
+      error: { code: result.errors[0]?.code ?? 'CONFIG_INVALID_VALUE', message: `${this.o.configPath} at ${sha.slice(0, 7)} is not valid (${result.errors.length} error(s))`, hint: 'Run `gantry validate` locally and push a fix.', logTail: lines },
     };
   }
 

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   CONFIG_PORT_OUT_OF_RANGE: 'A service port plus the offsets of an environment is above 65535.',
   CONFIG_APPROVALS_UNSATISFIABLE: 'An environment requires more approvals than it lists approvers.',
   CONFIG_UNUSED_CHANNEL: 'A notification channel is declared but no route uses it.',
+  CONFIG_PATH_NOT_FOUND: 'A service path (or a watched or shared path) does not exist in the repository.',
   // api / auth
   AUTH_REQUIRED: 'The request carries no token.',
   AUTH_INVALID: 'The token is unknown, expired or revoked.',

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectDocumentedShape } from '../support/doc-shapes.js';
-import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { fixtureRepo, pushChange, writeTree } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -46,8 +46,9 @@ describe('the gantry CLI', () => {
   });
 
   it('validates a good config with exit 0 and a bad one with exit 1 and file:line:col', async () => {
-    const good = join(root, 'good.yaml');
-    await writeFile(good, CONFIG);
+    // Service paths are checked in the folder `url: .` names: the folder of the file.
+    await writeTree(join(root, 'checkout'), { 'good.yaml': CONFIG, 'api/lint.sh': 'echo lint ok\n' });
+    const good = join(root, 'checkout', 'good.yaml');
     const ok = await gantry(['validate', '--config', good]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/is valid/);

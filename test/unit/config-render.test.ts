@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,8 @@ describe('validating a file', () => {
   const file = (name: string): string => join(dir, name);
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gantry-validate-'));
+    // validate checks service paths in the folder `url: .` names, the folder of the file.
+    await mkdir(join(dir, 'services', 'api'), { recursive: true });
     await writeFile(file('ok.yaml'), MINIMAL);
     await writeFile(file('bad.yaml'), BROKEN);
     await writeFile(file('warned.yaml'), WARNED);
