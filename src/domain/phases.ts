@@ -28,5 +28,6 @@ const TERMINAL_STEP: ReadonlySet<string> = new Set([StepState.Succeeded, StepSta
 export const isTerminalRun = (state: string): boolean => TERMINAL_RUN.has(state);
 export const isTerminalStep = (state: string): boolean => TERMINAL_STEP.has(state);
 
-export const TriggerKind = { Push: 'push', Dispatch: 'dispatch', Rollback: 'rollback' } as const;
+/** `pull_request`: CI of a GitHub pull request's head (from its webhook); it never deploys. */
+export const TriggerKind = { Push: 'push', Dispatch: 'dispatch', Rollback: 'rollback', PullRequest: 'pull_request' } as const;
 export type TriggerKind = (typeof TriggerKind)[keyof typeof TriggerKind];

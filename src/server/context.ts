@@ -5,6 +5,7 @@ import type { ConfigAcceptance } from '../engine/config-acceptance.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../engine/logger.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+import type { PullRequestCiResult, PullRequestHead } from '../sources/github/pull-request-ci.js';
 import type { Store } from '../store/store.js';
 import type { ServiceStatus } from '../targets/target.js';
 import type { Principal } from './auth.js';
@@ -30,6 +31,8 @@ export interface ServerContext {
   readonly configAcceptance?: ConfigAcceptance;
   /** Asks the source watcher to look at the repository now. */
   readonly notifySource: () => void;
+  /** CI of a GitHub pull request's head, asked by the webhook; absent: pull requests are only recorded. */
+  readonly pullRequestCi?: (pr: PullRequestHead) => Promise<PullRequestCiResult>;
 }
 
 declare module 'fastify' {

@@ -22,6 +22,9 @@ import { SecretStore, StoreSecretSource } from '../secrets/secret-store.js';
 import type { SecretSource } from '../secrets/source.js';
 import { MirrorRepository } from '../sources/git/repository.js';
 import { GitWatcher } from '../sources/git/watcher.js';
+import { PullRequestCi } from '../sources/github/pull-request-ci.js';
+import { dashboardRunUrl } from '../sources/github/commit-status.js';
+import { StatusReporter } from '../sources/github/status-reporter.js';
 import { OciLayout } from '../artifacts/oci-layout.js';
 import { ApprovalStep } from '../steps/approval.js';
 import { BackupStep } from '../steps/backup.js';
@@ -197,14 +200,27 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     const target = env ? await targets.observe(env.target).catch(() => undefined) : undefined;
     return target?.describe(name);
   };
+  const pullRequestCi = new PullRequestCi({
+    store,
+    lookNow: () => watcher.poll(),
+    refresh: () => mirror.fetch(),
+    create: (trigger) => factory.create(trigger),
+    started: (run) => {
+      bus.emit({ type: 'run', runId: run.id, state: run.state });
+      executor.wake();
+    },
+  });
   const webRoot = o.webRoot === undefined ? defaultWebRoot() : (o.webRoot ?? undefined);
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll() });
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);
   const url = `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${port}`;
   await writeFile(join(o.dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }, null, 2));
 
+  // Gate results reach GitHub as commit statuses on their own queue: GitHub down never holds up a run.
+  const statuses = new StatusReporter({ store, bus, logger: o.logger, github: config.github, secrets, redactor: () => new Redactor(secrets.allValues()), runUrl: (id) => dashboardRunUrl(o.publicUrl ?? url, id), pinned: () => pinned.config });
+  statuses.start();
   executor.start();
   watcher.start();
   // Notifications run on their own loop: an outage of a receiver never blocks or fails a deployment.
@@ -231,6 +247,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
         await app.close();
         await executor.stop({ abort: true });
         await notifier.stop();
+        await statuses.stop();
         await store.close();
         if (options.stopAgents) await targets.stopAgents();
         await lock.release();

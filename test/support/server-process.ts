@@ -12,11 +12,11 @@ export interface ServerProcess {
   readonly url: string;
 }
 
-/** `gantry server` as a real process (so a test can kill -9 it), with short leases so a restart resumes quickly. */
-export async function startServerProcess(configPath: string, dataDir: string): Promise<ServerProcess> {
+/** `gantry server` as a real process (so a test can kill -9 it), with short leases so a restart resumes quickly; `extraArgs` are further flags. */
+export async function startServerProcess(configPath: string, dataDir: string, extraArgs: readonly string[] = []): Promise<ServerProcess> {
   // With the secret sweep on, the server logs more, to a file beside its data dir that the sweep searches.
   const logFile = serverLogFile(dirname(dataDir));
-  const child = spawn(process.execPath, [CLI, 'server', '--config', configPath, '--data-dir', dataDir, '--port', '0', '--poll', '1h'], {
+  const child = spawn(process.execPath, [CLI, 'server', '--config', configPath, '--data-dir', dataDir, '--port', '0', '--poll', '1h', ...extraArgs], {
     env: { ...process.env, GANTRY_LEASE_MS: '1000', GANTRY_LOG_LEVEL: logFile ? 'debug' : 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

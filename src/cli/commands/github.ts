@@ -1,37 +1,22 @@
 import type { Command } from 'commander';
-import { loadConfigOrThrow } from '../../config/loader.js';
 import { GantryError, UsageError } from '../../errors/index.js';
-import { SECRET_ENV_PREFIX } from '../../secrets/source.js';
-import { planProtection, type GitHubRequest } from '../../sources/github/branch-protection.js';
+import type { GitHubRequest } from '../../sources/github/branch-protection.js';
+import type { GitHubClient } from '../../sources/github/github-client.js';
 import type { Wrap } from '../program.js';
 
-export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
-
-/** Sends one request of the plan; anything but 2xx stops (GitHub's own message is kept). */
-async function send(apiUrl: string, token: string, request: GitHubRequest): Promise<number> {
-  const res = await fetch(`${apiUrl}${request.path}`, {
-    method: request.method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: 'application/vnd.github+json',
-      'x-github-api-version': '2022-11-28',
-      'user-agent': 'gantry',
-      ...(request.body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(request.body ? { body: JSON.stringify(request.body) } : {}),
-  });
-  const text = await res.text();
-  // Removing signature protection that was never on is not a failure.
-  if (res.ok || (request.method === 'DELETE' && res.status === 404)) return res.status;
-  let message = text.slice(0, 300);
+/** Sends one request of the plan (5xx retried by the client); anything else but 2xx stops, with GitHub's own message. */
+async function send(client: GitHubClient, request: GitHubRequest): Promise<number> {
+  const { GitHubApiError } = await import('../../sources/github/github-client.js');
   try {
-    message = (JSON.parse(text) as { message?: string }).message ?? message;
-  } catch {
-    // not JSON: keep the text
+    return (await client.send(request)).status;
+  } catch (error: unknown) {
+    // Removing signature protection that was never on is not a failure.
+    if (error instanceof GitHubApiError && request.method === 'DELETE' && error.status === 404) return 404;
+    if (error instanceof GitHubApiError) {
+      throw new GantryError('GITHUB_API_FAILED', error.message, { cause: error, hint: 'The token needs admin rights on the repository (classic: repo scope; fine-grained: Administration write).' });
+    }
+    throw error;
   }
-  throw new GantryError('GITHUB_API_FAILED', `${request.method} ${request.path} answered ${res.status}: ${message}`, {
-    hint: 'The token needs admin rights on the repository (classic: repo scope; fine-grained: Administration write).',
-  });
 }
 
 export function registerGithub(program: Command, wrap: Wrap): void {
@@ -42,6 +27,13 @@ export function registerGithub(program: Command, wrap: Wrap): void {
     .option('--dry-run', 'print the requests without sending them')
     .action(
       wrap(async (ctx, opts: { dryRun?: boolean }) => {
+        // Loaded only when the command runs (see program.ts): the config loader and the GitHub client.
+        const [{ loadConfigOrThrow }, { SECRET_ENV_PREFIX }, { planProtection }, { createGitHubClient, DEFAULT_GITHUB_API_URL }] = await Promise.all([
+          import('../../config/loader.js'),
+          import('../../secrets/source.js'),
+          import('../../sources/github/branch-protection.js'),
+          import('../../sources/github/github-client.js'),
+        ]);
         const config = await loadConfigOrThrow(ctx.options.config);
         if (!config.github) throw new UsageError('USAGE', `${ctx.options.config} has no \`github:\` section`, { hint: 'Add `github: { repo: owner/name, webhookSecret: { secret: NAME } }`.' });
         const apiUrl = (config.github.apiUrl ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
@@ -53,7 +45,8 @@ export function registerGithub(program: Command, wrap: Wrap): void {
           const tokenSecret = config.github.token?.secret;
           const token = process.env.GITHUB_TOKEN ?? (tokenSecret ? process.env[`${SECRET_ENV_PREFIX}${tokenSecret}`] : undefined);
           if (!token) throw new GantryError('GITHUB_TOKEN_MISSING', 'no GitHub token: set GITHUB_TOKEN', { hint: 'A token with admin rights on the repository (Administration: write).' });
-          for (const r of plan.requests) results.push({ method: r.method, path: r.path, status: await send(apiUrl, token, r) });
+          const client = createGitHubClient({ apiUrl, token });
+          for (const r of plan.requests) results.push({ method: r.method, path: r.path, status: await send(client, r) });
         }
         if (ctx.out.json) {
           ctx.out.printJson({ repo: config.github.repo, apiUrl, dryRun: opts.dryRun === true, requests: opts.dryRun ? plan.requests : results, skipped: plan.skipped });

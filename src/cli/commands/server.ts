@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { createLogger } from '../../engine/logger.js';
+import { UsageError } from '../../errors/index.js';
 import { startServer } from '../../server/gantry-server.js';
 import type { Wrap } from '../program.js';
 
@@ -9,6 +10,19 @@ interface ServerFlags {
   host: string;
   poll?: string;
   leaseMs?: string;
+  publicUrl?: string;
+}
+
+/** An http(s) URL, or a usage error naming the flag. */
+function publicUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError('USAGE', `--public-url ${JSON.stringify(value)} is not an http(s) URL`, { hint: 'For example --public-url https://gantry.example.com' });
+  return value.replace(/\/+$/, '');
 }
 
 export function registerServer(program: Command, wrap: Wrap): void {
@@ -18,6 +32,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
     .option('-p, --port <port>', 'port to listen on (0: any free port)', '7400')
     .option('--host <host>', 'address to bind (only loopback unless you say otherwise)', '127.0.0.1')
     .option('--poll <duration>', "override the repository's poll interval (e.g. 5s)")
+    .addOption(new Option('--public-url <url>', 'the URL people reach the server at, for links in GitHub statuses and notifications (default: the listen address)').env('GANTRY_PUBLIC_URL'))
     .addOption(new Option('--lease-ms <ms>', 'step lease length in milliseconds').env('GANTRY_LEASE_MS').hideHelp())
     .action(
       wrap(async (ctx, flags: ServerFlags) => {
@@ -30,6 +45,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
           logger,
           ...(flags.poll ? { sourcePollMs: parseDuration(flags.poll) } : {}),
           ...(flags.leaseMs ? { leaseMs: Number(flags.leaseMs) } : {}),
+          ...(flags.publicUrl ? { publicUrl: publicUrl(flags.publicUrl) } : {}),
           onBootstrapToken: (token, file) => {
             ctx.out.out(`First start: an admin token was made and saved to ${file} (mode 0600).`);
             ctx.out.out(`It is shown this once: ${token}`);

@@ -23,6 +23,7 @@ export function githubRoutes(app: FastifyInstance, ctx: ServerContext): void {
     config: ctx.config,
     secrets: ctx.secrets ? new StoreSecretSource(ctx.secrets) : new EnvSecretSource(),
     onAccepted: () => ctx.notifySource(),
+    ...(ctx.pullRequestCi ? { onPullRequestHead: ctx.pullRequestCi } : {}),
   });
   void app.register(async (scoped) => {
     scoped.removeAllContentTypeParsers();

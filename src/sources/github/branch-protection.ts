@@ -16,11 +16,16 @@ export interface ProtectionPlan {
 
 const enc = encodeURIComponent;
 
-/** The documented body of `PUT /repos/{owner}/{repo}/branches/{branch}/protection` for one branch's rules. */
+/**
+ * The documented body of `PUT /repos/{owner}/{repo}/branches/{branch}/protection` for one branch's
+ * rules. Required checks go in `checks` (`contexts` is deprecated); each is a commit status context
+ * `<service>/<gate>` that Gantry posts (status-reporter.ts). No `app_id`: Gantry posts statuses with
+ * a token, not as a GitHub App.
+ */
 export function protectionBody(p: ProtectionConfig): Record<string, unknown> {
   const reviews = p.requiredApprovals > 0 || !p.allowDirectPush;
   return {
-    required_status_checks: p.requiredChecks.length > 0 || p.upToDate ? { strict: p.upToDate, contexts: [...p.requiredChecks] } : null,
+    required_status_checks: p.requiredChecks.length > 0 || p.upToDate ? { strict: p.upToDate, checks: p.requiredChecks.map((context) => ({ context })) } : null,
     enforce_admins: isProtected(p),
     required_pull_request_reviews: reviews ? { required_approving_review_count: p.requiredApprovals, dismiss_stale_reviews: true } : null,
     restrictions: null,

@@ -5,6 +5,7 @@ import type { Clock } from '../../engine/clock.js';
 import type { SecretSource } from '../../secrets/source.js';
 import type { Store } from '../../store/store.js';
 import { isProtected, judgePush } from './protection.js';
+import type { PullRequestCiResult, PullRequestHead } from './pull-request-ci.js';
 import { GitHubRepository } from './repository.js';
 
 /**
@@ -29,6 +30,8 @@ export interface WebhookDeps {
   readonly config: () => GantryConfig;
   readonly secrets: SecretSource;
   readonly onAccepted: (branch: string, sha: string, previousSha: string | null) => void;
+  /** CI for a pull request's new head (opened, synchronize, reopened): pull-request-ci.ts. */
+  readonly onPullRequestHead?: (pr: PullRequestHead) => Promise<PullRequestCiResult>;
 }
 
 export interface WebhookDelivery {
@@ -130,8 +133,15 @@ export class GitHubWebhook {
   }
 
   private async pullRequest(repo: string, p: Json, now: number): Promise<WebhookAnswer> {
-    const number = await this.savePullRequest(repo, obj(p.pull_request), now);
-    return { status: 200, body: { recorded: 'pull_request', number, action: str(p.action) ?? null } };
+    const pr = obj(p.pull_request);
+    const number = await this.savePullRequest(repo, pr, now);
+    const action = str(p.action) ?? null;
+    const headSha = str(obj(pr.head).sha);
+    if (this.d.onPullRequestHead && headSha && pr.state !== 'closed' && (action === 'opened' || action === 'synchronize' || action === 'reopened')) {
+      const ci = await this.d.onPullRequestHead({ number, sha: headSha, headRef: str(obj(pr.head).ref) ?? '' });
+      return { status: 200, body: { recorded: 'pull_request', number, action, run: ci.runId, reused: ci.reused } };
+    }
+    return { status: 200, body: { recorded: 'pull_request', number, action } };
   }
 
   private async review(repo: string, p: Json, now: number): Promise<WebhookAnswer> {
