@@ -5,12 +5,13 @@ import { hasRole, type Principal } from '../domain/roles.js';
 import type { Run } from '../domain/run.js';
 import { ApprovalError, GantryError, NotFoundError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
+import type { ApproverGroups } from './approver-groups.js';
 import type { Clock } from './clock.js';
 import type { EngineBus } from './events.js';
 import type { Executor } from './executor.js';
 import type { RepositoryReader } from './repository-reader.js';
 import type { RunFactory } from './run-factory.js';
-import { planRollback, type RollbackTarget } from './rollback-plan.js';
+import { planRollback, previousRevision, type RollbackTarget } from './rollback-plan.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -22,6 +23,8 @@ export interface EngineOptions {
   readonly pinned: () => GantryConfig;
   /** Brings the reader up to date with the source (a fetch), before a ref is resolved. */
   readonly refresh: () => Promise<void>;
+  /** Who is in an approver @group. */
+  readonly groups: ApproverGroups;
 }
 
 export interface DispatchRequest {
@@ -121,6 +124,11 @@ export class Engine {
     return this.o.store.events.append(kind, by.user, run.id, data, this.o.clock.now());
   }
 
+  /** The members of the @groups in an approvers list, from the pinned config (or GitHub teams it names). */
+  approverGroups(approvers: readonly string[]): Promise<Record<string, readonly string[] | null>> {
+    return this.o.groups.resolve(this.o.pinned(), approvers);
+  }
+
   /** Records an approval or a rejection after judging it against invariant 5 and the environment's rules. */
   async decide(runId: number, by: Principal, decision: 'approved' | 'rejected', comment: string | undefined, confirm: string | undefined): Promise<{ run: Run; kind: 'deploy' | 'analysis' }> {
     const run = await this.activeRun(runId);
@@ -134,10 +142,11 @@ export class Engine {
     const previous = await this.o.store.approvals.forRun(runId, kind);
     const verdict = judgeApproval(by, {
       environment: env.name,
-      author: run.author,
+      authors: run.authors,
       triggeredBy: run.triggeredBy,
       approvedBy: previous.filter((a) => a.decision === 'approved').map((a) => a.user),
       approvers: env.approvals.approvers,
+      groups: await this.approverGroups(env.approvals.approvers),
       // Rejecting never needs the phrase; approving a deployment to a guarded environment does.
       confirmation: decision === 'approved' && kind === 'deploy' ? env.confirmation : undefined,
     }, confirm);
@@ -158,8 +167,8 @@ export class Engine {
     const targets: RollbackTarget[] = [];
     for (const service of services) {
       const live = await this.o.store.deployments.live(env.name, service);
-      const history = (await this.o.store.deployments.history(env.name, service, 500)).filter((d) => d.state === 'succeeded');
-      const to = request.toRevision !== undefined ? await this.o.store.deployments.byRevision(env.name, service, request.toRevision) : history.find((d) => d.revision !== live?.revision && d.digest !== live?.digest);
+      const history = await this.o.store.deployments.history(env.name, service, 500);
+      const to = request.toRevision !== undefined ? await this.o.store.deployments.byRevision(env.name, service, request.toRevision) : previousRevision(history, live);
       if (!to) {
         if (request.service || request.toRevision !== undefined) {
           throw new GantryError('ROLLBACK_UNAVAILABLE', request.toRevision !== undefined ? `${env.name}/${service} has no revision ${request.toRevision}` : `${env.name}/${service} has no earlier successful revision`, { hint: `See \`gantry history ${env.name} --service ${service}\`.` });

@@ -10,6 +10,24 @@ export interface RollbackTarget {
   readonly digest: string;
 }
 
+/** What `previousRevision` needs of a deployment. */
+export interface RevisionFacts {
+  readonly revision: number;
+  readonly state: string;
+}
+
+/**
+ * The revision `gantry rollback` goes back to: the newest successful one before the live one, as
+ * `kubectl argo rollouts undo` and `kamal rollback` go to the previous version. Two revisions of the
+ * same build (a redeploy, a dispatch of the same commit) are still distinct revisions: rolling back
+ * to one of them is valid, and more useful than saying there is nothing to roll back to.
+ */
+export function previousRevision<T extends RevisionFacts>(history: readonly T[], live: RevisionFacts | undefined): T | undefined {
+  return [...history]
+    .filter((d) => d.state === 'succeeded' && (live === undefined || d.revision < live.revision))
+    .sort((a, b) => b.revision - a.revision)[0];
+}
+
 export interface RollbackPlanInput {
   readonly config: GantryConfig;
   readonly environment: EnvironmentConfig;

@@ -23,7 +23,11 @@ export function registerRuns(program: Command, wrap: Wrap): void {
           ctx.out.printJson({ runs });
           return 0;
         }
-        if (runs.length === 0) ctx.out.out('no runs yet: push a branch, or `gantry dispatch <environment>`');
+        if (runs.length === 0) {
+          // A filter that matches nothing is not an empty server: say which filter, so nobody waits for runs that exist.
+          const filters = [opts.state && `state=${opts.state}`, opts.branch && `branch=${opts.branch}`, opts.env && `env=${opts.env}`].filter(Boolean);
+          ctx.out.out(filters.length > 0 ? `no runs match ${filters.join(' ')}` : 'no runs yet: push a branch, or `gantry dispatch <environment>`');
+        }
         for (const r of runs) {
           const when = r.createdAt ? r.createdAt.replace('T', ' ').slice(0, 19) : '';
           const duration = r.durationMs === null ? '' : formatDuration(r.durationMs);
