@@ -27,6 +27,11 @@ export type GateStepSpec = {
   readonly servicePath: string;
   readonly gate: GateConfig;
   readonly secrets: readonly string[];
+  /**
+   * The environment whose secrets the gate gets; null: shared ones only. A gate runs before the
+   * approvals of a production-like environment, so it never gets that environment's secrets.
+   */
+  readonly secretScope?: string | null;
   readonly cacheKey: string;
   readonly timeoutMs: number;
 };
@@ -78,6 +83,8 @@ export function planRun(input: PlanInput): Plan {
   const steps: PlannedStep[] = [];
   const notes: string[] = [input.changeNote];
   const lastGates: string[] = [];
+  const env = input.environment;
+  const productionLike = env !== undefined && (env.approvals.required > 0 || env.confirmation !== undefined || env.name === 'production');
   for (const name of input.services) {
     const service = input.config.services[name];
     if (!service || service.gates.length === 0) continue;
@@ -89,6 +96,7 @@ export function planRun(input: PlanInput): Plan {
         servicePath: service.path,
         gate,
         secrets: service.secrets,
+        secretScope: env && !productionLike ? env.name : null,
         cacheKey: gateCacheKey(input.serviceTrees[name] ?? 'unknown', gate, service.secrets),
         timeoutMs: gate.timeoutMs,
       };
@@ -103,7 +111,6 @@ export function planRun(input: PlanInput): Plan {
   const nothingChanged = input.changedFiles?.length === 0;
   const scanned = steps.length > 0 || (!(input.mustExist ?? false) && !nothingChanged);
   if (scanned) steps.unshift(planScan(input));
-  const env = input.environment;
   const runnable = env ? env.services.filter((name) => input.config.services[name]?.run !== undefined) : [];
   if (env && runnable.length === 0) notes.push(`${env.name} deploys nothing: none of its services has a \`run\` command in gantry.yaml.`);
   if (env && runnable.length > 0) {
@@ -120,7 +127,7 @@ export function planRun(input: PlanInput): Plan {
         mustExist: input.mustExist ?? false,
         overridePromotion: input.overridePromotion ?? null,
         protection: input.protection ?? null,
-        productionLike: env.approvals.required > 0 || env.confirmation !== undefined || env.name === 'production',
+        productionLike,
       }),
     );
   }

@@ -116,6 +116,11 @@ export class SecretStore {
     return row ? this.open(row) : undefined;
   }
 
+  /** The current version of a secret in exactly this scope. */
+  versionOf(scope: string, name: string): number | undefined {
+    return this.rows.get(slot(scope, name))?.version;
+  }
+
   /** Every current value, of every scope: for redaction. */
   allValues(): string[] {
     return [...this.rows.values()].map((r) => this.open(r));
@@ -156,6 +161,16 @@ export class StoreSecretSource implements SecretSource {
     for (const name of names) {
       const value = (environment ? this.store.resolve(environment, name) : undefined) ?? this.store.resolve(SHARED_SCOPE, name) ?? this.fallback.values([name])[name];
       if (value !== undefined) out[name] = value;
+    }
+    return out;
+  }
+
+  versions(names: readonly string[], environment?: string | null): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of names) {
+      const scope = [environment, SHARED_SCOPE].find((s): s is string => !!s && this.store.versionOf(s, name) !== undefined);
+      const version = scope === undefined ? this.fallback.versions([name])[name] : `${scope}/v${this.store.versionOf(scope, name) ?? 0}`;
+      if (version !== undefined) out[name] = version;
     }
     return out;
   }

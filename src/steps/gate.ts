@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GateStepSpec } from '../engine/planner.js';
@@ -13,7 +14,9 @@ import type { Workspaces } from './workspace.js';
 
 /**
  * A CI quality gate: one command of one service, in that service's clean worktree at the commit.
- * A pass is cached under the service's content, the command and its declared environment.
+ * A pass is cached under the service's content, the command, its declared environment, and which
+ * of its declared secrets resolved, at which version: a pass without a secret (a feature branch)
+ * is not reused where the secret is set (develop), nor after the secret changed.
  */
 export class GateStep implements StepHandler {
   readonly kind = 'gate';
@@ -22,7 +25,12 @@ export class GateStep implements StepHandler {
 
   async run(ctx: StepContext): Promise<StepOutcome> {
     const spec = ctx.step.spec as GateStepSpec;
-    const hit = await this.store.gateCache.get(spec.cacheKey);
+    // A spec planned before secretScope existed gets shared secrets only: never more than it may have.
+    const scope = spec.secretScope ?? null;
+    const versions = this.secrets.versions(spec.secrets, scope);
+    const missing = spec.secrets.filter((name) => versions[name] === undefined);
+    const cacheKey = keyWithSecrets(spec.cacheKey, versions);
+    const hit = await this.store.gateCache.get(cacheKey);
     if (hit) {
       ctx.log.info(`cached: this gate passed for identical content in run #${hit.runId}; not run again`);
       return { kind: 'done', cached: true, summary: hit.summary ?? {}, message: `cached from run #${hit.runId}` };
@@ -30,6 +38,7 @@ export class GateStep implements StepHandler {
     const root = await this.workspaces.checkout(ctx.run.id, spec.service, ctx.run.sha);
     const cwd = join(root, spec.servicePath);
     ctx.log.info(`$ ${spec.gate.run}   (in ${spec.servicePath} at ${ctx.run.sha.slice(0, 7)})`);
+    if (missing.length > 0) ctx.log.info(missingSecretsNote(missing, scope, ctx.run.environment));
     const env = {
       ...childEnvironment(),
       CI: 'true',
@@ -38,8 +47,9 @@ export class GateStep implements StepHandler {
       GANTRY_SHA: ctx.run.sha,
       GANTRY_SERVICE: spec.service,
       ...spec.gate.env,
-      // Only the service's declared secrets, from the run's environment (or shared ones for a branch without one).
-      ...this.secrets.values(spec.secrets, ctx.run.environment),
+      // Only the service's declared secrets, from the planned scope (shared ones for a branch without an
+      // environment, or one whose approvals come after the gates).
+      ...this.secrets.values(spec.secrets, scope),
     };
     const { exitCode } = await runCommand(spec.gate.run, {
       cwd,
@@ -48,7 +58,7 @@ export class GateStep implements StepHandler {
       onOutput: (s, c) => ctx.log.write(s, c),
       onSpawn: (pid) => void ctx.trackProcess(pid),
     }).finally(() => ctx.trackProcess(null));
-    const summary: Record<string, unknown> = { exitCode };
+    const summary: Record<string, unknown> = { exitCode, ...(missing.length > 0 ? { missingSecrets: missing } : {}) };
     if (spec.gate.junit) summary.tests = await this.readJunit(cwd, spec, exitCode === 0);
     if (exitCode !== 0) {
       throw new GateError('GATE_FAILED', `gate ${spec.service}/${spec.gate.name} failed with exit code ${exitCode}`, {
@@ -68,7 +78,7 @@ export class GateStep implements StepHandler {
         });
       }
     }
-    await this.store.gateCache.put({ key: spec.cacheKey, service: spec.service, gate: spec.gate.name, runId: ctx.run.id, stepId: ctx.step.id, summary, createdAt: ctx.clock.now() });
+    await this.store.gateCache.put({ key: cacheKey, service: spec.service, gate: spec.gate.name, runId: ctx.run.id, stepId: ctx.step.id, summary, createdAt: ctx.clock.now() });
     return { kind: 'done', summary };
   }
 
@@ -95,4 +105,16 @@ export class GateStep implements StepHandler {
       });
     }
   }
+}
+
+/** The planned key (content, command, env) joined with the version of each declared secret that resolved. */
+export function keyWithSecrets(planned: string, versions: Readonly<Record<string, string>>): string {
+  const sorted = Object.keys(versions).sort().map((name) => [name, versions[name]]);
+  return createHash('sha256').update(JSON.stringify({ planned, secrets: sorted })).digest('hex');
+}
+
+function missingSecretsNote(missing: readonly string[], scope: string | null, environment: string | null): string {
+  const where = scope ? `for ${scope} or shared` : 'as shared secrets';
+  const why = environment && scope === null ? ` (a gate of a run bound for ${environment} runs before its approvals, so it gets shared secrets only, never ${environment}'s)` : '';
+  return `warning: declared secret(s) ${missing.join(', ')} not set ${where}${why}: the gate runs without them, and a pass is cached only for runs without them`;
 }

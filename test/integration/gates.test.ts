@@ -130,6 +130,57 @@ describe('CI gates on a real repository', () => {
     expect(db.includes(Buffer.from(secret))).toBe(false);
   });
 
+  it('keys the cache on which declared secrets resolved and their versions, and says when one is missing', async () => {
+    const root = await temp.make();
+    const config = CONFIG.replace('dev: { branch: develop }', 'dev: { branch: develop }\n  production: { branch: main }');
+    const probe = 'if [ -n "$API_KEY" ]; then echo "API_KEY is set"; else echo "API_KEY is not set"; fi\n';
+    const repo = await fixtureRepo(root, { ...FILES, 'gantry.yaml': config, 'services/api/check.sh': probe + CHECK });
+    t = await startTestServer(root, repo, config);
+    const server = t;
+    const apiLog = async (runId: number, step = 'gate:api:lint') =>
+      (await server.api<{ lines: { text: string }[] }>('GET', `/api/v1/runs/${runId}/logs?step=${step}`)).body.lines.map((l) => l.text).join('\n');
+    const setSecret = async (scope: string, value: string) => {
+      const res = await server.server.app.inject({ method: 'PUT', url: `/api/v1/secrets/${scope}/API_KEY`, headers: { authorization: `Bearer ${server.token}` }, payload: { value: registerSecret(value) } });
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    const dispatchDev = async () => (await server.finished((await server.api<{ run: { id: number } }>('POST', '/api/v1/dispatch', { environment: 'dev' })).body.run.id)).steps;
+    const apiGates = (steps: StepView[]) => gates(steps).filter((s) => s.service === 'api').map((s) => [s.key, s.cached]);
+
+    // A feature branch has no environment: its gates pass without the dev secret, and say so.
+    await pushChange(repo, 'feature/key', { 'services/api/index.js': 'export const a = 7;\n' }, 'api: change');
+    const feature = await t.finished((await t.runFor('feature/key')).id);
+    expect(feature.run.state).toBe('succeeded');
+    expect(gates(feature.steps)[0]?.summary).toMatchObject({ exitCode: 0, missingSecrets: ['API_KEY'] });
+    expect(await apiLog(feature.run.id)).toMatch(/warning: declared secret\(s\) API_KEY not set as shared secrets: the gate runs without them[\s\S]*API_KEY is not set/);
+
+    // Merged to develop, where the secret is set: the pass without it is not reused.
+    await setSecret('dev', 'dev-api-key-v1-Zq8Kx3vN7p');
+    await repo.git('checkout', '--quiet', 'develop');
+    await repo.git('merge', '--quiet', '--no-ff', '-m', 'merge', 'feature/key');
+    await repo.push('develop');
+    const develop = await t.finished((await t.runFor('develop')).id);
+    expect(develop.run.state).toBe('succeeded');
+    expect(apiGates(develop.steps)).toEqual([['gate:api:lint', false], ['gate:api:test', false]]);
+    const withKey = await apiLog(develop.run.id);
+    expect(withKey).toContain('API_KEY is set');
+    expect(withKey).not.toContain('warning: declared secret');
+    expect(gates(develop.steps)[0]?.summary).not.toHaveProperty('missingSecrets');
+
+    // Same content, same secret version: cached. A new version of the secret: run again.
+    expect(apiGates(await dispatchDev())).toEqual([['gate:api:lint', true], ['gate:api:test', true]]);
+    await setSecret('dev', 'dev-api-key-v2-Y4wB6cF1hJ');
+    expect(apiGates(await dispatchDev())).toEqual([['gate:api:lint', false], ['gate:api:test', false]]);
+
+    // A run bound for production gets no production secret in its gates (they run before approvals).
+    await setSecret('production', 'prod-api-key-v1-pL2mR9tY4w');
+    await pushChange(repo, 'main', { 'services/api/index.js': 'export const a = 8;\n' }, 'api: release', 'main');
+    const production = await t.finished((await t.runFor('main')).id);
+    expect(production.run.environment).toBe('production');
+    const prodLog = await apiLog(production.run.id);
+    expect(prodLog).toContain('API_KEY is not set');
+    expect(prodLog).toMatch(/a gate of a run bound for production runs before its approvals, so it gets shared secrets only/);
+  });
+
   it('runs two services’ one-second gates side by side', async () => {
     const root = await temp.make();
     const slow = 'echo start; sleep 1; echo done\n';
