@@ -186,12 +186,19 @@ describe('DORA performance bands (2023 report)', () => {
   it.each([
     [0, 'elite'],
     [0.05, 'elite'],
-    [0.0501, 'high'],
+    [0.075, 'elite'],
+    [0.0751, 'high'],
     [0.1, 'high'],
+    [0.125, 'high'],
+    [0.1251, 'medium'],
     [0.15, 'medium'],
-    [0.1501, 'low'],
+    // 16 % is far nearer medium's 15 % than low's 64 %: it was "low" when 15 % was read as medium's upper bound.
+    [0.16, 'medium'],
+    [0.395, 'medium'],
+    [0.3951, 'low'],
+    [0.64, 'low'],
     [1, 'low'],
-  ] as const)('rates a change failure rate of %f as %s', (rate, band) => expect(changeFailureBand(rate)).toBe(band));
+  ] as const)('rates a change failure rate of %f as the level whose 2023 typical rate is nearest: %s', (rate, band) => expect(changeFailureBand(rate)).toBe(band));
 
   it.each([
     [HOUR_MS - 1, 'elite'],
