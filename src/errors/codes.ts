@@ -111,7 +111,8 @@ export const ERROR_CODES = {
   // GitHub (src/sources/github, gantry github)
   WEBHOOK_SIGNATURE_INVALID: 'A GitHub webhook delivery has no X-Hub-Signature-256, or it does not match the body and the configured secret.',
   WEBHOOK_NOT_CONFIGURED: 'The GitHub webhook was called but gantry.yaml has no `github:` section, or its webhook secret is not set.',
-  WEBHOOK_PAYLOAD_INVALID: 'A signed GitHub webhook delivery lacks its event or delivery header, or its body is not a JSON object.',
+  WEBHOOK_PAYLOAD_INVALID: 'A signed GitHub webhook delivery lacks its event or delivery header, has an empty body, its body is not a JSON object, or its payload lacks a field Gantry reads.',
+  WEBHOOK_EVENT_STALE: 'A signed GitHub webhook delivery shows a pull request or review older than what Gantry recorded (a replayed or out-of-order event); nothing changed.',
   GITHUB_TOKEN_MISSING: '`gantry github protect` found no GitHub token (GITHUB_TOKEN).',
   GITHUB_API_FAILED: "GitHub's REST API refused a branch protection request.",
   PROTECTION_REFUSED: "A push to a protected branch was not a merge of an approved pull request (GitHub's webhook said so, or never answered).",

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import examples from '@octokit/webhooks-examples';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
@@ -11,6 +12,7 @@ import { registerSecret } from '../support/sweep.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { lintOnlyConfig } from '../support/ci-config.js';
+import { pullRequestEvent, reviewEvent, type PullRequestFacts } from '../support/github-payloads.js';
 
 const SECRET = registerSecret('it-is-a-test-webhook-secret');
 const REPO = 'Codertocat/Hello-World';
@@ -173,6 +175,94 @@ describe('the GitHub webhook and gantry github protect', () => {
     const push = await deliver('push', pushTo('main', sha(80)));
     expect(push.status).toBe(202);
     expect(push.body.reason).toMatch(/^pull request #80: no succeeded Gantry run for its head aaaaaaa; main requires checks ci\/gantry$/);
+  });
+
+  /** The store's view of what the webhook recorded: audit events, pull requests, reviews, delivery ids. */
+  const recorded = async (): Promise<string> => {
+    const tables = ['events', 'github_pull_requests', 'github_reviews', 'github_deliveries'];
+    return JSON.stringify(await Promise.all(tables.map(async (table) => (await sql`select * from ${sql.table(table)}`.execute(t.server.store.db)).rows)));
+  };
+
+  it('answers 400 naming the field for a signed payload that lacks one, and records nothing', async () => {
+    const base = recorded();
+    const pr: PullRequestFacts = { number: 95, author: 'Codertocat', headSha: sha(96), base: 'main', updatedAt: '2024-06-01T10:00:00Z' };
+    const cases: Array<[string, Json, string]> = [];
+    const noHead = pullRequestEvent(pr, sha(95));
+    delete obj(obj(noHead.pull_request).head).sha;
+    cases.push(['pull_request', noHead, 'pull_request.head.sha is missing (expected string)']);
+    const textNumber = pullRequestEvent(pr, sha(95));
+    obj(textNumber.pull_request).number = '95';
+    cases.push(['pull_request', textNumber, 'pull_request.number is a string (expected number)']);
+    const noUpdatedAt = pullRequestEvent(pr, sha(95));
+    delete obj(noUpdatedAt.pull_request).updated_at;
+    cases.push(['pull_request', noUpdatedAt, 'pull_request.updated_at is missing (expected string)']);
+    const noReviewId = reviewEvent(pr, { id: 9_501, reviewer: 'alice', state: 'approved', submittedAt: '2024-06-01T10:01:00Z' });
+    delete obj(noReviewId.review).id;
+    cases.push(['pull_request_review', noReviewId, 'review.id is missing (expected number)']);
+    const noRepository = reviewEvent(pr, { id: 9_502, reviewer: 'bob', state: 'approved', submittedAt: '2024-06-01T10:01:00Z' });
+    delete noRepository.repository;
+    cases.push(['pull_request_review', noRepository, 'repository is missing (expected object)']);
+    const noAfter = pushTo('main', sha(95));
+    delete noAfter.after;
+    cases.push(['push', noAfter, 'after is missing (expected string)']);
+    for (const [event, payload, problem] of cases) {
+      const field = problem.split(' ')[0] ?? '';
+      const answer = await deliver(event, payload, { id: `invalid-${field}` });
+      expect(answer, field).toMatchObject({ status: 400, body: { code: 'WEBHOOK_PAYLOAD_INVALID', message: `the ${event} payload is not as GitHub sends it: ${problem}`, fields: [field], hint: expect.any(String) } });
+      expect(JSON.stringify(answer.body), field).not.toMatch(/constraint|\.ts:\d+|INTERNAL/);
+    }
+    expect(await recorded()).toBe(await base);
+    // the delivery id was not kept: the corrected delivery under the same id is handled
+    const fixed = await deliver('pull_request', pullRequestEvent(pr, sha(95)), { id: 'invalid-pull_request.head.sha' });
+    expect(fixed).toMatchObject({ status: 200, body: { recorded: 'pull_request', number: 95 } });
+  });
+
+  it('answers 400 "empty body" for an empty delivery with a correct signature, and 401 with a wrong one', async () => {
+    const base = await recorded();
+    const send = (signature: string) =>
+      t.server.app.inject({ method: 'POST', url: '/api/v1/github/webhook', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'empty-body', 'x-hub-signature-256': signature }, payload: '' });
+    const empty = await send(sign(''));
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json<Json>()).toMatchObject({ code: 'WEBHOOK_PAYLOAD_INVALID', message: 'the push delivery empty-body has an empty body (its signature matches the secret)' });
+    const forged = await send(sign('', 'another-secret'));
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json<Json>()).toMatchObject({ code: 'WEBHOOK_SIGNATURE_INVALID' });
+    expect(await recorded()).toBe(base);
+  });
+
+  it('keeps a dismissed review dismissed when its captured approval is re-sent with a new delivery id', async () => {
+    const pr: PullRequestFacts = { number: 90, author: 'Codertocat', headSha: sha(91), base: 'main', updatedAt: '2024-06-01T10:00:00Z' };
+    expect((await deliver('pull_request', pullRequestEvent(pr, sha(90)))).status).toBe(200);
+    const captured = reviewEvent({ ...pr, updatedAt: '2024-06-01T10:01:00Z' }, { id: 9_001_001, reviewer: 'alice', state: 'approved', submittedAt: '2024-06-01T10:01:00Z' });
+    expect((await deliver('pull_request_review', captured, { id: 'alice-approves' })).body).toMatchObject({ recorded: 'pull_request_review', state: 'approved' });
+    await deliver('pull_request_review', reviewEvent({ ...pr, updatedAt: '2024-06-01T10:02:00Z' }, { id: 9_001_002, reviewer: 'bob', state: 'approved', submittedAt: '2024-06-01T10:02:00Z' }));
+    // two approvals: what is missing now is only the checks
+    expect((await deliver('push', pushTo('main', sha(90)))).body.reason).toMatch(/^pull request #90: no succeeded Gantry run/);
+
+    const dismissal = reviewEvent({ ...pr, updatedAt: '2024-06-01T10:03:00Z' }, { id: 9_001_001, reviewer: 'alice', state: 'dismissed', submittedAt: '2024-06-01T10:01:00Z' });
+    expect((await deliver('pull_request_review', dismissal)).body).toMatchObject({ recorded: 'pull_request_review', state: 'dismissed' });
+    const oneLeft = 'pull request #90 has 1 approving review from someone other than its author (bob); main needs 2';
+    expect((await deliver('push', pushTo('main', sha(90)))).body.reason).toBe(oneLeft);
+
+    // the captured approval, byte for byte with its valid signature, under a new delivery id
+    const base = await recorded();
+    const replay = await deliver('pull_request_review', captured, { id: 'alice-approves-again' });
+    expect(replay).toEqual({
+      status: 409,
+      body: {
+        code: 'WEBHOOK_EVENT_STALE',
+        message: 'review 9001001 by alice on pull request #90 is recorded as dismissed; this delivery says approved, an earlier state (a dismissed review stays dismissed)',
+        hint: expect.stringContaining('Nothing changed'),
+      },
+    });
+    expect(await recorded()).toBe(base);
+    const push = await deliver('push', pushTo('main', sha(90)));
+    expect(push).toMatchObject({ status: 202, body: { accepted: false, reason: oneLeft } });
+
+    // an older state of the pull request itself (opened, not merged) is refused too; the merge stays known
+    const older = await deliver('pull_request', pullRequestEvent({ ...pr, updatedAt: '2024-06-01T09:00:00Z' }));
+    expect(older).toMatchObject({ status: 409, body: { code: 'WEBHOOK_EVENT_STALE', message: 'pull request #90 is recorded as updated at 2024-06-01T10:03:00.000Z; this delivery shows it at 2024-06-01T09:00:00.000Z, an older state' } });
+    expect((await deliver('push', pushTo('main', sha(90)))).body.reason).toBe(oneLeft);
   });
 
   /**

@@ -4,7 +4,7 @@ import type { Database } from '../../store/schema.js';
 /** The tables of migration 005; declared here, where they are the only ones read or written. */
 interface GitHubDatabase {
   github_deliveries: { delivery_id: string; event: string; received_at: number };
-  github_pull_requests: { repo: string; number: number; author: string; head_sha: string; base_ref: string; merged_sha: string | null; updated_at: number };
+  github_pull_requests: { repo: string; number: number; author: string; head_sha: string; base_ref: string; merged_sha: string | null; updated_at: number; github_updated_at: number | null };
   github_reviews: { repo: string; number: number; review_id: number; reviewer: string; state: string; commit_sha: string | null; submitted_at: number };
 }
 
@@ -15,7 +15,19 @@ export interface PullRequestRecord {
   readonly headSha: string;
   readonly baseRef: string;
   readonly mergedSha: string | null;
+  /** GitHub's `updated_at` (epoch ms) as the newest delivery about this pull request said. */
+  readonly githubUpdatedAt: number;
 }
+
+/** What recording a delivery's object did: a `stale` one (older than what is recorded) changed nothing. */
+export type SaveResult = 'saved' | 'unchanged' | 'stale';
+
+/**
+ * A review's states only move forward on GitHub: pending, then submitted (approved, changes_requested
+ * or commented, fixed for that review id), then dismissed, for good. A delivery that would move one
+ * back (a captured approval re-sent after its dismissal) is stale.
+ */
+export const reviewStateRank = (state: string): number => (state === 'pending' ? 0 : state === 'dismissed' ? 2 : 1);
 
 export interface ReviewRecord {
   readonly reviewId: number;
@@ -45,29 +57,57 @@ export class GitHubRepository {
     await this.db.deleteFrom('github_deliveries').where('delivery_id', '=', deliveryId).execute();
   }
 
-  async savePullRequest(pr: PullRequestRecord, now: number): Promise<void> {
-    const row = { repo: pr.repo, number: pr.number, author: pr.author, head_sha: pr.headSha, base_ref: pr.baseRef, merged_sha: pr.mergedSha, updated_at: now };
+  /** GitHub's `updated_at` recorded for a pull request, if any. */
+  async pullRequestTime(repo: string, number: number): Promise<number | null> {
+    const r = await this.db.selectFrom('github_pull_requests').select('github_updated_at').where('repo', '=', repo).where('number', '=', number).executeTakeFirst();
+    return r?.github_updated_at == null ? null : Number(r.github_updated_at);
+  }
+
+  /** Records a pull request as a delivery showed it, unless a newer state of it is recorded already. */
+  async savePullRequest(pr: PullRequestRecord, now: number): Promise<SaveResult> {
+    const recorded = await this.pullRequestTime(pr.repo, pr.number);
+    if (recorded !== null && pr.githubUpdatedAt < recorded) return 'stale';
+    const row = { repo: pr.repo, number: pr.number, author: pr.author, head_sha: pr.headSha, base_ref: pr.baseRef, merged_sha: pr.mergedSha, updated_at: now, github_updated_at: pr.githubUpdatedAt };
     await this.db
       .insertInto('github_pull_requests')
       .values(row)
       // A payload that does not say "merged" (a review's) never forgets a merge commit already known.
-      .onConflict((oc) => oc.columns(['repo', 'number']).doUpdateSet({ author: row.author, head_sha: row.head_sha, base_ref: row.base_ref, updated_at: now, ...(row.merged_sha === null ? {} : { merged_sha: row.merged_sha }) }))
+      .onConflict((oc) =>
+        oc
+          .columns(['repo', 'number'])
+          .doUpdateSet({ author: row.author, head_sha: row.head_sha, base_ref: row.base_ref, updated_at: now, github_updated_at: row.github_updated_at, ...(row.merged_sha === null ? {} : { merged_sha: row.merged_sha }) })
+          // Checked again in the write: a newer delivery handled meanwhile is never overwritten.
+          .where((eb) => eb.or([eb('github_pull_requests.github_updated_at', 'is', null), eb('github_pull_requests.github_updated_at', '<=', row.github_updated_at)])),
+      )
       .execute();
+    return 'saved';
   }
 
-  async saveReview(repo: string, number: number, review: ReviewRecord & { readonly commitSha: string | null }): Promise<void> {
+  /** The state recorded for a review id, if any. */
+  async reviewState(repo: string, reviewId: number): Promise<string | undefined> {
+    const r = await this.db.selectFrom('github_reviews').select('state').where('repo', '=', repo).where('review_id', '=', reviewId).executeTakeFirst();
+    return r?.state;
+  }
+
+  /** Records a review by its GitHub id; its state only moves forward (`reviewStateRank`). */
+  async saveReview(repo: string, number: number, review: ReviewRecord & { readonly commitSha: string | null }): Promise<SaveResult> {
+    const recorded = await this.reviewState(repo, review.reviewId);
+    if (recorded !== undefined && reviewStateRank(review.state) < reviewStateRank(recorded)) return 'stale';
+    if (recorded !== undefined && reviewStateRank(review.state) === reviewStateRank(recorded)) return 'unchanged';
     const row = { repo, number, review_id: review.reviewId, reviewer: review.reviewer, state: review.state, commit_sha: review.commitSha, submitted_at: review.submittedAt };
     await this.db
       .insertInto('github_reviews')
       .values(row)
-      .onConflict((oc) => oc.columns(['repo', 'review_id']).doUpdateSet({ state: row.state, reviewer: row.reviewer, commit_sha: row.commit_sha, submitted_at: row.submitted_at }))
+      // Only over the state read above: a concurrent delivery that moved the review on wins.
+      .onConflict((oc) => oc.columns(['repo', 'review_id']).doUpdateSet({ state: row.state }).where('github_reviews.state', '=', recorded ?? row.state))
       .execute();
+    return 'saved';
   }
 
   /** The merged pull request whose merge commit is `sha`. */
   async mergedAt(repo: string, sha: string): Promise<PullRequestRecord | undefined> {
     const r = await this.db.selectFrom('github_pull_requests').selectAll().where('repo', '=', repo).where('merged_sha', '=', sha).executeTakeFirst();
-    return r && { repo: r.repo, number: Number(r.number), author: r.author, headSha: r.head_sha, baseRef: r.base_ref, mergedSha: r.merged_sha };
+    return r && { repo: r.repo, number: Number(r.number), author: r.author, headSha: r.head_sha, baseRef: r.base_ref, mergedSha: r.merged_sha, githubUpdatedAt: Number(r.github_updated_at ?? r.updated_at) };
   }
 
   async reviews(repo: string, number: number): Promise<ReviewRecord[]> {

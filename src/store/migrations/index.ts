@@ -6,6 +6,7 @@ import * as auditChain from './003-audit-chain.js';
 import * as secrets from './004-secrets.js';
 import * as githubDeliveries from './005-github-deliveries.js';
 import * as pinnedConfig from './006-pinned-config.js';
+import * as githubEventTimes from './008-github-event-times.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '004-secrets': secrets,
   '005-github-deliveries': githubDeliveries,
   '006-pinned-config': pinnedConfig,
+  '008-github-event-times': githubEventTimes,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */
