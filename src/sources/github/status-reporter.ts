@@ -136,7 +136,7 @@ export class StatusReporter {
         if (this.controller.signal.aborted) return;
         if (error instanceof GitHubApiError && !error.retryable) {
           // GitHub will answer the same again (bad token, unknown repo or sha): say so once, move on.
-          this.o.logger.error({ runId, context: s.context, status: error.status }, `GitHub refused the status ${s.context} of run #${runId}: ${error.message}`);
+          this.o.logger.error({ code: error.code, runId, context: s.context, status: error.status }, `GitHub refused the status ${s.context} of run #${runId}: ${error.message}`);
           posted.set(s.context, key);
           continue;
         }
@@ -155,13 +155,14 @@ export class StatusReporter {
     const passes = (this.failures.get(runId) ?? 0) + 1;
     this.failures.set(runId, passes);
     const message = error instanceof Error ? error.message : String(error);
+    const code = error instanceof GitHubApiError ? error.code : undefined;
     if (passes >= MAX_PASSES) {
-      this.o.logger.error({ runId }, `GitHub statuses of run #${runId} given up after ${passes} attempts: ${message}`);
+      this.o.logger.error({ code, runId }, `GitHub statuses of run #${runId} given up after ${passes} attempts: ${message}`);
       this.failures.delete(runId);
       return;
     }
     const delay = this.o.retryLaterMs ?? DEFAULT_STATUS_RETRY_LATER_MS;
-    this.o.logger.warn({ runId, attempt: passes }, `GitHub statuses of run #${runId} not posted (${message}); trying again in ${Math.round(delay / 1000)} s`);
+    this.o.logger.warn({ code, runId, attempt: passes }, `GitHub statuses of run #${runId} not posted (${message}); trying again in ${Math.round(delay / 1000)} s`);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       this.mark(runId);
