@@ -46,6 +46,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await action(ctx(), ...args));
     };
 
+  // Registering is cheap: a command file imports only what its name, options and help need, and its
+  // action loads the code that does the work with import(), so `gantry --help` never pays for the
+  // server, the agent or the config checker (test/integration/cli-lazy-loading.test.ts holds this;
+  // bench/cli-startup.ts measures it).
   registerInit(program, wrap);
   registerValidate(program, wrap);
   registerServer(program, wrap);

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { startAgentProcess } from '../../agent/main.js';
-import { createLogger } from '../../engine/logger.js';
 import type { Wrap } from '../program.js';
 
 export function registerAgent(program: Command, wrap: Wrap): void {
@@ -12,6 +10,8 @@ export function registerAgent(program: Command, wrap: Wrap): void {
     .option('--token-file <file>', 'file holding the control API token (made when missing)')
     .action(
       wrap(async (ctx, flags: { target: string; port: string; tokenFile?: string }) => {
+        // Loaded only when the command runs (see program.ts): the agent is the heaviest part of Gantry.
+        const [{ startAgentProcess }, { createLogger }] = await Promise.all([import('../../agent/main.js'), import('../../engine/logger.js')]);
         const running = await startAgentProcess({
           configPath: ctx.options.config,
           targetName: flags.target,

@@ -1,8 +1,6 @@
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
-import { createLogger } from '../../engine/logger.js';
 import { UsageError } from '../../errors/index.js';
-import { startServer } from '../../server/gantry-server.js';
 import type { Wrap } from '../program.js';
 
 interface ServerFlags {
@@ -36,6 +34,8 @@ export function registerServer(program: Command, wrap: Wrap): void {
     .addOption(new Option('--lease-ms <ms>', 'step lease length in milliseconds').env('GANTRY_LEASE_MS').hideHelp())
     .action(
       wrap(async (ctx, flags: ServerFlags) => {
+        // Loaded only when the command runs (see program.ts): fastify, SQLite and the engine are most of Gantry.
+        const [{ startServer }, { createLogger }] = await Promise.all([import('../../server/gantry-server.js'), import('../../engine/logger.js')]);
         const logger = createLogger();
         const server = await startServer({
           configPath: ctx.options.config,

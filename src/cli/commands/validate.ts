@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { validateFile } from '../../config/validate.js';
 import type { Wrap } from '../program.js';
 
 export function registerValidate(program: Command, wrap: Wrap): void {
@@ -8,6 +7,8 @@ export function registerValidate(program: Command, wrap: Wrap): void {
     .description('check gantry.yaml: every error at once, with file:line:col and a hint')
     .action(
       wrap(async (ctx) => {
+        // Loaded only when the command runs (see program.ts): zod and yaml are most of its start-up.
+        const { validateFile } = await import('../../config/validate.js');
         const result = await validateFile(ctx.options.config, { output: ctx.options.output, color: ctx.out.color });
         if (result.exitCode === 0 || ctx.out.json) ctx.out.out(result.text);
         else ctx.out.err(result.text);
