@@ -11,7 +11,8 @@ export interface GuardOverlay {
 /**
  * `base` (the server's gantry.yaml) with the rules that guard environments taken from `proposed`
  * (a commit's): for each environment both declare, its branch, target, autoDeploy, requires,
- * approvals (required, approvers) and confirmation and secrets; and branch protection, whole.
+ * approvals (required, approvers) and confirmation and secrets; branch protection and approver
+ * groups, whole.
  * Everything else stays `base`'s: services, strategies, and where the server connects (repository,
  * targets, notifications, GitHub), which a commit's gantry.yaml cannot know.
  *
@@ -25,7 +26,9 @@ export function withGuardRules(base: GantryConfig, proposed: GantryConfig): Guar
     const p = proposed.environments[name];
     environments[name] = p ? overlayEnvironment(base, env, p) : env;
   }
-  const config: GantryConfig = Object.freeze({ ...base, environments: Object.freeze(environments), branches: proposed.branches });
+  // A GitHub team group needs the server's `github:` to be read; without it, it stays unapplied.
+  const groups = Object.freeze(Object.fromEntries(Object.entries(proposed.groups).filter(([, g]) => g.kind === 'users' || base.github !== undefined)));
+  const config: GantryConfig = Object.freeze({ ...base, environments: Object.freeze(environments), branches: proposed.branches, groups });
   return { config, unapplied: diffGuardRules(config, proposed) };
 }
 

@@ -20,7 +20,10 @@ export function guardRules(config: GantryConfig): Record<string, unknown> {
   }
   const branches: Record<string, unknown> = {};
   for (const [pattern, rule] of Object.entries(config.branches)) branches[pattern] = rule.protection;
-  return { environments, branches };
+  // Who is in an approver group decides who may approve, so a group is guarded like the list naming it.
+  const groups: Record<string, unknown> = {};
+  for (const [name, group] of Object.entries(config.groups)) groups[name] = group.kind === 'users' ? [...group.users].sort() : { githubTeam: `${group.org}/${group.slug}` };
+  return { environments, branches, groups };
 }
 
 function flatten(value: unknown, path: string, out: Map<string, string>): void {

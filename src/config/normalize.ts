@@ -5,6 +5,7 @@ import type {
   EnvironmentConfig,
   GantryConfig,
   GateConfig,
+  GroupConfig,
   ServiceConfig,
   StrategyConfig,
   TargetConfig,
@@ -202,6 +203,15 @@ export function normalizeConfig(parsed: GantryConfigParsed): GantryConfig {
       },
     ]),
   );
+  const owner = parsed.github?.repo.split('/')[0] ?? '';
+  const groups: Record<string, GroupConfig> = {};
+  for (const [name, g] of Object.entries(parsed.groups ?? {})) {
+    if (Array.isArray(g)) groups[name] = { kind: 'users', users: [...new Set(g)] };
+    else {
+      const [org, slug] = g.githubTeam.includes('/') ? g.githubTeam.split('/') : [owner, g.githubTeam];
+      groups[name] = { kind: 'github-team', org: org ?? owner, slug: slug ?? g.githubTeam };
+    }
+  }
   return deepFreeze({
     version: 1,
     project: { name: parsed.project.name, description: parsed.project.description },
@@ -216,6 +226,7 @@ export function normalizeConfig(parsed: GantryConfigParsed): GantryConfig {
     environments,
     targets,
     branches,
+    groups,
     signing: { trustedKeys: { gpg: parsed.signing?.trustedKeys.gpg ?? [], ssh: parsed.signing?.trustedKeys.ssh ?? [] } },
     notifications: parsed.notifications,
     github: parsed.github,

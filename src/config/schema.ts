@@ -117,9 +117,21 @@ export const WatchSpec = z.strictObject({
 
 export const ApprovalSpec = z.strictObject({
   required: z.number().int().min(0).max(10),
-  approvers: z.array(z.string().min(1)).optional().describe('Users or @groups allowed to approve.'),
+  approvers: z.array(z.string().min(1)).optional().describe('Users, or @groups declared in `groups`, allowed to approve; default: anyone with the approver role.'),
   timeout: Duration.optional().describe('How long a run waits for its approvals before it ends (default 24h).'),
 });
+
+export const GroupSpec = z
+  .union([
+    z.array(z.string().min(1)).min(1).describe('The Gantry user names (token users) in the group.'),
+    z.strictObject({
+      githubTeam: z
+        .string()
+        .regex(/^([A-Za-z0-9-]+\/)?[a-z0-9][a-z0-9_-]*$/, 'must be a team slug such as release-managers, or org/slug')
+        .describe("A GitHub team (slug, or org/slug; the org defaults to the owner of `github.repo`); its members' logins are Gantry user names."),
+    }),
+  ])
+  .describe('The members of an @group that `approvals.approvers` may name.');
 
 export const EnvironmentSpec = z.strictObject({
   branch: z.string().min(1).describe('The branch whose new heads deploy here.'),
@@ -222,6 +234,7 @@ export const GantryConfigSpec = z.strictObject({
   ci: z.strictObject({ concurrency: z.number().int().min(1).max(64).optional(), coverageMinimum: z.number().min(0).max(100).optional() }).optional(),
   services: z.record(Name, ServiceSpec).refine((s) => Object.keys(s).length > 0, 'must declare at least one service'),
   environments: z.record(Name, EnvironmentSpec).optional(),
+  groups: z.record(Name, GroupSpec).optional().describe('Approver groups, named as @name in `approvals.approvers`; a guarded rule, read from the pinned copy.'),
   targets: z.record(Name, TargetSpec).optional(),
   branches: z.record(z.string().min(1), z.strictObject({ protection: ProtectionSpec })).optional(),
   signing: z

@@ -135,6 +135,9 @@ export interface ProtectionConfig {
   readonly allowForcePush: boolean;
 }
 
+/** An approver group: its members listed in gantry.yaml, or a GitHub team read when someone approves. */
+export type GroupConfig = { readonly kind: 'users'; readonly users: readonly string[] } | { readonly kind: 'github-team'; readonly org: string; readonly slug: string };
+
 export type AuditSeverity = 'low' | 'moderate' | 'high' | 'critical';
 
 export interface ScanConfig {
@@ -156,6 +159,8 @@ export interface GantryConfig {
   readonly environments: Readonly<Record<string, EnvironmentConfig>>;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly branches: Readonly<Record<string, { readonly protection: ProtectionConfig }>>;
+  /** Approver groups by name (without the @); empty when gantry.yaml has no `groups:`. */
+  readonly groups: Readonly<Record<string, GroupConfig>>;
   /** Trusted signing keys for `signedCommits` (empty lists when gantry.yaml has no `signing:`). */
   readonly signing: { readonly trustedKeys: { readonly gpg: readonly string[]; readonly ssh: readonly string[] } };
   /** Kept as parsed: the notify adapters own their normalisation. */

@@ -3,6 +3,10 @@ export interface PushProtection {
   readonly allowDirectPush: boolean;
   readonly allowForcePush: boolean;
   readonly signedCommits: boolean;
+  /** `<service>/<gate>` names that must have passed on every merged head. */
+  readonly requiredChecks?: readonly string[];
+  /** Every merged head must contain the branch's current head. */
+  readonly upToDate?: boolean;
 }
 import { branchMatches } from './branch.js';
 
@@ -54,10 +58,42 @@ export function isMergeOfGreen(update: RefUpdate, greenHeads: ReadonlySet<string
 }
 
 /**
+ * What the server found about the heads a push merges (see mergedHeads), beyond green heads:
+ * facts for `upToDate` and `requiredChecks`.
+ */
+export interface MergeFacts {
+  /** Merged heads that contain `old`, as the hook found them; undefined from a hook too old to say. */
+  readonly containsOld?: ReadonlySet<string>;
+  /** For each merged head, the required checks that have not passed on it (absent: none missing). */
+  readonly missingChecks?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The heads a push brings in: the other parents of a merge commit, else the new head itself. */
+export function mergedHeads(update: RefUpdate): string[] {
+  return update.parents.length > 1 ? update.parents.slice(1) : [update.new];
+}
+
+function upToDate(update: RefUpdate, branch: string, facts: MergeFacts): PushDecision {
+  // A new branch has no head to be behind; a fast-forward contains the old head by definition.
+  if (update.old === ZERO_SHA || update.parents.length < 2) return ALLOW;
+  if (!facts.containsOld) return refuse(`${branch} requires merged branches to be up to date, and the installed pre-receive hook does not report it; run \`gantry hook install\` again`);
+  const behind = mergedHeads(update).find((h) => !facts.containsOld?.has(h));
+  return behind ? refuse(`${short(behind)} is not up to date with ${branch} (it does not contain ${short(update.old)}, the head of ${branch}); merge or rebase ${branch} into your branch, let its CI pass, then merge again`) : ALLOW;
+}
+
+function requiredChecks(update: RefUpdate, branch: string, facts: MergeFacts): PushDecision {
+  for (const head of mergedHeads(update)) {
+    const missing = facts.missingChecks?.get(head) ?? [];
+    if (missing.length > 0) return refuse(`${branch} requires checks that have not passed on ${short(head)}: ${missing.join(', ')}; push that commit to a branch and let its CI pass, then merge it`);
+  }
+  return ALLOW;
+}
+
+/**
  * The pre-receive rules for one ref update, pure. `signatures` covers the commits the push brings
  * to the branch (old..new); it is only consulted when the branch requires signed commits.
  */
-export function decidePush(protection: PushProtection | undefined, update: RefUpdate, greenHeads: ReadonlySet<string>, signatures: readonly CommitSignature[]): PushDecision {
+export function decidePush(protection: PushProtection | undefined, update: RefUpdate, greenHeads: ReadonlySet<string>, signatures: readonly CommitSignature[], facts: MergeFacts = {}): PushDecision {
   if (!protection || !update.ref.startsWith('refs/heads/')) return ALLOW;
   const branch = update.ref.slice('refs/heads/'.length);
   if (update.new === ZERO_SHA) {
@@ -68,6 +104,14 @@ export function decidePush(protection: PushProtection | undefined, update: RefUp
   }
   if (!protection.allowDirectPush && !isMergeOfGreen(update, greenHeads)) {
     return refuse(`direct push to the protected branch ${branch} refused: ${short(update.new)} is not a merge of a branch whose CI passed; push a branch, let its CI pass, then merge it`);
+  }
+  if (protection.upToDate) {
+    const decision = upToDate(update, branch, facts);
+    if (!decision.allowed) return decision;
+  }
+  if ((protection.requiredChecks ?? []).length > 0) {
+    const decision = requiredChecks(update, branch, facts);
+    if (!decision.allowed) return decision;
   }
   if (protection.signedCommits) {
     const unsigned = signatures.find((s) => !s.signed);

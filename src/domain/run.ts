@@ -12,6 +12,8 @@ export interface Run {
   readonly state: RunState;
   readonly notes: readonly string[];
   readonly author: string | null;
+  /** Every author of the commits the run brings in (base..sha), the head's author included. */
+  readonly authors: readonly string[];
   readonly triggeredBy: string;
   readonly commitMessage: string | null;
   readonly commitTime: number | null;

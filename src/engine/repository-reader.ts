@@ -15,4 +15,6 @@ export interface RepositoryReader {
   mergeBase(a: string, b: string): Promise<string | undefined>;
   isAncestor(ancestor: string, sha: string): Promise<boolean>;
   commit(sha: string): Promise<CommitInfo>;
+  /** Every distinct author ("Name <email>") of the commits in base..sha, co-authors included. */
+  authors(base: string, sha: string): Promise<string[]>;
 }

@@ -3,6 +3,7 @@ import { commitTreeProbe } from '../config/rules/service-path.js';
 import type { EnvironmentConfig, GantryConfig } from '../config/types.js';
 import { branchMatches, servicesTouched } from '../domain/branch.js';
 import { diffGuardRules } from '../config/guard-rules.js';
+import { changeAuthors } from './change-authors.js';
 import { TriggerKind } from '../domain/phases.js';
 import type { Run, StepError } from '../domain/run.js';
 import { GantryError } from '../errors/index.js';
@@ -110,7 +111,8 @@ export class RunFactory {
       notes.push(`This commit's gantry.yaml changes rules that guard environments; the server keeps its own until an admin accepts the change: ${guardChanges.join('; ')} (an admin accepts it with \`gantry config accept ${trigger.sha.slice(0, 7)}\`)`);
       await store.events.append('config.guard-change-proposed', trigger.triggeredBy, null, { sha: trigger.sha, ref: trigger.ref, changes: guardChanges }, clock.now());
     }
-    return store.runs.create({ ...base, baseSha: changes.base, configJson: JSON.stringify(config) }, { steps: plan.steps, notes }, clock.now());
+    const authors = await changeAuthors(store, reader, { sha: trigger.sha, base: changes.base, environment, headAuthor: base.author });
+    return store.runs.create({ ...base, authors, baseSha: changes.base, configJson: JSON.stringify(config) }, { steps: plan.steps, notes }, clock.now());
   }
 
   /**

@@ -24,6 +24,9 @@ export const ERROR_CODES = {
   CONFIG_PORT_OUT_OF_RANGE: 'A service port plus the offsets of an environment is above 65535.',
   CONFIG_APPROVALS_UNSATISFIABLE: 'An environment requires more approvals than it lists approvers.',
   CONFIG_UNUSED_CHANNEL: 'A notification channel is declared but no route uses it.',
+  CONFIG_UNKNOWN_GROUP: 'An approvers list names an @group that `groups` does not declare.',
+  CONFIG_NEEDS_GITHUB: 'A setting only GitHub can enforce or answer is used without `github:`.',
+  CONFIG_UNKNOWN_CHECK: 'A required check is not a declared <service>/<gate>.',
   CONFIG_PATH_NOT_FOUND: 'A service path (or a watched or shared path) does not exist in the repository.',
   // api / auth
   AUTH_REQUIRED: 'The request carries no token.',
@@ -83,6 +86,7 @@ export const ERROR_CODES = {
   APPROVAL_SELF: 'The author of the change, or the user who started the run, tried to approve it.',
   APPROVAL_DUPLICATE: 'The same user approved the run twice.',
   APPROVAL_NOT_LISTED: 'The user is not among the approvers gantry.yaml lists for the environment.',
+  APPROVAL_GROUP_UNRESOLVED: "The members of an approver group (a GitHub team) could not be read, so the approval was refused.",
   APPROVAL_NOT_PENDING: 'The run is not waiting for an approval.',
   APPROVAL_REJECTED: 'An approver rejected the deployment.',
   APPROVAL_TIMEOUT: 'Nobody approved the deployment in time.',
@@ -114,7 +118,7 @@ export const ERROR_CODES = {
   WEBHOOK_PAYLOAD_INVALID: 'A signed GitHub webhook delivery lacks its event or delivery header, has an empty body, its body is not a JSON object, or its payload lacks a field Gantry reads.',
   WEBHOOK_EVENT_STALE: 'A signed GitHub webhook delivery shows a pull request or review older than what Gantry recorded (a replayed or out-of-order event); nothing changed.',
   GITHUB_TOKEN_MISSING: '`gantry github protect` found no GitHub token (GITHUB_TOKEN).',
-  GITHUB_API_FAILED: "GitHub's REST API refused a request (branch protection, a commit status), after retries where a retry could help.",
+  GITHUB_API_FAILED: "GitHub's REST API refused a branch protection request.",
   PROTECTION_REFUSED: "A push to a protected branch was not a merge of an approved pull request (GitHub's webhook said so, or never answered).",
   // pinned config (src/engine/config-acceptance.ts, gantry config accept)
   COMMIT_NOT_FOUND: 'The repository has no commit with that sha, even after a fetch.',

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfigOrThrow } from '../config/loader.js';
 import type { GantryConfig } from '../config/types.js';
 import { isTerminalRun } from '../domain/phases.js';
+import { ApproverGroups } from '../engine/approver-groups.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { ConfigAcceptance } from '../engine/config-acceptance.js';
 import { Engine } from '../engine/engine.js';
@@ -168,7 +169,8 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     pollMs: o.executorPollMs ?? DEFAULT_POLL_MS,
   });
   const factory = new RunFactory({ store, reader: mirror, pinned: () => pinned.config, configPath: 'gantry.yaml', clock });
-  const engine = new Engine({ store, executor, factory, bus, reader: mirror, clock, pinned: () => pinned.config, refresh: () => mirror.fetch() });
+  const groups = new ApproverGroups({ clock, logger: o.logger });
+  const engine = new Engine({ store, executor, factory, bus, reader: mirror, clock, pinned: () => pinned.config, refresh: () => mirror.fetch(), groups });
   const configAcceptance = new ConfigAcceptance({ pinned, store, reader: mirror, refresh: () => mirror.fetch(), clock, configPath: 'gantry.yaml' });
   const watcher = new GitWatcher({
     mirror,

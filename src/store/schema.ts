@@ -16,6 +16,8 @@ export interface RunTable {
   state: string;
   notes: string;
   author: string | null;
+  /** JSON array of every author of base..sha; NULL for runs recorded before it was kept. */
+  authors_json: string | null;
   triggered_by: string;
   commit_message: string | null;
   /** The commit's own time (epoch ms), the start of its lead time. */

@@ -39,6 +39,7 @@ class MemoryReader implements RepositoryReader {
   mergeBase = async (): Promise<undefined> => undefined;
   isAncestor = async (): Promise<boolean> => false;
   commit = async (sha: string): Promise<CommitInfo> => ({ sha, author: 'a', authorEmail: '', time: 0, message: '' });
+  authors = async (): Promise<string[]> => [];
 }
 
 const ONE = 'a'.repeat(40);

@@ -5,10 +5,11 @@ import { hasRole, isValidRole, type Principal } from '../../src/domain/roles.js'
 
 const request: ApprovalRequest = {
   environment: 'production',
-  author: 'Ada Lovelace <ada@shop.test>',
+  authors: ['Ada Lovelace <ada@shop.test>'],
   triggeredBy: 'git push',
   approvedBy: [],
   approvers: [],
+  groups: {},
   confirmation: 'DEPLOY TO PRODUCTION',
 };
 const user = (name: string, roles: string[], email: string | null = `${name}@shop.test`): Principal => ({ user: name, email, roles });
@@ -41,7 +42,7 @@ describe('judging an approval (invariant 5)', () => {
     expect(judgeApproval(user('someone', ['approver:*'], 'ADA@shop.test'), request, PHRASE)).toMatchObject({ code: 'APPROVAL_SELF' });
     expect(judgeApproval(user('ada lovelace', ['approver:*'], null), request, PHRASE)).toMatchObject({ code: 'APPROVAL_SELF' });
     expect(judgeApproval(user('ada', ['approver:*'], null), request, PHRASE)).toMatchObject({ code: 'APPROVAL_SELF' });
-    expect(isAuthor(user('adam', ['x'], null), request.author)).toBe(false);
+    expect(isAuthor(user('adam', ['x'], null), request.authors[0] ?? null)).toBe(false);
   });
   it('refuses the user who started the run', () => {
     expect(judgeApproval(user('dan', ['approver:*']), { ...request, triggeredBy: 'dan' }, PHRASE)).toMatchObject({ code: 'APPROVAL_SELF' });
@@ -52,6 +53,29 @@ describe('judging an approval (invariant 5)', () => {
   it('refuses a user the config does not list when it lists approvers by name', () => {
     expect(judgeApproval(user('eve', ['approver:*']), { ...request, approvers: ['bob', 'chioma'] }, PHRASE)).toMatchObject({ code: 'APPROVAL_NOT_LISTED' });
     expect(judgeApproval(user('bob', ['approver:*']), { ...request, approvers: ['bob', 'chioma'] }, PHRASE)).toEqual({ ok: true });
+  });
+  it('refuses an author of any commit being merged, not only of the head', () => {
+    const merged = { ...request, authors: ['Mia Merger <mia@shop.test>', 'Ada Lovelace <ada@shop.test>', 'Carol Coauthor <carol@shop.test>'] };
+    const v = judgeApproval(user('ada', ['approver:*']), merged, PHRASE);
+    expect(v).toMatchObject({ ok: false, code: 'APPROVAL_SELF' });
+    if (!v.ok) expect(v.reason).toBe('ada wrote one of the commits being merged (as Ada Lovelace <ada@shop.test>) and cannot approve it');
+    expect(judgeApproval(user('carol', ['approver:*']), merged, PHRASE)).toMatchObject({ code: 'APPROVAL_SELF' });
+    expect(judgeApproval(user('bob', ['approver:*']), merged, PHRASE)).toEqual({ ok: true });
+  });
+  it('lets an @group narrow the approvers to its members, whatever role others hold', () => {
+    const grouped = { ...request, approvers: ['@release-managers', 'chioma'], groups: { 'release-managers': ['alice', 'Bob'] } };
+    expect(judgeApproval(user('alice', ['approver:*']), grouped, PHRASE)).toEqual({ ok: true });
+    expect(judgeApproval(user('bob', ['approver:*']), grouped, PHRASE)).toEqual({ ok: true });
+    expect(judgeApproval(user('chioma', ['approver:*']), grouped, PHRASE)).toEqual({ ok: true });
+    const eve = judgeApproval(user('eve', ['approver:production']), grouped, PHRASE);
+    expect(eve).toMatchObject({ ok: false, code: 'APPROVAL_NOT_LISTED' });
+    if (!eve.ok) expect(eve.reason).toBe('eve is not among the approvers of production in gantry.yaml (chioma; @release-managers: alice, Bob)');
+  });
+  it('refuses everyone for a group it does not know, and says so when a group could not be read', () => {
+    expect(judgeApproval(user('eve', ['approver:*']), { ...request, approvers: ['@ghosts'] }, PHRASE)).toMatchObject({ code: 'APPROVAL_NOT_LISTED' });
+    const down = { ...request, approvers: ['@release-managers', 'chioma'], groups: { 'release-managers': null } };
+    expect(judgeApproval(user('alice', ['approver:*']), down, PHRASE)).toMatchObject({ ok: false, code: 'APPROVAL_GROUP_UNRESOLVED' });
+    expect(judgeApproval(user('chioma', ['approver:*']), down, PHRASE)).toEqual({ ok: true });
   });
   it('refuses a missing or wrong phrase, exactly as typed', () => {
     expect(judgeApproval(user('bob', ['approver:*']), request, undefined)).toMatchObject({ code: 'CONFIRMATION_MISMATCH' });

@@ -198,8 +198,9 @@ describe('warnings', () => {
     expect(warningsOf(text)).toEqual(['15:28 warning CONFIG_APPROVALS_UNSATISFIABLE']);
   });
 
-  it('does not warn about approvals when an approver is a group', () => {
-    expect(warningsOf(`${MINIMAL}    approvals: { required: 3, approvers: [alice, "@ops"] }\n`)).toEqual([]);
+  it('counts the members of a listed group among the approvers', () => {
+    expect(warningsOf(`${MINIMAL}    approvals: { required: 3, approvers: [alice, "@ops"] }\ngroups:\n  ops: [carol, dave]\n`)).toEqual([]);
+    expect(warningsOf(`${MINIMAL}    approvals: { required: 3, approvers: [alice, "@ops"] }\ngroups:\n  ops: [alice, dave]\n`)).toEqual(['15:28 warning CONFIG_APPROVALS_UNSATISFIABLE']);
   });
 
   it('warns about a notification channel no route uses', () => {

@@ -3,7 +3,7 @@ import type { Run, Step } from '../../src/domain/run.js';
 import { planRunProgress } from '../../src/engine/progress.js';
 
 const run = (over: Partial<Run> = {}): Run => ({
-  id: 1, trigger: 'push', branch: 'main', ref: 'main', sha: 'a', baseSha: null, environment: null, state: 'running', notes: [], author: null,
+  id: 1, trigger: 'push', branch: 'main', ref: 'main', sha: 'a', baseSha: null, environment: null, state: 'running', notes: [], author: null, authors: [],
   triggeredBy: 't', commitMessage: null, commitTime: null, error: null, cancelRequested: false, createdAt: 0, startedAt: 0, finishedAt: null, ...over,
 });
 let nextId = 1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtectionConfig } from '../../src/config/types.js';
-import { decidePush, isMergeOfGreen, protectionFor, ZERO_SHA, type CommitSignature, type RefUpdate } from '../../src/domain/push-policy.js';
+import { decidePush, isMergeOfGreen, mergedHeads, protectionFor, ZERO_SHA, type CommitSignature, type RefUpdate } from '../../src/domain/push-policy.js';
 
 const sha = (c: string): string => c.repeat(40);
 const PROTECTED: ProtectionConfig = { requiredApprovals: 0, requiredChecks: [], upToDate: false, conversationsResolved: false, signedCommits: false, allowDirectPush: false, allowForcePush: false };
@@ -57,6 +57,27 @@ describe('push policy', () => {
 
   it('ignores signatures when the branch does not require them', () => {
     expect(decidePush({ ...PROTECTED, allowDirectPush: true }, update(), none, [{ sha: sha('b'), signed: false, trusted: false, key: null }])).toEqual({ allowed: true });
+  });
+
+  it('with upToDate, refuses a merge of a branch that does not contain the target head', () => {
+    const rules = { ...PROTECTED, upToDate: true };
+    const merge = update({ parents: [sha('a'), sha('c')] });
+    const green = new Set([sha('c')]);
+    const behind = decidePush(rules, merge, green, [], { containsOld: new Set() });
+    expect(!behind.allowed && behind.reason).toMatch(/^cccccccccc is not up to date with main \(it does not contain aaaaaaaaaa, the head of main\)/);
+    expect(decidePush(rules, merge, green, [], { containsOld: new Set([sha('c')]) })).toEqual({ allowed: true });
+    const oldHook = decidePush(rules, merge, green, []);
+    expect(!oldHook.allowed && oldHook.reason).toMatch(/run `gantry hook install` again/);
+    expect(decidePush(rules, update(), new Set([sha('b')]), [])).toEqual({ allowed: true });
+  });
+
+  it('with requiredChecks, refuses a merge whose merged head misses a check, naming them', () => {
+    const rules = { ...PROTECTED, requiredChecks: ['api/test', 'api/lint'] };
+    const merge = update({ parents: [sha('a'), sha('c')] });
+    const missing = decidePush(rules, merge, new Set([sha('c')]), [], { missingChecks: new Map([[sha('c'), ['api/lint']]]) });
+    expect(!missing.allowed && missing.reason).toMatch(/^main requires checks that have not passed on cccccccccc: api\/lint;/);
+    expect(decidePush(rules, merge, new Set([sha('c')]), [], { missingChecks: new Map([[sha('c'), []]]) })).toEqual({ allowed: true });
+    expect(mergedHeads(update())).toEqual([sha('b')]);
   });
 
   it('finds the protection by exact name first, then by the first matching pattern', () => {

@@ -76,7 +76,7 @@ function environmentsBlock(offsetStep: number): string[] {
     `    portOffset: ${offsetStep * 2}`,
     '    approvals:',
     '      required: 2                # distinct approvers, never the author of the change',
-    '      # approvers: [alice, "@release-managers"]',
+    '      # approvers: [alice, "@release-managers"]   # an @group must be declared under groups:',
     '    confirmation: DEPLOY TO PRODUCTION',
     '    backup:',
     '      retention: 90d',

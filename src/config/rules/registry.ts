@@ -8,11 +8,13 @@ import { duplicateGate } from './duplicate-gate.js';
 import { portConflict } from './port-conflict.js';
 import { portRange } from './port-range.js';
 import { promotionCycle } from './promotion-cycle.js';
+import { protectionEnforceable } from './protection-enforceable.js';
 import type { ConfigRule } from './rule.js';
 import { serviceList } from './service-list.js';
 import { undeclaredSecret } from './undeclared-secret.js';
 import { unknownChannel } from './unknown-channel.js';
 import { unknownEnvironment } from './unknown-environment.js';
+import { unknownGroup } from './unknown-group.js';
 import { unknownService } from './unknown-service.js';
 import { unknownTarget } from './unknown-target.js';
 import { unusedChannel } from './unused-channel.js';
@@ -31,6 +33,8 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   duplicateGate,
   undeclaredSecret,
   approvals,
+  unknownGroup,
+  protectionEnforceable,
   unusedChannel,
   analysisMetric,
   analysisCondition,

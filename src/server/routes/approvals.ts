@@ -27,7 +27,9 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const approvedBy = decisions.filter((d) => d.decision === 'approved').map((d) => d.user);
       // What the caller may do, judged by the same rules the engine applies, so a client can disable a
       // button and say why instead of letting the request fail. The phrase is checked when they act.
-      const verdict = judgeApproval(principal, { environment: step.environment, author: run.author, triggeredBy: run.triggeredBy, approvedBy, approvers: env?.approvals.approvers ?? [], confirmation: undefined }, undefined);
+      const approvers = env?.approvals.approvers ?? [];
+      const groups = await ctx.engine.approverGroups(approvers);
+      const verdict = judgeApproval(principal, { environment: step.environment, authors: run.authors, triggeredBy: run.triggeredBy, approvedBy, approvers, groups, confirmation: undefined }, undefined);
       pending.push({
         run: runView(run),
         environment: step.environment,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { decidePush, protectionFor, type CommitSignature } from '../../domain/push-policy.js';
+import { decidePush, mergedHeads, protectionFor, type CommitSignature, type RefUpdate } from '../../domain/push-policy.js';
+import { missingChecks } from '../../engine/missing-checks.js';
 import { verifyCommitSignatures } from '../../sources/git/verify-signature.js';
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../validate.js';
@@ -15,6 +16,8 @@ const CheckBody = z.strictObject({
   forced: z.boolean().default(false),
   parents: z.array(Sha).max(64).default([]),
   commits: z.array(z.strictObject({ sha: Sha, raw: z.string().describe('base64 of `git cat-file commit <sha>`') })).max(MAX_COMMITS).default([]),
+  // Left out by hooks installed before `upToDate` was enforced; the policy then refuses with a hint.
+  containsOld: z.array(Sha).max(64).optional().describe('The other parents of `new` that contain `old`.'),
 });
 
 /**
@@ -26,7 +29,9 @@ const CheckBody = z.strictObject({
  * branch protection, which heads are green, and the trusted keys. Signatures are checked by writing
  * the raw objects into a scratch repository with a private GNUPGHOME (verify-signature.ts); a
  * commit id is recomputed from its content there, so the hook cannot vouch for a commit it forged.
- * The hook trusts the hook token, as the post-receive hook does.
+ * The hook trusts the hook token, as the post-receive hook does. `upToDate` is judged on the hook's
+ * `containsOld` (which merged heads contain the branch's head), `requiredChecks` on the gate steps
+ * the store holds for each merged head (engine/missing-checks.ts).
  */
 export function pushCheckRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/api/v1/sources/check-push', { bodyLimit: 16 * 1024 * 1024 }, async (request) => {
@@ -42,7 +47,12 @@ export function pushCheckRoutes(app: FastifyInstance, ctx: ServerContext): void 
         config.signing.trustedKeys,
       );
     }
-    const decision = decidePush(protection, { ref: body.ref, old: body.old, new: body.new, forced: body.forced, parents: body.parents }, greenHeads, signatures);
+    const update: RefUpdate = { ref: body.ref, old: body.old, new: body.new, forced: body.forced, parents: body.parents };
+    const missing = new Map<string, string[]>();
+    const checks = protection?.requiredChecks ?? [];
+    if (checks.length > 0) for (const head of mergedHeads(update)) missing.set(head, await missingChecks(ctx.store, head, checks));
+    const facts = { missingChecks: missing, ...(body.containsOld ? { containsOld: new Set(body.containsOld) } : {}) };
+    const decision = decidePush(protection, update, greenHeads, signatures, facts);
     if (!decision.allowed) ctx.logger.info({ ref: body.ref, old: body.old, new: body.new, reason: decision.reason }, 'push refused');
     return decision;
   });

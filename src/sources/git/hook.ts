@@ -32,8 +32,9 @@ export async function installPostReceiveHook(bareRepo: string, serverUrl: string
 /**
  * The pre-receive hook: for each ref update it reads the facts Gantry's branch protection needs
  * from the bare repository (the pushed objects are only visible to the hook's own git commands
- * while git holds them in quarantine): whether the update is forced, the parents of the new head
- * and the raw commit objects old..new for signature checks. It asks the server
+ * while git holds them in quarantine): whether the update is forced, the parents of the new head,
+ * which merged parents contain the old head (`upToDate`) and the raw commit objects old..new for
+ * signature checks. It asks the server
  * (POST /api/v1/sources/check-push) and refuses the whole push, exit 1 with the reason on stderr
  * (the pusher sees `remote: gantry: …`), if any update is refused. It fails closed: when the
  * server cannot answer, the push is refused too, since protection that a down server lifts is none.
@@ -73,6 +74,7 @@ for (const line of input.split('\\n').filter(Boolean)) {
   if (next !== ZERO) {
     body.forced = old !== ZERO && !isAncestor(old, next);
     body.parents = text(['rev-list', '--parents', '-n1', next]).split(' ').slice(1);
+    body.containsOld = old === ZERO ? [] : body.parents.slice(1).filter((p) => isAncestor(old, p));
     const range = old === ZERO ? [next, '--not', '--all'] : [old + '..' + next];
     body.commits = rawCommits(text(['rev-list', ...range]).split('\\n').filter(Boolean));
   }

@@ -5,6 +5,9 @@ import { git, gitText } from './git.js';
 
 import type { CommitInfo, RepositoryReader } from '../../engine/repository-reader.js';
 
+/** A bound on the commits read for their authors: a run never merges more in practice. */
+const MAX_AUTHOR_COMMITS = 10_000;
+
 /**
  * Gantry's own bare mirror of the watched repository. Gates and builds check out from here, so the
  * user's working tree is never touched, and a remote URL is fetched once per change, not per step.
@@ -78,6 +81,15 @@ export class MirrorRepository implements RepositoryReader {
     const out = await gitText(['show', '-s', '--format=%H%x00%an%x00%ae%x00%ct%x00%B', sha], { gitDir: this.gitDir });
     const [full = sha, author = '', authorEmail = '', time = '0', ...message] = out.split('\0');
     return { sha: full, author, authorEmail, time: Number(time) * 1000, message: message.join('\0').trim() };
+  }
+
+  /**
+   * The people who wrote base..sha: each commit's author and its `Co-authored-by:` trailers (how
+   * GitHub and many teams credit pair work), so that none of them can approve the change.
+   */
+  async authors(base: string, sha: string): Promise<string[]> {
+    const out = await gitText(['log', `--max-count=${MAX_AUTHOR_COMMITS}`, '--format=%an <%ae>%n%(trailers:key=Co-authored-by,valueonly)', `${base}..${sha}`], { gitDir: this.gitDir });
+    return [...new Set(out.split('\n').map((l) => l.trim()).filter((l) => l !== ''))];
   }
 
   /** An annotated tag on a released commit, pushed back to the source so people see it where they work. */

@@ -6,6 +6,7 @@ import * as auditChain from './003-audit-chain.js';
 import * as secrets from './004-secrets.js';
 import * as githubDeliveries from './005-github-deliveries.js';
 import * as pinnedConfig from './006-pinned-config.js';
+import * as runAuthors from './007-run-authors.js';
 import * as githubEventTimes from './008-github-event-times.js';
 
 interface VersionedMigration {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '004-secrets': secrets,
   '005-github-deliveries': githubDeliveries,
   '006-pinned-config': pinnedConfig,
+  '007-run-authors': runAuthors,
   '008-github-event-times': githubEventTimes,
 };
 

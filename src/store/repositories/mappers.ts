@@ -17,6 +17,7 @@ export function toRun(row: Selectable<RunTable>): Run {
     state: row.state as RunState,
     notes: JSON.parse(row.notes) as string[],
     author: row.author,
+    authors: row.authors_json === null ? (row.author === null ? [] : [row.author]) : (JSON.parse(row.authors_json) as string[]),
     triggeredBy: row.triggered_by,
     commitMessage: row.commit_message,
     commitTime: row.commit_time === null ? null : Number(row.commit_time),

@@ -12,6 +12,8 @@ export interface NewRun {
   readonly baseSha: string | null;
   readonly environment: string | null;
   readonly author: string | null;
+  /** Every author of base..sha; defaults to `author` alone. */
+  readonly authors?: readonly string[];
   readonly triggeredBy: string;
   readonly commitMessage: string | null;
   readonly commitTime?: number | null;
@@ -22,6 +24,8 @@ export interface RunFilter {
   readonly state?: string;
   readonly branch?: string;
   readonly environment?: string;
+  /** Runs of this commit. */
+  readonly sha?: string;
   readonly limit?: number;
   readonly beforeId?: number;
 }
@@ -44,6 +48,7 @@ export class RunRepository {
           state: error ? RunState.Failed : RunState.Queued,
           notes: JSON.stringify(plan.notes),
           author: run.author,
+          authors_json: JSON.stringify(run.authors ?? (run.author === null ? [] : [run.author])),
           triggered_by: run.triggeredBy,
           commit_message: run.commitMessage,
           commit_time: run.commitTime ?? null,
@@ -93,6 +98,7 @@ export class RunRepository {
     if (filter.state) q = q.where('state', '=', filter.state);
     if (filter.branch) q = q.where('branch', '=', filter.branch);
     if (filter.environment) q = q.where('environment', '=', filter.environment);
+    if (filter.sha) q = q.where('sha', '=', filter.sha);
     if (filter.beforeId) q = q.where('id', '<', filter.beforeId);
     return (await q.execute()).map(toRun);
   }
