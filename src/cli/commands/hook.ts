@@ -27,7 +27,7 @@ export function registerHook(program: Command, wrap: Wrap): void {
     );
   hook
     .command('install')
-    .description('install the pre-receive hook (branch protection: direct and force pushes, signed commits) and the post-receive hook into a bare repository')
+    .description('install the pre-receive hook (branch protection: direct and force pushes, up to date, required checks, signed commits) and the post-receive hook into a bare repository')
     .argument('<bare-repo>', 'the bare repository that people push to')
     .action(
       wrap(async (ctx, bareRepo: string) => {
