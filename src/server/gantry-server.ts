@@ -40,7 +40,8 @@ import { RollbackStep } from '../steps/rollback.js';
 import { ScanStep } from '../steps/scan.js';
 import { VerifyStep } from '../steps/verify.js';
 import { WatchStep } from '../steps/watch.js';
-import { Workspaces } from '../steps/workspace.js';
+import { defaultWorkDir, Workspaces } from '../steps/workspace.js';
+import { resolveRunAs, type RunAsUser } from '../secrets/run-as.js';
 import { LocalTargets } from '../targets/local/local-targets.js';
 import type { ServiceStatus } from '../targets/target.js';
 import { defaultWebRoot } from './dashboard.js';
@@ -71,6 +72,10 @@ export interface ServerOptions {
   readonly webRoot?: string | null;
   /** Called once with the bootstrap admin token on the very first start. */
   readonly onBootstrapToken?: (token: string, file: string) => void;
+  /** The user gates, builds and other commands run as when the server is root (default `nobody`). */
+  readonly runAs?: string;
+  /** Where worktrees go: outside the data folder (default: steps/workspace.ts `defaultWorkDir`). */
+  readonly workDir?: string;
 }
 
 export interface RunningServer {
@@ -98,18 +103,21 @@ export function resolveRepositoryUrl(url: string, configPath: string): string {
 /** The composition root: store, engine, steps, source watcher and HTTP API, started in that order. */
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const config = await loadConfigOrThrow(o.configPath);
+  const runAs = resolveRunAs(o.runAs);
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  // Only the server's user may enter it: master.key, gantry.db and the agents' keys are in it.
+  await chmod(o.dataDir, 0o700);
   // Before anything in the folder is opened: a second server on it stops here, having changed nothing.
   const lock = await DataDirLock.acquire(o.dataDir);
   try {
-    return await startLocked(o, config, lock);
+    return await startLocked(o, config, lock, runAs);
   } catch (error: unknown) {
     await lock.release();
     throw error;
   }
 }
 
-async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDirLock): Promise<RunningServer> {
+async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDirLock, runAs: RunAsUser | null): Promise<RunningServer> {
   const clock = o.clock ?? systemClock;
   const store = await Store.open(sqliteDialect(join(o.dataDir, 'gantry.db')));
   // Guard rules come from here (the file, or a commit an admin accepted); `config` keeps the file's
@@ -129,8 +137,13 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const { secrets, secretStore } = await openSecrets(o, store, clock);
   const mirror = new MirrorRepository(resolveRepositoryUrl(config.repository.url, o.configPath), join(o.dataDir, 'repos', `${config.project.name}.git`));
   await mirror.fetch();
-  const workspaces = new Workspaces(mirror, join(o.dataDir, 'work'));
-  await removeLeftoverWorkspaces(store, workspaces, join(o.dataDir, 'work'));
+  const workspaces = new Workspaces(mirror, o.workDir ?? defaultWorkDir(o.dataDir), runAs);
+  await workspaces.prepare().catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  await removeLeftoverWorkspaces(store, workspaces, workspaces.root);
+  o.logger.info({ workDir: workspaces.root, runAs: runAs?.name ?? null }, runAs ? `gates and builds run as ${runAs.name} in ${workspaces.root}` : `gates and builds run as this server's user in ${workspaces.root}`);
 
   const bus = new EngineBus();
   const layoutPath = join(o.dataDir, 'artifacts');
@@ -248,6 +261,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
         watcher.stop();
         await app.close();
         await executor.stop({ abort: true });
+        await workspaces.removeIfIdle();
         await notifier.stop();
         await statuses.stop();
         await store.close();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { RunAsUser } from '../secrets/run-as.js';
 
 export interface CommandOptions {
   readonly cwd: string;
@@ -9,6 +10,8 @@ export interface CommandOptions {
   readonly onSpawn?: (pid: number) => void;
   /** Between SIGTERM and SIGKILL when the command is stopped. */
   readonly graceMs?: number;
+  /** Run as this user (the server is root); null or left out: as the server's user. */
+  readonly user?: RunAsUser | null;
 }
 
 export interface CommandResult {
@@ -29,7 +32,8 @@ export function runCommand(command: string, o: CommandOptions): Promise<CommandR
       reject(o.signal.reason);
       return;
     }
-    const child = spawn('/bin/sh', ['-c', command], { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const as = o.user ? { uid: o.user.uid, gid: o.user.gid } : {};
+    const child = spawn('/bin/sh', ['-c', command], { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...as });
     if (child.pid !== undefined) o.onSpawn?.(child.pid);
     child.stdout.setEncoding('utf8').on('data', (c: string) => o.onOutput('stdout', c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => o.onOutput('stderr', c));

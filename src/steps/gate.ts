@@ -40,7 +40,7 @@ export class GateStep implements StepHandler {
     ctx.log.info(`$ ${spec.gate.run}   (in ${spec.servicePath} at ${ctx.run.sha.slice(0, 7)})`);
     if (missing.length > 0) ctx.log.info(missingSecretsNote(missing, scope, ctx.run.environment));
     const env = {
-      ...childEnvironment(),
+      ...this.workspaces.environment(childEnvironment()),
       CI: 'true',
       GANTRY: 'true',
       GANTRY_RUN_ID: String(ctx.run.id),
@@ -55,6 +55,7 @@ export class GateStep implements StepHandler {
       cwd,
       env,
       signal: ctx.signal,
+      user: this.workspaces.user,
       onOutput: (s, c) => ctx.log.write(s, c),
       onSpawn: (pid) => void ctx.trackProcess(pid),
     }).finally(() => ctx.trackProcess(null));

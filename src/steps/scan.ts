@@ -101,7 +101,8 @@ export class ScanStep implements StepHandler {
     try {
       ({ exitCode } = await runCommand(command, {
         cwd,
-        env: { ...childEnvironment(), CI: 'true', npm_config_fetch_retries: '0', npm_config_update_notifier: 'false' },
+        env: { ...this.workspaces.environment(childEnvironment()), CI: 'true', npm_config_fetch_retries: '0', npm_config_update_notifier: 'false' },
+        user: this.workspaces.user,
         signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(AUDIT_TIMEOUT_MS)]),
         // Only stdout is kept (as data, not logged): the report names packages, not secrets, but it is long.
         onOutput: (stream, chunk) => (stream === 'stdout' ? void (stdout += chunk) : ctx.log.write('stderr', chunk)),

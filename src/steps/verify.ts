@@ -41,10 +41,10 @@ export class VerifyStep implements StepHandler {
 
   private async integration(ctx: StepContext, command: string, spec: VerifyStepSpec, urls: Record<string, string>): Promise<{ exitCode: number }> {
     const root = await this.workspaces.checkout(ctx.run.id, `integration-${spec.environment}`, ctx.run.sha);
-    const env: Record<string, string> = { ...childEnvironment(), CI: 'true', GANTRY_ENVIRONMENT: spec.environment };
+    const env: Record<string, string> = { ...this.workspaces.environment(childEnvironment()), CI: 'true', GANTRY_ENVIRONMENT: spec.environment };
     for (const [service, url] of Object.entries(urls)) env[envName(service)] = url;
     ctx.log.info(`$ ${command}   (${Object.entries(urls).map(([s, u]) => `${envName(s)}=${u}`).join(' ')})`);
-    const { exitCode } = await runCommand(command, { cwd: root, env, signal: ctx.signal, onOutput: (s, c) => ctx.log.write(s, c), onSpawn: (pid) => void ctx.trackProcess(pid) }).finally(() => ctx.trackProcess(null));
+    const { exitCode } = await runCommand(command, { cwd: root, env, signal: ctx.signal, user: this.workspaces.user, onOutput: (s, c) => ctx.log.write(s, c), onSpawn: (pid) => void ctx.trackProcess(pid) }).finally(() => ctx.trackProcess(null));
     if (exitCode !== 0) {
       throw new GantryError('INTEGRATION_TESTS_FAILED', `integration tests of ${spec.environment} failed with exit code ${exitCode}`, { hint: 'Reproduce with the GANTRY_URL_* variables in the log.', details: { exitCode } });
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EnvSecretSource } from '../../src/secrets/source.js';
 import type { StepView } from '../../src/server/views.js';
+import { defaultWorkDir } from '../../src/steps/workspace.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { registerSecret } from '../support/sweep.js';
 import { TempDirs, until } from '../support/temp.js';
@@ -209,7 +210,8 @@ describe('CI gates on a real repository', () => {
     expect(await repo.git('status', '--porcelain')).toBe('');
     // Clean-up follows the run's end (which is written first), so wait for it rather than race it.
     const dataDir = t.dataDir;
-    await until('the run’s worktrees to be removed', async () => (await readdir(join(dataDir, 'work')).catch(() => [])).length === 0, 10_000);
+    const work = defaultWorkDir(dataDir);
+    await until('the run’s worktrees to be removed', async () => (await readdir(work).catch(() => [])).every((e) => !e.startsWith('run-')), 10_000);
   });
 
   it('takes the branch → environment mapping from the server’s pinned config, not from the pushed commit', async () => {

@@ -9,6 +9,8 @@ interface ServerFlags {
   poll?: string;
   leaseMs?: string;
   publicUrl?: string;
+  runAs?: string;
+  workDir?: string;
 }
 
 /** An http(s) URL, or a usage error naming the flag. */
@@ -31,6 +33,8 @@ export function registerServer(program: Command, wrap: Wrap): void {
     .option('--host <host>', 'address to bind (only loopback unless you say otherwise)', '127.0.0.1')
     .option('--poll <duration>', "override the repository's poll interval (e.g. 5s)")
     .addOption(new Option('--public-url <url>', 'the URL people reach the server at, for links in GitHub statuses and notifications (default: the listen address)').env('GANTRY_PUBLIC_URL'))
+    .addOption(new Option('--run-as <user>', 'as root: the unprivileged user gates, builds and checks run as (default: nobody), so they cannot read the data folder').env('GANTRY_RUN_AS'))
+    .addOption(new Option('--work-dir <dir>', 'where gates and builds get their worktrees, outside the data folder (default: gantry-work-<hash> in the temporary directory)').env('GANTRY_WORK_DIR'))
     .addOption(new Option('--lease-ms <ms>', 'step lease length in milliseconds').env('GANTRY_LEASE_MS').hideHelp())
     .action(
       wrap(async (ctx, flags: ServerFlags) => {
@@ -46,6 +50,8 @@ export function registerServer(program: Command, wrap: Wrap): void {
           ...(flags.poll ? { sourcePollMs: parseDuration(flags.poll) } : {}),
           ...(flags.leaseMs ? { leaseMs: Number(flags.leaseMs) } : {}),
           ...(flags.publicUrl ? { publicUrl: publicUrl(flags.publicUrl) } : {}),
+          ...(flags.runAs ? { runAs: flags.runAs } : {}),
+          ...(flags.workDir ? { workDir: flags.workDir } : {}),
           onBootstrapToken: (token, file) => {
             ctx.out.out(`First start: an admin token was made and saved to ${file} (mode 0600).`);
             ctx.out.out(`It is shown this once: ${token}`);

@@ -1,0 +1,126 @@
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView, StepView } from '../../src/server/views.js';
+import { defaultWorkDir } from '../../src/steps/workspace.js';
+import { runCli } from '../support/cli.js';
+import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { CLI, startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { TempDirs, until } from '../support/temp.js';
+
+/**
+ * Issue 10, item 6: the code being tested must not reach the data folder. A real `gantry server`
+ * (the built CLI, as the root user these tests run as) sees a real push whose gates try to read
+ * the master key; they run as `nobody`, in a worktree outside the 0700 data folder, and fail.
+ */
+const asRoot = process.getuid?.() === 0;
+
+const config = (dataDir: string): string => `version: 1
+project:
+  name: isolation
+repository:
+  url: .
+  defaultBranch: develop
+services:
+  thief:
+    path: thief
+    gates:
+      - { name: steal, run: "cat ${dataDir}/master.key" }
+  builder:
+    path: builder
+    gates:
+      - { name: whoami, run: "id -un; echo built > out.txt; cat out.txt; echo HOME=$HOME" }
+environments:
+  dev:
+    branch: develop
+`;
+
+describe.skipIf(!asRoot)('gates of a server started as root', () => {
+  const temp = new TempDirs();
+  let server: ServerProcess | undefined;
+  let dataDir = '';
+  let token = '';
+  let run: { run: RunView; steps: StepView[] } | undefined;
+
+  const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+    const res = await fetch(`${server?.url ?? ''}${path}`, { ...init, headers: { authorization: `Bearer ${token}` } });
+    return (await res.json()) as T;
+  };
+  const log = async (runId: number, step: string): Promise<string> =>
+    (await api<{ lines: Array<{ text: string }> }>(`/api/v1/runs/${runId}/logs?step=${step}`)).lines.map((l) => l.text).join('\n');
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before this test file`);
+    const root = await temp.make();
+    dataDir = join(root, 'data');
+    const repo = await fixtureRepo(root, { 'gantry.yaml': config(dataDir), 'thief/a.txt': 'a\n', 'builder/b.txt': 'b\n' });
+    const configPath = join(root, 'server-gantry.yaml');
+    await writeFile(configPath, config(dataDir).replace(/url: \.$/m, `url: ${repo.originDir}`));
+    server = await startServerProcess(configPath, dataDir);
+    token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+    await pushChange(repo, 'feature/steal', { 'thief/a.txt': 'a2\n', 'builder/b.txt': 'b2\n' }, 'both');
+    await fetch(`${server.url}/api/v1/sources/notify`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const seen = await until('the run of the push', async () => (await api<{ runs: RunView[] }>('/api/v1/runs?branch=feature%2Fsteal')).runs[0], 60_000, 200);
+    run = await until('the run to finish', async () => {
+      const r = await api<{ run: RunView; steps: StepView[] }>(`/api/v1/runs/${seen.id}`);
+      return ['succeeded', 'failed', 'cancelled'].includes(r.run.state) ? r : undefined;
+    }, 60_000, 200);
+  }, 120_000);
+
+  afterAll(async () => {
+    const child = server?.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await temp.cleanup();
+  });
+
+  it('cannot read the master key: `cat <data-dir>/master.key` fails with permission denied', async () => {
+    expect(existsSync(join(dataDir, 'master.key'))).toBe(true);
+    expect(run?.run.state).toBe('failed');
+    expect(run?.run.error?.code).toBe('GATE_FAILED');
+    expect(run?.run.error?.message).toMatch(/thief\/steal failed/);
+    const text = await log(run?.run.id ?? 0, 'gate:thief:steal');
+    expect(text).toMatch(/master\.key: Permission denied/);
+    const key = (await readFile(join(dataDir, 'master.key'), 'utf8')).trim();
+    expect(key.length).toBeGreaterThan(20);
+    expect(text).not.toContain(key);
+  });
+
+  it('runs them as nobody, in a worktree of their own outside the data folder, with a home there', async () => {
+    expect(run?.steps.find((s) => s.key === 'gate:builder:whoami')?.state).toBe('succeeded');
+    const text = await log(run?.run.id ?? 0, 'gate:builder:whoami');
+    expect(text).toMatch(/^nobody$/m);
+    expect(text).toMatch(/^built$/m);
+    expect(text).toContain(`HOME=${join(defaultWorkDir(dataDir), 'home')}`);
+  });
+
+  it('keeps the data folder 0700', async () => {
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe.skipIf(!asRoot)('gantry server --run-as', () => {
+  const temp = new TempDirs();
+  afterAll(() => temp.cleanup());
+
+  it('refuses root and an unknown user before it makes the data folder', async () => {
+    const root = await temp.make();
+    const configPath = join(root, 'gantry.yaml');
+    await writeFile(configPath, config(join(root, 'data')).replace('url: .', `url: ${root}`));
+    for (const [user, message] of [
+      ['root', /RUN_AS_INVALID[\s\S]*must not run as root/],
+      ['no-such-user-h4', /RUN_AS_INVALID[\s\S]*no such user/],
+    ] as const) {
+      const result = await runCli(['server', '--config', configPath, '--data-dir', join(root, 'data'), '--port', '0', '--run-as', user]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\bat .*\.js:\d+/);
+      expect(existsSync(join(root, 'data'))).toBe(false);
+    }
+  });
+});
