@@ -99,3 +99,18 @@ export function planStatuses(f: StatusFacts): CommitStatus[] {
   out.push(runStatus(f));
   return out;
 }
+
+type GatesOnly = { readonly services?: Readonly<Record<string, { readonly gates?: ReadonlyArray<{ readonly name?: unknown }> }>> };
+
+/** `<service>/<gate>` for every gate a config declares. */
+export const gatesOf = (config: GatesOnly): string[] =>
+  Object.entries(config.services ?? {}).flatMap(([service, s]) => (s.gates ?? []).flatMap((g) => (typeof g.name === 'string' ? [gateContext(service, g.name)] : [])));
+
+/** The gates of the run's stored gantry.yaml (the commit's); undefined when there is none. */
+export function declaredGates(configJson: string): string[] | undefined {
+  try {
+    return gatesOf(JSON.parse(configJson) as GatesOnly);
+  } catch {
+    return undefined;
+  }
+}

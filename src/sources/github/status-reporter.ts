@@ -5,7 +5,7 @@ import type { Logger } from '../../engine/logger.js';
 import type { Redactor } from '../../secrets/redactor.js';
 import type { SecretSource } from '../../secrets/source.js';
 import type { Store } from '../../store/store.js';
-import { gateContext, planStatuses, type CommitStatus } from './commit-status.js';
+import { declaredGates, gatesOf, planStatuses, type CommitStatus } from './commit-status.js';
 import { createGitHubClient, GitHubApiError, type GitHubClient } from './github-client.js';
 
 export interface StatusReporterOptions {
@@ -27,6 +27,7 @@ export interface StatusReporterOptions {
 }
 
 export const DEFAULT_STATUS_RETRY_LATER_MS = 30_000;
+const STOP_WAIT_MS = 2_000;
 /** After this many failed passes for one run, its statuses are given up on (and that is logged). */
 const MAX_PASSES = 10;
 /** Runs whose commit statuses tell about the commit: CI of a push or of a pull request's head. */
@@ -56,13 +57,19 @@ export class StatusReporter {
     });
   }
 
-  /** Stops listening and abandons calls in flight (statuses are advisory; the run's outcome is in the store). */
+  /**
+   * Stops listening and abandons calls in flight (statuses are advisory; the run's outcome is in the
+   * store). A call waiting between plugin-retry's tries cannot be interrupted, so a stop waits for it
+   * at most STOP_WAIT_MS.
+   */
   async stop(): Promise<void> {
     this.unsubscribe?.();
     for (const t of this.timers) clearTimeout(t);
     this.controller.abort();
     this.dirty.clear();
-    await this.draining;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.draining, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Resolves once every run marked so far has been posted or given up on (tests wait on conditions instead). */
@@ -169,20 +176,5 @@ export class StatusReporter {
     }, delay);
     timer.unref();
     this.timers.add(timer);
-  }
-}
-
-type GatesOnly = { readonly services?: Readonly<Record<string, { readonly gates?: ReadonlyArray<{ readonly name?: unknown }> }>> };
-
-/** `<service>/<gate>` for every gate a config declares. */
-const gatesOf = (config: GatesOnly): string[] =>
-  Object.entries(config.services ?? {}).flatMap(([service, s]) => (s.gates ?? []).flatMap((g) => (typeof g.name === 'string' ? [gateContext(service, g.name)] : [])));
-
-/** The gates of the run's stored gantry.yaml (the commit's); undefined when there is none. */
-function declaredGates(configJson: string): string[] | undefined {
-  try {
-    return gatesOf(JSON.parse(configJson) as GatesOnly);
-  } catch {
-    return undefined;
   }
 }
