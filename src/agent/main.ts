@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfigOrThrow } from '../config/loader.js';
 import { GantryError } from '../errors/index.js';
 import type { Logger } from '../engine/logger.js';
@@ -37,6 +37,15 @@ async function loadToken(file: string): Promise<string> {
   return token;
 }
 
+/** Stable per data folder: the next agent on it finds the cgroups and markers of what this one left. */
+const scopeOf = (dataDir: string): string => createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
+
+/** GANTRY_CONTAINMENT=marker skips cgroups (a host where making them is not wanted); anything else: auto. */
+function containmentChoice(): 'auto' | 'cgroup' | 'marker' {
+  const chosen = process.env.GANTRY_CONTAINMENT;
+  return chosen === 'marker' || chosen === 'cgroup' ? chosen : 'auto';
+}
+
 /** `gantry agent`: the data plane for the environments whose target is `targetName`. */
 export async function startAgentProcess(o: AgentProcessOptions): Promise<RunningAgent> {
   const config = await loadConfigOrThrow(o.configPath);
@@ -48,7 +57,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<Running
   const token = await loadToken(o.tokenFile ?? join(o.dataDir, 'agent.token'));
   // The supervisor reports every phase change; the agent (made next) persists them.
   const holder: { agent?: Agent } = {};
-  const supervisor = new Supervisor({ logger: o.logger, onChange: () => void holder.agent?.save() });
+  const supervisor = new Supervisor({ logger: o.logger, onChange: () => void holder.agent?.save(), scope: scopeOf(o.dataDir), containment: containmentChoice() });
   const router = new Router({ logger: o.logger });
   const agent = await Agent.start({ served, dataDir: o.dataDir, router, supervisor, logger: o.logger });
   holder.agent = agent;

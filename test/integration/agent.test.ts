@@ -21,8 +21,17 @@ import { TempDirs, until } from '../support/temp.js';
  * artifact: a tiny node:http service packed with packBundle into an OCI layout.
  */
 
-/** The service: answers `/healthz`, and everything else with what the agent told it about itself. */
+/**
+ * The service: answers `/healthz`, and everything else with what the agent told it about itself.
+ * With GRANDCHILD_PORT it also starts a descendant that escapes its process group and session
+ * (Node's detached, then `setsid`), listens on that port and writes its pid to GRANDCHILD_PID_FILE.
+ */
 const SERVICE_JS = `import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
+if (process.env.GRANDCHILD_PORT) {
+  const code = "require('node:http').createServer((q, s) => s.end('grandchild')).listen(" + process.env.GRANDCHILD_PORT + ", '127.0.0.1', () => require('node:fs').writeFileSync(process.env.GRANDCHILD_PID_FILE, String(process.pid)))";
+  spawn('setsid', [process.execPath, '-e', code], { detached: true, stdio: 'ignore' }).unref();
+}
 const server = createServer((req, res) => {
   if (req.url === '/healthz') { res.writeHead(200); res.end('ok'); return; }
   res.writeHead(200, { 'content-type': 'application/json' });
@@ -160,8 +169,8 @@ function alive(child: ChildProcess): boolean {
 }
 
 /** Spawns `gantry agent` and waits until it has recorded itself (agent.json with its pid) and answers. */
-async function spawnAgent(f: Fixture, target: string): Promise<AgentProcess> {
-  const env = { ...process.env };
+async function spawnAgent(f: Fixture, target: string, extraEnv: Record<string, string> = {}): Promise<AgentProcess> {
+  const env = { ...process.env, ...extraEnv };
   delete env.GANTRY_AGENT_TOKEN;
   delete env.GANTRY_DATA_DIR;
   const child = spawn(
@@ -589,5 +598,73 @@ describe('gantry agent', () => {
     expect(await processesIn(f.dataDir)).toEqual([]);
     expect(existsSync(join(f.dataDir, 'state.json'))).toBe(false);
     expect(agent.output()).not.toContain('"level":50');
+  });
+});
+
+/** Issue 10, item 11: what a revision starts outside its process group and session still stops with it. */
+describe('gantry agent and the descendants of a revision', () => {
+  /** Starts revision `revision` of dev/api with an escaping grandchild; resolves with the grandchild's pid and port once it listens. */
+  async function withGrandchild(f: Fixture, t: LocalTarget, revision: number): Promise<{ pid: number; port: number }> {
+    let port = 0;
+    do port = 40_000 + Math.floor(Math.random() * 5_000);
+    while (!(await isFree(port)));
+    const pidFile = join(f.root, `grandchild-${revision}.pid`);
+    await t.startRevision(spec('dev', revision, { env: { GRANDCHILD_PORT: String(port), GRANDCHILD_PID_FILE: pidFile } }));
+    await readyRevision(t, 'dev', revision);
+    const pid = Number(await until('the grandchild to listen', async () => (await readFile(pidFile, 'utf8').catch(() => '')) || undefined, 10_000));
+    expect(await isFree(port)).toBe(false);
+    // It really escaped: neither in the revision's process group nor its session.
+    const group = await recordedGroup(f.dataDir, revision);
+    expect(await groupOf(pid)).not.toBe(group);
+    return { pid, port };
+  }
+
+  /** Gone, or a zombie nobody reaped yet (it holds no port): /proc tells them apart. */
+  const gone = async (pid: number): Promise<boolean> => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === '' || state === 'Z' || state === 'X';
+  };
+
+  it('stops a grandchild that left in its own session (setsid) when its revision stops, and frees its port', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+    const grandchild = await withGrandchild(f, t, 1);
+    await t.stopRevision('dev', 'api', 1);
+    await until(`the grandchild (pid ${grandchild.pid}) to be gone`, () => gone(grandchild.pid), 10_000);
+    expect(await isFree(grandchild.port)).toBe(true);
+    expect(agent.output()).not.toContain('"level":50');
+  });
+
+  it('stops every descendant at agent shutdown and exits, also without cgroups (the environment marker)', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local', { GANTRY_CONTAINMENT: 'marker' });
+    const t = target('local', agent.url, f.token);
+    const grandchild = await withGrandchild(f, t, 1);
+    agent.child.kill('SIGTERM');
+    // The grandchild holds the revision's output pipes: an agent that left it running would not exit.
+    await until('the agent to exit', () => !alive(agent.child), 20_000);
+    expect(await gone(grandchild.pid)).toBe(true);
+    expect(await isFree(grandchild.port)).toBe(true);
+  });
+
+  it('kills the grandchild a kill -9 of the agent left behind before it starts the revision again', async () => {
+    const f = await fixture();
+    const before = await spawnAgent(f, 'local');
+    const grandchild = await withGrandchild(f, target('local', before.url, f.token), 1);
+    before.child.kill('SIGKILL');
+    await before.exited;
+    expect(await gone(grandchild.pid)).toBe(false);
+
+    const after = await spawnAgent(f, 'local');
+    await readyRevision(target('local', after.url, f.token), 'dev', 1);
+    expect(await gone(grandchild.pid)).toBe(true);
+    // The restarted revision made a new grandchild on the same port: the old one had let it go.
+    const again = Number(await until('the new grandchild to listen', async () => {
+      const pid = Number(await readFile(join(f.root, 'grandchild-1.pid'), 'utf8').catch(() => '0'));
+      return pid !== grandchild.pid && pid > 0 ? pid : undefined;
+    }, 10_000));
+    expect(await gone(again)).toBe(false);
   });
 });

@@ -18,7 +18,8 @@ import { TempDirs, until } from '../support/temp.js';
  * A stand-in service. PORT to listen on; HEALTH_STATUS for /health (changed by /set-health/<n>);
  * /crash exits with 3; /slow answers after 600 ms; ON_TERM=drain finishes in-flight requests on
  * SIGTERM, ON_TERM=ignore ignores it; CHILD_PID_FILE starts a child (same process group) that
- * ignores SIGTERM and writes its pid there.
+ * ignores SIGTERM and writes its pid there; ESCAPE_PID_FILE the same, but in a session of its own
+ * (detached, then setsid), out of the process group.
  */
 const SERVER = `
 import { createServer } from 'node:http';
@@ -40,6 +41,10 @@ if (process.env.ON_TERM === 'ignore') process.on('SIGTERM', () => console.log('i
 if (process.env.CHILD_PID_FILE) {
   const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   writeFileSync(process.env.CHILD_PID_FILE, String(child.pid));
+}
+if (process.env.ESCAPE_PID_FILE) {
+  const code = 'process.on("SIGTERM", () => {}); require("node:fs").writeFileSync(process.env.ESCAPE_PID_FILE, String(process.pid)); setInterval(() => {}, 1000)';
+  spawn('setsid', [process.execPath, '-e', code], { detached: true, stdio: 'ignore' }).unref();
 }
 `;
 
@@ -149,11 +154,11 @@ describe('the supervisor', () => {
   it('reports a process ready once its health endpoint answers the expected status', async () => {
     const { sup, phases } = supervisor();
     const s = await spec();
-    const started = sup.start(s);
-    expect(started).toMatchObject({ id: s.id, phase: 'starting', port: s.port, restarts: 0 });
-    expect(started.pid).toBeGreaterThan(0);
+    // No pid yet: the spawn waits until whatever an earlier run of the id left is gone.
+    expect(sup.start(s)).toMatchObject({ id: s.id, phase: 'starting', port: s.port, restarts: 0, pid: null });
     const ready = await sup.awaitReady(s.id, 10_000);
-    expect(ready).toMatchObject({ phase: 'ready', pid: started.pid, restarts: 0, lastError: null });
+    expect(ready).toMatchObject({ phase: 'ready', restarts: 0, lastError: null });
+    expect(ready.pid).toBeGreaterThan(0);
     expect(ready.readySince).toBeGreaterThan(0);
     expect((await get(s.port, '/')).body).toBe('hello');
     expect(phases.get(s.id)).toEqual(['starting', 'ready']);
@@ -257,8 +262,8 @@ describe('the supervisor', () => {
     const { sup } = supervisor({ stopGraceMs: 500 });
     const pidFile = join(dir, `child-${serial + 1}.pid`);
     const s = await spec({ ON_TERM: 'ignore', CHILD_PID_FILE: pidFile });
-    const { pid } = sup.start(s);
-    await sup.awaitReady(s.id, 10_000);
+    sup.start(s);
+    const { pid } = await sup.awaitReady(s.id, 10_000);
     const childPid = Number(await until('the child pid', async () => (await readFile(pidFile, 'utf8').catch(() => '')) || undefined, 5_000));
     expect(childPid).toBeGreaterThan(0);
     const startedStop = Date.now();
@@ -272,9 +277,8 @@ describe('the supervisor', () => {
   it('starts and stops idempotently, and never restarts a stopped process', async () => {
     const { sup, phases } = supervisor();
     const s = await spec();
-    const first = sup.start(s);
-    expect(sup.start(s)).toEqual(first);
-    await sup.awaitReady(s.id, 10_000);
+    expect(sup.start(s)).toEqual(sup.start(s));
+    const first = await sup.awaitReady(s.id, 10_000);
     expect(sup.start(s).pid).toBe(first.pid);
     expect(sup.list()).toHaveLength(1);
     await Promise.all([sup.stop(s.id), sup.stop(s.id)]);
@@ -285,16 +289,17 @@ describe('the supervisor', () => {
     await expect(get(s.port, '/')).rejects.toThrow();
     expect(sup.status(s.id)).toMatchObject({ phase: 'stopped', restarts: 0 });
     // Starting a stopped id again starts it afresh.
-    const second = sup.start(s);
+    sup.start(s);
+    const second = await sup.awaitReady(s.id, 10_000);
+    expect(second).toMatchObject({ phase: 'ready', restarts: 0 });
     expect(second.pid).not.toBe(first.pid);
-    expect(await sup.awaitReady(s.id, 10_000)).toMatchObject({ phase: 'ready', restarts: 0 });
   });
 
   it('starts an id that is still stopping only once the old process group has released the port', async () => {
     const { sup, phases } = supervisor({ stopGraceMs: 300 });
     const s = await spec({ ON_TERM: 'ignore' });
-    const old = sup.start(s);
-    await sup.awaitReady(s.id, 10_000);
+    sup.start(s);
+    const old = await sup.awaitReady(s.id, 10_000);
     const stopping = sup.stop(s.id);
     const fresh = sup.start(s);
     expect(fresh).toMatchObject({ phase: 'starting', pid: null, restarts: 0 });
@@ -386,6 +391,40 @@ describe('the supervisor', () => {
     const error = await waiting;
     expect(error).toBeInstanceOf(TargetError);
     expect(error.code).toBe('REVISION_GONE');
+  });
+});
+
+describe('the descendants of a supervised process', () => {
+  const liveState = async (pid: number): Promise<boolean> => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== '' && state !== 'Z' && state !== 'X';
+  };
+
+  it.for(['cgroup', 'marker'] as const)('kills one that left the process group and ignores SIGTERM, after the grace period (%s)', async (kind, context) => {
+    const { sup } = supervisor({ stopGraceMs: 500, containment: kind });
+    if ((await sup.containmentKind()) !== kind) return context.skip(`no writable cgroup v2 on this machine`);
+    const pidFile = join(dir, `escaped-${serial + 1}.pid`);
+    const s = await spec({ ESCAPE_PID_FILE: pidFile });
+    sup.start(s);
+    await sup.awaitReady(s.id, 10_000);
+    const escaped = Number(await until('the escaped pid', async () => (await readFile(pidFile, 'utf8').catch(() => '')) || undefined, 5_000));
+    expect(await liveState(escaped)).toBe(true);
+    await sup.stop(s.id);
+    expect(await liveState(escaped)).toBe(false);
+    expect((await sup.logTail(s.id, 5)).join('\n')).toMatch(/SIGKILL to 1 descendant process\(es\) still running/);
+  });
+
+  it('kills what a crashed process left outside its group before it restarts it', async () => {
+    const { sup } = supervisor();
+    const pidFile = join(dir, `escaped-${serial + 1}.pid`);
+    const s = await spec({ ESCAPE_PID_FILE: pidFile });
+    sup.start(s);
+    await sup.awaitReady(s.id, 10_000);
+    const first = Number(await until('the escaped pid', async () => (await readFile(pidFile, 'utf8').catch(() => '')) || undefined, 5_000));
+    await get(s.port, '/crash').catch(() => undefined);
+    await until('the restart', () => (sup.status(s.id)?.restarts === 1 && sup.status(s.id)?.phase === 'ready' ? true : undefined), 10_000);
+    expect(await liveState(first)).toBe(false);
   });
 });
 

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
+import type { ContainmentKind } from './containment.js';
 import type { ProcessStatus } from './process-spec.js';
 
 export interface BackoffPolicy {
@@ -21,6 +23,13 @@ export interface SupervisorOptions {
   /** Consecutive failed probes before `ready` turns `unhealthy`. */
   readonly unhealthyAfter?: number;
   readonly logger?: Logger;
+  /**
+   * Names this supervisor's cgroups and environment markers; the agent derives it from its data
+   * folder, so its next start finds what this one left. Default: unique to this supervisor.
+   */
+  readonly scope?: string;
+  /** How descendants are held (containment.ts); `auto` takes a cgroup when one works here. */
+  readonly containment?: ContainmentKind | 'auto';
   /** Called on every phase change; what it throws is logged and ignored. */
   readonly onChange?: (status: ProcessStatus) => void;
 }
@@ -37,6 +46,8 @@ export interface SupervisorSettings {
   readonly stopGraceMs: number;
   readonly unhealthyAfter: number;
   readonly logger: Logger;
+  readonly scope: string;
+  readonly containment: ContainmentKind | 'auto';
   readonly onChange: ((status: ProcessStatus) => void) | undefined;
 }
 
@@ -47,6 +58,8 @@ export function resolveOptions(options: SupervisorOptions): SupervisorSettings {
     stopGraceMs: options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
     unhealthyAfter: Math.max(1, options.unhealthyAfter ?? DEFAULT_UNHEALTHY_AFTER),
     logger: options.logger ?? pino({ level: 'silent' }),
+    scope: options.scope ?? randomBytes(6).toString('hex'),
+    containment: options.containment ?? 'auto',
     onChange: options.onChange,
   });
 }

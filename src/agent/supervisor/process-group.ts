@@ -66,11 +66,12 @@ export async function waitForGroupExit(pgid: number, leaderExited: Promise<void>
 }
 
 /**
- * SIGTERM to the group; SIGKILL to the group when something of it still lives after `graceMs`
+ * SIGTERM to the group (and whatever `alsoTerminate` signals); SIGKILL to the group when something of it still lives after `graceMs`
  * (`onKill` is told first). Resolves once the leader's exit was seen, or shortly after SIGKILL.
  */
-export async function terminateGroup(pgid: number, leaderExited: Promise<void>, graceMs: number, onKill: () => void): Promise<void> {
+export async function terminateGroup(pgid: number, leaderExited: Promise<void>, graceMs: number, onKill: () => void, alsoTerminate?: () => void): Promise<void> {
   signalGroup(pgid, 'SIGTERM');
+  alsoTerminate?.();
   if (await waitForGroupExit(pgid, leaderExited, graceMs)) return;
   onKill();
   signalGroup(pgid, 'SIGKILL');

@@ -8,7 +8,9 @@ import { RestartBackoff } from './backoff.js';
 import { describeProbe, probeHealth, type ProbeResult } from './health-probe.js';
 import { LogFile } from './log-file.js';
 import type { SupervisorSettings } from './options.js';
+import type { Containment } from './containment.js';
 import { signalGroup, terminateGroup } from './process-group.js';
+import { groupOf, signalEach } from './proc-scan.js';
 import type { ProcessSpec, ProcessStatus } from './process-spec.js';
 import { redactingPipe } from './redacting-pipe.js';
 
@@ -16,6 +18,9 @@ import { redactingPipe } from './redacting-pipe.js';
 export const STARTING_PROBE_MS = 250;
 /** How long output still in the pipes may take to reach the log file once the process is gone. */
 const DRAIN_WAIT_MS = 500;
+/** How long SIGKILL to a process's descendants may take to leave none alive. */
+const KILL_WAIT_MS = 5_000;
+const POLL_MS = 50;
 
 /** One spawn of the command: the supervisor restarts by making a new one. */
 interface Run {
@@ -45,6 +50,8 @@ export class RevisionProcess {
   private probeTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopRequested = false;
+  /** The containment once resolved (by the first launch): spawn and exit handling need it synchronously. */
+  private contained: Containment | undefined;
   private stopping: Promise<void> | undefined;
   private readonly backoff: RestartBackoff;
   private readonly listeners = new Set<(status: ProcessStatus) => void>();
@@ -56,6 +63,8 @@ export class RevisionProcess {
   constructor(
     readonly spec: ProcessSpec,
     private readonly settings: SupervisorSettings,
+    /** Holds every descendant, also those that leave the process group (setsid, detached). */
+    private readonly containment: Promise<Containment>,
   ) {
     this.backoff = new RestartBackoff(settings.restartBackoff, settings.crashLoop);
     this.redactor = new Redactor(spec.secretValues);
@@ -67,14 +76,22 @@ export class RevisionProcess {
 
   /** Spawns the command, after `after` settles when given (an earlier process of the same id still releasing the port). */
   start(after?: Promise<void>): void {
-    if (after === undefined) {
-      this.spawnRun();
-      return;
-    }
-    void after.then(
-      () => this.spawnRun(),
-      () => this.spawnRun(),
+    void (after ?? Promise.resolve()).then(
+      () => this.launch(),
+      () => this.launch(),
     );
+  }
+
+  /** Spawns once whatever an earlier run of this id left (a descendant, or an agent killed with -9) is gone: it would hold the port. */
+  private async launch(): Promise<void> {
+    try {
+      const containment = await this.containment;
+      this.contained = containment;
+      if (!(await containment.kill(KILL_WAIT_MS))) this.log.error({ left: await containment.members() }, 'processes of an earlier run survive SIGKILL; starting anyway');
+    } catch (error: unknown) {
+      this.log.error({ err: error }, 'clearing what an earlier run left failed');
+    }
+    this.spawnRun();
   }
 
   status(): ProcessStatus {
@@ -123,7 +140,9 @@ export class RevisionProcess {
     const generation = ++this.generation;
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', this.spec.command], { cwd: this.spec.cwd, env: { ...this.spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      if (this.contained === undefined) throw new Error('no containment');
+      const wrapped = this.contained.wrap(this.spec.command);
+      child = spawn(wrapped.file, [...wrapped.args], { cwd: this.spec.cwd, env: { ...this.spec.env, ...wrapped.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error: unknown) {
       this.onExit(generation, null, null, `could not start in ${this.spec.cwd}: ${message(error)}`);
       return;
@@ -178,8 +197,9 @@ export class RevisionProcess {
         this.output.note(`${how} (stopping)`);
         return;
       }
-      // Whatever the shell left behind would hold the port against the restart.
+      // Whatever the shell left behind would hold the port against the restart, in its group or not.
       if (run !== null) signalGroup(run.pgid, 'SIGKILL');
+      void this.contained?.kill(KILL_WAIT_MS).catch((failure: unknown) => this.log.error({ err: failure }, 'killing what the process left failed'));
       this.lastError = how;
       this.readySince = null;
       this.output.note(how);
@@ -206,7 +226,7 @@ export class RevisionProcess {
       if (this.stopRequested || this.phase !== RevisionPhase.Crashed) return;
       this.restarts += 1;
       this.backoff.record(Date.now());
-      this.spawnRun();
+      void this.launch();
     } catch (error: unknown) {
       this.log.error({ err: error }, 'restarting the process failed');
     }
@@ -254,19 +274,34 @@ export class RevisionProcess {
     const run = this.run;
     this.readySince = null;
     this.setPhase(RevisionPhase.Stopping);
+    const containment = await this.containment;
+    const grace = this.settings.stopGraceMs;
+    const deadline = Date.now() + grace;
     if (run !== null) {
-      const grace = this.settings.stopGraceMs;
-      this.output.note(`stopping: SIGTERM to process group ${run.pgid}, SIGKILL after ${grace} ms`);
+      this.output.note(`stopping: SIGTERM to process group ${run.pgid} and its descendants, SIGKILL after ${grace} ms`);
+      // Descendants outside the group get the same SIGTERM, once (a second one means "hurry" to some programs).
+      const outside = await this.outsideGroup(containment, run.pgid);
       await terminateGroup(run.pgid, run.exited, grace, () => {
         this.output.note(`still running after ${grace} ms: SIGKILL to process group ${run.pgid}`);
         this.log.warn({ pgid: run.pgid, graceMs: grace }, 'process did not stop within its grace period; killing it');
-      });
-      await Promise.race([run.closed, delay(DRAIN_WAIT_MS, undefined, { ref: false })]);
+      }, () => signalEach(outside, 'SIGTERM'));
+      while ((await containment.members()).length > 0 && Date.now() < deadline) await delay(POLL_MS);
     }
+    const left = await containment.members();
+    if (left.length > 0) this.output.note(`SIGKILL to ${left.length} descendant process(es) still running: ${left.join(', ')}`);
+    if (!(await containment.kill(KILL_WAIT_MS))) this.log.error({ left: await containment.members() }, 'descendants survive SIGKILL');
+    await containment.release();
+    if (run !== null) await Promise.race([run.closed, delay(DRAIN_WAIT_MS, undefined, { ref: false })]);
     this.run = null;
     this.output.note('stopped');
     this.setPhase(RevisionPhase.Stopped);
     await this.output.close();
+  }
+
+  private async outsideGroup(containment: Containment, pgid: number): Promise<number[]> {
+    const members = await containment.members();
+    const groups = await Promise.all(members.map((pid) => groupOf(pid)));
+    return members.filter((_, i) => groups[i] !== pgid);
   }
 
   private setPhase(phase: RevisionPhase): void {

@@ -1,5 +1,6 @@
 import { InternalError, NotFoundError } from '../../errors/index.js';
 import { awaitReady } from './await-ready.js';
+import { detectContainment, type ContainmentFactory, type ContainmentKind } from './containment.js';
 import { readLogTail } from './log-tail.js';
 import { resolveOptions, type SupervisorOptions, type SupervisorSettings } from './options.js';
 import { signalGroup } from './process-group.js';
@@ -12,15 +13,23 @@ export type { SupervisorOptions } from './options.js';
 
 /**
  * The data plane's process supervisor: runs each replica of each revision as a real process
- * group, probes its health, restarts crashes with backoff, and stops it cleanly. Processes are
+ * group inside its own containment (a cgroup, or an environment marker: containment.ts), probes
+ * its health, restarts crashes with backoff, and stops it and every descendant cleanly. Processes are
  * keyed by `ProcessSpec.id`; a stopped one stays listed (phase `stopped`) until started again.
  */
 export class Supervisor {
   private readonly settings: SupervisorSettings;
   private readonly processes = new Map<string, RevisionProcess>();
+  private readonly containment: Promise<ContainmentFactory>;
 
   constructor(options: SupervisorOptions = {}) {
     this.settings = resolveOptions(options);
+    this.containment = detectContainment(this.settings.scope, this.settings.logger, this.settings.containment);
+  }
+
+  /** How this supervisor holds descendants: a cgroup per process, or an environment marker. */
+  async containmentKind(): Promise<ContainmentKind> {
+    return (await this.containment).kind;
   }
 
   /**
@@ -30,7 +39,7 @@ export class Supervisor {
   start(spec: ProcessSpec): ProcessStatus {
     const existing = this.processes.get(spec.id);
     if (existing !== undefined && !existing.isDown()) return existing.status();
-    const proc = new RevisionProcess(spec, this.settings);
+    const proc = new RevisionProcess(spec, this.settings, this.containment.then((factory) => factory.for(spec.id)));
     this.processes.set(spec.id, proc);
     proc.start(existing?.stop());
     return proc.status();
