@@ -4,6 +4,12 @@ import { GantryError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
 
 const RECHECK_MS = 500;
+/**
+ * GitHub may deliver a merge's `push` before the `pull_request` event that says it was merged: a
+ * refusal for "not the merge commit of a merged pull request" becomes final only this long after it
+ * was recorded (the webhook judges the push again when the merge arrives; src/sources/github/push-verdicts.ts).
+ */
+export const MERGE_EVENT_GRACE_MS = 15_000;
 
 /**
  * Branch protection for a GitHub repository: the commit deploys only if GitHub's webhook judged the
@@ -20,6 +26,9 @@ export class ProtectionStep implements StepHandler {
     // The newest verdict on this commit wins, however busy the rest of the audit log is.
     const [accepted, refused] = await Promise.all([this.store.events.ofKind('github.push.accepted'), this.store.events.ofKind('github.push.refused')]);
     const verdict = [...accepted, ...refused].filter((e) => e.data.sha === ctx.run.sha && e.data.branch === spec.branch).sort((a, b) => b.id - a.id)[0];
+    if (verdict?.kind === 'github.push.refused' && verdict.data.awaitingPullRequest === true && ctx.clock.now() - verdict.at < MERGE_EVENT_GRACE_MS) {
+      return { kind: 'wait', message: `GitHub's push event for ${ctx.run.sha.slice(0, 7)} names no merged pull request yet; waiting ${Math.round(MERGE_EVENT_GRACE_MS / 1000)} s for its pull_request event (branch protection)`, retryInMs: RECHECK_MS };
+    }
     if (verdict?.kind === 'github.push.refused') {
       throw new GantryError('PROTECTION_REFUSED', `the push of ${ctx.run.sha.slice(0, 7)} to ${spec.branch} breaks its protection: ${String(verdict.data.reason ?? 'refused')}`, { hint: 'Merge a pull request with the required approvals instead of pushing directly.' });
     }

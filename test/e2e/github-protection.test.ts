@@ -139,24 +139,32 @@ describe('GitHub branch protection gates what the watcher deploys (real server p
     expect(await listening(port)).toBe(false);
   });
 
-  it('deploys the merge of a pull request approved by someone other than its author', async () => {
+  it('deploys the merge of a pull request approved by someone other than its author, whichever of push and pull_request GitHub delivers first', async () => {
     const head = await pushChange(repo, 'feature/v3', serviceFiles('v3'), 'v3', 'main');
+    const pr: PullRequestFacts = { number: 7, author: 'Codertocat', headSha: head, base: 'main', updatedAt: '2026-01-10T10:00:00Z' };
+    expect((await deliver(server.url, secret, 'pull_request', pullRequestEvent(pr))).status).toBe(200);
+    const review = { id: 700_001, reviewer: 'hubot', state: 'approved', submittedAt: '2026-01-10T10:05:00Z' };
+    expect((await deliver(server.url, secret, 'pull_request_review', reviewEvent({ ...pr, updatedAt: '2026-01-10T10:05:00Z' }, review))).body).toMatchObject({ recorded: 'pull_request_review', state: 'approved' });
+
     await repo.git('checkout', '--quiet', 'main');
     await repo.git('merge', '--quiet', '--no-ff', '-m', 'Merge pull request #7 from feature/v3', 'feature/v3');
     const merge = (await repo.git('rev-parse', 'HEAD')).trim();
     const before = (await repo.git('rev-parse', 'HEAD^1')).trim();
-    const pr: PullRequestFacts = { number: 7, author: 'Codertocat', headSha: head, base: 'main', updatedAt: '2026-01-10T10:00:00Z' };
-
-    expect((await deliver(server.url, secret, 'pull_request', pullRequestEvent(pr))).status).toBe(200);
-    const review = { id: 700_001, reviewer: 'hubot', state: 'approved', submittedAt: '2026-01-10T10:05:00Z' };
-    expect((await deliver(server.url, secret, 'pull_request_review', reviewEvent({ ...pr, updatedAt: '2026-01-10T10:05:00Z' }, review))).body).toMatchObject({ recorded: 'pull_request_review', state: 'approved' });
     await repo.push('main');
-    expect((await deliver(server.url, secret, 'pull_request', pullRequestEvent({ ...pr, updatedAt: '2026-01-10T10:06:00Z' }, merge))).status).toBe(200);
-    // The accepted push asks the watcher to look: no notify from the test.
-    const accepted = await deliver(server.url, secret, 'push', pushEvent('main', before, merge));
-    expect(accepted).toEqual({ status: 200, body: { accepted: true, branch: 'main', sha: merge, pullRequest: 7 } });
-
+    // The watcher sees the merge first; then GitHub's push delivery comes before the pull_request
+    // event that says it was merged (GitHub does not order deliveries).
+    await notify();
     const { id } = await runFor(merge);
+    const early = await deliver(server.url, secret, 'push', pushEvent('main', before, merge));
+    expect(early).toMatchObject({ status: 202, body: { accepted: false, reason: expect.stringContaining('not the merge commit of a merged pull request') } });
+    expect((await deliver(server.url, secret, 'pull_request', pullRequestEvent({ ...pr, updatedAt: '2026-01-10T10:06:00Z' }, merge))).status).toBe(200);
+    // the merge's arrival judged the push again: refused while waiting for it, then accepted
+    const audit = (await api<{ events: Array<{ kind: string; data: Record<string, unknown> }> }>('GET', '/api/v1/audit?limit=5000')).body.events;
+    expect(audit.filter((e) => e.kind.startsWith('github.push.') && e.data.sha === merge).map((e) => [e.kind, e.data.awaitingPullRequest ?? null])).toEqual([
+      ['github.push.refused', true],
+      ['github.push.accepted', null],
+    ]);
+
     const done = await finished(id);
     expect(done.run.state).toBe('succeeded');
     expect(done.steps.find((s) => s.kind === 'protection')?.message).toBe('GitHub accepted the push (pull request #7)');

@@ -1,11 +1,10 @@
-import type { GantryConfig, ProtectionConfig } from '../../config/types.js';
-import { branchMatches } from '../../domain/branch.js';
+import type { GantryConfig } from '../../config/types.js';
 import type { Clock } from '../../engine/clock.js';
 import type { SecretSource } from '../../secrets/source.js';
 import type { Store } from '../../store/store.js';
 import { checkPayload, epochMs, isCheckedEvent } from './payloads.js';
-import { isProtected, judgePush } from './protection.js';
 import type { PullRequestCiResult, PullRequestHead } from './pull-request-ci.js';
+import { PushVerdicts } from './push-verdicts.js';
 import { GitHubRepository, type SaveResult } from './repository.js';
 import { signatureValid } from './signature.js';
 
@@ -76,9 +75,11 @@ const login = (v: unknown): string => str(obj(v).login) ?? '';
 
 export class GitHubWebhook {
   private readonly repo: GitHubRepository;
+  private readonly verdicts: PushVerdicts;
 
   constructor(private readonly d: WebhookDeps) {
     this.repo = new GitHubRepository(d.store.db);
+    this.verdicts = new PushVerdicts({ store: d.store, repo: this.repo, config: d.config, onAccepted: d.onAccepted });
   }
 
   async handle(delivery: WebhookDelivery): Promise<WebhookAnswer> {
@@ -122,7 +123,7 @@ export class GitHubWebhook {
       case 'ping':
         return { status: 200, body: { ok: true } };
       case 'pull_request':
-        return this.pullRequest(repo, p, now);
+        return this.pullRequest(repo, deliveryId, p, now);
       case 'pull_request_review':
         return this.review(repo, p, now);
       case 'push':
@@ -141,11 +142,13 @@ export class GitHubWebhook {
     return { number, result, updatedAt };
   }
 
-  private async pullRequest(repo: string, p: Json, now: number): Promise<WebhookAnswer> {
+  private async pullRequest(repo: string, deliveryId: string, p: Json, now: number): Promise<WebhookAnswer> {
     const pr = obj(p.pull_request);
     const saved = await this.savePullRequest(repo, pr, now);
     if (saved.result === 'stale') return this.stalePullRequest(repo, saved.number, saved.updatedAt);
     const number = saved.number;
+    const mergeSha = pr.merged === true ? str(pr.merge_commit_sha) : undefined;
+    if (mergeSha) await this.verdicts.afterMerge(repo, str(obj(pr.base).ref) ?? '', mergeSha, deliveryId, now);
     const action = str(p.action) ?? null;
     const headSha = str(obj(pr.head).sha);
     if (this.d.onPullRequestHead && headSha && pr.state !== 'closed' && (action === 'opened' || action === 'synchronize' || action === 'reopened')) {
@@ -181,11 +184,6 @@ export class GitHubWebhook {
     return refusal(409, 'WEBHOOK_EVENT_STALE', `pull request #${number} is recorded as updated at ${new Date(recorded).toISOString()}; this delivery shows it at ${new Date(updatedAt).toISOString()}, an older state`, 'Nothing changed. GitHub sends a new event for every change; an old delivery re-sent (or one that arrived out of order) is refused.');
   }
 
-  private protectionOf(branch: string): ProtectionConfig | undefined {
-    const rules = Object.entries(this.d.config().branches).filter(([pattern]) => branchMatches(pattern, branch));
-    return rules.map(([, b]) => b.protection).find(isProtected);
-  }
-
   private async push(repo: string, deliveryId: string, p: Json, now: number): Promise<WebhookAnswer> {
     const ref = str(p.ref) ?? '';
     const sha = str(p.after) ?? '';
@@ -194,27 +192,13 @@ export class GitHubWebhook {
     const before = str(p.before);
     const previousSha = before && !ZERO_SHA.test(before) ? before : null;
     const actor = `github:${str(obj(p.pusher).name) ?? 'unknown'}`;
-    const protection = this.protectionOf(branch);
+    const protection = this.verdicts.protectionOf(branch);
     if (protection) {
-      const pullRequest = await this.repo.mergedAt(repo, sha);
-      const reviews = pullRequest ? await this.repo.reviews(repo, pullRequest.number) : [];
-      const checksPassed = pullRequest !== undefined && protection.requiredChecks.length > 0 && (await this.succeededRunFor(pullRequest.headSha));
-      const verdict = judgePush({ branch, sha, protection, pullRequest, reviews, checksPassed });
-      if (!verdict.accepted) {
-        await this.d.store.events.append('github.push.refused', actor, null, { delivery: deliveryId, branch, sha, reason: verdict.reason }, now);
-        return { status: 202, body: { accepted: false, branch, sha, reason: verdict.reason } };
-      }
-      await this.d.store.events.append('github.push.accepted', actor, null, { delivery: deliveryId, branch, sha, pullRequest: verdict.pullRequest }, now);
-      this.d.onAccepted(branch, sha, previousSha);
+      const verdict = await this.verdicts.judge({ repo, branch, sha, previousSha, actor, delivery: deliveryId, now }, protection);
+      if (!verdict.accepted) return { status: 202, body: { accepted: false, branch, sha, reason: verdict.reason } };
       return { status: 200, body: { accepted: true, branch, sha, pullRequest: verdict.pullRequest } };
     }
     this.d.onAccepted(branch, sha, previousSha);
     return { status: 200, body: { accepted: true, branch, sha, pullRequest: null } };
-  }
-
-  /** Gantry's own checks: a succeeded run (CI gates and all) for the sha. */
-  private async succeededRunFor(sha: string): Promise<boolean> {
-    const row = await this.d.store.db.selectFrom('runs').select('id').where('sha', '=', sha).where('state', '=', 'succeeded').executeTakeFirst();
-    return row !== undefined;
   }
 }
