@@ -1,4 +1,6 @@
+import type { ErrorCode } from '../errors/codes.js';
 import { GantryError } from '../errors/index.js';
+import { GANTRY_VERSION_HEADER } from '../server/version.js';
 
 export interface ApiErrorBody {
   code?: string;
@@ -12,22 +14,43 @@ export class ApiClient {
 
   async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const response = await this.fetch(method, path, body);
+    this.expectGantry(response);
     const text = await response.text();
-    const parsed = text === '' ? {} : (JSON.parse(text) as unknown);
-    if (!response.ok) {
-      const e = parsed as ApiErrorBody;
-      throw new GantryError((e.code as never) ?? 'INTERNAL', e.message ?? `HTTP ${response.status}`, { ...(e.hint ? { hint: e.hint } : {}), details: { status: response.status } });
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? {} : (JSON.parse(text) as unknown);
+    } catch {
+      throw this.notGantry(response, 'with a body that is not JSON');
     }
+    if (!response.ok) throw this.apiError(response, parsed);
     return parsed as T;
+  }
+
+  /** Every answer of a Gantry server carries its version header (src/server/app.ts); a web page or another API does not. */
+  private expectGantry(response: Response): void {
+    if (!response.headers.has(GANTRY_VERSION_HEADER)) throw this.notGantry(response, `without the ${GANTRY_VERSION_HEADER} header every Gantry answer carries`);
+  }
+
+  private notGantry(response: Response, how: string): GantryError {
+    const type = response.headers.get('content-type')?.split(';')[0];
+    return new GantryError('SERVER_NOT_GANTRY', `${this.baseUrl} is not a Gantry server: it answered HTTP ${response.status}${type ? ` (${type})` : ''} ${how}`, {
+      hint: 'Point the CLI at the address `gantry server` prints when it starts, with --server or GANTRY_SERVER.',
+      details: { status: response.status },
+    });
+  }
+
+  private apiError(response: Response, parsed: unknown): GantryError {
+    const e = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as ApiErrorBody;
+    // A newer server may send a code this CLI does not know yet: shown as it came, not as a bug of ours.
+    const code = typeof e.code === 'string' ? (e.code as ErrorCode) : 'INTERNAL';
+    return new GantryError(code, e.message ?? `HTTP ${response.status}`, { ...(e.hint ? { hint: e.hint } : {}), details: { status: response.status } });
   }
 
   /** Server-sent events of a route, as (event, data) pairs, until the server ends the stream. */
   async *events(path: string, signal?: AbortSignal): AsyncGenerator<{ event: string; data: unknown }> {
     const response = await this.fetch('GET', path, undefined, { accept: 'text/event-stream' }, signal);
-    if (!response.ok || !response.body) {
-      const e = (await response.json().catch(() => ({}))) as ApiErrorBody;
-      throw new GantryError((e.code as never) ?? 'INTERNAL', e.message ?? `HTTP ${response.status}`, e.hint ? { hint: e.hint } : {});
-    }
+    this.expectGantry(response);
+    if (!response.ok || !response.body) throw this.apiError(response, await response.json().catch(() => ({})));
     const decoder = new TextDecoder();
     let buffer = '';
     for await (const chunk of response.body) {

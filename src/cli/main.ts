@@ -5,6 +5,23 @@ import { buildProgram } from './program.js';
 
 const EXIT_USAGE = 2;
 
+function internal(error: unknown): void {
+  process.stderr.write(`INTERNAL: ${error instanceof Error ? error.message : String(error)}\n  This is a bug in Gantry; please report it with the command you ran.\n`);
+  if (process.env.GANTRY_DEBUG) console.error(error);
+}
+
+/**
+ * A reader that stops early (`gantry runs | head -1`) closes the pipe: the command ends quietly
+ * with what was read, as git and ls do, instead of dying on EPIPE with a stack trace.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    if (stream !== process.stderr) process.stderr.write(`cannot write the output: ${error.message}\n`);
+    process.exit(1);
+  });
+}
+
 /** The one top-level catch: errors become `explain()` text and an exit code, never a stack trace. */
 async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
@@ -23,11 +40,18 @@ async function main(argv: readonly string[]): Promise<number> {
       else process.stderr.write(`${error.explain()}\n`);
       return error.code === 'USAGE' ? EXIT_USAGE : 1;
     }
-    process.stderr.write(`INTERNAL: ${error instanceof Error ? error.message : String(error)}\n  This is a bug in Gantry; please report it with the command you ran.\n`);
-    if (process.env.GANTRY_DEBUG) console.error(error);
+    internal(error);
     return 1;
   }
 }
+
+endQuietlyOnClosedPipe(process.stdout);
+endQuietlyOnClosedPipe(process.stderr);
+// What escapes the top-level catch (an emitter's error, a callback's throw) still gets words, not a trace.
+process.on('uncaughtException', (error) => {
+  internal(error);
+  process.exit(1);
+});
 
 main(process.argv).then(
   (code) => {

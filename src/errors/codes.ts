@@ -73,6 +73,9 @@ export const ERROR_CODES = {
   HEALTH_CHECK_FAILED: 'A revision process answers its health check, but not with the expected status.',
   // cli
   SERVER_UNREACHABLE: 'The CLI could not reach the Gantry server.',
+  SERVER_NOT_GANTRY: 'The address the CLI was pointed at answered, but not as a Gantry server.',
+  LISTEN_FAILED: 'gantry server cannot listen on the address asked for (port in use, not allowed, not an address of this machine).',
+  INIT_WRITE_FAILED: 'gantry init could not write gantry.yaml in the folder.',
   USAGE: 'The command line is not valid.',
   INTERNAL: 'A bug in Gantry.',
   // deploy

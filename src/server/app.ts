@@ -23,6 +23,7 @@ import { pushCheckRoutes } from './routes/push-check.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
 import { streamRoutes } from './routes/stream.js';
+import { GANTRY_VERSION_HEADER } from './version.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -32,6 +33,10 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   app.setErrorHandler(errorHandler(ctx.logger));
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`, hint: 'See docs/api.md for the routes.' });
+  });
+  // First of all, on the raw response, so that errors and hijacked streams carry it too: how the CLI knows it reached Gantry.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.raw.setHeader(GANTRY_VERSION_HEADER, ctx.version);
   });
   // Failed authentications are counted per client address; an address past the limit gets 429 for everything.
   const throttle = new AuthThrottle(ctx.clock);

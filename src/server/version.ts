@@ -11,3 +11,6 @@ function readVersion(): string {
 }
 
 export const VERSION = readVersion();
+
+/** Sent with every API answer, so that the CLI can tell a Gantry server from whatever else answers at an address. */
+export const GANTRY_VERSION_HEADER = 'gantry-version';

@@ -1,22 +1,23 @@
 import type { Command } from 'commander';
 import type { Wrap } from '../program.js';
+import { portNumber } from './parse.js';
 
 export function registerAgent(program: Command, wrap: Wrap): void {
   program
     .command('agent')
     .description('run the data plane for one target: revision processes and the routers users reach')
     .requiredOption('--target <name>', 'the target in gantry.yaml this agent serves')
-    .option('-p, --port <port>', 'control API port (0: any free port)', '0')
+    .option('-p, --port <port>', 'control API port (0: any free port)', portNumber, 0)
     .option('--token-file <file>', 'file holding the control API token (made when missing)')
     .action(
-      wrap(async (ctx, flags: { target: string; port: string; tokenFile?: string }) => {
+      wrap(async (ctx, flags: { target: string; port: number; tokenFile?: string }) => {
         // Loaded only when the command runs (see program.ts): the agent is the heaviest part of Gantry.
         const [{ startAgentProcess }, { createLogger }] = await Promise.all([import('../../agent/main.js'), import('../../engine/logger.js')]);
         const running = await startAgentProcess({
           configPath: ctx.options.config,
           targetName: flags.target,
           dataDir: ctx.options.dataDir,
-          port: Number(flags.port),
+          port: flags.port,
           ...(flags.tokenFile ? { tokenFile: flags.tokenFile } : {}),
           logger: createLogger(),
         });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { GantryError, UsageError } from '../../errors/index.js';
 import type { Wrap } from '../program.js';
+import { wholeNumber } from './parse.js';
 
 /** GET /api/v1/audit's events (docs/api.md). */
 interface AuditEventView {
@@ -40,10 +41,10 @@ export function registerAudit(program: Command, wrap: Wrap): void {
     .command('audit')
     .description('the audit log: who did what, when; `audit verify` checks its hash chain')
     .option('--since <time>', 'only events at or after this ISO time, or this long ago (2h, 7d)')
-    .option('--limit <n>', 'how many', '200')
+    .option('--limit <n>', 'how many (1 to 5000)', wholeNumber(1, 5000), 200)
     .action(
-      wrap(async (ctx, opts: { since?: string; limit: string }) => {
-        const q = new URLSearchParams({ limit: opts.limit, ...(opts.since ? { since: parseSince(opts.since, Date.now()) } : {}) });
+      wrap(async (ctx, opts: { since?: string; limit: number }) => {
+        const q = new URLSearchParams({ limit: String(opts.limit), ...(opts.since ? { since: parseSince(opts.since, Date.now()) } : {}) });
         const { events } = await ctx.client().request<{ events: AuditEventView[] }>('GET', `/api/v1/audit?${q.toString()}`);
         if (ctx.out.json) {
           ctx.out.printJson({ events });

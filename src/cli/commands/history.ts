@@ -3,6 +3,7 @@ import { formatDuration } from '../../config/duration.js';
 import type { RunView } from '../../server/views.js';
 import { watchStartedRun } from '../follow.js';
 import type { Wrap } from '../program.js';
+import { wholeNumber } from './parse.js';
 
 interface DeploymentView {
   environment: string;
@@ -24,10 +25,10 @@ export function registerHistory(program: Command, wrap: Wrap): void {
     .command('history <environment>')
     .description('revisions of an environment: release, digest, who, when, result, reason')
     .option('--service <name>', 'only this service')
-    .option('--limit <n>', 'how many', '30')
+    .option('--limit <n>', 'how many (1 to 500)', wholeNumber(1, 500), 30)
     .action(
-      wrap(async (ctx, environment: string, opts: { service?: string; limit: string }) => {
-        const q = new URLSearchParams({ limit: opts.limit, ...(opts.service ? { service: opts.service } : {}) });
+      wrap(async (ctx, environment: string, opts: { service?: string; limit: number }) => {
+        const q = new URLSearchParams({ limit: String(opts.limit), ...(opts.service ? { service: opts.service } : {}) });
         const { deployments } = await ctx.client().request<{ deployments: DeploymentView[] }>('GET', `/api/v1/environments/${environment}/history?${q.toString()}`);
         if (ctx.out.json) {
           ctx.out.printJson({ deployments });
@@ -48,13 +49,13 @@ export function registerHistory(program: Command, wrap: Wrap): void {
     .command('rollback <environment>')
     .description('put an environment (or one service) back on the previous revision, or on a given one')
     .option('--service <name>', 'only this service')
-    .option('--to-revision <n>', 'this revision instead of the previous one')
+    .option('--to-revision <n>', 'this revision instead of the previous one', wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a revision number (1, 2, …) as `gantry history` lists them'))
     .option('--reason <text>', 'why (recorded)')
     .option('--detach', 'return without watching the run')
     .action(
-      wrap(async (ctx, environment: string, opts: { service?: string; toRevision?: string; reason?: string; detach?: boolean }) => {
+      wrap(async (ctx, environment: string, opts: { service?: string; toRevision?: number; reason?: string; detach?: boolean }) => {
         const client = ctx.client();
-        const body = { ...(opts.service ? { service: opts.service } : {}), ...(opts.toRevision ? { toRevision: Number(opts.toRevision) } : {}), ...(opts.reason ? { reason: opts.reason } : {}) };
+        const body = { ...(opts.service ? { service: opts.service } : {}), ...(opts.toRevision ? { toRevision: opts.toRevision } : {}), ...(opts.reason ? { reason: opts.reason } : {}) };
         const { run } = await client.request<{ run: RunView }>('POST', `/api/v1/environments/${environment}/rollback`, body);
         if (!ctx.out.json) ctx.out.out(`run #${run.id}: ${run.notes[0] ?? 'rollback'}`);
         return watchStartedRun(client, ctx.out, run, opts.detach ?? false);

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { detectServices } from '../../config/init/detect.js';
 import { starterConfig } from '../../config/init/starter.js';
-import { UsageError } from '../../errors/index.js';
+import { GantryError, UsageError } from '../../errors/index.js';
 import type { Wrap } from '../program.js';
 
 export function registerInit(program: Command, wrap: Wrap): void {
@@ -16,6 +16,10 @@ export function registerInit(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, folder: string | undefined, opts: { force?: boolean; stdout?: boolean }) => {
         const root = resolve(folder ?? '.');
+        const kind = existsSync(root) ? (statSync(root).isDirectory() ? 'folder' : 'file') : 'absent';
+        if (kind !== 'folder') {
+          throw new UsageError('USAGE', `${root} ${kind === 'file' ? 'is a file, not a folder' : 'does not exist'}`, { hint: 'Pass the folder of the repository to describe (default: the current folder).' });
+        }
         const services = await detectServices(root);
         const text = starterConfig({ projectName: basename(root), services });
         if (opts.stdout) {
@@ -26,7 +30,13 @@ export function registerInit(program: Command, wrap: Wrap): void {
         if (existsSync(file) && !opts.force) {
           throw new UsageError('USAGE', `${file} already exists`, { hint: 'Pass --force to overwrite it, or --stdout to print the starter instead.' });
         }
-        await writeFile(file, text);
+        await writeFile(file, text).catch((cause: unknown) => {
+          const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String(cause.code) : '';
+          throw new GantryError('INIT_WRITE_FAILED', `cannot write ${file}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : cause instanceof Error ? cause.message : String(cause)}`, {
+            cause,
+            hint: 'Run it in a folder you may write to, or pass --stdout and redirect the text where you want it.',
+          });
+        });
         if (ctx.out.json) ctx.out.printJson({ file, services: services.map((s) => ({ name: s.name, path: s.path, kind: s.kind })) });
         else {
           ctx.out.out(`wrote ${file} with ${services.length} service(s):`);

@@ -3,6 +3,7 @@ import { formatDuration } from '../../config/duration.js';
 import type { RunView } from '../../server/views.js';
 import { stateLabel } from '../output.js';
 import type { Wrap } from '../program.js';
+import { wholeNumber } from './parse.js';
 
 export function registerRuns(program: Command, wrap: Wrap): void {
   program
@@ -11,10 +12,10 @@ export function registerRuns(program: Command, wrap: Wrap): void {
     .addOption(new Option('--state <state>', 'only runs in this state').choices(['queued', 'running', 'succeeded', 'failed', 'cancelled']))
     .option('--branch <branch>', 'only runs of this branch')
     .option('--env <environment>', 'only runs that target this environment')
-    .option('--limit <n>', 'how many', '20')
+    .option('--limit <n>', 'how many (1 to 500)', wholeNumber(1, 500), 20)
     .action(
-      wrap(async (ctx, opts: { state?: string; branch?: string; env?: string; limit: string }) => {
-        const query = new URLSearchParams({ limit: opts.limit });
+      wrap(async (ctx, opts: { state?: string; branch?: string; env?: string; limit: number }) => {
+        const query = new URLSearchParams({ limit: String(opts.limit) });
         if (opts.state) query.set('state', opts.state);
         if (opts.branch) query.set('branch', opts.branch);
         if (opts.env) query.set('environment', opts.env);

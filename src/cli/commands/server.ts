@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander';
-import { parseDuration } from '../../config/duration.js';
 import { UsageError } from '../../errors/index.js';
+import { checkCanListen } from '../listen-check.js';
 import type { Wrap } from '../program.js';
+import { durationMs, portNumber, wholeNumber } from './parse.js';
 
 interface ServerFlags {
-  port: string;
+  port: number;
   host: string;
-  poll?: string;
-  leaseMs?: string;
+  poll?: number;
+  leaseMs?: number;
   publicUrl?: string;
   runAs?: string;
   workDir?: string;
@@ -29,15 +30,18 @@ export function registerServer(program: Command, wrap: Wrap): void {
   program
     .command('server')
     .description('run the control plane: watch the repository, run pipelines, serve the API')
-    .option('-p, --port <port>', 'port to listen on (0: any free port)', '7400')
+    .option('-p, --port <port>', 'port to listen on (0: any free port)', portNumber, 7400)
     .option('--host <host>', 'address to bind (only loopback unless you say otherwise)', '127.0.0.1')
-    .option('--poll <duration>', "override the repository's poll interval (e.g. 5s)")
+    .option('--poll <duration>', "override the repository's poll interval (e.g. 5s)", durationMs)
     .addOption(new Option('--public-url <url>', 'the URL people reach the server at, for links in GitHub statuses and notifications (default: the listen address)').env('GANTRY_PUBLIC_URL'))
     .addOption(new Option('--run-as <user>', 'as root: the unprivileged user gates, builds and checks run as (default: nobody), so they cannot read the data folder').env('GANTRY_RUN_AS'))
     .addOption(new Option('--work-dir <dir>', 'where gates and builds get their worktrees, outside the data folder (default: gantry-work-<hash> in the temporary directory)').env('GANTRY_WORK_DIR'))
-    .addOption(new Option('--lease-ms <ms>', 'step lease length in milliseconds').env('GANTRY_LEASE_MS').hideHelp())
+    .addOption(new Option('--lease-ms <ms>', 'step lease length in milliseconds').env('GANTRY_LEASE_MS').argParser(wholeNumber(100, 86_400_000)).hideHelp())
     .action(
       wrap(async (ctx, flags: ServerFlags) => {
+        // Every flag is checked, and the address tried, before the server makes its data folder and admin token.
+        const url = flags.publicUrl === undefined ? undefined : publicUrl(flags.publicUrl);
+        await checkCanListen(flags.host, flags.port);
         // Loaded only when the command runs (see program.ts): fastify, SQLite and the engine are most of Gantry.
         const [{ startServer }, { createLogger }] = await Promise.all([import('../../server/gantry-server.js'), import('../../engine/logger.js')]);
         const logger = createLogger();
@@ -45,11 +49,11 @@ export function registerServer(program: Command, wrap: Wrap): void {
           configPath: ctx.options.config,
           dataDir: ctx.options.dataDir,
           host: flags.host,
-          port: Number(flags.port),
+          port: flags.port,
           logger,
-          ...(flags.poll ? { sourcePollMs: parseDuration(flags.poll) } : {}),
-          ...(flags.leaseMs ? { leaseMs: Number(flags.leaseMs) } : {}),
-          ...(flags.publicUrl ? { publicUrl: publicUrl(flags.publicUrl) } : {}),
+          ...(flags.poll ? { sourcePollMs: flags.poll } : {}),
+          ...(flags.leaseMs ? { leaseMs: flags.leaseMs } : {}),
+          ...(url ? { publicUrl: url } : {}),
           ...(flags.runAs ? { runAs: flags.runAs } : {}),
           ...(flags.workDir ? { workDir: flags.workDir } : {}),
           onBootstrapToken: (token, file) => {

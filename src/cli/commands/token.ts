@@ -1,5 +1,13 @@
 import type { Command } from 'commander';
+import { UsageError } from '../../errors/index.js';
 import type { Wrap } from '../program.js';
+import { wholeNumber } from './parse.js';
+
+function tokenId(text: string): number {
+  const id = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError('USAGE', `"${text}" is not a token id`, { hint: 'Token ids are whole numbers, as listed by `gantry token list`.' });
+  return id;
+}
 
 export function registerToken(program: Command, wrap: Wrap): void {
   const token = program.command('token').description('API tokens: each names a user and roles per environment');
@@ -9,10 +17,10 @@ export function registerToken(program: Command, wrap: Wrap): void {
     .requiredOption('--user <name>', 'who holds it')
     .option('--email <address>', "the user's git e-mail, so a commit's author cannot approve it")
     .option('--role <role...>', 'viewer|deployer|approver|admin, optionally :environment or :*', ['viewer'])
-    .option('--expires-in-days <n>', 'expiry')
+    .option('--expires-in-days <n>', 'expiry, in days (1 to 3650)', wholeNumber(1, 3650))
     .action(
-      wrap(async (ctx, opts: { user: string; email?: string; role: string[]; expiresInDays?: string }) => {
-        const body = { user: opts.user, roles: opts.role, ...(opts.email ? { email: opts.email } : {}), ...(opts.expiresInDays ? { expiresInDays: Number(opts.expiresInDays) } : {}) };
+      wrap(async (ctx, opts: { user: string; email?: string; role: string[]; expiresInDays?: number }) => {
+        const body = { user: opts.user, roles: opts.role, ...(opts.email ? { email: opts.email } : {}), ...(opts.expiresInDays ? { expiresInDays: opts.expiresInDays } : {}) };
         const created = await ctx.client().request<{ id: number; user: string; roles: string[]; token: string }>('POST', '/api/v1/tokens', body);
         if (ctx.out.json) ctx.out.printJson(created);
         else ctx.out.out(`token ${created.id} for ${created.user} (${created.roles.join(', ')}), shown this once:\n${created.token}`);
@@ -35,7 +43,7 @@ export function registerToken(program: Command, wrap: Wrap): void {
     .description('revoke a token at once')
     .action(
       wrap(async (ctx, id: string) => {
-        await ctx.client().request('POST', `/api/v1/tokens/${Number(id)}/revoke`);
+        await ctx.client().request('POST', `/api/v1/tokens/${tokenId(id)}/revoke`);
         if (!ctx.out.json) ctx.out.out(`token ${id} revoked`);
         return 0;
       }),

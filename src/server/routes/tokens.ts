@@ -15,6 +15,17 @@ const CreateBody = z.strictObject({
 });
 const TokenId = z.object({ id: z.coerce.number().int().positive() });
 
+/** `deployer:prodution` would grant nothing, silently: a role's environment must be `*` or declared. */
+function refuseUnknownEnvironments(roles: readonly string[], declared: readonly string[]): void {
+  for (const role of roles) {
+    const scope = role.split(':')[1];
+    if (scope === undefined || scope === '*' || declared.includes(scope)) continue;
+    throw new GantryError('UNKNOWN_ENVIRONMENT', `the role "${role}" names the environment "${scope}", which gantry.yaml does not declare`, {
+      hint: `Declared environments: ${declared.join(', ') || 'none'}; or use ":*" for every environment.`,
+    });
+  }
+}
+
 export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const requireAdmin = (principal: ReturnType<typeof principalOf>): void => {
     if (!hasRole(principal, 'admin', null)) throw new GantryError('FORBIDDEN', 'managing tokens needs the admin role', { hint: 'Use the admin token (data dir admin.token) or ask an admin.' });
@@ -23,6 +34,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/api/v1/tokens', async (request, reply) => {
     requireAdmin(principalOf(request));
     const body = parseInput(CreateBody, request.body, 'body');
+    refuseUnknownEnvironments(body.roles, Object.keys(ctx.config().environments));
     const token = newToken();
     const now = ctx.clock.now();
     const record = await ctx.store.tokens.create(body.user, body.email ?? null, hashToken(token), body.roles, now, body.expiresInDays ? now + body.expiresInDays * 86_400_000 : null);
