@@ -158,6 +158,7 @@ function normalizeEnvironment(name: string, e: EnvironmentInput, services: Recor
         inconclusiveLimit: m.inconclusiveLimit ?? DEFAULT_INCONCLUSIVE_LIMIT,
         compare: m.compare,
       })),
+      services: e.watch.services ?? {},
     },
     secrets: e.secrets ?? [],
     env: e.env ?? {},

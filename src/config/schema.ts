@@ -107,12 +107,19 @@ export const AnalysisMetricSpec = z.strictObject({
   compare: z.literal('previous').optional().describe('Also measure the previous revision with the same query, as `baseline`.'),
 });
 
+export const WatchServiceSpec = z.strictObject({
+  basis: z
+    .enum(['traffic', 'health'])
+    .describe("traffic (default): the router's counters of the service's own traffic; a window without traffic is inconclusive. health: for a service users never call (workers): passes when the revision stayed healthy through the window and never restarted."),
+});
+
 export const WatchSpec = z.strictObject({
   duration: Duration.describe('How long to watch the new revision after the switch.'),
   maxErrorRate: z.number().min(0).max(1).optional(),
   maxP99: Duration.optional(),
   onInconclusive: z.enum(['fail', 'pause']).optional().describe('What a window without traffic does (default fail).'),
   analysis: z.array(AnalysisMetricSpec).min(1).optional().describe('Metrics measured during the watch, Argo Rollouts style; no data is inconclusive, never a pass.'),
+  services: z.record(Name, WatchServiceSpec).optional().describe('Per-service rules, by service name: how each one is judged (default: by its traffic).'),
 });
 
 export const ApprovalSpec = z.strictObject({

@@ -93,6 +93,9 @@ export interface AnalysisMetricConfig {
   readonly compare: 'previous' | undefined;
 }
 
+/** How the watch judges a service: by its own traffic, or (for a service users never call) by its health. */
+export type WatchBasis = 'traffic' | 'health';
+
 export interface WatchConfig {
   readonly durationMs: number;
   readonly maxErrorRate: number;
@@ -100,6 +103,8 @@ export interface WatchConfig {
   readonly onInconclusive: 'fail' | 'pause';
   /** Empty when the watch has no analysis (only the router thresholds above). */
   readonly analysis: readonly AnalysisMetricConfig[];
+  /** Only the services gantry.yaml names; the others are judged by their traffic. */
+  readonly services: Readonly<Record<string, { readonly basis: WatchBasis }>>;
 }
 
 export interface EnvironmentConfig {

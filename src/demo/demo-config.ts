@@ -1,4 +1,5 @@
 import { parseDocument } from 'yaml';
+import { parseConfigText } from '../config/loader.js';
 
 /**
  * The example's gantry.yaml as the demo's server pins it: pointed at the scratch origin, with the
@@ -23,6 +24,19 @@ export function demoServerConfig(exampleYaml: string, origin: string, receivers:
   // A free port for the production agent's control API: a demo must not collide with a real one.
   doc.deleteIn(['targets', 'prod-agent', 'port']);
   return doc.toString();
+}
+
+/**
+ * Per environment, the services its watch judges by their health: users never call them, so the
+ * demo's traffic leaves them out too, as real traffic would. Sending them requests would make a
+ * watch that could not judge them look as if it could.
+ */
+export function servicesWithoutTraffic(configYaml: string): Record<string, string[]> {
+  const loaded = parseConfigText(configYaml, 'gantry.yaml');
+  if (!loaded.ok) return {};
+  return Object.fromEntries(
+    Object.values(loaded.config.environments).map((e) => [e.name, Object.entries(e.watch?.services ?? {}).filter(([, rule]) => rule.basis === 'health').map(([name]) => name)]),
+  );
 }
 
 /** Secrets the example's services and targets read; the demo makes up values for them. */

@@ -50,6 +50,8 @@ export class DemoSession {
     private readonly log: (text: string) => void,
     private readonly repo: ScratchRepo,
     private readonly receivers: DemoReceivers,
+    /** Per environment, services users never call (watched by their health): the demo sends them nothing. */
+    private readonly withoutTraffic: Readonly<Record<string, readonly string[]>> = {},
   ) {}
 
   /** Two release managers the example lists as production approvers. */
@@ -69,7 +71,8 @@ export class DemoSession {
   private async urls(environment: string): Promise<string[]> {
     const { environments } = await this.client.request<{ environments: EnvironmentView[] }>('GET', '/api/v1/environments');
     const env = environments.find((e) => e.name === environment);
-    return (env?.services ?? []).filter((s) => s.port !== null).map((s) => `http://127.0.0.1:${s.port ?? 0}/healthz`);
+    const quiet = this.withoutTraffic[environment] ?? [];
+    return (env?.services ?? []).filter((s) => s.port !== null && !quiet.includes(s.service)).map((s) => `http://127.0.0.1:${s.port ?? 0}/healthz`);
   }
 
   async followPush(branch: string, o: FollowOptions = {}): Promise<RunView> {
@@ -77,6 +80,8 @@ export class DemoSession {
     this.log(`   run #${run.id} for ${branch}@${run.sha.slice(0, 7)}${run.environment ? ` → ${run.environment}` : ' (CI only)'}`);
     const load = o.loadOn ? new LoadDriver(await this.urls(o.loadOn)) : undefined;
     load?.start();
+    const quiet = o.loadOn ? (this.withoutTraffic[o.loadOn] ?? []) : [];
+    if (quiet.length > 0) this.log(`   no traffic to ${quiet.join(', ')}: users never call them; the watch judges them by their health`);
     const approving = o.approveAs ? this.approve(run.id, o.approveAs) : Promise.resolve();
     const finished = await followRun(this.client, this.out, run.id, { quiet: this.out.json });
     await approving;

@@ -8,7 +8,7 @@ import { ApiClient } from '../cli/client.js';
 import type { Output } from '../cli/output.js';
 import { installPostReceiveHook } from '../sources/git/hook.js';
 import { stopAgentProcesses } from '../targets/local/stop-agents.js';
-import { demoSecrets, demoServerConfig, introduceProductionOnlyBug } from './demo-config.js';
+import { demoSecrets, demoServerConfig, introduceProductionOnlyBug, servicesWithoutTraffic } from './demo-config.js';
 import { DemoSession, type Summary } from './demo-session.js';
 import { DemoReceivers } from './receivers.js';
 import { ScratchRepo } from './scratch-repo.js';
@@ -67,7 +67,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     await repo.push('main', 'develop', 'staging');
     await receivers.start();
     const serverConfig = join(root, 'gantry.yaml');
-    await writeFile(serverConfig, demoServerConfig(await readFile(join(repo.workDir, 'gantry.yaml'), 'utf8'), repo.originDir, receivers.url));
+    const serverConfigText = demoServerConfig(await readFile(join(repo.workDir, 'gantry.yaml'), 'utf8'), repo.originDir, receivers.url);
+    await writeFile(serverConfig, serverConfigText);
     log(`   Slack and PagerDuty stand-ins listening on ${receivers.url}`);
     log(`   ${repo.workDir} → ${repo.originDir}`);
 
@@ -89,7 +90,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const client = new ApiClient(url, token);
     await installPostReceiveHook(repo.originDir, url, token);
     log(`   API ${url}; post-receive hook installed (server log: ${logFile})`);
-    const session = new DemoSession(client, o.out, log, repo, receivers);
+    const session = new DemoSession(client, o.out, log, repo, receivers, servicesWithoutTraffic(serverConfigText));
     await session.createApprovers();
 
     log(o.out.paint('bold', '3. Push feature/quote-cache: CI only, only nest-api is checked'));

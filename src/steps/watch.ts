@@ -11,6 +11,7 @@ import { analysisError, analysisSummary, describeMeasurement } from '../metrics/
 import { PrometheusProvider } from '../metrics/providers/prometheus-provider.js';
 import { RouterProvider } from '../metrics/providers/router-provider.js';
 import type { Deployment } from '../store/repositories/deployment-repository.js';
+import { HealthWatch, watchBasis } from './watch-health.js';
 
 const TICK_MS = 500;
 
@@ -30,6 +31,8 @@ function diff(now: RevisionTraffic | undefined, start: RevisionTraffic | undefin
 /**
  * The watch window: the new revisions' own traffic, measured by the router, against the error-rate
  * and p99 thresholds. A window without traffic proves nothing: it is inconclusive, never a pass.
+ * Services gantry.yaml watches by their health (workers, which users never call) need no traffic:
+ * they pass when they stayed ready with no restart (watch-health.ts).
  */
 export class WatchStep implements StepHandler {
   readonly kind = 'watch';
@@ -50,8 +53,9 @@ export class WatchStep implements StepHandler {
         both.abort(error);
         throw error;
       });
-    const [totals, analysis] = await Promise.all([guard(this.thresholds(ctx, spec, target, deployments, signal)), guard(this.analyses(ctx, spec, target, deployments, signal))]);
-    const silent = deployments.filter((d) => (totals[d.service]?.requests ?? 0) === 0).map((d) => d.service);
+    const health = new HealthWatch(deployments.filter((d) => watchBasis(spec.watch, d.service) === 'health'));
+    const [totals, analysis] = await Promise.all([guard(this.thresholds(ctx, spec, target, deployments, health, signal)), guard(this.analyses(ctx, spec, target, deployments, signal))]);
+    const silent = deployments.filter((d) => watchBasis(spec.watch, d.service) === 'traffic' && (totals[d.service]?.requests ?? 0) === 0).map((d) => d.service);
     for (const [service, w] of Object.entries(totals)) ctx.log.info(`${service}: ${w.requests} requests, ${w.failed} failed, p99 ${p99FromBuckets(w.buckets) ?? '-'} ms`);
     const unproven = [...(silent.length > 0 ? [`no traffic reached ${silent.join(', ')} during the watch window`] : []), ...analysis.inconclusive];
     if (unproven.length > 0) {
@@ -61,19 +65,26 @@ export class WatchStep implements StepHandler {
         ctx.log.info(`${what}: waiting for a person (gantry approve ${ctx.run.id} to accept, gantry reject ${ctx.run.id} to roll back)`);
         return { kind: 'wait', message: `${what}; waiting for a decision`, retryInMs: 500 };
       }
-      throw new GantryError('WATCH_INCONCLUSIVE', what, { hint: 'Send traffic during the window, or set watch.onInconclusive: pause.', details: { summary: { watch: totals, analysis: analysis.summaries, inconclusive: true } } });
+      throw new GantryError('WATCH_INCONCLUSIVE', what, { hint: 'Send traffic during the window, or set watch.onInconclusive: pause; a service users never call is watched by its health: watch.services.<name>: { basis: health }.', details: { summary: { watch: totals, analysis: analysis.summaries, inconclusive: true } } });
     }
-    return { kind: 'done', summary: { watch: totals, ...(analysis.summaries.length > 0 ? { analysis: analysis.summaries } : {}) }, message: analysis.summaries.length > 0 ? 'thresholds held and the analysis passed' : 'thresholds held' };
+    const healthy = health.services.length > 0 ? `; ${health.services.join(', ')} stayed ready with no restart` : '';
+    return {
+      kind: 'done',
+      summary: { watch: totals, ...(health.services.length > 0 ? { health: health.records } : {}), ...(analysis.summaries.length > 0 ? { analysis: analysis.summaries } : {}) },
+      message: `${analysis.summaries.length > 0 ? 'thresholds held and the analysis passed' : 'thresholds held'}${healthy}`,
+    };
   }
 
   /** The router's own counters for each new revision against the error-rate and p99 thresholds. */
-  private async thresholds(ctx: StepContext, spec: WatchStepSpec, target: Target, deployments: readonly Deployment[], signal: AbortSignal): Promise<Record<string, Window>> {
+  private async thresholds(ctx: StepContext, spec: WatchStepSpec, target: Target, deployments: readonly Deployment[], health: HealthWatch, signal: AbortSignal): Promise<Record<string, Window>> {
     const start = new Map<string, RevisionTraffic | undefined>();
     for (const d of deployments) start.set(d.service, (await target.traffic(spec.environment, d.service)).find((t) => t.revision === d.revision));
+    if (health.services.length > 0) health.begin(await target.describe(spec.environment));
     const end = ctx.clock.now() + spec.watch.durationMs;
     ctx.log.info(`watching ${deployments.map((d) => `${d.service} r${d.revision}`).join(', ')} for ${spec.watch.durationMs} ms (max error rate ${(spec.watch.maxErrorRate * 100).toFixed(1)} %${spec.watch.maxP99Ms ? `, max p99 ${spec.watch.maxP99Ms} ms` : ''})`);
     const totals: Record<string, Window> = {};
     for (;;) {
+      if (health.services.length > 0) health.observe(await target.describe(spec.environment));
       for (const d of deployments) {
         const status = (await target.describe(spec.environment)).find((s) => s.service === d.service)?.revisions.find((r) => r.revision === d.revision);
         if (status && (status.phase === 'crashed' || status.phase === 'crash-loop')) {
@@ -98,10 +109,12 @@ export class WatchStep implements StepHandler {
 
   /** The configured analysis (Argo-style metrics over the router or Prometheus), one per deployed service. */
   private async analyses(ctx: StepContext, spec: WatchStepSpec, target: Target, deployments: readonly Deployment[], signal: AbortSignal): Promise<{ inconclusive: string[]; summaries: Array<Record<string, unknown>> }> {
-    const metrics = spec.watch.analysis;
-    if (metrics.length === 0) return { inconclusive: [], summaries: [] };
+    if (spec.watch.analysis.length === 0) return { inconclusive: [], summaries: [] };
+    // A service watched by its health has no traffic for the router to measure; its Prometheus metrics still apply.
+    const metricsOf = (service: string) => spec.watch.analysis.filter((m) => watchBasis(spec.watch, service) === 'traffic' || m.provider !== 'router');
     const results = await Promise.all(
-      deployments.map(async (d) => {
+      deployments.filter((d) => metricsOf(d.service).length > 0).map(async (d) => {
+        const metrics = metricsOf(d.service);
         const router = new RouterProvider(() => target.traffic(spec.environment, d.service), ctx.clock);
         const providers = { router, ...(spec.prometheus ? { prometheus: new PrometheusProvider({ url: spec.prometheus.url, timeoutMs: spec.prometheus.timeoutMs }) } : {}) };
         const result = await runAnalysis({

@@ -4,7 +4,7 @@ import { suggestionHint } from '../suggest.js';
 import { deployedServices, environmentsOf } from './context.js';
 import type { ConfigRule } from './rule.js';
 
-/** Every service an environment deploys or load-tests must be declared, and a load test must hit a deployed one. */
+/** Every service an environment deploys, load-tests or has watch rules for must be declared, and the last two deployed there. */
 export const unknownService: ConfigRule = {
   name: 'unknown-service',
   check(config) {
@@ -30,6 +30,14 @@ export const unknownService: ConfigRule = {
           );
         }
       });
+      for (const name of Object.keys(env.watch?.services ?? {})) {
+        const path = ['environments', envName, 'watch', 'services', name];
+        if (!declared.includes(name)) {
+          found.push(finding('CONFIG_UNKNOWN_SERVICE', path, `${formatPath(path)} names the undeclared service "${name}"`, { hint: suggestionHint(name, declared, 'service') }));
+        } else if (!deployed.includes(name)) {
+          found.push(finding('CONFIG_UNKNOWN_SERVICE', path, `${formatPath(path)} sets a watch rule for "${name}", which ${envName} does not deploy`, { hint: `remove it, or add "${name}" to environments.${envName}.services` }));
+        }
+      }
     }
     return found;
   },
