@@ -123,7 +123,7 @@ export async function loadConfigFile(file: string, probeFor?: ProbeFor): Promise
   return probeFor ? parseConfigTextIn(text, file, probeFor) : parseConfigText(text, file);
 }
 
-/** For callers that cannot go on without a config (the server, `gantry run`): every issue in one error. */
+/** For callers that cannot go on without a config (the server, the agent, `gantry github protect`): every issue in one error. */
 export async function loadConfigOrThrow(file: string): Promise<GantryConfig> {
   const result = await loadConfigFile(file);
   if (result.ok) return result.config;

@@ -86,7 +86,7 @@ export class GitHubWebhook {
     const github = this.d.config().github;
     if (!github) return refusal(404, 'WEBHOOK_NOT_CONFIGURED', 'this server has no `github:` section in gantry.yaml', 'Add `github: { repo, webhookSecret: { secret: NAME } }` to gantry.yaml.');
     const secret = this.d.secrets.values([github.webhookSecret.secret])[github.webhookSecret.secret];
-    if (!secret) return refusal(503, 'WEBHOOK_NOT_CONFIGURED', `the webhook secret ${github.webhookSecret.secret} is not set`, `Set it: gantry secret set shared ${github.webhookSecret.secret}, or GANTRY_SECRET_${github.webhookSecret.secret} in the server's environment.`);
+    if (!secret) return refusal(503, 'WEBHOOK_NOT_CONFIGURED', `the webhook secret ${github.webhookSecret.secret} is not set`, `Set it: gantry secrets set shared ${github.webhookSecret.secret}, or GANTRY_SECRET_${github.webhookSecret.secret} in the server's environment.`);
     const text = delivery.rawBody.toString('utf8');
     if (!(await signatureValid(secret, delivery.rawBody, delivery.signature))) {
       return refusal(401, 'WEBHOOK_SIGNATURE_INVALID', 'the X-Hub-Signature-256 header is missing or does not match the body', "Set the same secret in the repository's webhook settings and in Gantry; the content type may be JSON or form.");
