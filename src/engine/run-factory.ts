@@ -123,8 +123,9 @@ export class RunFactory {
   private protectionFor(trigger: Trigger): { branch: string; waitMs: number; timeoutMs: number } | null {
     const pinned = this.o.pinned();
     if (trigger.kind !== TriggerKind.Push || !trigger.branch || !pinned.github) return null;
-    const rule = Object.entries(pinned.branches).find(([pattern]) => branchMatches(pattern, trigger.branch ?? ''))?.[1];
-    if (!rule || !(rule.protection.requiredApprovals > 0 || !rule.protection.allowDirectPush)) return null;
+    // As the webhook reads them (src/sources/github/push-verdicts.ts): any matching rule that protects the branch.
+    const rules = Object.entries(pinned.branches).filter(([pattern]) => branchMatches(pattern, trigger.branch ?? '')).map(([, r]) => r.protection);
+    if (!rules.some((p) => p.requiredApprovals > 0 || !p.allowDirectPush)) return null;
     return { branch: trigger.branch, waitMs: PROTECTION_WAIT_MS, timeoutMs: PROTECTION_WAIT_MS + 60_000 };
   }
 

