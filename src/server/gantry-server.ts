@@ -219,6 +219,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     store,
     lookNow: () => watcher.poll(),
     refresh: () => mirror.fetch(),
+    has: async (sha) => (await mirror.resolve(sha)) === sha,
     create: (trigger) => factory.create(trigger),
     started: (run) => {
       bus.emit({ type: 'run', runId: run.id, state: run.state });

@@ -83,10 +83,10 @@ describe('gate results reach GitHub as commit statuses', () => {
     const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     return { status: res.status, body: (await res.json()) as Json };
   };
-  const deliver = async (event: string, payload: Json): Promise<{ status: number; body: Json }> => {
+  const deliver = async (event: string, payload: Json, id = `statuses-${(delivery += 1)}`): Promise<{ status: number; body: Json }> => {
     const body = JSON.stringify(payload);
     const signature = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`;
-    const res = await fetch(`${server.url}/api/v1/github/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': `statuses-${(delivery += 1)}`, 'x-hub-signature-256': signature }, body });
+    const res = await fetch(`${server.url}/api/v1/github/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': id, 'x-hub-signature-256': signature }, body });
     return { status: res.status, body: (await res.json()) as Json };
   };
   /** A commit that exists on GitHub only as a pull request's head (`refs/pull/<n>/head`), as from a fork. */
@@ -217,6 +217,26 @@ describe('gate results reach GitHub as commit statuses', () => {
     const latest = await settled(sha, [...REQUIRED, 'gantry/run'], 90_000);
     expect(latest.get('gantry/run')?.state).toBe('success');
   }, 120_000);
+
+  it('answers 404 for a head the repository lacks, and runs it when GitHub redelivers after the push', async () => {
+    await repo.git('checkout', '--quiet', '-B', 'pr-12', 'develop');
+    await writeTree(repo.workDir, { 'api/index.js': 'export const e = 5;\n' });
+    const sha = await repo.commitAll('not pushed yet');
+    const missing = await deliver('pull_request', pullRequestEvent('opened', 12, sha, 'feature/late'), 'late-delivery');
+    expect(missing).toMatchObject({ status: 404, body: { code: 'COMMIT_NOT_FOUND', message: expect.stringContaining(sha.slice(0, 12)), hint: expect.stringMatching(/redeliver/) } });
+    expect(((await api('GET', '/api/v1/runs?limit=100')).body.runs as Json[]).filter((r) => r.sha === sha)).toEqual([]);
+    await repo.git('push', '--quiet', 'origin', `pr-12:refs/pull/12/head`);
+    const redelivered = await deliver('pull_request', pullRequestEvent('opened', 12, sha, 'feature/late'), 'late-delivery');
+    expect(redelivered).toMatchObject({ status: 200, body: { reused: false } });
+    await finished(Number(redelivered.body.run));
+  });
+
+  it('refuses a head sha that is not a commit id with 400, and runs nothing', async () => {
+    const before = ((await api('GET', '/api/v1/runs?limit=100')).body.runs as Json[]).length;
+    const bad = await deliver('pull_request', pullRequestEvent('opened', 13, '--upload-pack=touch /tmp/x', 'feature/odd'));
+    expect(bad).toMatchObject({ status: 400, body: { code: 'WEBHOOK_PAYLOAD_INVALID', message: expect.stringMatching(/head\.sha/) } });
+    expect(((await api('GET', '/api/v1/runs?limit=100')).body.runs as Json[]).length).toBe(before);
+  });
 
   it('gantry github protect requires the gates as `checks`, not the deprecated `contexts`', async () => {
     const before = github.hits.length;
