@@ -1,4 +1,4 @@
-import { RunState, StepState, TriggerKind } from '../domain/phases.js';
+import { StepState, TriggerKind } from '../domain/phases.js';
 import type { Step } from '../domain/run.js';
 import type { Store } from '../store/store.js';
 
@@ -21,7 +21,7 @@ function passedHere(steps: readonly Step[]): Set<string> {
  * The required checks (`<service>/<gate>`, as `gantry github protect` names them) that have not
  * passed on `sha`, read from the store. A check passed on a commit when its gate step succeeded
  * (ran, or reused from the gate cache) in a run of that commit. A run only checks the services
- * that changed since its base, so a succeeded push run that planned no gate of a service vouches
+ * that changed since its base, so a push run whose stored plan has no gate of a service vouches
  * that the service is unchanged since that base: the check is then judged on the base, and so on.
  * Without this, a branch that changed one service could never satisfy checks of the others.
  */
@@ -34,12 +34,13 @@ export async function missingChecks(store: Store, sha: string, checks: readonly 
     const steps = await store.steps.forRuns(runs.map((r) => r.id));
     const passed = passedHere(steps);
     wanted = wanted.filter((c) => !passed.has(c));
-    const green = runs.find((r) => r.trigger === TriggerKind.Push && r.state === RunState.Succeeded && r.baseSha !== null && r.baseSha !== at);
-    if (!green) break;
-    const checked = new Set(steps.filter((s) => s.runId === green.id && s.kind === 'gate').map((s) => s.service));
+    // Whatever became of it, a push run's stored plan says which services changed since its base.
+    const planned = runs.find((r) => r.trigger === TriggerKind.Push && r.baseSha !== null && r.baseSha !== at);
+    if (!planned) break;
+    const checked = new Set(steps.filter((s) => s.runId === planned.id && s.kind === 'gate').map((s) => s.service));
     missing.push(...wanted.filter((c) => checked.has(serviceOf(c))));
     wanted = wanted.filter((c) => !checked.has(serviceOf(c)));
-    at = green.baseSha;
+    at = planned.baseSha;
   }
   return [...missing, ...wanted].sort();
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
 import { installHooks } from '../../src/sources/git/hook.js';
+import { runCli } from '../support/cli.js';
 import { fixtureRepo, writeTree } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -201,4 +202,134 @@ describe('push protection (pre-receive hook)', () => {
     expect(r.code).toBe(0);
     expect((await exec('git', ['rev-parse', 'release'], { cwd: repo.originDir })).stdout).toBe(sha);
   });
+});
+
+const CHECKS_CONFIG = `version: 1
+project:
+  name: push-checks-test
+repository:
+  url: .
+  defaultBranch: main
+services:
+  api:
+    path: api
+    gates:
+      - name: lint
+        run: echo linted
+      - name: test
+        run: test ! -f broken
+  web:
+    path: web
+    gates:
+      - name: test
+        run: echo tested
+branches:
+  main:
+    protection:
+      allowDirectPush: false
+      upToDate: true
+      requiredChecks: [api/lint, api/test, web/test]
+  release:
+    protection:
+      allowDirectPush: true
+      requiredChecks: [api/test, web/test]
+`;
+
+/** upToDate and requiredChecks on a self-hosted repository: hooks installed by `gantry hook install`, real pushes. */
+describe('push protection: up to date and required checks (pre-receive hook)', () => {
+  const temp = new TempDirs();
+  let t: TestServer;
+  let repo: ScratchRepo;
+
+  const git = (...args: string[]): Promise<string> => repo.git(...args);
+  const push = (...refs: string[]): Promise<Exec> => exec('git', ['push', 'origin', ...refs], { cwd: repo.workDir });
+  const change = async (branch: string, from: string, files: Record<string, string>): Promise<string> => {
+    await git('checkout', '--quiet', '-B', branch, from);
+    await writeTree(repo.workDir, files);
+    return repo.commitAll(`change on ${branch}`);
+  };
+  const green = async (branch: string): Promise<void> => {
+    expect((await push(branch)).code).toBe(0);
+    expect((await t.finished((await t.runFor(branch)).id)).run.state).toBe('succeeded');
+  };
+  const mergeInto = async (target: string, branch: string): Promise<string> => {
+    await git('checkout', '--quiet', target);
+    await git('merge', '--quiet', '--no-ff', '-m', `merge ${branch}`, branch);
+    return git('rev-parse', 'HEAD');
+  };
+  const originHead = (branch: string): Promise<string> => exec('git', ['rev-parse', branch], { cwd: repo.originDir }).then((r) => r.stdout);
+
+  beforeAll(async () => {
+    const root = await temp.make();
+    repo = await fixtureRepo(root, { 'gantry.yaml': CHECKS_CONFIG, 'api/x.js': 'export {};\n', 'web/x.js': 'export {};\n' });
+    t = await startTestServer(root, repo, CHECKS_CONFIG);
+    // A commit on main that touches every service runs every gate, so later branches can rely on it for services they leave alone.
+    await change('main', 'main', { 'api/seed.js': 's\n', 'web/seed.js': 's\n' });
+    await green('main');
+    await git('branch', 'release');
+    await repo.push('release');
+    const installed = await runCli(['hook', 'install', repo.originDir], { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token });
+    expect(installed.code, installed.stderr).toBe(0);
+  }, 120_000);
+  afterAll(async () => {
+    await t.close();
+    await temp.cleanup();
+  });
+
+  it('accepts a merge whose head passed the checks of what it changed and inherits the others from its base', async () => {
+    await change('feature/api-only', 'main', { 'api/a.js': 'a\n' });
+    await green('feature/api-only');
+    const merge = await mergeInto('main', 'feature/api-only');
+    const r = await push('main');
+    expect(r.stderr).not.toContain('refused');
+    expect(r.code).toBe(0);
+    expect(await originHead('main')).toBe(merge);
+  }, 120_000);
+
+  it('refuses a commit whose required checks never ran, then accepts it once its CI passed on a branch', async () => {
+    const sha = await change('release', 'release', { 'api/r.js': 'r\n' });
+    const refused = await push('release');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`remote: gantry: push to refs/heads/release refused: release requires checks that have not passed on ${sha.slice(0, 10)}: api/test, web/test`);
+    await git('branch', '-f', 'feature/r', sha);
+    await green('feature/r');
+    const accepted = await push('release');
+    expect(accepted.stderr).not.toContain('refused');
+    expect(accepted.code).toBe(0);
+    expect(await originHead('release')).toBe(sha);
+  }, 120_000);
+
+  it('refuses a commit on which a required check failed, naming it', async () => {
+    await change('feature/broken', 'release', { 'api/broken': 'x\n' });
+    expect((await push('feature/broken')).code).toBe(0);
+    expect((await t.finished((await t.runFor('feature/broken')).id)).run.state).toBe('failed');
+    await git('checkout', '--quiet', 'release');
+    await git('merge', '--quiet', '--ff-only', 'feature/broken');
+    const r = await push('release');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/release requires checks that have not passed on [0-9a-f]{10}: api\/test;/);
+    await git('reset', '--quiet', '--hard', 'origin/release');
+  }, 120_000);
+
+  it('refuses a merge of a green branch that does not contain the head of main, until main is merged into it', async () => {
+    await change('feature/one', 'main', { 'api/one.js': '1\n' });
+    await green('feature/one');
+    await change('feature/two', 'main', { 'web/two.js': '2\n' });
+    await green('feature/two');
+    await mergeInto('main', 'feature/one');
+    expect((await push('main')).code).toBe(0);
+    const behind = await git('rev-parse', 'feature/two');
+    await mergeInto('main', 'feature/two');
+    const refused = await push('main');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`remote: gantry: push to refs/heads/main refused: ${behind.slice(0, 10)} is not up to date with main`);
+    await git('reset', '--quiet', '--hard', 'origin/main');
+    await mergeInto('feature/two', 'main');
+    await green('feature/two');
+    const merge = await mergeInto('main', 'feature/two');
+    const accepted = await push('main');
+    expect(accepted.stderr).not.toContain('refused');
+    expect(accepted.code).toBe(0);
+    expect(await originHead('main')).toBe(merge);
+  }, 180_000);
 });
