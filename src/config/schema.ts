@@ -196,7 +196,7 @@ export const GitHubSpec = z.strictObject({
   repo: z.string().regex(/^[^/]+\/[^/]+$/, 'must be owner/name').describe('The GitHub repository, owner/name.'),
   webhookSecret: SecretRef.describe('The secret GitHub signs webhook deliveries with (X-Hub-Signature-256).'),
   apiUrl: z.string().url().optional().describe('GitHub REST API base URL (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3).'),
-  token: SecretRef.optional().describe('A token for the REST API (`gantry github protect` reads GITHUB_TOKEN instead when run from the CLI).'),
+  token: SecretRef.optional().describe('A token for the REST API: the server posts commit statuses with it (repo:status, or fine-grained Commit statuses: write); `gantry github protect` reads GITHUB_TOKEN first when run from the CLI.'),
 });
 
 export const NOTIFY_EVENTS = ['run.succeeded', 'run.failed', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled-back', 'approval.requested', 'incident.opened'] as const;
