@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -236,6 +237,14 @@ describe('gate results reach GitHub as commit statuses', () => {
     const bad = await deliver('pull_request', pullRequestEvent('opened', 13, '--upload-pack=touch /tmp/x', 'feature/odd'));
     expect(bad).toMatchObject({ status: 400, body: { code: 'WEBHOOK_PAYLOAD_INVALID', message: expect.stringMatching(/head\.sha/) } });
     expect(((await api('GET', '/api/v1/runs?limit=100')).body.runs as Json[]).length).toBe(before);
+  });
+
+  it('gantry server refuses a --public-url that is not an http(s) URL, before it makes its data folder', async () => {
+    const dataDir = join(root, 'never-made');
+    const result = await runCli(['server', '--config', join(root, 'gantry.yaml'), '--data-dir', dataDir, '--port', '0', '--public-url', 'ftp://gantry.example.test']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--public-url "ftp://gantry.example.test" is not an http(s) URL');
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('gantry github protect requires the gates as `checks`, not the deprecated `contexts`', async () => {
