@@ -69,7 +69,7 @@ describe('backups before a deployment, restores, and load baselines', () => {
   it('takes a backup under the lock before deploying, holding what was live', async () => {
     const first = await deploy();
     expect(first.run.state, JSON.stringify(first.run.error)).toBe('succeeded');
-    expect(first.steps.map((s) => s.key).slice(0, 3)).toEqual(['build:api', 'lock:staging', 'backup:staging']);
+    expect(first.steps.map((s) => s.key).slice(0, 4)).toEqual(['scan:security', 'build:api', 'lock:staging', 'backup:staging']);
     await pushChange(repo, 'staging', serviceFiles('v2'), 'v2', 'staging');
     const second = await deploy();
     expect(second.run.state, JSON.stringify(second.run.error)).toBe('succeeded');

@@ -29,6 +29,8 @@ describe('deploying to an environment', () => {
     const run = await t.finished((await t.runFor('develop')).id, 90_000);
     expect(run.run.state, JSON.stringify(run.run.error)).toBe('succeeded');
     expect(run.steps.map((s: StepView) => [s.key, s.state])).toEqual([
+      // Every run that checks a change scans it, gates or not (issue 10, item 8).
+      ['scan:security', 'succeeded'],
       ['build:api', 'succeeded'],
       ['lock:dev', 'succeeded'],
       ['deploy:dev:api', 'succeeded'],
