@@ -50,5 +50,7 @@ describe('npm run demo', () => {
     expect(stderr).toMatch(/feature\/quote-cache/);
     expect(stderr).toMatch(/alice approved run #\d+/);
     expect(stderr).toMatch(/automatic rollback done; production still serves the previous release/);
+    // The workers get no made-up traffic: staging's and production's watches judge them by their health.
+    expect(stderr).toMatch(/no traffic to temporal-workers: users never call them; the watch judges them by their health/);
   }, 600_000);
 });
