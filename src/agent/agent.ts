@@ -7,6 +7,7 @@ import { OciLayout } from '../artifacts/oci-layout.js';
 import { GantryError } from '../errors/index.js';
 import type { SecretKey } from '../secrets/crypto.js';
 import { loadOrCreateKeyFile } from '../secrets/master-key.js';
+import { asUserCommand, chownTree, type RunAsUser } from '../secrets/run-as.js';
 import type { RevisionPhase, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus } from '../targets/target.js';
 import { secretValuesOf } from './revision-secrets.js';
 import type { Router } from './router/router.js';
@@ -29,6 +30,10 @@ interface LiveService {
 export interface AgentOptions {
   readonly served: readonly ServedService[];
   readonly dataDir: string;
+  /** Where revisions are unpacked (default `<dataDir>/revisions`); the server puts them outside its data folder. */
+  readonly revisionsDir?: string;
+  /** Revisions run as this user (the agent is root); null or left out: as the agent's user. */
+  readonly runAs?: RunAsUser | null;
   readonly router: Router;
   readonly supervisor: Supervisor;
   readonly logger: Logger;
@@ -145,7 +150,7 @@ export class Agent {
       const phase = this.revisionStatus(existing).phase;
       if (phase !== 'stopped') return;
     }
-    const dir = join(this.o.dataDir, 'revisions', spec.environment, spec.service, `r${spec.revision}`);
+    const dir = this.revisionDir(spec);
     await this.unpack(spec, dir);
     const ports = existing?.ports ?? (await Promise.all(Array.from({ length: spec.replicas }, () => freePort())));
     const revision = { spec, ports };
@@ -162,17 +167,25 @@ export class Agent {
     await mkdir(dir, { recursive: true });
     await new OciLayout(spec.artifact.layout).unpack(spec.artifact.digest, dir);
     await writeFile(marker, spec.artifact.digest);
+    // The service may write where it runs (caches, uploads), as its own user.
+    if (this.o.runAs) await chownTree(dir, this.o.runAs);
+  }
+
+  private revisionDir(spec: RevisionSpec): string {
+    return join(this.o.revisionsDir ?? join(this.o.dataDir, 'revisions'), spec.environment, spec.service, `r${spec.revision}`);
   }
 
   private launch(spec: RevisionSpec, ports: readonly number[]): void {
-    const dir = join(this.o.dataDir, 'revisions', spec.environment, spec.service, `r${spec.revision}`);
+    const dir = this.revisionDir(spec);
+    const user = this.o.runAs;
     ports.forEach((port, i) => {
       this.o.supervisor.start({
         id: processId(spec, i),
-        command: spec.command,
+        command: user ? asUserCommand(user, spec.command) : spec.command,
         cwd: dir,
         env: {
           ...BASE_ENV,
+          ...(user ? { HOME: dir, USER: user.name, LOGNAME: user.name } : {}),
           ...spec.env,
           PORT: String(port),
           GANTRY_ENVIRONMENT: spec.environment,

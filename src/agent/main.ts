@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { loadConfigOrThrow } from '../config/loader.js';
 import { GantryError } from '../errors/index.js';
 import type { Logger } from '../engine/logger.js';
+import type { RunAsUser } from '../secrets/run-as.js';
 import { Agent } from './agent.js';
 import { buildAgentApi } from './api.js';
 import { Router } from './router/router.js';
@@ -20,6 +21,10 @@ export interface AgentProcessOptions {
   /** Read the token from here; made (mode 0600) when missing. */
   readonly tokenFile?: string;
   readonly logger: Logger;
+  /** Revisions run as this user (see secrets/run-as.ts); left out: as the agent's own. */
+  readonly runAs?: RunAsUser | null;
+  /** Where revisions are unpacked; default `<dataDir>/revisions`. */
+  readonly revisionsDir?: string;
 }
 
 export interface RunningAgent {
@@ -59,7 +64,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<Running
   const holder: { agent?: Agent } = {};
   const supervisor = new Supervisor({ logger: o.logger, onChange: () => void holder.agent?.save(), scope: scopeOf(o.dataDir), containment: containmentChoice() });
   const router = new Router({ logger: o.logger });
-  const agent = await Agent.start({ served, dataDir: o.dataDir, router, supervisor, logger: o.logger });
+  const agent = await Agent.start({ served, dataDir: o.dataDir, router, supervisor, logger: o.logger, runAs: o.runAs ?? null, ...(o.revisionsDir ? { revisionsDir: o.revisionsDir } : {}) });
   holder.agent = agent;
   const api = buildAgentApi(agent, token, o.logger);
   await api.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { lchown, lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GantryError } from '../errors/index.js';
 
 /**
@@ -61,4 +63,23 @@ export function resolveRunAs(requested: string | undefined, currentUid = process
     });
   }
   return { name: user.name, uid: user.uid, gid: user.gid };
+}
+
+/** `chown -R`, without following symbolic links (a commit or an artifact may hold one pointing anywhere). */
+export async function chownTree(path: string, user: RunAsUser): Promise<void> {
+  await lchown(path, user.uid, user.gid);
+  const info = await lstat(path);
+  if (!info.isDirectory()) return;
+  for (const entry of await readdir(path)) await chownTree(join(path, entry), user);
+}
+
+const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A shell command that drops to `user` (uid, gid, no supplementary groups) and runs `command`:
+ * for a process whose launcher must act as root first (the supervisor moves it into its cgroup).
+ * `exec` keeps the pid and the process group; util-linux's setpriv is on every Debian.
+ */
+export function asUserCommand(user: RunAsUser, command: string): string {
+  return `exec setpriv --reuid=${user.uid} --regid=${user.gid} --clear-groups -- /bin/sh -c ${shellQuote(command)}`;
 }

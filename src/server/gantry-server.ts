@@ -150,7 +150,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const layout = new OciLayout(layoutPath);
   await layout.init();
   const configPath = resolve(o.configPath);
-  const targets = new LocalTargets({ config, configPath, dataDir: join(o.dataDir, 'agents'), secrets, logger: o.logger });
+  const targets = new LocalTargets({ config, configPath, dataDir: join(o.dataDir, 'agents'), secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target) });
   const deployDeps = { store, targets, layoutPath, secrets };
   const tagCommit = async (sha: string, tag: string, message: string): Promise<void> => mirror.tag(sha, tag, message);
   const handlers = new Map<string, StepHandler>(

@@ -4,7 +4,7 @@ import { chmod, lchown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GantryError } from '../errors/index.js';
-import type { RunAsUser } from '../secrets/run-as.js';
+import { chownTree, type RunAsUser } from '../secrets/run-as.js';
 import type { MirrorRepository } from '../sources/git/repository.js';
 import { assertReachable } from '../secrets/reachable.js';
 
@@ -84,17 +84,17 @@ export class Workspaces {
     await rm(runDir, { recursive: true, force: true });
   }
 
-  /** Removes the root when no run has a worktree left in it (a run handed back at stop keeps its own). */
+  /** The folder for a local target's revisions: outside the data folder too, where the run-as user can reach them. */
+  revisionsDir(target: string): string {
+    return join(this.root, 'agents', target, 'revisions');
+  }
+
+  /**
+   * Removes the root when only the commands' home is left in it: a run handed back at stop keeps its
+   * worktrees, and an agent (which outlives the server) its revisions.
+   */
   async removeIfIdle(): Promise<void> {
     const entries = await readdir(this.root).catch(() => undefined);
-    if (entries && !entries.some((e) => e.startsWith('run-'))) await rm(this.root, { recursive: true, force: true });
+    if (entries && entries.every((e) => e === 'home')) await rm(this.root, { recursive: true, force: true });
   }
-}
-
-/** `chown -R`, without following symbolic links (a commit may hold one pointing anywhere). */
-async function chownTree(path: string, user: RunAsUser): Promise<void> {
-  await lchown(path, user.uid, user.gid);
-  const info = await lstat(path);
-  if (!info.isDirectory()) return;
-  for (const entry of await readdir(path)) await chownTree(join(path, entry), user);
 }

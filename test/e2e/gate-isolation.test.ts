@@ -3,12 +3,16 @@ import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lookupUser } from '../../src/secrets/run-as.js';
 import type { RunView, StepView } from '../../src/server/views.js';
 import { defaultWorkDir } from '../../src/steps/workspace.js';
+import { cliEntry } from '../../src/targets/local/agent-launcher.js';
 import { runCli } from '../support/cli.js';
+import { basePort } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { CLI, startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { TempDirs, until } from '../support/temp.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * Issue 10, item 6: the code being tested must not reach the data folder. A real `gantry server`
@@ -123,4 +127,74 @@ describe.skipIf(!asRoot)('gantry server --run-as', () => {
       expect(existsSync(join(root, 'data'))).toBe(false);
     }
   });
+});
+
+/** Reports who it runs as, where, and whether it could read the master key or write where it runs. */
+const SERVICE = `import { createServer } from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+let key;
+try { readFileSync(process.env.KEY_PATH); key = 'read'; } catch (e) { key = e.code; }
+let wrote;
+try { writeFileSync('started.txt', 'x'); wrote = true; } catch (e) { wrote = e.code; }
+createServer((req, res) => {
+  if (req.url === '/healthz') { res.end('ok'); return; }
+  res.end(JSON.stringify({ uid: process.getuid(), cwd: process.cwd(), home: process.env.HOME, key, wrote }));
+}).listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+const serviceConfig = (dataDir: string, port: number): string => `version: 1
+project:
+  name: isolated-service
+repository:
+  url: .
+  defaultBranch: develop
+services:
+  api:
+    path: api
+    build:
+      run: mkdir -p out && cp server.mjs out/
+      output: out
+    run:
+      command: node server.mjs
+      port: ${port}
+    health:
+      path: /healthz
+      interval: 100ms
+      deadline: 5s
+environments:
+  dev:
+    branch: develop
+    strategy: rolling
+    env:
+      KEY_PATH: ${dataDir}/master.key
+`;
+
+describe.skipIf(!asRoot)('a service deployed by a server started as root', () => {
+  const temp = new TempDirs();
+  const port = basePort();
+  let t: TestServer | undefined;
+
+  afterAll(async () => {
+    await t?.server.close({ stopAgents: true });
+    await temp.cleanup();
+  });
+
+  it('runs as nobody, outside the data folder, and cannot read the master key', async () => {
+    if (!existsSync(cliEntry())) throw new Error(`${cliEntry()} is missing: run \`npm run build\` before this test file`);
+    const root = await temp.make();
+    const dataDir = join(root, 'data');
+    const repo = await fixtureRepo(root, { 'gantry.yaml': serviceConfig(dataDir, port), 'api/server.mjs': SERVICE });
+    t = await startTestServer(root, repo, serviceConfig(dataDir, port));
+    await pushChange(repo, 'develop', { 'api/version': 'v2\n' }, 'v2', 'develop');
+    const run = await t.finished((await t.runFor('develop')).id, 120_000);
+    expect(run.run.state, JSON.stringify(run.run.error)).toBe('succeeded');
+    const seen = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { uid: number; cwd: string; home: string; key: string; wrote: boolean };
+    expect(seen.uid).toBe(lookupUser('nobody')?.uid);
+    expect(seen.key).toBe('EACCES');
+    expect(seen.wrote).toBe(true);
+    expect(seen.cwd.startsWith(defaultWorkDir(dataDir))).toBe(true);
+    expect(seen.cwd.startsWith(dataDir)).toBe(false);
+    expect(seen.home).toBe(seen.cwd);
+  }, 180_000);
 });

@@ -40,6 +40,10 @@ export interface LaunchOptions {
   /** A token from the secret store (tokenSecret in gantry.yaml); else one is made and kept in the data dir. */
   readonly token: string | undefined;
   readonly logger: Logger;
+  /** Passed on as `--run-as`: the user revisions run as. */
+  readonly runAs?: string | null;
+  /** Passed on as `--revisions-dir`: outside the data folder, where the run-as user can reach it. */
+  readonly revisionsDir?: string;
 }
 
 /**
@@ -107,7 +111,11 @@ export class AgentLauncher {
     const before = previous?.pid;
     const child = spawn(
       process.execPath,
-      [cliEntry(), 'agent', '--config', this.o.configPath, '--data-dir', this.o.dataDir, '--target', this.o.targetName, '--port', String(this.o.port ?? 0), '--token-file', tokenFile],
+      [
+        ...[cliEntry(), 'agent', '--config', this.o.configPath, '--data-dir', this.o.dataDir, '--target', this.o.targetName, '--port', String(this.o.port ?? 0), '--token-file', tokenFile],
+        ...(this.o.runAs ? ['--run-as', this.o.runAs] : []),
+        ...(this.o.revisionsDir ? ['--revisions-dir', this.o.revisionsDir] : []),
+      ],
       { detached: true, stdio: ['ignore', log, log], env: { ...agentEnvironment(process.env), GANTRY_AGENT_TOKEN: await this.token } },
     );
     child.unref();

@@ -18,6 +18,10 @@ export interface LocalTargetsOptions {
   readonly dataDir: string;
   readonly secrets: SecretSource;
   readonly logger: Logger;
+  /** The user revisions run as (the server is root); null or left out: the agent's own. */
+  readonly runAs?: string | null;
+  /** Each target's revisions go below this folder, by target name (outside the data folder). */
+  readonly revisionsDir?: (target: string) => string;
 }
 
 /** The local targets of gantry.yaml, each one agent process (with its own token) that Gantry starts when needed. */
@@ -36,7 +40,16 @@ export class LocalTargets implements TargetRegistry {
       throw new TargetError('TARGET_ERROR', `target ${name} is of kind ${spec.kind}, which this version cannot deploy to`, { hint: 'Use a local target; the Kubernetes target implements the same contract in a later version.' });
     }
     const token = spec.tokenSecret ? this.o.secrets.values([spec.tokenSecret])[spec.tokenSecret] : undefined;
-    const launcher = new AgentLauncher({ targetName: name, configPath: this.o.configPath, dataDir: join(this.o.dataDir, name), port: spec.port, token, logger: this.o.logger });
+    const launcher = new AgentLauncher({
+      targetName: name,
+      configPath: this.o.configPath,
+      dataDir: join(this.o.dataDir, name),
+      port: spec.port,
+      token,
+      logger: this.o.logger,
+      runAs: this.o.runAs ?? null,
+      ...(this.o.revisionsDir ? { revisionsDir: this.o.revisionsDir(name) } : {}),
+    });
     const target = new LocalTarget(name, () => launcher.ensure(), await launcher.token, () => launcher.invalidate());
     this.launchers.set(name, launcher);
     this.targets.set(name, target);
