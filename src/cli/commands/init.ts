@@ -10,7 +10,7 @@ import type { Wrap } from '../program.js';
 export function registerInit(program: Command, wrap: Wrap): void {
   program
     .command('init [folder]')
-    .description('detect services (package.json, pom.xml, build.gradle, Dockerfile) and write a commented starter gantry.yaml')
+    .description('detect services (package.json, pom.xml, build.gradle, pyproject.toml, go.mod, Dockerfile) and write a commented starter gantry.yaml')
     .option('--force', 'overwrite an existing gantry.yaml')
     .option('--stdout', 'print the file instead of writing it')
     .action(
@@ -37,10 +37,10 @@ export function registerInit(program: Command, wrap: Wrap): void {
             hint: 'Run it in a folder you may write to, or pass --stdout and redirect the text where you want it.',
           });
         });
-        if (ctx.out.json) ctx.out.printJson({ file, services: services.map((s) => ({ name: s.name, path: s.path, kind: s.kind })) });
+        if (ctx.out.json) ctx.out.printJson({ file, services: services.map((s) => ({ name: s.name, path: s.path, kind: s.kind, framework: s.framework ?? null, deploys: s.run !== undefined })) });
         else {
           ctx.out.out(`wrote ${file} with ${services.length} service(s):`);
-          for (const s of services) ctx.out.out(`  ${s.name.padEnd(20)} ${s.kind.padEnd(7)} ${s.path}`);
+          for (const s of services) ctx.out.out(`  ${s.name.padEnd(20)} ${(s.framework ?? s.kind).padEnd(18)} ${s.path.padEnd(28)} ${s.run === undefined ? 'CI only' : 'deploys'}`);
           ctx.out.out('next: read it, adjust the commands and ports, then `gantry validate`');
         }
         return 0;

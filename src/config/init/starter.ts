@@ -23,24 +23,35 @@ function projectName(raw: string): string {
 const PLACEHOLDER: DetectedService = { name: 'app', path: '.', kind: 'node', gates: [{ name: 'test', run: 'npm test' }], run: undefined };
 
 function serviceBlock(service: DetectedService, port: number | undefined): string[] {
-  const lines = [`  ${service.name}:`, `    # Found a ${service.kind} project here.`, `    path: ${q(service.path)}`];
+  const what = service.framework ? `${service.framework} (${service.kind})` : service.kind;
+  const lines = [`  ${service.name}:`, `    # Found a ${what} project here.`, `    path: ${q(service.path)}`];
   if (service.gates.length > 0) {
     lines.push('    # CI quality gates, run in this order in a clean checkout of the commit; any failure stops the run.', '    gates:');
     for (const gate of service.gates) lines.push(`      - name: ${gate.name}`, `        run: ${q(gate.run)}`);
   } else {
     lines.push('    # gates:                     # add CI checks, e.g.', '    #   - name: test', '    #     run: "make test"');
   }
+  const notes = (service.notes ?? []).map((note) => `    # ${note}`);
   if (service.run !== undefined && port !== undefined) {
+    if (service.build) {
+      lines.push(
+        '    # Built once per release in a clean checkout; `output` (relative to path) becomes the artifact every environment runs.',
+        '    build:',
+        `      run: ${q(service.build.run)}`,
+        `      output: ${q(service.build.output)}`,
+      );
+    }
     lines.push(
-      '    # How a revision starts and the port it listens on; it must answer health.path when ready.',
+      '    # How a revision starts, in its unpacked artifact: it must listen on $PORT and answer health.path when ready.',
+      ...notes,
       `    run:`,
       `      command: ${q(service.run)}`,
-      `      port: ${port}                 # the dev port; each environment adds its portOffset`,
+      `      port: ${port}                 # where users reach it in dev; each environment adds its portOffset`,
       '    health:',
-      '      path: /healthz',
+      `      path: ${service.health ?? '/healthz'}`,
     );
   } else {
-    lines.push('    # No start command found, so this service runs CI only. To deploy it, add:', '    # run:', '    #   command: "…"', '    #   port: 8080');
+    lines.push(...notes, '    # No start command found, so this service runs CI only. To deploy it, add:', '    # run:', '    #   command: "…"', '    #   port: 8080');
   }
   return lines;
 }
