@@ -45,6 +45,11 @@ export interface RollbackRequest {
 
 const forbidden = (what: string, role: string): GantryError => new GantryError('FORBIDDEN', `${what} needs the ${role} role`, { hint: `Ask an admin for a token with ${role} (gantry token create --user NAME --role ${role}).` });
 
+const APPROVAL_HINTS: Partial<Record<string, string>> = {
+  APPROVAL_NOT_LISTED: 'Ask one of the approvers gantry.yaml lists for this environment (by name or through its groups).',
+  APPROVAL_GROUP_UNRESOLVED: "Check that the github.token secret is set and can read the organisation's teams (read:org), then approve again.",
+};
+
 /** What the outside (API, watcher, CLI) asks of the engine. Every change goes through the store first. */
 export class Engine {
   constructor(private readonly o: EngineOptions) {}
@@ -150,7 +155,7 @@ export class Engine {
       // Rejecting never needs the phrase; approving a deployment to a guarded environment does.
       confirmation: decision === 'approved' && kind === 'deploy' ? env.confirmation : undefined,
     }, confirm);
-    if (!verdict.ok) throw new ApprovalError(verdict.code, verdict.reason, { hint: verdict.code === 'CONFIRMATION_MISMATCH' ? `Pass --confirm "${env.confirmation ?? ''}".` : 'Ask another approver.' });
+    if (!verdict.ok) throw new ApprovalError(verdict.code, verdict.reason, { hint: APPROVAL_HINTS[verdict.code] ?? (verdict.code === 'CONFIRMATION_MISMATCH' ? `Pass --confirm "${env.confirmation ?? ''}".` : 'Ask another approver.') });
     await this.o.store.approvals.add({ runId, environment: env.name, kind, user: by.user, decision, comment: comment ?? null, createdAt: this.o.clock.now() });
     await this.o.store.events.append(decision === 'approved' ? 'approval.approved' : 'approval.rejected', by.user, runId, { environment: env.name, kind, comment: comment ?? null }, this.o.clock.now());
     this.o.executor.wake();

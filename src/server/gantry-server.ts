@@ -26,6 +26,7 @@ import { GitWatcher } from '../sources/git/watcher.js';
 import { PullRequestCi } from '../sources/github/pull-request-ci.js';
 import { dashboardRunUrl } from '../sources/github/commit-status.js';
 import { StatusReporter } from '../sources/github/status-reporter.js';
+import { githubTeamMembers } from '../sources/github/team-members.js';
 import { OciLayout } from '../artifacts/oci-layout.js';
 import { ApprovalStep } from '../steps/approval.js';
 import { BackupStep } from '../steps/backup.js';
@@ -182,7 +183,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     pollMs: o.executorPollMs ?? DEFAULT_POLL_MS,
   });
   const factory = new RunFactory({ store, reader: mirror, pinned: () => pinned.config, configPath: 'gantry.yaml', clock });
-  const groups = new ApproverGroups({ clock, logger: o.logger });
+  const groups = new ApproverGroups({ clock, logger: o.logger, teamMembers: () => githubTeamMembers(pinned.config.github, secrets, o.logger) });
   const engine = new Engine({ store, executor, factory, bus, reader: mirror, clock, pinned: () => pinned.config, refresh: () => mirror.fetch(), groups });
   const configAcceptance = new ConfigAcceptance({ pinned, store, reader: mirror, refresh: () => mirror.fetch(), clock, configPath: 'gantry.yaml' });
   const watcher = new GitWatcher({
@@ -266,7 +267,11 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
         await notifier.stop();
         await statuses.stop();
         await store.close();
-        if (options.stopAgents) await targets.stopAgents();
+        if (options.stopAgents) {
+          await targets.stopAgents();
+          // A stopped agent unpacks its revisions again when it starts.
+          await workspaces.removeIfIdle({ agentsStopped: true });
+        }
         await lock.release();
       })();
       return closing;
