@@ -93,8 +93,9 @@ export class Workspaces {
    * Removes the root when only the commands' home is left in it: a run handed back at stop keeps its
    * worktrees, and an agent (which outlives the server) its revisions.
    */
-  async removeIfIdle(): Promise<void> {
+  async removeIfIdle(o: { agentsStopped?: boolean } = {}): Promise<void> {
     const entries = await readdir(this.root).catch(() => undefined);
-    if (entries && entries.every((e) => e === 'home')) await rm(this.root, { recursive: true, force: true });
+    const idle = o.agentsStopped ? ['home', 'agents'] : ['home'];
+    if (entries && entries.every((e) => idle.includes(e))) await rm(this.root, { recursive: true, force: true });
   }
 }

@@ -93,6 +93,17 @@ describe('CLI user errors get a clear message and exit code, never a stack trace
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('refuses a data folder that is a file, or inside one, before it makes anything', async () => {
+    const file = join(root, 'not-a-folder');
+    await writeFile(file, 'x\n');
+    const config = join(root, 'work', 'gantry.yaml');
+    const asFile = await runCli(['server', '--port', '0', '--data-dir', file, '--config', config]);
+    expectUserError(asFile, 2, /--data-dir .*not-a-folder is a file, not a folder/);
+    const inside = await runCli(['server', '--port', '0', '--data-dir', join(file, 'data'), '--config', config]);
+    expectUserError(inside, 2, /--data-dir .*not-a-folder\/data is inside .*not-a-folder, which is a file/);
+    expect(`${asFile.stdout}${inside.stdout}`).not.toMatch(/admin token/);
+  });
+
   it('says when --server points at something that is not Gantry', async () => {
     for (const kind of ['html', 'json'] as const) {
       const foreign = await foreignServer(kind);

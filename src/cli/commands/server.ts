@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
+import { checkDataDir, dataDirFailure } from '../data-dir-check.js';
 import { checkCanListen } from '../listen-check.js';
 import type { Wrap } from '../program.js';
 import { durationMs, portNumber, wholeNumber } from './parse.js';
@@ -42,6 +43,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
         // Every flag is checked, and the address tried, before the server makes its data folder and admin token.
         const url = flags.publicUrl === undefined ? undefined : publicUrl(flags.publicUrl);
         await checkCanListen(flags.host, flags.port);
+        checkDataDir(ctx.options.dataDir);
         // Loaded only when the command runs (see program.ts): fastify, SQLite and the engine are most of Gantry.
         const [{ startServer }, { createLogger }] = await Promise.all([import('../../server/gantry-server.js'), import('../../engine/logger.js')]);
         const logger = createLogger();
@@ -60,6 +62,8 @@ export function registerServer(program: Command, wrap: Wrap): void {
             ctx.out.out(`First start: an admin token was made and saved to ${file} (mode 0600).`);
             ctx.out.out(`It is shown this once: ${token}`);
           },
+        }).catch((error: unknown) => {
+          throw dataDirFailure(error, ctx.options.dataDir);
         });
         ctx.out.out(`Gantry server listening on ${server.url} (data in ${ctx.options.dataDir}, project ${server.config.project.name})`);
         ctx.out.out(`Dashboard: ${server.url}/ (sign in with an API token)`);
