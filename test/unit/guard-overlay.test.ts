@@ -56,6 +56,14 @@ describe("a commit's guard rules laid over the server's gantry.yaml", () => {
     expect(Object.isFrozen(config) && Object.isFrozen(config.environments.production)).toBe(true);
   });
 
+  it('take approver groups from the commit, but not a GitHub team the server has no github: to read', () => {
+    const server = load(SERVER);
+    const proposed = commit(`${SERVER.replace('approvers: [alice, bob, carol]', 'approvers: [alice, "@release", "@leads"]')}groups:\n  release: [dave, erin]\n  leads: { githubTeam: volteryde/leads }\ngithub: { repo: volteryde/p, webhookSecret: { secret: WEBHOOK_SECRET } }\n`);
+    const { config, unapplied } = withGuardRules(server, proposed);
+    expect(config.groups).toEqual({ release: { kind: 'users', users: ['dave', 'erin'] } });
+    expect(unapplied).toEqual(['groups.leads.githubTeam: (none) → "volteryde/leads"']);
+  });
+
   it('equal the server rules when the commit changes no guard rule', () => {
     const server = load(SERVER);
     const { config, unapplied } = withGuardRules(server, commit(SERVER));

@@ -39,4 +39,9 @@ describe('guard rules a commit would change', () => {
       'environments.production.confirmation: "DEPLOY TO PRODUCTION" → null',
     ]);
   });
+  it('name a change of who is in an approver group, since a group decides who may approve', () => {
+    const grouped = `${BASE.replace('approvers: [alice, bob]', 'approvers: [alice, "@release"]')}groups:\n  release: [carol, dave]\n`;
+    expect(diffGuardRules(load(grouped), load(grouped.replace('release: [carol, dave]', 'release: [dave, carol, mallory]')))).toEqual(['groups.release: ["carol","dave"] → ["carol","dave","mallory"]']);
+    expect(diffGuardRules(load(grouped), load(grouped.replace('release: [carol, dave]', 'release: [dave, carol]')))).toEqual([]);
+  });
 });
