@@ -45,7 +45,7 @@ export async function servicePathFindings(config: GantryConfigParsed, probe: Pat
     const what = kind === 'file' ? 'is a file, not a folder,' : 'does not exist';
     const message = `${formatPath(path)}: "${value}" ${what} in ${probe.where}`;
     const hint = folderOnly
-      ? 'a service path is the folder its gates, build and run command work in, relative to the repository root: correct it, or commit the folder'
+      ? 'a service path is the folder its gates, build and run command work in, relative to the repository root: correct it, or create and commit the folder'
       : 'correct the path (relative to the repository root), or remove it: a path that does not exist never matches a change';
     found.push(finding('CONFIG_PATH_NOT_FOUND', path, message, { severity, hint }));
   };
