@@ -60,6 +60,8 @@ async function freePort(): Promise<number> {
  */
 export class Agent {
   private readonly services = new Map<string, LiveService>();
+  /** The backends last given to each route, so a phase change that alters nothing does not reset its picker. */
+  private readonly routed = new Map<string, string>();
   private readonly stateFile: AgentStateFile;
 
   private constructor(private readonly o: AgentOptions, stateKey: SecretKey) {
@@ -137,6 +139,8 @@ export class Agent {
       restarts: statuses.reduce((n, s) => n + s.restarts, 0),
       ports: r.ports,
       lastError: statuses.find((s) => s.lastError)?.lastError ?? null,
+      readyReplicas: statuses.filter((s) => s.phase === 'ready').length,
+      outOfRotation: statuses.reduce((n, s) => n + s.outOfRotation, 0),
     };
   }
 
@@ -214,15 +218,44 @@ export class Agent {
     await this.save();
   }
 
-  /** One atomic router update for the route: every replica of a weighted revision, sharing its weight. */
+  /**
+   * One atomic router update for the route: the ready replicas of each weighted revision share its
+   * weight; a replica that is starting, unhealthy (its readiness failed) or crashed gets none. When
+   * no replica of the route is ready (an agent that just restarted them, or every one failing its
+   * probe), all of them stay in: a chance of an answer beats a certain 503 (Envoy's panic mode).
+   */
   private route(live: LiveService, route: RouteName): void {
     if (route === 'preview' && live.served.previewPort === undefined) return;
-    const backends = Object.entries(live.weights[route]).flatMap(([rev, weight]) => {
+    const replicas = Object.entries(live.weights[route]).flatMap(([rev, weight]) => {
       const revision = live.revisions.get(Number(rev));
       if (!revision) return [];
-      return revision.ports.map((port, i) => ({ id: `${rev}/${i}`, url: `http://127.0.0.1:${port}`, weight: weight / revision.ports.length }));
+      return revision.ports.map((port, i) => ({ rev, weight, port, i, ready: this.o.supervisor.status(processId(revision.spec, i))?.phase === 'ready' }));
     });
-    this.o.router.setBackends(routeId(live.served.environment, live.served.service, route), backends);
+    const inRotation = replicas.some((r) => r.ready) ? replicas.filter((r) => r.ready) : replicas;
+    const backends = inRotation.map((r) => {
+      const share = inRotation.filter((other) => other.rev === r.rev).length;
+      return { id: `${r.rev}/${r.i}`, url: `http://127.0.0.1:${r.port}`, weight: r.weight / share };
+    });
+    const id = routeId(live.served.environment, live.served.service, route);
+    const key = JSON.stringify(backends);
+    if (this.routed.get(id) === key) return;
+    this.o.router.setBackends(id, backends);
+    this.routed.set(id, key);
+  }
+
+  /** A replica changed phase (the supervisor says so): its routes follow its readiness, and the state file its pid. */
+  processChanged(status: ProcessStatus): void {
+    const [environment = '', service = ''] = status.id.split('/');
+    const live = this.services.get(`${environment}/${service}`);
+    if (live) {
+      try {
+        this.route(live, 'main');
+        this.route(live, 'preview');
+      } catch (error: unknown) {
+        this.o.logger.error({ err: error, process: status.id }, 'updating the routes after a phase change failed');
+      }
+    }
+    void this.save();
   }
 
   async stopRevision(environment: string, service: string, revision: number): Promise<void> {

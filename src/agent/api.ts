@@ -23,7 +23,15 @@ const RevisionBody = z.strictObject({
   // Optional: a control plane older than the field sends none (withSecretKeys decides then).
   secretKeys: z.array(z.string().min(1)).max(1000).optional(),
   replicas: z.number().int().min(1).max(20),
-  health: z.strictObject({ path: z.string().startsWith('/'), expectStatus: z.number().int(), intervalMs: z.number().int().positive(), timeoutMs: z.number().int().positive() }),
+  health: z.strictObject({
+    path: z.string().startsWith('/'),
+    expectStatus: z.number().int(),
+    intervalMs: z.number().int().positive(),
+    timeoutMs: z.number().int().positive(),
+    // Optional: a control plane older than readiness and liveness sends neither (the agent's defaults apply).
+    readiness: z.strictObject({ failureThreshold: z.number().int().min(1).max(100), successThreshold: z.number().int().min(1).max(100) }).optional(),
+    liveness: z.strictObject({ path: z.string().startsWith('/'), failureThreshold: z.number().int().min(0).max(1000) }).optional(),
+  }),
 });
 const WeightsBody = z.strictObject({ weights: z.record(z.string().regex(/^\d+$/), z.number().min(0).max(100)) });
 

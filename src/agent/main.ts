@@ -60,9 +60,9 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<Running
   const served = servedServices(config, o.targetName);
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const token = await loadToken(o.tokenFile ?? join(o.dataDir, 'agent.token'));
-  // The supervisor reports every phase change; the agent (made next) persists them.
+  // The supervisor reports every phase change; the agent (made next) routes by readiness and persists them.
   const holder: { agent?: Agent } = {};
-  const supervisor = new Supervisor({ logger: o.logger, onChange: () => void holder.agent?.save(), scope: scopeOf(o.dataDir), containment: containmentChoice() });
+  const supervisor = new Supervisor({ logger: o.logger, onChange: (status) => holder.agent?.processChanged(status), scope: scopeOf(o.dataDir), containment: containmentChoice() });
   const router = new Router({ logger: o.logger });
   const agent = await Agent.start({ served, dataDir: o.dataDir, router, supervisor, logger: o.logger, runAs: o.runAs ?? null, ...(o.revisionsDir ? { revisionsDir: o.revisionsDir } : {}) });
   holder.agent = agent;

@@ -19,6 +19,10 @@ export const DEFAULT_COVERAGE_MINIMUM = 70;
 export const DEFAULT_GATE_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_BUILD_TIMEOUT_MS = 15 * 60_000;
 export const DEFAULT_HEALTH = { path: '/healthz', expectStatus: 200, intervalMs: 1_000, timeoutMs: 2_000, deadlineMs: 60_000 } as const;
+/** Kubernetes' own defaults for a readiness probe. */
+export const DEFAULT_READINESS = { failureThreshold: 3, successThreshold: 1 } as const;
+/** Failed liveness probes in a row before a restart: well past readiness, so a replica is first taken out of rotation and given time to recover. */
+export const DEFAULT_LIVENESS_FAILURES = 10;
 export const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;
 export const DEFAULT_PREVIEW_PORT_OFFSET = 10_000;
 export const DEFAULT_INTEGRATION_TIMEOUT_MS = 10 * 60_000;
@@ -73,6 +77,11 @@ function normalizeService(name: string, s: ServiceInput, coverageMinimum: number
       intervalMs: ms(s.health?.interval, DEFAULT_HEALTH.intervalMs),
       timeoutMs: ms(s.health?.timeout, DEFAULT_HEALTH.timeoutMs),
       deadlineMs: ms(s.health?.deadline, DEFAULT_HEALTH.deadlineMs),
+      readiness: {
+        failureThreshold: s.health?.readiness?.failureThreshold ?? DEFAULT_READINESS.failureThreshold,
+        successThreshold: s.health?.readiness?.successThreshold ?? DEFAULT_READINESS.successThreshold,
+      },
+      liveness: { path: s.health?.liveness?.path ?? s.health?.path ?? DEFAULT_HEALTH.path, failureThreshold: s.health?.liveness?.failureThreshold ?? DEFAULT_LIVENESS_FAILURES },
     },
     smoke: (s.smoke ?? []).map((t) => ({
       name: t.name,

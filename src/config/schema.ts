@@ -41,6 +41,20 @@ export const HealthSpec = z.strictObject({
   interval: Duration.optional(),
   timeout: Duration.optional(),
   deadline: Duration.optional(),
+  readiness: z
+    .strictObject({
+      failureThreshold: z.number().int().min(1).max(100).optional().describe("Failed probes in a row that take a ready replica out of the router's rotation (default 3)."),
+      successThreshold: z.number().int().min(1).max(100).optional().describe('Passed probes in a row that put it back (default 1).'),
+    })
+    .optional()
+    .describe('Readiness, as Kubernetes has it: whether a replica gets traffic. Probes `path` every `interval`.'),
+  liveness: z
+    .strictObject({
+      path: z.string().startsWith('/').optional().describe('Probed for liveness (default: `path`).'),
+      failureThreshold: z.number().int().min(0).max(1000).optional().describe('Failed probes in a row after which the replica is restarted (default 10; 0: never).'),
+    })
+    .optional()
+    .describe('Liveness, as Kubernetes has it: whether a replica must be restarted. Counts once the replica has been ready since it started.'),
 });
 
 export const SmokeSpec = z.strictObject({

@@ -31,6 +31,10 @@ export interface HealthConfig {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly deadlineMs: number;
+  /** Out of the router's rotation after `failureThreshold` failed probes in a row, back after `successThreshold` passes. */
+  readonly readiness: { readonly failureThreshold: number; readonly successThreshold: number };
+  /** Restarted after `failureThreshold` failed probes of `path` in a row (0: never), once it has been ready. */
+  readonly liveness: { readonly path: string; readonly failureThreshold: number };
 }
 
 export interface SmokeConfig {

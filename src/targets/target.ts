@@ -19,6 +19,10 @@ export interface HealthProbe {
   readonly expectStatus: number;
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** Readiness: out of rotation after `failureThreshold` failed probes in a row, back after `successThreshold` passes (default 3 and 1). */
+  readonly readiness?: { readonly failureThreshold: number; readonly successThreshold: number };
+  /** Liveness: restarted after `failureThreshold` failed probes of `path` in a row, once ready (0 or absent: never). */
+  readonly liveness?: { readonly path: string; readonly failureThreshold: number };
 }
 
 export interface RevisionSpec {
@@ -64,6 +68,10 @@ export interface RevisionStatus {
   /** Ports of the revision's replicas (loopback), for direct checks. */
   readonly ports: readonly number[];
   readonly lastError: string | null;
+  /** Replicas in the router's rotation now (ready); absent from a target that does not say. */
+  readonly readyReplicas?: number;
+  /** How often a replica was taken out of rotation by its readiness probe since the revision started. */
+  readonly outOfRotation?: number;
 }
 
 export interface ServiceStatus {

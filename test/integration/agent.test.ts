@@ -23,6 +23,7 @@ import { TempDirs, until } from '../support/temp.js';
 
 /**
  * The service: answers `/healthz`, and everything else with what the agent told it about itself.
+ * \`/set-health/<status>\` changes what \`/healthz\` answers in that replica only.
  * With GRANDCHILD_PORT it also starts a descendant that escapes its process group and session
  * (Node's detached, then `setsid`), listens on that port and writes its pid to GRANDCHILD_PID_FILE.
  */
@@ -32,8 +33,10 @@ if (process.env.GRANDCHILD_PORT) {
   const code = "require('node:http').createServer((q, s) => s.end('grandchild')).listen(" + process.env.GRANDCHILD_PORT + ", '127.0.0.1', () => require('node:fs').writeFileSync(process.env.GRANDCHILD_PID_FILE, String(process.pid)))";
   spawn('setsid', [process.execPath, '-e', code], { detached: true, stdio: 'ignore' }).unref();
 }
+let health = 200;
 const server = createServer((req, res) => {
-  if (req.url === '/healthz') { res.writeHead(200); res.end('ok'); return; }
+  if (req.url === '/healthz') { res.writeHead(health); res.end('ok'); return; }
+  if (req.url.startsWith('/set-health/')) { health = Number(req.url.split('/')[2]); res.end('set'); return; }
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ environment: process.env.GANTRY_ENVIRONMENT, service: process.env.GANTRY_SERVICE, revision: process.env.GANTRY_REVISION, release: process.env.GANTRY_RELEASE, greeting: process.env.GREETING ?? null, pid: process.pid }));
 });
@@ -666,5 +669,99 @@ describe('gantry agent and the descendants of a revision', () => {
       return pid !== grandchild.pid && pid > 0 ? pid : undefined;
     }, 10_000));
     expect(await gone(again)).toBe(false);
+  });
+});
+
+/** Issue 10, item 10: readiness takes a failing replica out of the router's rotation, liveness restarts it. */
+describe('gantry agent and unhealthy replicas', () => {
+  /** The pids of the replicas that answered `count` requests in a row through the environment's port. */
+  async function servingPids(port: number, count: number): Promise<Set<number>> {
+    const pids = new Set<number>();
+    for (let i = 0; i < count; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect(res.status).toBe(200);
+      pids.add(((await res.json()) as Body).pid);
+    }
+    return pids;
+  }
+
+  async function pidOn(port: number): Promise<number> {
+    return ((await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Body).pid;
+  }
+
+  /** Two replicas behind the route, both seen serving; resolves with their ports and pids. */
+  async function twoReplicas(f: Fixture, t: LocalTarget, health: RevisionSpec['health']): Promise<{ sickPort: number; sickPid: number; wellPid: number }> {
+    await t.startRevision(spec('dev', 1, { replicas: 2, health }));
+    await until('both replicas ready', async () => (await service(t, 'dev')).revisions.find((r) => r.revision === 1 && r.readyReplicas === 2), 15_000);
+    await t.setWeights('dev', 'api', 'main', { '1': 100 });
+    const ports = (await service(t, 'dev')).revisions[0]?.ports ?? [];
+    const [sickPort = 0, wellPort = 0] = ports;
+    const [sickPid, wellPid] = [await pidOn(sickPort), await pidOn(wellPort)];
+    expect(await until('both replicas to serve users', async () => ((await servingPids(f.port, 10)).size === 2 ? true : undefined), 10_000)).toBe(true);
+    return { sickPort, sickPid, wellPid };
+  }
+
+  it('takes a replica failing readiness out of rotation within its threshold, restarts it after the liveness count, and takes it back', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+    const health = { path: '/healthz', expectStatus: 200, intervalMs: 100, timeoutMs: 1_000, readiness: { failureThreshold: 2, successThreshold: 1 }, liveness: { path: '/healthz', failureThreshold: 15 } };
+    const { sickPort, sickPid, wellPid } = await twoReplicas(f, t, health);
+
+    await fetch(`http://127.0.0.1:${sickPort}/set-health/503`);
+    const failedAt = Date.now();
+    // Out of rotation: every request reaches the healthy replica, well before liveness gives up.
+    await until('only the healthy replica to serve', async () => {
+      const pids = await servingPids(f.port, 10);
+      return pids.size === 1 && pids.has(wellPid) ? true : undefined;
+    }, 5_000, 20);
+    const outAfter = Date.now() - failedAt;
+    const out = (await service(t, 'dev')).revisions[0];
+    expect(out).toMatchObject({ readyReplicas: 1, outOfRotation: 1, restarts: 0 });
+    expect(outAfter).toBeLessThan(15 * 100);
+
+    // Liveness: restarted (a new process on the same port, healthy again), counted, and back in rotation.
+    const back = await until('the sick replica to be restarted and ready', async () => {
+      const r = (await service(t, 'dev')).revisions[0];
+      return r && r.restarts === 1 && r.readyReplicas === 2 ? r : undefined;
+    }, 20_000);
+    expect(back.lastError).toMatch(/^liveness: 15 probes failed in a row: GET http:\/\/127\.0\.0\.1:\d+\/healthz → 503/);
+    const restartedPid = await pidOn(sickPort);
+    expect(restartedPid).not.toBe(sickPid);
+    await until('the restarted replica to serve users again', async () => ((await servingPids(f.port, 10)).has(restartedPid) ? true : undefined), 10_000);
+    const log = (await t.logs('dev', 'api', 1, 200)).join('\n');
+    expect(log).toContain('out of rotation: 2 health probes failed in a row');
+    expect(log).toContain('liveness: 15 probes failed in a row');
+  });
+
+  it('puts a replica back in rotation once readiness passes again, without a restart when liveness is off', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+    const health = { path: '/healthz', expectStatus: 200, intervalMs: 100, timeoutMs: 1_000, readiness: { failureThreshold: 2, successThreshold: 3 }, liveness: { path: '/healthz', failureThreshold: 0 } };
+    const { sickPort, sickPid, wellPid } = await twoReplicas(f, t, health);
+
+    await fetch(`http://127.0.0.1:${sickPort}/set-health/500`);
+    await until('only the healthy replica to serve', async () => {
+      const pids = await servingPids(f.port, 10);
+      return pids.size === 1 && pids.has(wellPid) ? true : undefined;
+    }, 5_000, 20);
+    await fetch(`http://127.0.0.1:${sickPort}/set-health/200`);
+    await until('the recovered replica to serve users again', async () => ((await servingPids(f.port, 10)).has(sickPid) ? true : undefined), 10_000);
+    expect((await service(t, 'dev')).revisions[0]).toMatchObject({ readyReplicas: 2, outOfRotation: 1, restarts: 0 });
+  });
+
+  it('keeps every replica in rotation when none is ready, rather than answer 503', async () => {
+    const f = await fixture();
+    const agent = await spawnAgent(f, 'local');
+    const t = target('local', agent.url, f.token);
+    const health = { path: '/healthz', expectStatus: 200, intervalMs: 100, timeoutMs: 1_000, readiness: { failureThreshold: 1, successThreshold: 1 } };
+    await t.startRevision(spec('dev', 1, { health }));
+    await readyRevision(t, 'dev', 1);
+    await t.setWeights('dev', 'api', 'main', { '1': 100 });
+    const [port = 0] = (await service(t, 'dev')).revisions[0]?.ports ?? [];
+    await fetch(`http://127.0.0.1:${port}/set-health/500`);
+    await until('the only replica to be out of rotation', async () => ((await service(t, 'dev')).revisions[0]?.outOfRotation === 1 ? true : undefined), 5_000);
+    expect((await fetch(`http://127.0.0.1:${f.port}/`)).status).toBe(200);
   });
 });

@@ -35,4 +35,6 @@ export interface ProcessStatus {
   readonly readySince: number | null;
   /** Exit status of the last run (128 + signal number when killed by a signal). */
   readonly exitCode: number | null;
+  /** Times its readiness probe (or liveness, before a restart) took it out of rotation. */
+  readonly outOfRotation: number;
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Redactor } from '../../secrets/redactor.js';
 import { RevisionPhase } from '../../targets/target.js';
 import { RestartBackoff } from './backoff.js';
+import { HealthCounters } from './health-counters.js';
 import { describeProbe, probeHealth, type ProbeResult } from './health-probe.js';
 import { LogFile } from './log-file.js';
 import type { SupervisorSettings } from './options.js';
@@ -43,7 +44,11 @@ export class RevisionProcess {
   private lastError: string | null = null;
   private readySince: number | null = null;
   private exitCode: number | null = null;
-  private failedProbes = 0;
+  private readonly health: HealthCounters;
+  /** Times readiness took the process out of rotation. */
+  private outOfRotation = 0;
+  /** Set while liveness is restarting the process: why, for the exit that follows. */
+  private livenessKill: string | null = null;
   private probe: ProbeResult | null = null;
   /** Bumped on every spawn, so that a late event of an earlier run is ignored. */
   private generation = 0;
@@ -67,6 +72,7 @@ export class RevisionProcess {
     private readonly containment: Promise<Containment>,
   ) {
     this.backoff = new RestartBackoff(settings.restartBackoff, settings.crashLoop);
+    this.health = new HealthCounters(spec.health, settings.unhealthyAfter);
     this.redactor = new Redactor(spec.secretValues);
     this.log = settings.logger.child({ process: spec.id });
     this.output = new LogFile(spec.logFile, (error) => this.log.error({ err: error, logFile: spec.logFile }, 'cannot write the process log; output is dropped'));
@@ -104,6 +110,7 @@ export class RevisionProcess {
       lastError: this.lastError,
       readySince: this.readySince,
       exitCode: this.exitCode,
+      outOfRotation: this.outOfRotation,
     });
   }
 
@@ -176,7 +183,8 @@ export class RevisionProcess {
     // Without a pid the spawn failed; the 'error' event follows and counts as an exit.
     if (child.pid === undefined) return;
     this.run = { pgid: child.pid, exited, closed };
-    this.failedProbes = 0;
+    this.health.reset();
+    this.livenessKill = null;
     this.probe = null;
     this.readySince = null;
     this.output.note(`started as process group ${child.pid} on port ${this.spec.port}: ${this.spec.command}`);
@@ -192,7 +200,8 @@ export class RevisionProcess {
       const run = this.run;
       this.run = null;
       this.exitCode = code ?? (signal === null ? null : 128 + (constants.signals[signal] ?? 0));
-      const how = error ?? (signal === null ? `exited with code ${code ?? 'unknown'}` : `was killed by ${signal}`);
+      const how = this.livenessKill ?? error ?? (signal === null ? `exited with code ${code ?? 'unknown'}` : `was killed by ${signal}`);
+      this.livenessKill = null;
       if (this.stopRequested) {
         this.output.note(`${how} (stopping)`);
         return;
@@ -241,30 +250,50 @@ export class RevisionProcess {
   }
 
   private async runProbe(generation: number): Promise<void> {
-    const current = (): boolean => generation === this.generation && this.run !== null && !this.stopRequested;
+    const current = (): boolean => generation === this.generation && this.run !== null && !this.stopRequested && this.livenessKill === null;
     try {
       const result = await probeHealth(this.spec.port, this.spec.health);
       if (!current()) return;
       this.probe = result;
-      if (result.ok) {
-        this.failedProbes = 0;
-        if (this.phase === RevisionPhase.Starting || this.phase === RevisionPhase.Unhealthy) {
-          this.readySince = result.at;
-          this.setPhase(RevisionPhase.Ready);
-        }
-      } else {
-        this.failedProbes += 1;
-        if (this.phase === RevisionPhase.Ready && this.failedProbes >= this.settings.unhealthyAfter) {
-          this.readySince = null;
-          this.lastError = `${this.failedProbes} health probes failed in a row: ${this.describeLastProbe()}`;
-          this.setPhase(RevisionPhase.Unhealthy);
-        }
+      const state = this.phase === RevisionPhase.Starting ? 'starting' : this.phase === RevisionPhase.Ready ? 'ready' : 'unready';
+      const verdict = this.health.onReadiness(result.ok, state);
+      if (verdict === 'ready') {
+        this.readySince = result.at;
+        this.setPhase(RevisionPhase.Ready);
+      } else if (verdict === 'unready') {
+        this.readySince = null;
+        this.outOfRotation += 1;
+        this.lastError = `${this.health.failedInARow} health probes failed in a row: ${this.describeLastProbe()}`;
+        this.output.note(`out of rotation: ${this.lastError}`);
+        this.setPhase(RevisionPhase.Unhealthy);
       }
+      const liveness = this.health.separateLiveness ? await probeHealth(this.spec.port, { ...this.spec.health, path: this.health.liveness?.path ?? this.spec.health.path }) : result;
+      if (!current()) return;
+      if (this.health.onLiveness(liveness.ok) === 'restart') this.restartForLiveness(liveness);
     } catch (error: unknown) {
       this.log.error({ err: error }, 'health probe failed unexpectedly');
     } finally {
       if (current()) this.scheduleProbe(generation);
     }
+  }
+
+  /** Liveness failed: SIGTERM, SIGKILL after the grace period; the exit then restarts it with backoff, as a crash. */
+  private restartForLiveness(failed: ProbeResult): void {
+    const run = this.run;
+    if (run === null) return;
+    const path = this.health.liveness?.path ?? this.spec.health.path;
+    this.livenessKill = `liveness: ${this.health.livenessFailedInARow} probes failed in a row: ${describeProbe(this.spec.port, { ...this.spec.health, path }, failed)}`;
+    this.lastError = this.livenessKill;
+    this.output.note(`${this.livenessKill}; restarting (SIGTERM to process group ${run.pgid}, SIGKILL after ${this.settings.stopGraceMs} ms)`);
+    this.log.warn({ lastError: this.livenessKill }, 'liveness failed; restarting the process');
+    if (this.phase === RevisionPhase.Ready) {
+      this.readySince = null;
+      this.outOfRotation += 1;
+      this.setPhase(RevisionPhase.Unhealthy);
+    }
+    void terminateGroup(run.pgid, run.exited, this.settings.stopGraceMs, () => this.output.note(`still running after ${this.settings.stopGraceMs} ms: SIGKILL to process group ${run.pgid}`)).catch((error: unknown) =>
+      this.log.error({ err: error }, 'stopping the process for its restart failed'),
+    );
   }
 
   private async shutdown(): Promise<void> {

@@ -4,7 +4,8 @@ import type { SecretSource } from '../../secrets/source.js';
 import type { Store } from '../../store/store.js';
 import type { StrategyContext } from '../../strategies/strategy.js';
 import type { TargetRegistry } from '../../targets/registry.js';
-import type { RevisionSpec } from '../../targets/target.js';
+import type { HealthProbe, RevisionSpec } from '../../targets/target.js';
+import type { HealthConfig } from '../../config/types.js';
 import { runSmokeTests } from '../checks/http-checks.js';
 
 /**
@@ -47,7 +48,8 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: { e
     env: { ...spec.env, ...secrets },
     secretKeys: Object.keys(secrets),
     replicas: spec.replicas,
-    health: { path: spec.health.path, expectStatus: spec.health.expectStatus, intervalMs: Math.min(spec.health.intervalMs, 500), timeoutMs: spec.health.timeoutMs },
+    // The configured interval as is: readiness and liveness count probes, so their thresholds mean `interval` × count.
+    health: { path: spec.health.path, expectStatus: spec.health.expectStatus, intervalMs: spec.health.intervalMs, timeoutMs: spec.health.timeoutMs, ...probeThresholds(spec.health) },
   };
   return {
     target,
@@ -61,4 +63,10 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: { e
     sleep: abortableSleep,
     preSwitchCheck: (url) => runSmokeTests(url, spec.smoke, ctx.signal, (line) => ctx.log.info(line)),
   };
+}
+
+/** A deploy step planned before readiness and liveness existed stored neither: the agent's defaults apply then (readiness only). */
+function probeThresholds(health: HealthConfig): Pick<HealthProbe, 'readiness' | 'liveness'> {
+  const stored = health as Partial<HealthConfig>;
+  return { ...(stored.readiness ? { readiness: stored.readiness } : {}), ...(stored.liveness ? { liveness: stored.liveness } : {}) };
 }
