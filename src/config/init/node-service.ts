@@ -11,6 +11,7 @@ interface PackageManager {
 const NPM_LOCKS = ['package-lock.json', 'npm-shrinkwrap.json'];
 const LOCKS = ['pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb', ...NPM_LOCKS];
 const CI_SCRIPTS = ['lint', 'test', 'build'] as const;
+const NEST_NOTE = "Nest's starter main.ts listens on process.env.PORT; give it a /healthz route (@nestjs/terminus) or change health.path.";
 /** Start scripts that run a development server, not a built app. */
 const DEV_SERVER = /^(vite|next dev|nuxt dev|nodemon|ts-node-dev|tsx watch|nest start --watch)\b/;
 
@@ -65,11 +66,6 @@ export async function nodeService(folder: Folder): Promise<Recognised> {
   const framework = '@nestjs/core' in deps ? 'NestJS' : undefined;
   const script = has('start:prod') ? 'start:prod' : start !== undefined && !DEV_SERVER.test(start) ? 'start' : undefined;
   if (script === undefined) return { ...base, ...(framework ? { framework } : {}), run: undefined };
-  return {
-    ...base,
-    ...(framework ? { framework } : {}),
-    build,
-    run: pm.script(script),
-    ...(framework === 'NestJS' ? { notes: ['Nest listens on process.env.PORT in its starter main.ts; give it a /healthz route (@nestjs/terminus) or change health.path.', ...workspaceNote] } : workspaceNote.length ? { notes: workspaceNote } : {}),
-  };
+  const notes = [...(framework === 'NestJS' ? [NEST_NOTE] : []), ...workspaceNote];
+  return { ...base, ...(framework ? { framework } : {}), build, run: pm.script(script), ...(notes.length > 0 ? { notes } : {}) };
 }
