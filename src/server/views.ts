@@ -14,6 +14,8 @@ export interface RunView {
   state: string;
   notes: readonly string[];
   author: string | null;
+  /** Every author of the commits the run brings in (base..sha); none of them may approve it. */
+  authors: readonly string[];
   triggeredBy: string;
   commitMessage: string | null;
   commitTime: string | null;
@@ -58,6 +60,7 @@ export function runView(run: Run): RunView {
     state: run.state,
     notes: run.notes,
     author: run.author,
+    authors: run.authors,
     triggeredBy: run.triggeredBy,
     commitMessage: run.commitMessage,
     commitTime: iso(run.commitTime),

@@ -95,8 +95,10 @@ describe('who may approve a production run', () => {
 
     const member = await gantry(['approve', String(run.id), '--comment', 'checked'], { GANTRY_TOKEN: alice });
     expect(member.code, member.stderr).toBe(0);
-    const { body } = await t.api<{ approvals: { run: { id: number }; approvedBy: string[] }[] }>('GET', '/api/v1/approvals');
-    expect(body.approvals.find((a) => a.run.id === run.id)?.approvedBy).toEqual(['alice']);
+    const { body } = await t.api<{ approvals: { run: { id: number; authors: string[] }; approvedBy: string[] }[] }>('GET', '/api/v1/approvals');
+    const waiting = body.approvals.find((a) => a.run.id === run.id);
+    expect(waiting?.approvedBy).toEqual(['alice']);
+    expect([...(waiting?.run.authors ?? [])].sort()).toEqual(['Ada Demo <ada@volteryde.example>', 'Mallory Dev <mallory@volteryde.example>']);
     expect((await gantry(['cancel', String(run.id)])).code).toBe(0);
     expect((await t.finished(run.id)).run.state).toBe('cancelled');
   }, 180_000);

@@ -22,6 +22,8 @@ export interface Run {
   readonly state: string;
   readonly notes: readonly string[];
   readonly author: string | null;
+  /** Every author of the commits the run brings in; none of them may approve it. */
+  readonly authors: readonly string[];
   readonly triggeredBy: string;
   readonly commitMessage: string | null;
   readonly error: ApiProblem | null;

@@ -7,7 +7,7 @@ import { shortSha } from './format';
 
 /**
  * One run waiting for people. The buttons say why they are disabled: the server judged whether this
- * user may decide (role, author, who started the run, already approved), and a guarded environment
+ * user may decide (role, authors, who started the run, already approved, listed approvers), and a guarded environment
  * needs its confirmation phrase typed exactly. The server checks all of it again on submit.
  */
 export function ApprovalCard({ approval, onDecided }: { approval: PendingApproval; onDecided: (what: string) => void }) {
@@ -47,7 +47,7 @@ export function ApprovalCard({ approval, onDecided }: { approval: PendingApprova
         {kind === 'analysis' ? ' (inconclusive analysis)' : ''}
       </h2>
       <p>
-        <code>{shortSha(run.sha)}</code> {run.commitMessage} — by {run.author ?? 'unknown'}, started by {run.triggeredBy}
+        <code>{shortSha(run.sha)}</code> {run.commitMessage} — by {run.authors.length > 0 ? run.authors.join(', ') : (run.author ?? 'unknown')}, started by {run.triggeredBy}
       </p>
       {approval.message ? <p className="muted">{approval.message}</p> : null}
       <p>
