@@ -34,7 +34,7 @@ environments:
       required: 2
       approvers: ['@release-managers']
 groups:
-  release-managers: [alice, mallory]
+  release-managers: [alice, mallory, carol]
 `;
 
 /** Approver groups and "never the author", through `git push`, the server's watcher and `gantry approve`. */
@@ -49,10 +49,10 @@ describe('who may approve a production run', () => {
     expect(made.code, made.stderr).toBe(0);
     return (JSON.parse(made.stdout) as { token: string }).token;
   };
-  const commitAs = async (author: string, file: string): Promise<void> => {
+  const commitAs = async (author: string, file: string, trailer = ''): Promise<void> => {
     await writeTree(repo.workDir, { [file]: `${file}\n` });
     await repo.git('add', '--all');
-    await repo.git('commit', '--quiet', '--author', author, '-m', `change ${file}`);
+    await repo.git('commit', '--quiet', '--author', author, '-m', `change ${file}${trailer ? `\n\n${trailer}` : ''}`);
   };
 
   beforeAll(async () => {
@@ -66,14 +66,15 @@ describe('who may approve a production run', () => {
     await temp.cleanup();
   });
 
-  it('refuses an approver outside the group and an author of a merged commit, and takes a member who wrote none', async () => {
+  it('refuses an approver outside the group and an author or co-author of a merged commit, and takes a member who wrote none', async () => {
     const alice = await tokenFor('alice', 'approver:production');
     const mallory = await tokenFor('mallory', 'approver:production');
     const eve = await tokenFor('eve', 'approver:*');
+    const carol = await tokenFor('carol', 'approver:production');
     // Mallory writes a commit on a feature branch; Ada (who approves nothing) merges it into main.
     await repo.git('checkout', '--quiet', '-b', 'feature/fare', 'main');
     await commitAs('Mallory Dev <mallory@volteryde.example>', 'api/fare.js');
-    await commitAs('Ada Demo <ada@volteryde.example>', 'api/fare-test.js');
+    await commitAs('Ada Demo <ada@volteryde.example>', 'api/fare-test.js', 'Co-authored-by: Carol Pair <carol@volteryde.example>');
     await repo.git('checkout', '--quiet', 'main');
     await repo.git('merge', '--quiet', '--no-ff', '-m', 'merge feature/fare', 'feature/fare');
     const head = await repo.git('rev-parse', 'HEAD');
@@ -86,19 +87,23 @@ describe('who may approve a production run', () => {
     const outsider = await gantry(['approve', String(run.id)], { GANTRY_TOKEN: eve });
     expect(outsider.code).toBe(1);
     expect(outsider.stderr).toContain('APPROVAL_NOT_LISTED');
-    expect(outsider.stderr).toContain('eve is not among the approvers of production in gantry.yaml (@release-managers: alice, mallory)');
+    expect(outsider.stderr).toContain('eve is not among the approvers of production in gantry.yaml (@release-managers: alice, mallory, carol)');
 
     const author = await gantry(['approve', String(run.id)], { GANTRY_TOKEN: mallory });
     expect(author.code).toBe(1);
     expect(author.stderr).toContain('APPROVAL_SELF');
     expect(author.stderr).toContain('mallory wrote one of the commits being merged (as Mallory Dev <mallory@volteryde.example>) and cannot approve it');
 
+    const coauthor = await gantry(['approve', String(run.id)], { GANTRY_TOKEN: carol });
+    expect(coauthor.code).toBe(1);
+    expect(coauthor.stderr).toContain('carol wrote one of the commits being merged (as Carol Pair <carol@volteryde.example>) and cannot approve it');
+
     const member = await gantry(['approve', String(run.id), '--comment', 'checked'], { GANTRY_TOKEN: alice });
     expect(member.code, member.stderr).toBe(0);
     const { body } = await t.api<{ approvals: { run: { id: number; authors: string[] }; approvedBy: string[] }[] }>('GET', '/api/v1/approvals');
     const waiting = body.approvals.find((a) => a.run.id === run.id);
     expect(waiting?.approvedBy).toEqual(['alice']);
-    expect([...(waiting?.run.authors ?? [])].sort()).toEqual(['Ada Demo <ada@volteryde.example>', 'Mallory Dev <mallory@volteryde.example>']);
+    expect([...(waiting?.run.authors ?? [])].sort()).toEqual(['Ada Demo <ada@volteryde.example>', 'Carol Pair <carol@volteryde.example>', 'Mallory Dev <mallory@volteryde.example>']);
     expect((await gantry(['cancel', String(run.id)])).code).toBe(0);
     expect((await t.finished(run.id)).run.state).toBe('cancelled');
   }, 180_000);
