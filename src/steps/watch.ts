@@ -3,7 +3,7 @@ import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handl
 import { GantryError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
-import type { RevisionTraffic, Target } from '../targets/target.js';
+import type { RevisionStatus, RevisionTraffic, Target } from '../targets/target.js';
 import { abortableSleep } from './support/strategy-context.js';
 import { p99FromBuckets } from '../metrics/latency.js';
 import { runAnalysis } from '../metrics/analysis.js';
@@ -19,9 +19,18 @@ interface Window {
   requests: number;
   failed: number;
   buckets: Record<string, number>;
+  /** Times a replica's readiness took it out of the router's rotation during the window. */
+  outOfRotation: number;
+  /** Restarts of its replicas during the window (a crash, or liveness). */
+  restarts: number;
 }
 
-function diff(now: RevisionTraffic | undefined, start: RevisionTraffic | undefined): Window {
+/** What the revision's replicas went through since the window began; a target that does not count them reports 0. */
+function replicaFigures(now: RevisionStatus | undefined, start: RevisionStatus | undefined): Pick<Window, 'outOfRotation' | 'restarts'> {
+  return { outOfRotation: Math.max(0, (now?.outOfRotation ?? 0) - (start?.outOfRotation ?? 0)), restarts: Math.max(0, (now?.restarts ?? 0) - (start?.restarts ?? 0)) };
+}
+
+function diff(now: RevisionTraffic | undefined, start: RevisionTraffic | undefined): Omit<Window, 'outOfRotation' | 'restarts'> {
   const buckets: Record<string, number> = {};
   for (const [k, v] of Object.entries(now?.latencyBuckets ?? {})) buckets[k] = v - (start?.latencyBuckets[k] ?? 0);
   const failed = (t: RevisionTraffic | undefined): number => (t ? t.status['5xx'] + t.errors : 0);
@@ -56,7 +65,7 @@ export class WatchStep implements StepHandler {
     const health = new HealthWatch(deployments.filter((d) => watchBasis(spec.watch, d.service) === 'health'));
     const [totals, analysis] = await Promise.all([guard(this.thresholds(ctx, spec, target, deployments, health, signal)), guard(this.analyses(ctx, spec, target, deployments, signal))]);
     const silent = deployments.filter((d) => watchBasis(spec.watch, d.service) === 'traffic' && (totals[d.service]?.requests ?? 0) === 0).map((d) => d.service);
-    for (const [service, w] of Object.entries(totals)) ctx.log.info(`${service}: ${w.requests} requests, ${w.failed} failed, p99 ${p99FromBuckets(w.buckets) ?? '-'} ms`);
+    for (const [service, w] of Object.entries(totals)) ctx.log.info(`${service}: ${w.requests} requests, ${w.failed} failed, p99 ${p99FromBuckets(w.buckets) ?? '-'} ms, replicas out of rotation ${w.outOfRotation} times, ${w.restarts} restarts`);
     const unproven = [...(silent.length > 0 ? [`no traffic reached ${silent.join(', ')} during the watch window`] : []), ...analysis.inconclusive];
     if (unproven.length > 0) {
       const what = `inconclusive: ${unproven.join('; ')}`;
@@ -79,7 +88,9 @@ export class WatchStep implements StepHandler {
   private async thresholds(ctx: StepContext, spec: WatchStepSpec, target: Target, deployments: readonly Deployment[], health: HealthWatch, signal: AbortSignal): Promise<Record<string, Window>> {
     const start = new Map<string, RevisionTraffic | undefined>();
     for (const d of deployments) start.set(d.service, (await target.traffic(spec.environment, d.service)).find((t) => t.revision === d.revision));
-    if (health.services.length > 0) health.begin(await target.describe(spec.environment));
+    const described = await target.describe(spec.environment);
+    const begun = new Map(deployments.map((d) => [d.service, described.find((s) => s.service === d.service)?.revisions.find((r) => r.revision === d.revision)] as const));
+    if (health.services.length > 0) health.begin(described);
     const end = ctx.clock.now() + spec.watch.durationMs;
     ctx.log.info(`watching ${deployments.map((d) => `${d.service} r${d.revision}`).join(', ')} for ${spec.watch.durationMs} ms (max error rate ${(spec.watch.maxErrorRate * 100).toFixed(1)} %${spec.watch.maxP99Ms ? `, max p99 ${spec.watch.maxP99Ms} ms` : ''})`);
     const totals: Record<string, Window> = {};
@@ -87,10 +98,11 @@ export class WatchStep implements StepHandler {
       if (health.services.length > 0) health.observe(await target.describe(spec.environment));
       for (const d of deployments) {
         const status = (await target.describe(spec.environment)).find((s) => s.service === d.service)?.revisions.find((r) => r.revision === d.revision);
+        const w = { ...diff((await target.traffic(spec.environment, d.service)).find((t) => t.revision === d.revision), start.get(d.service)), ...replicaFigures(status, begun.get(d.service)) };
         if (status && (status.phase === 'crashed' || status.phase === 'crash-loop')) {
-          throw new GantryError('WATCH_FAILED', `${d.service} r${d.revision} ${status.phase} during the watch window${status.lastError ? `: ${status.lastError}` : ''}`, { hint: 'Read the revision log; the deployment is rolled back.' });
+          totals[d.service] = w;
+          throw new GantryError('WATCH_FAILED', `${d.service} r${d.revision} ${status.phase} during the watch window${status.lastError ? `: ${status.lastError}` : ''}`, { hint: 'Read the revision log; the deployment is rolled back.', details: { summary: { watch: totals } } });
         }
-        const w = diff((await target.traffic(spec.environment, d.service)).find((t) => t.revision === d.revision), start.get(d.service));
         totals[d.service] = w;
         const rate = w.requests === 0 ? 0 : w.failed / w.requests;
         const p99 = p99FromBuckets(w.buckets);
