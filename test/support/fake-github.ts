@@ -38,6 +38,8 @@ export class FakeGitHub {
   readonly hits: GitHubHit[] = [];
   readonly statuses: CommitStatusRecord[] = [];
   down = false;
+  /** How long each answer takes (a slow GitHub, for the bench). */
+  latencyMs = 0;
   private failures = 0;
   private nextId = 1;
   private readonly server: Server;
@@ -86,6 +88,7 @@ export class FakeGitHub {
 
   private async answer(method: string, path: string, headers: IncomingHttpHeaders, text: string): Promise<{ status: number; body: unknown }> {
     const error = (status: number, message: string, extra: Record<string, unknown> = {}) => ({ status, body: { message, documentation_url: 'https://docs.github.com/rest', status: String(status), ...extra } });
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     if (this.down) return error(503, 'Service Unavailable');
     if (this.failures > 0) {
       this.failures -= 1;

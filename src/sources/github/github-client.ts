@@ -45,8 +45,8 @@ export class GitHubApiError extends GantryError {
   ) {
     super('GITHUB_API_FAILED', `${call.method} ${call.path} answered ${status}: ${githubMessage}`, {
       cause,
-      // 4xx (but 429) will answer the same again; 5xx and network failures may not.
-      retryable: status >= 500 || status === 429,
+      // 4xx will answer the same again, but a rate limit (429, or 403 saying so); 5xx and network failures may not.
+      retryable: status >= 500 || status === 429 || (status === 403 && /rate limit/i.test(githubMessage)),
       hint: status === 401 || status === 403 ? 'Check the token: it needs write access to commit statuses (and admin rights for `gantry github protect`).' : 'Check `github.repo` and `github.apiUrl` (GitHub Enterprise: https://HOST/api/v3).',
     });
   }

@@ -47,6 +47,7 @@ export class StatusReporter {
   private draining: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private warnedNoToken = false;
+  private client: { key: string; client: GitHubClient } | undefined;
 
   constructor(private readonly o: StatusReporterOptions) {}
 
@@ -96,6 +97,13 @@ export class StatusReporter {
     return first.value;
   }
 
+  /** One client (and its connections) while the token stays the same; a rotated token gets a new one. */
+  private clientFor(apiUrl: string | undefined, token: string): GitHubClient {
+    const key = `${apiUrl ?? ''}\n${token}`;
+    if (this.client?.key !== key) this.client = { key, client: (this.o.client ?? ((url, t) => createGitHubClient({ apiUrl: url, token: t, logger: this.o.logger })))(apiUrl, token) };
+    return this.client.client;
+  }
+
   private token(github: GitHubConfig): string | undefined {
     const name = github.token?.secret;
     const token = name ? this.o.secrets.values([name])[name] : undefined;
@@ -122,7 +130,7 @@ export class StatusReporter {
     const token = this.token(github);
     const facts = token ? await this.statusesOf(runId) : undefined;
     if (!token || !facts) return;
-    const client = (this.o.client ?? ((apiUrl, t) => createGitHubClient({ apiUrl, token: t, logger: this.o.logger })))(github.apiUrl, token);
+    const client = this.clientFor(github.apiUrl, token);
     const posted = this.posted.get(runId) ?? new Map<string, string>();
     this.posted.set(runId, posted);
     const redactor = this.o.redactor();
@@ -139,6 +147,9 @@ export class StatusReporter {
           signal: this.controller.signal,
         });
         posted.set(s.context, key);
+        // The run moved on meanwhile: what is left of this pass may be stale (a pending that is
+        // already a result). The next pass re-reads it, so a slow GitHub gets each final state once.
+        if (this.dirty.has(runId)) return;
       } catch (error: unknown) {
         if (this.controller.signal.aborted) return;
         if (error instanceof GitHubApiError && !error.retryable) {
