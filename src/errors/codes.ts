@@ -89,7 +89,7 @@ export const ERROR_CODES = {
   CONFIRMATION_REQUIRED: 'The environment requires a typed confirmation phrase and none was given.',
   CONFIRMATION_MISMATCH: 'The typed confirmation phrase does not match the environment\'s.',
   APPROVAL_ROLE_MISSING: 'The user does not hold the approver role for the environment.',
-  APPROVAL_SELF: 'The author of the change, or the user who started the run, tried to approve it.',
+  APPROVAL_SELF: 'An author of a commit the run brings in, or the user who started the run, tried to approve it.',
   APPROVAL_DUPLICATE: 'The same user approved the run twice.',
   APPROVAL_NOT_LISTED: 'The user is not among the approvers gantry.yaml lists for the environment.',
   APPROVAL_GROUP_UNRESOLVED: "The members of an approver group (a GitHub team) could not be read, so the approval was refused.",
