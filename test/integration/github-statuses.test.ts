@@ -222,6 +222,26 @@ describe('gate results reach GitHub as commit statuses', () => {
     expect(latest.get('gantry/run')?.state).toBe('success');
   }, 120_000);
 
+  it('does not repeat a status GitHub refuses for a bad token, and the run is not affected', async () => {
+    expect((await api('PUT', '/api/v1/secrets/shared/GITHUB_TOKEN', { value: registerSecret('ghp_revokedTokenForTheStatusesTest0123') })).status).toBeLessThan(300);
+    try {
+      const sha = await pullRequestHead(14, { 'api/index.js': 'export const f = 6;\n' });
+      const answer = await deliver('pull_request', pullRequestEvent('opened', 14, sha, 'feature/revoked'));
+      expect((await finished(Number(answer.body.run))).run).toMatchObject({ state: 'succeeded' });
+      // every context is tried (and refused) once its result is known: 401 is not retried
+      const refused = await until('the final statuses to be refused', () => {
+        const hits = github.hits.filter((h) => h.path.endsWith(sha));
+        return hits.some((h) => h.body?.context === 'gantry/run' && h.body.state === 'success') ? hits : undefined;
+      });
+      expect(refused.every((h) => h.status === 401)).toBe(true);
+      const finals = refused.filter((h) => h.body?.state !== 'pending').map((h) => h.body?.context);
+      expect(finals.length).toBe(new Set(finals).size);
+      expect(github.statusesFor(sha)).toEqual([]);
+    } finally {
+      expect((await api('PUT', '/api/v1/secrets/shared/GITHUB_TOKEN', { value: TOKEN })).status).toBeLessThan(300);
+    }
+  });
+
   it('answers 404 for a head the repository lacks, and runs it when GitHub redelivers after the push', async () => {
     await repo.git('checkout', '--quiet', '-B', 'pr-12', 'develop');
     await writeTree(repo.workDir, { 'api/index.js': 'export const e = 5;\n' });
