@@ -70,7 +70,7 @@ export function judgeApproval(principal: Principal, request: ApprovalRequest, ty
   }
   const authored = request.authors.find((a) => isAuthor(principal, a));
   if (authored !== undefined) {
-    const which = request.authors.length > 1 ? `one of the commits being merged (as ${authored})` : 'this change';
+    const which = request.authors.length > 1 ? `one of the commits this run brings in (as ${authored})` : 'this change';
     return { ok: false, code: 'APPROVAL_SELF', reason: `${principal.user} wrote ${which} and cannot approve it` };
   }
   if (principal.user === request.triggeredBy) {

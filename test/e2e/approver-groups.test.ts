@@ -92,11 +92,11 @@ describe('who may approve a production run', () => {
     const author = await gantry(['approve', String(run.id)], { GANTRY_TOKEN: mallory });
     expect(author.code).toBe(1);
     expect(author.stderr).toContain('APPROVAL_SELF');
-    expect(author.stderr).toContain('mallory wrote one of the commits being merged (as Mallory Dev <mallory@volteryde.example>) and cannot approve it');
+    expect(author.stderr).toContain('mallory wrote one of the commits this run brings in (as Mallory Dev <mallory@volteryde.example>) and cannot approve it');
 
     const coauthor = await gantry(['approve', String(run.id)], { GANTRY_TOKEN: carol });
     expect(coauthor.code).toBe(1);
-    expect(coauthor.stderr).toContain('carol wrote one of the commits being merged (as Carol Pair <carol@volteryde.example>) and cannot approve it');
+    expect(coauthor.stderr).toContain('carol wrote one of the commits this run brings in (as Carol Pair <carol@volteryde.example>) and cannot approve it');
 
     const member = await gantry(['approve', String(run.id), '--comment', 'checked'], { GANTRY_TOKEN: alice });
     expect(member.code, member.stderr).toBe(0);

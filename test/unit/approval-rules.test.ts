@@ -58,7 +58,7 @@ describe('judging an approval (invariant 5)', () => {
     const merged = { ...request, authors: ['Mia Merger <mia@shop.test>', 'Ada Lovelace <ada@shop.test>', 'Carol Coauthor <carol@shop.test>'] };
     const v = judgeApproval(user('ada', ['approver:*']), merged, PHRASE);
     expect(v).toMatchObject({ ok: false, code: 'APPROVAL_SELF' });
-    if (!v.ok) expect(v.reason).toBe('ada wrote one of the commits being merged (as Ada Lovelace <ada@shop.test>) and cannot approve it');
+    if (!v.ok) expect(v.reason).toBe('ada wrote one of the commits this run brings in (as Ada Lovelace <ada@shop.test>) and cannot approve it');
     expect(judgeApproval(user('carol', ['approver:*']), merged, PHRASE)).toMatchObject({ code: 'APPROVAL_SELF' });
     expect(judgeApproval(user('bob', ['approver:*']), merged, PHRASE)).toEqual({ ok: true });
   });
