@@ -1,4 +1,5 @@
 import { finding } from '../issues.js';
+import { suggestionHint } from '../suggest.js';
 import type { Finding } from '../issues.js';
 import type { ConfigRule } from './rule.js';
 
@@ -38,7 +39,7 @@ export const protectionEnforceable: ConfigRule = {
           finding('CONFIG_UNKNOWN_CHECK', [...at, 'requiredChecks', index], `required check ${check} on ${pattern} is not a declared <service>/<gate>, so no merge could ever pass it`, {
             // With GitHub, a check may come from another CI app; Gantry cannot know its names.
             severity: config.github ? 'warning' : 'error',
-            hint: gates.size > 0 ? `declared checks: ${[...gates].slice(0, 8).join(', ')}${gates.size > 8 ? ', …' : ''}` : 'declare gates under services.<name>.gates first',
+            hint: gates.size > 0 ? suggestionHint(check, [...gates], '<service>/<gate> check') : 'declare gates under services.<name>.gates first',
           }),
         );
       });
