@@ -33,6 +33,7 @@ const CONTRIBUTORS: Readonly<Record<string, { values: number; kinds: ReadonlyArr
   'test/integration/roles.test.ts': { values: 1, kinds: ['server log'] },
   'test/e2e/revision-log-secrets.test.ts': { values: 1, kinds: ['server log'] },
   'test/e2e/argv-secrets.test.ts': { values: 1, kinds: ['server log'] },
+  'test/e2e/multiline-secrets.test.ts': { values: 5, kinds: ['server log', 'cli'] },
 };
 
 const lines = async (file: string): Promise<string[]> => (existsSync(file) ? (await readFile(file, 'utf8')).split('\n').filter(Boolean) : []);
