@@ -8,6 +8,8 @@ import { createGitHubClient, type GitHubClient } from './github-client.js';
 const PER_PAGE = 100;
 /** 5,000 members: far past any approver team; a bound so a misbehaving API cannot keep us paging. */
 const MAX_PAGES = 50;
+/** Someone is waiting to approve (or for the approvals page): a team GitHub cannot list in time is unreadable. */
+const TEAM_READ_TIMEOUT_MS = 10_000;
 const enc = encodeURIComponent;
 
 /**
@@ -17,9 +19,10 @@ const enc = encodeURIComponent;
  */
 export async function listTeamMembers(client: GitHubClient, org: string, slug: string): Promise<string[]> {
   const logins: string[] = [];
+  const signal = AbortSignal.timeout(TEAM_READ_TIMEOUT_MS);
   for (let page = 1; page <= MAX_PAGES; page++) {
     const path = `/orgs/${enc(org)}/teams/${enc(slug)}/members?per_page=${PER_PAGE}&page=${page}`;
-    const { data } = await client.send({ method: 'GET', path });
+    const { data } = await client.send({ method: 'GET', path, signal });
     if (!Array.isArray(data)) throw new GantryError('GITHUB_API_FAILED', `GET ${path} did not answer a list of members`, { hint: 'Check `github.apiUrl`.' });
     for (const member of data as unknown[]) {
       const login = (member as { login?: unknown } | null)?.login;
