@@ -39,6 +39,10 @@ export function isAuthor(principal: Principal, author: string | null): boolean {
 }
 
 const sameUser = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+/** A group's members for a message: a GitHub team may be hundreds of people. */
+const SHOWN_MEMBERS = 8;
+const few = (members: readonly string[]): string =>
+  members.length === 0 ? 'nobody' : members.length <= SHOWN_MEMBERS ? members.join(', ') : `${members.slice(0, SHOWN_MEMBERS).join(', ')} and ${members.length - SHOWN_MEMBERS} more`;
 
 /**
  * An approver list narrows who may approve: the user is named, or a member of a named @group.
@@ -54,7 +58,7 @@ function isListed(user: string, request: ApprovalRequest): ApprovalVerdict {
   if (unresolved.length > 0) {
     return { ok: false, code: 'APPROVAL_GROUP_UNRESOLVED', reason: `${user} is not listed by name among the approvers of ${request.environment}, and the members of ${unresolved.map((g) => `@${g}`).join(', ')} could not be read` };
   }
-  const described = [...names, ...groups.map((g) => `@${g}: ${(members(g) ?? []).join(', ') || 'nobody'}`)].join('; ');
+  const described = [...names, ...groups.map((g) => `@${g}: ${few(members(g) ?? [])}`)].join('; ');
   return { ok: false, code: 'APPROVAL_NOT_LISTED', reason: `${user} is not among the approvers of ${request.environment} in gantry.yaml (${described})` };
 }
 

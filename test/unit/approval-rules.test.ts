@@ -70,6 +70,10 @@ describe('judging an approval (invariant 5)', () => {
     const eve = judgeApproval(user('eve', ['approver:production']), grouped, PHRASE);
     expect(eve).toMatchObject({ ok: false, code: 'APPROVAL_NOT_LISTED' });
     if (!eve.ok) expect(eve.reason).toBe('eve is not among the approvers of production in gantry.yaml (chioma; @release-managers: alice, Bob)');
+    const team = { ...grouped, groups: { 'release-managers': Array.from({ length: 120 }, (_, i) => `engineer-${i}`) } };
+    const crowd = judgeApproval(user('eve', ['approver:production']), team, PHRASE);
+    expect(crowd).toMatchObject({ ok: false, code: 'APPROVAL_NOT_LISTED' });
+    if (!crowd.ok) expect(crowd.reason).toMatch(/@release-managers: engineer-0, .*, engineer-7 and 112 more\)$/);
   });
   it('refuses everyone for a group it does not know, and says so when a group could not be read', () => {
     expect(judgeApproval(user('eve', ['approver:*']), { ...request, approvers: ['@ghosts'] }, PHRASE)).toMatchObject({ code: 'APPROVAL_NOT_LISTED' });
