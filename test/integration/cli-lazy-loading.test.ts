@@ -18,7 +18,7 @@ export async function load(url, context, next) {
 `;
 
 /** What the server, the agent and the config checker bring in; none of it belongs in `--help`. */
-const HEAVY = [/node_modules\/fastify\//, /node_modules\/better-sqlite3\//, /node_modules\/kysely\//, /node_modules\/pino\//, /node_modules\/zod\//, /node_modules\/yaml\//, /\/dist\/server\/(?!version\.js)/, /\/dist\/agent\//, /\/dist\/engine\//, /\/dist\/store\//, /\/dist\/steps\//];
+const HEAVY = [/node_modules\/fastify\//, /node_modules\/better-sqlite3\//, /node_modules\/kysely\//, /node_modules\/pino\//, /node_modules\/zod\//, /node_modules\/yaml\//, /\/dist\/server\/(?!version\.js)/, /\/dist\/config\/(?!duration\.js)/, /\/dist\/agent\//, /\/dist\/engine\//, /\/dist\/store\//, /\/dist\/steps\//];
 
 describe('the CLI loads a command only when it runs', () => {
   const temp = new TempDirs();

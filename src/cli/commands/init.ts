@@ -2,8 +2,6 @@ import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { detectServices } from '../../config/init/detect.js';
-import { starterConfig } from '../../config/init/starter.js';
 import { GantryError, UsageError } from '../../errors/index.js';
 import type { Wrap } from '../program.js';
 
@@ -20,6 +18,8 @@ export function registerInit(program: Command, wrap: Wrap): void {
         if (kind !== 'folder') {
           throw new UsageError('USAGE', `${root} ${kind === 'file' ? 'is a file, not a folder' : 'does not exist'}`, { hint: 'Pass the folder of the repository to describe (default: the current folder).' });
         }
+        // Loaded only when the command runs (see program.ts): one recogniser per ecosystem.
+        const [{ detectServices }, { starterConfig }] = await Promise.all([import('../../config/init/detect.js'), import('../../config/init/starter.js')]);
         const services = await detectServices(root);
         const text = starterConfig({ projectName: basename(root), services });
         if (opts.stdout) {
