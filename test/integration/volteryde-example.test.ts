@@ -11,6 +11,8 @@ import { GantryConfigSpec } from '../../src/config/schema.js';
 import type { GantryConfig, ServiceConfig, SmokeConfig } from '../../src/config/types.js';
 import { parseCoverage } from '../../src/steps/reports/coverage.js';
 import { parseJunit } from '../../src/steps/reports/junit.js';
+import { groupAlive } from '../../src/agent/supervisor/process-group.js';
+import { until } from '../support/temp.js';
 
 /**
  * The reference example must actually work: every gate command in its gantry.yaml passes when run
@@ -47,7 +49,8 @@ function sh(command: string, cwd: string, env: Readonly<Record<string, string>> 
 /** Starts a built artifact on a free port (PORT=0) and resolves with its base URL, read from its "listening" log line. */
 function startRevision(service: ServiceConfig, dir: string, env: Readonly<Record<string, string>>): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(service.run?.command ?? 'false', { cwd: dir, shell: '/bin/sh', env: { PATH: process.env['PATH'] ?? '', ...env, PORT: '0' } });
+    // Its own process group: the shell's child (node server.mjs) is stopped with it (stopRevision).
+    const child = spawn(service.run?.command ?? 'false', { cwd: dir, shell: '/bin/sh', detached: true, env: { PATH: process.env['PATH'] ?? '', ...env, PORT: '0' } });
     let buffered = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -57,6 +60,26 @@ function startRevision(service: ServiceConfig, dir: string, env: Readonly<Record
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`${service.name} exited with ${code} before listening: ${buffered}`)));
   });
+}
+
+/**
+ * SIGTERM to the revision's whole process group, SIGKILL when it has not gone within 5 s. Killing
+ * only the shell left five `node server.mjs` running after the suite (issue 10, item 13).
+ */
+async function stopRevision(child: ChildProcess): Promise<void> {
+  const pgid = child.pid;
+  if (pgid === undefined) return;
+  const signal = (name: NodeJS.Signals): void => {
+    try {
+      process.kill(-pgid, name);
+    } catch {
+      // The group is gone already.
+    }
+  };
+  signal('SIGTERM');
+  const gone = await until(`revision process group ${pgid} to exit`, async () => !(await groupAlive(pgid)), 5_000).catch(() => false);
+  if (!gone) signal('SIGKILL');
+  await until(`revision process group ${pgid} to be killed`, async () => !(await groupAlive(pgid)), 5_000);
 }
 
 async function runSmoke(url: string, smoke: SmokeConfig): Promise<void> {
@@ -88,7 +111,7 @@ describe('the volteryde example', () => {
   });
 
   afterAll(async () => {
-    for (const child of revisions) child.kill('SIGTERM');
+    await Promise.all(revisions.map((child) => stopRevision(child)));
     if (root) await rm(root, { recursive: true, force: true });
   });
 

@@ -1,8 +1,32 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SWEEP_ROOT_ENV } from './sweep-root.js';
+import { SUITE_PID_FILE, SUITE_ROOT_ENV } from './suite-processes.js';
+
+/**
+ * The process sweep's root (test/sweep/process-sweep.test.ts): TMPDIR names it for the workers
+ * and all they start, so every temporary folder of the run, and the work folders of the servers
+ * tests start, are in it; a process whose folder, command line or environment names it is the
+ * suite's. Mode 0755: revisions running as another user (issue 10, item 6) reach their folders.
+ */
+async function suiteFolder(): Promise<{ root: string; restore: () => void }> {
+  const before = process.env.TMPDIR;
+  const root = await mkdtemp(join(tmpdir(), 'gantry-suite-'));
+  await chmod(root, 0o755);
+  await writeFile(join(root, SUITE_PID_FILE), String(process.pid));
+  process.env[SUITE_ROOT_ENV] = root;
+  process.env.TMPDIR = root;
+  return {
+    root,
+    restore: () => {
+      delete process.env[SUITE_ROOT_ENV];
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+    },
+  };
+}
 
 /**
  * The root globalSetup (vitest.config.ts): makes the secret sweep's root for this run and names it
@@ -13,7 +37,11 @@ import { SWEEP_ROOT_ENV } from './sweep-root.js';
 export default async function setup(): Promise<() => Promise<void>> {
   const root = await mkdtemp(join(tmpdir(), 'gantry-sweep-'));
   process.env[SWEEP_ROOT_ENV] = root;
+  const suite = await suiteFolder();
   return async () => {
+    // Kept folders live in it: GANTRY_KEEP_SWEEP keeps it too.
+    if (!process.env.GANTRY_KEEP_SWEEP) await rm(suite.root, { recursive: true, force: true });
+    suite.restore();
     const keptList = join(root, 'kept.txt');
     const kept = existsSync(keptList) ? readFileSync(keptList, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\t')[0] ?? '') : [];
     if (process.env.GANTRY_KEEP_SWEEP) {
