@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 30);
 const SERVICES = Number(process.env.BENCH_CLI_SERVICES ?? 200);
@@ -94,6 +95,32 @@ function timeOnce(c: Case): Sample {
   return { wallMs, cpuMs: Number(r.output[3]) };
 }
 
+/**
+ * Where validate's time goes, in a fresh process as the CLI has it (nothing warmed up): loading the
+ * config checker, parsing the YAML, the schema, then the named rules and normalising. Uses the
+ * checker's modules in the same build as the CLI.
+ */
+function phasesOnce(cwd: string): Record<string, number> {
+  const config = pathToFileURL(join(dirname(CLI), '..', 'config')).href;
+  const script = `
+    const t0 = performance.now();
+    const [{ readYaml }, { GantryConfigSpec }, { runRules }, { normalizeConfig }, { readFileSync }] = await Promise.all([
+      import('${config}/yaml-source.js'), import('${config}/schema.js'), import('${config}/rules/index.js'), import('${config}/normalize.js'), import('node:fs')]);
+    const t1 = performance.now();
+    const read = readYaml(readFileSync('gantry.yaml', 'utf8'), 'gantry.yaml');
+    const t2 = performance.now();
+    const parsed = GantryConfigSpec.safeParse(read.data);
+    const t3 = performance.now();
+    if (!parsed.success) throw new Error('the generated config does not pass the schema');
+    runRules(parsed.data);
+    normalizeConfig(parsed.data);
+    const t4 = performance.now();
+    console.log(JSON.stringify({ 'load the checker': t1 - t0, 'parse YAML': t2 - t1, schema: t3 - t2, 'rules + normalise': t4 - t3 }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`validate phases failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, number>;
+}
+
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
 }
@@ -130,6 +157,12 @@ async function main(): Promise<void> {
     const validate = median[`gantry validate (${SERVICES} services)`] ?? NaN;
     const total = help + validate;
     console.log(`\n--help + validate (wall medians): ${total.toFixed(0)} ms (aim ≤ ${AIM_MS} ms: ${total <= AIM_MS ? 'met' : 'NOT met'})`);
+
+    const phases = Array.from({ length: Math.min(ROUNDS, 10) }, () => phasesOnce(root));
+    console.log(`\nvalidate's phases in a fresh process (wall medians of ${phases.length}):`);
+    for (const phase of Object.keys(phases[0] ?? {})) {
+      console.log(`  ${phase.padEnd(18)} ${ms(quantile(phases.map((p) => p[phase] ?? NaN).sort((a, b) => a - b), 0.5))}`);
+    }
   } finally {
     await rm(root, { recursive: true, force: true });
   }
