@@ -28,6 +28,7 @@ export interface StatusReporterOptions {
 
 export const DEFAULT_STATUS_RETRY_LATER_MS = 30_000;
 const STOP_WAIT_MS = 2_000;
+const REMEMBERED_RUNS = 500;
 /** After this many failed passes for one run, its statuses are given up on (and that is logged). */
 const MAX_PASSES = 10;
 /** Runs whose commit statuses tell about the commit: CI of a push or of a pull request's head. */
@@ -163,8 +164,13 @@ export class StatusReporter {
       }
     }
     if (facts.terminal) {
-      this.posted.delete(runId);
       this.failures.delete(runId);
+      // Events can still come after the end (clean-up); what was posted is kept for the latest
+      // finished runs so they are not posted again, and forgotten beyond that.
+      for (const old of this.posted.keys()) {
+        if (this.posted.size <= REMEMBERED_RUNS) break;
+        if (old !== runId) this.posted.delete(old);
+      }
     }
   }
 
