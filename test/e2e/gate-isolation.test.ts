@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookupUser } from '../../src/secrets/run-as.js';
@@ -126,6 +127,24 @@ describe.skipIf(!asRoot)('gantry server --run-as', () => {
       expect(result.stderr).not.toMatch(/\bat .*\.js:\d+/);
       expect(existsSync(join(root, 'data'))).toBe(false);
     }
+  });
+
+  it('is refused to a server that is not root, which cannot switch users', async () => {
+    const root = await temp.make();
+    await chmod(root, 0o755);
+    const configPath = join(root, 'gantry.yaml');
+    await writeFile(configPath, config(join(root, 'data')).replace('url: .', `url: ${root}`));
+    await chmod(configPath, 0o644);
+    const nobody = lookupUser('nobody');
+    if (!nobody) throw new Error('no user nobody');
+    const args = ['server', '--config', configPath, '--data-dir', join(root, 'data'), '--port', '0', '--run-as', 'daemon'];
+    const child = spawn('setpriv', [`--reuid=${nobody.uid}`, `--regid=${nobody.gid}`, '--clear-groups', '--', process.execPath, CLI, ...args], { env: { ...process.env, NO_COLOR: '1', HOME: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/RUN_AS_INVALID[\s\S]*only a server started as root can run commands as another user/);
+    expect(existsSync(join(root, 'data'))).toBe(false);
   });
 });
 
