@@ -22,8 +22,6 @@ export interface StatusReporterOptions {
   readonly pinned: () => GantryConfig;
   /** How long to wait before trying a run's statuses again after GitHub failed (default 30 s). */
   readonly retryLaterMs?: number;
-  /** Injected in tests of failure paths; otherwise @octokit/core with plugin-retry. */
-  readonly client?: (apiUrl: string | undefined, token: string) => GitHubClient;
 }
 
 export const DEFAULT_STATUS_RETRY_LATER_MS = 30_000;
@@ -74,11 +72,6 @@ export class StatusReporter {
     clearTimeout(timer);
   }
 
-  /** Resolves once every run marked so far has been posted or given up on (tests wait on conditions instead). */
-  idle(): Promise<void> {
-    return this.draining ?? Promise.resolve();
-  }
-
   private mark(runId: number): void {
     if (this.controller.signal.aborted) return;
     this.dirty.add(runId);
@@ -101,7 +94,7 @@ export class StatusReporter {
   /** One client (and its connections) while the token stays the same; a rotated token gets a new one. */
   private clientFor(apiUrl: string | undefined, token: string): GitHubClient {
     const key = `${apiUrl ?? ''}\n${token}`;
-    if (this.client?.key !== key) this.client = { key, client: (this.o.client ?? ((url, t) => createGitHubClient({ apiUrl: url, token: t, logger: this.o.logger })))(apiUrl, token) };
+    if (this.client?.key !== key) this.client = { key, client: createGitHubClient({ apiUrl, token, logger: this.o.logger }) };
     return this.client.client;
   }
 
