@@ -19,6 +19,9 @@ import { signatureValid } from './signature.js';
  *   request older than the recorded one (GitHub's `updated_at`), or a review whose state would move
  *   back (a dismissed review stays dismissed), is refused 409 `WEBHOOK_EVENT_STALE`, changing nothing;
  * - `pull_request` and `pull_request_review` are remembered (head sha, author, merge commit, reviews);
+ * - a `pull_request` opened, synchronized or reopened has its head checked (`onPullRequestHead`,
+ *   pull-request-ci.ts): a CI-only run, or the run of a push of that sha, whose results the status
+ *   reporter posts to GitHub where its branch protection asks for them;
  * - a `push` to a protected branch (`branches[...].protection` with `requiredApprovals > 0` or
  *   `allowDirectPush: false`) is accepted only when its head is the merge commit of a merged pull
  *   request with enough approvals from people other than its author (the latest review of each
