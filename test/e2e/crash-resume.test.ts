@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureRepo } from '../support/fixture-repo.js';
@@ -21,7 +21,7 @@ services:
       - name: first
         run: echo first >> ${counter}
       - name: slow
-        run: echo slow-start >> ${counter}; sleep 3; echo slow >> ${counter}
+        run: echo slow-start >> ${counter}; sleep 8; echo slow >> ${counter}
       - name: last
         run: echo last >> ${counter}
 environments:
@@ -42,6 +42,10 @@ describe('a server killed with SIGKILL mid-run', () => {
     expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
     const root = await temp.make();
     const counter = join(root, 'side-effects.log');
+    // Gates of a server started as root run as nobody (issue 10, item 6): let them reach and append to the counter.
+    await chmod(root, 0o711);
+    await writeFile(counter, '', { mode: 0o666 });
+    await chmod(counter, 0o666);
     const repo = await fixtureRepo(root, { 'api/index.js': 'export {};\n', 'gantry.yaml': config(counter).replace('ORIGIN', '.') });
     const configPath = join(root, 'server.yaml');
     await writeFile(configPath, config(counter).replace('ORIGIN', repo.originDir));
