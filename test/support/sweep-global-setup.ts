@@ -9,12 +9,13 @@ import { SUITE_PID_FILE, SUITE_ROOT_ENV } from './suite-processes.js';
  * The process sweep's root (test/sweep/process-sweep.test.ts): TMPDIR names it for the workers
  * and all they start, so every temporary folder of the run, and the work folders of the servers
  * tests start, are in it; a process whose folder, command line or environment names it is the
- * suite's. Mode 0755: revisions running as another user (issue 10, item 6) reach their folders.
+ * suite's. Mode 1777, as /tmp: gates and revisions running as another user (issue 10, item 6)
+ * inherit TMPDIR and must be able to write their own temporary files in it.
  */
 async function suiteFolder(): Promise<{ root: string; restore: () => void }> {
   const before = process.env.TMPDIR;
   const root = await mkdtemp(join(tmpdir(), 'gantry-suite-'));
-  await chmod(root, 0o755);
+  await chmod(root, 0o1777);
   await writeFile(join(root, SUITE_PID_FILE), String(process.pid));
   process.env[SUITE_ROOT_ENV] = root;
   process.env.TMPDIR = root;
