@@ -121,13 +121,17 @@ describe('detecting services for gantry init', () => {
   it('deploys Spring Boot with the wrapper of the project or of its multi-module root, by Maven or Gradle', async () => {
     await put('mvnw', '#!/bin/sh');
     await put('pom.xml', '<project><modules><module>billing</module></modules></project>');
-    await put('billing/pom.xml', '<project><parent><artifactId>spring-boot-starter-parent</artifactId></parent></project>');
+    await put('billing/pom.xml', '<project><parent><artifactId>spring-boot-starter-parent</artifactId></parent><build><plugins><plugin><artifactId>spring-boot-maven-plugin</artifactId></plugin></plugins></build></project>');
+    await put('starter/pom.xml', '<project><dependencies><dependency><artifactId>spring-boot-autoconfigure</artifactId></dependency></dependencies></project>');
     await put('ledger/settings.gradle', "rootProject.name = 'ledger'\n");
     await put('ledger/build.gradle', "plugins { id 'org.springframework.boot' version '3.3.4' }\n");
     await put('ledger/gradlew', '#!/bin/sh');
     const found = Object.fromEntries((await detectServices(root)).map((s) => [s.name, s]));
     expect(found.billing).toMatchObject({ framework: 'Spring Boot', gates: [{ run: '../mvnw -B verify' }], build: { run: '../mvnw -B -DskipTests package', output: 'target' }, health: '/' });
     expect(found.ledger).toMatchObject({ framework: 'Spring Boot', gates: [{ run: './gradlew check' }], build: { run: './gradlew bootJar', output: 'build/libs' } });
+    // A library that uses Spring Boot but has no plugin to make a runnable jar is checked, not deployed.
+    expect(found.starter).toMatchObject({ kind: 'maven', run: undefined });
+    expect(found.starter?.framework).toBeUndefined();
     expect(found.ledger?.run).toMatch(/^java -jar .*-plain\.jar.* --server\.port=\$PORT/);
   });
 

@@ -10,13 +10,16 @@ function springNotes(actuator: boolean): string[] {
     : ['Without Spring Boot Actuator this checks that / answers 200; add spring-boot-starter-actuator', 'and set health.path to /actuator/health for a real readiness check.'];
 }
 
-/** A pom.xml folder: `verify` as its gate; a Spring Boot app also deploys, as the jar `package` makes. */
+/**
+ * A pom.xml folder: `verify` as its gate. A Spring Boot app (its Maven plugin repackages the jar into
+ * one that runs; a library that only uses Spring Boot has none) also deploys, as that jar.
+ */
 async function mavenService(folder: Folder): Promise<Recognised> {
   const pom = await readText(folder.dir, 'pom.xml');
   if (pom.includes('<modules>')) return 'aggregate';
   const mvn = wrapperCommand(folder, 'mvnw', 'mvn');
   const base = { path: folder.path, kind: 'maven' as const, gates: [{ name: 'verify', run: `${mvn} -B verify` }] };
-  if (!pom.includes('spring-boot')) return { ...base, run: undefined };
+  if (!pom.includes('spring-boot-maven-plugin')) return { ...base, run: undefined };
   const actuator = pom.includes('spring-boot-starter-actuator');
   return {
     ...base,
