@@ -80,3 +80,6 @@ export interface Plan {
   readonly steps: readonly PlannedStep[];
   readonly notes: readonly string[];
 }
+
+/** A run's page on the dashboard, which routes by the URL's fragment (the server serves no `/runs/<id>` path). */
+export const runPageUrl = (publicUrl: string, runId: number): string => `${publicUrl.replace(/\/+$/, '')}/#/runs/${runId}`;

@@ -1,13 +1,10 @@
-import type { Run, Step } from '../domain/run.js';
+import { runPageUrl, type Run, type Step } from '../domain/run.js';
 import type { StoredEvent } from '../store/repositories/event-repository.js';
 import type { Classified } from './classify.js';
 import { shortSha } from './format.js';
 import type { IncidentDetails, IncidentSeverity } from './incidents/incident-channel.js';
 import { Outcome, type Notification, type NotifyEvent } from './notification.js';
 import { runResults } from './results.js';
-
-/** Where a person opens the run: the dashboard's run page under the server's public URL. */
-export const runLink = (publicUrl: string, runId: number): string => `${publicUrl.replace(/\/+$/, '')}/runs/${runId}`;
 
 export interface DescribeInput {
   readonly project: string;
@@ -66,7 +63,7 @@ export function describe(i: DescribeInput): Notification {
     who: run ? (run.triggeredBy === run.author || !run.author ? run.triggeredBy : `${run.triggeredBy} (author ${run.author})`) : i.event?.actor ?? null,
     durationMs: started === null ? null : Math.max(0, (run?.finishedAt ?? at) - started),
     runId: run?.id ?? i.event?.runId ?? null,
-    runUrl: run || i.event?.runId ? runLink(i.publicUrl, run?.id ?? i.event?.runId ?? 0) : null,
+    runUrl: run || i.event?.runId ? runPageUrl(i.publicUrl, run?.id ?? i.event?.runId ?? 0) : null,
     at,
     reason: str(data.reason) ?? (c.outcome === Outcome.Failure && run?.error ? run.error.message : null),
     results: runResults(i.steps),

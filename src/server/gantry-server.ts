@@ -1,3 +1,4 @@
+import { runPageUrl } from '../domain/run.js';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -24,7 +25,6 @@ import type { SecretSource } from '../secrets/source.js';
 import { MirrorRepository } from '../sources/git/repository.js';
 import { GitWatcher } from '../sources/git/watcher.js';
 import { PullRequestCi } from '../sources/github/pull-request-ci.js';
-import { dashboardRunUrl } from '../sources/github/commit-status.js';
 import { StatusReporter } from '../sources/github/status-reporter.js';
 import { githubTeamMembers } from '../sources/github/team-members.js';
 import { OciLayout } from '../artifacts/oci-layout.js';
@@ -236,7 +236,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   await writeFile(join(o.dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }, null, 2));
 
   // Gate results reach GitHub as commit statuses on their own queue: GitHub down never holds up a run.
-  const statuses = new StatusReporter({ store, bus, logger: o.logger, github: config.github, secrets, redactor: () => new Redactor(secrets.allValues()), runUrl: (id) => dashboardRunUrl(o.publicUrl ?? url, id), pinned: () => pinned.config });
+  const statuses = new StatusReporter({ store, bus, logger: o.logger, github: config.github, secrets, redactor: () => new Redactor(secrets.allValues()), runUrl: (id) => runPageUrl(o.publicUrl ?? url, id), pinned: () => pinned.config });
   statuses.start();
   executor.start();
   watcher.start();

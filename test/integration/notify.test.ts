@@ -267,7 +267,7 @@ describe('notifications', () => {
     expect(texts).toContain('*Tests:* 117/120 passed, 1 failed, 2 skipped');
     expect(texts).toContain('*Coverage:* api 84.2 %');
     expect(texts).toContain('*Load (api):* 300 req/s, p99 55 ms, errors 0.10 %');
-    expect(blocks).toContainEqual({ type: 'actions', elements: [expect.objectContaining({ type: 'button', url: `https://gantry.example.com/runs/${staging}` })] });
+    expect(blocks).toContainEqual({ type: 'actions', elements: [expect.objectContaining({ type: 'button', url: `https://gantry.example.com/#/runs/${staging}` })] });
     expect(blocks.at(-1)?.type).toBe('context');
     expect(success.text).toBe('api r8 (abcdef0) is live in staging');
 
@@ -293,7 +293,7 @@ describe('notifications', () => {
     expect(verifySignature(`${request?.body ?? ''} `, SIGNING_KEY, signature)).toBe(false);
     expect(request?.headers['x-gantry-event']).toBe('deployment.succeeded');
     expect(request?.headers['x-gantry-delivery']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(request?.json).toMatchObject({ event: 'deployment.succeeded', outcome: 'success', environment: 'staging', services: ['api'], release: SHA, run: { id: runId, url: `https://gantry.example.com/runs/${runId}` } });
+    expect(request?.json).toMatchObject({ event: 'deployment.succeeded', outcome: 'success', environment: 'staging', services: ['api'], release: SHA, run: { id: runId, url: `https://gantry.example.com/#/runs/${runId}` } });
     const [delivery] = await settled(s, runId, 1);
     expect(delivery).toMatchObject({ channel: 'ops', status: 'delivered', attempts: 1, deliveryId: request?.headers['x-gantry-delivery'] });
   });
@@ -381,7 +381,7 @@ describe('notifications', () => {
       ['deployment.failed', 'production'],
     ]);
     expect(approvals.requests.map((r) => [r.headers['x-gantry-event'], r.json.environment])).toEqual([['approval.requested', 'staging']]);
-    expect(runs.requests.map((r) => [r.headers['x-gantry-event'], r.json.run])).toEqual([['run.failed', { id: staging, url: `https://gantry.example.com/runs/${staging}` }]]);
+    expect(runs.requests.map((r) => [r.headers['x-gantry-event'], r.json.run])).toEqual([['run.failed', { id: staging, url: `https://gantry.example.com/#/runs/${staging}` }]]);
     expect(runs.requests[0]?.json.reason).toBe('smoke test /healthz got 503');
   });
 
@@ -452,7 +452,7 @@ describe('notifications', () => {
       routing_key: PD_KEY,
       dedup_key: 'gantry-production-api',
       payload: { severity: 'critical', component: 'api', group: 'production', class: 'deployment.rolled-back', summary: expect.stringContaining('api r7 in production was rolled back to r6') },
-      links: [{ href: `https://gantry.example.com/runs/${failed}`, text: `Gantry run #${failed}` }],
+      links: [{ href: `https://gantry.example.com/#/runs/${failed}`, text: `Gantry run #${failed}` }],
     });
     expect(PagerDutyResolve.parse(resolve.json)).toEqual({ routing_key: PD_KEY, event_action: 'resolve', dedup_key: 'gantry-production-api' });
     expect(await settled(s, fixed, 1)).toMatchObject([{ channel: 'pager', kind: 'incident.resolve', status: 'delivered' }]);
@@ -484,7 +484,7 @@ describe('notifications', () => {
     }
     const [create, close, comment] = github.requests as [Received, Received, Received];
     expect(create.json).toMatchObject({ title: expect.stringMatching(/^\[gantry-production-api\] api r7 in production was rolled back/), labels: ['gantry', 'incident', 'critical'] });
-    expect(create.json.body).toContain(`https://gantry.example.com/runs/${failed}`);
+    expect(create.json.body).toContain(`https://gantry.example.com/#/runs/${failed}`);
     expect(close.json).toEqual({ state: 'closed', state_reason: 'completed' });
     expect(comment.json.body).toContain('Resolved');
   });

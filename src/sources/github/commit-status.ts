@@ -17,8 +17,6 @@ export const SCAN_CONTEXT = 'gantry/scan';
 export const MAX_DESCRIPTION = 140;
 
 export const gateContext = (service: string, gate: string): string => `${service}/${gate}`;
-/** A run's page on the dashboard (it routes by the URL's fragment). */
-export const dashboardRunUrl = (publicUrl: string, runId: number): string => `${publicUrl.replace(/\/+$/, '')}/#/runs/${runId}`;
 
 export interface StatusFacts {
   readonly run: Run;
