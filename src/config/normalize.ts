@@ -21,8 +21,15 @@ export const DEFAULT_BUILD_TIMEOUT_MS = 15 * 60_000;
 export const DEFAULT_HEALTH = { path: '/healthz', expectStatus: 200, intervalMs: 1_000, timeoutMs: 2_000, deadlineMs: 60_000 } as const;
 /** Kubernetes' own defaults for a readiness probe. */
 export const DEFAULT_READINESS = { failureThreshold: 3, successThreshold: 1 } as const;
-/** Failed liveness probes in a row before a restart: well past readiness, so a replica is first taken out of rotation and given time to recover. */
-export const DEFAULT_LIVENESS_FAILURES = 10;
+/**
+ * How long liveness probes must fail in a row before a restart, by default: Kubernetes' own default
+ * (3 failures 10 s apart). Well past readiness, so a replica is first taken out of rotation and given
+ * time to recover, and a deploy's own health check fails a bad release before a restart hides it.
+ */
+export const DEFAULT_LIVENESS_AFTER_MS = 30_000;
+
+/** The default liveness count: as many probes as fill DEFAULT_LIVENESS_AFTER_MS at the service's interval (at least 3). */
+export const defaultLivenessFailures = (intervalMs: number): number => Math.max(3, Math.ceil(DEFAULT_LIVENESS_AFTER_MS / Math.max(1, intervalMs)));
 export const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;
 export const DEFAULT_PREVIEW_PORT_OFFSET = 10_000;
 export const DEFAULT_INTEGRATION_TIMEOUT_MS = 10 * 60_000;
@@ -81,7 +88,7 @@ function normalizeService(name: string, s: ServiceInput, coverageMinimum: number
         failureThreshold: s.health?.readiness?.failureThreshold ?? DEFAULT_READINESS.failureThreshold,
         successThreshold: s.health?.readiness?.successThreshold ?? DEFAULT_READINESS.successThreshold,
       },
-      liveness: { path: s.health?.liveness?.path ?? s.health?.path ?? DEFAULT_HEALTH.path, failureThreshold: s.health?.liveness?.failureThreshold ?? DEFAULT_LIVENESS_FAILURES },
+      liveness: { path: s.health?.liveness?.path ?? s.health?.path ?? DEFAULT_HEALTH.path, failureThreshold: s.health?.liveness?.failureThreshold ?? defaultLivenessFailures(ms(s.health?.interval, DEFAULT_HEALTH.intervalMs)) },
     },
     smoke: (s.smoke ?? []).map((t) => ({
       name: t.name,

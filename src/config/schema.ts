@@ -51,7 +51,7 @@ export const HealthSpec = z.strictObject({
   liveness: z
     .strictObject({
       path: z.string().startsWith('/').optional().describe('Probed for liveness (default: `path`).'),
-      failureThreshold: z.number().int().min(0).max(1000).optional().describe('Failed probes in a row after which the replica is restarted (default 10; 0: never).'),
+      failureThreshold: z.number().int().min(0).max(1000).optional().describe('Failed probes in a row after which the replica is restarted (default: as many as fill 30 s at `interval`, at least 3; 0: never).'),
     })
     .optional()
     .describe('Liveness, as Kubernetes has it: whether a replica must be restarted. Counts once the replica has been ready since it started.'),

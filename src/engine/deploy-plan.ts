@@ -241,5 +241,5 @@ export function rolloutSteps(
 }
 
 function defaultHealth(): HealthConfig {
-  return { path: '/healthz', expectStatus: 200, intervalMs: 1_000, timeoutMs: 2_000, deadlineMs: 60_000, readiness: { failureThreshold: 3, successThreshold: 1 }, liveness: { path: '/healthz', failureThreshold: 10 } };
+  return { path: '/healthz', expectStatus: 200, intervalMs: 1_000, timeoutMs: 2_000, deadlineMs: 60_000, readiness: { failureThreshold: 3, successThreshold: 1 }, liveness: { path: '/healthz', failureThreshold: 30 } };
 }

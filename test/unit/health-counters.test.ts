@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HealthCounters } from '../../src/agent/supervisor/health-counters.js';
+import { parseConfigText } from '../../src/config/loader.js';
 import type { HealthProbe } from '../../src/targets/target.js';
 
 const probe = (over: Partial<HealthProbe> = {}): HealthProbe => ({ path: '/healthz', expectStatus: 200, intervalMs: 100, timeoutMs: 500, ...over });
@@ -54,5 +55,25 @@ describe('readiness and liveness counting', () => {
     }
     expect(new HealthCounters(probe({ liveness: { path: '/livez', failureThreshold: 3 } }), 3).separateLiveness).toBe(true);
     expect(new HealthCounters(probe({ liveness: { path: '/healthz', failureThreshold: 3 } }), 3).separateLiveness).toBe(false);
+  });
+});
+
+describe('readiness and liveness in gantry.yaml', () => {
+  const health = (block: string) => {
+    const parsed = parseConfigText(`version: 1\nproject: { name: p }\nrepository: { url: . }\nservices:\n  api:\n    path: api\n    run: { command: node s.js, port: 4100 }\n${block}environments:\n  dev: { branch: develop }\n`, 'gantry.yaml');
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    return parsed.config.services['api']?.health;
+  };
+
+  it('defaults to Kubernetes-like thresholds: out after 3 failures, back after 1 pass, restarted after 30 s of failures', () => {
+    expect(health('')).toMatchObject({ intervalMs: 1_000, readiness: { failureThreshold: 3, successThreshold: 1 }, liveness: { path: '/healthz', failureThreshold: 30 } });
+    expect(health('    health: { path: /ready, interval: 100ms }\n')).toMatchObject({ liveness: { path: '/ready', failureThreshold: 300 } });
+  });
+
+  it('takes what the service sets, 0 turning restarts off', () => {
+    expect(health('    health: { readiness: { failureThreshold: 2, successThreshold: 4 }, liveness: { path: /livez, failureThreshold: 0 } }\n')).toMatchObject({
+      readiness: { failureThreshold: 2, successThreshold: 4 },
+      liveness: { path: '/livez', failureThreshold: 0 },
+    });
   });
 });
