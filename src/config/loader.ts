@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors/gantry-error.js';
+import { fastParse } from './fast-yaml.js';
 import { compareIssues, formatPath } from './issues.js';
 import type { ConfigIssue, LoadResult } from './issues.js';
 import { normalizeConfig } from './normalize.js';
@@ -32,10 +33,27 @@ const sorted = (issues: readonly ConfigIssue[]): ConfigIssue[] => unique([...iss
 /** The repository to check paths in, chosen once the file is read (it may depend on `repository.url`); undefined skips the check. */
 export type ProbeFor = (config: GantryConfigParsed) => PathProbe | undefined;
 
+/** `full` skips the fast path: for the test that holds both paths to the same result, and the bench. */
+export type Route = 'fast-first' | 'full';
+
 interface Parsed {
   readonly result: LoadResult;
-  /** Set when the file is valid: what the repository checks need to position their findings. */
-  readonly valid?: { readonly source: YamlSource; readonly data: GantryConfigParsed };
+  /** Set when the file is valid: what the repository checks need to position their findings (the YAML tree only on demand). */
+  readonly valid?: { readonly source: () => YamlSource; readonly data: GantryConfigParsed };
+}
+
+/**
+ * The fast path: a file js-yaml vouches for, that passes the schema and every rule without a
+ * finding, needs no YAML tree, for nothing is to be positioned. Anything else takes the full path,
+ * so every message keeps its position, snippet and hint; the result is the same either way.
+ */
+function parseFast(text: string, file: string): Parsed | undefined {
+  const fast = fastParse(text);
+  const parsed = fast ? GantryConfigSpec.safeParse(fast.data) : undefined;
+  if (!parsed?.success || runRules(parsed.data).length > 0) return undefined;
+  let source: YamlSource | undefined;
+  const sourceOnDemand = (): YamlSource => (source ??= readYaml(text, file).source);
+  return { result: { ok: true, config: normalizeConfig(parsed.data), warnings: [] }, valid: { source: sourceOnDemand, data: parsed.data } };
 }
 
 /**
@@ -43,7 +61,11 @@ interface Parsed {
  * YAML syntax, then structure (zod), then the named semantic rules, which run only on a
  * structurally valid file. Semantic findings come after structural ones; each group is in file order.
  */
-function parseUnguarded(text: string, file: string): Parsed {
+function parseUnguarded(text: string, file: string, route: Route = 'fast-first'): Parsed {
+  return (route === 'fast-first' ? parseFast(text, file) : undefined) ?? parseFull(text, file);
+}
+
+function parseFull(text: string, file: string): Parsed {
   const read = readYaml(text, file);
   if (read.fatal) return { result: { ok: false, errors: sorted(read.errors), warnings: sorted(read.warnings) } };
   const parsed = GantryConfigSpec.safeParse(read.data);
@@ -57,7 +79,7 @@ function parseUnguarded(text: string, file: string): Parsed {
   const errors = sorted(semantic.filter((i) => i.severity === 'error'));
   const warnings = sorted([...read.warnings, ...semantic.filter((i) => i.severity === 'warning')]);
   if (errors.length > 0) return { result: { ok: false, errors, warnings } };
-  return { result: { ok: true, config: normalizeConfig(parsed.data), warnings }, valid: { source: read.source, data: parsed.data } };
+  return { result: { ok: true, config: normalizeConfig(parsed.data), warnings }, valid: { source: () => read.source, data: parsed.data } };
 }
 
 function internalIssue(file: string, error: unknown): ConfigIssue {
@@ -69,9 +91,9 @@ function internalIssue(file: string, error: unknown): ConfigIssue {
  * Never throws, whatever the text (the fuzz tests hold it to that). Should a bug still throw,
  * it becomes an INTERNAL issue, so a server validating a pushed config keeps running.
  */
-export function parseConfigText(text: string, file: string): LoadResult {
+export function parseConfigText(text: string, file: string, route?: Route): LoadResult {
   try {
-    return parseUnguarded(text, file).result;
+    return parseUnguarded(text, file, route).result;
   } catch (error: unknown) {
     return { ok: false, errors: [internalIssue(file, error)], warnings: [] };
   }
@@ -82,12 +104,12 @@ export function parseConfigText(text: string, file: string): LoadResult {
  * probe reads (the working tree, or the commit the server runs): a missing service folder is a
  * config error at its line, not a failure of the first gate that tries to run in it.
  */
-export async function parseConfigTextIn(text: string, file: string, probeFor: ProbeFor): Promise<LoadResult> {
+export async function parseConfigTextIn(text: string, file: string, probeFor: ProbeFor, route?: Route): Promise<LoadResult> {
   try {
-    const { result, valid } = parseUnguarded(text, file);
+    const { result, valid } = parseUnguarded(text, file, route);
     const probe = result.ok && valid ? probeFor(valid.data) : undefined;
     if (!result.ok || !valid || !probe) return result;
-    const found = (await servicePathFindings(valid.data, probe)).map((f) => positionFinding(valid.source, f));
+    const found = (await servicePathFindings(valid.data, probe)).map((f) => positionFinding(valid.source(), f));
     const errors = sorted(found.filter((i) => i.severity === 'error'));
     const warnings = sorted([...result.warnings, ...found.filter((i) => i.severity === 'warning')]);
     return errors.length > 0 ? { ok: false, errors, warnings } : { ...result, warnings };
