@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunView, StepView } from '../../src/server/views.js';
@@ -76,7 +76,10 @@ describe('a watch over a service users never call (watch.services.<name>.basis: 
 
   async function server(services: readonly string[], watchMs: number): Promise<{ t: TestServer; marker: string }> {
     const root = await temp.make();
-    const marker = join(root, 'sick');
+    // Readable by the worker, which runs as another user than the test when the suite runs as root (issue 10, item 6).
+    const shared = await temp.make('gantry-sick-');
+    await chmod(shared, 0o755);
+    const marker = join(shared, 'sick');
     const text = config(basePort(), services, watchMs, marker);
     const t = await startTestServer(root, await fixtureRepo(root, { 'gantry.yaml': text, ...files }), text);
     servers.push(t);
