@@ -1,6 +1,6 @@
-import { isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
 import type { Anchor, ConfigPath } from './issues.js';
+import { yamlLib } from './yaml-lib.js';
 
 /** A place in the source text: 1-based line and column, and how many characters to underline. */
 export interface SourceSpot {
@@ -16,12 +16,14 @@ interface Step {
 }
 
 function deref(doc: Document, node: unknown): Node | null {
+  const { isAlias, isMap, isScalar, isSeq } = yamlLib();
   if (isAlias(node)) return node.resolve(doc) ?? null;
   return isMap(node) || isSeq(node) || isScalar(node) ? node : null;
 }
 
 /** `<<` of a merge key: yaml reads it as a scalar whose value is the symbol `<<` (or the text, when quoted off). */
 function isMergeKey(key: unknown): boolean {
+  const { isScalar } = yamlLib();
   if (!isScalar(key)) return false;
   const value: unknown = key.value;
   return value === '<<' || (typeof value === 'symbol' && value.description === '<<');
@@ -33,6 +35,7 @@ function isMergeKey(key: unknown): boolean {
  * content is shown where that content is written (the anchored mapping).
  */
 function pairFor(doc: Document, map: YAMLMap, key: string, depth = 0): Pair | undefined {
+  const { isMap, isScalar, isSeq } = yamlLib();
   const items = map.items as Pair[];
   const explicit = items.findLast((p) => !isMergeKey(p.key) && isScalar(p.key) && String(p.key.value) === key);
   if (explicit || depth > 20) return explicit;
@@ -49,6 +52,7 @@ function pairFor(doc: Document, map: YAMLMap, key: string, depth = 0): Pair | un
 
 /** Follows `path` through the YAML tree as far as it exists; one step per segment reached. */
 function walk(doc: Document, path: ConfigPath): Step[] {
+  const { isAlias, isMap, isScalar, isSeq } = yamlLib();
   const steps: Step[] = [{ node: isAlias(doc.contents) || isMap(doc.contents) || isSeq(doc.contents) || isScalar(doc.contents) ? doc.contents : null, key: null }];
   for (const segment of path) {
     const here = deref(doc, steps[steps.length - 1]?.node ?? null);
@@ -71,6 +75,7 @@ function hasText(node: Node | null): node is Node {
 }
 
 function spotOf(node: Node | null, lineCounter: LineCounter, text: string): SourceSpot {
+  const { isAlias, isScalar } = yamlLib();
   const range = node?.range;
   if (!range) return { line: 1, col: 1, length: 1 };
   const start = Math.min(range[0], text.length);

@@ -1,10 +1,10 @@
-import { isPair, isScalar, LineCounter, parseDocument, visit } from 'yaml';
-import type { Document, YAMLError } from 'yaml';
+import type { Document, LineCounter, YAMLError } from 'yaml';
 import type { ErrorCode } from '../errors/codes.js';
 import type { ConfigIssue, Finding, IssueSeverity } from './issues.js';
 import { locate } from './positions.js';
 import type { SourceSpot } from './positions.js';
 import { makeSnippet } from './snippet.js';
+import { yamlLib } from './yaml-lib.js';
 
 /** The text of one gantry.yaml with its YAML tree: everything needed to turn a path into line:col. */
 export interface YamlSource {
@@ -56,6 +56,7 @@ function offsetSpot(source: YamlSource, start: number, end: number): SourceSpot 
 
 /** The text of the mapping key that starts at `offset` (yaml points a duplicate at its first character). */
 function keyAt(source: YamlSource, offset: number): string {
+  const { isScalar, visit } = yamlLib();
   let found: string | undefined;
   visit(source.doc, {
     Pair(_, pair) {
@@ -84,6 +85,7 @@ function fromYamlError(source: YamlSource, error: YAMLError, severity: IssueSeve
  * `__proto__` is refused outright: zod drops it from records, so it would vanish without a word.
  */
 function badKeys(source: YamlSource): ConfigIssue[] {
+  const { isPair, isScalar, visit } = yamlLib();
   const found: ConfigIssue[] = [];
   visit(source.doc, {
     Pair(_, pair) {
@@ -102,6 +104,7 @@ function badKeys(source: YamlSource): ConfigIssue[] {
 
 /** The alias to blame when the tree cannot become a value: the first unresolvable one, else the first one. */
 function aliasSpot(source: YamlSource): SourceSpot {
+  const { visit } = yamlLib();
   let first: SourceSpot | undefined;
   let unresolved: SourceSpot | undefined;
   visit(source.doc, {
@@ -120,6 +123,7 @@ function aliasSpot(source: YamlSource): SourceSpot {
 
 /** Parses YAML and reports its problems with positions; never throws. */
 export function readYaml(text: string, file: string): YamlRead {
+  const { LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   // prettyErrors off: we build our own snippet; logLevel error: no library warnings on stderr;
   // resolveKnownTags off: `!!binary` or `!!set` would turn into Buffers and Sets, not config values;

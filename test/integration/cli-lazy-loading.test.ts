@@ -33,13 +33,13 @@ describe('the CLI loads a command only when it runs', () => {
   afterAll(() => temp.cleanup());
 
   /** Runs the CLI and returns its exit code, output and every module URL it loaded. */
-  async function traced(args: string[], cwd?: string): Promise<{ code: number; stdout: string; modules: string[] }> {
+  async function traced(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string; modules: string[] }> {
     const trace = join(dir, `trace-${count++}.txt`);
     await writeFile(trace, '');
     const cdArgs = cwd ? ['--config', join(cwd, 'gantry.yaml')] : [];
     const r = await runCli([...cdArgs, ...args], { NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href}`, GANTRY_TEST_MODULE_TRACE: trace });
     const modules = (await readFile(trace, 'utf8')).split('\n').filter(Boolean);
-    return { code: r.code, stdout: r.stdout, modules };
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr, modules };
   }
 
   const heavyIn = (modules: readonly string[]): string[] => modules.filter((m) => HEAVY.some((h) => h.test(m)));
@@ -71,7 +71,25 @@ describe('the CLI loads a command only when it runs', () => {
     const r = await traced(['validate'], project);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/is valid/);
-    expect(r.modules.some((m) => /node_modules\/yaml\//.test(m))).toBe(true);
+    // A valid file is read by the fast path (js-yaml); the yaml package, needed only to position
+    // messages, is required on demand (src/config/yaml-lib.ts), which this ESM hook does not see.
+    expect(r.modules.some((m) => /node_modules\/js-yaml\//.test(m))).toBe(true);
+    expect(r.modules.some((m) => m.endsWith('/dist/config/loader.js'))).toBe(true);
     expect(r.modules.filter((m) => /node_modules\/(fastify|better-sqlite3|kysely)\/|\/dist\/(server|agent|engine|store)\//.test(m) && !m.endsWith('/dist/server/version.js'))).toEqual([]);
+  });
+
+  it('still positions what validate reports once the yaml package is loaded on demand', async () => {
+    const project = await temp.make('gantry-lazy-broken-');
+    // Valid to the schema and the rules (the fast path), but the service folder is missing: a finding to position.
+    const config = ['version: 1', 'project:', '  name: lazy', 'repository:', '  url: .', 'services:', '  api:', '    path: services/api', ''].join('\n');
+    await writeFile(join(project, 'gantry.yaml'), config);
+    const missing = await traced(['validate'], project);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout + missing.stderr).toMatch(/gantry\.yaml:8:11/);
+    // A schema error: the full path from the start.
+    await writeFile(join(project, 'gantry.yaml'), config.replace('path: services/api', 'path: .\n    replicas: many'));
+    const broken = await traced(['validate'], project);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout + broken.stderr).toMatch(/gantry\.yaml:9:15/);
   });
 });
