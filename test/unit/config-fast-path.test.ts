@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fastParse } from '../../src/config/fast-yaml.js';
 import { parseConfigText, parseConfigTextIn } from '../../src/config/loader.js';
@@ -63,6 +64,17 @@ describe('the fast YAML path', () => {
 
   it.each(CONFIGS)('loads %s to the same config, errors and warnings on both paths', (_name, text) => {
     expectSame(parseConfigText(text, 'gantry.yaml'), parseConfigText(text, 'gantry.yaml', 'full'));
+  });
+
+  it('gives the same result on both paths for any YAML-ish text, alone or spliced into a valid config', () => {
+    const unit = fc.constantFrom(...'abz019 :-_?[]{},&*!|>\'"#%@<~.\n\t\\'.split(''), 'yes', 'null', '0o7', '0x1', '1e3', '.inf', '<<');
+    const fragment = fc.string({ unit, maxLength: 60 });
+    const lines = FULL.split('\n');
+    const spliced = fc.tuple(fc.nat({ max: lines.length }), fc.nat({ max: 8 }), fragment).map(([at, indent, text]) =>
+      [...lines.slice(0, at), `${' '.repeat(indent)}${text}`, ...lines.slice(at)].join('\n'));
+    fc.assert(fc.property(fc.oneof(fragment, spliced), (text) => {
+      expectSame(parseConfigText(text, 'gantry.yaml'), parseConfigText(text, 'gantry.yaml', 'full'));
+    }), { numRuns: 400, seed: 19 });
   });
 
   it('takes the fast path for valid configs and hands aliases, merges, odd keys and directives to the full reader', () => {
