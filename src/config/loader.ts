@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors/gantry-error.js';
-import { fastParse } from './fast-yaml.js';
+import { readValidFast } from './fast-path.js';
 import { compareIssues, formatPath } from './issues.js';
 import type { ConfigIssue, LoadResult } from './issues.js';
 import { normalizeConfig } from './normalize.js';
@@ -43,26 +43,14 @@ interface Parsed {
 }
 
 /**
- * The fast path: a file js-yaml vouches for, that passes the schema and every rule without a
- * finding, needs no YAML tree, for nothing is to be positioned. Anything else takes the full path,
- * so every message keeps its position, snippet and hint; the result is the same either way.
- */
-function parseFast(text: string, file: string): Parsed | undefined {
-  const fast = fastParse(text);
-  const parsed = fast ? GantryConfigSpec.safeParse(fast.data) : undefined;
-  if (!parsed?.success || runRules(parsed.data).length > 0) return undefined;
-  let source: YamlSource | undefined;
-  const sourceOnDemand = (): YamlSource => (source ??= readYaml(text, file).source);
-  return { result: { ok: true, config: normalizeConfig(parsed.data), warnings: [] }, valid: { source: sourceOnDemand, data: parsed.data } };
-}
-
-/**
  * Reads gantry.yaml text into a normalised config, or into every problem at once:
  * YAML syntax, then structure (zod), then the named semantic rules, which run only on a
  * structurally valid file. Semantic findings come after structural ones; each group is in file order.
+ * A valid file with nothing to report takes the fast path (fast-path.ts), with the same result.
  */
 function parseUnguarded(text: string, file: string, route: Route = 'fast-first'): Parsed {
-  return (route === 'fast-first' ? parseFast(text, file) : undefined) ?? parseFull(text, file);
+  const fast = route === 'fast-first' ? readValidFast(text, file) : undefined;
+  return fast ? { result: { ok: true, config: fast.config, warnings: [] }, valid: fast } : parseFull(text, file);
 }
 
 function parseFull(text: string, file: string): Parsed {
