@@ -124,7 +124,7 @@ export const ERROR_CODES = {
   WEBHOOK_PAYLOAD_INVALID: 'A signed GitHub webhook delivery lacks its event or delivery header, has an empty body, its body is not a JSON object, or its payload lacks a field Gantry reads.',
   WEBHOOK_EVENT_STALE: 'A signed GitHub webhook delivery shows a pull request or review older than what Gantry recorded (a replayed or out-of-order event); nothing changed.',
   GITHUB_TOKEN_MISSING: '`gantry github protect` found no GitHub token (GITHUB_TOKEN).',
-  GITHUB_API_FAILED: "GitHub's REST API refused a branch protection request.",
+  GITHUB_API_FAILED: "GitHub's REST API refused a request (branch protection, a commit status), after retries where a retry could help.",
   PROTECTION_REFUSED: "A push to a protected branch was not a merge of an approved pull request (GitHub's webhook said so, or never answered).",
   // pinned config (src/engine/config-acceptance.ts, gantry config accept)
   COMMIT_NOT_FOUND: 'The repository has no commit with that sha, even after a fetch.',
