@@ -21,7 +21,9 @@ services:
       - name: first
         run: echo first >> ${counter}
       - name: slow
-        run: echo slow-start >> ${counter}; sleep 8; echo slow >> ${counter}
+        # The first attempt (the one the crash orphans) would sleep a minute and records its shell's pid;
+        # the re-run is short: the test then checks that the orphan was stopped, with no race on timing.
+        run: if grep -q slow-start ${counter}; then n=1; else n=60; echo "orphan $$" >> ${counter}; fi; echo slow-start >> ${counter}; sleep $n; echo slow >> ${counter}
       - name: last
         run: echo last >> ${counter}
 environments:
@@ -82,8 +84,13 @@ describe('a server killed with SIGKILL mid-run', () => {
     const count = (what: string) => effects.filter((e) => e === what).length;
     expect(count('first')).toBe(1);
     expect(count('slow-start')).toBe(2);
-    // The orphaned first attempt was stopped before the re-run, so "slow" finished exactly once.
+    // The orphaned first attempt was stopped before the re-run: its shell is gone and "slow" finished once.
     expect(count('slow')).toBe(1);
+    const orphan = Number(effects.find((e) => e.startsWith('orphan '))?.slice('orphan '.length));
+    expect(orphan).toBeGreaterThan(0);
+    // Gone, or a zombie waiting for whichever process adopted it to reap it: either way it runs no more.
+    const state = (await readFile(`/proc/${orphan}/stat`, 'utf8').catch(() => 'gone')).replace(/^.*\) /s, '').charAt(0);
+    expect(['g', 'Z']).toContain(state);
     expect(count('last')).toBe(1);
     expect(finished.steps.find((s) => s.key === 'gate:api:slow')?.attempt).toBe(2);
     second.child.kill('SIGTERM');
