@@ -42,7 +42,14 @@ describe('a gantry.yaml written by gantry init', () => {
     const written = await readFile(join(root, 'project', 'gantry.yaml'), 'utf8');
     expect(written).toMatch(/^ {6}port: 3000 /m);
     // The test server points `url: .` at the fixture's origin; the starter writes it quoted, with a comment.
-    config = written.replace(/^( {6}port: )3000 /m, `$1${port} `).replace(/^ {2}url: "\."\s.*$/m, '  url: .');
+    // Offsets within this file's block of 50 ports (basePort), so a file running beside it never meets them.
+    config = written
+      .replace(/^( {6}port: )3000 /m, `$1${port} `)
+      .replace(/^ {2}url: "\."\s.*$/m, '  url: .')
+      .replace(/^( {4}portOffset: )100\b/m, (_, key: string) => `${key}10`)
+      .replace(/^( {4}portOffset: )200\b/m, (_, key: string) => `${key}20`);
+    expect(config).toMatch(/portOffset: 10\b/);
+    expect(config).toMatch(/portOffset: 20\b/);
     const repo = await fixtureRepo(root, { ...SERVICE, 'gantry.yaml': config });
     t = await startTestServer(root, repo, config);
   });
@@ -57,7 +64,9 @@ describe('a gantry.yaml written by gantry init', () => {
     const dispatch = await runCli(['dispatch', 'dev'], { CI: 'true', GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token });
     expect(dispatch.stdout).toMatch(/✓ orders › install\s+succeeded/);
     expect(dispatch.stdout).toMatch(/✓ build orders\s+succeeded/);
-    expect(dispatch.stdout).toMatch(/✓ deploy orders → dev \(rolling\)\s+succeeded/);
+    // On a failure, the agent's own log says why (it is where the CLI's hint points).
+    const agentLog = await readFile(join(t.dataDir, 'agents', 'local', 'agent.log'), 'utf8').catch(() => '(no agent log)');
+    expect(dispatch.stdout, agentLog).toMatch(/✓ deploy orders → dev \(rolling\)\s+succeeded/);
     expect(dispatch.code, `${dispatch.stdout}\n${dispatch.stderr}`).toBe(0);
     const body = await until('the deployed service to answer on its dev port', async () => {
       const res = await fetch(`http://127.0.0.1:${port}/orders`);

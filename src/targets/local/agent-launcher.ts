@@ -128,6 +128,9 @@ export class AgentLauncher {
       if (child.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
+    // One that never answered is stopped: left running, it would outlive everything that knows of it
+    // and hold its ports against the agent the next attempt starts.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     throw new TargetError('AGENT_UNREACHABLE', `the agent for target ${this.o.targetName} did not start`, { hint: `See ${join(this.o.dataDir, 'agent.log')}.`, retryable: true });
   }
 }
