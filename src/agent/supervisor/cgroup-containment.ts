@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Containment } from './containment.js';
-import { errorCode, isLive, signalEach } from './proc-scan.js';
+import { errorCode, isLive, killUntilGone, signalEach } from './proc-scan.js';
 
 const POLL_MS = 25;
 
@@ -87,16 +87,12 @@ export class CgroupContainment implements Containment {
     signalEach(await this.members(), signal);
   }
 
-  async kill(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const left = await this.members();
-      if (left.length === 0) return true;
+  kill(timeoutMs: number): Promise<boolean> {
+    const killOnce = async (left: number[]): Promise<void> => {
       if (this.base.hasKill) await writeFile(join(this.dir, 'cgroup.kill'), '1').catch(() => signalEach(left, 'SIGKILL'));
       else signalEach(left, 'SIGKILL');
-      if (Date.now() >= deadline) return false;
-      await delay(POLL_MS);
-    }
+    };
+    return killUntilGone(() => this.members(), killOnce, timeoutMs);
   }
 
   async release(): Promise<void> {

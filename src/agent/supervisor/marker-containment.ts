@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Containment } from './containment.js';
-import { allPids, isLive, signalEach } from './proc-scan.js';
+import { allPids, isLive, killUntilGone, signalEach } from './proc-scan.js';
 
-const POLL_MS = 25;
 /** Inherited by every descendant that keeps its environment; a new session or process group does not shed it. */
 export const MARKER_VARIABLE = 'GANTRY_PROCESS_MARKER';
 
@@ -38,15 +36,8 @@ export class MarkerContainment implements Containment {
     signalEach(await this.members(), signal);
   }
 
-  async kill(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const left = await this.members();
-      if (left.length === 0) return true;
-      signalEach(left, 'SIGKILL');
-      if (Date.now() >= deadline) return false;
-      await delay(POLL_MS);
-    }
+  kill(timeoutMs: number): Promise<boolean> {
+    return killUntilGone(() => this.members(), async (left) => signalEach(left, 'SIGKILL'), timeoutMs);
   }
 
   release(): Promise<void> {

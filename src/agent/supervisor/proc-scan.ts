@@ -1,4 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+
+const KILL_POLL_MS = 25;
 
 /** Pids listed in /proc (Linux); empty elsewhere. */
 export async function allPids(): Promise<number[]> {
@@ -22,6 +25,21 @@ export function signalEach(pids: readonly number[], signal: NodeJS.Signals): voi
     } catch {
       // Gone meanwhile (ESRCH), or not ours to signal (EPERM): nothing more to do for it.
     }
+  }
+}
+
+/**
+ * Kills a containment's members until none is left or the deadline passes (true when none is left):
+ * a member may fork while it is being killed, so one pass is not enough.
+ */
+export async function killUntilGone(members: () => Promise<number[]>, killOnce: (left: number[]) => Promise<void>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await members();
+    if (left.length === 0) return true;
+    await killOnce(left);
+    if (Date.now() >= deadline) return false;
+    await delay(KILL_POLL_MS);
   }
 }
 
