@@ -1,3 +1,5 @@
+import type { GitHubConfig } from '../../config/types.js';
+import type { SecretSource } from '../../secrets/source.js';
 import { Octokit, type OctokitOptions } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import type { Logger } from '../../engine/logger.js';
@@ -75,6 +77,12 @@ function githubMessage(error: RequestErrorLike): string {
   const data = error.response?.data;
   if (data !== null && typeof data === 'object' && typeof (data as { message?: unknown }).message === 'string') return (data as { message: string }).message;
   return typeof data === 'string' && data.length > 0 ? data.slice(0, 300) : error.message;
+}
+
+/** The value of the secret `github.token` names; undefined when there is none or it is not set. */
+export function githubToken(github: GitHubConfig | undefined, secrets: SecretSource): string | undefined {
+  const name = github?.token?.secret;
+  return name ? secrets.values([name])[name] : undefined;
 }
 
 /** @octokit/core with plugin-retry, speaking to api.github.com or `github.apiUrl`. */

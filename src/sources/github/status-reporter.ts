@@ -6,7 +6,7 @@ import type { Redactor } from '../../secrets/redactor.js';
 import type { SecretSource } from '../../secrets/source.js';
 import type { Store } from '../../store/store.js';
 import { declaredGates, gatesOf, planStatuses, type CommitStatus } from './commit-status.js';
-import { createGitHubClient, GitHubApiError, type GitHubClient } from './github-client.js';
+import { createGitHubClient, GitHubApiError, githubToken, type GitHubClient } from './github-client.js';
 
 export interface StatusReporterOptions {
   readonly store: Store;
@@ -100,7 +100,7 @@ export class StatusReporter {
 
   private token(github: GitHubConfig): string | undefined {
     const name = github.token?.secret;
-    const token = name ? this.o.secrets.values([name])[name] : undefined;
+    const token = githubToken(github, this.o.secrets);
     if (!token && !this.warnedNoToken) {
       this.warnedNoToken = true;
       this.o.logger.warn({}, name ? `GitHub statuses are not posted: the secret ${name} (github.token) is not set` : 'GitHub statuses are not posted: gantry.yaml has no github.token');

@@ -3,7 +3,7 @@ import type { TeamMembers } from '../../engine/approver-groups.js';
 import type { Logger } from '../../engine/logger.js';
 import { GantryError } from '../../errors/index.js';
 import type { SecretSource } from '../../secrets/source.js';
-import { createGitHubClient, type GitHubClient } from './github-client.js';
+import { createGitHubClient, githubToken, type GitHubClient } from './github-client.js';
 
 const PER_PAGE = 100;
 /** 5,000 members: far past any approver team; a bound so a misbehaving API cannot keep us paging. */
@@ -38,8 +38,7 @@ export async function listTeamMembers(client: GitHubClient, org: string, slug: s
  * or the token's secret is not set (then a team group's approvals are refused, never guessed).
  */
 export function githubTeamMembers(github: GitHubConfig | undefined, secrets: SecretSource, logger?: Logger): TeamMembers | undefined {
-  const name = github?.token?.secret;
-  const token = name ? secrets.values([name])[name] : undefined;
+  const token = githubToken(github, secrets);
   if (!github || !token) return undefined;
   // One retry: a person waits on this answer; a team that cannot be read refuses, and they can try again.
   const client = createGitHubClient({ token, retries: 1, ...(github.apiUrl ? { apiUrl: github.apiUrl } : {}), ...(logger ? { logger } : {}) });
