@@ -34,9 +34,13 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
  */
 export function basePort(): number {
   const pool = Number(process.env.VITEST_POOL_ID ?? '0') % 3;
-  const block = pool * 18 + Math.floor(Math.random() * 18);
+  // A file that starts several servers gets consecutive blocks: two random picks collided about
+  // one time in six, and a second server's agent then found its ports taken.
+  blocksTaken = blocksTaken === null ? Math.floor(Math.random() * 18) : blocksTaken + 1;
+  const block = pool * 18 + (blocksTaken % 18);
   return 30_000 + block * 50;
 }
+let blocksTaken: number | null = null;
 
 export interface FixtureOptions {
   readonly port: number;

@@ -46,15 +46,20 @@ export async function startTestServer(root: string, repo: ScratchRepo, configTex
     const res = await server.app.inject({ method, url: path, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
     return { status: res.statusCode, body: res.json<T>() };
   };
-  const finished = async (runId: number, timeoutMs = 60_000) =>
-    until(
-      `run #${runId} to finish`,
-      async () => {
-        const r = await api<{ run: RunView; steps: StepView[] }>('GET', `/api/v1/runs/${runId}`);
-        return ['succeeded', 'failed', 'cancelled'].includes(r.body.run.state) ? r.body : undefined;
-      },
-      timeoutMs,
-    );
+  const finished = async (runId: number, timeoutMs = 60_000) => {
+    const view = async () => (await api<{ run: RunView; steps: StepView[] }>('GET', `/api/v1/runs/${runId}`)).body;
+    try {
+      return await until(`run #${runId} to finish`, async () => {
+        const body = await view();
+        return ['succeeded', 'failed', 'cancelled'].includes(body.run.state) ? body : undefined;
+      }, timeoutMs);
+    } catch (error: unknown) {
+      // A run that never ends is diagnosed by where it stands: each step's state and last message.
+      const body = await view().catch(() => undefined);
+      const steps = body?.steps.map((s) => `${s.key} ${s.state}${s.message ? ` (${s.message})` : ''}`).join('; ');
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; run is ${body?.run.state ?? 'unreadable'}: ${steps ?? ''}`);
+    }
+  };
   return {
     server,
     token,

@@ -32,6 +32,9 @@ function exec(file: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd
       if (error && typeof error.code !== 'number') return reject(error);
       resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
     });
+    // A command that reads no input (verify-commit) may exit before stdin is closed: the EPIPE that
+    // follows is expected, and unhandled it would take the server down.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 }
