@@ -72,7 +72,19 @@ export const ServiceSpec = z.strictObject({
   watch: z.array(RelativePath).optional().describe('More paths whose changes count as changes of this service.'),
   gates: z.array(GateSpec).optional().describe('CI quality gates, run in the declared order.'),
   build: z.strictObject({ run: z.string().min(1), output: RelativePath.describe('Folder, relative to the service path, that becomes the artifact.'), timeout: Duration.optional() }).optional(),
-  run: z.strictObject({ command: z.string().min(1), port: Port.describe('Listener port of the service in an environment with portOffset 0.') }).optional(),
+  run: z
+    .strictObject({
+      command: z.string().min(1),
+      port: Port.describe('Listener port of the service in an environment with portOffset 0.'),
+      maxConnections: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000)
+        .optional()
+        .describe("Most open client connections each of the service's routes (local target) takes; beyond it the agent answers 503 ROUTE_BUSY and closes (default: the agent's file limit, less a reserve, shared by its routes)."),
+    })
+    .optional(),
   replicas: z.number().int().min(1).max(20).optional(),
   health: HealthSpec.optional(),
   smoke: z.array(SmokeSpec).optional(),
@@ -213,7 +225,7 @@ export const GitHubSpec = z.strictObject({
   token: SecretRef.optional().describe('A token for the REST API: the server posts commit statuses with it (repo:status, or fine-grained Commit statuses: write); `gantry github protect` reads GITHUB_TOKEN first when run from the CLI.'),
 });
 
-export const NOTIFY_EVENTS = ['run.succeeded', 'run.failed', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled-back', 'approval.requested', 'incident.opened'] as const;
+export const NOTIFY_EVENTS = ['run.succeeded', 'run.failed', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled-back', 'approval.requested', 'incident.opened', 'agent.restarted', 'agent.down'] as const;
 
 export const NotificationsSpec = z.strictObject({
   channels: z.record(Name, ChannelSpec),

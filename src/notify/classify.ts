@@ -19,6 +19,8 @@ export interface Classified {
   readonly opens: string | null;
   /** Set when it resolves the incident of that dedup key, if one is open. */
   readonly resolves: string | null;
+  /** Every environment it concerns, when that is more than `environment` (an agent serves several). */
+  readonly environments?: readonly string[];
 }
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
@@ -46,9 +48,26 @@ export function classifyEvent(e: StoredEvent): Classified | undefined {
     }
     case 'approval.requested':
       return { ...base, names: ['approval.requested'], outcome: Outcome.Info };
+    case 'agent.restarted':
+    case 'agent.down':
+      return classifyAgentEvent(e);
     default:
       return undefined;
   }
+}
+
+export const agentDedupKey = (target: string): string => `gantry-agent-${target}`;
+
+/**
+ * An agent down is an alert: an incident for the target, which its next restart resolves. It is
+ * routed by the environments the agent serves (a route for production gets production's agent).
+ */
+function classifyAgentEvent(e: StoredEvent): Classified {
+  const target = text(e.data.target) ?? 'unknown';
+  const environments = Array.isArray(e.data.environments) ? e.data.environments.filter((v): v is string => typeof v === 'string') : [];
+  const base = { source: e.kind, environment: null, service: null, environments };
+  if (e.kind === 'agent.down') return { ...base, names: ['agent.down'], outcome: Outcome.Critical, opens: agentDedupKey(target), resolves: null };
+  return { ...base, names: ['agent.restarted'], outcome: Outcome.Info, opens: null, resolves: agentDedupKey(target) };
 }
 
 /** run.succeeded / run.failed come from the runs table; a cancelled run is nobody's news. */

@@ -20,6 +20,8 @@ export interface DescribeInput {
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
 
+const list = (v: unknown): string => (Array.isArray(v) && v.length > 0 ? v.join(', ') : 'no environment');
+
 function headline(c: Classified, e: Readonly<Record<string, unknown>>, run: Run | undefined): { title: string; text: string } {
   const svc = c.service ?? 'a service';
   const env = c.environment ?? 'an environment';
@@ -32,6 +34,10 @@ function headline(c: Classified, e: Readonly<Record<string, unknown>>, run: Run 
       const back = restored ? `rolled back to r${restored}` : `stopped (no earlier revision to roll back to)`;
       return { title: `${c.outcome === Outcome.Critical ? '🚨 Emergency rollback:' : '⚠️ Rolled back:'} ${svc} in ${env}`, text: `${svc} r${str(e.revision) ?? '?'} in ${env} was ${back}${str(e.reason) ? `: ${str(e.reason)}` : ''}` };
     }
+    case 'agent.restarted':
+      return { title: `🔁 Agent of target ${str(e.target) ?? '?'} restarted`, text: `The agent of target ${str(e.target) ?? '?'} (serving ${list(e.environments)}) restarted: ${str(e.cause) ?? 'no cause recorded'}` };
+    case 'agent.down':
+      return { title: `🚨 Agent of target ${str(e.target) ?? '?'} is down`, text: `The agent of target ${str(e.target) ?? '?'} (serving ${list(e.environments)}) is down: ${str(e.cause) ?? 'no cause recorded'}` };
     case 'approval.requested':
       return { title: `⏳ Approval needed for ${env}`, text: `Run #${run?.id ?? '?'} waits for ${str(e.required) ?? 'its'} approval(s) to deploy${run ? ` ${shortSha(run.sha)}` : ''} to ${env}` };
     default: {
@@ -57,7 +63,7 @@ export function describe(i: DescribeInput): Notification {
     title,
     text,
     project: i.project,
-    environment: c.environment,
+    environment: c.environment ?? (c.environments?.length === 1 ? (c.environments[0] ?? null) : null),
     services: c.service ? [c.service] : [...new Set(i.steps.filter((s) => s.kind === 'deploy' && s.service).map((s) => s.service ?? ''))],
     release: str(data.release) ?? run?.sha ?? null,
     who: run ? (run.triggeredBy === run.author || !run.author ? run.triggeredBy : `${run.triggeredBy} (author ${run.author})`) : i.event?.actor ?? null,
@@ -65,7 +71,7 @@ export function describe(i: DescribeInput): Notification {
     runId: run?.id ?? i.event?.runId ?? null,
     runUrl: run || i.event?.runId ? runPageUrl(i.publicUrl, run?.id ?? i.event?.runId ?? 0) : null,
     at,
-    reason: str(data.reason) ?? (c.outcome === Outcome.Failure && run?.error ? run.error.message : null),
+    reason: str(data.reason) ?? str(data.cause) ?? (c.outcome === Outcome.Failure && run?.error ? run.error.message : null),
     results: runResults(i.steps),
     incident: c.opens ? { dedupKey: c.opens, severity: 'critical' } : null,
     data,

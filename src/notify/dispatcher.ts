@@ -160,7 +160,7 @@ export class NotificationDispatcher {
   private async plan(c: Classified, event: StoredEvent | undefined, run: Run | undefined): Promise<NewDelivery[]> {
     const { store, config } = this.o;
     const steps = run ? await store.steps.forRun(run.id) : [];
-    const environments = c.environment ? [c.environment] : [...new Set(steps.flatMap((s) => (s.environment ? [s.environment] : [])))];
+    const environments = c.environments ?? (c.environment ? [c.environment] : [...new Set(steps.flatMap((s) => (s.environment ? [s.environment] : [])))]);
     const resolveOn = c.resolves ? (await store.notifications.openIncidents(c.resolves)).map((i) => i.channel) : [];
     const planned = planDeliveries(config.notifications, { names: c.names, environments, opensIncident: c.opens !== null, resolveOn });
     if (planned.length === 0) return [];

@@ -6,6 +6,7 @@ import { authorize, PUBLIC_ROUTES } from './authorization.js';
 import type { ServerContext } from './context.js';
 import { dashboardRoutes, isDashboardPath } from './dashboard.js';
 import { errorHandler } from './http-errors.js';
+import { agentRoutes } from './routes/agents.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
@@ -60,6 +61,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   runRoutes(app, ctx);
   logRoutes(app, ctx);
   environmentRoutes(app, ctx);
+  agentRoutes(app, ctx);
   approvalRoutes(app, ctx);
   backupRoutes(app, ctx);
   annotationRoutes(app, ctx);

@@ -8,6 +8,7 @@ import type { SecretStore } from '../secrets/secret-store.js';
 import type { PullRequestCiResult, PullRequestHead } from '../sources/github/pull-request-ci.js';
 import type { Store } from '../store/store.js';
 import type { ServiceStatus } from '../targets/target.js';
+import type { AgentView } from './agent-views.js';
 import type { Principal } from './auth.js';
 
 /** What the routes need, and nothing more: they never reach the executor or git directly. */
@@ -25,6 +26,8 @@ export interface ServerContext {
   readonly secrets?: SecretStore;
   /** What the environment's target runs now (revisions, phases, weights); undefined while its agent is not running. */
   readonly describeEnvironment?: (environment: string) => Promise<readonly ServiceStatus[] | undefined>;
+  /** Every local target's agent as the agent watch last saw it, with its last restart from the audit log. */
+  readonly agents?: () => Promise<readonly AgentView[]>;
   /** The built dashboard's folder (index.html and assets); without one, `/` says how to build it. */
   readonly webRoot?: string;
   /** Where the pinned config's guard rules come from, and an admin accepting a commit's (gantry config). */

@@ -27,6 +27,7 @@ import { GitWatcher } from '../sources/git/watcher.js';
 import { PullRequestCi } from '../sources/github/pull-request-ci.js';
 import { StatusReporter } from '../sources/github/status-reporter.js';
 import { githubTeamMembers } from '../sources/github/team-members.js';
+import { atomicWriteFile } from '../artifacts/atomic-write.js';
 import { OciLayout } from '../artifacts/oci-layout.js';
 import { ApprovalStep } from '../steps/approval.js';
 import { BackupStep } from '../steps/backup.js';
@@ -43,8 +44,10 @@ import { VerifyStep } from '../steps/verify.js';
 import { WatchStep } from '../steps/watch.js';
 import { defaultWorkDir, Workspaces } from '../steps/workspace.js';
 import { resolveRunAs, type RunAsUser } from '../secrets/run-as.js';
+import { AgentWatch } from '../targets/local/agent-watch.js';
 import { LocalTargets } from '../targets/local/local-targets.js';
 import type { ServiceStatus } from '../targets/target.js';
+import { agentViews } from './agent-views.js';
 import { defaultWebRoot } from './dashboard.js';
 import { sqliteDialect } from '../store/sqlite/sqlite-dialect.js';
 import { Store } from '../store/store.js';
@@ -77,6 +80,8 @@ export interface ServerOptions {
   readonly runAs?: string;
   /** Where worktrees go: outside the data folder (default: steps/workspace.ts `defaultWorkDir`). */
   readonly workDir?: string;
+  /** How often every started agent is looked at (default DEFAULT_AGENT_WATCH_MS, 2 s). */
+  readonly agentWatchMs?: number;
 }
 
 export interface RunningServer {
@@ -89,6 +94,8 @@ export interface RunningServer {
   readonly watcher: GitWatcher;
   readonly config: GantryConfig;
   readonly targets: LocalTargets;
+  /** Looks at every started agent and starts a gone one again. */
+  readonly agentWatch: AgentWatch;
   /** Where steps get secret values (the encrypted store unless `secrets` was given). */
   readonly secrets: SecretSource;
   /** Stops the control plane; agents keep serving unless `stopAgents`. */
@@ -227,13 +234,31 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       executor.wake();
     },
   });
+  // Agents are looked at all the time, not only when a deployment needs one: a gone one is started again.
+  const agentWatch = new AgentWatch({
+    agentsDir: join(o.dataDir, 'agents'),
+    targets: () => targets.localTargets(),
+    token: (name) => targets.agentToken(name),
+    revive: (name) => targets.reviveAgent(name),
+    record: async (e) => {
+      await store.events.append(e.kind, 'gantry', null, e.data, clock.now());
+      o.logger.warn({ ...e.data }, `${e.kind}: ${e.data.target}: ${e.data.cause}`);
+      notifierRef.current?.wake();
+    },
+    logger: o.logger,
+    now: () => clock.now(),
+    ...(o.agentWatchMs ? { intervalMs: o.agentWatchMs } : {}),
+  });
+  const notifierRef: { current?: NotificationDispatcher } = {};
+  const agents = () => agentViews(agentWatch.statuses(), store);
   const webRoot = o.webRoot === undefined ? defaultWebRoot() : (o.webRoot ?? undefined);
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, agents, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);
   const url = `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${port}`;
-  await writeFile(join(o.dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }, null, 2));
+  // Rewritten at every start, whole or not at all: the CLI and the git hooks read the current address here.
+  await atomicWriteFile(join(o.dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }, null, 2));
 
   // Gate results reach GitHub as commit statuses on their own queue: GitHub down never holds up a run.
   const statuses = new StatusReporter({ store, bus, logger: o.logger, github: config.github, secrets, redactor: () => new Redactor(secrets.allValues()), runUrl: (id) => runPageUrl(o.publicUrl ?? url, id), pinned: () => pinned.config });
@@ -243,6 +268,8 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   // Notifications run on their own loop: an outage of a receiver never blocks or fails a deployment.
   const notifier = new NotificationDispatcher({ store, config, secrets, redactor: () => new Redactor(secrets.allValues()), logger: o.logger, clock, publicUrl: o.publicUrl ?? url, bus });
   notifier.start();
+  notifierRef.current = notifier;
+  agentWatch.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -257,9 +284,12 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       return pinned.config;
     },
     targets,
+    agentWatch,
     secrets,
     close(options = {}) {
       closing ??= (async () => {
+        // First: an agent the watch started after this would outlive the server and its stopAgents.
+        await agentWatch.stop();
         watcher.stop();
         await app.close();
         await executor.stop({ abort: true });

@@ -13,6 +13,7 @@ interface ServerFlags {
   publicUrl?: string;
   runAs?: string;
   workDir?: string;
+  agentWatch?: number;
 }
 
 /** An http(s) URL, or a usage error naming the flag. */
@@ -37,6 +38,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
     .addOption(new Option('--public-url <url>', 'the URL people reach the server at, for links in GitHub statuses and notifications (default: the listen address)').env('GANTRY_PUBLIC_URL'))
     .addOption(new Option('--run-as <user>', 'as root: the unprivileged user gates, builds and checks run as (default: nobody), so they cannot read the data folder').env('GANTRY_RUN_AS'))
     .addOption(new Option('--work-dir <dir>', 'where gates and builds get their worktrees, outside the data folder (default: gantry-work-<hash> in the temporary directory)').env('GANTRY_WORK_DIR'))
+    .addOption(new Option('--agent-watch <duration>', 'how often every started local agent is checked, and a gone one started again (default 2s)').env('GANTRY_AGENT_WATCH').argParser(durationMs))
     .addOption(new Option('--lease-ms <ms>', 'step lease length in milliseconds').env('GANTRY_LEASE_MS').argParser(wholeNumber(100, 86_400_000)).hideHelp())
     .action(
       wrap(async (ctx, flags: ServerFlags) => {
@@ -58,6 +60,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
           ...(url ? { publicUrl: url } : {}),
           ...(flags.runAs ? { runAs: flags.runAs } : {}),
           ...(flags.workDir ? { workDir: flags.workDir } : {}),
+          ...(flags.agentWatch ? { agentWatchMs: flags.agentWatch } : {}),
           onBootstrapToken: (token, file) => {
             ctx.out.out(`First start: an admin token was made and saved to ${file} (mode 0600).`);
             ctx.out.out(`It is shown this once: ${token}`);

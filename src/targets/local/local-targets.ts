@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import type { GantryConfig } from '../../config/types.js';
 import type { Logger } from '../../engine/logger.js';
 import { TargetError } from '../../errors/index.js';
@@ -8,6 +8,7 @@ import type { SecretSource } from '../../secrets/source.js';
 import type { TargetRegistry } from '../registry.js';
 import type { Target } from '../target.js';
 import { AgentLauncher } from './agent-launcher.js';
+import { STOPPED_MARKER } from './agent-probe.js';
 import { LocalTarget } from './local-target.js';
 import { stopAgentProcesses } from './stop-agents.js';
 
@@ -67,11 +68,42 @@ export class LocalTargets implements TargetRegistry {
     const { url } = JSON.parse(await readFile(record, 'utf8')) as { url: string };
     const spec = this.o.config.targets[name];
     const fromSecret = spec?.kind === 'local' && spec.tokenSecret ? this.o.secrets.values([spec.tokenSecret])[spec.tokenSecret] : undefined;
-    return new LocalTarget(name, () => Promise.resolve(url), fromSecret ?? (await readFile(tokenFile, 'utf8')).trim());
+    return new LocalTarget(name, () => Promise.resolve(url), fromSecret ?? (await readFile(tokenFile, 'utf8')).trim(), () => undefined, 0);
   }
 
-  /** Stops every agent Gantry started (they otherwise outlive the control plane on purpose). */
+  /** The local targets of gantry.yaml, each with the environments it serves: what the agent watch looks at. */
+  localTargets(): Array<{ name: string; environments: string[] }> {
+    const { targets, environments } = this.o.config;
+    return Object.entries(targets)
+      .filter(([, spec]) => spec.kind === 'local')
+      .map(([name]) => ({ name, environments: Object.values(environments).filter((e) => e.target === name).map((e) => e.name) }));
+  }
+
+  /** The token the target's agent takes. */
+  async agentToken(name: string): Promise<string> {
+    await this.get(name);
+    const launcher = this.launchers.get(name);
+    if (!launcher) throw new TargetError('CONFIG_UNKNOWN_TARGET', `gantry.yaml declares no local target "${name}"`);
+    return launcher.token;
+  }
+
+  /** Starts the target's agent again when it is gone, through the launcher a deployment uses (so the two never start two). */
+  async reviveAgent(name: string): Promise<void> {
+    await this.get(name);
+    const launcher = this.launchers.get(name);
+    launcher?.invalidate();
+    await launcher?.ensure();
+  }
+
+  /**
+   * Stops every agent Gantry started (they otherwise outlive the control plane on purpose), and
+   * marks each stopped on purpose, so the agent watch of a later server does not start it again.
+   */
   async stopAgents(): Promise<void> {
     await stopAgentProcesses(this.o.dataDir);
+    if (!existsSync(this.o.dataDir)) return;
+    for (const name of await readdir(this.o.dataDir)) {
+      if (existsSync(join(this.o.dataDir, name, 'agent.json'))) await writeFile(join(this.o.dataDir, name, STOPPED_MARKER), `${new Date().toISOString()}\n`);
+    }
   }
 }

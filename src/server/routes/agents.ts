@@ -1,0 +1,7 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+
+export function agentRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  /** Each local target's agent: healthy or not, pids, worker restarts and the last restart with its cause. */
+  app.get('/api/v1/agents', async () => ({ agents: ctx.agents ? await ctx.agents() : [] }));
+}

@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../engine/logger.js';
+import { isAlive, probeAgent, readAgentRecord, recordWrittenAt, STOPPED_MARKER, type Probe } from './agent-probe.js';
+import { type AgentState, type AgentStatus, agentEvent, type AgentEvent, workerRestarted } from './agent-status.js';
+
+export const DEFAULT_AGENT_WATCH_MS = 2_000;
+/** An agent whose process runs but has not answered for this long is reported down (once). */
+export const UNRESPONSIVE_ALERT_MS = 15_000;
+
+export interface AgentWatchOptions {
+  /** One folder per target below it, each with the agent.json its agent wrote. */
+  readonly agentsDir: string;
+  /** The local targets of gantry.yaml, with the environments each serves. */
+  readonly targets: () => ReadonlyArray<{ readonly name: string; readonly environments: readonly string[] }>;
+  readonly token: (target: string) => Promise<string>;
+  /** Starts the target's agent again, as a deployment would (AgentLauncher); throws when it cannot. */
+  readonly revive: (target: string) => Promise<void>;
+  /** Appends to the audit log (and so reaches the notifiers). */
+  readonly record: (event: AgentEvent) => Promise<void>;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly intervalMs?: number;
+}
+
+interface Seen {
+  status: AgentStatus;
+  /** Since when it has not answered; null while it answers. */
+  silentSince: number | null;
+  /** An outage is reported once, until the agent answers again. */
+  alerted: boolean;
+}
+
+/**
+ * The control plane's look at every agent it started, every `intervalMs`, whether or not a
+ * deployment runs: an agent whose process is gone is started again at once (through the same
+ * launcher a deployment uses), a worker restart the agent did itself is recorded, and an agent that
+ * cannot be started or does not answer is reported down. A target whose agent was never started, or
+ * was stopped by the control plane on purpose, is only looked at, never started.
+ */
+export class AgentWatch {
+  private readonly seen = new Map<string, Seen>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(private readonly o: AgentWatchOptions) {}
+
+  get intervalMs(): number {
+    return this.o.intervalMs ?? DEFAULT_AGENT_WATCH_MS;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Waits for a look in progress (and a start it began) to end; no look starts after. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** The latest look at each target (never-started ones included). */
+  statuses(): AgentStatus[] {
+    return this.o.targets().map((t) => this.seen.get(t.name)?.status ?? { target: t.name, environments: t.environments, state: 'never-started', pid: null, workerPid: null, url: null, startedAt: null, workerRestarts: null, checkedAt: null, error: null });
+  }
+
+  /** One look at every target now (the loop's body). */
+  async check(): Promise<void> {
+    await Promise.all(this.o.targets().map((t) => this.checkOne(t.name, t.environments).catch((error: unknown) => this.o.logger.error({ err: error, target: t.name }, 'agent watch: a look at the agent failed'))));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const started = this.o.now();
+      this.running = this.check().finally(() => this.schedule(Math.max(0, this.intervalMs - (this.o.now() - started))));
+    }, delayMs);
+  }
+
+  private async checkOne(target: string, environments: readonly string[]): Promise<void> {
+    const dir = join(this.o.agentsDir, target);
+    const record = await readAgentRecord(dir);
+    if (!record) return;
+    const before = this.seen.get(target);
+    const probe = await probeAgent(record, await this.o.token(target));
+    if (probe.state === 'healthy') return this.answered(target, environments, probe, before);
+    if (probe.state === 'gone' && !(await this.stoppedOnPurpose(dir))) return this.revive(target, environments, probe);
+    const state: AgentState = probe.state === 'gone' ? 'stopped' : 'unresponsive';
+    const silentSince = before?.silentSince ?? this.o.now();
+    const entry: Seen = { status: this.status(target, environments, state, probe), silentSince, alerted: before?.alerted ?? false };
+    this.seen.set(target, entry);
+    if (state === 'unresponsive' && !entry.alerted && this.o.now() - silentSince >= UNRESPONSIVE_ALERT_MS) {
+      entry.alerted = true;
+      await this.o.record(agentEvent('agent.down', target, environments, { pid: record.pid, cause: `agent process ${record.pid} runs but has not answered for ${Math.round((this.o.now() - silentSince) / 1000)} s (${probe.error})` }));
+    }
+  }
+
+  private async answered(target: string, environments: readonly string[], probe: Extract<Probe, { state: 'healthy' }>, before: Seen | undefined): Promise<void> {
+    this.seen.set(target, { status: this.status(target, environments, 'healthy', probe), silentSince: null, alerted: false });
+    const previous = before?.status;
+    if (!previous || previous.pid !== probe.health.pid) return;
+    const restarted = workerRestarted(previous.workerRestarts, probe.health);
+    if (restarted) await this.o.record(agentEvent('agent.restarted', target, environments, { pid: probe.health.pid, workerPid: probe.health.workerPid ?? null, scope: 'worker', by: 'agent', cause: restarted.cause, workerRestarts: restarted.count }));
+  }
+
+  private async revive(target: string, environments: readonly string[], probe: Extract<Probe, { state: 'gone' }>): Promise<void> {
+    const gone = probe.record.pid;
+    this.seen.set(target, { ...(this.seen.get(target) ?? { silentSince: this.o.now(), alerted: false }), status: this.status(target, environments, 'starting', probe) });
+    this.o.logger.warn({ target, pid: gone }, `agent process ${gone} of target ${target} is gone; starting it again`);
+    try {
+      await this.o.revive(target);
+    } catch (error: unknown) {
+      const message = error instanceof Error ? error.message : String(error);
+      const entry = this.seen.get(target);
+      if (entry) entry.status = { ...entry.status, state: 'down', error: message };
+      if (entry && !entry.alerted) {
+        entry.alerted = true;
+        await this.o.record(agentEvent('agent.down', target, environments, { pid: gone, cause: `agent process ${gone} was gone and could not be started again: ${message}` }));
+      }
+      return;
+    }
+    const now = await readAgentRecord(join(this.o.agentsDir, target));
+    const pid = now && now.pid !== gone && isAlive(now.pid) ? now.pid : null;
+    this.seen.delete(target);
+    await this.o.record(agentEvent('agent.restarted', target, environments, { pid, previousPid: gone, scope: 'agent', by: 'control-plane', cause: `agent process ${gone} was gone; started again by the control plane` }));
+    // Its status comes from a real look, not from what the launcher said.
+    await this.checkOne(target, environments);
+  }
+
+  private async stoppedOnPurpose(dir: string): Promise<boolean> {
+    const marker = join(dir, STOPPED_MARKER);
+    if (!existsSync(marker)) return false;
+    return (await stat(marker)).mtimeMs >= (await recordWrittenAt(dir));
+  }
+
+  private status(target: string, environments: readonly string[], state: AgentState, probe: Probe): AgentStatus {
+    const h = probe.state === 'healthy' ? probe.health : undefined;
+    return {
+      target,
+      environments,
+      state,
+      pid: h?.pid ?? probe.record.pid,
+      workerPid: h?.workerPid ?? probe.record.workerPid ?? null,
+      url: probe.record.url,
+      startedAt: h?.startedAt ?? null,
+      workerRestarts: h?.workerRestarts ?? null,
+      checkedAt: this.o.now(),
+      error: probe.state === 'healthy' ? null : probe.error,
+    };
+  }
+}
