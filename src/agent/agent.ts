@@ -14,6 +14,7 @@ import type { Router } from './router/router.js';
 import type { ServedService } from './served.js';
 import { routeId } from './served.js';
 import { AgentStateFile, type PersistedService } from './state-file.js';
+import { StateWriter, type StateWriteStatus } from './state-writer.js';
 import { Supervisor, type ProcessStatus } from './supervisor/supervisor.js';
 
 interface LiveRevision {
@@ -295,12 +296,20 @@ export class Agent {
     return out.slice(-lines);
   }
 
-  private saving: Promise<void> = Promise.resolve();
+  private stateWriter: StateWriter | undefined;
 
-  /** Writes are queued so that two changes never interleave their files. */
+  /**
+   * Resolves once the state file holds every change made before the call. Writes never interleave;
+   * a failed one (EMFILE, ENOSPC) is logged, shown by `stateWrite()` and retried until it succeeds.
+   */
   save(): Promise<void> {
-    this.saving = this.saving.then(() => this.writeState()).catch((error: unknown) => this.o.logger.error({ err: error }, 'writing the agent state failed'));
-    return this.saving;
+    this.stateWriter ??= new StateWriter(() => this.writeState(), this.o.logger);
+    return this.stateWriter.save();
+  }
+
+  /** Whether the state file is up to date, for GET /v1/health. */
+  stateWrite(): StateWriteStatus {
+    return this.stateWriter?.status() ?? { ok: true, lastError: null, failingSince: null };
   }
 
   private async writeState(): Promise<void> {

@@ -50,7 +50,7 @@ export function buildAgentApi(agent: Agent, token: string, logger: Logger): Fast
     if (!match?.[1]) throw new GantryError('AUTH_REQUIRED', 'the agent API needs its token', { hint: 'The control plane sends it; see the target settings in gantry.yaml.' });
     if (!sameToken(match[1], token)) throw new GantryError('AUTH_INVALID', 'wrong agent token');
   });
-  app.get('/v1/health', async () => ({ status: 'ok', pid: process.pid }));
+  app.get('/v1/health', async () => ({ status: 'ok', pid: process.pid, stateWrite: agent.stateWrite() }));
   app.get('/v1/environments/:env', async (request) => {
     const { env } = parseInput(z.object({ env: Name }), request.params, 'path');
     return { services: agent.describe(env) };

@@ -1,5 +1,6 @@
 import type { Pool } from 'undici';
 import { TargetError } from '../../errors/index.js';
+import type { BackendHealth } from './backend-health.js';
 import type { TrafficCounters } from './traffic-counters.js';
 import type { Backend } from './types.js';
 import { WeightedPicker } from './weighted-picker.js';
@@ -11,7 +12,14 @@ export interface BackendEntry {
   readonly counters: TrafficCounters;
   readonly hostname: string;
   readonly port: number;
+  /** Passive health, kept per backend id across sets (outlier-detector.ts). */
+  readonly health: BackendHealth;
+  /** The set has another backend to turn to: failures are counted, waits tracked, retries possible. */
+  readonly tracked: boolean;
 }
+
+/** Whether a set of these backends gives a choice: two or more with a weight above zero. */
+export const offersChoice = (backends: readonly Backend[]): boolean => backends.filter((b) => b.weight > 0).length >= 2;
 
 /**
  * One immutable generation of a route's backends. A route swaps the whole set in one assignment,
@@ -25,8 +33,31 @@ export class BackendSet {
     this.picker = new WeightedPicker(entries.map((entry) => ({ item: entry, weight: entry.backend.weight })));
   }
 
+  /** The next backend by weight, passing over ejected ones unless every one is (then any beats a 503). */
   pick(): BackendEntry | undefined {
-    return this.picker.pick();
+    const first = this.picker.pick();
+    if (first === undefined || !first.health.ejected) return first;
+    for (let i = 1; i < this.entries.length; i++) {
+      const next = this.picker.pick();
+      if (next !== undefined && !next.health.ejected) return next;
+    }
+    // Skewed weights (95/5) may not bring the small one round in a few picks.
+    return this.serving(first) ?? first;
+  }
+
+  /** A backend other than `failed` for a retry, by weight and not ejected; undefined when there is none. */
+  pickOther(failed: BackendEntry): BackendEntry | undefined {
+    for (let i = 0; i <= this.entries.length; i++) {
+      const next = this.picker.pick();
+      if (next === undefined) return undefined;
+      if (next !== failed && next.backend.url !== failed.backend.url && !next.health.ejected) return next;
+    }
+    return this.serving(failed);
+  }
+
+  /** Any backend with a weight that is not ejected and not `except` (nor at its url). */
+  private serving(except: BackendEntry): BackendEntry | undefined {
+    return this.entries.find((e) => e.backend.weight > 0 && !e.health.ejected && e !== except && e.backend.url !== except.backend.url);
   }
 }
 

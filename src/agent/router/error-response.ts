@@ -5,6 +5,8 @@ export const RouterErrorCode = {
   NoBackend: 'NO_BACKEND',
   UpstreamError: 'UPSTREAM_ERROR',
   BadRequest: 'BAD_REQUEST',
+  /** The route has as many open client connections as its limit allows (connection-limit.ts). */
+  RouteBusy: 'ROUTE_BUSY',
 } as const;
 export type RouterErrorCode = (typeof RouterErrorCode)[keyof typeof RouterErrorCode];
 

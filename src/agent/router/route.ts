@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { TargetError } from '../../errors/index.js';
-import { BackendSet, EMPTY_BACKEND_SET, socketAddress, validateBackends, type BackendEntry } from './backend-set.js';
+import { BackendSet, EMPTY_BACKEND_SET, offersChoice, socketAddress, validateBackends, type BackendEntry } from './backend-set.js';
 import { RouterErrorCode, rawErrorResponse, sendError } from './error-response.js';
-import { ProxyExchange, RouterResponse } from './proxy-exchange.js';
+import { OutlierDetector } from './outlier-detector.js';
+import { ProxyExchange, RouterResponse, type ExchangeHost } from './proxy-exchange.js';
 import { closeServer } from './server-close.js';
 import { TrafficCounters } from './traffic-counters.js';
 import type { Backend, RouteTraffic } from './types.js';
@@ -26,18 +27,24 @@ export class Route {
   private server: Server<typeof IncomingMessage, typeof RouterResponse> | undefined;
   private readonly tunnels = new Set<Duplex>();
   private readonly noBackendMessage: string;
+  /** Passive health: hung or refusing backends out of the picker for a while (outlier-detector.ts). */
+  private readonly detector: OutlierDetector;
+  private readonly host: ExchangeHost;
 
   constructor(
     readonly id: string,
     private readonly deps: RouteDeps,
   ) {
     this.noBackendMessage = `route ${id} has no backend with a weight above zero`;
+    this.detector = new OutlierDetector(id, deps.logger);
+    this.host = { logger: deps.logger, detector: this.detector, retryTarget: (failed) => this.current.pickOther(failed) };
   }
 
   /** Swaps the whole backend set in one assignment: the next request sees only the new one. */
   setBackends(backends: readonly Backend[]): void {
     const valid = validateBackends(this.id, backends);
     const { pools } = this.deps;
+    const tracked = offersChoice(valid);
     const entries: BackendEntry[] = valid.map((backend) => {
       let counters = this.counters.get(backend.id);
       if (counters === undefined) {
@@ -45,10 +52,12 @@ export class Route {
         this.counters.set(backend.id, counters);
       }
       // Acquire before the old set releases, so a URL present in both keeps its warm pool.
-      return { backend, pool: pools.acquire(backend.url), counters, ...socketAddress(backend.url) };
+      const health = this.detector.healthOf(backend.id, backend.url);
+      return { backend, pool: pools.acquire(backend.url), counters, ...socketAddress(backend.url), health, tracked };
     });
     const previous = this.current;
     this.current = new BackendSet(entries);
+    this.detector.track(entries);
     for (const entry of previous.entries) pools.release(entry.backend.url);
     const ids = new Set(valid.map((b) => b.id));
     for (const id of [...this.counters.keys()]) if (!ids.has(id)) this.counters.delete(id);
@@ -93,13 +102,14 @@ export class Route {
     const previous = this.current;
     this.current = EMPTY_BACKEND_SET;
     this.counters.clear();
+    this.detector.track([]);
     for (const entry of previous.entries) this.deps.pools.release(entry.backend.url);
   }
 
   private handle(req: IncomingMessage, res: RouterResponse): void {
     const entry = this.current.pick();
     if (entry === undefined) sendError(res, 503, RouterErrorCode.NoBackend, this.noBackendMessage);
-    else new ProxyExchange(req, res, entry, this.deps.logger).start();
+    else new ProxyExchange(req, res, entry, this.host).start();
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

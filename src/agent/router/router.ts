@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { defaultConnectionLimit, openFileLimit } from './open-file-budget.js';
 import { Route } from './route.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -23,10 +24,12 @@ export class Router {
   private readonly pools: UpstreamPools;
   private readonly logger: Logger;
   private readonly drainTimeoutMs: number;
+  private readonly openFiles: number;
 
-  constructor(options: RouterOptions = {}) {
+  constructor(private readonly options: RouterOptions = {}) {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.openFiles = options.openFiles ?? openFileLimit();
     this.pools = new UpstreamPools({
       connections: DEFAULT_UPSTREAM_CONNECTIONS,
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
@@ -54,6 +57,11 @@ export class Router {
     return this.routes.get(routeId)?.traffic() ?? [];
   }
 
+  /** Open client connections of the route, and the most it takes now (its configured or default limit). */
+  connections(routeId: string): { open: number; limit: number } | undefined {
+    return this.routes.get(routeId)?.connections();
+  }
+
   /** Closes one route, or all of them; resolves when their ports are free and their requests have drained. */
   async close(routeId?: string): Promise<void> {
     const closing = routeId === undefined ? [...this.routes.values()] : [this.routes.get(routeId)].filter((r) => r !== undefined);
@@ -65,7 +73,10 @@ export class Router {
   private route(routeId: string): Route {
     let route = this.routes.get(routeId);
     if (route === undefined) {
-      route = new Route(routeId, { pools: this.pools, logger: this.logger, drainTimeoutMs: this.drainTimeoutMs });
+      const configured = this.options.maxConnections?.[routeId];
+      // The default is shared by every route the router has, so it is read again as routes come and go.
+      const maxConnections = configured === undefined ? () => defaultConnectionLimit(this.openFiles, this.routes.size) : () => configured;
+      route = new Route(routeId, { pools: this.pools, logger: this.logger, drainTimeoutMs: this.drainTimeoutMs, maxConnections });
       this.routes.set(routeId, route);
     }
     return route;

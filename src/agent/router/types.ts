@@ -40,6 +40,13 @@ export interface RouterOptions {
   /** How long an upstream may take to send response headers, and to go quiet within a body. */
   readonly upstreamTimeoutMs?: number;
   readonly logger?: Logger;
+  /**
+   * Route id → the most open client connections it takes (services.<name>.run.maxConnections);
+   * a route left out gets the default: the file limit, less a reserve, shared by all routes.
+   */
+  readonly maxConnections?: Readonly<Record<string, number>>;
+  /** The file limit the default is derived from (default: this process's soft limit, /proc/self/limits). */
+  readonly openFiles?: number;
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
