@@ -42,7 +42,7 @@ function sameToken(given: string, expected: string): boolean {
 }
 
 /** The agent's control API: loopback only, every call with the agent's token. */
-export function buildAgentApi(agent: Agent, token: string, logger: Logger): FastifyInstance {
+export function buildAgentApi(agent: Agent, token: string, logger: Logger, facts: () => Readonly<Record<string, unknown>> = () => ({})): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
   app.setErrorHandler(errorHandler(logger));
   app.addHook('onRequest', async (request) => {
@@ -50,7 +50,7 @@ export function buildAgentApi(agent: Agent, token: string, logger: Logger): Fast
     if (!match?.[1]) throw new GantryError('AUTH_REQUIRED', 'the agent API needs its token', { hint: 'The control plane sends it; see the target settings in gantry.yaml.' });
     if (!sameToken(match[1], token)) throw new GantryError('AUTH_INVALID', 'wrong agent token');
   });
-  app.get('/v1/health', async () => ({ status: 'ok', pid: process.pid, stateWrite: agent.stateWrite() }));
+  app.get('/v1/health', async () => ({ status: 'ok', pid: process.pid, ...facts(), stateWrite: agent.stateWrite() }));
   app.get('/v1/environments/:env', async (request) => {
     const { env } = parseInput(z.object({ env: Name }), request.params, 'path');
     return { services: agent.describe(env) };
@@ -81,7 +81,7 @@ export function buildAgentApi(agent: Agent, token: string, logger: Logger): Fast
   });
   app.get('/v1/environments/:env/services/:service/traffic', async (request) => {
     const p = parseInput(ServiceParams, request.params, 'path');
-    return { revisions: agent.traffic(p.env, p.service) };
+    return { revisions: await agent.traffic(p.env, p.service) };
   });
   app.get('/v1/environments/:env/services/:service/revisions/:revision/logs', async (request) => {
     const p = parseInput(RevisionParams, request.params, 'path');

@@ -1,16 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { loadConfigOrThrow } from '../config/loader.js';
-import { GantryError } from '../errors/index.js';
+import { join } from 'node:path';
 import type { Logger } from '../engine/logger.js';
 import type { RunAsUser } from '../secrets/run-as.js';
-import { Agent } from './agent.js';
-import { buildAgentApi } from './api.js';
 import { Router } from './router/router.js';
-import { servedServices } from './served.js';
-import { Supervisor } from './supervisor/supervisor.js';
+import { RouterHost } from './router-link/router-host.js';
+import { WorkerKeeper } from './worker-keeper.js';
 
 export interface AgentProcessOptions {
   readonly configPath: string;
@@ -29,7 +25,7 @@ export interface AgentProcessOptions {
 
 export interface RunningAgent {
   readonly url: string;
-  readonly agent: Agent;
+  /** Stops every revision, then the routes. */
   close(): Promise<void>;
 }
 
@@ -42,44 +38,42 @@ async function loadToken(file: string): Promise<string> {
   return token;
 }
 
-/** Stable per data folder: the next agent on it finds the cgroups and markers of what this one left. */
-const scopeOf = (dataDir: string): string => createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
-
-/** GANTRY_CONTAINMENT=marker skips cgroups (a host where making them is not wanted); anything else: auto. */
-function containmentChoice(): 'auto' | 'cgroup' | 'marker' {
-  const chosen = process.env.GANTRY_CONTAINMENT;
-  return chosen === 'marker' || chosen === 'cgroup' ? chosen : 'auto';
-}
-
-/** `gantry agent`: the data plane for the environments whose target is `targetName`. */
+/**
+ * `gantry agent`: the data plane for the environments whose target is `targetName`, as two
+ * processes. This one (the parent) runs the routers users' traffic goes through and nothing else
+ * but a worker it keeps alive; the worker runs the revision processes, their health, the state
+ * file and the control API. A worker that crashes costs no request: the routes stay here, their
+ * connections stay open, and the next worker adopts the revisions still running.
+ */
 export async function startAgentProcess(o: AgentProcessOptions): Promise<RunningAgent> {
-  const config = await loadConfigOrThrow(o.configPath);
-  if (!(o.targetName in config.targets)) {
-    throw new GantryError('CONFIG_UNKNOWN_TARGET', `gantry.yaml declares no target "${o.targetName}"`, { hint: `Targets: ${Object.keys(config.targets).join(', ')}.` });
-  }
-  const served = servedServices(config, o.targetName);
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const token = await loadToken(o.tokenFile ?? join(o.dataDir, 'agent.token'));
-  // The supervisor reports every phase change; the agent (made next) routes by readiness and persists them.
-  const holder: { agent?: Agent } = {};
-  const supervisor = new Supervisor({ logger: o.logger, onChange: (status) => holder.agent?.processChanged(status), scope: scopeOf(o.dataDir), containment: containmentChoice() });
   const router = new Router({ logger: o.logger });
-  const agent = await Agent.start({ served, dataDir: o.dataDir, router, supervisor, logger: o.logger, runAs: o.runAs ?? null, ...(o.revisionsDir ? { revisionsDir: o.revisionsDir } : {}) });
-  holder.agent = agent;
-  const api = buildAgentApi(agent, token, o.logger);
-  await api.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
-  const address = api.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  // Written whole (temp file, rename): the control plane polls for it while the agent starts.
   const recorded = join(o.dataDir, 'agent.json');
-  await writeFile(`${recorded}.tmp`, JSON.stringify({ url, pid: process.pid, target: o.targetName }, null, 2));
-  await rename(`${recorded}.tmp`, recorded);
+  const keeper: WorkerKeeper = new WorkerKeeper({
+    start: { configPath: o.configPath, targetName: o.targetName, dataDir: o.dataDir, host: o.host ?? '127.0.0.1', token, runAs: o.runAs?.name ?? null, revisionsDir: o.revisionsDir ?? null },
+    port: o.port ?? 0,
+    host: new RouterHost(router, o.logger),
+    logger: o.logger,
+    // Written whole (temp file, rename): the control plane polls for it while the agent starts.
+    onReady: async (url, workerPid) => {
+      await writeFile(`${recorded}.tmp`, JSON.stringify({ url, pid: process.pid, workerPid, target: o.targetName }, null, 2));
+      await rename(`${recorded}.tmp`, recorded);
+    },
+  });
+  let url: string;
+  try {
+    url = await keeper.start();
+  } catch (error: unknown) {
+    await keeper.stop();
+    await router.close();
+    throw error;
+  }
   return {
     url,
-    agent,
     async close() {
-      await api.close();
-      await agent.close({ stopRevisions: true });
+      await keeper.stop();
+      await router.close();
     },
   };
 }

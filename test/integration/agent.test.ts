@@ -345,7 +345,7 @@ describe('gantry agent', () => {
 
     const right = await fetch(`${agent.url}/v1/health`, { headers: { authorization: `Bearer ${f.token}` } });
     expect(right.status).toBe(200);
-    expect(await right.json()).toEqual({ status: 'ok', pid: agent.child.pid });
+    expect(await right.json()).toMatchObject({ status: 'ok', pid: agent.child.pid, workerRestarts: 0, lastWorkerExit: null });
   });
 
   it('refuses an environment it does not serve, naming the ones it does', async () => {

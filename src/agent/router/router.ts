@@ -48,6 +48,11 @@ export class Router {
     this.route(routeId).setBackends(backends);
   }
 
+  /** In process, setBackends is in force as soon as it returns. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
   backends(routeId: string): readonly Backend[] {
     return this.routes.get(routeId)?.backends() ?? [];
   }

@@ -1,6 +1,9 @@
 import { GantryError, TargetError } from '../../errors/index.js';
 import type { RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target } from '../target.js';
 
+/** How long a call keeps trying to reach an agent that does not answer: a worker restarts well within it. */
+const TRANSPORT_RETRY_MS = 5_000;
+
 interface ErrorBody {
   code?: string;
   message?: string;
@@ -15,22 +18,12 @@ export class LocalTarget implements Target {
     private readonly token: string,
     /** Told when the agent did not answer, so the next call looks for it (or starts it) again. */
     private readonly onUnreachable: () => void = () => undefined,
+    /** Observers (status pages, metrics) pass 0: they report an agent that is down rather than wait for it. */
+    private readonly retryMs = TRANSPORT_RETRY_MS,
   ) {}
 
   private async call<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const base = await this.agentUrl();
-    let response: Response;
-    try {
-      response = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (cause: unknown) {
-      this.onUnreachable();
-      throw new TargetError('AGENT_UNREACHABLE', `the agent of target ${this.name} at ${base} did not answer`, { cause, retryable: true, hint: 'Gantry restarts a local agent it started; check the agent log in the data dir.' });
-    }
+    const response = await this.send(method, path, body);
     const text = await response.text();
     const parsed = text === '' ? {} : (JSON.parse(text) as unknown);
     if (!response.ok) {
@@ -38,6 +31,31 @@ export class LocalTarget implements Target {
       throw new GantryError((e.code as never) ?? 'TARGET_ERROR', `agent ${this.name}: ${e.message ?? `HTTP ${response.status}`}`, e.hint ? { hint: e.hint } : {});
     }
     return parsed as T;
+  }
+
+  /**
+   * Every call of the contract is idempotent, so one that found no agent (its worker restarting, a
+   * connection cut by its crash) is sent again for a few seconds before the step hears of it.
+   */
+  private async send(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Response> {
+    const deadline = Date.now() + this.retryMs;
+    for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+      const base = await this.agentUrl();
+      try {
+        return await fetch(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (cause: unknown) {
+        this.onUnreachable();
+        if (Date.now() + pause > deadline) {
+          throw new TargetError('AGENT_UNREACHABLE', `the agent of target ${this.name} at ${base} did not answer`, { cause, retryable: true, hint: 'Gantry restarts a local agent it started; check the agent log in the data dir.' });
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   async describe(environment: string): Promise<ServiceStatus[]> {
