@@ -76,7 +76,7 @@ function normalizeService(name: string, s: ServiceInput, coverageMinimum: number
     watch: s.watch ?? [],
     gates: (s.gates ?? []).map((g) => normalizeGate(g, coverageMinimum)),
     build: s.build && { run: s.build.run, output: s.build.output, timeoutMs: ms(s.build.timeout, DEFAULT_BUILD_TIMEOUT_MS) },
-    run: s.run,
+    run: s.run && { command: s.run.command, port: s.run.port, maxConnections: s.run.maxConnections },
     replicas: s.replicas ?? 1,
     health: {
       path: s.health?.path ?? DEFAULT_HEALTH.path,

@@ -53,7 +53,8 @@ export interface ServiceConfig {
   readonly watch: readonly string[];
   readonly gates: readonly GateConfig[];
   readonly build: { readonly run: string; readonly output: string; readonly timeoutMs: number } | undefined;
-  readonly run: { readonly command: string; readonly port: number } | undefined;
+  /** maxConnections: per route of the local target's agent; undefined: the agent derives it from its file limit. */
+  readonly run: { readonly command: string; readonly port: number; readonly maxConnections: number | undefined } | undefined;
   readonly replicas: number;
   readonly health: HealthConfig;
   readonly smoke: readonly SmokeConfig[];

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { TargetError } from '../../errors/index.js';
+import { ConnectionLimit } from './connection-limit.js';
 import { BackendSet, EMPTY_BACKEND_SET, offersChoice, socketAddress, validateBackends, type BackendEntry } from './backend-set.js';
 import { RouterErrorCode, rawErrorResponse, sendError } from './error-response.js';
 import { OutlierDetector } from './outlier-detector.js';
@@ -17,6 +18,8 @@ export interface RouteDeps {
   readonly pools: UpstreamPools;
   readonly logger: Logger;
   readonly drainTimeoutMs: number;
+  /** The most open client connections the route takes; read on every new connection. */
+  readonly maxConnections: () => number;
 }
 
 /** One listener and the backends behind it: an environment/service port, or its preview port. */
@@ -30,6 +33,7 @@ export class Route {
   /** Passive health: hung or refusing backends out of the picker for a while (outlier-detector.ts). */
   private readonly detector: OutlierDetector;
   private readonly host: ExchangeHost;
+  private readonly limit: ConnectionLimit;
 
   constructor(
     readonly id: string,
@@ -38,6 +42,7 @@ export class Route {
     this.noBackendMessage = `route ${id} has no backend with a weight above zero`;
     this.detector = new OutlierDetector(id, deps.logger);
     this.host = { logger: deps.logger, detector: this.detector, retryTarget: (failed) => this.current.pickOther(failed) };
+    this.limit = new ConnectionLimit(id, deps.maxConnections, deps.logger);
   }
 
   /** Swaps the whole backend set in one assignment: the next request sees only the new one. */
@@ -78,6 +83,8 @@ export class Route {
     }
     const server = createServer({ ServerResponse: RouterResponse }, (req, res) => this.handle(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    // After the HTTP server's own listener: a refused socket is answered before any request is read.
+    server.on('connection', (socket: Socket) => this.limit.admit(socket));
     this.server = server;
     return new Promise<number>((resolve, reject) => {
       const failed = (error: Error): void => {
@@ -106,7 +113,13 @@ export class Route {
     for (const entry of previous.entries) this.deps.pools.release(entry.backend.url);
   }
 
+  /** Open client connections, and the most the route takes now. */
+  connections(): { open: number; limit: number } {
+    return { open: this.limit.connections, limit: this.limit.limit() };
+  }
+
   private handle(req: IncomingMessage, res: RouterResponse): void {
+    if (this.limit.refused(req.socket)) return; // already answered ROUTE_BUSY and closing
     const entry = this.current.pick();
     if (entry === undefined) sendError(res, 503, RouterErrorCode.NoBackend, this.noBackendMessage);
     else new ProxyExchange(req, res, entry, this.host).start();
@@ -114,6 +127,7 @@ export class Route {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy()); // a client vanishing mid-handshake is not our error
+    if (this.limit.refused(req.socket)) return;
     const entry = this.current.pick();
     if (entry === undefined) socket.end(rawErrorResponse(503, RouterErrorCode.NoBackend, this.noBackendMessage));
     else tunnelUpgrade(req, socket, head, entry, this.tunnels, this.deps.logger);
