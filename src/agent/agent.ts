@@ -15,7 +15,7 @@ import type { ServedService } from './served.js';
 import { routeId } from './served.js';
 import { AgentStateFile, type PersistedService } from './state-file.js';
 import { StateWriter, type StateWriteStatus } from './state-writer.js';
-import { Supervisor, type ProcessStatus } from './supervisor/supervisor.js';
+import type { ProcessSpec, ProcessStatus, Supervisor } from './supervisor/supervisor.js';
 
 interface LiveRevision {
   readonly spec: RevisionSpec;
@@ -82,22 +82,30 @@ export class Agent {
     return agent;
   }
 
-  /** Brings back what the previous agent process ran: orphans are stopped, revisions restarted on their ports, routes restored. */
+  /**
+   * Brings back what the previous agent process ran: a replica whose process still runs (same pid and
+   * start time, in its containment) is adopted, with its pid, port and output; one that died meanwhile
+   * is started again on its port, after whatever of it is left is killed; routes are restored.
+   */
   // eslint-disable-next-line @typescript-eslint/no-unused-private-class-members -- called by the static `start` on the new instance, which the rule does not see
   private async restore(): Promise<void> {
     const saved = await this.stateFile.read();
     for (const persisted of saved) {
       const live = this.services.get(`${persisted.environment}/${persisted.service}`);
       if (!live) continue;
+      let adopted = 0;
       for (const r of persisted.revisions) {
-        for (const pid of r.pids) if (pid) Supervisor.killOrphan(pid);
         live.revisions.set(r.spec.revision, { spec: r.spec, ports: r.ports });
-        this.launch(r.spec, r.ports);
+        const dir = this.revisionDir(r.spec);
+        for (const [i, port] of r.ports.entries()) {
+          const recorded = { pid: r.pids[i] ?? 0, startTime: r.startTimes?.[i] ?? null };
+          if ((await this.o.supervisor.adopt(this.processSpec(r.spec, dir, port, i), recorded)).adopted) adopted += 1;
+        }
       }
       live.weights = persisted.weights;
       this.route(live, 'main');
       this.route(live, 'preview');
-      this.o.logger.info({ environment: persisted.environment, service: persisted.service }, 'restored revisions and routes from the last run');
+      this.o.logger.info({ environment: persisted.environment, service: persisted.service, adopted }, 'restored revisions and routes from the last run');
     }
   }
 
@@ -182,28 +190,32 @@ export class Agent {
 
   private launch(spec: RevisionSpec, ports: readonly number[]): void {
     const dir = this.revisionDir(spec);
+    ports.forEach((port, i) => this.o.supervisor.start(this.processSpec(spec, dir, port, i)));
+  }
+
+  private processSpec(spec: RevisionSpec, dir: string, port: number, replica: number): ProcessSpec {
     const user = this.o.runAs;
-    ports.forEach((port, i) => {
-      this.o.supervisor.start({
-        id: processId(spec, i),
-        command: user ? asUserCommand(user, spec.command) : spec.command,
-        cwd: dir,
-        env: {
-          ...BASE_ENV,
-          ...(user ? { HOME: dir, USER: user.name, LOGNAME: user.name } : {}),
-          ...spec.env,
-          PORT: String(port),
-          GANTRY_ENVIRONMENT: spec.environment,
-          GANTRY_SERVICE: spec.service,
-          GANTRY_REVISION: String(spec.revision),
-          GANTRY_RELEASE: spec.release,
-        },
-        port,
-        health: spec.health,
-        secretValues: secretValuesOf(spec),
-        logFile: join(this.o.dataDir, 'logs', spec.environment, spec.service, `r${spec.revision}-${i}.log`),
-      });
-    });
+    return {
+      id: processId(spec, replica),
+      command: user ? asUserCommand(user, spec.command) : spec.command,
+      cwd: dir,
+      env: {
+        ...BASE_ENV,
+        ...(user ? { HOME: dir, USER: user.name, LOGNAME: user.name } : {}),
+        ...spec.env,
+        PORT: String(port),
+        GANTRY_ENVIRONMENT: spec.environment,
+        GANTRY_SERVICE: spec.service,
+        GANTRY_REVISION: String(spec.revision),
+        GANTRY_RELEASE: spec.release,
+      },
+      port,
+      health: spec.health,
+      secretValues: secretValuesOf(spec),
+      logFile: join(this.o.dataDir, 'logs', spec.environment, spec.service, `r${spec.revision}-${replica}.log`),
+      // In the data folder, so the next agent reads on from the FIFOs of the processes it adopts.
+      pipeDir: join(this.o.dataDir, 'pipes'),
+    };
   }
 
   async setWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<void> {
@@ -321,6 +333,8 @@ export class Agent {
         spec: r.spec,
         ports: r.ports,
         pids: r.ports.map((_, i) => this.o.supervisor.status(processId(r.spec, i))?.pid ?? 0),
+        // With the pid, what tells the next agent that the process it finds is the one recorded (a pid is reused).
+        startTimes: r.ports.map((_, i) => this.o.supervisor.status(processId(r.spec, i))?.startTime ?? null),
       })),
     }));
     await this.stateFile.write(services);

@@ -9,6 +9,8 @@ export interface PersistedRevision {
   readonly ports: number[];
   /** Process group ids when last written, so a restarted agent can stop what its predecessor left. */
   readonly pids: number[];
+  /** The start time of each (/proc field 22), so the next agent adopts only the very process recorded; absent in files of older agents. */
+  readonly startTimes?: Array<number | null>;
 }
 
 export interface PersistedService {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -50,4 +51,37 @@ export async function groupOf(pid: number): Promise<number | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   const pgrp = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2];
   return pgrp === undefined ? undefined : Number(pgrp);
+}
+
+/** What /proc says of a pid: its state letter and its start time (field 22, clock ticks after boot); undefined when it is gone. */
+export interface ProcIdentity {
+  readonly state: string;
+  readonly startTime: number;
+}
+
+function parseIdentity(stat: string): ProcIdentity | undefined {
+  // Fields after the command name, which may itself contain spaces and parentheses: field 3 (state) is the first.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  const startTime = Number(fields[19]);
+  return state === undefined || state === '' || !Number.isSafeInteger(startTime) ? undefined : { state, startTime };
+}
+
+export async function identityOf(pid: number): Promise<ProcIdentity | undefined> {
+  return parseIdentity(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''));
+}
+
+/** The same, at once: read right after spawn, while the child cannot have been reaped yet. */
+export function identityOfSync(pid: number): ProcIdentity | undefined {
+  try {
+    return parseIdentity(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process that started at `startTime` still runs as `pid` (not a zombie, and the pid not reused since). */
+export async function sameProcessAlive(pid: number, startTime: number): Promise<boolean> {
+  const found = await identityOf(pid);
+  return found !== undefined && found.state !== 'Z' && found.state !== 'X' && found.startTime === startTime;
 }

@@ -19,6 +19,11 @@ export interface ProcessSpec {
   readonly secretValues: readonly string[];
   /** stdout and stderr are appended here, rotated to `<logFile>.1` past a bounded size. */
   readonly logFile: string;
+  /**
+   * Where its output FIFOs live (`<containment name>.out`, `.err`: output-fifo.ts); the agent keeps
+   * them in its data folder, so its next start finds them. Default: a folder per supervisor scope in the temp folder.
+   */
+  readonly pipeDir?: string;
 }
 
 /** A snapshot of one supervised process; a new object on every change. */
@@ -27,6 +32,8 @@ export interface ProcessStatus {
   readonly phase: RevisionPhase;
   /** The process group id (the shell's pid) while a process runs. */
   readonly pid: number | null;
+  /** When the group leader started (/proc field 22, clock ticks after boot), while it runs; null where /proc cannot tell. */
+  readonly startTime: number | null;
   readonly port: number;
   readonly restarts: number;
   /** Why it last crashed or turned unhealthy; kept after it recovers, as history. */

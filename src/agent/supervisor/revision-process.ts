@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Redactor } from '../../secrets/redactor.js';
@@ -9,9 +11,11 @@ import { HealthCounters } from './health-counters.js';
 import { describeProbe, probeHealth, type ProbeResult } from './health-probe.js';
 import { LogFile } from './log-file.js';
 import type { SupervisorSettings } from './options.js';
-import type { Containment } from './containment.js';
+import { AdoptedExit } from './adopted-exit.js';
+import { containmentName, type Containment } from './containment.js';
+import { OutputFifos } from './output-fifo.js';
 import { signalGroup, terminateGroup } from './process-group.js';
-import { groupOf, signalEach } from './proc-scan.js';
+import { groupOf, identityOfSync, signalEach } from './proc-scan.js';
 import type { ProcessSpec, ProcessStatus } from './process-spec.js';
 import { redactingPipe } from './redacting-pipe.js';
 
@@ -28,6 +32,10 @@ interface Run {
   readonly pgid: number;
   readonly exited: Promise<void>;
   readonly closed: Promise<void>;
+  /** Of the group leader (/proc field 22), recorded so that the next agent can tell it from a reused pid. */
+  readonly startTime: number | null;
+  /** Set when an earlier agent started it: its exit is polled for, not reported. */
+  readonly adopted: AdoptedExit | null;
 }
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -64,6 +72,7 @@ export class RevisionProcess {
   readonly output: LogFile;
   /** Masks the process's secret values (ProcessSpec.secretValues) in its output and in what is read back of it. */
   readonly redactor: Redactor;
+  private readonly fifos: OutputFifos;
 
   constructor(
     readonly spec: ProcessSpec,
@@ -78,6 +87,7 @@ export class RevisionProcess {
     this.output = new LogFile(spec.logFile, (error) => this.log.error({ err: error, logFile: spec.logFile }, 'cannot write the process log; output is dropped'));
     // LogFile never emits errors of its own; this catches misuse such as a write after close.
     this.output.on('error', (error) => this.log.warn({ err: error }, 'process log stream error'));
+    this.fifos = new OutputFifos(spec.pipeDir ?? join(tmpdir(), `gantry-pipes-${settings.scope}`), containmentName(spec.id));
   }
 
   /** Spawns the command, after `after` settles when given (an earlier process of the same id still releasing the port). */
@@ -97,7 +107,35 @@ export class RevisionProcess {
     } catch (error: unknown) {
       this.log.error({ err: error }, 'clearing what an earlier run left failed');
     }
-    this.spawnRun();
+    let fifos: Awaited<ReturnType<OutputFifos['forSpawn']>> | null = null;
+    try {
+      fifos = await this.fifos.forSpawn();
+    } catch (error: unknown) {
+      this.log.warn({ err: error }, 'cannot make the output FIFOs; the output goes through pipes, which a restart of the agent breaks');
+    }
+    this.spawnRun(fifos);
+  }
+
+  /**
+   * Takes over a process an earlier agent started and that still runs (the supervisor checked its
+   * pid, start time and containment): reads its output FIFOs on, polls for its exit, and probes it
+   * at once, so a healthy one is ready again within one probe.
+   */
+  async adopt(pid: number, startTime: number): Promise<void> {
+    this.contained = await this.containment;
+    const generation = ++this.generation;
+    const watch = new AdoptedExit(pid, startTime);
+    const readers = this.fifos.forAdoption();
+    const closed = this.capture(readers, () => watch.check());
+    this.run = { pgid: pid, exited: watch.exited, closed, startTime, adopted: watch };
+    void watch.exited.then(() => this.onExit(generation, null, null, 'exited while adopted from an earlier agent (its exit code is unknown: only its parent saw it)'));
+    this.health.reset();
+    this.output.note(`adopted process group ${pid} on port ${this.spec.port}, started by an earlier agent and still running: ${this.spec.command}`);
+    if (readers.length < 2) this.output.note('its output FIFOs are missing: what it writes is not captured until it restarts');
+    this.phase = RevisionPhase.Starting;
+    this.emit();
+    this.probeTimer = setTimeout(() => void this.runProbe(generation), 0);
+    this.probeTimer.unref();
   }
 
   status(): ProcessStatus {
@@ -105,6 +143,7 @@ export class RevisionProcess {
       id: this.spec.id,
       phase: this.phase,
       pid: this.run?.pgid ?? null,
+      startTime: this.run?.startTime ?? null,
       port: this.spec.port,
       restarts: this.restarts,
       lastError: this.lastError,
@@ -142,17 +181,26 @@ export class RevisionProcess {
     return this.stopping;
   }
 
-  private spawnRun(): void {
-    if (this.stopRequested) return;
+  private spawnRun(fifos: Awaited<ReturnType<OutputFifos['forSpawn']>> | null): void {
+    if (this.stopRequested) {
+      if (fifos) OutputFifos.closeChildFds(fifos.childFds);
+      for (const reader of fifos?.readers ?? []) reader.destroy();
+      return;
+    }
     const generation = ++this.generation;
     let child: ChildProcess;
     try {
       if (this.contained === undefined) throw new Error('no containment');
       const wrapped = this.contained.wrap(this.spec.command);
-      child = spawn(wrapped.file, [...wrapped.args], { cwd: this.spec.cwd, env: { ...this.spec.env, ...wrapped.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const stdio = fifos ? (['ignore', ...fifos.childFds] as const) : (['ignore', 'pipe', 'pipe'] as const);
+      child = spawn(wrapped.file, [...wrapped.args], { cwd: this.spec.cwd, env: { ...this.spec.env, ...wrapped.env }, detached: true, stdio: [...stdio] });
     } catch (error: unknown) {
+      for (const reader of fifos?.readers ?? []) reader.destroy();
       this.onExit(generation, null, null, `could not start in ${this.spec.cwd}: ${message(error)}`);
       return;
+    } finally {
+      // The child has its own copies now; ours would keep the FIFOs from ever reaching EOF.
+      if (fifos) OutputFifos.closeChildFds(fifos.childFds);
     }
     const exited = new Promise<void>((resolve) => {
       let ended = false;
@@ -168,21 +216,12 @@ export class RevisionProcess {
         else this.log.warn({ err: error }, 'child process error');
       });
     });
-    const drained: Array<Promise<void>> = [new Promise<void>((resolve) => child.once('close', () => resolve()))];
-    for (const stream of [child.stdout, child.stderr]) {
-      if (stream === null) continue;
-      // Masked before anything reaches the file; each stream its own pipe, so tails held back never mix.
-      const masked = redactingPipe(this.redactor);
-      stream.on('error', (error) => this.log.warn({ err: error }, 'process output stream error'));
-      masked.on('error', (error) => this.log.warn({ err: error }, 'process output redaction error'));
-      // What the pipe held back is written when it ends, after the child's 'close': wait for that too.
-      drained.push(new Promise<void>((resolve) => masked.once('end', () => resolve()).once('close', () => resolve())));
-      stream.pipe(masked).pipe(this.output, { end: false });
-    }
-    const closed = Promise.all(drained).then(() => undefined);
+    const childClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const streams = fifos ? fifos.readers : [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
+    const closed = Promise.all([childClosed, this.capture(streams)]).then(() => undefined);
     // Without a pid the spawn failed; the 'error' event follows and counts as an exit.
     if (child.pid === undefined) return;
-    this.run = { pgid: child.pid, exited, closed };
+    this.run = { pgid: child.pid, exited, closed, startTime: identityOfSync(child.pid)?.startTime ?? null, adopted: null };
     this.health.reset();
     this.livenessKill = null;
     this.probe = null;
@@ -191,6 +230,21 @@ export class RevisionProcess {
     this.phase = RevisionPhase.Starting;
     this.emit();
     this.scheduleProbe(generation);
+  }
+
+  /** Pipes each output stream, masked, into the log file; resolves once all have ended (`onEnd` is told as each one does). */
+  private capture(streams: readonly Readable[], onEnd?: () => void): Promise<void> {
+    const drained = streams.map((stream) => {
+      // Masked before anything reaches the file; each stream its own pipe, so tails held back never mix.
+      const masked = redactingPipe(this.redactor);
+      stream.on('error', (error) => this.log.warn({ err: error }, 'process output stream error'));
+      masked.on('error', (error) => this.log.warn({ err: error }, 'process output redaction error'));
+      stream.once('end', () => onEnd?.());
+      stream.pipe(masked).pipe(this.output, { end: false });
+      // What the pipe held back is written when it ends, after the stream's own end: wait for that.
+      return new Promise<void>((resolve) => masked.once('end', () => resolve()).once('close', () => resolve()));
+    });
+    return Promise.all(drained).then(() => undefined);
   }
 
   private onExit(generation: number, code: number | null, signal: NodeJS.Signals | null, error: string | null): void {
@@ -207,7 +261,8 @@ export class RevisionProcess {
         return;
       }
       // Whatever the shell left behind would hold the port against the restart, in its group or not.
-      if (run !== null) signalGroup(run.pgid, 'SIGKILL');
+      // An adopted leader's pid may already be reused (its exit was polled for): the containment covers its group.
+      if (run !== null && run.adopted === null) signalGroup(run.pgid, 'SIGKILL');
       void this.contained?.kill(KILL_WAIT_MS).catch((failure: unknown) => this.log.error({ err: failure }, 'killing what the process left failed'));
       this.lastError = how;
       this.readySince = null;
@@ -321,6 +376,7 @@ export class RevisionProcess {
     if (!(await containment.kill(KILL_WAIT_MS))) this.log.error({ left: await containment.members() }, 'descendants survive SIGKILL');
     await containment.release();
     if (run !== null) await Promise.race([run.closed, delay(DRAIN_WAIT_MS, undefined, { ref: false })]);
+    run?.adopted?.cancel();
     this.run = null;
     this.output.note('stopped');
     this.setPhase(RevisionPhase.Stopped);

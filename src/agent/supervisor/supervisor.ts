@@ -1,4 +1,5 @@
 import { InternalError, NotFoundError } from '../../errors/index.js';
+import { adoptionVerdict, type RecordedProcess } from './adoption.js';
 import { awaitReady } from './await-ready.js';
 import { detectContainment, type ContainmentFactory, type ContainmentKind } from './containment.js';
 import { readLogTail } from './log-tail.js';
@@ -10,6 +11,7 @@ import { RevisionProcess } from './revision-process.js';
 // The contract's types travel with the class, so callers need one import.
 export type { ProcessSpec, ProcessStatus } from './process-spec.js';
 export type { SupervisorOptions } from './options.js';
+export type { RecordedProcess } from './adoption.js';
 
 /**
  * The data plane's process supervisor: runs each replica of each revision as a real process
@@ -43,6 +45,33 @@ export class Supervisor {
     this.processes.set(spec.id, proc);
     proc.start(existing?.stop());
     return proc.status();
+  }
+
+  /**
+   * For the agent's own restart: takes over the process an earlier agent recorded for this spec when
+   * the very same process still runs inside its containment (it keeps its pid, port and output, and
+   * is probed at once); otherwise starts the spec as `start` does, after killing the recorded group
+   * when it is ours (never a reused pid). Resolves with whether it was adopted.
+   */
+  async adopt(spec: ProcessSpec, recorded: RecordedProcess): Promise<{ readonly adopted: boolean; readonly status: ProcessStatus }> {
+    const existing = this.processes.get(spec.id);
+    if (existing !== undefined && !existing.isDown()) return { adopted: false, status: existing.status() };
+    const containment = (await this.containment).for(spec.id);
+    const verdict = await adoptionVerdict(recorded, containment).catch(() => 'kill' as const);
+    if (verdict === 'adopt' && typeof recorded.startTime === 'number' && this.processes.get(spec.id) === existing) {
+      const proc = new RevisionProcess(spec, this.settings, Promise.resolve(containment));
+      this.processes.set(spec.id, proc);
+      await proc.adopt(recorded.pid, recorded.startTime);
+      return { adopted: true, status: proc.status() };
+    }
+    if (verdict === 'kill') {
+      try {
+        Supervisor.killOrphan(recorded.pid);
+      } catch (error: unknown) {
+        this.settings.logger.error({ err: error, process: spec.id, pid: recorded.pid }, 'cannot kill the process group an earlier agent left; starting anyway');
+      }
+    }
+    return { adopted: false, status: this.start(spec) };
   }
 
   status(id: string): ProcessStatus | undefined {
@@ -80,8 +109,8 @@ export class Supervisor {
   }
 
   /**
-   * For the agent's own restart: SIGKILLs the process group a previous agent left (pid from its
-   * persisted state). A group that is already gone is fine; EPERM is thrown (not ours to kill).
+   * SIGKILLs the process group a previous agent left (pid from its persisted state) when it cannot be
+   * adopted. A group that is already gone is fine; EPERM is thrown (not ours to kill).
    */
   static killOrphan(pid: number): void {
     // -1 would signal every process we may signal, and 0 our own group.
