@@ -10,7 +10,7 @@ import { loadOrCreateKeyFile } from '../secrets/master-key.js';
 import { asUserCommand, chownTree, type RunAsUser } from '../secrets/run-as.js';
 import type { RevisionPhase, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus } from '../targets/target.js';
 import { secretValuesOf } from './revision-secrets.js';
-import type { Router } from './router/router.js';
+import type { RouterControl } from './router-link/router-control.js';
 import type { ServedService } from './served.js';
 import { routeId } from './served.js';
 import { AgentStateFile, type PersistedService } from './state-file.js';
@@ -35,7 +35,7 @@ export interface AgentOptions {
   readonly revisionsDir?: string;
   /** Revisions run as this user (the agent is root); null or left out: as the agent's user. */
   readonly runAs?: RunAsUser | null;
-  readonly router: Router;
+  readonly router: RouterControl;
   readonly supervisor: Supervisor;
   readonly logger: Logger;
 }
@@ -74,11 +74,12 @@ export class Agent {
     await mkdir(o.dataDir, { recursive: true });
     // The agent's own key (mode 0600), for the secrets in its state file; the control plane's key stays there.
     const agent = new Agent(o, await loadOrCreateKeyFile(join(o.dataDir, 'state.key')));
+    // Routes first, listeners after: a restarted agent must never answer NO_BACKEND for a route it had.
+    await agent.restore();
     for (const s of agent.services.values()) {
       await o.router.listen(routeId(s.served.environment, s.served.service, 'main'), s.served.port);
       if (s.served.previewPort !== undefined) await o.router.listen(routeId(s.served.environment, s.served.service, 'preview'), s.served.previewPort);
     }
-    await agent.restore();
     return agent;
   }
 
@@ -228,6 +229,8 @@ export class Agent {
     }
     live.weights[route] = Object.fromEntries(Object.entries(weights).filter(([, w]) => w > 0));
     this.route(live, route);
+    // Answered only once the router applies it: the control plane measures the switch right after.
+    await this.o.router.flush();
     await this.save();
   }
 
@@ -280,15 +283,16 @@ export class Agent {
     }
     delete live.weights.preview[String(revision)];
     this.route(live, 'preview');
+    await this.o.router.flush();
     await Promise.all(r.ports.map((_, i) => this.o.supervisor.stop(processId(r.spec, i))));
     live.revisions.delete(revision);
     await this.save();
   }
 
-  traffic(environment: string, service: string): RevisionTraffic[] {
+  async traffic(environment: string, service: string): Promise<RevisionTraffic[]> {
     this.service(environment, service);
     const byRevision = new Map<number, { requests: number; errors: number; status: Record<'2xx' | '3xx' | '4xx' | '5xx', number>; latencyBuckets: Record<string, number> }>();
-    for (const t of this.o.router.traffic(routeId(environment, service, 'main'))) {
+    for (const t of await this.o.router.traffic(routeId(environment, service, 'main'))) {
       const rev = Number(t.id.split('/')[0]);
       const acc = byRevision.get(rev) ?? { requests: 0, errors: 0, status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, latencyBuckets: {} };
       acc.requests += t.requests;
