@@ -1,18 +1,33 @@
 import { chmod, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+
+/** A word the shell takes literally inside single quotes (a path or token with a quote in it stays one word). */
+const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The post-receive hook a self-hosted bare repository runs after every push: it tells the server
  * to look at the branch heads now instead of at its next poll. It never fails the push.
+ * With `addressFile` (the `server.json` a server rewrites in its data dir at every start), the hook
+ * reads the server's current address from it at each push, so a server restarted on another port
+ * (`--port 0`) is still found; `serverUrl` is used when that file cannot be read (another user's
+ * data dir, or no server started yet).
  */
-export function postReceiveHook(serverUrl: string, token: string): string {
-  const url = `${serverUrl.replace(/\/+$/, '')}/api/v1/sources/notify`;
+export function postReceiveHook(serverUrl: string, token: string, addressFile?: string): string {
+  const base = serverUrl.replace(/\/+$/, '');
+  const current = addressFile
+    ? `GANTRY_ADDRESS_FILE=${shellQuote(addressFile)}
+if [ -r "$GANTRY_ADDRESS_FILE" ]; then
+  GANTRY_CURRENT=$(sed -n 's/^ *"url": *"\\([^"]*\\)".*$/\\1/p' "$GANTRY_ADDRESS_FILE" 2>/dev/null | head -n 1)
+  [ -n "$GANTRY_CURRENT" ] && GANTRY_URL="\${GANTRY_CURRENT%/}/api/v1/sources/notify"
+fi
+`
+    : '';
   return `#!/bin/sh
 # Installed by \`gantry hook post-receive\`: tells Gantry about new commits right away.
 # A failure here never rejects the push; Gantry's polling picks the change up anyway.
 cat >/dev/null
-GANTRY_URL='${url}'
-GANTRY_HOOK_TOKEN='${token}'
+GANTRY_URL=${shellQuote(`${base}/api/v1/sources/notify`)}
+${current}GANTRY_HOOK_TOKEN=${shellQuote(token)}
 if command -v curl >/dev/null 2>&1; then
   curl -fsS -m 5 -X POST -H "Authorization: Bearer $GANTRY_HOOK_TOKEN" "$GANTRY_URL" >/dev/null 2>&1 || true
 else
@@ -22,9 +37,9 @@ exit 0
 `;
 }
 
-export async function installPostReceiveHook(bareRepo: string, serverUrl: string, token: string): Promise<string> {
+export async function installPostReceiveHook(bareRepo: string, serverUrl: string, token: string, addressFile?: string): Promise<string> {
   const file = join(bareRepo, 'hooks', 'post-receive');
-  await writeFile(file, postReceiveHook(serverUrl, token), { mode: 0o700 });
+  await writeFile(file, postReceiveHook(serverUrl, token, addressFile === undefined ? undefined : resolve(addressFile)), { mode: 0o700 });
   await chmod(file, 0o700);
   return file;
 }
@@ -38,14 +53,23 @@ export async function installPostReceiveHook(bareRepo: string, serverUrl: string
  * (POST /api/v1/sources/check-push) and refuses the whole push, exit 1 with the reason on stderr
  * (the pusher sees `remote: gantry: …`), if any update is refused. It fails closed: when the
  * server cannot answer, the push is refused too, since protection that a down server lifts is none.
+ * With `addressFile` it asks the address a server last wrote there, as the post-receive hook does.
  */
-export function preReceiveHook(serverUrl: string, token: string): string {
-  const url = `${serverUrl.replace(/\/+$/, '')}/api/v1/sources/check-push`;
+export function preReceiveHook(serverUrl: string, token: string, addressFile?: string): string {
   return `#!/bin/sh
 # Installed by \`gantry hook install\`: checks every push against gantry.yaml branch protection.
 GANTRY_HOOK_SCRIPT=$(cat <<'GANTRY_EOF'
 import { execFileSync } from 'node:child_process';
-const URL = ${JSON.stringify(url)};
+import { readFileSync } from 'node:fs';
+const ADDRESS_FILE = ${JSON.stringify(addressFile ?? null)};
+function serverBase() {
+  try {
+    const url = ADDRESS_FILE && JSON.parse(readFileSync(ADDRESS_FILE, 'utf8')).url;
+    if (typeof url === 'string' && url !== '') return url;
+  } catch {}
+  return ${JSON.stringify(serverUrl)};
+}
+const URL = serverBase().replace(/\\/+$/, '') + '/api/v1/sources/check-push';
 const TOKEN = ${JSON.stringify(token)};
 const ZERO = '0'.repeat(40);
 const git = (args, input) => execFileSync('git', args, { maxBuffer: 1 << 30, ...(input === undefined ? {} : { input }) });
@@ -99,9 +123,9 @@ exec node --input-type=module -e "$GANTRY_HOOK_SCRIPT"
 }
 
 /** Writes the pre-receive (protection) and post-receive (notify) hooks into a bare repository. */
-export async function installHooks(bareRepo: string, serverUrl: string, token: string): Promise<string[]> {
+export async function installHooks(bareRepo: string, serverUrl: string, token: string, addressFile?: string): Promise<string[]> {
   const file = join(bareRepo, 'hooks', 'pre-receive');
-  await writeFile(file, preReceiveHook(serverUrl, token), { mode: 0o700 });
+  await writeFile(file, preReceiveHook(serverUrl, token, addressFile === undefined ? undefined : resolve(addressFile)), { mode: 0o700 });
   await chmod(file, 0o700);
-  return [file, await installPostReceiveHook(bareRepo, serverUrl, token)];
+  return [file, await installPostReceiveHook(bareRepo, serverUrl, token, addressFile)];
 }
