@@ -20,6 +20,7 @@ import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSecrets } from './commands/secrets.js';
 import { registerServer } from './commands/server.js';
+import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 
 /** A command's action: returns the process exit code (0 ok, 1 failed run or invalid input). */
@@ -61,6 +62,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerCancel(program, wrap);
   registerApprovals(program, wrap);
   registerHistory(program, wrap);
+  registerStatus(program, wrap);
   registerBackup(program, wrap);
   registerDora(program, wrap);
   registerToken(program, wrap);

@@ -1,0 +1,162 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { AgentView } from '../../src/server/agent-views.js';
+import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
+import { runCli } from '../support/cli.js';
+import { basePort, faultConfig, serviceFiles } from '../support/deploy-fixture.js';
+import { fixtureRepo } from '../support/fixture-repo.js';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { TempDirs, until } from '../support/temp.js';
+
+/** A real webhook receiver: what the server's notifier POSTs. */
+async function receiver(): Promise<{ url: string; bodies: Array<Record<string, unknown>>; server: Server }> {
+  const bodies: Array<Record<string, unknown>> = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(text) as Record<string, unknown>);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, server };
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The default of `gantry server --agent-watch`, which this test runs with. */
+const WATCH_MS = 2_000;
+
+describe('the control plane watches its agents all the time', () => {
+  const temp = new TempDirs();
+  const port = basePort();
+  let repo: ScratchRepo;
+  let dataDir: string;
+  let server: ServerProcess;
+  let hook: Awaited<ReturnType<typeof receiver>>;
+  let headers: Record<string, string>;
+  const procs: ChildProcess[] = [];
+  const routeUrl = `http://127.0.0.1:${port}/`;
+
+  const api = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${server.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return (await res.json()) as T;
+  };
+  const agents = async () => (await api<{ agents: AgentView[] }>('GET', '/api/v1/agents')).agents;
+  const agentOf = async (target: string) => (await agents()).find((a) => a.target === target);
+  const recordedPid = async () => (JSON.parse(await readFile(join(dataDir, 'agents', 'local', 'agent.json'), 'utf8')) as { pid: number }).pid;
+
+  beforeAll(async () => {
+    hook = await receiver();
+    // No watch window: nothing here depends on traffic during the deployment.
+    const config = `${faultConfig(port, 1).replace(/ {4}watch:\n(?: {6}.*\n)+/, '')}targets:
+  spare:
+    kind: local
+notifications:
+  channels:
+    ops:
+      kind: webhook
+      url: ${hook.url}/gantry
+  routes:
+    - events: [agent.restarted, agent.down]
+      channels: [ops]
+`;
+    const root = await temp.make();
+    repo = await fixtureRepo(root, { 'gantry.yaml': config, ...serviceFiles('v1') });
+    const configPath = join(root, 'server.yaml');
+    await writeFile(configPath, config.replace('url: .', `url: ${repo.originDir}`));
+    dataDir = join(root, 'data');
+    server = await startServerProcess(configPath, dataDir);
+    procs.push(server.child);
+    headers = { authorization: `Bearer ${(await readFile(join(dataDir, 'admin.token'), 'utf8')).trim()}`, 'content-type': 'application/json' };
+    const { run } = await api<{ run: { id: number } }>('POST', '/api/v1/dispatch', { environment: 'prod', ref: 'main' });
+    const done = await until(`run #${run.id} to finish`, async () => {
+      const r = await api<{ run: { state: string } }>('GET', `/api/v1/runs/${run.id}`);
+      return ['succeeded', 'failed', 'cancelled'].includes(r.run.state) ? r : undefined;
+    }, 90_000);
+    expect(done.run.state).toBe('succeeded');
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
+    await stopAgentProcesses(join(dataDir, 'agents'));
+    await new Promise((r) => hook.server.close(r));
+    await temp.cleanup();
+  });
+
+  it('shows the deployed agent healthy and leaves a target that was never started alone', async () => {
+    const pid = await recordedPid();
+    const local = await until('the watch to see the agent', async () => {
+      const a = await agentOf('local');
+      return a?.state === 'healthy' ? a : undefined;
+    }, 10_000);
+    expect(local).toMatchObject({ pid, environments: ['prod'], lastRestart: null });
+    // A later look at every target: the one never started is reported, and still never started.
+    const seen = local.checkedAt ?? '';
+    await until('a later look', async () => {
+      const a = await agentOf('local');
+      return a && (a.checkedAt ?? '') > seen ? a : undefined;
+    }, 3 * WATCH_MS);
+    expect(await agentOf('spare')).toMatchObject({ state: 'never-started', pid: null, lastRestart: null });
+    expect(existsSync(join(dataDir, 'agents', 'spare', 'agent.json'))).toBe(false);
+  }, 30_000);
+
+  it('starts a kill -9ed agent again within one look, with no deployment running, and records, notifies and shows why', async () => {
+    const pid = await recordedPid();
+    expect((await (await fetch(routeUrl)).json()) as { version: string }).toMatchObject({ version: 'v1' });
+    const killedAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    await until(`agent ${pid} to be gone`, () => !alive(pid), 5_000, 10);
+    const answered = await until('the production route to answer again', async () => {
+      const res = await fetch(routeUrl, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+      return res?.ok ? Date.now() : undefined;
+    }, 30_000, 20);
+    const downMs = answered - killedAt;
+    console.log(`agent-watch: kill -9 of agent ${pid} → production route answers again after ${downMs} ms (watch interval ${WATCH_MS} ms)`);
+    // One interval to notice, plus the agent's own start (a few seconds on a loaded machine).
+    expect(downMs).toBeLessThan(WATCH_MS + 10_000);
+
+    const cause = `agent process ${pid} was gone; started again by the control plane`;
+    const audit = async () => (await api<{ events: Array<{ kind: string; at: number; data: Record<string, unknown> }> }>('GET', '/api/v1/audit?limit=50')).events.filter((e) => e.kind === 'agent.restarted');
+    // Recorded once the launcher has seen the new agent answer, which can be just after its routes do.
+    const restarted = await until('agent.restarted in the audit log', async () => ((await audit()).length > 0 ? audit() : undefined), 15_000);
+    expect(restarted).toHaveLength(1);
+    console.log(`agent-watch: kill -9 → agent.restarted recorded after ${Date.parse(String(restarted[0]?.at)) - killedAt} ms`);
+    const newPid = await recordedPid();
+    expect(newPid).not.toBe(pid);
+    expect(restarted[0]?.data).toMatchObject({ target: 'local', environments: ['prod'], previousPid: pid, pid: newPid, scope: 'agent', cause });
+
+    const notified = await until('the webhook notification', () => hook.bodies.find((b) => b.event === 'agent.restarted'), 10_000);
+    expect(notified).toMatchObject({ event: 'agent.restarted', source: 'agent.restarted', environment: 'prod', reason: cause, data: { target: 'local', cause } });
+
+    const view = await until('the watch to see the new agent', async () => {
+      const a = await agentOf('local');
+      return a?.state === 'healthy' && a.pid === newPid ? a : undefined;
+    }, 10_000);
+    expect(view.lastRestart).toMatchObject({ cause, scope: 'agent', pid: newPid });
+
+    const cli = await runCli(['--server', server.url, '--token', headers.authorization?.slice('Bearer '.length) ?? '', 'status']);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`^local +healthy +pid ${newPid}`, 'm'));
+    expect(cli.stdout).toContain(`last restart: `);
+    expect(cli.stdout).toContain(cause);
+    expect(cli.stdout).toMatch(/^spare +never-started/m);
+    const json = await runCli(['--server', server.url, '--token', headers.authorization?.slice('Bearer '.length) ?? '', '--output', 'json', 'status']);
+    expect((JSON.parse(json.stdout) as { agents: AgentView[] }).agents.find((a) => a.target === 'local')?.lastRestart?.cause).toBe(cause);
+  }, 60_000);
+});
