@@ -4,7 +4,7 @@ import { GantryError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
 import type { RevisionStatus, RevisionTraffic, Target } from '../targets/target.js';
-import { abortableSleep } from './support/strategy-context.js';
+import { abortableSleep } from './support/abortable-sleep.js';
 import { p99FromBuckets } from '../metrics/latency.js';
 import { runAnalysis } from '../metrics/analysis.js';
 import { analysisError, analysisSummary, describeMeasurement } from '../metrics/analysis-report.js';

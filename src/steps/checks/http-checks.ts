@@ -1,14 +1,6 @@
 import type { HealthConfig, SmokeConfig } from '../../config/types.js';
 import { HealthCheckError } from '../../errors/index.js';
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
+import { abortableSleep } from '../support/abortable-sleep.js';
 
 /** Polls a health endpoint until it answers the expected status, or fails at the deadline with the last answer. */
 export async function checkHealth(baseUrl: string, health: HealthConfig, signal: AbortSignal, log: (line: string) => void): Promise<void> {
@@ -33,7 +25,7 @@ export async function checkHealth(baseUrl: string, health: HealthConfig, signal:
         hint: "Check the service's log and its `health` settings in gantry.yaml.",
       });
     }
-    await sleep(health.intervalMs, signal);
+    await abortableSleep(health.intervalMs, signal);
   }
 }
 

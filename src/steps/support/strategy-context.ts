@@ -7,24 +7,12 @@ import type { TargetRegistry } from '../../targets/registry.js';
 import type { HealthProbe, RevisionSpec } from '../../targets/target.js';
 import type { HealthConfig } from '../../config/types.js';
 import { runSmokeTests } from '../checks/http-checks.js';
+import { abortableSleep } from './abortable-sleep.js';
 
 /**
  * What the deploy, watch, finalize and rollback steps share: the strategy context built from a
- * deployment record, and an abortable wait. Kept apart so that no step imports another step.
+ * deployment record. Kept apart so that no step imports another step.
  */
-export const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
-
 export interface DeployDeps {
   readonly store: Store;
   readonly targets: TargetRegistry;
