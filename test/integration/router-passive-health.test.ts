@@ -1,0 +1,114 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Router } from '../../src/agent/router/index.js';
+import { until } from '../support/temp.js';
+
+/**
+ * The router's passive health and retries over real sockets, for the rules the agent-level test
+ * (hung-replica.test.ts) cannot pin: what is never retried, and that the last backend stays.
+ */
+
+const routers: Router[] = [];
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(routers.splice(0).map((r) => r.close()));
+  for (const server of servers.splice(0)) server.closeAllConnections();
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+interface Backend {
+  readonly url: string;
+  readonly methods: string[];
+  /** While set, requests are held without a byte of answer (a hung process). */
+  hang: boolean;
+}
+
+async function backend(): Promise<Backend> {
+  const held: ServerResponse[] = [];
+  const state: Backend = { url: '', methods: [], hang: false };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    state.methods.push(req.method ?? '');
+    if (state.hang) held.push(res);
+    else res.end('ok');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  servers.push(server);
+  return Object.assign(state, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+}
+
+/** A loopback port nobody listens on: connections to it are refused. */
+async function refusingUrl(): Promise<string> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+async function routed(backends: { id: string; url: string }[]): Promise<string> {
+  const router = new Router();
+  routers.push(router);
+  const port = await router.listen('svc', 0);
+  router.setBackends('svc', backends.map((b) => ({ ...b, weight: 50 })));
+  return `http://127.0.0.1:${port}`;
+}
+
+async function call(url: string, method = 'GET'): Promise<{ status: number; backend: string | null; code?: string }> {
+  const res = await fetch(`${url}/`, { method });
+  const text = await res.text();
+  const code = res.status >= 500 ? (JSON.parse(text) as { code: string }).code : undefined;
+  return { status: res.status, backend: res.headers.get('x-gantry-backend'), ...(code === undefined ? {} : { code }) };
+}
+
+describe('passive health and retries in the router', () => {
+  it('retries a GET refused by one backend on the other, but never a POST', async () => {
+    const live = await backend();
+    const url = await routed([
+      { id: 'live', url: live.url },
+      { id: 'refusing', url: await refusingUrl() },
+    ]);
+
+    // Two POSTs go one to each backend by weight: the refused one is answered 502, not sent elsewhere.
+    const posts = [await call(url, 'POST'), await call(url, 'POST')];
+    expect(posts.map((p) => p.status).sort()).toEqual([200, 502]);
+    expect(posts.find((p) => p.status === 502)?.code).toBe('UPSTREAM_ERROR');
+    expect(live.methods).toEqual(['POST']);
+
+    const gets = await Promise.all(Array.from({ length: 10 }, () => call(url)));
+    expect(gets.map((g) => `${g.status} ${g.backend}`)).toEqual(Array.from({ length: 10 }, () => '200 live'));
+  });
+
+  it('never ejects the last backend serving a route: both refusing gives 502, never 503 NO_BACKEND', async () => {
+    const url = await routed([
+      { id: 'a', url: await refusingUrl() },
+      { id: 'b', url: await refusingUrl() },
+    ]);
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push(await call(url));
+    expect(new Set(answers.map((a) => `${a.status} ${a.code}`))).toEqual(new Set(['502 UPSTREAM_ERROR']));
+  });
+
+  it('ejects a backend that holds requests without answering, retries them on the other, and lets it back once its period is over', async () => {
+    const healthy = await backend();
+    const hung = await backend();
+    hung.hang = true;
+    const url = await routed([
+      { id: 'healthy', url: healthy.url },
+      { id: 'hung', url: hung.url },
+    ]);
+    const started = performance.now();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => call(url)));
+    // Every GET is answered by the healthy backend: those held by the hung one were retried on ejection.
+    expect(answers.map((a) => `${a.status} ${a.backend}`)).toEqual(Array.from({ length: 10 }, () => '200 healthy'));
+    expect(hung.methods.length).toBeGreaterThan(0);
+    expect(performance.now() - started).toBeLessThan(3_000);
+
+    // Recovered: back on trial after the 10 s ejection period, it answers its share again.
+    hung.hang = false;
+    await until('the recovered backend to answer again', async () => (await call(url)).backend === 'hung', 15_000, 200);
+  }, 30_000);
+});
