@@ -159,4 +159,28 @@ notifications:
     const json = await runCli(['--server', server.url, '--token', headers.authorization?.slice('Bearer '.length) ?? '', '--output', 'json', 'status']);
     expect((JSON.parse(json.stdout) as { agents: AgentView[] }).agents.find((a) => a.target === 'local')?.lastRestart?.cause).toBe(cause);
   }, 60_000);
+
+  it("records and notifies a worker restart the agent did itself, with the cause its parent saw", async () => {
+    const { pid, workerPid } = JSON.parse(await readFile(join(dataDir, 'agents', 'local', 'agent.json'), 'utf8')) as { pid: number; workerPid: number };
+    const before = await until('the watch to know the worker count', async () => {
+      const a = await agentOf('local');
+      return a?.state === 'healthy' && a.pid === pid && a.workerRestarts !== null ? a : undefined;
+    }, 10_000);
+    process.kill(workerPid, 'SIGKILL');
+    const event = await until('a worker agent.restarted in the audit log', async () => {
+      const { events } = await api<{ events: Array<{ kind: string; data: Record<string, unknown> }> }>('GET', '/api/v1/audit?limit=50');
+      return events.find((e) => e.kind === 'agent.restarted' && e.data.scope === 'worker');
+    }, 20_000);
+    expect(event.data).toMatchObject({ target: 'local', pid, scope: 'worker', by: 'agent', workerRestarts: (before.workerRestarts ?? 0) + 1 });
+    expect(String(event.data.cause)).toContain('was killed by SIGKILL');
+    // The parent, and with it every route, lived through it: it was not started again.
+    expect(alive(pid)).toBe(true);
+    await until('the worker notification', () => hook.bodies.find((b) => b.event === 'agent.restarted' && (b.data as Record<string, unknown>).scope === 'worker'), 10_000);
+    const view = await until('the agent view to show it', async () => {
+      const a = await agentOf('local');
+      return a?.lastRestart?.scope === 'worker' ? a : undefined;
+    }, 10_000);
+    expect(view).toMatchObject({ state: 'healthy', pid, workerRestarts: (before.workerRestarts ?? 0) + 1, lastRestart: { cause: event.data.cause } });
+    expect(view.workerPid).not.toBe(workerPid);
+  }, 40_000);
 });

@@ -140,15 +140,19 @@ export class AgentWatch {
 
   private status(target: string, environments: readonly string[], state: AgentState, probe: Probe): AgentStatus {
     const h = probe.state === 'healthy' ? probe.health : undefined;
+    // A look that got no answer keeps what the last answer said about the same process: a worker
+    // restart is counted against it when the agent answers again.
+    const last = this.seen.get(target)?.status;
+    const kept = !h && last?.pid === probe.record.pid ? last : undefined;
     return {
       target,
       environments,
       state,
       pid: h?.pid ?? probe.record.pid,
-      workerPid: h?.workerPid ?? probe.record.workerPid ?? null,
+      workerPid: h?.workerPid ?? probe.record.workerPid ?? kept?.workerPid ?? null,
       url: probe.record.url,
-      startedAt: h?.startedAt ?? null,
-      workerRestarts: h?.workerRestarts ?? null,
+      startedAt: h?.startedAt ?? kept?.startedAt ?? null,
+      workerRestarts: h?.workerRestarts ?? kept?.workerRestarts ?? null,
       checkedAt: this.o.now(),
       error: probe.state === 'healthy' ? null : probe.error,
     };
