@@ -93,7 +93,7 @@ function getOnNewConnection(port: number): Promise<number> {
 describe('a route flooded past its connection limit', () => {
   it('answers 503 ROUTE_BUSY beyond the limit while the other route loses no request and the health probes keep passing', async () => {
     const port = await freePorts(26_000, 990, 2);
-    const agent = await spawnAgent(temp, config(port), { openFiles: OPEN_FILES });
+    const agent = await spawnAgent(temp, config(port), { ulimit: `-n ${OPEN_FILES}` });
     agents.push(agent);
     await serveRevisionOne(agent, artifact, 'production', ['api', 'web']);
     await until('both routes to serve', async () => (await getOnNewConnection(port)) === 200 && (await getOnNewConnection(port + 1)) === 200);

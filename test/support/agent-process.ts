@@ -70,10 +70,10 @@ export interface AgentProcess {
 }
 
 /**
- * Spawns `gantry agent --target local` on `configText`; with `openFiles` its file limit is set to
- * that first (`ulimit -n` in /bin/sh, which then execs the agent: same pid, nothing in between).
+ * Spawns `gantry agent --target local` on `configText`; with `ulimit` (e.g. `-n 1024`) /bin/sh sets
+ * that file limit first, then execs the agent (same pid, nothing left in between).
  */
-export async function spawnAgent(temp: TempDirs, configText: string, options: { openFiles?: number } = {}): Promise<AgentProcess> {
+export async function spawnAgent(temp: TempDirs, configText: string, options: { ulimit?: string } = {}): Promise<AgentProcess> {
   const root = await temp.make('gantry-agent-');
   const configPath = join(root, 'gantry.yaml');
   await writeFile(configPath, configText);
@@ -85,7 +85,7 @@ export async function spawnAgent(temp: TempDirs, configText: string, options: { 
   delete env.GANTRY_AGENT_TOKEN;
   delete env.GANTRY_DATA_DIR;
   const args = [cliEntry(), 'agent', '--config', configPath, '--data-dir', dataDir, '--target', 'local', '--port', '0', '--token-file', tokenFile];
-  const [command, argv] = options.openFiles === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...args]];
+  const [command, argv] = options.ulimit === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit ${options.ulimit} && exec "$0" "$@"`, process.execPath, ...args]];
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let log = '';
   child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
