@@ -1,9 +1,10 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OciLayout, packBundle } from '../../src/artifacts/index.js';
 import type { RevisionSpec } from '../../src/targets/target.js';
-import { freePorts, revisionOf, revisionSpec, serviceArtifact, spawnAgent, type AgentProcess, type Artifact } from '../support/agent-process.js';
+import { freePorts, revisionOf, revisionSpec, spawnAgent, type AgentProcess, type Artifact } from '../support/agent-process.js';
 import { TempDirs, until } from '../support/temp.js';
 
 /**
@@ -13,6 +14,31 @@ import { TempDirs, until } from '../support/temp.js';
  * clients. One replica is stopped (SIGSTOP) or killed (SIGKILL) while the load runs.
  */
 
+/**
+ * The service answers after 20 ms, as a real one that does some work: requests are in flight on
+ * every replica at any moment, so a kill always catches some (an instant answer would leave the
+ * kill nothing to cut, and the test nothing to show).
+ */
+const SERVICE_JS = `import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  if (req.url === '/healthz') { res.end('ok'); return; }
+  setTimeout(() => res.end('done'), 20);
+});
+server.keepAliveTimeout = 60_000;
+server.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+async function slowServiceArtifact(): Promise<Artifact> {
+  const root = await temp.make('gantry-hung-artifact-');
+  await mkdir(join(root, 'service'));
+  await writeFile(join(root, 'service', 'server.mjs'), SERVICE_JS);
+  const store = new OciLayout(join(root, 'layout'));
+  await store.init();
+  const stored = await store.put('api', await packBundle(join(root, 'service')));
+  return { layout: join(root, 'layout'), digest: stored.manifestDigest };
+}
+
 const CLIENTS = 20;
 const temp = new TempDirs();
 let artifact: Artifact;
@@ -21,7 +47,7 @@ const agents: AgentProcess[] = [];
 const stopped: number[] = [];
 
 beforeAll(async () => {
-  artifact = await serviceArtifact(temp);
+  artifact = await slowServiceArtifact();
 });
 afterEach(async () => {
   for (const group of stopped.splice(0)) signal(-group, 'SIGCONT');
