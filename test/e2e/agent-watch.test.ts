@@ -9,6 +9,7 @@ import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
 import type { AgentView } from '../../src/server/agent-views.js';
 import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
 import { runCli } from '../support/cli.js';
+import { expectDocumentedShape } from '../support/doc-shapes.js';
 import { basePort, faultConfig, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
@@ -157,7 +158,9 @@ notifications:
     expect(cli.stdout).toContain(cause);
     expect(cli.stdout).toMatch(/^spare +never-started/m);
     const json = await runCli(['--server', server.url, '--token', headers.authorization?.slice('Bearer '.length) ?? '', '--output', 'json', 'status']);
-    expect((JSON.parse(json.stdout) as { agents: AgentView[] }).agents.find((a) => a.target === 'local')?.lastRestart?.cause).toBe(cause);
+    const shown = JSON.parse(json.stdout) as { agents: AgentView[] };
+    expect(shown.agents.find((a) => a.target === 'local')?.lastRestart?.cause).toBe(cause);
+    await expectDocumentedShape(shown, 'status');
   }, 60_000);
 
   it("records and notifies a worker restart the agent did itself, with the cause its parent saw", async () => {
@@ -172,7 +175,7 @@ notifications:
       return events.find((e) => e.kind === 'agent.restarted' && e.data.scope === 'worker');
     }, 20_000);
     expect(event.data).toMatchObject({ target: 'local', pid, scope: 'worker', by: 'agent', workerRestarts: (before.workerRestarts ?? 0) + 1 });
-    expect(String(event.data.cause)).toContain('was killed by SIGKILL');
+    expect(event.data.cause).toMatch(new RegExp(`^worker ${workerPid} was killed by SIGKILL; started again by the agent$`));
     // The parent, and with it every route, lived through it: it was not started again.
     expect(alive(pid)).toBe(true);
     await until('the worker notification', () => hook.bodies.find((b) => b.event === 'agent.restarted' && (b.data as Record<string, unknown>).scope === 'worker'), 10_000);

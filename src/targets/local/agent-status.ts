@@ -51,5 +51,5 @@ export function workerRestarted(before: number | null, health: AgentHealth): { c
   if (before === null || now === undefined || now <= before) return undefined;
   const cause = health.lastWorkerExit?.cause ?? 'the agent worker exited';
   const times = now - before;
-  return { count: now, cause: `${times === 1 ? 'the agent worker' : `the agent worker (${times} times)`} stopped: ${cause}; started again by the agent` };
+  return { count: now, cause: `${cause}; started again by the agent${times > 1 ? ` (${times} worker restarts since the last look)` : ''}` };
 }
