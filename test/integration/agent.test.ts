@@ -449,7 +449,7 @@ describe('gantry agent', () => {
     expect((await servedBy(f.port, 2)).revision).toBe('2');
   });
 
-  it('restores its revisions and routing after a kill -9, without leaving the old revision process running', async () => {
+  it('restores its routing after a kill -9 and adopts the revision process that kept running', async () => {
     const f = await fixture();
     const before = await spawnAgent(f, 'local');
     const t1 = target('local', before.url, f.token);
@@ -470,21 +470,17 @@ describe('gantry agent', () => {
     const t2 = target('local', after.url, f.token);
     const body = await servedBy(f.port, 1);
     expect(body.release).toBe('rel1abc');
-    expect(body.pid).not.toBe(served.pid);
-    // Routes come back at once; `ready` follows with the first health probe of the new process.
+    // Adopted (issue 17, item 2): the same process, not a restart of it.
+    expect(body.pid).toBe(served.pid);
+    // Routes come back at once; `ready` follows with the first health probe of the adopted process.
     await readyRevision(t2, 'dev', 1);
     const status = await service(t2, 'dev');
     expect(status.weights.main).toEqual({ '1': 100 });
-    expect(status.revisions).toMatchObject([{ revision: 1, phase: 'ready' }]);
-
-    await until(`the orphaned revision (process group ${orphan}) to be gone`, async () => !(await groupAlive(orphan)), 5_000);
-    const restarted = await until('state.json to record the new revision process', async () => {
-      const group = await recordedGroup(f.dataDir, 1);
-      return group !== orphan ? group : undefined;
-    }, 5_000);
+    expect(status.revisions).toMatchObject([{ revision: 1, phase: 'ready', restarts: 0 }]);
+    expect(await recordedGroup(f.dataDir, 1)).toBe(orphan);
     if (process.platform === 'linux') {
-      expect(await serviceProcessesIn(join(f.dataDir, 'revisions', 'dev', 'api', 'r1'))).toEqual([body.pid]);
-      expect(await groupOf(body.pid)).toBe(restarted);
+      expect(await serviceProcessesIn(join(f.dataDir, 'revisions', 'dev', 'api', 'r1'))).toEqual([served.pid]);
+      expect(await groupOf(body.pid)).toBe(orphan);
     }
   });
 
@@ -652,12 +648,18 @@ describe('gantry agent and the descendants of a revision', () => {
     expect(await isFree(grandchild.port)).toBe(true);
   });
 
-  it('kills the grandchild a kill -9 of the agent left behind before it starts the revision again', async () => {
+  it('kills the grandchild a revision left when it died while no agent ran, before it starts the revision again', async () => {
     const f = await fixture();
     const before = await spawnAgent(f, 'local');
     const grandchild = await withGrandchild(f, target('local', before.url, f.token), 1);
+    const { workerPid } = JSON.parse(await readFile(join(f.dataDir, 'agent.json'), 'utf8')) as { workerPid?: number };
     before.child.kill('SIGKILL');
     await before.exited;
+    if (workerPid !== undefined) await until(`the agent worker ${workerPid} to leave`, () => gone(workerPid), 10_000);
+    // The revision itself dies while no agent runs; its grandchild, outside its group, lives on.
+    const group = await recordedGroup(f.dataDir, 1);
+    process.kill(-group, 'SIGKILL');
+    await until(`process group ${group} to be gone`, async () => !(await groupAlive(group)), 5_000);
     expect(await gone(grandchild.pid)).toBe(false);
 
     const after = await spawnAgent(f, 'local');
