@@ -6,8 +6,12 @@ import { GantryError } from '../errors/index.js';
 import type { ParentFacts, WorkerReport, WorkerStart } from './router-link/messages.js';
 import type { RouterHost } from './router-link/router-host.js';
 
-/** A worker that lived this long before it died is restarted at once; one that died sooner, after a growing pause. */
-const STABLE_MS = 10_000;
+/**
+ * Up to this many restarts a minute happen at once (one costs about a third of a CPU second); past
+ * it the worker is crash-looping, and each restart waits a pause that doubles up to MAX_PAUSE_MS.
+ */
+const IMMEDIATE_RESTARTS = 20;
+const WINDOW_MS = 60_000;
 const FIRST_PAUSE_MS = 100;
 const MAX_PAUSE_MS = 5_000;
 /** How long a stopping worker may take to stop its revisions (each has its own grace) before SIGKILL. */
@@ -42,6 +46,7 @@ export class WorkerKeeper {
   private lastExit: ParentFacts['lastWorkerExit'] = null;
   private port: number;
   private pause = 0;
+  private readonly recentExits: number[] = [];
   private stopping = false;
   /** Until a worker once started, a failure is the caller's to report (a bad config), not one to retry. */
   private everReady = false;
@@ -62,7 +67,6 @@ export class WorkerKeeper {
   }
 
   private spawn(): Promise<string> {
-    const spawnedAt = Date.now();
     const child = fork(workerEntry(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
     this.current = child;
     this.o.host.attach(child);
@@ -85,18 +89,21 @@ export class WorkerKeeper {
           settled = true;
           reject(new GantryError('AGENT_UNREACHABLE', `the agent worker ${describeExit(code, signal)} before it started`, { hint: 'See the agent log for why.' }));
         }
-        this.exited(child, spawnedAt, code, signal);
+        this.exited(child, code, signal);
       });
     });
   }
 
-  private exited(child: ChildProcess, spawnedAt: number, code: number | null, signal: NodeJS.Signals | null): void {
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.current === child) this.current = undefined;
     if (this.stopping || !this.everReady) return;
     const cause = `worker ${child.pid ?? '?'} ${describeExit(code, signal)}`;
     this.restarts += 1;
     this.lastExit = { at: Date.now(), cause };
-    this.pause = Date.now() - spawnedAt >= STABLE_MS ? 0 : Math.min(MAX_PAUSE_MS, Math.max(FIRST_PAUSE_MS, this.pause * 2));
+    const now = Date.now();
+    this.recentExits.push(now);
+    while ((this.recentExits[0] ?? now) < now - WINDOW_MS) this.recentExits.shift();
+    this.pause = this.recentExits.length <= IMMEDIATE_RESTARTS ? 0 : Math.min(MAX_PAUSE_MS, Math.max(FIRST_PAUSE_MS, this.pause * 2));
     this.o.logger.warn({ cause, restartInMs: this.pause, restarts: this.restarts }, 'agent worker exited; starting another (the routes keep serving)');
     this.timer = setTimeout(() => {
       this.timer = undefined;
