@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadConfigOrThrow } from '../config/loader.js';
 import type { Logger } from '../engine/logger.js';
 import type { RunAsUser } from '../secrets/run-as.js';
+import { routeConnectionLimits } from './route-limits.js';
 import { Router } from './router/router.js';
 import { RouterHost } from './router-link/router-host.js';
 import { WorkerKeeper } from './worker-keeper.js';
@@ -48,7 +50,9 @@ async function loadToken(file: string): Promise<string> {
 export async function startAgentProcess(o: AgentProcessOptions): Promise<RunningAgent> {
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const token = await loadToken(o.tokenFile ?? join(o.dataDir, 'agent.token'));
-  const router = new Router({ logger: o.logger });
+  // The routers' connection limits (services.<name>.run.maxConnections) are read once, here, where the routers live.
+  const maxConnections = routeConnectionLimits(await loadConfigOrThrow(o.configPath), o.targetName);
+  const router = new Router({ logger: o.logger, maxConnections });
   const recorded = join(o.dataDir, 'agent.json');
   const keeper: WorkerKeeper = new WorkerKeeper({
     start: { configPath: o.configPath, targetName: o.targetName, dataDir: o.dataDir, host: o.host ?? '127.0.0.1', token, runAs: o.runAs?.name ?? null, revisionsDir: o.revisionsDir ?? null },

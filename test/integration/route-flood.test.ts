@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 afterAll(() => temp.cleanup());
 
-function config(port: number): string {
+function config(port: number, apiRun = ''): string {
   return `version: 1
 project:
   name: flood-test
@@ -43,7 +43,7 @@ services:
     path: api
     run:
       command: node server.mjs
-      port: ${port}
+      port: ${port}${apiRun}
   web:
     path: web
     run:
@@ -151,4 +151,21 @@ describe('a route flooded past its connection limit', () => {
     for (const socket of flood.splice(0)) socket.destroy();
     await until('api to serve again after the flood', async () => (await getOnNewConnection(port)) === 200, 10_000);
   }, 180_000);
+
+  it('takes the limit set by services.<name>.run.maxConnections, and frees a place when a connection closes', async () => {
+    const port = await freePorts(26_000, 990, 2);
+    const agent = await spawnAgent(temp, config(port, '\n      maxConnections: 5'));
+    agents.push(agent);
+    await serveRevisionOne(agent, artifact, 'production', ['api']);
+    await until('api to serve', async () => (await getOnNewConnection(port)) === 200);
+
+    const held = Array.from({ length: 5 }, () => idleConnection(port));
+    const extra = [idleConnection(port), idleConnection(port)];
+    await until('the two connections beyond 5 to be refused', () => extra.every((c) => c.state === 'refused'), 10_000);
+    expect(held.map((c) => c.state)).toEqual(['idle', 'idle', 'idle', 'idle', 'idle']);
+    expect(extra[0]?.answer).toContain('has 5 open connections');
+
+    flood[0]?.destroy();
+    await until('a request to get the freed place', async () => (await getOnNewConnection(port)) === 200, 10_000);
+  }, 60_000);
 });
