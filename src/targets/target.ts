@@ -90,7 +90,10 @@ export interface RevisionTraffic {
   readonly revision: number;
   readonly requests: number;
   readonly status: { readonly '2xx': number; readonly '3xx': number; readonly '4xx': number; readonly '5xx': number };
-  /** Requests the router could not deliver (connection refused, reset, timeout). */
+  /**
+   * Requests the router could not deliver (connection refused, reset, timeout), counting an attempt
+   * the router then retried on another backend: the revision failed it even if the client was answered.
+   */
   readonly errors: number;
   /** Cumulative latency histogram: upper bound in ms → count. */
   readonly latencyBuckets: Readonly<Record<string, number>>;

@@ -23,7 +23,8 @@ export interface StatusCounts {
  * Counters of one backend on one route, since its id was first added to the route.
  * Every request sent to the backend ends up in exactly one place: `status` (a response was
  * delivered), `errors` (the router could not deliver one: connection refused, reset, timeout,
- * a response cut short), or nowhere when the client went away first.
+ * a response cut short, or an attempt retried on another backend, which counts it again there),
+ * or nowhere when the client went away first.
  */
 export interface RouteTraffic {
   readonly id: string;
