@@ -189,6 +189,29 @@ describe('a replica that stops answering', () => {
     expect(await replicaGroups(agent.dataDir)).not.toContain(group);
   }, 120_000);
 
+  it('takes a stopped replica out and brings it back without a restart when it recovers (SIGCONT) before liveness gives up', async () => {
+    const { agent, load } = await servingTwoReplicas();
+    const [, group] = await replicaGroups(agent.dataDir);
+    if (group === undefined) throw new Error('state.json records no second replica');
+
+    stopped.push(group);
+    signal(-group, 'SIGSTOP');
+    await until('the stopped replica to be ejected', () => ejectedAt(agent, '1/1'), 10_000);
+    // Readiness (3 probes) takes it out of rotation; liveness (6) has not restarted it yet.
+    await until('readiness to take the stopped replica out', async () => ((await revisionOf(agent, 'production', 'api', 1))?.outOfRotation ?? 0) >= 1, 10_000);
+    signal(-group, 'SIGCONT');
+    stopped.splice(stopped.indexOf(group), 1);
+
+    await until('the recovered replica to be ready again', async () => (await revisionOf(agent, 'production', 'api', 1))?.readyReplicas === 2, 10_000);
+    const servedBefore = load.byBackend.get('1/1') ?? 0;
+    await until('the recovered replica to take its share again', () => (load.byBackend.get('1/1') ?? 0) >= servedBefore + 50, 20_000);
+    await load.stop();
+
+    expect((await revisionOf(agent, 'production', 'api', 1))?.restarts).toBe(0);
+    expect(await replicaGroups(agent.dataDir)).toContain(group);
+    expect(load.failed.length / (load.ok + load.failed.length)).toBeLessThan(0.01);
+  }, 120_000);
+
   it('retries GETs on the other replica when one is killed (kill -9): no request fails', async () => {
     const { agent, load } = await servingTwoReplicas();
     const [, group] = await replicaGroups(agent.dataDir);
