@@ -242,4 +242,65 @@ describe('revisions outlive the agent', () => {
     // Once by the first agent, once by the second: a new process on the same port.
     expect(log.filter((l) => l.includes('started as process group'))).toHaveLength(2);
   });
+
+  it('restarts an adopted revision that dies, saying its exit code is unknown', async () => {
+    const f = await fixture();
+    const before = await runningRevision(f);
+    await killAgent(before.agent);
+    const after = await spawnAgent(f);
+    const t = new LocalTarget('local', () => Promise.resolve(after.url), f.token);
+    await until('the adopted revision to be ready', async () => (await revision(t, 1))?.phase === 'ready', 10_000);
+
+    // Not the new agent's child: no exit event reaches it, only its polling of /proc sees the death.
+    process.kill(-before.group, 'SIGKILL');
+    const back = await until('the revision to be restarted and ready', async () => {
+      const r = await revision(t, 1);
+      return r?.phase === 'ready' && r.restarts === 1 ? r : undefined;
+    }, 15_000);
+    expect(back.lastError).toContain('exit code is unknown');
+    expect(back.ports).toEqual([before.replicaPort]);
+    expect((await get(f.port, '/restarted')).pid).not.toBe(before.pid);
+  });
+
+  it('stops an adopted revision and all of it when asked, once its traffic moved away', async () => {
+    const f = await fixture();
+    const before = await runningRevision(f);
+    await killAgent(before.agent);
+    const after = await spawnAgent(f);
+    const t = new LocalTarget('local', () => Promise.resolve(after.url), f.token);
+    await until('the adopted revision to be ready', async () => (await revision(t, 1))?.phase === 'ready', 10_000);
+    await t.startRevision(spec(2));
+    await until('revision 2 to be ready', async () => (await revision(t, 2))?.phase === 'ready', 15_000);
+    await t.setWeights('dev', 'api', 'main', { '2': 100 });
+
+    await t.stopRevision('dev', 'api', 1);
+    await until(`the adopted process group ${before.group} to be gone`, async () => !(await groupAlive(before.group)), 10_000);
+    expect(await isFree(before.replicaPort)).toBe(true);
+    expect((await get(f.port, '/after-stop')).revision).toBe('2');
+  });
+
+  it('leaves alone a process that now holds the recorded pid but started at another time, and starts the revision again', async () => {
+    const f = await fixture();
+    const before = await runningRevision(f);
+    await killAgent(before.agent);
+    process.kill(-before.group, 'SIGKILL');
+    await until(`process group ${before.group} to be gone`, async () => !(await groupAlive(before.group)), 5_000);
+    // A pid reused by a process that is none of the agent's: its own group, outside any containment.
+    const stranger = spawn('sleep', ['300'], { detached: true, stdio: 'ignore', cwd: f.root });
+    const strangerPid = stranger.pid ?? 0;
+    const stateFile = join(f.dataDir, 'state.json');
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as { services: { revisions: { pids: number[] }[] }[] };
+    const recorded = state.services[0]?.revisions[0];
+    if (!recorded) throw new Error('state.json records no revision');
+    recorded.pids = [strangerPid];
+    await writeFile(stateFile, JSON.stringify(state));
+
+    const after = await spawnAgent(f);
+    const t = new LocalTarget('local', () => Promise.resolve(after.url), f.token);
+    await until('revision 1 to be ready again', async () => (await revision(t, 1))?.phase === 'ready', 15_000);
+    expect((await get(f.port, '/again')).pid).not.toBe(before.pid);
+    expect(pidAlive(strangerPid)).toBe(true);
+    expect(stranger.exitCode).toBeNull();
+    stranger.kill('SIGKILL');
+  });
 });
