@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,14 +73,21 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     log(`   ${repo.workDir} → ${repo.originDir}`);
 
     log(o.out.paint('bold', '2. gantry server on a free port (it starts the agents for dev/staging and for production)'));
+    // The server writes its output straight to a file: no pipe through this process that could close
+    // under it (a kept server once died of EPIPE at its first write after the demo ended, issue 18).
     const logFile = join(root, 'server.log');
-    server = spawn(process.execPath, [CLI_MAIN, 'server', '--config', serverConfig, '--data-dir', dataDir, '--port', '0', '--poll', '30s'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...demoSecrets(receivers.url), GANTRY_LOG_LEVEL: 'warn' },
-    });
-    server.stdout?.on('data', (c: Buffer) => void appendFile(logFile, c));
-    server.stderr?.on('data', (c: Buffer) => void appendFile(logFile, c));
-    const url = await waitFor('the server to start', async () => {
+    const logFd = openSync(logFile, 'a', 0o600);
+    try {
+      server = spawn(process.execPath, [CLI_MAIN, 'server', '--config', serverConfig, '--data-dir', dataDir, '--port', '0', '--poll', '30s'], {
+        stdio: ['ignore', logFd, logFd],
+        // A kept server has its own process group, so Ctrl-C on the demo (which stays up) does not reach it.
+        detached: o.keep,
+        env: { ...process.env, ...demoSecrets(receivers.url), GANTRY_LOG_LEVEL: 'warn' },
+      });
+    } finally {
+      closeSync(logFd);
+    }
+    const url = await waitFor(`the server to start (its log: ${logFile})`, async () => {
       const file = join(dataDir, 'server.json');
       if (!existsSync(file)) return undefined;
       const { url: u } = JSON.parse(await readFile(file, 'utf8')) as { url: string };
@@ -88,7 +95,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     });
     const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
     const client = new ApiClient(url, token);
-    await installPostReceiveHook(repo.originDir, url, token);
+    // The hook reads the address the server rewrites at every start: a restart on another port is still reached.
+    await installPostReceiveHook(repo.originDir, url, token, join(dataDir, 'server.json'));
     log(`   API ${url}; post-receive hook installed (server log: ${logFile})`);
     const session = new DemoSession(client, o.out, log, repo, receivers, servicesWithoutTraffic(serverConfigText));
     await session.createApprovers();
@@ -128,10 +136,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     if (o.json) o.out.printJson(summary);
     else session.printSummary(summary);
     if (o.keep) {
-      log(`\nEverything keeps running.\n  Dashboard: ${url}/  (sign in with the token below)\n  Token:     ${token}\n  export GANTRY_SERVER=${url} GANTRY_TOKEN=${token}\n  gantry runs; gantry history production\nThis command stays up to receive notifications for the Slack and PagerDuty stand-ins (Ctrl-C ends it).\nStop the rest with: kill ${server.pid ?? ''} and the agents in ${join(dataDir, 'agents')}`);
+      log(`\nEverything keeps running.\n  Dashboard: ${url}/  (sign in with the token below)\n  Token:     ${token}\n  export GANTRY_SERVER=${url} GANTRY_TOKEN=${token}\n  gantry runs; gantry history production\n  Server log: ${logFile}\nThis command stays up to receive notifications for the Slack and PagerDuty stand-ins (Ctrl-C ends it; the server stays).\nStop the rest with: kill ${server.pid ?? ''} and the agents in ${join(dataDir, 'agents')}`);
       server.unref();
-      server.stdout?.destroy();
-      server.stderr?.destroy();
       server = undefined;
     }
     return summary.ok ? 0 : 1;

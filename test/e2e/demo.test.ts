@@ -1,6 +1,12 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultWorkDir } from '../../src/steps/workspace.js';
+import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
+import { until } from '../support/temp.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -15,14 +21,44 @@ interface Summary {
   problems: string[];
 }
 
-describe('npm run demo', () => {
-  it('runs the reference pipeline end to end: CI, dev, staging, two approvals, blue-green, and a bad release that rolls back', async () => {
-    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [CLI, 'demo', '--output', 'json'], { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 }, (error, out, err) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: out, stderr: err });
-      });
-    });
-    expect(code, stderr.slice(-3000)).toBe(0);
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm run demo -- --keep', () => {
+  // What --keep leaves running; stopped here, as its closing message tells a user to.
+  let kept: { pid: number; root: string } | undefined;
+  afterAll(async () => {
+    if (!kept) return;
+    const { pid, root } = kept;
+    if (alive(pid)) process.kill(pid, 'SIGTERM');
+    await until('the kept server to stop', () => !alive(pid), 30_000);
+    await stopAgentProcesses(join(root, 'data', 'agents'));
+    await rm(root, { recursive: true, force: true });
+    await rm(defaultWorkDir(join(root, 'data')), { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs the reference pipeline end to end (CI, dev, staging, two approvals, blue-green, a bad release that rolls back) and leaves a server that outlives the demo', async () => {
+    const demo = spawn(process.execPath, [CLI, 'demo', '--keep', '--output', 'json'], { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    demo.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    demo.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+    // --keep stays up (for the Slack and PagerDuty stand-ins) once it has said how to stop the server.
+    const ended = await until('the demo to finish and keep its server', () => {
+      const stop = /Stop the rest with: kill (\d+)/.exec(stderr);
+      const log = /Server log: (\S+)/.exec(stderr);
+      if (stop?.[1] && log?.[1]) return { pid: Number(stop[1]), logFile: log[1] };
+      if (demo.exitCode !== null) throw new Error(`the demo exited with ${demo.exitCode}: ${stderr.slice(-3000)}`);
+      return undefined;
+    }, 600_000, 200);
+    kept = { pid: ended.pid, root: dirname(ended.logFile) };
     const summary = JSON.parse(stdout) as Summary;
     expect(summary.problems).toEqual([]);
     expect(summary.ok).toBe(true);
@@ -52,5 +88,27 @@ describe('npm run demo', () => {
     expect(stderr).toMatch(/automatic rollback done; production still serves the previous release/);
     // The workers get no made-up traffic: staging's and production's watches judge them by their health.
     expect(stderr).toMatch(/no traffic to temporal-workers: users never call them; the watch judges them by their health/);
-  }, 600_000);
+
+    // Ctrl-C ends the demo (and with it every pipe it had); the kept server does not depend on them.
+    demo.kill('SIGINT');
+    await exited;
+    const dataDir = join(kept.root, 'data');
+    const { url } = JSON.parse(await readFile(join(dataDir, 'server.json'), 'utf8')) as { url: string };
+    const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+    // Make the server write to its output now: a poll of a vanished origin is logged as a warning.
+    // Before, its stdout and stderr were pipes to the demo, and such a write ended it (EPIPE).
+    const origin = join(kept.root, 'origin.git');
+    await rename(origin, `${origin}.moved`);
+    const notified = await fetch(`${url}/api/v1/sources/notify`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(notified.status).toBe(202);
+    const log = await until('the kept server to log the failed poll to its file', async () => {
+      const text = existsSync(ended.logFile) ? await readFile(ended.logFile, 'utf8') : '';
+      return /polling the repository failed/.test(text) ? text : undefined;
+    }, 30_000);
+    await rename(`${origin}.moved`, origin);
+    expect(alive(ended.pid)).toBe(true);
+    expect((await fetch(`${url}/healthz`)).ok).toBe(true);
+    // Hundreds of waits on step signals during the demo: not one abort listener was left behind.
+    expect(log).not.toMatch(/MaxListenersExceededWarning/);
+  }, 660_000);
 });
