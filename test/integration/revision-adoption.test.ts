@@ -303,4 +303,26 @@ describe('revisions outlive the agent', () => {
     expect(stranger.exitCode).toBeNull();
     stranger.kill('SIGKILL');
   });
+
+  it('adopts its revisions again when only the agent worker is killed with -9 (its parent starts another)', async () => {
+    const f = await fixture();
+    const before = await runningRevision(f);
+    const worker = before.agent.workerPid;
+    if (worker === undefined) throw new Error('agent.json names no worker: this agent runs no parent/worker split');
+    process.kill(worker, 'SIGKILL');
+    const health = await until('a new agent worker to answer', async () => {
+      const res = await fetch(`${before.agent.url}/v1/health`, { headers: { authorization: `Bearer ${f.token}` } });
+      const body = (await res.json()) as { workerPid?: number };
+      return res.ok && body.workerPid !== undefined && body.workerPid !== worker ? body : undefined;
+    }, 15_000);
+    expect(health.workerPid).not.toBe(worker);
+    const t = new LocalTarget('local', () => Promise.resolve(before.agent.url), f.token);
+    const adopted = await until('the adopted revision to be ready', async () => {
+      const r = await revision(t, 1);
+      return r?.phase === 'ready' ? r : undefined;
+    }, 10_000);
+    expect(adopted.restarts).toBe(0);
+    expect((await get(f.port, '/after-worker')).pid).toBe(before.pid);
+    await until('the log to hold the line served after the worker restart', async () => (await t.logs('dev', 'api', 1, 200)).includes('served /after-worker'), 10_000);
+  });
 });
