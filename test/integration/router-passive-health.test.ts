@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Router } from '../../src/agent/router/index.js';
 import { until } from '../support/temp.js';
@@ -49,8 +51,9 @@ async function refusingUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-async function routed(backends: { id: string; url: string }[]): Promise<string> {
-  const router = new Router();
+async function routed(backends: { id: string; url: string }[], logLines: string[] = []): Promise<string> {
+  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(chunk.toString()), done()) });
+  const router = new Router({ logger: pino({ level: 'warn' }, sink) });
   routers.push(router);
   const port = await router.listen('svc', 0);
   router.setBackends('svc', backends.map((b) => ({ ...b, weight: 50 })));
@@ -82,14 +85,20 @@ describe('passive health and retries in the router', () => {
     expect(gets.map((g) => `${g.status} ${g.backend}`)).toEqual(Array.from({ length: 10 }, () => '200 live'));
   });
 
-  it('never ejects the last backend serving a route: both refusing gives 502, never 503 NO_BACKEND', async () => {
-    const url = await routed([
-      { id: 'a', url: await refusingUrl() },
-      { id: 'b', url: await refusingUrl() },
-    ]);
+  it('never ejects the last backend serving a route: both refusing gives 502, never 503 NO_BACKEND, and says so once', async () => {
+    const log: string[] = [];
+    const url = await routed(
+      [
+        { id: 'a', url: await refusingUrl() },
+        { id: 'b', url: await refusingUrl() },
+      ],
+      log,
+    );
     const answers = [];
     for (let i = 0; i < 12; i++) answers.push(await call(url));
     expect(new Set(answers.map((a) => `${a.status} ${a.code}`))).toEqual(new Set(['502 UPSTREAM_ERROR']));
+    expect(log.filter((line) => line.includes('ejected'))).toHaveLength(1);
+    expect(log.filter((line) => line.includes('the last one serving the route'))).toHaveLength(1);
   });
 
   it('ejects a backend that holds requests without answering, retries them on the other, and lets it back once its period is over', async () => {

@@ -48,6 +48,8 @@ export class BackendHealth {
   onTrial = false;
   /** Ejections without a clean trial in between; sets the next period. */
   ejections = 0;
+  /** It failed enough to go, but was kept as the last backend serving the route (logged once). */
+  keptAsLast = false;
   /** When the backend last sent response headers (performance.now() time). */
   lastAnswerAt = Number.NEGATIVE_INFINITY;
   /** Requests sent to it still without a response byte, oldest first (only on routes with 2+ serving backends). */
@@ -57,6 +59,7 @@ export class BackendHealth {
 
   answered(now: number): void {
     this.failures = 0;
+    this.keptAsLast = false;
     this.lastAnswerAt = now;
     if (this.onTrial) {
       this.onTrial = false;

@@ -61,7 +61,9 @@ export class OutlierDetector {
   private eject(entry: BackendEntry, why: string): void {
     const serving = this.entries.some((e) => e !== entry && e.backend.weight > 0 && !e.health.ejected);
     if (!serving) {
-      this.logger.warn({ route: this.routeId, backend: entry.backend.id }, `backend ${why}, kept in: it is the last one serving the route`);
+      // Said once per streak: a route whose every backend is down would otherwise log each request.
+      if (!entry.health.keptAsLast) this.logger.warn({ route: this.routeId, backend: entry.backend.id }, `backend ${why}, kept in: it is the last one serving the route`);
+      entry.health.keptAsLast = true;
       return;
     }
     const health = entry.health;
