@@ -131,8 +131,17 @@ export class AgentLauncher {
     // One that never answered is stopped: left running, it would outlive everything that knows of it
     // and hold its ports against the agent the next attempt starts.
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    throw new TargetError('AGENT_UNREACHABLE', `the agent for target ${this.o.targetName} did not start`, { hint: `See ${join(this.o.dataDir, 'agent.log')}.`, retryable: true });
+    // An agent that said why it gave up (a port another program holds, a config it refuses) would
+    // only say it again: the step fails at once. One that never answered may be slow: retried.
+    const why = child.exitCode !== null ? await startFailure(join(this.o.dataDir, 'agent.log')) : undefined;
+    throw new TargetError('AGENT_UNREACHABLE', `the agent for target ${this.o.targetName} did not start${why ? `: ${why}` : ''}`, { hint: `See ${join(this.o.dataDir, 'agent.log')}.`, retryable: why === undefined });
   }
+}
+
+/** The error an agent printed when it gave up starting (`CODE: message`, as the CLI prints it), from the end of its log. */
+async function startFailure(logFile: string): Promise<string | undefined> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return text.slice(-8_192).split('\n').reverse().find((line) => /^[A-Z][A-Z_]+: \S/.test(line));
 }
 
 /**
