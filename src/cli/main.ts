@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { isGantryError } from '../errors/index.js';
+import { keepsRunningWithoutOutput } from './closed-output.js';
 import { buildProgram } from './program.js';
 
 const EXIT_USAGE = 2;
@@ -12,11 +13,15 @@ function internal(error: unknown): void {
 
 /**
  * A reader that stops early (`gantry runs | head -1`) closes the pipe: the command ends quietly
- * with what was read, as git and ls do, instead of dying on EPIPE with a stack trace.
+ * with what was read, as git and ls do, instead of dying on EPIPE with a stack trace; a server
+ * keeps running (closed-output.ts).
  */
 function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
+    if (error.code === 'EPIPE') {
+      if (keepsRunningWithoutOutput()) return;
+      process.exit(0);
+    }
     if (stream !== process.stderr) process.stderr.write(`cannot write the output: ${error.message}\n`);
     process.exit(1);
   });

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
+import { keepRunningWithoutOutput } from '../closed-output.js';
 import { checkDataDir, dataDirFailure } from '../data-dir-check.js';
 import { checkCanListen } from '../listen-check.js';
 import type { Wrap } from '../program.js';
@@ -46,6 +47,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
         const url = flags.publicUrl === undefined ? undefined : publicUrl(flags.publicUrl);
         await checkCanListen(flags.host, flags.port);
         checkDataDir(ctx.options.dataDir);
+        keepRunningWithoutOutput();
         // Loaded only when the command runs (see program.ts): fastify, SQLite and the engine are most of Gantry.
         const [{ startServer }, { createLogger }] = await Promise.all([import('../../server/gantry-server.js'), import('../../engine/logger.js')]);
         const logger = createLogger();
