@@ -172,3 +172,18 @@ export interface AuditEvent {
 }
 
 export type AuditVerification = { readonly ok: true; readonly rows: number } | { readonly ok: false; readonly rows: number; readonly brokenAt: number; readonly reason: string };
+
+/** GET /api/v1/agents: each local target's agent as the server's agent watch last saw it. */
+export interface AgentView {
+  readonly target: string;
+  readonly environments: readonly string[];
+  /** healthy, starting, unresponsive, down, stopped or never-started. */
+  readonly state: string;
+  readonly pid: number | null;
+  readonly workerPid: number | null;
+  readonly startedAt: string | null;
+  readonly workerRestarts: number | null;
+  readonly checkedAt: string | null;
+  readonly error: string | null;
+  readonly lastRestart: { readonly at: string; readonly cause: string; readonly scope: string; readonly pid: number | null } | null;
+}

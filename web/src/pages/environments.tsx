@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Deployment, Environment, EnvironmentStatus, PendingApproval, Run, ServiceStatus } from '../api/types';
+import { AgentsPanel } from '../components/agents-panel';
 import { Empty, Loading, PageTitle, Problem, StateBadge, TableBox } from '../components/bits';
 import { ago, shortSha } from '../components/format';
 import { trafficChips } from '../components/traffic';
@@ -182,6 +183,7 @@ export function EnvironmentsPage() {
           </table>
         </TableBox>
       )}
+      <AgentsPanel />
       {(active.data?.runs ?? []).length > 0 ? (
         <section>
           <h2>Deploying now</h2>
