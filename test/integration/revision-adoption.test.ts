@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -199,6 +199,9 @@ describe('revisions outlive the agent', () => {
     const before = await runningRevision(f);
     await killAgent(before.agent);
 
+    const fifo = await stat(join(f.dataDir, 'pipes', 'dev.api.1.0.out'));
+    expect(fifo.isFIFO()).toBe(true);
+    expect(fifo.mode & 0o777).toBe(0o600);
     // No agent runs: the service answers on its own port and logs each request to its stdout FIFO.
     for (let i = 0; i < 5; i++) expect((await get(before.replicaPort, `/while-down-${i}`)).pid).toBe(before.pid);
 
@@ -276,6 +279,7 @@ describe('revisions outlive the agent', () => {
     await t.stopRevision('dev', 'api', 1);
     await until(`the adopted process group ${before.group} to be gone`, async () => !(await groupAlive(before.group)), 10_000);
     expect(await isFree(before.replicaPort)).toBe(true);
+    expect(existsSync(join(f.dataDir, 'pipes', 'dev.api.1.0.out'))).toBe(false);
     expect((await get(f.port, '/after-stop')).revision).toBe('2');
   });
 

@@ -70,6 +70,11 @@ export class OutputFifos {
     return readers;
   }
 
+  /** Once the process is stopped for good: nothing will write to them again. */
+  async remove(): Promise<void> {
+    await Promise.all(STREAMS.map((stream) => rm(this.path(stream), { force: true }).catch(() => undefined)));
+  }
+
   static closeChildFds(fds: readonly number[]): void {
     for (const fd of fds) closeQuietly(fd);
   }

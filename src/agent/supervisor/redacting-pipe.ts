@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { Redactor } from '../../secrets/redactor.js';
 
 /**
@@ -24,4 +25,21 @@ export function redactingPipe(redactor: Redactor): Transform {
       pass(callback, stream.push(decoder.end()) + stream.end());
     },
   });
+}
+
+/**
+ * Pipes each output stream of a process, masked, into its log (left open for the next run); resolves
+ * once all have ended and what they held back is written. `onEnd` is told as each stream ends.
+ */
+export function captureOutput(streams: readonly Readable[], redactor: Redactor, sink: Writable, log: Logger, onEnd?: () => void): Promise<void> {
+  const drained = streams.map((stream) => {
+    // Each stream its own pipe, so tails held back never mix.
+    const masked = redactingPipe(redactor);
+    stream.on('error', (error) => log.warn({ err: error }, 'process output stream error'));
+    masked.on('error', (error) => log.warn({ err: error }, 'process output redaction error'));
+    stream.once('end', () => onEnd?.());
+    stream.pipe(masked).pipe(sink, { end: false });
+    return new Promise<void>((resolve) => masked.once('end', () => resolve()).once('close', () => resolve()));
+  });
+  return Promise.all(drained).then(() => undefined);
 }

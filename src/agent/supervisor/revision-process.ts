@@ -17,7 +17,7 @@ import { OutputFifos } from './output-fifo.js';
 import { signalGroup, terminateGroup } from './process-group.js';
 import { groupOf, identityOfSync, signalEach } from './proc-scan.js';
 import type { ProcessSpec, ProcessStatus } from './process-spec.js';
-import { redactingPipe } from './redacting-pipe.js';
+import { captureOutput } from './redacting-pipe.js';
 
 /** Probe cadence while starting: a deploy waits on readiness, and a refused connection on loopback costs nothing. */
 export const STARTING_PROBE_MS = 250;
@@ -126,7 +126,7 @@ export class RevisionProcess {
     const generation = ++this.generation;
     const watch = new AdoptedExit(pid, startTime);
     const readers = this.fifos.forAdoption();
-    const closed = this.capture(readers, () => watch.check());
+    const closed = captureOutput(readers, this.redactor, this.output, this.log, () => watch.check());
     this.run = { pgid: pid, exited: watch.exited, closed, startTime, adopted: watch };
     void watch.exited.then(() => this.onExit(generation, null, null, 'exited while adopted from an earlier agent (its exit code is unknown: only its parent saw it)'));
     this.health.reset();
@@ -218,7 +218,7 @@ export class RevisionProcess {
     });
     const childClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const streams = fifos ? fifos.readers : [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
-    const closed = Promise.all([childClosed, this.capture(streams)]).then(() => undefined);
+    const closed = Promise.all([childClosed, captureOutput(streams, this.redactor, this.output, this.log)]).then(() => undefined);
     // Without a pid the spawn failed; the 'error' event follows and counts as an exit.
     if (child.pid === undefined) return;
     this.run = { pgid: child.pid, exited, closed, startTime: identityOfSync(child.pid)?.startTime ?? null, adopted: null };
@@ -230,21 +230,6 @@ export class RevisionProcess {
     this.phase = RevisionPhase.Starting;
     this.emit();
     this.scheduleProbe(generation);
-  }
-
-  /** Pipes each output stream, masked, into the log file; resolves once all have ended (`onEnd` is told as each one does). */
-  private capture(streams: readonly Readable[], onEnd?: () => void): Promise<void> {
-    const drained = streams.map((stream) => {
-      // Masked before anything reaches the file; each stream its own pipe, so tails held back never mix.
-      const masked = redactingPipe(this.redactor);
-      stream.on('error', (error) => this.log.warn({ err: error }, 'process output stream error'));
-      masked.on('error', (error) => this.log.warn({ err: error }, 'process output redaction error'));
-      stream.once('end', () => onEnd?.());
-      stream.pipe(masked).pipe(this.output, { end: false });
-      // What the pipe held back is written when it ends, after the stream's own end: wait for that.
-      return new Promise<void>((resolve) => masked.once('end', () => resolve()).once('close', () => resolve()));
-    });
-    return Promise.all(drained).then(() => undefined);
   }
 
   private onExit(generation: number, code: number | null, signal: NodeJS.Signals | null, error: string | null): void {
@@ -375,6 +360,7 @@ export class RevisionProcess {
     if (left.length > 0) this.output.note(`SIGKILL to ${left.length} descendant process(es) still running: ${left.join(', ')}`);
     if (!(await containment.kill(KILL_WAIT_MS))) this.log.error({ left: await containment.members() }, 'descendants survive SIGKILL');
     await containment.release();
+    await this.fifos.remove();
     if (run !== null) await Promise.race([run.closed, delay(DRAIN_WAIT_MS, undefined, { ref: false })]);
     run?.adopted?.cancel();
     this.run = null;
