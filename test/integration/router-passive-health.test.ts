@@ -60,11 +60,11 @@ async function routed(backends: { id: string; url: string }[], logLines: string[
   return `http://127.0.0.1:${port}`;
 }
 
-async function call(url: string, method = 'GET'): Promise<{ status: number; backend: string | null; code?: string }> {
+async function call(url: string, method = 'GET'): Promise<{ status: number; backend: string | null; code?: string; message?: string }> {
   const res = await fetch(`${url}/`, { method });
   const text = await res.text();
-  const code = res.status >= 500 ? (JSON.parse(text) as { code: string }).code : undefined;
-  return { status: res.status, backend: res.headers.get('x-gantry-backend'), ...(code === undefined ? {} : { code }) };
+  const error = res.status >= 500 ? (JSON.parse(text) as { code: string; message: string }) : {};
+  return { status: res.status, backend: res.headers.get('x-gantry-backend'), ...error };
 }
 
 describe('passive health and retries in the router', () => {
@@ -97,6 +97,8 @@ describe('passive health and retries in the router', () => {
     const answers = [];
     for (let i = 0; i < 12; i++) answers.push(await call(url));
     expect(new Set(answers.map((a) => `${a.status} ${a.code}`))).toEqual(new Set(['502 UPSTREAM_ERROR']));
+    // Before one was ejected, each GET was tried on both; the answer names both.
+    expect(answers[0]?.message).toMatch(/^backend [ab] did not answer \(a retry after backend [ab] failed\)/);
     expect(log.filter((line) => line.includes('ejected'))).toHaveLength(1);
     expect(log.filter((line) => line.includes('the last one serving the route'))).toHaveLength(1);
   });

@@ -81,7 +81,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts, 
     private readonly entry: BackendEntry,
     private readonly host: ExchangeHost,
     /** Set on a retry: the headers the first attempt forwarded. */
-    private readonly retryOf?: { readonly headers: string[] },
+    private readonly retryOf?: { readonly headers: string[]; readonly failedBackend: string },
   ) {}
 
   start(): void {
@@ -175,7 +175,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts, 
     if (failure !== undefined) this.host.detector.failed(this.entry);
     if (failure === 'connection' && this.retry()) return;
     if (res.headersSent) res.destroy(); // cut the response short so the client sees it is incomplete
-    else sendError(res, 502, RouterErrorCode.UpstreamError, `backend ${this.entry.backend.id} did not answer: ${error.message}`);
+    else {
+      const retried = this.retryOf === undefined ? '' : ` (a retry after backend ${this.retryOf.failedBackend} failed)`;
+      sendError(res, 502, RouterErrorCode.UpstreamError, `backend ${this.entry.backend.id} did not answer${retried}: ${error.message}`);
+    }
   }
 
   // --- retries ---
@@ -190,7 +193,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts, 
     this.entry.health.waiting.delete(this);
     this.entry.counters.errors++;
     this.abortUpstream?.(EJECTED); // when still queued in the pool, onConnect aborts it instead
-    new ProxyExchange(this.req, this.res, next, this.host, { headers: this.headers }).start();
+    new ProxyExchange(this.req, this.res, next, this.host, { headers: this.headers, failedBackend: this.entry.backend.id }).start();
   }
 
   private canRetry(): boolean {
@@ -202,7 +205,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, RequestFacts, 
     if (!this.canRetry()) return false;
     const next = this.host.retryTarget(this.entry);
     if (next === undefined) return false;
-    new ProxyExchange(this.req, this.res, next, this.host, { headers: this.headers }).start();
+    new ProxyExchange(this.req, this.res, next, this.host, { headers: this.headers, failedBackend: this.entry.backend.id }).start();
     return true;
   }
 
