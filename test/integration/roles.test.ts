@@ -40,6 +40,7 @@ const TABLE: ReadonlyArray<{ route: string; body?: object; allowed: readonly Rol
   { route: 'GET /api/v1/locks', allowed: ALL },
   { route: 'GET /api/v1/approvals', allowed: ALL },
   { route: 'GET /api/v1/environments', allowed: ALL },
+  { route: 'GET /api/v1/agents', allowed: ALL },
   { route: 'GET /api/v1/environments/production/history', allowed: ALL },
   { route: 'GET /api/v1/environments/production/status', allowed: ALL },
   { route: 'GET /api/v1/stream', allowed: ALL },
