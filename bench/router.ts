@@ -232,11 +232,14 @@ function wrkMillis(text: string | undefined): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-/** One bounded load run against a loopback URL; wrk when installed, autocannon otherwise. */
-export async function load(url: string, duration: string = DURATION, connections: number = CONNECTIONS): Promise<LoadResult> {
+/**
+ * One bounded load run against a loopback URL; wrk when installed, autocannon otherwise. `headers`
+ * ("Name: value") go with every request (`Connection: close` makes each request a new connection).
+ */
+export async function load(url: string, duration: string = DURATION, connections: number = CONNECTIONS, headers: readonly string[] = []): Promise<LoadResult> {
   if (!url.startsWith('http://127.0.0.1:')) throw new Error(`refusing to load anything but loopback: ${url}`);
   if (WRK) {
-    const args = [`-c${connections}`, `-d${duration}`, '--latency', url];
+    const args = [`-c${connections}`, `-d${duration}`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
     const out = await new Promise<string>((resolve, reject) => {
       const proc = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
       let text = '';
@@ -257,7 +260,8 @@ export async function load(url: string, duration: string = DURATION, connections
       socketErrorKinds: socket ? `connect ${socket[1]}, read ${socket[2]}, write ${socket[3]}, timeout ${socket[4]}` : 'none',
     };
   }
-  const result = await autocannon({ url, connections, duration: seconds(duration) });
+  const headerMap = Object.fromEntries(headers.map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]));
+  const result = await autocannon({ url, connections, duration: seconds(duration), headers: headerMap });
   return {
     tool: 'autocannon',
     command: `npx autocannon -c ${connections} -d ${seconds(duration)} ${url}`,
