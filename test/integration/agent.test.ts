@@ -13,6 +13,7 @@ import { GantryError } from '../../src/errors/index.js';
 import { cliEntry } from '../../src/targets/local/agent-launcher.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import type { RevisionSpec, RevisionStatus, ServiceStatus } from '../../src/targets/target.js';
+import { SteadyLoad } from '../support/steady-load.js';
 import { TempDirs, until } from '../support/temp.js';
 
 /**
@@ -482,6 +483,27 @@ describe('gantry agent', () => {
       expect(await serviceProcessesIn(join(f.dataDir, 'revisions', 'dev', 'api', 'r1'))).toEqual([served.pid]);
       expect(await groupOf(body.pid)).toBe(orphan);
     }
+  });
+
+  it('never answers 503 NO_BACKEND when it comes back from a kill -9 under load: routes are restored before it listens', async () => {
+    const f = await fixture();
+    const before = await spawnAgent(f, 'local');
+    const t = target('local', before.url, f.token);
+    await t.startRevision(spec('dev', 1));
+    await readyRevision(t, 'dev', 1);
+    await t.setWeights('dev', 'api', 'main', { '1': 100 });
+    const load = new SteadyLoad([`http://127.0.0.1:${f.port}/`], 20);
+    load.start();
+    await load.flowing();
+    before.child.kill('SIGKILL');
+    await before.exited;
+    const refusedWhileDown = load.failed;
+    await spawnAgent(f, 'local');
+    await load.flowing(200);
+    const result = await load.stop();
+    // Refused while no agent ran (the control plane restarts it); once it listens, every answer is the service's.
+    expect(result.failed).toBeGreaterThanOrEqual(refusedWhileDown);
+    expect(load.serverErrors).toEqual([]);
   });
 
   it('keeps every request through the router succeeding while traffic switches between two revisions ten times', async () => {

@@ -9,6 +9,8 @@ export class SteadyLoad {
   ok = 0;
   failed = 0;
   readonly failures: string[] = [];
+  /** Every answer of 500 or more, by its body (the router's own error code shows there). */
+  readonly serverErrors: string[] = [];
 
   constructor(
     private readonly urls: readonly string[],
@@ -31,7 +33,10 @@ export class SteadyLoad {
         const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
         const body = await res.text();
         if (res.status < 500) this.ok++;
-        else this.fail(`${url}: ${res.status} ${body.slice(0, 120)}`);
+        else {
+          this.fail(`${url}: ${res.status} ${body.slice(0, 120)}`);
+          if (this.serverErrors.length < 1_000) this.serverErrors.push(`${res.status} ${body.slice(0, 200)}`);
+        }
       } catch (error: unknown) {
         const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
         this.fail(`${url}: ${error instanceof Error ? error.message : String(error)}${cause}`);
