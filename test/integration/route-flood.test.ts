@@ -136,6 +136,8 @@ describe('a route flooded past its connection limit', () => {
     expect(body.code).toBe('ROUTE_BUSY');
     expect(body.message).toContain('production/api/main');
     expect(body.message).toContain(String(LIMIT));
+    // The operator hears of it in the agent's log (once per 10 s per route), with where to set the limit.
+    expect(agent.output()).toMatch(/"level":40[^\n]*"route":"production\/api\/main"[^\n]*maxConnections[^\n]*route at its connection limit/);
 
     flooding = false;
     await Promise.all(clients);

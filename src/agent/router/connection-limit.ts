@@ -41,7 +41,8 @@ export class ConnectionLimit {
     }
     this.refusedSockets.add(socket);
     socket.on('error', () => socket.destroy()); // a flooder resetting is not our error
-    const message = `route ${this.routeId} has ${this.open} open connections, its limit; try again shortly (services.<name>.run.maxConnections sets the limit)`;
+    // For the client: what and where, no configuration detail (that goes to the agent's log).
+    const message = `route ${this.routeId} has ${this.open} open connections, its limit; try again shortly`;
     socket.end(rawErrorResponse(503, RouterErrorCode.RouteBusy, message));
     // Half-closed, so a client that sent its request first still reads the answer; then gone for sure.
     setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
@@ -57,7 +58,10 @@ export class ConnectionLimit {
     this.refusedSinceLog++;
     const now = Date.now();
     if (now - this.lastLog < LOG_EVERY_MS) return;
-    this.logger.warn({ route: this.routeId, limit, refused: this.refusedSinceLog }, 'route at its connection limit: refusing new connections with 503 ROUTE_BUSY');
+    this.logger.warn(
+      { route: this.routeId, limit, refused: this.refusedSinceLog, hint: "services.<name>.run.maxConnections in gantry.yaml sets a route's limit; the default shares the agent's file limit among its routes" },
+      'route at its connection limit: refusing new connections with 503 ROUTE_BUSY',
+    );
     this.lastLog = now;
     this.refusedSinceLog = 0;
   }
