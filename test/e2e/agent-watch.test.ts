@@ -47,6 +47,7 @@ describe('the control plane watches its agents all the time', () => {
   const port = basePort();
   let repo: ScratchRepo;
   let dataDir: string;
+  let configPath: string;
   let server: ServerProcess;
   let hook: Awaited<ReturnType<typeof receiver>>;
   let headers: Record<string, string>;
@@ -78,7 +79,7 @@ notifications:
 `;
     const root = await temp.make();
     repo = await fixtureRepo(root, { 'gantry.yaml': config, ...serviceFiles('v1') });
-    const configPath = join(root, 'server.yaml');
+    configPath = join(root, 'server.yaml');
     await writeFile(configPath, config.replace('url: .', `url: ${repo.originDir}`));
     dataDir = join(root, 'data');
     server = await startServerProcess(configPath, dataDir);
@@ -186,4 +187,41 @@ notifications:
     expect(view).toMatchObject({ state: 'healthy', pid, workerRestarts: (before.workerRestarts ?? 0) + 1, lastRestart: { cause: event.data.cause } });
     expect(view.workerPid).not.toBe(workerPid);
   }, 40_000);
+
+  it('reports an agent that cannot be started again as down, alerts once, and starts it when it can', async () => {
+    const pid = await recordedPid();
+    const token = headers.authorization?.slice('Bearer '.length) ?? '';
+    const good = await readFile(configPath, 'utf8');
+    // An agent reads gantry.yaml when it starts (the running one read it long ago): broken, no new agent starts.
+    await writeFile(configPath, 'version: 1\nproject: [\n');
+    try {
+      process.kill(pid, 'SIGKILL');
+      const down = await until('agent.down in the audit log', async () => {
+        const { events } = await api<{ events: Array<{ kind: string; data: Record<string, unknown> }> }>('GET', '/api/v1/audit?limit=50');
+        return events.find((e) => e.kind === 'agent.down');
+      }, 30_000);
+      expect(down.data).toMatchObject({ target: 'local', environments: ['prod'], pid });
+      expect(down.data.cause).toMatch(new RegExp(`^agent process ${pid} was gone and could not be started again: the agent for target local did not start`));
+      const alert = await until('the alert', () => hook.bodies.find((b) => b.event === 'agent.down'), 10_000);
+      expect(alert).toMatchObject({ source: 'agent.down', outcome: 'critical', environment: 'prod', reason: down.data.cause });
+      const view = await until('the agent shown down', async () => {
+        const a = await agentOf('local');
+        return a?.state === 'down' ? a : undefined;
+      }, 10_000);
+      expect(view.error).toContain('did not start');
+      const cli = await runCli(['--server', server.url, '--token', token, 'status']);
+      expect(cli.code).toBe(1);
+      expect(cli.stdout).toMatch(/^local +down/m);
+    } finally {
+      await writeFile(configPath, good);
+    }
+    // Fixed, the next look starts it, and the outage was told once, however many looks failed.
+    const back = await until('the agent started again', async () => {
+      const { events } = await api<{ events: Array<{ kind: string; data: Record<string, unknown> }> }>('GET', '/api/v1/audit?limit=100');
+      return events.some((e) => e.kind === 'agent.restarted' && e.data.previousPid === pid) ? events : undefined;
+    }, 30_000);
+    expect(back.filter((e) => e.kind === 'agent.down')).toHaveLength(1);
+    await until('the production route to answer', async () => (await fetch(routeUrl).catch(() => undefined))?.ok, 15_000);
+    expect((await agentOf('local'))?.state).toBe('healthy');
+  }, 90_000);
 });

@@ -110,7 +110,11 @@ export class AgentWatch {
 
   private async revive(target: string, environments: readonly string[], probe: Extract<Probe, { state: 'gone' }>): Promise<void> {
     const gone = probe.record.pid;
-    this.seen.set(target, { ...(this.seen.get(target) ?? { silentSince: this.o.now(), alerted: false }), status: this.status(target, environments, 'starting', probe) });
+    const before = this.seen.get(target);
+    // Tried again at every look while it stays down: it reads down, not starting, until one succeeds.
+    const state: AgentState = before?.status.state === 'down' ? 'down' : 'starting';
+    const status = this.status(target, environments, state, probe);
+    this.seen.set(target, { ...(before ?? { silentSince: this.o.now(), alerted: false }), status: state === 'down' ? { ...status, error: before?.status.error ?? status.error } : status });
     this.o.logger.warn({ target, pid: gone }, `agent process ${gone} of target ${target} is gone; starting it again`);
     try {
       await this.o.revive(target);
