@@ -21,7 +21,8 @@ function config(port: number): string {
     run:
       command: node server.mjs
       port: ${port + offset}
-    health: { path: /healthz, interval: 100ms, deadline: 3s }
+    # A readiness wait may span several worker restarts (a few seconds each on a busy 2-core machine).
+    health: { path: /healthz, interval: 100ms, deadline: 30s }
 `;
   return `version: 1
 project:
