@@ -71,6 +71,8 @@ export async function waitForGroupExit(pgid: number, leaderExited: Promise<void>
  */
 export async function terminateGroup(pgid: number, leaderExited: Promise<void>, graceMs: number, onKill: () => void, alsoTerminate?: () => void): Promise<void> {
   signalGroup(pgid, 'SIGTERM');
+  // A stopped process (SIGSTOP, a debugger) acts on SIGTERM only once continued, as systemd does it.
+  signalGroup(pgid, 'SIGCONT');
   alsoTerminate?.();
   if (await waitForGroupExit(pgid, leaderExited, graceMs)) return;
   onKill();
