@@ -39,6 +39,8 @@ async function withinRestartBudget(): Promise<void> {
 
 interface Row {
   readonly name: string;
+  /** The machine's 1-minute load average when the row started: it is shared. */
+  readonly load: number;
   readonly restarts: number;
   readonly figures: Figures;
 }
@@ -47,6 +49,7 @@ let load: RunningLoad | undefined;
 
 /** Load on `url` for a warm-up, then `restart` N times (or `floorMs` with none), then the figures. */
 async function measure(name: string, url: string, root: string, restart: (() => Promise<Restart>) | undefined, floorMs = 0): Promise<Row> {
+  const machineLoad = loadavg()[0]!;
   console.log(`  ${name} …`);
   load = await startLoad(`${url}/`, CONNECTIONS, join(root, 'records.json'));
   await pause(WARMUP_MS);
@@ -63,20 +66,20 @@ async function measure(name: string, url: string, root: string, restart: (() => 
   const to = nowMs();
   const records = await load.stop();
   load = undefined;
-  return { name, restarts: restarts.length, figures: figuresOf(records, from, to, restarts, AFTER_MS) };
+  return { name, load: machineLoad, restarts: restarts.length, figures: figuresOf(records, from, to, restarts, AFTER_MS) };
 }
 
 const ms = (n: number): string => (Number.isNaN(n) ? '-' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
 
 function table(rows: readonly Row[]): string {
   const lines = [
-    '| path | restarts | requests | req/s | failed (non-2xx + errors) | errors | whole run p50 / p99 / max (ms) | in restart windows: requests, failed, p50 / p99 / max (ms) | worst window p99 (ms) | signal → answering, median / max (ms) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| path | load avg | restarts | requests | req/s | failed (non-2xx + errors) | errors | whole run p50 / p99 / max (ms) | in restart windows: requests, failed, p50 / p99 / max (ms) | worst window p99 (ms) | signal → answering, median / max (ms) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  for (const { name, restarts, figures: f } of rows) {
+  for (const { name, load, restarts, figures: f } of rows) {
     const windows = restarts ? `${f.windows.count}, ${f.windows.failed}, ${ms(f.windows.p50)} / ${ms(f.windows.p99)} / ${ms(f.windows.max)}` : '-';
     const took = f.restartMs ? `${ms(f.restartMs.median)} / ${ms(f.restartMs.max)}` : '-';
-    lines.push(`| ${name} | ${restarts} | ${f.requests} | ${f.reqPerSec.toFixed(0)} | ${f.non2xx + f.errors} (${f.non2xx} + ${f.errors}) | ${f.errorKinds} | ${ms(f.whole.p50)} / ${ms(f.whole.p99)} / ${ms(f.whole.max)} | ${windows} | ${restarts ? ms(f.worstWindowP99) : '-'} | ${took} |`);
+    lines.push(`| ${name} | ${load.toFixed(1)} | ${restarts} | ${f.requests} | ${f.reqPerSec.toFixed(0)} | ${f.non2xx + f.errors} (${f.non2xx} + ${f.errors}) | ${f.errorKinds} | ${ms(f.whole.p50)} / ${ms(f.whole.p99)} / ${ms(f.whole.max)} | ${windows} | ${restarts ? ms(f.worstWindowP99) : '-'} | ${took} |`);
   }
   return lines.join('\n');
 }
@@ -104,12 +107,15 @@ async function main(): Promise<void> {
       await withinRestartBudget();
       return gantry.restart(signal);
     };
+    const restMs = RESTARTS * SPACING_MS;
+    rows.push(await measure('Gantry agent route, no restart (its own floor)', gantry.routeUrl, root, undefined, restMs));
     rows.push(await measure('Gantry agent, kill -9 of the worker', gantry.routeUrl, root, kill('SIGKILL')));
     rows.push(await measure('Gantry agent, SIGTERM to the worker (graceful)', gantry.routeUrl, root, kill('SIGTERM')));
     if (hasCommand('haproxy')) {
       for (const idleCloseOnResponse of [false, true]) {
         haproxy = await startHaproxyMasterWorker(join(root, 'agent'), gantry.backendPort, idleCloseOnResponse);
         const variant = idleCloseOnResponse ? 'option idle-close-on-response' : 'default soft-stop';
+        if (!idleCloseOnResponse) rows.push(await measure(`HAProxy ${haproxy.version} master-worker, no reload (its own floor)`, haproxy.url, root, undefined, restMs));
         rows.push(await measure(`HAProxy ${haproxy.version} master-worker, kill -USR2 (${variant})`, haproxy.url, root, haproxy.restart));
         await haproxy.stop();
         haproxy = undefined;
@@ -117,11 +123,10 @@ async function main(): Promise<void> {
     } else {
       console.log('  HAProxy is not installed (apt-get install -y haproxy): its row is skipped');
     }
-    const floorMs = rows.reduce((sum, r) => sum + r.restarts * SPACING_MS, 0) / Math.max(1, rows.length);
-    rows.push(await measure('direct to the backend (floor, no restart)', `http://127.0.0.1:${gantry.backendPort}`, root, undefined, floorMs));
+    rows.push(await measure('direct to the backend (floor, no restart)', `http://127.0.0.1:${gantry.backendPort}`, root, undefined, restMs));
     console.log(`\n${new Date().toISOString().slice(0, 10)}, ${machine()}; load average ${load1} → ${loadavg()[0]!.toFixed(1)}\n`);
     console.log(table(rows));
-    for (const row of rows.filter((r) => r.name.startsWith('Gantry'))) {
+    for (const row of rows.filter((r) => r.name.startsWith('Gantry') && r.restarts > 0)) {
       const f = row.figures;
       const met = f.non2xx + f.errors === 0 && f.windows.p99 <= 250;
       console.log(`aim (0 failed, p99 in restart windows ≤ 250 ms), ${row.name}: ${met ? 'met' : 'NOT met'} (${f.non2xx + f.errors} failed, p99 ${ms(f.windows.p99)} ms, worst window ${ms(f.worstWindowP99)} ms)`);

@@ -5,7 +5,7 @@
  * revision process. Each `restart` sends its signal and resolves once the new process answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OciLayout, packBundle } from '../src/artifacts/index.js';
 import { cliEntry } from '../src/targets/local/agent-launcher.js';
@@ -82,9 +82,11 @@ export async function startGantryAgent(root: string): Promise<GantryAgent> {
   delete env.GANTRY_AGENT_TOKEN;
   delete env.GANTRY_DATA_DIR;
   const args = [cliEntry(), 'agent', '--config', configPath, '--data-dir', dataDir, '--target', 'local', '--port', '0', '--token-file', join(root, 'agent.token')];
-  const parent = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let log = '';
-  parent.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4_000)));
+  // The agent's log (parent and worker) goes to a file: agent.log in the bench's folder.
+  const logFile = await open(join(root, 'agent.log'), 'a');
+  const parent = spawn(process.execPath, args, { stdio: ['ignore', logFile.fd, logFile.fd], env });
+  await logFile.close();
+  const log = (): Promise<string> => readFile(join(root, 'agent.log'), 'utf8').then((text) => text.slice(-4_000), () => '');
   const record = async (): Promise<{ url: string; pid: number; workerPid: number }> => JSON.parse(await readFile(join(dataDir, 'agent.json'), 'utf8')) as never;
   const health = async (): Promise<{ workerPid?: number }> => {
     const res = await fetch(`${(await record()).url}/v1/health`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2_000) });
@@ -103,7 +105,7 @@ export async function startGantryAgent(root: string): Promise<GantryAgent> {
   };
   try {
     await until('the agent to answer', async () => {
-      if (!alive(parent)) throw new Error(`gantry agent exited (${parent.exitCode ?? parent.signalCode}):\n${log}`);
+      if (!alive(parent)) throw new Error(`gantry agent exited (${parent.exitCode ?? parent.signalCode}):\n${await log()}`);
       const ready = async (): Promise<boolean> => (await record()).pid === parent.pid && (await health()).workerPid !== undefined;
       return (await ready().catch(() => false)) ? true : undefined;
     });
