@@ -138,7 +138,7 @@ notifications:
     // Recorded once the launcher has seen the new agent answer, which can be just after its routes do.
     const restarted = await until('agent.restarted in the audit log', async () => ((await audit()).length > 0 ? audit() : undefined), 15_000);
     expect(restarted).toHaveLength(1);
-    console.log(`agent-watch: kill -9 → agent.restarted recorded after ${Date.parse(String(restarted[0]?.at)) - killedAt} ms`);
+    console.log(`agent-watch: kill -9 → agent.restarted recorded after ${Date.parse(String(restarted[0]?.at)) - killedAt} ms, of which the agent's start took ${String(restarted[0]?.data.startMs)} ms`);
     const newPid = await recordedPid();
     expect(newPid).not.toBe(pid);
     expect(restarted[0]?.data).toMatchObject({ target: 'local', environments: ['prod'], previousPid: pid, pid: newPid, scope: 'agent', cause });

@@ -116,6 +116,7 @@ export class AgentWatch {
     const status = this.status(target, environments, state, probe);
     this.seen.set(target, { ...(before ?? { silentSince: this.o.now(), alerted: false }), status: state === 'down' ? { ...status, error: before?.status.error ?? status.error } : status });
     this.o.logger.warn({ target, pid: gone }, `agent process ${gone} of target ${target} is gone; starting it again`);
+    const began = this.o.now();
     try {
       await this.o.revive(target);
     } catch (error: unknown) {
@@ -131,7 +132,7 @@ export class AgentWatch {
     const now = await readAgentRecord(join(this.o.agentsDir, target));
     const pid = now && now.pid !== gone && isAlive(now.pid) ? now.pid : null;
     this.seen.delete(target);
-    await this.o.record(agentEvent('agent.restarted', target, environments, { pid, previousPid: gone, scope: 'agent', by: 'control-plane', cause: `agent process ${gone} was gone; started again by the control plane` }));
+    await this.o.record(agentEvent('agent.restarted', target, environments, { pid, previousPid: gone, scope: 'agent', by: 'control-plane', startMs: this.o.now() - began, cause: `agent process ${gone} was gone; started again by the control plane` }));
     // Its status comes from a real look, not from what the launcher said.
     await this.checkOne(target, environments);
   }
