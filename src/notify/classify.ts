@@ -50,6 +50,7 @@ export function classifyEvent(e: StoredEvent): Classified | undefined {
       return { ...base, names: ['approval.requested'], outcome: Outcome.Info };
     case 'agent.restarted':
     case 'agent.down':
+    case 'agent.recovered':
       return classifyAgentEvent(e);
     default:
       return undefined;
@@ -67,6 +68,8 @@ function classifyAgentEvent(e: StoredEvent): Classified {
   const environments = Array.isArray(e.data.environments) ? e.data.environments.filter((v): v is string => typeof v === 'string') : [];
   const base = { source: e.kind, environment: null, service: null, environments };
   if (e.kind === 'agent.down') return { ...base, names: ['agent.down'], outcome: Outcome.Critical, opens: agentDedupKey(target), resolves: null };
+  // Not a message of its own (no route names it): it only resolves the incident its agent.down opened.
+  if (e.kind === 'agent.recovered') return { ...base, names: [], outcome: Outcome.Success, opens: null, resolves: agentDedupKey(target) };
   return { ...base, names: ['agent.restarted'], outcome: Outcome.Info, opens: null, resolves: agentDedupKey(target) };
 }
 

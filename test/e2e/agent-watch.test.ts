@@ -224,4 +224,29 @@ notifications:
     await until('the production route to answer', async () => (await fetch(routeUrl).catch(() => undefined))?.ok, 15_000);
     expect((await agentOf('local'))?.state).toBe('healthy');
   }, 90_000);
+
+  it('reports an agent that runs but does not answer, alerts after 15 s, and ends the alert when it answers again', async () => {
+    const { pid, workerPid } = JSON.parse(await readFile(join(dataDir, 'agents', 'local', 'agent.json'), 'utf8')) as { pid: number; workerPid: number };
+    type Event = { id: number; kind: string; data: Record<string, unknown> };
+    const events = async () => (await api<{ events: Event[] }>('GET', '/api/v1/audit?limit=100')).events;
+    const lastId = Math.max(0, ...(await events()).map((e) => e.id));
+    const stoppedAt = Date.now();
+    process.kill(workerPid, 'SIGSTOP');
+    try {
+      await until('the agent shown unresponsive', async () => ((await agentOf('local'))?.state === 'unresponsive' ? true : undefined), 10_000);
+      const down = await until('agent.down for the stuck agent', async () => (await events()).find((e) => e.id > lastId && e.kind === 'agent.down'), 30_000);
+      expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(15_000);
+      expect(down.data).toMatchObject({ target: 'local', pid });
+      expect(down.data.cause).toMatch(new RegExp(`^agent process ${pid} runs but has not answered for \\d+ s`));
+      await until('the alert', () => hook.bodies.find((b) => b.event === 'agent.down' && b.reason === down.data.cause), 10_000);
+      // Not gone: it was not started again, and its routes (in the parent) kept serving.
+      expect((await fetch(routeUrl)).ok).toBe(true);
+    } finally {
+      process.kill(workerPid, 'SIGCONT');
+    }
+    await until('agent.recovered', async () => (await events()).find((e) => e.id > lastId && e.kind === 'agent.recovered'), 15_000);
+    const after = (await events()).filter((e) => e.id > lastId);
+    expect(after.map((e) => e.kind)).toEqual(['agent.down', 'agent.recovered']);
+    expect(await agentOf('local')).toMatchObject({ state: 'healthy', pid });
+  }, 70_000);
 });

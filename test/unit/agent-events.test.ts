@@ -23,6 +23,8 @@ describe('agent events', () => {
     expect(down).toMatchObject({ names: ['agent.down'], outcome: 'critical', opens: 'gantry-agent-prod-agent', resolves: null, environments: ['production'] });
     const up = classifyEvent(event('agent.restarted', { target: 'prod-agent', environments: ['production'], cause: 'back' }));
     expect(up).toMatchObject({ names: ['agent.restarted'], outcome: 'info', opens: null, resolves: 'gantry-agent-prod-agent' });
+    // A stuck agent that answers again was not restarted: no message, only the incident resolved.
+    expect(classifyEvent(event('agent.recovered', { target: 'prod-agent', environments: ['production'], cause: 'answers' }))).toMatchObject({ names: [], opens: null, resolves: 'gantry-agent-prod-agent' });
   });
 
   it('routes an agent event by the environments its agent serves', () => {

@@ -30,7 +30,8 @@ export interface AgentStatus {
   readonly error: string | null;
 }
 
-export type AgentEventKind = 'agent.restarted' | 'agent.down';
+/** agent.recovered: an agent reported down answers again without a restart (it was stuck, not gone). */
+export type AgentEventKind = 'agent.restarted' | 'agent.down' | 'agent.recovered';
 
 /** What the watch records in the audit log (and so notifies). */
 export interface AgentEvent {

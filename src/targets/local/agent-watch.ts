@@ -102,6 +102,11 @@ export class AgentWatch {
 
   private async answered(target: string, environments: readonly string[], probe: Extract<Probe, { state: 'healthy' }>, before: Seen | undefined): Promise<void> {
     this.seen.set(target, { status: this.status(target, environments, 'healthy', probe), silentSince: null, alerted: false });
+    if (before?.alerted && before.status.pid === probe.health.pid) {
+      // Reported down, it answers again without a restart (it was stuck, not gone): the alert is over.
+      const silentS = Math.round((this.o.now() - (before.silentSince ?? this.o.now())) / 1000);
+      await this.o.record(agentEvent('agent.recovered', target, environments, { pid: probe.health.pid, cause: `agent process ${probe.health.pid} answers again after ${silentS} s without one` }));
+    }
     const previous = before?.status;
     if (!previous || previous.pid !== probe.health.pid) return;
     const restarted = workerRestarted(previous.workerRestarts, probe.health);
