@@ -41,6 +41,8 @@ interface Seen {
  */
 export class AgentWatch {
   private readonly seen = new Map<string, Seen>();
+  /** The look still under way per target. */
+  private readonly busy = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -62,6 +64,7 @@ export class AgentWatch {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await Promise.all(this.busy.values());
   }
 
   /** The latest look at each target (never-started ones included). */
@@ -69,9 +72,24 @@ export class AgentWatch {
     return this.o.targets().map((t) => this.seen.get(t.name)?.status ?? { target: t.name, environments: t.environments, state: 'never-started', pid: null, workerPid: null, url: null, startedAt: null, workerRestarts: null, checkedAt: null, error: null });
   }
 
-  /** One look at every target now (the loop's body). */
+  /**
+   * One look at every target now (the loop's body). A target still busy from an earlier look (an
+   * agent slow to start) is skipped, and the loop waits for the looks at most one interval: a slow
+   * start of one agent never holds up the looks at the others.
+   */
   async check(): Promise<void> {
-    await Promise.all(this.o.targets().map((t) => this.checkOne(t.name, t.environments).catch((error: unknown) => this.o.logger.error({ err: error, target: t.name }, 'agent watch: a look at the agent failed'))));
+    const looks = this.o.targets()
+      .filter((t) => !this.busy.has(t.name))
+      .map((t) => {
+        const look = this.checkOne(t.name, t.environments)
+          .catch((error: unknown) => this.o.logger.error({ err: error, target: t.name }, 'agent watch: a look at the agent failed'))
+          .finally(() => this.busy.delete(t.name));
+        this.busy.set(t.name, look);
+        return look;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(looks), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.intervalMs)))]);
+    clearTimeout(timer);
   }
 
   private schedule(delayMs: number): void {
@@ -108,6 +126,11 @@ export class AgentWatch {
       await this.o.record(agentEvent('agent.recovered', target, environments, { pid: probe.health.pid, cause: `agent process ${probe.health.pid} answers again after ${silentS} s without one` }));
     }
     const previous = before?.status;
+    if (previous?.pid && previous.pid !== probe.health.pid && previous.state !== 'stopped' && !isAlive(previous.pid)) {
+      // Gone and already replaced before this look: a deployment that needed it (same launcher) or someone by hand.
+      await this.o.record(agentEvent('agent.restarted', target, environments, { pid: probe.health.pid, previousPid: previous.pid, scope: 'agent', by: 'other', cause: `agent process ${previous.pid} was gone; started again before the watch's look (by a deployment that needed it, or by hand)` }));
+      return;
+    }
     if (!previous || previous.pid !== probe.health.pid) return;
     const restarted = workerRestarted(previous.workerRestarts, probe.health);
     if (restarted) await this.o.record(agentEvent('agent.restarted', target, environments, { pid: probe.health.pid, workerPid: probe.health.workerPid ?? null, scope: 'worker', by: 'agent', cause: restarted.cause, workerRestarts: restarted.count }));
