@@ -90,15 +90,20 @@ async function main(): Promise<void> {
   console.log(`agent-restart bench: ${machine()}; ${CONNECTIONS} connections, ${RESTARTS} restarts each, spaced ${SPACING_MS} ms; load average ${load1}`);
   let agent: GantryAgent | undefined;
   let haproxy: HaproxyMasterWorker | undefined;
-  const stopAll = async (): Promise<void> => {
-    load?.kill();
-    await haproxy?.stop();
-    await agent?.stop();
-    await rm(root, { recursive: true, force: true });
-  };
-  // Ctrl-C stops everything the bench started before it exits.
+  let stopping: Promise<void> | undefined;
+  // Once, whoever asks first (the end of the run or a signal); the other waits for the same.
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      load?.kill();
+      await haproxy?.stop();
+      await agent?.stop();
+      await rm(root, { recursive: true, force: true });
+    })());
+  // Ctrl-C stops everything the bench started before it exits. `on`, not `once`: under tsx the
+  // signal arrives twice (from the terminal's process group and relayed by tsx), and a second one
+  // with no handler would end the bench before it stopped the agent and its revision.
   const interrupted = (): void => void stopAll().finally(() => process.exit(130));
-  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  process.on('SIGINT', interrupted).on('SIGTERM', interrupted);
   try {
     agent = await startGantryAgent(join(root, 'agent'));
     const gantry = agent;
@@ -121,7 +126,7 @@ async function main(): Promise<void> {
         haproxy = undefined;
       }
     } else {
-      console.log('  HAProxy is not installed (apt-get install -y haproxy): its row is skipped');
+      console.log('  HAProxy is not installed (apt-get install -y haproxy): its rows are skipped');
     }
     rows.push(await measure('direct to the backend (floor, no restart)', `http://127.0.0.1:${gantry.backendPort}`, root, undefined, restMs));
     console.log(`\n${new Date().toISOString().slice(0, 10)}, ${machine()}; load average ${load1} → ${loadavg()[0]!.toFixed(1)}\n`);
