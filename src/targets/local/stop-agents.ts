@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stopLeftoverRevisions } from '../../agent/leftover-revisions.js';
 
 function alive(pid: number): boolean {
   try {
@@ -13,7 +14,8 @@ function alive(pid: number): boolean {
 
 /**
  * Stops every agent recorded below `agentsDir` (one folder per target, each with its agent.json):
- * SIGTERM, so each stops its revisions cleanly, then waits for it to exit.
+ * SIGTERM, so each stops its revisions cleanly, then waits for it to exit. The revisions of an
+ * agent that is gone (killed with -9, and not started again) are stopped directly.
  */
 export async function stopAgentProcesses(agentsDir: string, timeoutMs = 20_000): Promise<void> {
   if (!existsSync(agentsDir)) return;
@@ -21,9 +23,12 @@ export async function stopAgentProcesses(agentsDir: string, timeoutMs = 20_000):
     const file = join(agentsDir, name, 'agent.json');
     if (!existsSync(file)) continue;
     const { pid } = JSON.parse(await readFile(file, 'utf8')) as { pid: number };
-    if (!alive(pid)) continue;
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + timeoutMs;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + timeoutMs;
+      while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    }
+    // Also after a clean stop: a worker killed just before may have left what its agent no longer knew of.
+    if (!alive(pid)) await stopLeftoverRevisions(join(agentsDir, name));
   }
 }
