@@ -8,6 +8,7 @@ import { ApiClient } from '../cli/client.js';
 import type { Output } from '../cli/output.js';
 import { installPostReceiveHook } from '../sources/git/hook.js';
 import { stopAgentProcesses } from '../targets/local/stop-agents.js';
+import { stopLeftoverRevisions } from '../agent/leftover-revisions.js';
 import { demoSecrets, demoServerConfig, introduceProductionOnlyBug, servicesWithoutTraffic } from './demo-config.js';
 import { DemoSession, type Summary } from './demo-session.js';
 import { DemoReceivers } from './receivers.js';
@@ -33,7 +34,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-const stopAgents = (dataDir: string): Promise<void> => stopAgentProcesses(join(dataDir, 'agents'));
+const stopAgents = (dataDir: string): Promise<void> => stopAgentProcesses(join(dataDir, 'agents'), stopLeftoverRevisions);
 
 /**
  * The reference pipeline on examples/volteryde, end to end, with real processes: a feature branch

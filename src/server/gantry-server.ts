@@ -45,6 +45,7 @@ import { WatchStep } from '../steps/watch.js';
 import { defaultWorkDir, Workspaces } from '../steps/workspace.js';
 import { resolveRunAs, type RunAsUser } from '../secrets/run-as.js';
 import { AgentWatch } from '../targets/local/agent-watch.js';
+import type { LeftoverStopper } from '../targets/local/stop-agents.js';
 import { LocalTargets } from '../targets/local/local-targets.js';
 import type { ServiceStatus } from '../targets/target.js';
 import { agentViews } from './agent-views.js';
@@ -82,6 +83,11 @@ export interface ServerOptions {
   readonly workDir?: string;
   /** How often every started agent is looked at (default DEFAULT_AGENT_WATCH_MS, 2 s). */
   readonly agentWatchMs?: number;
+  /**
+   * Stops the revisions an agent that is gone left running, when close() stops every agent. The
+   * agent package's (agent/leftover-revisions.ts), given by the caller so the server imports no agent code.
+   */
+  readonly stopLeftovers?: LeftoverStopper;
 }
 
 export interface RunningServer {
@@ -158,7 +164,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const layout = new OciLayout(layoutPath);
   await layout.init();
   const configPath = resolve(o.configPath);
-  const targets = new LocalTargets({ config, configPath, dataDir: join(o.dataDir, 'agents'), secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target) });
+  const targets = new LocalTargets({ config, configPath, dataDir: join(o.dataDir, 'agents'), secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target), ...(o.stopLeftovers ? { stopLeftovers: o.stopLeftovers } : {}) });
   const deployDeps = { store, targets, layoutPath, secrets };
   const tagCommit = async (sha: string, tag: string, message: string): Promise<void> => mirror.tag(sha, tag, message);
   const handlers = new Map<string, StepHandler>(

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
 import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
 import type { RunView, StepView } from '../../src/server/views.js';
+import { stopLeftoverRevisions } from '../../src/agent/leftover-revisions.js';
 import { startServer, type RunningServer } from '../../src/server/gantry-server.js';
 import type { SecretSource } from '../../src/secrets/source.js';
 import { serverLogFile } from './sweep.js';
@@ -38,6 +39,7 @@ export async function startTestServer(root: string, repo: ScratchRepo, configTex
     logger: testLogger(root),
     sourcePollMs: 3_600_000,
     executorPollMs: 50,
+    stopLeftovers: stopLeftoverRevisions,
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
     onBootstrapToken: (t) => (token = t),

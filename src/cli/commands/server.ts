@@ -49,7 +49,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
         checkDataDir(ctx.options.dataDir);
         keepRunningWithoutOutput();
         // Loaded only when the command runs (see program.ts): fastify, SQLite and the engine are most of Gantry.
-        const [{ startServer }, { createLogger }] = await Promise.all([import('../../server/gantry-server.js'), import('../../engine/logger.js')]);
+        const [{ startServer }, { createLogger }, { stopLeftoverRevisions }] = await Promise.all([import('../../server/gantry-server.js'), import('../../engine/logger.js'), import('../../agent/leftover-revisions.js')]);
         const logger = createLogger();
         const server = await startServer({
           configPath: ctx.options.config,
@@ -63,6 +63,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
           ...(flags.runAs ? { runAs: flags.runAs } : {}),
           ...(flags.workDir ? { workDir: flags.workDir } : {}),
           ...(flags.agentWatch ? { agentWatchMs: flags.agentWatch } : {}),
+          stopLeftovers: stopLeftoverRevisions,
           onBootstrapToken: (token, file) => {
             ctx.out.out(`First start: an admin token was made and saved to ${file} (mode 0600).`);
             ctx.out.out(`It is shown this once: ${token}`);

@@ -10,7 +10,7 @@ import type { Target } from '../target.js';
 import { AgentLauncher } from './agent-launcher.js';
 import { STOPPED_MARKER } from './agent-probe.js';
 import { LocalTarget } from './local-target.js';
-import { stopAgentProcesses } from './stop-agents.js';
+import { stopAgentProcesses, type LeftoverStopper } from './stop-agents.js';
 
 export interface LocalTargetsOptions {
   readonly config: GantryConfig;
@@ -23,6 +23,8 @@ export interface LocalTargetsOptions {
   readonly runAs?: string | null;
   /** Each target's revisions go below this folder, by target name (outside the data folder). */
   readonly revisionsDir?: (target: string) => string;
+  /** Stops what an agent that is gone left running, when every agent is stopped (the agent package's). */
+  readonly stopLeftovers?: LeftoverStopper;
 }
 
 /** The local targets of gantry.yaml, each one agent process (with its own token) that Gantry starts when needed. */
@@ -100,7 +102,7 @@ export class LocalTargets implements TargetRegistry {
    * marks each stopped on purpose, so the agent watch of a later server does not start it again.
    */
   async stopAgents(): Promise<void> {
-    await stopAgentProcesses(this.o.dataDir);
+    await stopAgentProcesses(this.o.dataDir, this.o.stopLeftovers);
     if (!existsSync(this.o.dataDir)) return;
     for (const name of await readdir(this.o.dataDir)) {
       if (existsSync(join(this.o.dataDir, name, 'agent.json'))) await writeFile(join(this.o.dataDir, name, STOPPED_MARKER), `${new Date().toISOString()}\n`);
