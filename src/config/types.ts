@@ -1,5 +1,9 @@
 import type { z } from 'zod';
+import type { AnalysisMetricConfig, HealthConfig, SmokeConfig, StrategyConfig } from '../domain/rollout-config.js';
 import type { GitHubSpec, NotificationsSpec } from './schema.js';
+
+// The parts of a service's and an environment's config that a deployment records and a strategy reads live in the domain.
+export type { AnalysisMetricConfig, HealthConfig, SmokeConfig, StrategyConfig } from '../domain/rollout-config.js';
 
 export type NotificationsConfig = z.output<typeof NotificationsSpec>;
 export type GitHubConfig = z.output<typeof GitHubSpec>;
@@ -25,28 +29,6 @@ export interface GateConfig {
   readonly coverage: CoverageConfig | undefined;
 }
 
-export interface HealthConfig {
-  readonly path: string;
-  readonly expectStatus: number;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly deadlineMs: number;
-  /** Out of the router's rotation after `failureThreshold` failed probes in a row, back after `successThreshold` passes. */
-  readonly readiness: { readonly failureThreshold: number; readonly successThreshold: number };
-  /** Restarted after `failureThreshold` failed probes of `path` in a row (0: never), once it has been ready. */
-  readonly liveness: { readonly path: string; readonly failureThreshold: number };
-}
-
-export interface SmokeConfig {
-  readonly name: string;
-  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
-  readonly path: string;
-  readonly body: string | undefined;
-  readonly expectStatus: number;
-  readonly expectBody: string | undefined;
-  readonly expectJson: { readonly field: string; readonly equals: string | number | boolean | null } | undefined;
-}
-
 export interface ServiceConfig {
   readonly name: string;
   readonly path: string;
@@ -61,10 +43,6 @@ export interface ServiceConfig {
   readonly secrets: readonly string[];
   readonly env: Readonly<Record<string, string>>;
 }
-
-export type StrategyConfig =
-  | { readonly kind: 'rolling'; readonly maxSurge: number; readonly maxUnavailable: number }
-  | { readonly kind: 'blue-green'; readonly scaleDownDelayMs: number; readonly previewPortOffset: number };
 
 export type VerifyConfig =
   | { readonly kind: 'health' }
@@ -84,19 +62,6 @@ export type VerifyConfig =
       readonly maxP99Increase: number | undefined;
       readonly maxRpsDecrease: number | undefined;
     };
-
-/** One metric of a watch's analysis (src/metrics/analysis.ts runs them). */
-export interface AnalysisMetricConfig {
-  readonly name: string;
-  readonly provider: 'router' | 'prometheus';
-  readonly query: string;
-  readonly intervalMs: number;
-  readonly count: number;
-  readonly successCondition: string;
-  readonly failureLimit: number;
-  readonly inconclusiveLimit: number;
-  readonly compare: 'previous' | undefined;
-}
 
 /** How the watch judges a service: by its own traffic, or (for a service users never call) by its health. */
 export type WatchBasis = 'traffic' | 'health';

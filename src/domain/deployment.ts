@@ -1,4 +1,4 @@
-import type { HealthConfig, SmokeConfig, StrategyConfig } from '../config/types.js';
+import type { HealthConfig, SmokeConfig, StrategyConfig } from './rollout-config.js';
 
 /**
  * A deployment: one revision of one service going out to one environment. It is the durable unit

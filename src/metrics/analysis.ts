@@ -1,4 +1,4 @@
-import type { AnalysisMetricConfig } from '../config/types.js';
+import type { AnalysisMetricConfig } from '../domain/rollout-config.js';
 import { ConfigError } from '../errors/gantry-error.js';
 import { AnalysisPhase } from './analysis-result.js';
 import type { AnalysisResult, MeasurementRecord, MetricResult } from './analysis-result.js';

@@ -1,4 +1,4 @@
-import type { AnalysisMetricConfig } from '../config/types.js';
+import type { AnalysisMetricConfig } from '../domain/rollout-config.js';
 import { MeasurementPhase } from './analysis-result.js';
 import type { MeasurementRecord } from './analysis-result.js';
 import type { Condition } from './condition.js';
