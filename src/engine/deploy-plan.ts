@@ -48,7 +48,14 @@ export type DeployStepSpec = {
   readonly smoke: readonly SmokeConfig[];
   readonly timeoutMs: number;
   /** A rollback deploys an earlier release's artifact instead of the run's own. */
-  readonly pinnedArtifact?: { readonly release: string; readonly releaseId: number; readonly digest: string; readonly reason: string };
+  readonly pinnedArtifact?: {
+    readonly release: string;
+    readonly releaseId: number;
+    readonly digest: string;
+    readonly reason: string;
+    /** The deployment gone back to: the new revision copies its recorded spec, strategy and target (absent in plans made before they were recorded). */
+    readonly sourceDeployment?: number;
+  };
 };
 
 export type VerifyStepSpec = {

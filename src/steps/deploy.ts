@@ -1,8 +1,9 @@
 import type { DeployStepSpec } from '../engine/deploy-plan.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { GantryError } from '../errors/index.js';
-import { DeploymentState } from '../store/repositories/deployment-repository.js';
+import { DeploymentState } from '../domain/deployment.js';
 import { strategyFor } from '../strategies/index.js';
+import { deploymentRecord, recordToWrite } from './support/deployment-record.js';
 import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
 
@@ -24,13 +25,15 @@ export class DeployStep implements StepHandler {
     if (!artifact) throw new GantryError('RELEASE_NOT_FOUND', `release ${ctx.run.sha.slice(0, 7)} has no artifact for ${spec.service}`, { hint: 'The build step makes it; this is a plan without a build.' });
     const release = pinned?.release ?? ctx.run.sha;
     const live = await store.deployments.live(spec.environment, spec.service);
+    // What this revision runs is recorded with it (a rollback's is a copy of the revision gone back to).
+    const record = await recordToWrite(store, spec);
     const deployment = await store.deployments.ensure(
-      { environment: spec.environment, service: spec.service, releaseId: artifact.releaseId, digest: artifact.digest, previousRevision: live?.revision ?? null, strategy: spec.strategy.kind, runId: ctx.run.id, triggeredBy: ctx.run.triggeredBy },
+      { environment: spec.environment, service: spec.service, releaseId: artifact.releaseId, digest: artifact.digest, previousRevision: live?.revision ?? null, ...record, runId: ctx.run.id, triggeredBy: ctx.run.triggeredBy },
       ctx.clock.now(),
     );
     if (ctx.step.attempt > 1) ctx.log.info(`resuming the deployment of ${spec.service} r${deployment.revision}: reconciling with the target`);
     if (pinned) await store.deployments.setState(deployment.id, deployment.state, ctx.clock.now(), pinned.reason);
-    const sctx = await strategyContext(this.deps, ctx, { ...deployment, release }, spec);
+    const sctx = await strategyContext(this.deps, ctx, { ...deployment, release }, (await deploymentRecord(store, deployment)) ?? record);
     ctx.log.info(`${spec.service}: r${deployment.revision} (${artifact.digest.slice(0, 19)}) replaces ${deployment.previousRevision === null ? 'nothing (first deployment)' : `r${deployment.previousRevision}`}`);
     await strategyFor(spec.strategy).rollout(sctx);
     await store.deployments.setState(deployment.id, DeploymentState.Switched, ctx.clock.now());

@@ -1,8 +1,9 @@
 import type { OciLayout } from '../artifacts/oci-layout.js';
-import type { DeployStepSpec, FinalizeStepSpec } from '../engine/deploy-plan.js';
+import type { FinalizeStepSpec } from '../engine/deploy-plan.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
-import { DeploymentState } from '../store/repositories/deployment-repository.js';
+import { DeploymentState } from '../domain/deployment.js';
 import { strategyFor } from '../strategies/index.js';
+import { deploymentRecord } from './support/deployment-record.js';
 import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
 export interface FinalizeDeps extends DeployDeps {
@@ -24,10 +25,9 @@ export class FinalizeStep implements StepHandler {
   async run(ctx: StepContext): Promise<StepOutcome> {
     const spec = ctx.step.spec as FinalizeStepSpec;
     const { store, layout } = this.deps;
-    const steps = await store.steps.forRun(ctx.run.id);
     const deployments = (await store.deployments.allForRun(ctx.run.id)).filter((d) => d.environment === spec.environment);
     for (const d of deployments) {
-      const deploySpec = steps.find((s) => s.key === `deploy:${spec.environment}:${d.service}`)?.spec as DeployStepSpec | undefined;
+      const deploySpec = await deploymentRecord(store, d);
       if (!deploySpec) continue;
       if (d.state === DeploymentState.Switched) {
         const sctx = await strategyContext(this.deps, ctx, d, deploySpec);

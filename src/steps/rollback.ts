@@ -1,7 +1,8 @@
-import type { DeployStepSpec, RollbackStepSpec } from '../engine/deploy-plan.js';
+import type { RollbackStepSpec } from '../engine/deploy-plan.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
-import { DeploymentState } from '../store/repositories/deployment-repository.js';
+import { DeploymentState } from '../domain/deployment.js';
 import { strategyFor } from '../strategies/index.js';
+import { deploymentRecord } from './support/deployment-record.js';
 import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
 /**
@@ -25,7 +26,7 @@ export class RollbackStep implements StepHandler {
     // Last switched first: the reverse of the order they went out in.
     for (const d of [...deployments].reverse()) {
       if (d.state !== DeploymentState.Pending && d.state !== DeploymentState.Switched) continue;
-      const deploySpec = steps.find((s) => s.key === `deploy:${spec.environment}:${d.service}`)?.spec as DeployStepSpec | undefined;
+      const deploySpec = await deploymentRecord(store, d);
       if (!deploySpec) continue;
       const sctx = await strategyContext(this.deps, ctx, d, deploySpec);
       await strategyFor(deploySpec.strategy).rollback(sctx, reason);

@@ -1,6 +1,6 @@
 import type { WatchBasis, WatchConfig } from '../config/types.js';
 import { GantryError } from '../errors/index.js';
-import type { Deployment } from '../store/repositories/deployment-repository.js';
+import type { Deployment } from '../domain/deployment.js';
 import type { RevisionStatus, ServiceStatus } from '../targets/target.js';
 
 /** What the health watch saw of one revision: its phase at the last look and its restarts in the window. */

@@ -10,7 +10,7 @@ import { runAnalysis } from '../metrics/analysis.js';
 import { analysisError, analysisSummary, describeMeasurement } from '../metrics/analysis-report.js';
 import { PrometheusProvider } from '../metrics/providers/prometheus-provider.js';
 import { RouterProvider } from '../metrics/providers/router-provider.js';
-import type { Deployment } from '../store/repositories/deployment-repository.js';
+import type { Deployment } from '../domain/deployment.js';
 import { HealthWatch, watchBasis } from './watch-health.js';
 
 const TICK_MS = 500;

@@ -98,7 +98,15 @@ export interface DeploymentTable {
   digest: string;
   revision: number;
   previous_revision: number | null;
+  /** The strategy kind. */
   strategy: string;
+  /** JSON StrategyConfig; null on rows older than migration 009. */
+  strategy_config: string | null;
+  target: string | null;
+  /** JSON DeployedSpec (no secret values); null on rows older than migration 009. */
+  spec: string | null;
+  /** JSON RolloutProgress, written by the strategy after each pass. */
+  progress: string | null;
   run_id: number | null;
   triggered_by: string;
   state: string;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GantryError } from '../../errors/index.js';
-import type { Deployment } from '../../store/repositories/deployment-repository.js';
+import type { Deployment } from '../../domain/deployment.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../validate.js';
@@ -24,7 +24,7 @@ export function deploymentView(d: Deployment) {
     previousRevision: d.previousRevision,
     release: d.release,
     digest: d.digest,
-    strategy: d.strategy,
+    strategy: d.strategyKind,
     runId: d.runId,
     triggeredBy: d.triggeredBy,
     state: d.state,

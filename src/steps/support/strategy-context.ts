@@ -1,13 +1,14 @@
-import type { DeployStepSpec } from '../../engine/deploy-plan.js';
 import type { StepContext } from '../../engine/step-handler.js';
 import type { SecretSource } from '../../secrets/source.js';
 import type { Store } from '../../store/store.js';
 import type { StrategyContext } from '../../strategies/strategy.js';
 import type { TargetRegistry } from '../../targets/registry.js';
+import { ociLayoutRef } from '../../targets/artifact-ref.js';
 import type { HealthProbe, RevisionSpec } from '../../targets/target.js';
 import type { HealthConfig } from '../../config/types.js';
 import { runSmokeTests } from '../checks/http-checks.js';
 import { abortableSleep } from './abortable-sleep.js';
+import type { DeploymentRecord } from './deployment-record.js';
 
 /**
  * What the deploy, watch, finalize and rollback steps share: the strategy context built from a
@@ -21,9 +22,24 @@ export interface DeployDeps {
   readonly secrets: SecretSource;
 }
 
-/** Builds the strategy context for one deployment record; shared by deploy, finalize and rollback. */
-export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: { environment: string; service: string; revision: number; previousRevision: number | null; release: string; digest: string }, spec: Pick<DeployStepSpec, 'target' | 'strategy' | 'command' | 'env' | 'secrets' | 'replicas' | 'health' | 'smoke'>): Promise<StrategyContext> {
-  const target = await deps.targets.get(spec.target);
+/** The facts of a deployment row a strategy context needs (its release is the commit of its artifact). */
+export interface DeploymentFacts {
+  readonly environment: string;
+  readonly service: string;
+  readonly revision: number;
+  readonly previousRevision: number | null;
+  readonly release: string;
+  readonly digest: string;
+}
+
+/**
+ * Builds the strategy context for one deployment from its record (see deployment-record.ts): what
+ * it runs, its strategy and its target as recorded when it was created. Secret values are read from
+ * the secret store by name now; the record holds only the names.
+ */
+export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: DeploymentFacts, record: DeploymentRecord): Promise<StrategyContext> {
+  const { spec, strategy } = record;
+  const target = await deps.targets.get(record.target);
   // Only the secrets that exist are injected, so only those are named as secret keys.
   const secrets = deps.secrets.values(spec.secrets, d.environment);
   const revision: RevisionSpec = {
@@ -31,7 +47,7 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: { e
     service: d.service,
     revision: d.revision,
     release: d.release,
-    artifact: { digest: d.digest, layout: deps.layoutPath },
+    artifact: { digest: d.digest, ref: ociLayoutRef(deps.layoutPath, d.digest) },
     command: spec.command,
     env: { ...spec.env, ...secrets },
     secretKeys: Object.keys(secrets),
@@ -43,7 +59,7 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: { e
     target,
     spec: revision,
     previous: d.previousRevision ?? undefined,
-    config: spec.strategy,
+    config: strategy,
     readyDeadlineMs: spec.health.deadlineMs,
     signal: ctx.signal,
     log: (line) => ctx.log.info(line),

@@ -8,6 +8,7 @@ import * as githubDeliveries from './005-github-deliveries.js';
 import * as pinnedConfig from './006-pinned-config.js';
 import * as runAuthors from './007-run-authors.js';
 import * as githubEventTimes from './008-github-event-times.js';
+import * as deploymentSpec from './009-deployment-spec.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '006-pinned-config': pinnedConfig,
   '007-run-authors': runAuthors,
   '008-github-event-times': githubEventTimes,
+  '009-deployment-spec': deploymentSpec,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */

@@ -1,33 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { StrategyConfig } from '../../config/types.js';
+import { DeploymentState, isFinished, type DeployedSpec, type Deployment, type RolloutProgress } from '../../domain/deployment.js';
 import type { Database, DeploymentTable } from '../schema.js';
 
-export const DeploymentState = {
-  Pending: 'pending',
-  /** Traffic moved to the new revision; the previous one still runs. */
-  Switched: 'switched',
-  Succeeded: 'succeeded',
-  RolledBack: 'rolled-back',
-  Failed: 'failed',
-} as const;
-export type DeploymentState = (typeof DeploymentState)[keyof typeof DeploymentState];
-
-export interface Deployment {
-  readonly id: number;
-  readonly environment: string;
-  readonly service: string;
-  readonly releaseId: number;
-  readonly release: string;
-  readonly digest: string;
-  readonly revision: number;
-  readonly previousRevision: number | null;
-  readonly strategy: string;
-  readonly runId: number | null;
-  readonly triggeredBy: string;
-  readonly state: DeploymentState;
-  readonly reason: string | null;
-  readonly createdAt: number;
-  readonly finishedAt: number | null;
-}
+const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
 type Row = Selectable<DeploymentTable> & { sha: string };
 
@@ -40,7 +16,11 @@ const toDeployment = (r: Row): Deployment => ({
   digest: r.digest,
   revision: r.revision,
   previousRevision: r.previous_revision,
-  strategy: r.strategy,
+  strategyKind: r.strategy,
+  strategy: parse<StrategyConfig>(r.strategy_config),
+  target: r.target,
+  spec: parse<DeployedSpec>(r.spec),
+  progress: parse<RolloutProgress>(r.progress),
   runId: r.run_id === null ? null : Number(r.run_id),
   triggeredBy: r.triggered_by,
   state: r.state as DeploymentState,
@@ -55,7 +35,11 @@ export interface NewDeployment {
   readonly releaseId: number;
   readonly digest: string;
   readonly previousRevision: number | null;
-  readonly strategy: string;
+  /** The strategy config in force; its kind is also kept as its own column. */
+  readonly strategy: StrategyConfig;
+  readonly target: string;
+  /** What the revision runs, without secret values. */
+  readonly spec: DeployedSpec;
   readonly runId: number;
   readonly triggeredBy: string;
 }
@@ -89,7 +73,11 @@ export class DeploymentRepository {
           digest: d.digest,
           revision,
           previous_revision: d.previousRevision,
-          strategy: d.strategy,
+          strategy: d.strategy.kind,
+          strategy_config: JSON.stringify(d.strategy),
+          target: d.target,
+          spec: JSON.stringify(d.spec),
+          progress: null,
           run_id: d.runId,
           triggered_by: d.triggeredBy,
           state: DeploymentState.Pending,
@@ -121,12 +109,22 @@ export class DeploymentRepository {
   }
 
   async setState(id: number, state: DeploymentState, now: number, reason: string | null = null): Promise<void> {
-    const finished = state === DeploymentState.Succeeded || state === DeploymentState.RolledBack || state === DeploymentState.Failed;
+    const finished = isFinished(state);
     await this.db
       .updateTable('deployments')
       .set({ state, ...(reason === null ? {} : { reason }), ...(finished ? { finished_at: now } : {}) })
       .where('id', '=', id)
       .execute();
+  }
+
+  /** Where the rollout stands, stored after each pass of the strategy so a restarted control plane carries on from it. */
+  async setProgress(id: number, progress: RolloutProgress | null): Promise<void> {
+    await this.db.updateTable('deployments').set({ progress: progress === null ? null : JSON.stringify(progress) }).where('id', '=', id).execute();
+  }
+
+  async get(id: number): Promise<Deployment | undefined> {
+    const r = await this.base().where('deployments.id', '=', id).executeTakeFirst();
+    return r && toDeployment(r);
   }
 
   /** The revision that is live for users: the latest one whose deployment succeeded. */

@@ -1,0 +1,44 @@
+import type { StrategyConfig } from '../../config/types.js';
+import type { DeployStepSpec } from '../../engine/deploy-plan.js';
+import type { DeployedSpec, Deployment } from '../../domain/deployment.js';
+import { GantryError } from '../../errors/index.js';
+import type { Store } from '../../store/store.js';
+
+/** What a deployment runs and how it goes out: read from its record, never from today's gantry.yaml. */
+export interface DeploymentRecord {
+  readonly spec: DeployedSpec;
+  readonly strategy: StrategyConfig;
+  readonly target: string;
+}
+
+/** The record a deploy step writes: the step's own spec, or (a rollback or a restore) a copy of the source deployment's record. */
+export async function recordToWrite(store: Store, step: DeployStepSpec): Promise<DeploymentRecord> {
+  const source = step.pinnedArtifact?.sourceDeployment;
+  if (source !== undefined) {
+    const from = await store.deployments.get(source);
+    const recorded = from && (await deploymentRecord(store, from));
+    if (recorded) return recorded;
+    throw new GantryError('ROLLBACK_UNAVAILABLE', `deployment #${source} (the revision to go back to) has no record of what it ran`, { hint: 'It may predate recorded deployments and its run be gone; deploy its release with `gantry deploy --release`.' });
+  }
+  return fromStepSpec(step);
+}
+
+/**
+ * What a deployment runs. Rows written before migration 009 recorded nothing: for those (only),
+ * the deploy step of the run that made them is read as before. Undefined when neither exists.
+ */
+export async function deploymentRecord(store: Store, d: Deployment): Promise<DeploymentRecord | undefined> {
+  if (d.spec && d.strategy && d.target !== null) return { spec: d.spec, strategy: d.strategy, target: d.target };
+  if (d.runId === null) return undefined;
+  // Fallback for older rows; the key is the one the planner gave deploy steps then.
+  const step = (await store.steps.forRun(d.runId)).find((s) => s.kind === 'deploy' && s.key === `deploy:${d.environment}:${d.service}`);
+  return step && fromStepSpec(step.spec as DeployStepSpec);
+}
+
+function fromStepSpec(s: DeployStepSpec): DeploymentRecord {
+  return {
+    spec: { command: s.command, env: s.env, secrets: s.secrets, replicas: s.replicas, health: s.health, smoke: s.smoke },
+    strategy: s.strategy,
+    target: s.target,
+  };
+}
