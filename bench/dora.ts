@@ -8,11 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Insertable } from 'kysely';
-import { computeDora, DAY_MS, HOUR_MS } from '../src/metrics/dora/index.js';
+import { computeDora, DAY_MS, HOUR_MS } from '../src/domain/dora/index.js';
 import { MetricsExporter } from '../src/metrics/exporter.js';
 import type { DeploymentTable, ReleaseTable, RunTable } from '../src/store/schema.js';
 import { sqliteDialect } from '../src/store/sqlite/sqlite-dialect.js';
 import { Store } from '../src/store/store.js';
+import { systemClock } from '../src/kernel/clock.js';
 
 const ROWS = Number(process.env.BENCH_DORA_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_DORA_ROUNDS ?? 5);
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
         return { queryMs: parts.reduce((s, p) => s + p.queryMs, 0), computeMs: parts.reduce((s, p) => s + p.computeMs, 0), rows: parts.reduce((s, p) => s + p.rows, 0) };
       }),
     ];
-    const exporter = new MetricsExporter({ store, clock: { now: () => NOW }, environments: () => ENVIRONMENTS.map((name) => ({ name, services: SERVICES })) });
+    const exporter = new MetricsExporter({ store, clock: { ...systemClock, now: () => NOW }, environments: () => ENVIRONMENTS.map((name) => ({ name, services: SERVICES })) });
     // The first scrape after a start counts the whole history; later ones only what changed since.
     const first = await time(() => exporter.metrics());
     const scrape = await measure('/metrics scrape, steady (counters kept + DORA of 3 environments, 30 days)', async () => {

@@ -1,5 +1,6 @@
 import { parseDuration } from './duration.js';
 import type { EnvironmentInput, GantryConfigParsed, GateInput, ServiceInput } from './schema.js';
+import { DEFAULT_PROMETHEUS_TIMEOUT_MS } from '../metrics/providers/prometheus-defaults.js';
 import type {
   CoverageConfig,
   EnvironmentConfig,
@@ -36,7 +37,6 @@ export const DEFAULT_INTEGRATION_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_LOAD = { path: '/', durationMs: 10_000, connections: 10 } as const;
 export const DEFAULT_TARGET = 'local';
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
-export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 10_000;
 /** As in Argo Rollouts: one failed (or one inconclusive) measurement decides the metric. */
 export const DEFAULT_FAILURE_LIMIT = 0;
 export const DEFAULT_INCONCLUSIVE_LIMIT = 0;

@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { DoraMetrics, DoraReport } from './dora/types.js';
+import type { DoraMetrics, DoraReport } from '../domain/dora/types.js';
 
 type Series = ReadonlyArray<readonly [Readonly<Record<string, string>>, number | null]>;
 

@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/kernel/clock.js';
 import { parseConfigText } from '../../src/config/loader.js';
 import type { GantryConfig } from '../../src/config/types.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { DAY_MS, HOUR_MS, type DoraMetrics } from '../../src/metrics/dora/index.js';
+import { DAY_MS, HOUR_MS, type DoraMetrics } from '../../src/domain/dora/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { bootstrapAdminToken } from '../../src/server/auth.js';
 import type { ServerContext } from '../../src/server/context.js';
@@ -196,7 +197,7 @@ describe('DORA over the API, /metrics and the CLI', () => {
     const config: GantryConfig = parsed.config;
     // The DORA and /metrics routes never touch the engine: any use of it here is a bug, and says so.
     const engine = new Proxy({}, { get: () => { throw new Error('the engine is not part of this test'); } }) as Engine;
-    context = { store, engine, clock: { now: () => NOW }, logger: pino({ level: 'silent' }), version: 'test', config: () => config, notifySource: () => undefined };
+    context = { store, engine, clock: { ...systemClock, now: () => NOW }, logger: pino({ level: 'silent' }), version: 'test', config: () => config, notifySource: () => undefined };
     app = buildApp(context);
     url = await app.listen({ host: '127.0.0.1', port: 0 });
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeDora, computeDoraSeries, DAY_MS, HOUR_MS, WEEK_MS, type DoraDeployment } from '../../src/metrics/dora/index.js';
+import { computeDora, computeDoraSeries, DAY_MS, HOUR_MS, WEEK_MS, type DoraDeployment } from '../../src/domain/dora/index.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12);
 const input = (windowMs: number) => ({ environment: 'production', now: NOW, windowMs, services: ['api'] });

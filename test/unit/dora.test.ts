@@ -15,7 +15,7 @@ import {
   type DoraDeployment,
   type DoraDeploymentState,
   type DoraMetrics,
-} from '../../src/metrics/dora/index.js';
+} from '../../src/domain/dora/index.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12);
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
-import { DEFAULT_DORA_ENVIRONMENT, DEFAULT_DORA_WINDOW, parseWindow, type DoraBand, type DoraMetrics } from '../../metrics/dora/index.js';
+import { DEFAULT_DORA_ENVIRONMENT, DEFAULT_DORA_WINDOW, parseWindow, type DoraBand, type DoraMetrics } from '../../domain/dora/index.js';
 import type { Output, Style } from '../output.js';
 import type { Wrap } from '../program.js';
 

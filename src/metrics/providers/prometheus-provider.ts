@@ -1,8 +1,8 @@
 import { request } from 'undici';
-import { DEFAULT_PROMETHEUS_TIMEOUT_MS } from '../../config/normalize.js';
 import { promDuration } from '../placeholders.js';
 import { measurementError } from '../provider.js';
 import type { MeasureWindow, Measurement, MetricProvider, MetricQuery } from '../provider.js';
+import { DEFAULT_PROMETHEUS_TIMEOUT_MS } from './prometheus-defaults.js';
 import { measurementFromResponse } from './prometheus-response.js';
 
 export interface PrometheusOptions {

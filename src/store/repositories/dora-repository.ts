@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DoraDeployment, DoraDeploymentState } from '../../metrics/dora/types.js';
+import type { DoraDeployment, DoraDeploymentState } from '../../domain/dora/types.js';
 import type { Database } from '../schema.js';
 
 /** Deployments of one environment, service and state whose duration fell in one bucket. */

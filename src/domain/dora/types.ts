@@ -3,7 +3,7 @@
  * formulas stay pure and the caller (a repository, a test, a bench) decides where records come from.
  */
 
-/** The deployment states the formulas read; the store's `DeploymentState` values, restated so this folder imports nothing of ours. */
+/** The deployment states the formulas read; the store's `DeploymentState` values, restated so the domain imports nothing of ours. */
 export type DoraDeploymentState = 'pending' | 'switched' | 'succeeded' | 'rolled-back' | 'failed';
 
 /** One deployment of one service to one environment. Times are epoch milliseconds. */
