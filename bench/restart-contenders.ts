@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OciLayout, packBundle } from '../src/artifacts/index.js';
+import { ociLayoutRef } from '../src/targets/artifact-ref.js';
 import { cliEntry } from '../src/targets/local/agent-launcher.js';
 import { LocalTarget } from '../src/targets/local/local-target.js';
 import type { Restart } from './restart-figures.js';
@@ -111,7 +112,7 @@ export async function startGantryAgent(root: string): Promise<GantryAgent> {
     });
     const target = new LocalTarget('local', async () => (await record()).url, token);
     const probe = { path: '/healthz', expectStatus: 200, intervalMs: 500, timeoutMs: 1_000 };
-    await target.startRevision({ environment: 'production', service: 'svc', revision: 1, release: 'bench', artifact: { digest: stored.manifestDigest, layout: join(root, 'layout') }, command: 'node server.mjs', env: {}, secretKeys: [], replicas: 1, health: probe });
+    await target.startRevision({ environment: 'production', service: 'svc', revision: 1, release: 'bench', artifact: { digest: stored.manifestDigest, ref: ociLayoutRef(join(root, 'layout'), stored.manifestDigest) }, command: 'node server.mjs', env: {}, secretKeys: [], replicas: 1, health: probe });
     const backendPort = await until('revision 1 to be ready', async () => {
       const revision = (await target.describe('production'))[0]?.revisions.find((r) => r.revision === 1);
       if (revision?.phase === 'crash-loop') throw new Error('the bench service does not start: see the agent log');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { OciLayout } from '../artifacts/oci-layout.js';
 import { GantryError } from '../errors/index.js';
+import { parseArtifactRef } from '../targets/artifact-ref.js';
 import type { SecretKey } from '../secrets/crypto.js';
 import { loadOrCreateKeyFile } from '../secrets/master-key.js';
 import { asUserCommand, chownTree, type RunAsUser } from '../secrets/run-as.js';
@@ -175,11 +176,13 @@ export class Agent {
 
   /** Verifies the artifact's digest before anything starts, then unpacks it once. */
   private async unpack(spec: RevisionSpec, dir: string): Promise<void> {
+    // The agent fetches the artifact itself, from where its ref says, and only if the ref names the digest.
+    const source = parseArtifactRef(spec.artifact.ref, spec.artifact.digest);
     const marker = join(dir, '.gantry-digest');
     if (existsSync(marker) && (await readFile(marker, 'utf8')) === spec.artifact.digest) return;
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    await new OciLayout(spec.artifact.layout).unpack(spec.artifact.digest, dir);
+    await new OciLayout(source.folder).unpack(source.digest, dir);
     await writeFile(marker, spec.artifact.digest);
     // The service may write where it runs (caches, uploads), as its own user.
     if (this.o.runAs) await chownTree(dir, this.o.runAs);

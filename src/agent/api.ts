@@ -17,7 +17,8 @@ const RevisionBody = z.strictObject({
   service: Name,
   revision: z.number().int().positive(),
   release: z.string().min(1),
-  artifact: z.strictObject({ digest: z.string().regex(/^sha256:[0-9a-f]{64}$/), layout: z.string().min(1) }),
+  // The agent fetches the artifact from `ref` (oci-layout:<folder>@<digest>) and refuses one that is not `digest`.
+  artifact: z.strictObject({ digest: z.string().regex(/^sha256:[0-9a-f]{64}$/), ref: z.string().min(1).max(4096) }),
   command: z.string().min(1),
   env: z.record(z.string(), z.string()),
   // Optional: a control plane older than the field sends none (withSecretKeys decides then).

@@ -1,17 +1,25 @@
 /**
  * The target contract: what a deployment strategy may ask of the place services run.
- * The local target talks to a `gantry agent` over HTTP; a Kubernetes target will implement the
- * same contract with Deployments and Services. Strategies import only this file.
+ * The local target talks to a `gantry agent` over HTTP; a Docker host or Kubernetes target will
+ * implement the same contract with containers, Deployments and Services, none of them on the
+ * control plane's machine: so an artifact is a reference the target fetches itself, an endpoint
+ * says from where it can be reached, and routers that apply weights eventually are checked with
+ * verifyWeights. Strategies import only this file. Every target kind passes the contract suite in
+ * test/support/target-contract.ts.
  */
 
 /** Which listener of a service: `main` carries user traffic, `preview` reaches a candidate before the switch. */
 export type RouteName = 'main' | 'preview';
 
 export interface ArtifactRef {
-  /** sha256:… digest of the bundle; the target verifies it before starting anything. */
+  /** sha256:… digest of the bundle's manifest; the target refuses an artifact that is not this one. */
   readonly digest: string;
-  /** Where the target can read the bundle (an OCI image layout folder for the local target). */
-  readonly layout: string;
+  /**
+   * Where the target fetches it from, ending in `@<digest>`: `oci-layout:<folder>@sha256:…` (an OCI
+   * image layout on the target's machine, what the local target reads); a registry reference
+   * `host/repo@sha256:…` for the targets that pull images. Built by targets/artifact-ref.ts.
+   */
+  readonly ref: string;
 }
 
 export interface HealthProbe {
@@ -65,7 +73,7 @@ export interface RevisionStatus {
   readonly digest: string;
   readonly phase: RevisionPhase;
   readonly restarts: number;
-  /** Ports of the revision's replicas (loopback), for direct checks. */
+  /** Ports of the revision's replicas on the target's host, for messages; a target without per-replica ports reports none. Checks use endpoints. */
   readonly ports: readonly number[];
   readonly lastError: string | null;
   /** Replicas in the router's rotation now (ready); absent from a target that does not say. */
@@ -74,12 +82,42 @@ export interface RevisionStatus {
   readonly outOfRotation?: number;
 }
 
+/**
+ * Where a route can be reached from. `control-plane`: the server's own checks (health, smoke, load,
+ * the dashboard) may call `url`; `target`: only from the target's own network (a cluster-internal
+ * Service), so checks must run there. The local target's routes listen on this machine's loopback,
+ * where the control plane runs: `control-plane`.
+ */
+export interface Endpoint {
+  readonly url: string;
+  readonly reachableFrom: 'control-plane' | 'target';
+}
+
+/** What a target can really do; a strategy that needs what it lacks is refused before it starts. */
+export interface TargetCapabilities {
+  /** A route can split traffic between revisions by weight (0–100), not only switch it whole. */
+  readonly weightedRouting: boolean;
+  /** A route can send requests to a revision by a request header (header-based canary). */
+  readonly headerRouting: boolean;
+  /** A service may have a preview route that reaches a candidate before users do (blue-green). */
+  readonly preview: boolean;
+}
+
+/** verifyWeights' answer: whether the router serves the weights asked for, and what it serves now. */
+export interface WeightsCheck {
+  readonly applied: boolean;
+  /** Revision → weight as the router reports it (revisions with no weight left out). */
+  readonly actual: Readonly<Record<string, number>>;
+}
+
 export interface ServiceStatus {
   readonly environment: string;
   readonly service: string;
-  /** The port users reach the service on, and the preview port (for blue-green). */
-  readonly port: number;
-  readonly previewPort: number | undefined;
+  /** The local target's ports on this machine (the main route's, and the preview route's for blue-green); other targets report `endpoints` only. */
+  readonly port?: number;
+  readonly previewPort?: number | undefined;
+  /** Where each route of the service is reached; `preview` only when the service has a preview route. */
+  readonly endpoints?: { readonly main: Endpoint; readonly preview?: Endpoint };
   readonly revisions: readonly RevisionStatus[];
   /** Revision → weight (0–100) on each route; revisions not listed get none. */
   readonly weights: Readonly<Record<RouteName, Readonly<Record<string, number>>>>;
@@ -101,15 +139,45 @@ export interface RevisionTraffic {
 
 export interface Target {
   readonly name: string;
+  /** What this target really does, so a strategy never asks for what it cannot (see TargetCapabilities). */
+  capabilities(): TargetCapabilities;
   /** Actual state of every service of an environment, from the target itself (not from Gantry's store). */
   describe(environment: string): Promise<ServiceStatus[]>;
   /** Starts a revision without traffic; repeating it for a running revision does nothing. */
   startRevision(spec: RevisionSpec): Promise<void>;
-  /** Sets the weights of a route in one step (atomic for users); in-flight requests finish where they were. */
+  /**
+   * Sets the weights of a route in one step (atomic for users); in-flight requests finish where they
+   * were. A router may apply them later than this call returns (a Kubernetes ingress, a Docker
+   * proxy reloading): strategies call verifyWeights after it, and move on only once it says `applied`.
+   */
   setWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<void>;
+  /**
+   * Whether the route serves exactly these weights now (zero weights count as absent). A strategy
+   * calls it after every setWeights; while `applied` is false it waits and asks again on its next
+   * pass, never stacking another change on one not yet in force. The local router applies weights
+   * before setWeights returns, so its answer (read from describe()) is `applied` at once.
+   */
+  verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck>;
   /** Stops a revision (SIGTERM, then SIGKILL after the grace period); stopping a stopped one does nothing. */
   stopRevision(environment: string, service: string, revision: number): Promise<void>;
+  /** Until the watch step reads traffic through the metric providers (TrafficSource), the last user of this. */
   traffic(environment: string, service: string): Promise<RevisionTraffic[]>;
-  /** Base URL of a service's route as users (or checks) reach it. */
+  /** Where a service's route is reached, and from where (see Endpoint). */
+  endpoint(environment: string, service: string, route: RouteName): Promise<Endpoint>;
+  /**
+   * Base URL of a route for the control plane's own checks: the endpoint's url when it is reachable
+   * from the control plane; a TargetError TARGET_ENDPOINT_UNREACHABLE otherwise (controlPlaneUrl in
+   * targets/endpoint.ts does this for any target).
+   */
   url(environment: string, service: string, route: RouteName): Promise<string>;
+}
+
+/**
+ * A target kind's router counters, one entry per revision a service's main route sends traffic to:
+ * what the metric providers (metrics/providers/traffic-provider.ts) read for the watch window and
+ * the router analyses. Not part of Target: a target may count traffic somewhere else (an ingress's
+ * Prometheus), and observers read it without being able to change anything.
+ */
+export interface TrafficSource {
+  traffic(environment: string, service: string): Promise<RevisionTraffic[]>;
 }

@@ -10,6 +10,7 @@ import { groupAlive } from '../../src/agent/supervisor/process-group.js';
 import { OciLayout, packBundle } from '../../src/artifacts/index.js';
 import { parseConfigText } from '../../src/config/loader.js';
 import { GantryError } from '../../src/errors/index.js';
+import { ociLayoutRef } from '../../src/targets/artifact-ref.js';
 import { cliEntry } from '../../src/targets/local/agent-launcher.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import type { RevisionSpec, RevisionStatus, ServiceStatus } from '../../src/targets/target.js';
@@ -251,7 +252,7 @@ function spec(environment: string, revision: number, over: Partial<RevisionSpec>
     service: 'api',
     revision,
     release: `rel${revision}abc`,
-    artifact: { digest: manifestDigest, layout },
+    artifact: { digest: manifestDigest, ref: ociLayoutRef(layout, manifestDigest) },
     command: 'node server.mjs',
     env: { GREETING: 'hello from the test' },
     secretKeys: [],
@@ -413,7 +414,7 @@ describe('gantry agent', () => {
     const agent = await spawnAgent(f, 'local');
     const t = target('local', agent.url, f.token);
 
-    const error = await rejection(t.startRevision(spec('dev', 1, { artifact: { digest: manifestDigest, layout: damaged } })));
+    const error = await rejection(t.startRevision(spec('dev', 1, { artifact: { digest: manifestDigest, ref: ociLayoutRef(damaged, manifestDigest) } })));
     expect(error.code).toBe('ARTIFACT_DIGEST_MISMATCH');
 
     expect((await service(t, 'dev')).revisions).toEqual([]);

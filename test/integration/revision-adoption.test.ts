@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { groupAlive } from '../../src/agent/supervisor/process-group.js';
 import { OciLayout, packBundle } from '../../src/artifacts/index.js';
+import { ociLayoutRef } from '../../src/targets/artifact-ref.js';
 import { cliEntry } from '../../src/targets/local/agent-launcher.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import type { RevisionSpec, RevisionStatus } from '../../src/targets/target.js';
@@ -161,7 +162,7 @@ function spec(revision: number): RevisionSpec {
     service: 'api',
     revision,
     release: `rel${revision}`,
-    artifact: { digest, layout },
+    artifact: { digest, ref: ociLayoutRef(layout, digest) },
     command: 'node server.mjs',
     env: {},
     secretKeys: [],

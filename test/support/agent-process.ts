@@ -4,6 +4,7 @@ import { mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OciLayout, packBundle } from '../../src/artifacts/index.js';
+import { ociLayoutRef } from '../../src/targets/artifact-ref.js';
 import { cliEntry } from '../../src/targets/local/agent-launcher.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import type { RevisionSpec, RevisionStatus } from '../../src/targets/target.js';
@@ -144,7 +145,7 @@ export function revisionSpec(artifact: Artifact, environment: string, service: s
     service,
     revision,
     release: `rel${revision}abc`,
-    artifact: { digest: artifact.digest, layout: artifact.layout },
+    artifact: { digest: artifact.digest, ref: ociLayoutRef(artifact.layout, artifact.digest) },
     command: 'node server.mjs',
     env: {},
     secretKeys: [],

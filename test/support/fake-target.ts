@@ -1,5 +1,6 @@
 import { RevisionPhase } from '../../src/targets/target.js';
-import type { RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus, Target } from '../../src/targets/target.js';
+import type { Endpoint, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, WeightsCheck } from '../../src/targets/target.js';
+import { sameWeights } from '../../src/targets/weights.js';
 
 /** How one revision behaves once started, counted in describe() calls: each call is one look. */
 export interface RevisionScript {
@@ -81,7 +82,7 @@ export class FakeTarget implements Target {
 
   /** The calls that change something (plus what tests add, such as `check` and `sleep`), in order. */
   changes(): string[] {
-    return this.calls.filter((call) => !/^(describe|url|traffic)\b/.test(call));
+    return this.calls.filter((call) => !/^(describe|url|traffic|verify|endpoint)\b/.test(call));
   }
 
   /** A StrategyContext.preSwitchCheck that runs against the preview route and fails when scripted to. */
@@ -143,6 +144,24 @@ export class FakeTarget implements Target {
     this.expect(environment, service);
     this.calls.push(`url ${route}`);
     return `http://127.0.0.1:${route === 'main' ? this.port : this.previewPort}`;
+  }
+
+  capabilities(): TargetCapabilities {
+    return { weightedRouting: true, headerRouting: false, preview: true };
+  }
+
+  /** Applies weights at once, as the local router does; `verify` calls are observations, not changes. */
+  async verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck> {
+    this.expect(environment, service);
+    this.calls.push(`verify ${route}`);
+    const actual = Object.fromEntries(Object.entries(this.routes[route]).filter(([, w]) => w > 0));
+    return { applied: sameWeights(actual, weights), actual };
+  }
+
+  async endpoint(environment: string, service: string, route: RouteName): Promise<Endpoint> {
+    this.expect(environment, service);
+    this.calls.push(`endpoint ${route}`);
+    return { url: `http://127.0.0.1:${route === 'main' ? this.port : this.previewPort}`, reachableFrom: 'control-plane' };
   }
 
   /** One look at a revision: the world moves on only when a strategy looks (no real time). */

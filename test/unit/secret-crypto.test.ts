@@ -98,7 +98,7 @@ describe('the agent state file', () => {
       environment: 'production',
       service: 'api',
       weights: { main: { '3': 100 }, preview: {} },
-      revisions: [{ spec: { environment: 'production', service: 'api', revision: 3, release: 'abc', artifact: { digest: 'sha256:00', layout: '/x' }, command: 'node index.js', env, secretKeys, replicas: 1, health: { path: '/health', expectStatus: 200, intervalMs: 500, timeoutMs: 1000 } }, ports: [4100], pids: [123] }],
+      revisions: [{ spec: { environment: 'production', service: 'api', revision: 3, release: 'abc', artifact: { digest: 'sha256:00', ref: 'oci-layout:/x@sha256:00' }, command: 'node index.js', env, secretKeys, replicas: 1, health: { path: '/health', expectStatus: 200, intervalMs: 500, timeoutMs: 1000 } }, ports: [4100], pids: [123] }],
     },
   ];
   /** The same services as an agent wrote them before `secretKeys` existed. */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { StrategyConfig } from '../../src/config/types.js';
 import { GantryError, HealthCheckError, InternalError, TargetError, TimeoutError } from '../../src/errors/index.js';
 import { BlueGreenStrategy, RollingStrategy, shares, strategyFor } from '../../src/strategies/index.js';
-import type { StrategyContext } from '../../src/strategies/index.js';
+import { Goal, reconcileToEnd } from '../../src/strategies/index.js';
+import type { Strategy, StrategyContext } from '../../src/strategies/index.js';
 import { FakeTarget } from '../support/fake-target.js';
 import type { RevisionScript } from '../support/fake-target.js';
 
@@ -32,7 +33,7 @@ function contextFor(fake: FakeTarget, setup: Setup = {}): { ctx: StrategyContext
       service: fake.service,
       revision,
       release: 'c0ffee1234567890',
-      artifact: { digest: 'sha256:abc', layout: '/tmp/layout' },
+      artifact: { digest: 'sha256:abc', ref: 'oci-layout:/tmp/layout@sha256:abc' },
       command: 'node server.js',
       env: {},
       secretKeys: [],
@@ -56,6 +57,11 @@ function contextFor(fake: FakeTarget, setup: Setup = {}): { ctx: StrategyContext
   return { ctx, slept, logs, cancel };
 }
 
+/** Each goal driven to its end in process, sleeping on the injected clock between passes (the deploy steps hand the waits to the executor instead). */
+const rollout = (strategy: Strategy, ctx: StrategyContext): Promise<unknown> => reconcileToEnd(strategy, Goal.Rollout, ctx);
+const retire = (strategy: Strategy, ctx: StrategyContext): Promise<unknown> => reconcileToEnd(strategy, Goal.Retire, ctx);
+const rollback = (strategy: Strategy, ctx: StrategyContext, reason: string): Promise<unknown> => reconcileToEnd(strategy, Goal.Rollback, ctx, { reason });
+
 async function failure(promise: Promise<unknown>): Promise<GantryError> {
   const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(GantryError);
@@ -71,14 +77,14 @@ describe('RollingStrategy', () => {
   it('starts a single replica without traffic, waits until it is ready, then gives it all main traffic while the previous keeps running', async () => {
     const fake = new FakeTarget().serving(6).script(7, { readyAfter: 2 });
     const { ctx } = contextFor(fake);
-    await new RollingStrategy().rollout(ctx);
+    await rollout(new RollingStrategy(), ctx);
     expect(fake.changes()).toEqual(['start r7', 'sleep 500', 'sleep 500', 'weights main {"6":0,"7":100}']);
     expect(fake.phase(6)).toBe('ready');
   });
 
   it('moves main traffic in ceil(replicas / maxSurge) batches, one health interval apart', async () => {
     const fake = new FakeTarget().serving(6);
-    await new RollingStrategy().rollout(contextFor(fake, { replicas: 4 }).ctx);
+    await rollout(new RollingStrategy(), contextFor(fake, { replicas: 4 }).ctx);
     expect(mainWeights(fake)).toEqual(['weights main {"6":75,"7":25}', 'weights main {"6":50,"7":50}', 'weights main {"6":25,"7":75}', 'weights main {"6":0,"7":100}']);
     expect(fake.changes().filter((c) => c.startsWith('sleep'))).toEqual(['sleep 1000', 'sleep 1000', 'sleep 1000']);
     expect(shares(5, 2, 6)).toEqual([40, 80, 100]);
@@ -88,11 +94,11 @@ describe('RollingStrategy', () => {
   it('stops the shift when the new revision crashes between batches, and rollback gives the previous all traffic again', async () => {
     const fake = new FakeTarget().serving(6).script(7, { breaksAfter: { checks: 2, phase: 'crashed' } });
     const { ctx } = contextFor(fake, { replicas: 4 });
-    const error = await failure(new RollingStrategy().rollout(ctx));
+    const error = await failure(rollout(new RollingStrategy(), ctx));
     expect(error).toBeInstanceOf(HealthCheckError);
     expect(error.code).toBe('REVISION_UNHEALTHY');
     expect(fake.route('main')).toEqual({ 6: 50, 7: 50 });
-    await new RollingStrategy().rollback(ctx, 'r7 crashed');
+    await rollback(new RollingStrategy(), ctx, 'r7 crashed');
     expect(fake.changes().slice(-2)).toEqual(['weights main {"6":100}', 'stop r7']);
     expect(fake.route('main')).toEqual({ 6: 100 });
     expect(fake.violations).toEqual([]);
@@ -102,7 +108,7 @@ describe('RollingStrategy', () => {
     // r6 is seen ready by the look before the start and by the one that finds r7 ready, then breaks.
     const fake = new FakeTarget().serving(6, { breaksAfter: { checks: 2, phase: 'unhealthy' } });
     const { ctx, logs } = contextFor(fake, { replicas: 4 });
-    await new RollingStrategy().rollout(ctx);
+    await rollout(new RollingStrategy(), ctx);
     expect(mainWeights(fake)).toEqual(['weights main {"6":75,"7":25}', 'weights main {"6":0,"7":100}']);
     expect(logs).toContain('previous r6 is unhealthy: moving all of nest-api main route to r7 at once');
   });
@@ -110,9 +116,9 @@ describe('RollingStrategy', () => {
   it('resumes an interrupted shift from the share the target already has, without starting again', async () => {
     const fake = new FakeTarget().serving(6).crashBefore('weights main {"6":50,"7":50}');
     const { ctx } = contextFor(fake, { replicas: 4 });
-    await expect(new RollingStrategy().rollout(ctx)).rejects.toThrow(/simulated/);
+    await expect(rollout(new RollingStrategy(), ctx)).rejects.toThrow(/simulated/);
     fake.calls.length = 0;
-    await new RollingStrategy().rollout(ctx);
+    await rollout(new RollingStrategy(), ctx);
     expect(mainWeights(fake)).toEqual(['weights main {"6":50,"7":50}', 'weights main {"6":25,"7":75}', 'weights main {"6":0,"7":100}']);
     expect(count(fake, 'start r7')).toBe(0);
   });
@@ -122,7 +128,7 @@ describe('BlueGreenStrategy', () => {
   it('starts green, previews it, checks it on the preview URL, switches main in one call, then clears the preview', async () => {
     const fake = new FakeTarget().serving(6);
     const { ctx, logs } = contextFor(fake, { config: BLUE_GREEN });
-    await new BlueGreenStrategy().rollout(ctx);
+    await rollout(new BlueGreenStrategy(), ctx);
     expect(fake.changes()).toEqual(['start r7', 'weights preview {"7":100}', 'check http://127.0.0.1:14100', 'weights main {"7":100}', 'weights preview {}']);
     const previewAt = fake.calls.indexOf('weights preview {"7":100}');
     expect(fake.calls[previewAt - 1]).toBe('describe r6=ready r7=ready');
@@ -134,16 +140,16 @@ describe('BlueGreenStrategy', () => {
   it('waits the scale-down delay on retire before it stops blue', async () => {
     const fake = new FakeTarget().serving(6);
     const { ctx, slept } = contextFor(fake, { config: BLUE_GREEN });
-    await new BlueGreenStrategy().rollout(ctx);
+    await rollout(new BlueGreenStrategy(), ctx);
     expect(count(fake, 'stop r6')).toBe(0);
-    await new BlueGreenStrategy().retire(ctx);
+    await retire(new BlueGreenStrategy(), ctx);
     expect(slept).toEqual([30_000]);
     expect(fake.changes().slice(-2)).toEqual(['sleep 30000', 'stop r6']);
   });
 
   it('refuses to retire blue while it still serves main traffic', async () => {
     const fake = new FakeTarget().serving(6);
-    const error = await failure(new BlueGreenStrategy().retire(contextFor(fake, { config: BLUE_GREEN }).ctx));
+    const error = await failure(retire(new BlueGreenStrategy(), contextFor(fake, { config: BLUE_GREEN }).ctx));
     expect(error).toBeInstanceOf(TargetError);
     expect(error.code).toBe('REVISION_STILL_SERVING');
     expect(fake.phase(6)).toBe('ready');
@@ -152,19 +158,19 @@ describe('BlueGreenStrategy', () => {
   it('fails the rollout and never moves main traffic when the pre-switch checks fail', async () => {
     const fake = new FakeTarget().serving(6).script(7, { failsChecks: true });
     const { ctx } = contextFor(fake, { config: BLUE_GREEN });
-    const error = await failure(new BlueGreenStrategy().rollout(ctx));
+    const error = await failure(rollout(new BlueGreenStrategy(), ctx));
     expect(error).toBeInstanceOf(HealthCheckError);
     expect(error.code).toBe('PRE_SWITCH_CHECK_FAILED');
     expect((error.cause as Error).message).toContain('500');
     expect(mainWeights(fake)).toEqual([]);
-    await new BlueGreenStrategy().rollback(ctx, 'smoke tests failed');
+    await rollback(new BlueGreenStrategy(), ctx, 'smoke tests failed');
     expect(fake.changes().slice(-2)).toEqual(['weights preview {}', 'stop r7']);
     expect(mainWeights(fake)).toEqual([]);
   });
 
   it('does not switch to green when it broke while the pre-switch checks ran', async () => {
     const fake = new FakeTarget().serving(6).script(7, { breaksAfter: { checks: 1, phase: 'unhealthy' } });
-    const error = await failure(new BlueGreenStrategy().rollout(contextFor(fake, { config: BLUE_GREEN }).ctx));
+    const error = await failure(rollout(new BlueGreenStrategy(), contextFor(fake, { config: BLUE_GREEN }).ctx));
     expect(error).toBeInstanceOf(HealthCheckError);
     expect(error.code).toBe('REVISION_UNHEALTHY');
     expect(mainWeights(fake)).toEqual([]);
@@ -173,9 +179,9 @@ describe('BlueGreenStrategy', () => {
   it('rolls back by putting main traffic on blue in one call, then stopping green', async () => {
     const fake = new FakeTarget().serving(6);
     const { ctx } = contextFor(fake, { config: BLUE_GREEN });
-    await new BlueGreenStrategy().rollout(ctx);
+    await rollout(new BlueGreenStrategy(), ctx);
     fake.calls.length = 0;
-    await new BlueGreenStrategy().rollback(ctx, 'error rate 12 % during the watch');
+    await rollback(new BlueGreenStrategy(), ctx, 'error rate 12 % during the watch');
     expect(fake.changes()).toEqual(['weights main {"6":100}', 'stop r7']);
     expect(fake.route('main')).toEqual({ 6: 100 });
   });
@@ -183,9 +189,9 @@ describe('BlueGreenStrategy', () => {
   it('resumes a rollout interrupted before clearing the preview without starting or switching again', async () => {
     const fake = new FakeTarget().serving(6).crashBefore('weights preview {}');
     const { ctx } = contextFor(fake, { config: BLUE_GREEN });
-    await expect(new BlueGreenStrategy().rollout(ctx)).rejects.toThrow(/simulated/);
+    await expect(rollout(new BlueGreenStrategy(), ctx)).rejects.toThrow(/simulated/);
     fake.calls.length = 0;
-    await new BlueGreenStrategy().rollout(ctx);
+    await rollout(new BlueGreenStrategy(), ctx);
     expect(fake.changes()).toEqual(['weights preview {}']);
   });
 });
@@ -196,7 +202,7 @@ describe.each(BOTH)('$kind strategy', (config) => {
   it('times out with REVISION_NOT_READY and the last error when the revision never becomes ready', async () => {
     const fake = new FakeTarget().serving(6).script(7, { neverReady: true, lastError: 'GET /health: connection refused' });
     const { ctx, slept } = contextFor(fake, { config });
-    const error = await failure(strategy().rollout(ctx));
+    const error = await failure(rollout(strategy(), ctx));
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error.code).toBe('REVISION_NOT_READY');
     expect(error.message).toContain('connection refused');
@@ -208,7 +214,7 @@ describe.each(BOTH)('$kind strategy', (config) => {
   it('fails at once with REVISION_CRASH_LOOP when the revision crash-loops', async () => {
     const fake = new FakeTarget().serving(6).script(7, { crashLoop: true });
     const { ctx, slept } = contextFor(fake, { config });
-    const error = await failure(strategy().rollout(ctx));
+    const error = await failure(rollout(strategy(), ctx));
     expect(error).toBeInstanceOf(HealthCheckError);
     expect(error.code).toBe('REVISION_CRASH_LOOP');
     expect(error.message).toContain('exited with code 1');
@@ -218,8 +224,8 @@ describe.each(BOTH)('$kind strategy', (config) => {
   it('does not roll back onto a previous revision that is not ready, and keeps the new one serving', async () => {
     const fake = new FakeTarget().serving(6, { breaksAfter: { checks: 1, phase: 'crash-loop' } });
     const { ctx } = contextFor(fake, { config });
-    await strategy().rollout(ctx);
-    const error = await failure(strategy().rollback(ctx, 'watch failed'));
+    await rollout(strategy(), ctx);
+    const error = await failure(rollback(strategy(), ctx, 'watch failed'));
     expect(error.code).toBe('REVISION_CRASH_LOOP');
     expect([liveMain(fake), fake.phase(7), count(fake, 'stop r7')]).toEqual([[['7', 100]], 'ready', 0]);
   });
@@ -227,7 +233,7 @@ describe.each(BOTH)('$kind strategy', (config) => {
   it('stops waiting for readiness when the run is cancelled', async () => {
     const fake = new FakeTarget().serving(6).script(7, { neverReady: true });
     const { ctx, cancel } = contextFor(fake, { config });
-    const rollout = strategy().rollout(ctx);
+    const rollout = rollout(strategy(), ctx);
     cancel.abort(new Error('cancelled by alice'));
     await expect(rollout).rejects.toThrow('cancelled by alice');
     expect(mainWeights(fake)).toEqual([]);
@@ -237,13 +243,13 @@ describe.each(BOTH)('$kind strategy', (config) => {
     const fake = new FakeTarget().serving(6);
     const { ctx } = contextFor(fake, { config, replicas: 3 });
     const state = (): unknown => [fake.changes(), fake.route('main'), fake.route('preview'), fake.phase(6), fake.phase(7)];
-    await strategy().rollout(ctx);
+    await rollout(strategy(), ctx);
     const afterRollout = state();
-    await strategy().rollout(ctx);
+    await rollout(strategy(), ctx);
     expect(state()).toEqual(afterRollout);
-    await strategy().retire(ctx);
+    await retire(strategy(), ctx);
     const afterRetire = state();
-    await strategy().retire(ctx);
+    await retire(strategy(), ctx);
     expect(state()).toEqual(afterRetire);
     expect([count(fake, 'start r7'), count(fake, 'stop r6'), fake.phase(6), fake.route('main')[7]]).toEqual([1, 1, 'stopped', 100]);
   });
@@ -251,10 +257,10 @@ describe.each(BOTH)('$kind strategy', (config) => {
   it('repeats a rollback: traffic already back on the previous revision, it still stops the new one once', async () => {
     const fake = new FakeTarget().serving(6).crashBefore('stop r7');
     const { ctx } = contextFor(fake, { config });
-    await strategy().rollout(ctx);
-    await expect(strategy().rollback(ctx, 'watch failed')).rejects.toThrow(/simulated/);
-    await strategy().rollback(ctx, 'watch failed');
-    await strategy().rollback(ctx, 'watch failed');
+    await rollout(strategy(), ctx);
+    await expect(rollback(strategy(), ctx, 'watch failed')).rejects.toThrow(/simulated/);
+    await rollback(strategy(), ctx, 'watch failed');
+    await rollback(strategy(), ctx, 'watch failed');
     expect(mainWeights(fake).filter((c) => c === 'weights main {"6":100}')).toHaveLength(1);
     expect([count(fake, 'stop r7'), fake.phase(7), fake.route('main')]).toEqual([1, 'stopped', { 6: 100 }]);
   });
@@ -262,16 +268,16 @@ describe.each(BOTH)('$kind strategy', (config) => {
   it('brings a first deploy up with all main traffic, and rolling it back leaves the route without weights', async () => {
     const fake = new FakeTarget();
     const { ctx } = contextFor(fake, { config, previous: undefined, replicas: 4 });
-    await strategy().rollout(ctx);
+    await rollout(strategy(), ctx);
     expect(fake.route('main')).toEqual({ 7: 100 });
-    await strategy().retire(ctx);
-    await strategy().rollback(ctx, 'smoke failed');
+    await retire(strategy(), ctx);
+    await rollback(strategy(), ctx, 'smoke failed');
     expect([fake.route('main'), fake.phase(7), count(fake, 'stop r7')]).toEqual([{}, 'stopped', 1]);
   });
 
   it('treats a config of the other kind as a bug', async () => {
     const other = config.kind === 'rolling' ? new BlueGreenStrategy() : new RollingStrategy();
-    await expect(other.rollout(contextFor(new FakeTarget(), { config }).ctx)).rejects.toBeInstanceOf(InternalError);
+    await expect(rollout(other, contextFor(new FakeTarget(), { config }).ctx)).rejects.toBeInstanceOf(InternalError);
     expect(strategy().kind).toBe(config.kind);
   });
 });
@@ -296,10 +302,10 @@ describe('every strategy, whatever the new revision does', () => {
         if (!first) fake.serving(1);
         const { ctx } = contextFor(fake, { revision: 2, previous: first ? undefined : 1, replicas, config });
         const strategy = strategyFor(config);
-        const failed = await strategy.rollout(ctx).then(() => false, (error: unknown) => error);
+        const failed = await rollout(strategy, ctx).then(() => false, (error: unknown) => error);
         if (failed) {
           expect(failed).toBeInstanceOf(GantryError);
-          await strategy.rollback(ctx, 'rollout failed');
+          await rollback(strategy, ctx, 'rollout failed');
           expect(fake.phase(2)).toBe('stopped');
         }
         expect(fake.violations).toEqual([]);

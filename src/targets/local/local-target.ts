@@ -1,5 +1,7 @@
 import { GantryError, TargetError } from '../../errors/index.js';
-import type { RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target } from '../target.js';
+import { controlPlaneUrl } from '../endpoint.js';
+import type { Endpoint, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
+import { sameWeights } from '../weights.js';
 
 /** How long a call keeps trying to reach an agent that does not answer: a worker restarts well within it. */
 const TRANSPORT_RETRY_MS = 5_000;
@@ -10,8 +12,14 @@ interface ErrorBody {
   hint?: string;
 }
 
-/** The local target: the contract spoken over HTTP to a `gantry agent` on this machine. */
-export class LocalTarget implements Target {
+/**
+ * What the local agent does: its router splits a route by weight; it has no header routing; a
+ * service of a blue-green environment gets a preview route (a second port) before the switch.
+ */
+export const LOCAL_CAPABILITIES: TargetCapabilities = Object.freeze({ weightedRouting: true, headerRouting: false, preview: true });
+
+/** The local target: the contract spoken over HTTP to a `gantry agent` on this machine; it is also the local kind's traffic source. */
+export class LocalTarget implements Target, TrafficSource {
   constructor(
     readonly name: string,
     private readonly agentUrl: () => Promise<string>,
@@ -58,8 +66,14 @@ export class LocalTarget implements Target {
     }
   }
 
+  capabilities(): TargetCapabilities {
+    return LOCAL_CAPABILITIES;
+  }
+
+  /** The agent's report, with where each route is reached: its ports listen on this machine's loopback, where the control plane runs. */
   async describe(environment: string): Promise<ServiceStatus[]> {
-    return (await this.call<{ services: ServiceStatus[] }>('GET', `/v1/environments/${environment}`)).services;
+    const services = (await this.call<{ services: ServiceStatus[] }>('GET', `/v1/environments/${environment}`)).services;
+    return services.map((s) => ({ ...s, endpoints: loopbackEndpoints(s) }));
   }
 
   async startRevision(spec: RevisionSpec): Promise<void> {
@@ -74,18 +88,36 @@ export class LocalTarget implements Target {
     await this.call('DELETE', `/v1/environments/${environment}/services/${service}/revisions/${revision}`);
   }
 
+  /** The agent's router applies weights before it answers setWeights: what describe() reports is already in force. */
+  async verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck> {
+    const status = (await this.describe(environment)).find((s) => s.service === service);
+    if (!status) throw new TargetError('NOT_FOUND', `${environment}/${service} is not served by target ${this.name}`);
+    const actual = Object.fromEntries(Object.entries(status.weights[route]).filter(([, w]) => w > 0));
+    return { applied: sameWeights(actual, weights), actual };
+  }
+
   async traffic(environment: string, service: string): Promise<RevisionTraffic[]> {
     return (await this.call<{ revisions: RevisionTraffic[] }>('GET', `/v1/environments/${environment}/services/${service}/traffic`)).revisions;
   }
 
-  async url(environment: string, service: string, route: RouteName): Promise<string> {
+  async endpoint(environment: string, service: string, route: RouteName): Promise<Endpoint> {
     const status = (await this.describe(environment)).find((s) => s.service === service);
-    const port = route === 'preview' ? status?.previewPort : status?.port;
-    if (port === undefined) throw new TargetError('NOT_FOUND', `${environment}/${service} has no ${route} route on target ${this.name}`);
-    return `http://127.0.0.1:${port}`;
+    const endpoint = status?.endpoints?.[route];
+    if (endpoint === undefined) throw new TargetError('NOT_FOUND', `${environment}/${service} has no ${route} route on target ${this.name}`);
+    return endpoint;
+  }
+
+  async url(environment: string, service: string, route: RouteName): Promise<string> {
+    return controlPlaneUrl(await this.endpoint(environment, service, route), this.name, environment, service, route);
   }
 
   async logs(environment: string, service: string, revision: number, lines = 50): Promise<string[]> {
     return (await this.call<{ lines: string[] }>('GET', `/v1/environments/${environment}/services/${service}/revisions/${revision}/logs?lines=${lines}`)).lines;
   }
+}
+
+function loopbackEndpoints(s: ServiceStatus): ServiceStatus['endpoints'] {
+  const at = (port: number): Endpoint => ({ url: `http://127.0.0.1:${port}`, reachableFrom: 'control-plane' });
+  if (s.port === undefined) return undefined;
+  return { main: at(s.port), ...(s.previewPort === undefined ? {} : { preview: at(s.previewPort) }) };
 }
