@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Insertable } from 'kysely';
-import { computeDora, DAY_MS, HOUR_MS } from '../src/domain/dora/index.js';
+import { computeDora, DAY_MS, HOUR_MS } from '../src/metrics/dora/index.js';
 import { MetricsExporter } from '../src/metrics/exporter.js';
 import type { DeploymentTable, ReleaseTable, RunTable } from '../src/store/schema.js';
 import { sqliteDialect } from '../src/store/sqlite/sqlite-dialect.js';

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { systemClock } from '../src/engine/clock.js';
+import { systemClock } from '../src/kernel/clock.js';
 import { EngineBus } from '../src/engine/events.js';
 import { Executor } from '../src/engine/executor.js';
 import type { StepHandler } from '../src/engine/step-handler.js';

@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import type { PlannedStep } from '../src/domain/run.js';
-import { systemClock } from '../src/engine/clock.js';
+import { systemClock } from '../src/kernel/clock.js';
 import { EngineBus } from '../src/engine/events.js';
 import { Executor } from '../src/engine/executor.js';
 import type { StepHandler } from '../src/engine/step-handler.js';

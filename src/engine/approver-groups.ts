@@ -1,5 +1,5 @@
 import type { GantryConfig } from '../config/types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { Logger } from './logger.js';
 
 /** Reads a GitHub team's member logins (src/sources/github/team-members.ts). */

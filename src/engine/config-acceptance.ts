@@ -4,7 +4,7 @@ import { formatPath } from '../config/issues.js';
 import { parseConfigText } from '../config/loader.js';
 import { ConfigError, GantryError, NotFoundError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import { contentHash, type PinnedConfig, type PinnedOrigin } from './pinned-config.js';
 import type { RepositoryReader } from './repository-reader.js';
 

@@ -6,7 +6,7 @@ import type { Run } from '../domain/run.js';
 import { ApprovalError, GantryError, NotFoundError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
 import type { ApproverGroups } from './approver-groups.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { EngineBus } from './events.js';
 import type { Executor } from './executor.js';
 import type { RepositoryReader } from './repository-reader.js';

@@ -4,7 +4,7 @@ import type { Run, Step, StepError } from '../domain/run.js';
 import { GantryError, TimeoutError, isGantryError } from '../errors/index.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { EngineBus } from './events.js';
 import type { Logger } from './logger.js';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry-policy.js';

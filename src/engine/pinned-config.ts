@@ -8,7 +8,7 @@ import type { GantryConfig } from '../config/types.js';
 import type { PinnedConfigRow, PinnedSource } from '../store/repositories/pinned-config-repository.js';
 import { PinnedConfigRepository } from '../store/repositories/pinned-config-repository.js';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { Logger } from './logger.js';
 
 /** Where the rules in force came from: the --config file, or a commit an admin accepted. */

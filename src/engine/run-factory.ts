@@ -8,7 +8,7 @@ import { TriggerKind } from '../domain/phases.js';
 import type { Run, StepError } from '../domain/run.js';
 import { GantryError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import { planRun } from './planner.js';
 import type { RepositoryReader } from './repository-reader.js';
 

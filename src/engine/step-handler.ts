@@ -1,5 +1,5 @@
 import type { Run, Step } from '../domain/run.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { Logger } from './logger.js';
 import type { StepLog } from './step-log.js';
 

@@ -1,7 +1,7 @@
 import type { Redactor } from '../secrets/redactor.js';
 import type { LogLine, NewLogLine } from '../store/repositories/log-repository.js';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { EngineBus } from './events.js';
 
 type Stream = LogLine['stream'];

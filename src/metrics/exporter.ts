@@ -4,10 +4,10 @@ import type { DeploymentStat, GateStat, WaitingStat } from '../store/repositorie
 import type { Store } from '../store/store.js';
 import { CountedHistogram, type CountedSeries } from './counted-histogram.js';
 import { DeploymentTotals } from './deployment-totals.js';
-import { computeDora } from '../domain/dora/report.js';
-import type { DoraReport } from '../domain/dora/types.js';
+import { computeDora } from './dora/report.js';
+import type { DoraReport } from './dora/types.js';
 import { registerDoraGauges } from './dora-gauges.js';
-import { DAY_MS } from '../domain/dora/window.js';
+import { DAY_MS } from './dora/window.js';
 import { registerRouterMetrics, type TrafficSource } from './router-metrics.js';
 
 /** Deployment durations, seconds: a rolling update takes seconds, blue-green with a watch window minutes. */

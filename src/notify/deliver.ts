@@ -1,4 +1,4 @@
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { Logger } from '../engine/logger.js';
 import { retryDelay, type RetryPolicy } from '../engine/retry-policy.js';
 import { isGantryError } from '../errors/index.js';

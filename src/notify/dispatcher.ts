@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GantryConfig } from '../config/types.js';
 import type { Run } from '../domain/run.js';
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { EngineBus } from '../engine/events.js';
 import type { Logger } from '../engine/logger.js';
 import type { Redactor } from '../secrets/redactor.js';

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../kernel/clock.js';
 import { GantryError } from '../errors/index.js';
 import { SecretRepository, type SecretRow } from '../store/repositories/secret-repository.js';
 import type { Store } from '../store/store.js';

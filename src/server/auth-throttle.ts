@@ -1,4 +1,4 @@
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { ErrorBody } from './http-errors.js';
 
 /** Failed authentications (an unknown, expired or revoked token) one client address may make per window. */

@@ -1,5 +1,5 @@
 import type { GantryConfig } from '../config/types.js';
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { TrafficSource } from '../metrics/router-metrics.js';
 import type { ConfigAcceptance } from '../engine/config-acceptance.js';
 import type { Engine } from '../engine/engine.js';

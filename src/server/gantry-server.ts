@@ -7,7 +7,7 @@ import { loadConfigOrThrow } from '../config/loader.js';
 import type { GantryConfig } from '../config/types.js';
 import { isTerminalRun } from '../domain/phases.js';
 import { ApproverGroups } from '../engine/approver-groups.js';
-import { systemClock, type Clock } from '../engine/clock.js';
+import { systemClock, type Clock } from '../kernel/clock.js';
 import { ConfigAcceptance } from '../engine/config-acceptance.js';
 import { Engine } from '../engine/engine.js';
 import { EngineBus } from '../engine/events.js';

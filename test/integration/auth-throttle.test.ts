@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/kernel/clock.js';
 import { AuthThrottle, DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_MS } from '../../src/server/auth-throttle.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
@@ -63,7 +64,7 @@ describe('throttling failed authentication per client address', () => {
 });
 
 describe('AuthThrottle', () => {
-  const clock = { at: 0, now() { return this.at; } };
+  const clock = { ...systemClock, at: 0, now() { return this.at; } };
 
   it('blocks for the window once the limit is reached, then lets the address try again', () => {
     const throttle = new AuthThrottle(clock, { limit: 3, windowMs: 60_000 });

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { normalizeConfig } from '../../src/config/normalize.js';
 import { GantryConfigSpec, type GantryConfigInput } from '../../src/config/schema.js';
-import { systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/kernel/clock.js';
 import { DeliveryError } from '../../src/notify/delivery-error.js';
 import { NotificationDispatcher, type NotificationDispatcherOptions } from '../../src/notify/dispatcher.js';
 import { verifySignature } from '../../src/notify/webhook-signature.js';

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/kernel/clock.js';
 import { loadConfigOrThrow } from '../../src/config/loader.js';
 import { ConfigAcceptance } from '../../src/engine/config-acceptance.js';
 import { PinnedConfig } from '../../src/engine/pinned-config.js';
@@ -51,7 +52,7 @@ describe('the pinned config across starts', () => {
   let file: string;
   let store: Store;
   let now = 1_000;
-  const clock = { now: () => now };
+  const clock = { ...systemClock, now: () => now };
   const logger = pino({ level: 'silent' });
   const reader = new MemoryReader(new Map([[ONE, CONFIG.replace('required: 2', 'required: 1')], [BROKEN, `${CONFIG}nonsense: true\n`]]));
 

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/kernel/clock.js';
 import { startServer, type RunningServer } from '../../src/server/gantry-server.js';
 import type { MirrorRepository } from '../../src/sources/git/repository.js';
 import { GitWatcher } from '../../src/sources/git/watcher.js';

@@ -7,7 +7,7 @@ import type { PlannedStep } from '../../src/domain/run.js';
 import { Redactor } from '../../src/secrets/redactor.js';
 import { sqliteDialect } from '../../src/store/sqlite/sqlite-dialect.js';
 import { Store } from '../../src/store/store.js';
-import { systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/kernel/clock.js';
 
 /** A step kind whose behaviour the test writes inline. */
 export class ScriptedStep implements StepHandler {

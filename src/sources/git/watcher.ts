@@ -1,4 +1,4 @@
-import type { Clock } from '../../engine/clock.js';
+import type { Clock } from '../../kernel/clock.js';
 import type { Logger } from '../../engine/logger.js';
 import type { Store } from '../../store/store.js';
 import type { MirrorRepository } from './repository.js';

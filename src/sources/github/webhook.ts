@@ -1,5 +1,5 @@
 import type { GantryConfig } from '../../config/types.js';
-import type { Clock } from '../../engine/clock.js';
+import type { Clock } from '../../kernel/clock.js';
 import type { SecretSource } from '../../secrets/source.js';
 import type { Store } from '../../store/store.js';
 import { checkPayload, epochMs, isCheckedEvent } from './payloads.js';
