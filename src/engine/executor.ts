@@ -253,8 +253,12 @@ export class Executor {
 
   private async finishRun(run: Run, state: RunState, error: StepError | null): Promise<void> {
     const { store, clock } = this.o;
-    await store.runs.finish(run.id, state, clock.now(), error);
-    await store.locks.releaseAll(run.id);
+    // One guarded transaction ends the run and frees its locks; an executor that lost the race to
+    // finish this run does nothing more, so the run is announced and cleaned up once.
+    if (!(await store.runs.finish(run.id, state, clock.now(), error))) {
+      this.o.logger.debug({ runId: run.id }, 'run already finished by another executor');
+      return;
+    }
     if (state === RunState.Succeeded && run.trigger === 'push' && run.branch) await store.branches.setGreen(run.branch, run.sha, clock.now());
     for (const handler of this.o.handlers.values()) {
       try {

@@ -19,6 +19,14 @@ export class EnvironmentLockStep implements StepHandler {
     if (holder.runId !== ctx.run.id) {
       return { kind: 'wait', message: `queued: run #${holder.runId} holds the ${environment} lock`, retryInMs: RECHECK_MS };
     }
+    if (holder.evicted) {
+      // A lock left by a run that had ended (an older version's crash between its two writes): say so where people look.
+      const { runId, runState } = holder.evicted;
+      const why = runState === null ? 'no longer exists' : `had ended (${runState})`;
+      ctx.log.info(`took the ${environment} lock from run #${runId}, which ${why}`);
+      ctx.logger.warn({ environment, evictedRunId: runId, evictedRunState: runState }, 'evicted a lock held by an ended run');
+      await this.store.events.append('lock.evicted', 'gantry', ctx.run.id, { environment, evictedRunId: runId, evictedRunState: runState }, ctx.clock.now());
+    }
     ctx.log.info(`holding the ${environment} lock`);
     return { kind: 'done', message: `holds the ${environment} lock` };
   }

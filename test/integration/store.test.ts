@@ -52,6 +52,9 @@ describe.each(BACKENDS)('the store on %s', (_name, dialect) => {
 
   it('holds one environment lock per environment', async () => {
     const s = await open();
+    // Locks are held by runs that exist and have not ended; acquire evicts any other holder.
+    await s.runs.create(newRun, plan, 0);
+    await s.runs.create(newRun, plan, 0);
     expect((await s.locks.acquire('dev', 1, 10)).runId).toBe(1);
     expect((await s.locks.acquire('dev', 2, 11)).runId).toBe(1);
     expect((await s.locks.acquire('staging', 2, 12)).runId).toBe(2);
@@ -61,6 +64,23 @@ describe.each(BACKENDS)('the store on %s', (_name, dialect) => {
       ['dev', 2],
       ['staging', 2],
     ]);
+  });
+
+  it('finishes a run once, releasing its locks in the same write, and lets acquire evict a lock whose run has ended or is gone', async () => {
+    const s = await open();
+    const run = await s.runs.create(newRun, plan, 0);
+    await s.locks.acquire('dev', run.id, 10);
+    expect(await s.runs.finish(run.id, 'succeeded', 20, null)).toBe(true);
+    expect(await s.locks.holder('dev')).toBeUndefined();
+    expect(await s.runs.finish(run.id, 'failed', 30, { code: 'INTERNAL', message: 'late' })).toBe(false);
+    expect(await s.runs.get(run.id)).toMatchObject({ state: 'succeeded', finishedAt: 20, error: null });
+
+    const next = await s.runs.create(newRun, plan, 40);
+    await s.db.insertInto('env_locks').values({ environment: 'dev', run_id: run.id, acquired_at: 15 }).execute();
+    await s.db.insertInto('env_locks').values({ environment: 'staging', run_id: 4242, acquired_at: 15 }).execute();
+    expect(await s.locks.acquire('dev', next.id, 50)).toEqual({ environment: 'dev', runId: next.id, acquiredAt: 50, evicted: { runId: run.id, runState: 'succeeded' } });
+    expect(await s.locks.acquire('staging', next.id, 50)).toMatchObject({ runId: next.id, evicted: { runId: 4242, runState: null } });
+    expect(await s.locks.acquire('dev', next.id, 60)).toEqual({ environment: 'dev', runId: next.id, acquiredAt: 50 });
   });
 
   it('keeps log lines in order per step and run, and tails the last ones', async () => {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { isTerminalRun, type RunState } from '../../domain/phases.js';
 import type { Database } from '../schema.js';
 
 export interface EnvironmentLock {
@@ -7,20 +8,48 @@ export interface EnvironmentLock {
   readonly acquiredAt: number;
 }
 
+/** A lock left by a run that had ended (or was gone) and was taken away from it. */
+export interface EvictedHolder {
+  readonly runId: number;
+  /** The ended run's state; null when the run no longer exists. */
+  readonly runState: RunState | null;
+}
+
+export interface LockAttempt extends EnvironmentLock {
+  /** Set when this attempt evicted a holder whose run had ended. */
+  readonly evicted?: EvictedHolder;
+}
+
 /** One row per held environment lock; the primary key makes a second holder impossible. */
 export class LockRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Takes the lock for the run (again, if it already holds it) and returns the holder after the attempt. */
-  async acquire(environment: string, runId: number, now: number): Promise<EnvironmentLock> {
-    await this.db
-      .insertInto('env_locks')
-      .values({ environment, run_id: runId, acquired_at: now })
-      .onConflict((oc) => oc.column('environment').doNothing())
-      .execute();
-    const holder = await this.holder(environment);
-    if (!holder) throw new Error(`lock row for ${environment} vanished`);
-    return holder;
+  /**
+   * Takes the lock for the run (again, if it already holds it) and returns the holder after the
+   * attempt. A holder whose run has ended (succeeded, failed, cancelled) or no longer exists is a lock
+   * an older version or a crash left behind: it is evicted in the same transaction as the lock is taken,
+   * and the result names it so the caller can say so.
+   */
+  async acquire(environment: string, runId: number, now: number): Promise<LockAttempt> {
+    return this.db.transaction().execute(async (trx) => {
+      let evicted: EvictedHolder | undefined;
+      const current = await trx.selectFrom('env_locks').select('run_id').where('environment', '=', environment).executeTakeFirst();
+      if (current && Number(current.run_id) !== runId) {
+        const run = await trx.selectFrom('runs').select('state').where('id', '=', current.run_id).executeTakeFirst();
+        if (!run || isTerminalRun(run.state)) {
+          await trx.deleteFrom('env_locks').where('environment', '=', environment).where('run_id', '=', current.run_id).execute();
+          evicted = { runId: Number(current.run_id), runState: run ? (run.state as RunState) : null };
+        }
+      }
+      await trx
+        .insertInto('env_locks')
+        .values({ environment, run_id: runId, acquired_at: now })
+        .onConflict((oc) => oc.column('environment').doNothing())
+        .execute();
+      const row = await trx.selectFrom('env_locks').selectAll().where('environment', '=', environment).executeTakeFirst();
+      if (!row) throw new Error(`lock row for ${environment} vanished`);
+      return { environment: row.environment, runId: Number(row.run_id), acquiredAt: Number(row.acquired_at), ...(evicted ? { evicted } : {}) };
+    });
   }
 
   async holder(environment: string): Promise<EnvironmentLock | undefined> {

@@ -4,6 +4,9 @@ import type { Plan, Run, StepError } from '../../domain/run.js';
 import type { Database } from '../schema.js';
 import { toRun } from './mappers.js';
 
+/** The states a run never leaves; `finish` changes only a run in none of them. */
+export const TERMINAL_RUN_STATES: readonly RunState[] = [RunState.Succeeded, RunState.Failed, RunState.Cancelled];
+
 export interface NewRun {
   readonly trigger: TriggerKind;
   readonly branch: string | null;
@@ -118,12 +121,23 @@ export class RunRepository {
     await this.db.updateTable('runs').set({ state: RunState.Running, started_at: now }).where('id', '=', id).where('state', '=', RunState.Queued).execute();
   }
 
-  async finish(id: number, state: RunState, now: number, error: StepError | null): Promise<void> {
-    await this.db
-      .updateTable('runs')
-      .set({ state, finished_at: now, error_json: error ? JSON.stringify(error) : null })
-      .where('id', '=', id)
-      .execute();
+  /**
+   * Ends the run and releases its environment locks in one transaction, so no crash can leave a
+   * finished run holding a lock. Guarded by the run's state: of two executors finishing the same run,
+   * only the one whose update changed the row gets true and goes on (events, notifications, cleanups).
+   */
+  async finish(id: number, state: RunState, now: number, error: StepError | null): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('runs')
+        .set({ state, finished_at: now, error_json: error ? JSON.stringify(error) : null })
+        .where('id', '=', id)
+        .where('state', 'not in', TERMINAL_RUN_STATES)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await trx.deleteFrom('env_locks').where('run_id', '=', id).execute();
+      return true;
+    });
   }
 
   /** Returns false when the run had already finished. */
