@@ -2,9 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GantryError } from '../errors/index.js';
-import type { Logger } from '../engine/logger.js';
-import { errorHandler } from '../server/http-errors.js';
-import { parseInput } from '../server/validate.js';
+import type { Logger } from '../kernel/logger.js';
+import { errorHandler } from '../kernel/http/http-errors.js';
+import { parseInput } from '../kernel/http/validate.js';
 import type { Agent } from './agent.js';
 import { withSecretKeys } from './revision-secrets.js';
 

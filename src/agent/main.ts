@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfigOrThrow } from '../config/loader.js';
-import type { Logger } from '../engine/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { RunAsUser } from '../secrets/run-as.js';
 import { routeConnectionLimits } from './route-limits.js';
 import { Router } from './router/router.js';

@@ -1,6 +1,6 @@
 import type { GantryConfig } from '../config/types.js';
 import type { Clock } from '../kernel/clock.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../kernel/logger.js';
 
 /** Reads a GitHub team's member logins (src/sources/github/team-members.ts). */
 export type TeamMembers = (org: string, slug: string) => Promise<readonly string[]>;

@@ -9,7 +9,7 @@ import type { PinnedConfigRow, PinnedSource } from '../store/repositories/pinned
 import { PinnedConfigRepository } from '../store/repositories/pinned-config-repository.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../kernel/logger.js';
 
 /** Where the rules in force came from: the --config file, or a commit an admin accepted. */
 export interface PinnedOrigin {

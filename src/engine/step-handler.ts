@@ -1,6 +1,6 @@
 import type { Run, Step } from '../domain/run.js';
 import type { Clock } from '../kernel/clock.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { StepLog } from './step-log.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Clock } from '../kernel/clock.js';
-import type { Logger } from '../engine/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import { retryDelay, type RetryPolicy } from '../engine/retry-policy.js';
 import { isGantryError } from '../errors/index.js';
 import type { Redactor } from '../secrets/redactor.js';

@@ -3,7 +3,7 @@ import type { GantryConfig } from '../config/types.js';
 import type { Run } from '../domain/run.js';
 import type { Clock } from '../kernel/clock.js';
 import type { EngineBus } from '../engine/events.js';
-import type { Logger } from '../engine/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { SecretSource } from '../secrets/source.js';
 import type { StoredEvent } from '../store/repositories/event-repository.js';

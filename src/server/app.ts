@@ -5,7 +5,7 @@ import { AuthThrottle, tooManyFailedLogins } from './auth-throttle.js';
 import { authorize, PUBLIC_ROUTES } from './authorization.js';
 import type { ServerContext } from './context.js';
 import { dashboardRoutes, isDashboardPath } from './dashboard.js';
-import { errorHandler } from './http-errors.js';
+import { errorHandler } from '../kernel/http/http-errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { approvalRoutes } from './routes/approvals.js';

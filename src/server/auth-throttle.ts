@@ -1,5 +1,5 @@
 import type { Clock } from '../kernel/clock.js';
-import type { ErrorBody } from './http-errors.js';
+import type { ErrorBody } from '../kernel/http/http-errors.js';
 
 /** Failed authentications (an unknown, expired or revoked token) one client address may make per window. */
 export const DEFAULT_AUTH_FAILURE_LIMIT = 20;

@@ -5,7 +5,7 @@ import { GantryError, NotFoundError } from '../errors/index.js';
 import type { ServerContext } from './context.js';
 import { DASHBOARD_ROUTES } from './dashboard.js';
 import { loadRun } from './routes/runs.js';
-import { parseInput } from './validate.js';
+import { parseInput } from '../kernel/http/validate.js';
 
 /**
  * Routes that answer without a token (the onRequest auth hook skips them too). GitHub's webhook

@@ -3,7 +3,7 @@ import type { Clock } from '../kernel/clock.js';
 import type { TrafficSource } from '../metrics/router-metrics.js';
 import type { ConfigAcceptance } from '../engine/config-acceptance.js';
 import type { Engine } from '../engine/engine.js';
-import type { Logger } from '../engine/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { PullRequestCiResult, PullRequestHead } from '../sources/github/pull-request-ci.js';
 import type { Store } from '../store/store.js';

@@ -12,7 +12,7 @@ import { ConfigAcceptance } from '../engine/config-acceptance.js';
 import { Engine } from '../engine/engine.js';
 import { EngineBus } from '../engine/events.js';
 import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS, Executor } from '../engine/executor.js';
-import type { Logger } from '../engine/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import { PinnedConfig } from '../engine/pinned-config.js';
 import { RunFactory } from '../engine/run-factory.js';
 import type { StepHandler } from '../engine/step-handler.js';

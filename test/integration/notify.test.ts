@@ -15,7 +15,7 @@ import { verifySignature } from '../../src/notify/webhook-signature.js';
 import { Redactor } from '../../src/secrets/redactor.js';
 import { EnvSecretSource } from '../../src/secrets/source.js';
 import type { ServerContext } from '../../src/server/context.js';
-import { errorHandler } from '../../src/server/http-errors.js';
+import { errorHandler } from '../../src/kernel/http/http-errors.js';
 import { notificationRoutes } from '../../src/server/routes/notifications.js';
 import type { Delivery } from '../../src/store/repositories/notification-repository.js';
 import { sqliteDialect } from '../../src/store/sqlite/sqlite-dialect.js';

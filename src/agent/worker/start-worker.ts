@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { loadConfigOrThrow } from '../../config/loader.js';
 import { GantryError } from '../../errors/index.js';
-import type { Logger } from '../../engine/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { resolveRunAs } from '../../secrets/run-as.js';
 import { Agent } from '../agent.js';
 import { buildAgentApi } from '../api.js';

@@ -1,4 +1,4 @@
-import { createLogger } from '../../engine/logger.js';
+import { createLogger } from '../../kernel/logger.js';
 import { isGantryError } from '../../errors/index.js';
 import type { WireError, WorkerReport, WorkerStart } from '../router-link/messages.js';
 import { RouterLink } from '../router-link/router-link.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 
 const Query = z.object({
   environment: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional(),

@@ -4,7 +4,7 @@ import { judgeApproval } from '../../domain/approval-rules.js';
 import type { ApprovalStepSpec } from '../../engine/deploy-plan.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 import { runView } from '../views.js';
 
 const RunId = z.object({ id: z.coerce.number().int().positive() });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AuditEvent } from '../../store/repositories/event-repository.js';
 import type { ServerContext } from '../context.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 
 const DEFAULT_AUDIT_LIMIT = 200;
 

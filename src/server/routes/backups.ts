@@ -4,7 +4,7 @@ import { NotFoundError } from '../../errors/index.js';
 import type { Backup } from '../../store/repositories/backup-repository.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 import { runView } from '../views.js';
 
 const BackupId = z.object({ id: z.coerce.number().int().positive() });

@@ -5,7 +5,7 @@ import type { PinnedOrigin } from '../../engine/pinned-config.js';
 import { GantryError } from '../../errors/index.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 
 const MAX_REASON = 500;
 

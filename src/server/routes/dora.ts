@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { GantryError } from '../../errors/index.js';
 import { computeDora, computeDoraSeries, DAY_MS, DEFAULT_DORA_ENVIRONMENT, DEFAULT_DORA_WINDOW, HOUR_MS, parseWindow, WEEK_MS } from '../../domain/dora/index.js';
 import type { ServerContext } from '../context.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 
 const DoraQuery = z.object({
   window: z

@@ -4,7 +4,7 @@ import { GantryError } from '../../errors/index.js';
 import type { Deployment } from '../../domain/deployment.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 import { runView } from '../views.js';
 
 const EnvParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });

@@ -6,7 +6,7 @@ import { NotFoundError } from '../../errors/index.js';
 import type { LogLine } from '../../store/repositories/log-repository.js';
 import type { ServerContext } from '../context.js';
 import { openSse } from '../sse.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 import { runView, stepView } from '../views.js';
 import { loadRun } from './runs.js';
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Delivery } from '../../store/repositories/notification-repository.js';
 import type { ServerContext } from '../context.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 import { loadRun } from './runs.js';
 
 const RunId = z.object({ id: z.coerce.number().int().positive() });

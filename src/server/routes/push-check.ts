@@ -4,7 +4,7 @@ import { decidePush, mergedHeads, protectionFor, type CommitSignature, type RefU
 import { missingChecks } from '../../engine/missing-checks.js';
 import { verifyCommitSignatures } from '../../sources/git/verify-signature.js';
 import type { ServerContext } from '../context.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-hex commit id');
 const MAX_COMMITS = 2_000;

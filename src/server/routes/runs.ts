@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { GantryError, NotFoundError } from '../../errors/index.js';
 import { principalOf } from '../principal.js';
 import type { ServerContext } from '../context.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 import { runView, stepView } from '../views.js';
 
 const RunId = z.object({ id: z.coerce.number().int().positive() });

@@ -5,7 +5,7 @@ import { GantryError } from '../../errors/index.js';
 import { checkSecretAddress, SHARED_SCOPE, type SecretInfo } from '../../secrets/secret-store.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 
 const Address = z.object({ scope: z.string(), name: z.string() });
 const SetBody = z.strictObject({ value: z.string({ error: 'must be the secret value as a string' }) });

@@ -5,7 +5,7 @@ import { GantryError } from '../../errors/index.js';
 import { hashToken, newToken } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../kernel/http/validate.js';
 
 const CreateBody = z.strictObject({
   user: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a user name (lower case, digits, . _ -)'),

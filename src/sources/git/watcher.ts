@@ -1,5 +1,5 @@
 import type { Clock } from '../../kernel/clock.js';
-import type { Logger } from '../../engine/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { Store } from '../../store/store.js';
 import type { MirrorRepository } from './repository.js';
 

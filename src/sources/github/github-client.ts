@@ -2,7 +2,7 @@ import type { GitHubConfig } from '../../config/types.js';
 import type { SecretSource } from '../../secrets/source.js';
 import { Octokit, type OctokitOptions } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
-import type { Logger } from '../../engine/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { GantryError } from '../../errors/index.js';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';

@@ -1,7 +1,7 @@
 import type { GantryConfig, GitHubConfig } from '../../config/types.js';
 import { isTerminalRun } from '../../domain/phases.js';
 import type { EngineBus } from '../../engine/events.js';
-import type { Logger } from '../../engine/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { Redactor } from '../../secrets/redactor.js';
 import type { SecretSource } from '../../secrets/source.js';
 import type { Store } from '../../store/store.js';

@@ -1,6 +1,6 @@
 import type { GitHubConfig } from '../../config/types.js';
 import type { TeamMembers } from '../../engine/approver-groups.js';
-import type { Logger } from '../../engine/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { GantryError } from '../../errors/index.js';
 import type { SecretSource } from '../../secrets/source.js';
 import { createGitHubClient, githubToken, type GitHubClient } from './github-client.js';

@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../../engine/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { TargetError } from '../../errors/index.js';
 
 function isAlive(pid: number): boolean {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../../engine/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { isAlive, probeAgent, readAgentRecord, recordWrittenAt, STOPPED_MARKER, type Probe } from './agent-probe.js';
 import { type AgentState, type AgentStatus, agentEvent, type AgentEvent, workerRestarted } from './agent-status.js';
 

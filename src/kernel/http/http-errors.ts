@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { ErrorCode } from '../errors/codes.js';
-import { isGantryError } from '../errors/index.js';
-import type { Logger } from '../engine/logger.js';
+import type { ErrorCode } from '../../errors/codes.js';
+import { isGantryError } from '../../errors/index.js';
+import type { Logger } from '../logger.js';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   AUTH_REQUIRED: 401,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { GantryError } from '../errors/index.js';
+import { GantryError } from '../../errors/index.js';
 
 /** Validates request input; the error names the field and where it was (body, query, path). */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'query' | 'path'): z.output<T> {
