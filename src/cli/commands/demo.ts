@@ -9,7 +9,7 @@ export function registerDemo(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, opts: { keep?: boolean }) => {
         // Loaded only when the command runs (see program.ts): the demo starts a whole server.
-        const { runDemo } = await import('../../demo/demo.js');
+        const { runDemo } = await import('../demo/demo.js');
         return runDemo({ keep: opts.keep ?? false, out: ctx.out, json: ctx.out.json });
       }),
     );

@@ -4,11 +4,11 @@ import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiClient } from '../cli/client.js';
-import type { Output } from '../cli/output.js';
-import { installPostReceiveHook } from '../sources/git/hook.js';
-import { stopAgentProcesses } from '../targets/local/stop-agents.js';
-import { stopLeftoverRevisions } from '../agent/leftover-revisions.js';
+import { ApiClient } from '../client.js';
+import type { Output } from '../output.js';
+import { installPostReceiveHook } from '../../sources/git/hook.js';
+import { stopAgentProcesses } from '../../targets/local/stop-agents.js';
+import { stopLeftoverRevisions } from '../../agent/leftover-revisions.js';
 import { demoSecrets, demoServerConfig, introduceProductionOnlyBug, servicesWithoutTraffic } from './demo-config.js';
 import { DemoSession, type Summary } from './demo-session.js';
 import { DemoReceivers } from './receivers.js';

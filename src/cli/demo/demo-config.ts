@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { parseConfigText } from '../config/loader.js';
+import { parseConfigText } from '../../config/loader.js';
 
 /**
  * The example's gantry.yaml as the demo's server pins it: pointed at the scratch origin, with the

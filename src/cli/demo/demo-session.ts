@@ -1,7 +1,7 @@
-import { ApiClient } from '../cli/client.js';
-import { followRun, printFailure, runSummary } from '../cli/follow.js';
-import type { Output } from '../cli/output.js';
-import type { RunView } from '../server/views.js';
+import { ApiClient } from '../client.js';
+import { followRun, printFailure, runSummary } from '../follow.js';
+import type { Output } from '../output.js';
+import type { RunView } from '../../server/views.js';
 import { LoadDriver } from './load-driver.js';
 import type { DemoReceivers } from './receivers.js';
 import type { ScratchRepo } from './scratch-repo.js';
