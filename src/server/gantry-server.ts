@@ -47,6 +47,8 @@ import { resolveRunAs, type RunAsUser } from '../secrets/run-as.js';
 import { AgentWatch } from '../targets/local/agent-watch.js';
 import type { LeftoverStopper } from '../targets/local/stop-agents.js';
 import { LocalTargets } from '../targets/local/local-targets.js';
+import { ConfiguredTargets } from '../targets/configured-targets.js';
+import type { TargetRegistry } from '../targets/registry.js';
 import type { ServiceStatus } from '../targets/target.js';
 import { agentViews } from './agent-views.js';
 import { defaultWebRoot } from './dashboard.js';
@@ -99,7 +101,10 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly watcher: GitWatcher;
   readonly config: GantryConfig;
-  readonly targets: LocalTargets;
+  /** Every target of gantry.yaml, by its kind. */
+  readonly targets: TargetRegistry;
+  /** The `local` kind's agents (their logs, the agent watch, stopping them). */
+  readonly localTargets: LocalTargets;
   /** Looks at every started agent and starts a gone one again. */
   readonly agentWatch: AgentWatch;
   /** Where steps get secret values (the encrypted store unless `secrets` was given). */
@@ -164,7 +169,9 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const layout = new OciLayout(layoutPath);
   await layout.init();
   const configPath = resolve(o.configPath);
-  const targets = new LocalTargets({ config, configPath, dataDir: join(o.dataDir, 'agents'), secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target), ...(o.stopLeftovers ? { stopLeftovers: o.stopLeftovers } : {}) });
+  const localTargets = new LocalTargets({ config, configPath, dataDir: join(o.dataDir, 'agents'), secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target), ...(o.stopLeftovers ? { stopLeftovers: o.stopLeftovers } : {}) });
+  // One registry of target kinds, chosen by each target's `kind`; the local kind is the only one this version has.
+  const targets = new ConfiguredTargets(config.targets, [localTargets]);
   const deployDeps = { store, targets, layoutPath, secrets };
   const tagCommit = async (sha: string, tag: string, message: string): Promise<void> => mirror.tag(sha, tag, message);
   const handlers = new Map<string, StepHandler>(
@@ -214,11 +221,11 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const routerTraffic = async (): Promise<ServiceTraffic[]> => {
     const out: ServiceTraffic[] = [];
     for (const env of Object.values(config.environments)) {
-      const target = await targets.observe(env.target).catch(() => undefined);
-      if (!target) continue;
+      const source = await targets.observeTraffic(env.target).catch(() => undefined);
+      if (!source) continue;
       for (const service of env.services) {
         // An agent that is down simply has nothing to report; a scrape never fails for it.
-        const revisions = await target.traffic(env.name, service).catch(() => undefined);
+        const revisions = await source.traffic(env.name, service).catch(() => undefined);
         if (revisions) out.push({ environment: env.name, service, revisions });
       }
     }
@@ -243,9 +250,9 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   // Agents are looked at all the time, not only when a deployment needs one: a gone one is started again.
   const agentWatch = new AgentWatch({
     agentsDir: join(o.dataDir, 'agents'),
-    targets: () => targets.localTargets(),
-    token: (name) => targets.agentToken(name),
-    revive: (name) => targets.reviveAgent(name),
+    targets: () => localTargets.localTargets(),
+    token: (name) => localTargets.agentToken(name),
+    revive: (name) => localTargets.reviveAgent(name),
     record: async (e) => {
       await store.events.append(e.kind, 'gantry', null, e.data, clock.now());
       o.logger.warn({ ...e.data }, `${e.kind}: ${e.data.target}: ${e.data.cause}`);
@@ -290,6 +297,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       return pinned.config;
     },
     targets,
+    localTargets,
     agentWatch,
     secrets,
     close(options = {}) {
@@ -304,7 +312,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
         await statuses.stop();
         await store.close();
         if (options.stopAgents) {
-          await targets.stopAgents();
+          await localTargets.stopAgents();
           // A stopped agent unpacks its revisions again when it starts.
           await workspaces.removeIfIdle({ agentsStopped: true });
         }

@@ -128,7 +128,7 @@ describe('a multi-line secret printed line by line', () => {
   });
 
   it("masks every line in the revision's log file and in the lines the agent serves", async () => {
-    const target = await t.server.targets.get('local');
+    const target = await t.server.localTargets.get('local');
     const revision = (await target.describe('dev')).find((s) => s.service === 'api')?.revisions[0]?.revision ?? 0;
     const served = await until('the request printing in the revision log', async () => {
       const lines = await target.logs('dev', 'api', revision, 500);

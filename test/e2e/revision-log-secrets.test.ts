@@ -153,7 +153,7 @@ describe("a revision's output in the agent's folder", () => {
   });
 
   it('serves the log lines masked over the control API', async () => {
-    const target = await t.server.targets.get('local');
+    const target = await t.server.localTargets.get('local');
     const revision = (await dev())?.revisions[0]?.revision ?? 0;
     const lines = await target.logs('dev', 'api', revision, 200);
     expect(lines).toEqual(expect.arrayContaining([`start key=${MASK}`, `request 1 key=${MASK}`]));

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import type { GantryConfig } from '../../config/types.js';
-import type { Logger } from '../../engine/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { TargetError } from '../../errors/index.js';
 import type { SecretSource } from '../../secrets/source.js';
-import type { TargetRegistry } from '../registry.js';
-import type { Target } from '../target.js';
+import type { TrafficSource } from '../target.js';
+import type { TargetKind } from '../target-kind.js';
 import { AgentLauncher } from './agent-launcher.js';
 import { STOPPED_MARKER } from './agent-probe.js';
 import { LocalTarget } from './local-target.js';
@@ -27,14 +27,19 @@ export interface LocalTargetsOptions {
   readonly stopLeftovers?: LeftoverStopper;
 }
 
-/** The local targets of gantry.yaml, each one agent process (with its own token) that Gantry starts when needed. */
-export class LocalTargets implements TargetRegistry {
+/**
+ * The `local` kind: the local targets of gantry.yaml, each one agent process (with its own token)
+ * that Gantry starts when needed. The agent's router counts each revision's requests, so a local
+ * target is its own traffic source.
+ */
+export class LocalTargets implements TargetKind {
+  readonly kind = 'local';
   private readonly launchers = new Map<string, AgentLauncher>();
   private readonly targets = new Map<string, LocalTarget>();
 
   constructor(private readonly o: LocalTargetsOptions) {}
 
-  async get(name: string): Promise<Target & Pick<LocalTarget, 'logs'>> {
+  async get(name: string): Promise<LocalTarget> {
     const known = this.targets.get(name);
     if (known) return known;
     const spec = this.o.config.targets[name];
@@ -57,6 +62,14 @@ export class LocalTargets implements TargetRegistry {
     this.launchers.set(name, launcher);
     this.targets.set(name, target);
     return target;
+  }
+
+  traffic(name: string): Promise<TrafficSource> {
+    return this.get(name);
+  }
+
+  observeTraffic(name: string): Promise<TrafficSource | undefined> {
+    return this.observe(name);
   }
 
   /**

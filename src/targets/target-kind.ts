@@ -1,0 +1,17 @@
+import type { Target, TrafficSource } from './target.js';
+
+/**
+ * One kind of target (`targets.<name>.kind` in gantry.yaml): makes the targets of that kind and
+ * supplies their traffic sources. `local` is the only kind this version has; `docker` and
+ * `kubernetes` implement this same interface in later versions, beside their Target.
+ */
+export interface TargetKind {
+  readonly kind: string;
+  /** The target named `name`, made on first use and kept. */
+  get(name: string): Promise<Target>;
+  /** Where the kind counts the requests of the target's routes. */
+  traffic(name: string): Promise<TrafficSource>;
+  /** The target only if it already runs (observers must never start one). */
+  observe(name: string): Promise<Target | undefined>;
+  observeTraffic(name: string): Promise<TrafficSource | undefined>;
+}
