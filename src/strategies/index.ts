@@ -1,13 +1,17 @@
-import type { StrategyConfig } from '../config/types.js';
+import type { StrategyConfig } from '../domain/rollout-config.js';
 import { InternalError } from '../errors/index.js';
 import { BlueGreenStrategy } from './blue-green.js';
 import { RollingStrategy } from './rolling.js';
 import type { Strategy } from './strategy.js';
 
 export type { Strategy, StrategyContext } from './strategy.js';
-export { BlueGreenStrategy } from './blue-green.js';
-export { RollingStrategy, shares } from './rolling.js';
-export { DEFAULT_READY_POLL_MS, waitReady } from './wait-ready.js';
+export type { Action, ReconcileInput, ReconcileResult } from './reconcile.js';
+export { DEFAULT_READY_POLL_MS, Goal } from './reconcile.js';
+export { BlueGreenPhase, BlueGreenStrategy } from './blue-green.js';
+export { RollingPhase, RollingStrategy, shares } from './rolling.js';
+export { RollbackPhase } from './rollback-pass.js';
+export { observe, reconcilePass, reconcileToEnd } from './drive.js';
+export type { PassOptions, PassOutcome } from './drive.js';
 
 /** The strategy an environment's config asks for; the context passed to it carries the same config. */
 export function strategyFor(config: StrategyConfig): Strategy {

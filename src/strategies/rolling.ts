@@ -1,15 +1,22 @@
-import type { StrategyConfig } from '../config/types.js';
+import type { StrategyConfig } from '../domain/rollout-config.js';
 import { InternalError } from '../errors/index.js';
 import { RevisionPhase } from '../targets/target.js';
-import type { ServiceStatus } from '../targets/target.js';
-import type { Strategy, StrategyContext } from './strategy.js';
-import { hasWeights, isRunning, observe, ports, requireReady, revisionIn, routesOnlyTo, stillServing, waitReady, weightOf } from './wait-ready.js';
+import { DEFAULT_READY_POLL_MS, Goal, ownPhase, progressOf } from './reconcile.js';
+import type { Action, ReconcileInput, ReconcileResult } from './reconcile.js';
+import { isRunning, ports, readyOrWait, requireReady, revisionIn, routesOnlyTo, stillServing, weightOf } from './readiness.js';
+import { rollbackPass } from './rollback-pass.js';
+import type { Strategy } from './strategy.js';
+
+/** Rolling's rollout phases, as stored on the deployment. */
+export const RollingPhase = { Starting: 'starting', Shifting: 'shifting', Switched: 'switched', Retired: 'retired' } as const;
+const ROLLOUT_PHASES: readonly string[] = [RollingPhase.Starting, RollingPhase.Shifting, RollingPhase.Switched];
 
 /**
  * Rolling: the new revision starts beside the previous one with all its replicas, and the main
  * route's traffic moves to it in batches of maxSurge replicas' worth (4 replicas, maxSurge 1:
- * 25 → 50 → 75 → 100 %), re-checking readiness before each batch. A rerun after a crash resumes
- * from the share the target already has.
+ * 25 → 50 → 75 → 100 %), one health interval apart, re-checking readiness before each batch. Each
+ * batch is one pass: the gap between batches is a stored wait, not a sleep, so a restarted control
+ * plane resumes from the share the target already has, and a share never goes back.
  *
  * maxUnavailable bounds how much serving capacity may be taken away from the previous revision
  * while traffic shifts. Here nothing is ever taken away: the previous revision keeps every replica
@@ -20,72 +27,70 @@ import { hasWeights, isRunning, observe, ports, requireReady, revisionIn, routes
 export class RollingStrategy implements Strategy {
   readonly kind = 'rolling' as const;
 
-  async rollout(ctx: StrategyContext): Promise<void> {
-    const { spec, previous, target } = ctx;
-    const { maxSurge } = rollingConfig(ctx.config);
-    const rev = spec.revision;
-    if (!isRunning(revisionIn(await observe(ctx), rev))) {
-      ctx.log(`starting ${spec.service} r${rev} (release ${spec.release.slice(0, 7)}, ${spec.replicas} replica(s)) without traffic`);
-      await target.startRevision(spec);
-    }
-    const ready = await waitReady(ctx, rev);
-    ctx.log(`${spec.service} r${rev} ready on ${ports(ready.status)}`);
-    let service: ServiceStatus | undefined = ready.service;
-    if (routesOnlyTo(service, 'main', rev)) {
-      ctx.log(`${spec.service} main route already sends all traffic to r${rev}; nothing to shift`);
-      return;
-    }
-    const all = shares(spec.replicas, maxSurge, previous);
-    const pending = all.filter((share) => share > weightOf(service, 'main', rev));
-    for (const [i, share] of (pending.length > 0 ? pending : [100]).entries()) {
-      if (i > 0) {
-        // One probe interval per batch, so the target has probed the revision under its new load before it gets more.
-        await ctx.sleep(spec.health.intervalMs, ctx.signal);
-        service = await observe(ctx);
-        requireReady(ctx, service, rev);
-      }
-      const old = previous === undefined ? undefined : revisionIn(service, previous);
-      // Shifting gradually only protects users if the old revision still serves them well.
-      const next = old?.phase === RevisionPhase.Ready ? share : 100;
-      if (old && next !== share) ctx.log(`previous r${old.revision} is ${old.phase}: moving all of ${spec.service} main route to r${rev} at once`);
-      const weights = previous === undefined ? { [rev]: next } : { [previous]: 100 - next, [rev]: next };
-      await target.setWeights(spec.environment, spec.service, 'main', weights);
-      if (next < 100) ctx.log(`${spec.service} main route: r${rev} ${next} %, r${previous} ${100 - next} % (step ${all.indexOf(share) + 1} of ${all.length})`);
-      if (next === 100) break;
-    }
-    ctx.log(previous === undefined ? `${spec.service} main route now on r${rev} (first deploy)` : `switched ${spec.service} main route: r${previous} → r${rev}; r${previous} keeps running for rollback`);
+  reconcile(input: ReconcileInput): ReconcileResult {
+    const { maxSurge } = rollingConfig(input.config);
+    if (input.goal === Goal.Retire) return retire(input);
+    if (input.goal === Goal.Rollback) return rollbackPass(input, false);
+    return rollout(input, maxSurge);
   }
+}
 
-  async retire(ctx: StrategyContext): Promise<void> {
-    const { spec, previous } = ctx;
-    if (previous === undefined) return;
-    const service = await observe(ctx);
-    if (!isRunning(revisionIn(service, previous))) {
-      ctx.log(`previous ${spec.service} r${previous} is already stopped`);
-      return;
-    }
-    if (weightOf(service, 'main', previous) > 0) throw stillServing(ctx, previous);
-    await ctx.target.stopRevision(spec.environment, spec.service, previous);
-    ctx.log(`stopped previous ${spec.service} r${previous}: r${spec.revision} passed monitoring`);
+function rollout(input: ReconcileInput, maxSurge: number): ReconcileResult {
+  const { spec, observed, now } = input;
+  const rev = spec.revision;
+  const own = ownPhase(input.progress, ROLLOUT_PHASES);
+  if (!isRunning(revisionIn(observed, rev))) {
+    // Once it has had traffic, a revision that vanished is a failure, not something to start again.
+    if (own !== null && own.phase !== RollingPhase.Starting) requireReady(input, observed, rev);
+    const log = `starting ${spec.service} r${rev} (release ${spec.release.slice(0, 7)}, ${spec.replicas} replica(s)) without traffic`;
+    return { actions: [{ kind: 'start', spec }], next: progressOf(RollingPhase.Starting, 0, now, observed, []), wait: 0, log: [log] };
   }
+  if (own === null || own.phase === RollingPhase.Starting) {
+    const since = own?.since ?? now;
+    const wait = readyOrWait(input, observed, rev, since, now, DEFAULT_READY_POLL_MS);
+    if (wait !== undefined) return { actions: [], next: progressOf(RollingPhase.Starting, 0, since, observed, []), wait, log: [] };
+    const ready = `${spec.service} r${rev} ready on ${ports(requireReady(input, observed, rev))}`;
+    if (routesOnlyTo(observed, 'main', rev)) {
+      return { actions: [], next: progressOf(RollingPhase.Switched, 0, now, observed, []), log: [ready, `${spec.service} main route already sends all traffic to r${rev}; nothing to shift`] };
+    }
+    return shift(input, maxSurge, [ready]);
+  }
+  if (own.phase === RollingPhase.Switched && routesOnlyTo(observed, 'main', rev)) return { actions: [], next: own, log: [] };
+  // One probe interval per batch, so the target has probed the revision under its new load before it gets more.
+  const early = own.since + spec.health.intervalMs - now;
+  if (early > 0) return { actions: [], next: own, wait: early, log: [] };
+  requireReady(input, observed, rev);
+  return shift(input, maxSurge, []);
+}
 
-  async rollback(ctx: StrategyContext, reason: string): Promise<void> {
-    const { spec, previous, target } = ctx;
-    const rev = spec.revision;
-    ctx.log(`rolling back ${spec.service} r${rev}${previous === undefined ? '' : ` to r${previous}`}: ${reason}`);
-    const service = await observe(ctx);
-    if (previous === undefined) {
-      if (hasWeights(service, 'main')) await target.setWeights(spec.environment, spec.service, 'main', {});
-    } else if (!routesOnlyTo(service, 'main', previous)) {
-      await waitReady(ctx, previous); // invariant 3 holds on the way back too
-      await target.setWeights(spec.environment, spec.service, 'main', { [previous]: 100 });
-      ctx.log(`switched ${spec.service} main route back: r${rev} → r${previous}`);
-    }
-    if (isRunning(revisionIn(service, rev))) {
-      await target.stopRevision(spec.environment, spec.service, rev);
-      ctx.log(`stopped ${spec.service} r${rev}`);
-    }
+/** The next batch: the first planned share above what the new revision has now (never less). */
+function shift(input: ReconcileInput, maxSurge: number, log: string[]): ReconcileResult {
+  const { spec, previous, observed, now } = input;
+  const rev = spec.revision;
+  const all = shares(spec.replicas, maxSurge, previous);
+  const share = all.find((s) => s > weightOf(observed, 'main', rev)) ?? 100;
+  const old = previous === undefined ? undefined : revisionIn(observed, previous);
+  // Shifting gradually only protects users if the old revision still serves them well.
+  const next = old?.phase === RevisionPhase.Ready ? share : 100;
+  if (old && next !== share) log.push(`previous r${old.revision} is ${old.phase}: moving all of ${spec.service} main route to r${rev} at once`);
+  const weights = previous === undefined ? { [rev]: next } : { [previous]: 100 - next, [rev]: next };
+  const actions: Action[] = [{ kind: 'set-weights', route: 'main', weights }];
+  if (next < 100) {
+    const step = all.indexOf(share) + 1;
+    log.push(`${spec.service} main route: r${rev} ${next} %, r${previous} ${100 - next} % (step ${step} of ${all.length})`);
+    return { actions, next: progressOf(RollingPhase.Shifting, step, now, observed, actions), wait: spec.health.intervalMs, log };
   }
+  log.push(previous === undefined ? `${spec.service} main route now on r${rev} (first deploy)` : `switched ${spec.service} main route: r${previous} → r${rev}; r${previous} keeps running for rollback`);
+  return { actions, next: progressOf(RollingPhase.Switched, all.length, now, observed, actions), log };
+}
+
+function retire(input: ReconcileInput): ReconcileResult {
+  const { spec, previous, observed, now } = input;
+  const done = (actions: Action[], log: string[]): ReconcileResult => ({ actions, next: progressOf(RollingPhase.Retired, 0, now, observed, actions), log });
+  if (previous === undefined) return done([], []);
+  if (!isRunning(revisionIn(observed, previous))) return done([], [`previous ${spec.service} r${previous} is already stopped`]);
+  if (weightOf(observed, 'main', previous) > 0) throw stillServing(spec, previous);
+  return done([{ kind: 'stop', revision: previous }], [`stopping previous ${spec.service} r${previous}: r${spec.revision} passed monitoring`]);
 }
 
 /** The new revision's main-route share after each batch: ceil(replicas / maxSurge) steps ending at 100. */

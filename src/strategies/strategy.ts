@@ -1,16 +1,16 @@
-import type { StrategyConfig } from '../config/types.js';
+import type { StrategyConfig } from '../domain/rollout-config.js';
 import type { RevisionSpec, Target } from '../targets/target.js';
+import type { ReconcileInput, ReconcileResult } from './reconcile.js';
 
 /**
- * A deployment strategy, written only against the Target contract. Every method is idempotent:
- * after a crash of the control plane the same call is made again and must reconcile what the
- * target already has (desired vs actual), never start a second copy or lose the previous revision.
+ * What a pass of a strategy needs to act on the target: the deployment's new revision, the one it
+ * replaces, and the I/O the caller provides (log, clock, the pre-switch checks).
  */
 export interface StrategyContext {
   readonly target: Target;
   /** The new revision. */
   readonly spec: RevisionSpec;
-  /** The revision that holds the main route's traffic before this deployment (undefined on a first deploy). It stays running until `retire`. */
+  /** The revision that holds the main route's traffic before this deployment (undefined on a first deploy). It stays running until retire. */
   readonly previous: number | undefined;
   readonly config: StrategyConfig;
   /** How long a revision may take to become ready (the service's health deadline). */
@@ -18,18 +18,19 @@ export interface StrategyContext {
   readonly signal: AbortSignal;
   readonly log: (line: string) => void;
   readonly now: () => number;
-  /** Waits without blocking the event loop; rejects when the signal aborts. Injected so tests do not sleep. */
+  /** Waits without blocking the event loop; rejects when the signal aborts. Used only by `reconcileToEnd` (tests, in-process callers): steps return their waits to the executor instead. */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Checks run against the candidate before it gets user traffic; blue-green calls it with the preview route's URL. Throws to stop the rollout. */
   readonly preSwitchCheck: (url: string) => Promise<void>;
 }
 
+/**
+ * A deployment strategy, written only against the Target contract: a pure function from where the
+ * deployment stands and what the target reports to the calls that move it on (reconcile.ts).
+ * Every pass is idempotent: after a crash of the control plane the same pass runs again and
+ * reconciles what the target already has, never starting a second copy or losing the previous revision.
+ */
 export interface Strategy {
   readonly kind: StrategyConfig['kind'];
-  /** Brings the new revision up, waits until it is ready, and moves all main-route traffic to it. The previous revision keeps running. */
-  rollout(ctx: StrategyContext): Promise<void>;
-  /** After the deployment passed verification and the watch window: stops the previous revision (blue-green: after scaleDownDelay). */
-  retire(ctx: StrategyContext): Promise<void>;
-  /** Puts all main-route traffic back on the previous revision at once, then stops the new one. With no previous revision, removes the new one's traffic and stops it. */
-  rollback(ctx: StrategyContext, reason: string): Promise<void>;
+  reconcile(input: ReconcileInput): ReconcileResult;
 }

@@ -233,9 +233,9 @@ describe.each(BOTH)('$kind strategy', (config) => {
   it('stops waiting for readiness when the run is cancelled', async () => {
     const fake = new FakeTarget().serving(6).script(7, { neverReady: true });
     const { ctx, cancel } = contextFor(fake, { config });
-    const rollout = rollout(strategy(), ctx);
+    const pending = rollout(strategy(), ctx);
     cancel.abort(new Error('cancelled by alice'));
-    await expect(rollout).rejects.toThrow('cancelled by alice');
+    await expect(pending).rejects.toThrow('cancelled by alice');
     expect(mainWeights(fake)).toEqual([]);
   });
 

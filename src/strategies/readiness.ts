@@ -1,22 +1,13 @@
 import { HealthCheckError, TargetError, TimeoutError } from '../errors/index.js';
 import type { GantryError } from '../errors/index.js';
 import { RevisionPhase } from '../targets/target.js';
-import type { RevisionStatus, RouteName, ServiceStatus } from '../targets/target.js';
-import type { StrategyContext } from './strategy.js';
+import type { RevisionSpec, RevisionStatus, RouteName, ServiceStatus } from '../targets/target.js';
 
 /**
  * Reading actual state: every strategy decision starts from what the target reports now, never from
  * what Gantry believes it did before a crash (DESIGN invariant 1: reconcile desired vs actual).
+ * Pure functions of an observation, so the reconcile passes stay pure.
  */
-
-/** describe() is one cheap call to the target; twice a second notices readiness without chatter. */
-export const DEFAULT_READY_POLL_MS = 500;
-
-/** The spec's service as the target reports it; undefined when the target runs nothing of it yet. */
-export async function observe(ctx: StrategyContext): Promise<ServiceStatus | undefined> {
-  const services = await ctx.target.describe(ctx.spec.environment);
-  return services.find((s) => s.service === ctx.spec.service);
-}
 
 export function revisionIn(service: ServiceStatus | undefined, revision: number): RevisionStatus | undefined {
   return service?.revisions.find((r) => r.revision === revision);
@@ -46,39 +37,42 @@ export function ports(status: RevisionStatus): string {
 }
 
 /** Retiring a revision that still takes users would drop their requests. */
-export function stillServing(ctx: StrategyContext, revision: number): TargetError {
-  const { environment, service } = ctx.spec;
+export function stillServing(spec: RevisionSpec, revision: number): TargetError {
+  const { environment, service } = spec;
   return new TargetError('REVISION_STILL_SERVING', `${service} r${revision} still gets main-route traffic; not stopping it`, {
     where: `${environment}/${service} r${revision}`,
     hint: 'Retire runs only after the new revision holds all traffic; finish or roll back the deployment first.',
   });
 }
 
-/** The revision's status if it is ready; otherwise the error that says why it may not get traffic. */
-export function requireReady(ctx: StrategyContext, service: ServiceStatus | undefined, revision: number): RevisionStatus {
+/** Which revision is judged, and against what: the spec (for the probe in hints), the target (for messages), the deadline. */
+export interface ReadinessSubject {
+  readonly spec: RevisionSpec;
+  readonly targetName: string;
+  readonly readyDeadlineMs: number;
+}
+
+/** The revision's status if it is ready; otherwise throws the error that says why it may not get traffic (it had been ready). */
+export function requireReady(subject: ReadinessSubject, service: ServiceStatus | undefined, revision: number): RevisionStatus {
   const status = revisionIn(service, revision);
-  const problem = notReady(ctx, revision, status, 'now');
+  const problem = notReady(subject, revision, status, 'now');
   if (problem) throw problem;
   return status as RevisionStatus;
 }
 
 /**
- * Polls describe() until the revision is ready. Crash-loop fails at once (the target gave up on
- * it); starting, crashed-and-restarting and unhealthy keep waiting until readyDeadlineMs, after
- * which the timeout carries the revision's last error so on-call sees why, not just that.
+ * While waiting for readiness: undefined when the revision is ready, otherwise how long to wait
+ * before looking again. Crash-loop fails at once (the target gave up on it); starting,
+ * crashed-and-restarting and unhealthy keep waiting until readyDeadlineMs after `since`, after which
+ * the timeout carries the revision's last error so on-call sees why, not just that.
  */
-export async function waitReady(ctx: StrategyContext, revision: number): Promise<{ service: ServiceStatus; status: RevisionStatus }> {
-  const started = ctx.now();
-  for (;;) {
-    ctx.signal.throwIfAborted();
-    const service = await observe(ctx);
-    const status = revisionIn(service, revision);
-    if (service && status?.phase === RevisionPhase.Ready) return { service, status };
-    const waited = ctx.now() - started;
-    const problem = notReady(ctx, revision, status, waited < ctx.readyDeadlineMs ? 'waiting' : 'timed-out');
-    if (problem) throw problem;
-    await ctx.sleep(Math.max(1, Math.min(DEFAULT_READY_POLL_MS, ctx.readyDeadlineMs - waited)), ctx.signal);
-  }
+export function readyOrWait(subject: ReadinessSubject, service: ServiceStatus | undefined, revision: number, since: number, now: number, pollMs: number): number | undefined {
+  const status = revisionIn(service, revision);
+  if (service && status?.phase === RevisionPhase.Ready) return undefined;
+  const waited = now - since;
+  const problem = notReady(subject, revision, status, waited < subject.readyDeadlineMs ? 'waiting' : 'timed-out');
+  if (problem) throw problem;
+  return Math.max(1, Math.min(pollMs, subject.readyDeadlineMs - waited));
 }
 
 /**
@@ -86,14 +80,14 @@ export async function waitReady(ctx: StrategyContext, revision: number): Promise
  * `waiting`: only a gone or crash-looping revision is final; `timed-out`: the deadline passed;
  * `now`: it had been ready, so anything but ready means it broke under traffic.
  */
-function notReady(ctx: StrategyContext, revision: number, status: RevisionStatus | undefined, mode: 'waiting' | 'timed-out' | 'now'): GantryError | undefined {
-  const { environment, service } = ctx.spec;
+function notReady(subject: ReadinessSubject, revision: number, status: RevisionStatus | undefined, mode: 'waiting' | 'timed-out' | 'now'): GantryError | undefined {
+  const { environment, service } = subject.spec;
   const where = `${environment}/${service} r${revision}`;
   const lastError = status?.lastError ?? null;
   const details = { environment, service, revision, phase: status?.phase ?? 'absent', restarts: status?.restarts ?? 0, lastError };
   const why = lastError ? `: ${lastError}` : '';
   if (status === undefined || !isRunning(status)) {
-    return new TargetError('REVISION_GONE', `${service} r${revision} is ${status ? status.phase : 'not running'} on target ${ctx.target.name}`, {
+    return new TargetError('REVISION_GONE', `${service} r${revision} is ${status ? status.phase : 'not running'} on target ${subject.targetName}`, {
       where,
       details,
       hint: 'Something else stopped it, or the target lost it; see the target’s logs, then deploy again.',
@@ -115,9 +109,9 @@ function notReady(ctx: StrategyContext, revision: number, status: RevisionStatus
       hint: 'It was ready before and broke since (under its share of traffic, or during the pre-switch checks); check its output and metrics around this time.',
     });
   }
-  return new TimeoutError('REVISION_NOT_READY', `${service} r${revision} was not ready within ${ctx.readyDeadlineMs} ms (still ${status.phase})${why}`, {
+  return new TimeoutError('REVISION_NOT_READY', `${service} r${revision} was not ready within ${subject.readyDeadlineMs} ms (still ${status.phase})${why}`, {
     where,
     details,
-    hint: `Check that the health probe ${ctx.spec.health.path} answers ${ctx.spec.health.expectStatus}, or raise the service's health deadline if it starts slowly.`,
+    hint: `Check that the health probe ${subject.spec.health.path} answers ${subject.spec.health.expectStatus}, or raise the service's health deadline if it starts slowly.`,
   });
 }

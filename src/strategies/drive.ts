@@ -1,0 +1,93 @@
+import type { RolloutProgress } from '../domain/deployment.js';
+import { HealthCheckError, InternalError } from '../errors/index.js';
+import type { ServiceStatus } from '../targets/target.js';
+import type { Action, Goal } from './reconcile.js';
+import type { Strategy, StrategyContext } from './strategy.js';
+
+/** Passes that ask to look again at once (after a start, after the checks) in a row; more is a strategy bug. */
+const MAX_IMMEDIATE_PASSES = 8;
+
+export interface PassOutcome {
+  readonly progress: RolloutProgress;
+  /** ms until the next pass; undefined once the goal is reached. */
+  readonly wait: number | undefined;
+}
+
+export interface PassOptions {
+  /** Why a rollback happens, for its first log line. */
+  readonly reason?: string;
+  /** Stores the progress after each pass's actions were applied (the deployment record). */
+  readonly save?: (progress: RolloutProgress) => Promise<void>;
+}
+
+/** The service as the target reports it now; undefined when the target runs nothing of it yet. */
+export async function observe(ctx: StrategyContext): Promise<ServiceStatus | undefined> {
+  const services = await ctx.target.describe(ctx.spec.environment);
+  return services.find((s) => s.service === ctx.spec.service);
+}
+
+/**
+ * One pass as a step runs it: observe, reconcile, apply the actions, store the progress. Passes
+ * that ask to look again at once run here and now; a real wait is handed back to the caller (the
+ * step returns it to the executor), so nothing sleeps through a rollout in memory.
+ */
+export async function reconcilePass(strategy: Strategy, goal: Goal, ctx: StrategyContext, progress: RolloutProgress | null, options: PassOptions = {}): Promise<PassOutcome> {
+  let current = progress;
+  for (let pass = 0; pass < MAX_IMMEDIATE_PASSES; pass++) {
+    ctx.signal.throwIfAborted();
+    const observed = await observe(ctx);
+    const { spec, previous, config, readyDeadlineMs } = ctx;
+    const result = strategy.reconcile({ goal, spec, previous, config, readyDeadlineMs, targetName: ctx.target.name, progress: current, observed, now: ctx.now(), ...(options.reason === undefined ? {} : { reason: options.reason }) });
+    for (const line of result.log) ctx.log(line);
+    for (const action of result.actions) await apply(ctx, action);
+    current = result.next;
+    await options.save?.(current);
+    if (result.wait !== 0) return { progress: current, wait: result.wait };
+  }
+  throw new InternalError(`the ${strategy.kind} strategy asked to look again at once ${MAX_IMMEDIATE_PASSES} times in a row (${goal})`);
+}
+
+/** Runs passes until the goal is reached, sleeping between them: for in-process callers and the strategies' unit tests. */
+export async function reconcileToEnd(strategy: Strategy, goal: Goal, ctx: StrategyContext, options: PassOptions = {}): Promise<RolloutProgress> {
+  let progress: RolloutProgress | null = null;
+  for (;;) {
+    const outcome = await reconcilePass(strategy, goal, ctx, progress, options);
+    progress = outcome.progress;
+    if (outcome.wait === undefined) return progress;
+    await ctx.sleep(outcome.wait, ctx.signal);
+  }
+}
+
+async function apply(ctx: StrategyContext, action: Action): Promise<void> {
+  const { target, spec } = ctx;
+  switch (action.kind) {
+    case 'start':
+      return target.startRevision(action.spec);
+    case 'set-weights':
+      return target.setWeights(spec.environment, spec.service, action.route, action.weights);
+    case 'stop':
+      return target.stopRevision(spec.environment, spec.service, action.revision);
+    case 'check':
+      return preSwitchCheck(ctx);
+    default: {
+      const unknown: never = action;
+      throw new InternalError(`unknown strategy action ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+async function preSwitchCheck(ctx: StrategyContext): Promise<void> {
+  const { environment, service: name, revision: green } = ctx.spec;
+  const url = await ctx.target.url(environment, name, 'preview');
+  ctx.log(`${name} preview route → green r${green}; running pre-switch checks on ${url}`);
+  try {
+    await ctx.preSwitchCheck(url);
+  } catch (error: unknown) {
+    if (ctx.signal.aborted) throw error;
+    throw new HealthCheckError('PRE_SWITCH_CHECK_FAILED', `pre-switch checks of ${name} r${green} failed on ${url}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+      where: `${environment}/${name} r${green} (preview)`,
+      hint: 'Users never reached this revision. Reproduce the failing check against the preview URL, fix it, and deploy again.',
+    });
+  }
+}
