@@ -84,17 +84,17 @@ export class Executor {
       const run = await this.o.store.runs.get(runId);
       if (run && (run.state === RunState.Succeeded || run.state === RunState.Failed || run.state === RunState.Cancelled)) return run;
       if (this.o.clock.now() > deadline) throw new TimeoutError('STEP_TIMEOUT', `run #${runId} did not finish within ${timeoutMs} ms`);
+      // A run event or the next look at the store, whichever comes first; the other is cancelled.
       await new Promise<void>((resolve) => {
-        const off = this.o.bus.subscribe((e) => {
-          if (e.type === 'run' && e.runId === runId) {
-            off();
-            resolve();
-          }
-        });
-        setTimeout(() => {
+        const done = (): void => {
           off();
+          timer.cancel();
           resolve();
-        }, 200);
+        };
+        const off = this.o.bus.subscribe((e) => {
+          if (e.type === 'run' && e.runId === runId) done();
+        });
+        const timer = this.o.clock.setTimeout(done, 200);
       });
     }
   }
@@ -110,9 +110,9 @@ export class Executor {
       if (this.stopped) break;
       if (this.dirty) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.o.pollMs);
+        const timer = this.o.clock.setTimeout(resolve, this.o.pollMs);
         this.wakeUp = () => {
-          clearTimeout(timer);
+          timer.cancel();
           resolve();
         };
       });
@@ -174,8 +174,8 @@ export class Executor {
     const handler = this.o.handlers.get(step.kind);
     const log = new StepLog(store, this.o.bus, clock, this.o.redactor(), run.id, step.id, step.attempt, (error) => logger.error({ err: error, step: step.key }, 'writing step log lines failed'));
     const timeoutMs = typeof step.spec.timeoutMs === 'number' ? step.spec.timeoutMs : DEFAULT_STEP_TIMEOUT_MS;
-    const timer = setTimeout(() => controller.abort(new TimeoutError('STEP_TIMEOUT', `step ${step.name} ran longer than ${timeoutMs} ms`, { hint: 'Raise the timeout in gantry.yaml or make the command faster.' })), timeoutMs);
-    const heartbeat = setInterval(() => {
+    const timer = clock.setTimeout(() => controller.abort(new TimeoutError('STEP_TIMEOUT', `step ${step.name} ran longer than ${timeoutMs} ms`, { hint: 'Raise the timeout in gantry.yaml or make the command faster.' })), timeoutMs);
+    const heartbeat = clock.setInterval(() => {
       store.steps.heartbeat(step.id, this.owner, clock.now() + this.o.leaseMs).then(
         (ours) => {
           if (!ours) controller.abort(new GantryError('STEP_CANCELLED', 'the step lease was lost to another executor'));
@@ -195,8 +195,8 @@ export class Executor {
     } catch (error: unknown) {
       failure = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason : error;
     } finally {
-      clearTimeout(timer);
-      clearInterval(heartbeat);
+      timer.cancel();
+      heartbeat.cancel();
     }
     if (failure !== undefined) log.info(`failed: ${isGantryError(failure) ? failure.message : String(failure)}`);
     await log.close();

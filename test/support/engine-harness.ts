@@ -7,7 +7,7 @@ import type { PlannedStep } from '../../src/domain/run.js';
 import { Redactor } from '../../src/secrets/redactor.js';
 import { sqliteDialect } from '../../src/store/sqlite/sqlite-dialect.js';
 import { Store } from '../../src/store/store.js';
-import { systemClock } from '../../src/kernel/clock.js';
+import { systemClock, type Clock } from '../../src/kernel/clock.js';
 
 /** A step kind whose behaviour the test writes inline. */
 export class ScriptedStep implements StepHandler {
@@ -28,19 +28,19 @@ export interface Harness {
 }
 
 /** A real store (SQLite file) and a real executor, with step handlers supplied by the test. */
-export async function engineHarness(dir: string, handlers: StepHandler[] | ((store: Store) => StepHandler[]), options: { concurrency?: number; leaseMs?: number; secrets?: string[] } = {}): Promise<Harness> {
+export async function engineHarness(dir: string, handlers: StepHandler[] | ((store: Store) => StepHandler[]), options: { concurrency?: number; leaseMs?: number; pollMs?: number; secrets?: string[]; clock?: Clock } = {}): Promise<Harness> {
   const store = await Store.open(sqliteDialect(join(dir, 'gantry.db')));
   const bus = new EngineBus();
   const executor = new Executor({
     store,
     handlers: new Map((typeof handlers === 'function' ? handlers(store) : handlers).map((h) => [h.kind, h])),
     bus,
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     logger: pino({ level: 'silent' }),
     redactor: () => new Redactor(options.secrets ?? []),
     concurrency: options.concurrency ?? 4,
     leaseMs: options.leaseMs ?? 5_000,
-    pollMs: 20,
+    pollMs: options.pollMs ?? 20,
     retryPolicy: { initialIntervalMs: 10, backoffCoefficient: 2, maximumIntervalMs: 50 },
   });
   executor.start();
@@ -52,7 +52,7 @@ export async function engineHarness(dir: string, handlers: StepHandler[] | ((sto
       const run = await store.runs.create(
         { trigger: 'dispatch', branch: null, ref: 'main', sha: 'a'.repeat(40), baseSha: null, environment: environment ?? null, author: null, triggeredBy: 'test', commitMessage: null, configJson: null },
         { steps, notes: [] },
-        Date.now(),
+        (options.clock ?? systemClock).now(),
       );
       executor.wake();
       return run.id;
