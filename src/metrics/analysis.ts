@@ -68,49 +68,107 @@ function summarize(states: readonly MetricState[], all: readonly MeasurementReco
   return { ...base, phase: AnalysisPhase.Successful, metric: undefined, reason: metrics.map((m) => `${m.name}: ${m.reason}`).join('; ') };
 }
 
+/** Where an analysis stands between passes: stored by the watch step so a restarted control plane carries on. */
+export interface AnalysisProgress {
+  /** When the analysis began (epoch ms). */
+  readonly startedAt: number;
+  /** Every measurement taken so far, in order. */
+  readonly records: readonly MeasurementRecord[];
+}
+
+export interface AnalysisPassOptions extends Omit<AnalysisOptions, 'sleep'> {
+  /** Null on the first pass: the providers' `begin` runs then. */
+  readonly progress: AnalysisProgress | null;
+  /**
+   * Time under analysis so far: measurement n of a metric is due once it reaches n × interval. The
+   * caller counts it (a control plane that was down does not count its outage as analysed time).
+   */
+  readonly elapsedMs: number;
+  /** The wall-clock time `elapsedMs` stands for; windows are placed so the latest ends there. */
+  readonly at: number;
+}
+
+export interface AnalysisPass {
+  readonly progress: AnalysisProgress;
+  /** Set once every metric has its verdict. */
+  readonly result?: AnalysisResult;
+  /** The elapsed time at which the next measurement is due (when there is no result yet). */
+  readonly nextDueMs?: number;
+}
+
+/** A failed metric ends the analysis: the metrics still undecided are `stopped`. */
+function stopOthers(states: readonly MetricState[]): void {
+  const failed = states.find((s) => s.verdict?.phase === AnalysisPhase.Failed);
+  if (!failed) return;
+  for (const s of states.filter((x) => x.verdict === undefined)) {
+    s.verdict = { phase: AnalysisPhase.Stopped, reason: `stopped after ${s.records.length} of ${s.metric.spec.count} measurements: metric ${failed.metric.spec.name} failed` };
+  }
+}
+
 /**
- * Runs an analysis: each metric is measured `count` times, the n-th measurement at
+ * One pass of an analysis: takes the measurements due by `elapsedMs` (the n-th of a metric over the
+ * interval that just ended), judges them, and says when the next is due. Each metric's verdict is
+ * judged again from the stored measurements, so a pass after a restart decides exactly as the
+ * pass before it would have.
+ */
+export async function analysisPass(options: AnalysisPassOptions): Promise<AnalysisPass> {
+  const { context, clock, signal } = options;
+  const prepared = prepare(options.metrics, options.providers);
+  if (options.progress === null) for (const provider of new Set(prepared.map((m) => m.provider))) await provider.begin?.(signal);
+  const progress = options.progress ?? { startedAt: options.at, records: [] };
+  const states: MetricState[] = prepared.map((metric) => {
+    const records = progress.records.filter((r) => r.metric === metric.spec.name);
+    return { metric, records, verdict: records.length > 0 ? judgeMetric(records, metric.spec) : undefined };
+  });
+  stopOthers(states);
+  const dueAt = (s: MetricState): number => (s.records.length + 1) * s.metric.spec.intervalMs;
+  // Windows end at `at` for the time elapsed: after an outage they move on with it instead of covering time nobody watched.
+  const offset = options.at - options.elapsedMs;
+  const batch = states.filter((s) => s.verdict === undefined && dueAt(s) <= options.elapsedMs);
+  const records = await Promise.all(
+    batch.map((s) => {
+      const index = s.records.length + 1;
+      const window = { start: offset + (index - 1) * s.metric.spec.intervalMs, end: offset + index * s.metric.spec.intervalMs };
+      return measureOnce({ metric: s.metric, context, index, window, signal, now: () => clock.now() });
+    }),
+  );
+  const all = [...progress.records];
+  batch.forEach((s, i) => {
+    const record = records[i] as MeasurementRecord;
+    s.records.push(record);
+    all.push(record);
+    options.onMeasurement?.(record);
+    s.verdict = judgeMetric(s.records, s.metric.spec);
+  });
+  stopOthers(states);
+  const next = { startedAt: progress.startedAt, records: all };
+  const active = states.filter((s) => s.verdict === undefined);
+  if (active.length === 0) return { progress: next, result: summarize(states, all, progress.startedAt, clock.now()) };
+  return { progress: next, nextDueMs: Math.min(...active.map(dueAt)) };
+}
+
+/**
+ * Runs an analysis in process: each metric is measured `count` times, the n-th measurement at
  * start + n × interval over the interval that just ended (so a watch of count × interval measures
  * all of it, and the first measurement has traffic to see). Metrics run side by side on their own
  * intervals; the first one to fail ends the analysis at once (the others are `stopped`), so a bad
- * release is rolled back without waiting out the window. All I/O goes through the providers.
+ * release is rolled back without waiting out the window. All I/O goes through the providers; the
+ * watch step runs the same passes with its waits in the executor (analysisPass).
  */
 export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisResult> {
-  const { context, clock, signal } = options;
-  const states: MetricState[] = prepare(options.metrics, options.providers).map((metric) => ({ metric, records: [], verdict: undefined }));
+  const { clock, signal } = options;
+  let progress: AnalysisProgress | null = null;
+  let elapsedMs = 0;
   const startedAt = clock.now();
-  for (const provider of new Set(states.map((s) => s.metric.provider))) await provider.begin?.(signal);
-  const dueAt = (s: MetricState): number => startedAt + (s.records.length + 1) * s.metric.spec.intervalMs;
-  const all: MeasurementRecord[] = [];
   for (;;) {
     signal.throwIfAborted();
-    const active = states.filter((s) => s.verdict === undefined);
-    if (active.length === 0) break;
-    const due = Math.min(...active.map(dueAt));
-    const wait = due - clock.now();
+    const pass: AnalysisPass = await analysisPass({ ...options, progress, elapsedMs, at: startedAt + elapsedMs });
+    if (pass.result) return pass.result;
+    progress = pass.progress;
+    const due = pass.nextDueMs ?? elapsedMs;
+    const wait = startedAt + due - clock.now();
     if (wait > 0) await options.sleep(wait, signal);
     // Everything due by `due` is measured now, even if the sleep ended a millisecond early.
-    const batch = active.filter((s) => dueAt(s) <= due);
-    const records = await Promise.all(
-      batch.map((s) => {
-        const index = s.records.length + 1;
-        const window = { start: startedAt + (index - 1) * s.metric.spec.intervalMs, end: dueAt(s) };
-        return measureOnce({ metric: s.metric, context, index, window, signal, now: () => clock.now() });
-      }),
-    );
-    batch.forEach((s, i) => {
-      const record = records[i] as MeasurementRecord;
-      s.records.push(record);
-      all.push(record);
-      options.onMeasurement?.(record);
-      s.verdict = judgeMetric(s.records, s.metric.spec);
-    });
-    const failed = batch.find((s) => s.verdict?.phase === AnalysisPhase.Failed);
-    if (failed) {
-      for (const s of states.filter((x) => x.verdict === undefined)) {
-        s.verdict = { phase: AnalysisPhase.Stopped, reason: `stopped after ${s.records.length} of ${s.metric.spec.count} measurements: metric ${failed.metric.spec.name} failed` };
-      }
-    }
+    elapsedMs = Math.max(due, clock.now() - startedAt);
   }
-  return summarize(states, all, startedAt, clock.now());
 }
