@@ -39,16 +39,8 @@ export interface DeliverDeps {
   readonly adapters: (channel: string) => ChannelAdapters | undefined;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** The retry wait on the dispatcher's clock; a stop ends it early without an error (the loop then sees the signal and leaves the row pending). */
+const backoff = (clock: Clock, ms: number, signal: AbortSignal): Promise<void> => clock.sleep(ms, signal).catch(() => undefined);
 
 /** Anything an adapter throws becomes a DeliveryError; an unexpected one (a bug) is not retried. */
 const asDeliveryError = (error: unknown): DeliveryError =>
@@ -106,7 +98,7 @@ export async function deliver(d: Delivery, deps: DeliverDeps): Promise<void> {
           return;
         }
         await repo.recordAttempt(d.id, attempts, message);
-        await sleep(Math.max(retryDelay(policy.backoff, attempts), failure.retryAfterMs ?? 0), signal);
+        await backoff(deps.clock, Math.max(retryDelay(policy.backoff, attempts), failure.retryAfterMs ?? 0), signal);
       }
     }
   } catch (error: unknown) {

@@ -107,9 +107,9 @@ export class NotificationDispatcher {
       }
       if (this.stopped || this.dirty) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.o.pollMs ?? DEFAULT_NOTIFY_POLL_MS);
+        const timer = this.o.clock.setTimeout(resolve, this.o.pollMs ?? DEFAULT_NOTIFY_POLL_MS);
         this.wakeUp = () => {
-          clearTimeout(timer);
+          timer.cancel();
           resolve();
         };
       });

@@ -47,6 +47,7 @@ export function createTransport(o: TransportOptions): (request: OutboundRequest)
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'gantry-notify', ...request.headers, ...request.sign?.(body) };
     let response: Response;
     try {
+      // A real timer, not the dispatcher's Clock: it bounds a real socket, which fake time would not slow down.
       response = await o.fetch(request.url, { method: request.method, headers, body, signal: AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) });
     } catch (error: unknown) {
       const cause = error instanceof Error ? ((error.cause instanceof Error ? error.cause.message : undefined) ?? error.message) : String(error);

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { normalizeConfig } from '../../src/config/normalize.js';
 import { GantryConfigSpec, type GantryConfigInput } from '../../src/config/schema.js';
 import { systemClock } from '../../src/kernel/clock.js';
+import { FakeClock } from '../../src/kernel/fake-clock.js';
 import { DeliveryError } from '../../src/notify/delivery-error.js';
 import { NotificationDispatcher, type NotificationDispatcherOptions } from '../../src/notify/dispatcher.js';
 import { verifySignature } from '../../src/notify/webhook-signature.js';
@@ -312,6 +313,35 @@ describe('notifications', () => {
     const [a, b, c] = hook.requests.map((r) => r.at) as [number, number, number];
     expect(b - a).toBeGreaterThanOrEqual(450);
     expect(c - b).toBeGreaterThanOrEqual(950);
+  });
+
+  it('retries on the dispatcher\'s clock: on a fake clock the tries come exactly 0.5 s, 1 s and 2 s of fake time apart, then it gives up', async () => {
+    const hook = await receiver(() => ({ status: 503, body: 'down for maintenance' }));
+    const clock = new FakeClock(Date.now());
+    const HOUR = 3_600_000;
+    // No bus and an hour between polls: the only timers that fall due are the retry waits.
+    const s = await start({ channels: { ops: { kind: 'webhook', url: hook.url } }, routes: [{ events: ['approval.requested'], channels: ['ops'] }] }, {}, { policy: undefined, clock, pollMs: HOUR });
+    const runId = await seedRun(s, 'production');
+    await s.events.append('approval.requested', 'gantry', runId, { environment: 'production', required: 2 }, Date.now());
+    dispatcher?.wake();
+
+    const triedAt = [clock.now()];
+    await until('the first try', () => hook.requests.length === 1);
+    for (const expected of [500, 1_000, 2_000]) {
+      // The poll wait is always about an hour away; a retry wait is seconds away.
+      const retryAt = await until('the retry wait', () => clock.pending().find((at) => at - clock.now() < HOUR / 2));
+      expect(retryAt - clock.now()).toBe(expected);
+      // One millisecond short of it nothing is sent: the wait is still set.
+      await clock.advance(expected - 1);
+      expect(clock.pending()).toContain(retryAt);
+      await clock.advance(1);
+      triedAt.push(clock.now());
+      await until(`try ${triedAt.length}`, () => hook.requests.length === triedAt.length);
+    }
+    const [delivery] = await settled(s, runId, 1);
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 4, lastError: expect.stringContaining('answered 503: down for maintenance') });
+    expect(hook.requests).toHaveLength(4);
+    expect(triedAt.slice(1).map((t, i) => t - (triedAt[i] ?? 0))).toEqual([500, 1_000, 2_000]);
   });
 
   it('does not retry a 4xx answer other than 429, and records it', async () => {
