@@ -92,16 +92,17 @@ export const ServiceSpec = z.strictObject({
   env: EnvMap.optional(),
 });
 
+// Settings described `Not supported yet` are refused by src/config/rules/unsupported.ts until the runtime honours them.
 export const StrategySpec = z.union([
   z.enum(['rolling', 'blue-green']),
-  z.strictObject({ kind: z.literal('rolling'), maxSurge: z.number().int().min(0).optional(), maxUnavailable: z.number().int().min(0).optional() }),
+  z.strictObject({ kind: z.literal('rolling'), maxSurge: z.number().int().min(0).optional(), maxUnavailable: z.number().int().min(0).optional().describe('Not supported yet on a local target (CONFIG_UNSUPPORTED).') }),
   z.strictObject({ kind: z.literal('blue-green'), scaleDownDelay: Duration.optional(), previewPortOffset: z.number().int().min(1).optional() }),
 ]);
 
 export const VerifySpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('health') }),
   z.strictObject({ kind: z.literal('smoke') }),
-  z.strictObject({ kind: z.literal('integration'), run: z.string().min(1), timeout: Duration.optional() }),
+  z.strictObject({ kind: z.literal('integration'), run: z.string().min(1), timeout: Duration.optional().describe('Not supported yet (CONFIG_UNSUPPORTED).') }),
   z.strictObject({
     kind: z.literal('load'),
     service: Name,
@@ -185,8 +186,8 @@ export const EnvironmentSpec = z.strictObject({
 });
 
 export const TargetSpec = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('local'), socket: z.string().optional(), port: Port.optional(), tokenSecret: SecretName.optional() }),
-  z.strictObject({ kind: z.literal('kubernetes'), context: z.string().optional(), namespace: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('local'), socket: z.string().optional().describe('Not supported yet (CONFIG_UNSUPPORTED).'), port: Port.optional(), tokenSecret: SecretName.optional() }),
+  z.strictObject({ kind: z.literal('kubernetes'), context: z.string().optional(), namespace: z.string().min(1) }).describe('Not supported yet (CONFIG_UNSUPPORTED).'),
 ]);
 
 export const ProtectionSpec = z.strictObject({
@@ -204,7 +205,7 @@ const SecretRef = z.strictObject({ secret: SecretName });
 export const ChannelSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('slack'), webhook: SecretRef }),
   z.strictObject({ kind: z.literal('webhook'), url: z.string().url(), signingSecret: SecretRef.optional() }),
-  z.strictObject({ kind: z.literal('email'), to: z.array(z.string().email()).min(1), smtp: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('email'), to: z.array(z.string().email()).min(1), smtp: z.string().min(1) }).describe('Not supported yet (CONFIG_UNSUPPORTED).'),
   z.strictObject({
     kind: z.literal('pagerduty'),
     routingKey: SecretRef,

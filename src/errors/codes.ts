@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   CONFIG_NEEDS_GITHUB: 'A setting only GitHub can enforce or answer is used without `github:`.',
   CONFIG_UNKNOWN_CHECK: 'A required check is not a declared <service>/<gate>.',
   CONFIG_PATH_NOT_FOUND: 'A service path (or a watched or shared path) does not exist in the repository.',
+  CONFIG_UNSUPPORTED: 'A setting the schema knows is not supported by the runtime yet.',
   // api / auth
   AUTH_REQUIRED: 'The request carries no token.',
   AUTH_INVALID: 'The token is unknown, expired or revoked.',

@@ -17,6 +17,7 @@ import { unknownEnvironment } from './unknown-environment.js';
 import { unknownGroup } from './unknown-group.js';
 import { unknownService } from './unknown-service.js';
 import { unknownTarget } from './unknown-target.js';
+import { unsupported } from './unsupported.js';
 import { unusedChannel } from './unused-channel.js';
 
 /** Every semantic rule, in the order their findings are reported when two share a position. */
@@ -38,6 +39,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   unusedChannel,
   analysisMetric,
   analysisCondition,
+  unsupported,
 ];
 
 /** Runs every rule on a structurally valid config. Pure. */

@@ -1,0 +1,111 @@
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lintOnlyConfig } from '../support/ci-config.js';
+import { runCli } from '../support/cli.js';
+import { TempDirs } from '../support/temp.js';
+
+/** The built CLI: run `npx tsc -p tsconfig.build.json` first (as `npm test` does). */
+
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
+interface Case {
+  readonly name: string;
+  /** Appended to a valid gantry.yaml: top-level keys, or more lines under environments.dev. */
+  readonly more: string;
+  /** The line holding this text is the one the error must name. */
+  readonly at: string;
+  readonly path: string;
+  readonly says: RegExp;
+  readonly hint: RegExp;
+}
+
+const CASES: readonly Case[] = [
+  {
+    name: 'a kubernetes target',
+    more: '    target: cluster\ntargets:\n  cluster:\n    kind: kubernetes\n    namespace: shop\n',
+    at: 'kind: kubernetes',
+    path: 'targets.cluster.kind',
+    says: /Kubernetes targets are not supported yet/,
+    hint: /Use kind: local/,
+  },
+  {
+    name: 'an email channel',
+    more: 'notifications:\n  channels:\n    mail:\n      kind: email\n      to: [ops@example.com]\n      smtp: smtp://mail.example.com:587\n  routes:\n    - { events: [run.failed], channels: [mail] }\n',
+    at: 'kind: email',
+    path: 'notifications.channels.mail.kind',
+    says: /email channels cannot deliver yet/,
+    hint: /slack or webhook channel/,
+  },
+  {
+    name: 'a unix socket on a local target',
+    more: '    target: box\ntargets:\n  box:\n    kind: local\n    socket: /run/gantry/agent.sock\n',
+    at: 'socket: /run/gantry/agent.sock',
+    path: 'targets.box.socket',
+    says: /cannot listen on a unix socket yet/,
+    hint: /Remove socket/,
+  },
+  {
+    name: 'maxUnavailable of a rolling strategy on the local target',
+    more: '    strategy:\n      kind: rolling\n      maxSurge: 1\n      maxUnavailable: 1\n',
+    at: 'maxUnavailable: 1',
+    path: 'environments.dev.strategy.maxUnavailable',
+    says: /never takes replicas away from the previous revision/,
+    hint: /Remove maxUnavailable/,
+  },
+  {
+    name: "an integration check's timeout",
+    more: '    verify:\n      - kind: health\n      - kind: integration\n        run: npm run test:integration\n        timeout: 10m\n',
+    at: 'timeout: 10m',
+    path: 'environments.dev.verify[1].timeout',
+    says: /cannot have a timeout of its own yet/,
+    hint: /Remove timeout/,
+  },
+];
+
+describe('gantry validate refuses settings the runtime cannot honour yet', () => {
+  const temp = new TempDirs();
+  let root: string;
+  beforeAll(async () => {
+    root = await temp.make();
+  });
+  afterAll(() => temp.cleanup());
+
+  it.each(CASES.map((c) => [c.name, c] as const))('refuses %s with exit 1, naming the key, its line and what to do, and changes nothing', async (_name, c) => {
+    const dir = join(root, c.path.replace(/\W+/g, '-'));
+    await mkdir(join(dir, 'api'), { recursive: true });
+    const text = lintOnlyConfig('shop', c.more);
+    const file = join(dir, 'gantry.yaml');
+    await writeFile(file, text);
+    const line = text.split('\n').findIndex((l) => l.includes(c.at)) + 1;
+    expect(line).toBeGreaterThan(0);
+
+    const result = await runCli(['validate', '--config', file]);
+    const output = `${result.stdout}${result.stderr}`;
+    expect(result.code, output).toBe(1);
+    expect(output).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${line}:\\d+ error CONFIG_UNSUPPORTED ${c.path.replace(/[.[\]]/g, '\\$&')}: `));
+    expect(output).toMatch(c.says);
+    expect(output).toMatch(new RegExp(`hint: .*${c.hint.source}`));
+    expect(output).toContain(`${line} | `);
+    expect(output).not.toMatch(STACK_LINE);
+
+    const json = await runCli(['validate', '--config', file, '--output', 'json']);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as { valid: boolean; errors: Array<{ code: string; line: number; message: string }> };
+    expect(report.valid).toBe(false);
+    expect(report.errors.map((e) => [e.code, e.line])).toEqual([['CONFIG_UNSUPPORTED', line]]);
+
+    // Validation only reads: the file is as written and nothing was added beside it.
+    expect(await readFile(file, 'utf8')).toBe(text);
+    expect((await readdir(dir)).sort()).toEqual(['api', 'gantry.yaml']);
+  });
+
+  it('accepts the same file once the setting is taken out', async () => {
+    const dir = join(root, 'fixed');
+    await mkdir(join(dir, 'api'), { recursive: true });
+    const file = join(dir, 'gantry.yaml');
+    await writeFile(file, lintOnlyConfig('shop', '    strategy:\n      kind: rolling\n      maxSurge: 1\n    verify:\n      - kind: integration\n        run: npm run test:integration\ntargets:\n  box:\n    kind: local\n    port: 17400\n'));
+    const result = await runCli(['validate', '--config', file]);
+    expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
+  });
+});
