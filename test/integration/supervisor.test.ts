@@ -7,7 +7,9 @@ import { groupAlive } from '../../src/agent/supervisor/process-group.js';
 import { LogFile } from '../../src/agent/supervisor/log-file.js';
 import { readLogTail } from '../../src/agent/supervisor/log-tail.js';
 import { Supervisor, type ProcessSpec, type ProcessStatus, type SupervisorOptions } from '../../src/agent/supervisor/supervisor.js';
+import { DEFAULT_CRASH_LOOP, DEFAULT_RESTART_BACKOFF } from '../../src/agent/supervisor/options.js';
 import { GantryError, HealthCheckError, InternalError, NotFoundError, TargetError, TimeoutError } from '../../src/errors/index.js';
+import { FakeClock } from '../../src/kernel/fake-clock.js';
 import { MASK } from '../../src/secrets/redactor.js';
 import type { RevisionPhase } from '../../src/targets/target.js';
 import { secretValue } from '../support/sweep.js';
@@ -95,7 +97,7 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A supervisor that records every phase change (with when it happened) and is stopped after the test. */
+/** A supervisor that records every phase change (with when it happened, on its clock) and is stopped after the test. */
 function supervisor(options: SupervisorOptions = {}): { sup: Supervisor; phases: Map<string, RevisionPhase[]>; changes: ProcessStatus[]; times: number[] } {
   const phases = new Map<string, RevisionPhase[]>();
   const changes: ProcessStatus[] = [];
@@ -107,7 +109,7 @@ function supervisor(options: SupervisorOptions = {}): { sup: Supervisor; phases:
     onChange: (s: ProcessStatus) => {
       phases.set(s.id, [...(phases.get(s.id) ?? []), s.phase]);
       changes.push(s);
-      times.push(Date.now());
+      times.push(options.clock?.now() ?? Date.now());
     },
   });
   supervisors.push(sup);
@@ -180,12 +182,17 @@ describe('the supervisor', () => {
   });
 
   it('rejects with REVISION_CRASH_LOOP as soon as a process that exits at once has used up its restarts', async () => {
-    const { sup, phases } = supervisor({ restartBackoff: { initialMs: 20, maxMs: 100 }, crashLoop: { maxRestarts: 2, windowMs: 10_000 } });
+    // The backoff runs on a fake clock that skips to each restart once the crashed process is gone.
+    const clock = new FakeClock();
+    const stopClock = clock.autoAdvance();
+    const { sup, phases } = supervisor({ restartBackoff: { initialMs: 20, maxMs: 100 }, crashLoop: { maxRestarts: 2, windowMs: 10_000 }, clock });
     const s = await spec({}, 'echo "boom: missing DATABASE_URL" >&2; exit 3');
+    const startedAt = clock.now();
     sup.start(s);
-    const startedAt = Date.now();
-    const error = await rejection(sup.awaitReady(s.id, 20_000));
-    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    const error = await rejection(sup.awaitReady(s.id, 20_000)).finally(stopClock);
+    // As soon as: the only time that passed on the supervisor's clock is the two backoffs (20 + 40 ms),
+    // and the code is the crash loop's, not the deadline's (REVISION_NOT_READY).
+    expect(clock.now() - startedAt).toBe(60);
     expect(error).toBeInstanceOf(HealthCheckError);
     expect(error.code).toBe('REVISION_CRASH_LOOP');
     expect(error.message).toContain(s.id);
@@ -241,6 +248,32 @@ describe('the supervisor', () => {
     expect(waits[1]).toBeGreaterThanOrEqual(390);
   });
 
+  it('restarts a process that keeps crashing after 0.5, 1, 2, 4 and 8 s by default, then calls it a crash loop (15.5 s of backoff in fake time)', async () => {
+    const clock = new FakeClock();
+    const { sup, phases, changes, times } = supervisor({ restartBackoff: DEFAULT_RESTART_BACKOFF, crashLoop: DEFAULT_CRASH_LOOP, clock });
+    const s = await spec({}, 'echo "no config" >&2; exit 1');
+    const startedAt = clock.now();
+    sup.start(s);
+    // Moved by hand: each wait must be set, then passed, a millisecond short first.
+    for (const wait of [500, 1_000, 2_000, 4_000, 8_000]) {
+      const restarts = sup.status(s.id)?.restarts ?? 0;
+      await until(`the restart wait of ${wait} ms`, () => clock.pending().length > 0);
+      expect(clock.pending()).toEqual([clock.now() + wait]);
+      await clock.advance(wait - 1);
+      expect(sup.status(s.id)).toMatchObject({ phase: 'crashed', restarts });
+      await clock.advance(1);
+      expect(sup.status(s.id)?.restarts).toBe(restarts + 1);
+    }
+    await until('the crash loop', () => sup.status(s.id)?.phase === 'crash-loop');
+    expect(clock.pending()).toEqual([]);
+    expect(sup.status(s.id)).toMatchObject({ phase: 'crash-loop', restarts: 5, exitCode: 1, lastError: 'exited with code 1' });
+    expect(phases.get(s.id)).toEqual(['starting', ...Array.from({ length: 5 }, () => ['crashed', 'starting']).flat(), 'crash-loop']);
+    // Fake time between each crash and the start that followed it: exactly the doubling backoff.
+    const waits = changes.flatMap((c, i) => (c.phase === 'crashed' ? [(times[i + 1] ?? 0) - (times[i] ?? 0)] : []));
+    expect(waits).toEqual([500, 1_000, 2_000, 4_000, 8_000]);
+    expect((times.at(-1) ?? 0) - startedAt).toBe(15_500);
+  });
+
   it('lets a process finish in-flight requests on SIGTERM before it is stopped', async () => {
     const { sup, phases } = supervisor({ stopGraceMs: 5_000 });
     const s = await spec({ ON_TERM: 'drain' });
@@ -248,11 +281,12 @@ describe('the supervisor', () => {
     await sup.awaitReady(s.id, 10_000);
     const inFlight = get(s.port, '/slow');
     await until('the request to arrive', async () => (await readFile(s.logFile, 'utf8')).includes('slow request started'), 5_000, 5);
-    const startedStop = Date.now();
     await sup.stop(s.id);
-    expect(Date.now() - startedStop).toBeLessThan(4_000);
     expect(await inFlight).toEqual({ status: 200, body: 'done' });
-    expect(await sup.logTail(s.id, 20)).toEqual(expect.arrayContaining(['draining', 'drained']));
+    const log = await sup.logTail(s.id, 20);
+    expect(log).toEqual(expect.arrayContaining(['draining', 'drained']));
+    // It did not wait for the 5 s grace period: the stop ended before any SIGKILL was due.
+    expect(log.filter((line) => line.includes('SIGKILL to') || line.includes('still running after'))).toEqual([]);
     // The exit code is the shell's (the group leader, killed by SIGTERM), not the server's.
     expect(sup.status(s.id)).toMatchObject({ phase: 'stopped', pid: null });
     expect(phases.get(s.id)?.slice(-2)).toEqual(['stopping', 'stopped']);

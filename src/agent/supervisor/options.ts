@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
+import { systemClock, type Clock } from '../../kernel/clock.js';
 import type { ContainmentKind } from './containment.js';
 import type { ProcessStatus } from './process-spec.js';
 
@@ -32,6 +33,11 @@ export interface SupervisorOptions {
   readonly containment?: ContainmentKind | 'auto';
   /** Called on every phase change; what it throws is logged and ignored. */
   readonly onChange?: (status: ProcessStatus) => void;
+  /**
+   * Times the restart backoff and the crash-loop window (a FakeClock in tests). Probes, the stop
+   * grace and kill waits stay on real timers: they wait on a real process, which fake time does not hurry.
+   */
+  readonly clock?: Clock;
 }
 
 export const DEFAULT_RESTART_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 10_000 };
@@ -49,6 +55,7 @@ export interface SupervisorSettings {
   readonly scope: string;
   readonly containment: ContainmentKind | 'auto';
   readonly onChange: ((status: ProcessStatus) => void) | undefined;
+  readonly clock: Clock;
 }
 
 export function resolveOptions(options: SupervisorOptions): SupervisorSettings {
@@ -61,5 +68,6 @@ export function resolveOptions(options: SupervisorOptions): SupervisorSettings {
     scope: options.scope ?? randomBytes(6).toString('hex'),
     containment: options.containment ?? 'auto',
     onChange: options.onChange,
+    clock: options.clock ?? systemClock,
   });
 }

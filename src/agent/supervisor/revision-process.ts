@@ -4,6 +4,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { TimerHandle } from '../../kernel/clock.js';
 import { Redactor } from '../../secrets/redactor.js';
 import { RevisionPhase } from '../../targets/target.js';
 import { RestartBackoff } from './backoff.js';
@@ -18,6 +19,9 @@ import { signalGroup, terminateGroup } from './process-group.js';
 import { groupOf, identityOfSync, signalEach } from './proc-scan.js';
 import type { ProcessSpec, ProcessStatus } from './process-spec.js';
 import { captureOutput } from './redacting-pipe.js';
+
+// The waits below and the probe timers stay on real timers, not settings.clock: each waits on a real
+// process or socket, which fake time would not hurry. Only the restart backoff is a schedule of ours.
 
 /** Probe cadence while starting: a deploy waits on readiness, and a refused connection on loopback costs nothing. */
 export const STARTING_PROBE_MS = 250;
@@ -61,7 +65,7 @@ export class RevisionProcess {
   /** Bumped on every spawn, so that a late event of an earlier run is ignored. */
   private generation = 0;
   private probeTimer: NodeJS.Timeout | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
+  private restartTimer: TimerHandle | undefined;
   private stopRequested = false;
   /** The containment once resolved (by the first launch): spawn and exit handling need it synchronously. */
   private contained: Containment | undefined;
@@ -252,7 +256,7 @@ export class RevisionProcess {
       this.lastError = how;
       this.readySince = null;
       this.output.note(how);
-      const now = Date.now();
+      const now = this.settings.clock.now();
       const wait = this.backoff.nextDelay(now);
       if (wait === null) {
         this.output.note(`restarted ${this.backoff.recent(now)} times within ${this.settings.crashLoop.windowMs} ms: crash loop, not restarting`);
@@ -262,7 +266,7 @@ export class RevisionProcess {
       }
       this.output.note(`restarting in ${wait} ms`);
       this.log.warn({ lastError: how, restartInMs: wait }, 'process exited; restarting');
-      this.restartTimer = setTimeout(() => this.restart(), wait);
+      this.restartTimer = this.settings.clock.setTimeout(() => this.restart(), wait);
       this.setPhase(RevisionPhase.Crashed);
     } catch (failure: unknown) {
       this.log.error({ err: failure }, 'handling the exit of a process failed');
@@ -274,7 +278,7 @@ export class RevisionProcess {
       this.restartTimer = undefined;
       if (this.stopRequested || this.phase !== RevisionPhase.Crashed) return;
       this.restarts += 1;
-      this.backoff.record(Date.now());
+      this.backoff.record(this.settings.clock.now());
       void this.launch();
     } catch (error: unknown) {
       this.log.error({ err: error }, 'restarting the process failed');
@@ -338,7 +342,7 @@ export class RevisionProcess {
 
   private async shutdown(): Promise<void> {
     this.stopRequested = true;
-    clearTimeout(this.restartTimer);
+    this.restartTimer?.cancel();
     clearTimeout(this.probeTimer);
     const run = this.run;
     this.readySince = null;
