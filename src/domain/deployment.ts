@@ -39,6 +39,12 @@ export interface RolloutProgress {
   readonly weights: Readonly<Record<string, number>>;
   /** When the current phase or pause began (epoch ms), so a wait resumes for only what is left of it. */
   readonly since: number;
+  /**
+   * Added for issue 11 item 2: the watch window's and its analyses' progress (time watched so far,
+   * counter baselines at the window's start, measurements taken), so a restarted control plane
+   * carries on instead of watching again from zero. Its shape is owned by steps/watch-state.ts.
+   */
+  readonly watch?: Readonly<Record<string, unknown>>;
 }
 
 export interface Deployment {

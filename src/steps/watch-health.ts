@@ -52,6 +52,12 @@ export class HealthWatch {
     }
   }
 
+  /** Carries on a window an earlier pass began: its restart baseline and what it had seen. */
+  resume(service: string, restarts: number, seen: HealthRecord | null): void {
+    this.baseline.set(service, restarts);
+    if (seen) this.seen[service] = seen;
+  }
+
   observe(statuses: readonly ServiceStatus[]): void {
     for (const d of this.deployments) {
       const r = revisionOf(statuses, d);
