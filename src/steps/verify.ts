@@ -31,7 +31,7 @@ export class VerifyStep implements StepHandler {
     const summary: Record<string, unknown> = { urls };
     const log = (line: string): void => ctx.log.info(line);
     for (const check of spec.checks) {
-      if (check.kind === 'health') for (const s of spec.services) await checkHealth(urls[s.name] ?? '', s.health, ctx.signal, log);
+      if (check.kind === 'health') for (const s of spec.services) await checkHealth(urls[s.name] ?? '', s.health, ctx.signal, log, ctx.clock);
       if (check.kind === 'smoke') for (const s of spec.services) await runSmokeTests(urls[s.name] ?? '', s.smoke, ctx.signal, log);
       if (check.kind === 'integration') summary.integration = await this.integration(ctx, check.run, spec, urls);
       if (check.kind === 'load') summary.load = await this.load(ctx, spec.environment, check, urls[check.service]);

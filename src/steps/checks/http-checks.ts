@@ -1,11 +1,15 @@
 import type { HealthConfig, SmokeConfig } from '../../config/types.js';
 import { HealthCheckError } from '../../errors/index.js';
-import { abortableSleep } from '../support/abortable-sleep.js';
+import type { Clock } from '../../kernel/clock.js';
 
-/** Polls a health endpoint until it answers the expected status, or fails at the deadline with the last answer. */
-export async function checkHealth(baseUrl: string, health: HealthConfig, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+/**
+ * Polls a health endpoint until it answers the expected status, or fails at the deadline with the
+ * last answer. The deadline and the pause between polls are on the step's clock; each request's own
+ * timeout is a real one (it bounds a real socket).
+ */
+export async function checkHealth(baseUrl: string, health: HealthConfig, signal: AbortSignal, log: (line: string) => void, clock: Clock): Promise<void> {
   const url = `${baseUrl}${health.path}`;
-  const deadline = Date.now() + health.deadlineMs;
+  const deadline = clock.now() + health.deadlineMs;
   let last = 'no answer yet';
   for (;;) {
     try {
@@ -20,12 +24,12 @@ export async function checkHealth(baseUrl: string, health: HealthConfig, signal:
       if (signal.aborted) throw signal.reason;
       last = error instanceof Error ? error.message : String(error);
     }
-    if (Date.now() + health.intervalMs > deadline) {
+    if (clock.now() + health.intervalMs > deadline) {
       throw new HealthCheckError('HEALTH_CHECK_FAILED', `health check ${url} did not answer ${health.expectStatus} within ${health.deadlineMs} ms (last: ${last})`, {
         hint: "Check the service's log and its `health` settings in gantry.yaml.",
       });
     }
-    await abortableSleep(health.intervalMs, signal);
+    await clock.sleep(health.intervalMs, signal);
   }
 }
 
