@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintOnlyConfig } from '../support/ci-config.js';
 import { runCli } from '../support/cli.js';
+import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
+import { startTestServer } from '../support/test-server.js';
 
 /** The built CLI: run `npx tsc -p tsconfig.build.json` first (as `npm test` does). */
 
@@ -107,5 +110,54 @@ describe('gantry validate refuses settings the runtime cannot honour yet', () =>
     await writeFile(file, lintOnlyConfig('shop', '    strategy:\n      kind: rolling\n      maxSurge: 1\n    verify:\n      - kind: integration\n        run: npm run test:integration\ntargets:\n  box:\n    kind: local\n    port: 17400\n'));
     const result = await runCli(['validate', '--config', file]);
     expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
+  });
+});
+
+describe('the server refuses the same settings', () => {
+  const temp = new TempDirs();
+  afterAll(() => temp.cleanup());
+  const [kubernetes, , socket] = CASES;
+
+  it('gantry server does not start on a gantry.yaml with one, naming the key and its line, and makes no data folder', async () => {
+    const dir = await temp.make();
+    await mkdir(join(dir, 'api'));
+    const text = lintOnlyConfig('shop', socket?.more ?? '');
+    const file = join(dir, 'gantry.yaml');
+    await writeFile(file, text);
+    const line = text.split('\n').findIndex((l) => l.includes(socket?.at ?? '?')) + 1;
+    const result = await runCli(['server', '--config', file, '--data-dir', join(dir, 'data'), '--port', '0']);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain(`${file}:${line}:`);
+    expect(result.stderr).toMatch(/CONFIG_UNSUPPORTED targets\.box\.socket: a local target cannot listen on a unix socket yet/);
+    expect(result.stderr).toMatch(/hint: Remove socket/);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it("gantry config accept refuses a commit whose gantry.yaml uses one, naming the key and its line, and the server's rules stay as they were", async () => {
+    const root = await temp.make();
+    const config = lintOnlyConfig('shop');
+    const repo = await fixtureRepo(root, { 'gantry.yaml': config, 'api/x.js': 'export {};\n' });
+    const t = await startTestServer(root, repo, config);
+    try {
+      const text = lintOnlyConfig('shop', kubernetes?.more ?? '');
+      const sha = await pushChange(repo, 'develop', { 'gantry.yaml': text }, 'deploy to a cluster');
+      const line = text.split('\n').findIndex((l) => l.includes('kind: kubernetes')) + 1;
+      const env = { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token };
+      const before = await runCli(['config', 'show', '--output', 'json'], env);
+      const accept = await runCli(['config', 'accept', sha, '--reason', 'cluster'], env);
+      expect(accept.code, accept.stderr).toBe(1);
+      const short = sha.slice(0, 7);
+      expect(accept.stderr).toMatch(new RegExp(`^CONFIG_UNSUPPORTED: gantry\\.yaml at ${short} is not valid`));
+      expect(accept.stderr).toContain(`gantry.yaml@${short}:${line}:`);
+      expect(accept.stderr).toContain('CONFIG_UNSUPPORTED targets.cluster.kind: Kubernetes targets are not supported yet');
+      expect(accept.stderr).not.toMatch(STACK_LINE);
+      const after = await runCli(['config', 'show', '--output', 'json'], env);
+      expect(JSON.parse(after.stdout)).toEqual(JSON.parse(before.stdout));
+      const audit = await t.api<{ events: Array<{ kind: string }> }>('GET', '/api/v1/audit');
+      expect(audit.body.events.filter((e) => e.kind.startsWith('config.guard-change'))).toEqual([]);
+    } finally {
+      await t.close();
+    }
   });
 });
