@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import type { RevisionTraffic } from '../targets/target.js';
+import type { RevisionTraffic } from './traffic.js';
 
 export interface ServiceTraffic {
   readonly environment: string;

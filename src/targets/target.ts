@@ -8,6 +8,8 @@
  * test/support/target-contract.ts.
  */
 
+import type { RevisionTraffic } from '../metrics/traffic.js';
+
 /** Which listener of a service: `main` carries user traffic, `preview` reaches a candidate before the switch. */
 export type RouteName = 'main' | 'preview';
 
@@ -123,19 +125,8 @@ export interface ServiceStatus {
   readonly weights: Readonly<Record<RouteName, Readonly<Record<string, number>>>>;
 }
 
-/** Counters of one revision on one route, as the router measured them, since the revision got traffic. */
-export interface RevisionTraffic {
-  readonly revision: number;
-  readonly requests: number;
-  readonly status: { readonly '2xx': number; readonly '3xx': number; readonly '4xx': number; readonly '5xx': number };
-  /**
-   * Requests the router could not deliver (connection refused, reset, timeout), counting an attempt
-   * the router then retried on another backend: the revision failed it even if the client was answered.
-   */
-  readonly errors: number;
-  /** Cumulative latency histogram: upper bound in ms → count. */
-  readonly latencyBuckets: Readonly<Record<string, number>>;
-}
+// The router's counters are the metrics' vocabulary (metrics/traffic.ts); a target kind supplies them.
+export type { RevisionTraffic, TrafficSource } from '../metrics/traffic.js';
 
 export interface Target {
   readonly name: string;
@@ -170,14 +161,4 @@ export interface Target {
    * targets/endpoint.ts does this for any target).
    */
   url(environment: string, service: string, route: RouteName): Promise<string>;
-}
-
-/**
- * A target kind's router counters, one entry per revision a service's main route sends traffic to:
- * what the metric providers (metrics/providers/traffic-provider.ts) read for the watch window and
- * the router analyses. Not part of Target: a target may count traffic somewhere else (an ingress's
- * Prometheus), and observers read it without being able to change anything.
- */
-export interface TrafficSource {
-  traffic(environment: string, service: string): Promise<RevisionTraffic[]>;
 }

@@ -1,5 +1,5 @@
 import { p99FromBuckets } from '../latency.js';
-import type { RevisionTraffic } from '../../targets/target.js';
+import type { RevisionTraffic } from '../traffic.js';
 import { measurementError, noData, value } from '../provider.js';
 import type { MeasureWindow, Measurement, MetricProvider, MetricQuery } from '../provider.js';
 import { isRouterQuery, ROUTER_QUERIES } from './router-queries.js';
@@ -8,7 +8,7 @@ import type { RouterQuery } from './router-queries.js';
 export { ROUTER_QUERIES } from './router-queries.js';
 
 
-/** Reads the router's counters of one service: one entry per revision it routes to now. */
+/** Reads the router's counters of one service: one entry per revision it routes to now (traffic-provider.ts reads them from the target kind's traffic source). */
 export type TrafficSampler = (signal: AbortSignal) => Promise<readonly RevisionTraffic[]>;
 
 interface Snapshot {
