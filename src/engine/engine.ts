@@ -5,12 +5,14 @@ import { hasRole, type Principal } from '../domain/roles.js';
 import type { Run } from '../domain/run.js';
 import { ApprovalError, GantryError, NotFoundError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
+import { findAwaitingDecision } from './awaiting-decision.js';
 import type { ApproverGroups } from './approver-groups.js';
 import type { Clock } from '../kernel/clock.js';
 import type { EngineBus } from './events.js';
 import type { Executor } from './executor.js';
 import type { RepositoryReader } from './repository-reader.js';
 import type { RunFactory } from './run-factory.js';
+import { restoreTargets, weightNotes } from './restore-targets.js';
 import { planRollback, previousRevision, type RollbackTarget } from './rollback-plan.js';
 
 export interface EngineOptions {
@@ -138,12 +140,10 @@ export class Engine {
   async decide(runId: number, by: Principal, decision: 'approved' | 'rejected', comment: string | undefined, confirm: string | undefined): Promise<{ run: Run; kind: 'deploy' | 'analysis' }> {
     const run = await this.activeRun(runId);
     const steps = await this.o.store.steps.forRun(runId);
-    const pending = steps.find((s) => s.kind === 'approval' && (s.state === 'waiting' || s.state === 'pending' || s.state === 'running'));
-    const paused = steps.find((s) => s.kind === 'watch' && s.state === 'waiting');
-    const step = pending ?? paused;
-    if (!step?.environment) throw new GantryError('APPROVAL_NOT_PENDING', `run #${runId} is not waiting for an approval`, { hint: 'List runs waiting for approval with `gantry approvals`.' });
-    const env = this.environment(step.environment);
-    const kind = pending ? 'deploy' : 'analysis';
+    const awaited = await findAwaitingDecision(this.o.store, runId, steps);
+    if (!awaited) throw new GantryError('APPROVAL_NOT_PENDING', `run #${runId} is not waiting for an approval`, { hint: 'List runs waiting for approval with `gantry approvals`.' });
+    const env = this.environment(awaited.environment);
+    const kind = awaited.kind;
     const previous = await this.o.store.approvals.forRun(runId, kind);
     const verdict = judgeApproval(by, {
       environment: env.name,
@@ -180,7 +180,7 @@ export class Engine {
         }
         continue;
       }
-      targets.push({ service, revision: to.revision, release: to.release, digest: to.digest, releaseId: to.releaseId });
+      targets.push({ service, revision: to.revision, release: to.release, digest: to.digest, releaseId: to.releaseId, source: to });
     }
     if (targets.length === 0) throw new GantryError('ROLLBACK_UNAVAILABLE', `no service of ${env.name} has an earlier successful revision`, { hint: `See \`gantry history ${env.name}\`.` });
     const reason = request.reason ?? 'manual rollback';
@@ -191,11 +191,11 @@ export class Engine {
       plan,
       this.o.clock.now(),
     );
-    await this.o.store.events.append('rollback.requested', by.user, run.id, { environment: env.name, targets, reason }, this.o.clock.now());
+    await this.o.store.events.append('rollback.requested', by.user, run.id, { environment: env.name, targets: targets.map(({ source, ...t }) => ({ ...t, deploymentId: source?.id ?? null })), reason }, this.o.clock.now());
     return this.started(run);
   }
 
-  /** Deploys exactly the state a backup recorded, with the environment's strategy and checks. Audited. */
+  /** Deploys exactly the state a backup recorded: each service's recorded spec, strategy and checks (see restore-targets.ts). Audited. */
   async restore(backupId: number, by: Principal, reason: string | undefined): Promise<Run> {
     const backup = await this.o.store.backups.get(backupId);
     if (!backup || backup.expiresAt <= this.o.clock.now()) throw new NotFoundError('BACKUP_NOT_FOUND', `no backup #${backupId}`, { hint: 'List backups with `gantry backup list`.' });
@@ -203,8 +203,9 @@ export class Engine {
     if (!hasRole(by, 'deployer', env.name)) throw forbidden(`restoring ${env.name}`, `deployer:${env.name}`);
     if (backup.services.length === 0) throw new GantryError('ROLLBACK_UNAVAILABLE', `backup #${backupId} of ${env.name} holds no service (nothing was deployed when it was taken)`);
     const why = `restore of backup #${backupId}${reason ? `: ${reason}` : ''}`;
-    const targets: RollbackTarget[] = backup.services.map((s) => ({ service: s.service, revision: s.revision, release: s.release, releaseId: s.releaseId, digest: s.digest }));
-    const plan = planRollback({ config: this.o.pinned(), environment: env, targets, reason: why });
+    const targets = await restoreTargets(this.o.store, backup);
+    const planned = planRollback({ config: this.o.pinned(), environment: env, targets, reason: why });
+    const plan = { ...planned, notes: [...planned.notes, ...weightNotes(backup)] };
     const run = await this.o.store.runs.create(
       { trigger: TriggerKind.Rollback, branch: null, ref: `restore ${env.name} #${backupId}`, sha: targets[0]?.release ?? '', baseSha: null, environment: env.name, author: null, triggeredBy: by.user, commitMessage: why, configJson: null },
       plan,

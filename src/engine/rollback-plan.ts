@@ -1,6 +1,8 @@
 import type { EnvironmentConfig, GantryConfig } from '../config/types.js';
+import type { Deployment } from '../domain/deployment.js';
 import type { Plan } from '../domain/run.js';
-import { rolloutSteps } from './deploy-plan.js';
+import { lockStep, rolloutSteps } from './deploy-plan.js';
+import { copyRecordedSpecs } from './recorded-rollback.js';
 
 export interface RollbackTarget {
   readonly service: string;
@@ -8,6 +10,8 @@ export interface RollbackTarget {
   readonly release: string;
   readonly releaseId: number;
   readonly digest: string;
+  /** The deployment gone back to: the new revision runs what it recorded, not today's gantry.yaml (absent: no such row is known). */
+  readonly source?: Pick<Deployment, 'id' | 'spec' | 'strategy' | 'target'>;
 }
 
 /** What `previousRevision` needs of a deployment. */
@@ -37,16 +41,17 @@ export interface RollbackPlanInput {
 
 /**
  * A manual rollback is a deployment of earlier artifacts: each service gets a new revision running
- * the chosen one's digest, with the environment's strategy and health checks, so history reads as
- * what happened ("r9: rollback to r7's release") and the same safety applies as on the way forward.
+ * the chosen one's digest, command, env, health checks and strategy as that revision recorded them,
+ * so history reads as what happened ("r9: rollback to r7's release") and the same safety applies as
+ * on the way forward. The environment's current config supplies only the run's shape (steps, order).
  */
 export function planRollback(input: RollbackPlanInput): Plan {
   const env = input.environment;
   const pinned = Object.fromEntries(
-    input.targets.map((t) => [t.service, { release: t.release, releaseId: t.releaseId, digest: t.digest, reason: `rollback to r${t.revision}: ${input.reason}` }]),
+    input.targets.map((t) => [t.service, { release: t.release, releaseId: t.releaseId, digest: t.digest, reason: `rollback to r${t.revision}: ${input.reason}`, ...(t.source ? { sourceDeployment: t.source.id } : {}) }]),
   );
-  const lock = { key: `lock:${env.name}`, kind: 'environment-lock', name: `lock ${env.name}`, environment: env.name, needs: [], spec: { environment: env.name, timeoutMs: 3_600_000 }, maxAttempts: 1 };
-  const steps = rolloutSteps(input.config, env, input.targets.map((t) => t.service), lock.key, [{ kind: 'health' }], pinned, false);
+  const lock = lockStep(env.name, [], 3_600_000);
+  const steps = copyRecordedSpecs(rolloutSteps(input.config, env, input.targets.map((t) => t.service), lock.key, [{ kind: 'health' }], pinned, false), input.targets);
   const notes = [`Rollback of ${env.name}: ${input.targets.map((t) => `${t.service} → r${t.revision} (${t.release.slice(0, 7)})`).join(', ')}. Reason: ${input.reason}`];
   return { steps: [lock, ...steps], notes };
 }

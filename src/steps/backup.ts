@@ -1,13 +1,14 @@
-import type { BackupStepSpec, DeployStepSpec } from '../engine/deploy-plan.js';
+import { specOf } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import type { BackupEntry } from '../store/repositories/backup-repository.js';
 import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
+import { deploymentRecord } from './support/deployment-record.js';
 
 /**
- * Before a risky change: what the environment runs now, service by service (revision, release,
- * digest, run configuration, weights), kept for the environment's retention so it can be restored
- * exactly. Taken under the environment lock, so nothing moves while it is read.
+ * Before a risky change: what the environment runs now, service by service (the live deployment,
+ * its revision, release, digest, recorded spec, strategy and target, and the weights), kept for the
+ * environment's retention so it can be restored exactly. Taken under the environment lock, so nothing moves while it is read.
  */
 export class BackupStep implements StepHandler {
   readonly kind = 'backup';
@@ -15,7 +16,7 @@ export class BackupStep implements StepHandler {
   constructor(private readonly store: Store, private readonly targets: TargetRegistry) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as BackupStepSpec;
+    const spec = specOf(ctx, 'backup');
     const done = await this.store.backups.forRun(ctx.run.id, spec.environment);
     if (done) return { kind: 'done', summary: { backupId: done.id }, message: `backup #${done.id}` };
     const target = await this.targets.get(spec.target);
@@ -24,7 +25,7 @@ export class BackupStep implements StepHandler {
     for (const service of spec.services) {
       const live = await this.store.deployments.live(spec.environment, service);
       if (!live) continue;
-      const deploySpec = live.runId === null ? undefined : ((await this.store.steps.forRun(live.runId)).find((s) => s.key === `deploy:${spec.environment}:${service}`)?.spec as DeployStepSpec | undefined);
+      const recorded = await deploymentRecord(this.store, live);
       services.push({
         service,
         revision: live.revision,
@@ -32,7 +33,9 @@ export class BackupStep implements StepHandler {
         releaseId: live.releaseId,
         digest: live.digest,
         weights: actual.find((s) => s.service === service)?.weights.main ?? {},
-        config: deploySpec ? { command: deploySpec.command, env: deploySpec.env, replicas: deploySpec.replicas, secrets: deploySpec.secrets } : null,
+        config: recorded ? { command: recorded.spec.command, env: recorded.spec.env, replicas: recorded.spec.replicas, secrets: recorded.spec.secrets } : null,
+        deploymentId: live.id,
+        ...(recorded ? { spec: recorded.spec, strategy: recorded.strategy, target: recorded.target } : {}),
       });
     }
     const now = ctx.clock.now();

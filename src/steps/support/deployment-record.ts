@@ -1,7 +1,6 @@
 import type { StrategyConfig } from '../../config/types.js';
-import type { DeployStepSpec } from '../../engine/deploy-plan.js';
+import type { DeployStepSpec } from '../../engine/step-specs/index.js';
 import type { DeployedSpec, Deployment } from '../../domain/deployment.js';
-import { GantryError } from '../../errors/index.js';
 import type { Store } from '../../store/store.js';
 
 /** What a deployment runs and how it goes out: read from its record, never from today's gantry.yaml. */
@@ -11,15 +10,16 @@ export interface DeploymentRecord {
   readonly target: string;
 }
 
-/** The record a deploy step writes: the step's own spec, or (a rollback or a restore) a copy of the source deployment's record. */
+/**
+ * The record a deploy step writes: the step's own spec, or (a rollback or a restore) a copy of the
+ * record of the deployment gone back to. A source written before deployments recorded their spec
+ * has nothing to copy: the step's spec (today's config, as the planner made it) is used, as it was
+ * before records existed.
+ */
 export async function recordToWrite(store: Store, step: DeployStepSpec): Promise<DeploymentRecord> {
   const source = step.pinnedArtifact?.sourceDeployment;
-  if (source !== undefined) {
-    const from = await store.deployments.get(source);
-    const recorded = from && (await deploymentRecord(store, from));
-    if (recorded) return recorded;
-    throw new GantryError('ROLLBACK_UNAVAILABLE', `deployment #${source} (the revision to go back to) has no record of what it ran`, { hint: 'It may predate recorded deployments and its run be gone; deploy its release with `gantry deploy --release`.' });
-  }
+  const from = source === undefined ? undefined : await store.deployments.get(source);
+  if (from?.spec && from.strategy && from.target !== null) return { spec: from.spec, strategy: from.strategy, target: from.target };
   return fromStepSpec(step);
 }
 
