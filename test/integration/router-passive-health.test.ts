@@ -107,16 +107,21 @@ describe('passive health and retries in the router', () => {
     const healthy = await backend();
     const hung = await backend();
     hung.hang = true;
-    const url = await routed([
-      { id: 'healthy', url: healthy.url },
-      { id: 'hung', url: hung.url },
-    ]);
-    const started = performance.now();
+    const log: string[] = [];
+    const url = await routed(
+      [
+        { id: 'healthy', url: healthy.url },
+        { id: 'hung', url: hung.url },
+      ],
+      log,
+    );
     const answers = await Promise.all(Array.from({ length: 10 }, () => call(url)));
     // Every GET is answered by the healthy backend: those held by the hung one were retried on ejection.
     expect(answers.map((a) => `${a.status} ${a.backend}`)).toEqual(Array.from({ length: 10 }, () => '200 healthy'));
     expect(hung.methods.length).toBeGreaterThan(0);
-    expect(performance.now() - started).toBeLessThan(3_000);
+    // Retried because the hung backend was ejected, once; the only other way out, the router's 60 s
+    // upstream timeout (DEFAULT_UPSTREAM_TIMEOUT_MS), is longer than this whole test may take.
+    expect(log.filter((line) => line.includes('ejected')).map((line) => (JSON.parse(line) as { backend: string }).backend)).toEqual(['hung']);
 
     // Recovered: back on trial after the 10 s ejection period, it answers its share again.
     hung.hang = false;
