@@ -1,8 +1,8 @@
-import type { DeployStepSpec } from '../engine/deploy-plan.js';
+import { specOf } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { GantryError } from '../errors/index.js';
 import { DeploymentState } from '../domain/deployment.js';
-import { strategyFor } from '../strategies/index.js';
+import { Goal, reconcilePass, strategyFor } from '../strategies/index.js';
 import { deploymentRecord, recordToWrite } from './support/deployment-record.js';
 import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
@@ -18,7 +18,7 @@ export class DeployStep implements StepHandler {
   constructor(private readonly deps: DeployDeps) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as DeployStepSpec;
+    const spec = specOf(ctx, 'deploy');
     const { store } = this.deps;
     const pinned = spec.pinnedArtifact;
     const artifact = pinned ?? (await store.releases.forRelease(ctx.run.sha)).find((a) => a.service === spec.service);
@@ -34,11 +34,15 @@ export class DeployStep implements StepHandler {
     if (ctx.step.attempt > 1) ctx.log.info(`resuming the deployment of ${spec.service} r${deployment.revision}: reconciling with the target`);
     if (pinned) await store.deployments.setState(deployment.id, deployment.state, ctx.clock.now(), pinned.reason);
     const sctx = await strategyContext(this.deps, ctx, { ...deployment, release }, (await deploymentRecord(store, deployment)) ?? record);
-    ctx.log.info(`${spec.service}: r${deployment.revision} (${artifact.digest.slice(0, 19)}) replaces ${deployment.previousRevision === null ? 'nothing (first deployment)' : `r${deployment.previousRevision}`}`);
-    await strategyFor(spec.strategy).rollout(sctx);
+    if (deployment.progress === null) ctx.log.info(`${spec.service}: r${deployment.revision} (${artifact.digest.slice(0, 19)}) replaces ${deployment.previousRevision === null ? 'nothing (first deployment)' : `r${deployment.previousRevision}`}`);
+    // One pass of the strategy; between batches (and while the revision starts) the step waits in the executor, with its progress on the deployment.
+    const pass = await reconcilePass(strategyFor(sctx.config), Goal.Rollout, sctx, deployment.progress, { save: (progress) => store.deployments.setProgress(deployment.id, progress) });
+    if (pass.wait !== undefined) return { kind: 'wait', message: `${spec.service} r${deployment.revision}: ${pass.progress.phase}, ${mainShare(pass.progress.weights, deployment.revision)} % of main traffic`, retryInMs: pass.wait };
     await store.deployments.setState(deployment.id, DeploymentState.Switched, ctx.clock.now());
     const url = await sctx.target.url(spec.environment, spec.service, 'main');
     return { kind: 'done', summary: { revision: deployment.revision, previous: deployment.previousRevision, digest: artifact.digest, url }, message: `r${deployment.revision} serving at ${url}` };
   }
 
 }
+
+const mainShare = (weights: Readonly<Record<string, number>>, revision: number): number => weights[String(revision)] ?? 0;

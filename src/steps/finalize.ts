@@ -1,8 +1,8 @@
 import type { OciLayout } from '../artifacts/oci-layout.js';
-import type { FinalizeStepSpec } from '../engine/deploy-plan.js';
+import { specOf } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { DeploymentState } from '../domain/deployment.js';
-import { strategyFor } from '../strategies/index.js';
+import { Goal, reconcilePass, strategyFor } from '../strategies/index.js';
 import { deploymentRecord } from './support/deployment-record.js';
 import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
@@ -23,18 +23,26 @@ export class FinalizeStep implements StepHandler {
   constructor(private readonly deps: FinalizeDeps) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as FinalizeStepSpec;
+    const spec = specOf(ctx, 'finalize');
     const { store, layout } = this.deps;
     const deployments = (await store.deployments.allForRun(ctx.run.id)).filter((d) => d.environment === spec.environment);
+    // Retire passes first (blue-green's scale-down delay is a stored wait); tags only once every previous revision is retired.
+    const waits: number[] = [];
     for (const d of deployments) {
       const deploySpec = await deploymentRecord(store, d);
-      if (!deploySpec) continue;
-      if (d.state === DeploymentState.Switched) {
-        const sctx = await strategyContext(this.deps, ctx, d, deploySpec);
-        await strategyFor(deploySpec.strategy).retire(sctx);
-        await store.deployments.setState(d.id, DeploymentState.Succeeded, ctx.clock.now());
-        await store.events.append('deployment.succeeded', ctx.run.triggeredBy, ctx.run.id, { environment: d.environment, service: d.service, revision: d.revision, release: d.release, digest: d.digest }, ctx.clock.now());
+      if (!deploySpec || d.state !== DeploymentState.Switched) continue;
+      const sctx = await strategyContext(this.deps, ctx, d, deploySpec);
+      const pass = await reconcilePass(strategyFor(deploySpec.strategy), Goal.Retire, sctx, d.progress, { save: (progress) => store.deployments.setProgress(d.id, progress) });
+      if (pass.wait !== undefined) {
+        waits.push(pass.wait);
+        continue;
       }
+      await store.deployments.setState(d.id, DeploymentState.Succeeded, ctx.clock.now());
+      await store.events.append('deployment.succeeded', ctx.run.triggeredBy, ctx.run.id, { environment: d.environment, service: d.service, revision: d.revision, release: d.release, digest: d.digest }, ctx.clock.now());
+    }
+    if (waits.length > 0) return { kind: 'wait', message: `retiring the previous revisions of ${spec.environment} (${waits.length} waiting)`, retryInMs: Math.min(...waits) };
+    for (const d of deployments) {
+      if (!(await deploymentRecord(store, d))) continue;
       await layout.tag(`${d.service}:${spec.environment}-latest`, d.digest);
       if (spec.immutableTags) await layout.tag(`${d.service}:${spec.environment}-r${d.revision}`, d.digest, { immutable: true });
       ctx.log.info(`${d.service}: r${d.revision} is live in ${spec.environment}${d.previousRevision === null ? '' : `; r${d.previousRevision} retired`}`);
