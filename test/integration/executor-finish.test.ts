@@ -73,7 +73,10 @@ describe('finishing a run', () => {
       if (e.type === 'run' && e.runId === runId && isTerminalRun(e.state)) finishes.push(e.state);
     });
 
-    runId = await h.createRun([step('lock:dev', 'environment-lock', [], { environment: 'dev' }), step('a', 'work', ['lock:dev'])], 'dev');
+    // The run's id is known before any executor looks at it.
+    await h.executor.stop();
+    runId = await h.createRun([step('lock:dev', 'environment-lock', [], { environment: 'dev', timeoutMs: 60_000 }), step('a', 'work', ['lock:dev'])], 'dev');
+    h.executor.start();
     await until('the first executor to find the run ready to finish', () => arrivals === 1);
     other.start();
     expect((await h.executor.waitForRun(runId)).state).toBe('succeeded');
