@@ -11,7 +11,7 @@ export const SPEC: RevisionSpec = {
   service: 'api',
   revision: 7,
   release: 'c0ffee1234567890',
-  artifact: { digest: 'sha256:abc', layout: '/tmp/layout' },
+  artifact: { digest: 'sha256:abc', ref: 'oci-layout:/tmp/layout@sha256:abc' },
   command: 'node server.js',
   env: {},
   secretKeys: [],
