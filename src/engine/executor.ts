@@ -6,8 +6,9 @@ import type { Redactor } from '../secrets/redactor.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import type { EngineBus } from './events.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../kernel/logger.js';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry-policy.js';
+import { isStepKind, parseStepSpec } from './step-specs/index.js';
 import type { StepHandlers, StepOutcome } from './step-handler.js';
 import { StepLog } from './step-log.js';
 import { planRunProgress } from './progress.js';
@@ -189,6 +190,8 @@ export class Executor {
     try {
       if (step.attempt > 1) log.info(`attempt ${step.attempt} of ${step.maxAttempts}`);
       if (!handler) throw new GantryError('INTERNAL', `no handler for step kind ${step.kind}`);
+      // A spec that does not match its kind fails the step here, naming the fields, before any handler reads it.
+      if (isStepKind(step.kind)) parseStepSpec(step.kind, step.key, step.spec);
       const trackProcess = (pid: number | null): Promise<void> =>
         store.steps.setProcess(step.id, this.owner, pid).catch((error: unknown) => logger.warn({ err: error, step: step.key }, 'could not record the step process'));
       outcome = await handler.run({ run, step, signal: controller.signal, clock, logger: logger.child({ runId: run.id, step: step.key }), log, trackProcess });

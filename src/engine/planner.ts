@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { EnvironmentConfig, GantryConfig, GateConfig, ScanConfig } from '../config/types.js';
-import type { Plan, PlannedStep } from '../domain/run.js';
-import { planDeploy, type ProtectionStepSpec } from './deploy-plan.js';
+import type { EnvironmentConfig, GantryConfig, GateConfig } from '../config/types.js';
+import type { Plan } from '../domain/run.js';
+import { planDeploy } from './deploy-plan.js';
+import { SCAN_STEP_KEY, gateKey, gateOfKey } from './step-keys.js';
+import { STEP_SPEC_VERSION, type GateStepSpec, type ProtectionStepSpec, type ScanStepSpec, type TypedPlannedStep } from './step-specs/index.js';
 
 export interface PlanInput {
   readonly config: GantryConfig;
@@ -22,50 +24,19 @@ export interface PlanInput {
   readonly changedFiles?: readonly string[] | null;
 }
 
-export type GateStepSpec = {
-  readonly service: string;
-  readonly servicePath: string;
-  readonly gate: GateConfig;
-  readonly secrets: readonly string[];
-  /**
-   * The environment whose secrets the gate gets; null: shared ones only. A gate runs before the
-   * approvals of a production-like environment, so it never gets that environment's secrets.
-   */
-  readonly secretScope?: string | null;
-  readonly cacheKey: string;
-  readonly timeoutMs: number;
-};
-
-export type ScanStepSpec = {
-  /** Files to scan for secrets; null: every tracked file under `paths` (no base to diff against: the whole repository). */
-  readonly files: readonly string[] | null;
-  readonly paths: readonly string[];
-  /** Changed services, whose dependencies are audited. */
-  readonly services: readonly { readonly name: string; readonly path: string }[];
-  readonly scan: ScanConfig;
-};
-
-export const SCAN_STEP_KEY = 'scan:security';
-
-export type LockStepSpec = {
-  readonly environment: string;
-  readonly timeoutMs: number;
-};
-
 /** What a gate's pass depends on: the service's content, the command and its declared environment. */
 export function gateCacheKey(tree: string, gate: GateConfig, secrets: readonly string[]): string {
   const identity = JSON.stringify({ tree, run: gate.run, env: gate.env, junit: gate.junit ?? null, coverage: gate.coverage ?? null, secrets });
   return createHash('sha256').update(identity).digest('hex');
 }
 
-export const gateStepKey = (service: string, gate: string): string => `gate:${service}:${gate}`;
-
-function planScan(input: PlanInput): PlannedStep {
+function planScan(input: PlanInput): TypedPlannedStep {
   const services = input.services.flatMap((name) => {
     const service = input.config.services[name];
     return service ? [{ name, path: service.path }] : [];
   });
   const spec: ScanStepSpec = {
+    v: STEP_SPEC_VERSION,
     // Every changed file, in a service folder or not (a key committed under deploy/ is a leak too).
     files: input.changedFiles ?? null,
     paths: [],
@@ -80,7 +51,7 @@ function planScan(input: PlanInput): PlannedStep {
  * before anything runs. Services' gates run in parallel, one service's gates in declared order.
  */
 export function planRun(input: PlanInput): Plan {
-  const steps: PlannedStep[] = [];
+  const steps: TypedPlannedStep[] = [];
   const notes: string[] = [input.changeNote];
   const lastGates: string[] = [];
   const env = input.environment;
@@ -90,8 +61,9 @@ export function planRun(input: PlanInput): Plan {
     if (!service || service.gates.length === 0) continue;
     let previous: string | undefined;
     for (const gate of service.gates) {
-      const key = gateStepKey(name, gate.name);
+      const key = gateKey(name, gate.name);
       const spec: GateStepSpec = {
+        v: STEP_SPEC_VERSION,
         service: name,
         servicePath: service.path,
         gate,
@@ -115,7 +87,7 @@ export function planRun(input: PlanInput): Plan {
   if (env && runnable.length === 0) notes.push(`${env.name} deploys nothing: none of its services has a \`run\` command in gantry.yaml.`);
   if (env && runnable.length > 0) {
     const lastGate: Record<string, string> = {};
-    for (const key of lastGates) lastGate[key.split(':')[1] ?? ''] = key;
+    for (const key of lastGates) lastGate[gateOfKey(key)?.service ?? ''] = key;
     // A deployed service without gates of its own still waits for a clean scan.
     if (scanned) for (const name of runnable) lastGate[name] ??= SCAN_STEP_KEY;
     steps.push(

@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import { planRun } from './planner.js';
 import type { RepositoryReader } from './repository-reader.js';
+import { STEP_SPEC_VERSION, type ProtectionStepSpec } from './step-specs/index.js';
 
 export interface Trigger {
   readonly kind: TriggerKind;
@@ -120,13 +121,13 @@ export class RunFactory {
    * the poll may see the push before the webhook arrives, so the run waits for it (a guard rule,
    * read from the pinned config).
    */
-  private protectionFor(trigger: Trigger): { branch: string; waitMs: number; timeoutMs: number } | null {
+  private protectionFor(trigger: Trigger): ProtectionStepSpec | null {
     const pinned = this.o.pinned();
     if (trigger.kind !== TriggerKind.Push || !trigger.branch || !pinned.github) return null;
     // As the webhook reads them (src/sources/github/push-verdicts.ts): any matching rule that protects the branch.
     const rules = Object.entries(pinned.branches).filter(([pattern]) => branchMatches(pattern, trigger.branch ?? '')).map(([, r]) => r.protection);
     if (!rules.some((p) => p.requiredApprovals > 0 || !p.allowDirectPush)) return null;
-    return { branch: trigger.branch, waitMs: PROTECTION_WAIT_MS, timeoutMs: PROTECTION_WAIT_MS + 60_000 };
+    return { v: STEP_SPEC_VERSION, branch: trigger.branch, waitMs: PROTECTION_WAIT_MS, timeoutMs: PROTECTION_WAIT_MS + 60_000 };
   }
 
   /** Gates and commands come from the commit being checked, not from the server's copy. */

@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   UNKNOWN_REF: 'The branch, tag or commit does not exist in the repository.',
   STEP_TIMEOUT: 'A step ran longer than its timeout.',
   STEP_CANCELLED: 'A step was cancelled.',
+  STEP_SPEC_INVALID: 'A stored step spec does not match the schema of its step kind.',
   LOCK_HELD: 'Another run holds the environment lock.',
   DATA_DIR_LOCKED: 'Another gantry server is running on the same data folder.',
   DATA_DIR_UNUSABLE: 'gantry server cannot write its data folder (no permission, read-only, disk full).',

@@ -1,4 +1,4 @@
-import type { ApprovalStepSpec } from '../engine/deploy-plan.js';
+import { specOf } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { formatDuration } from '../config/duration.js';
 import { ApprovalError } from '../errors/index.js';
@@ -16,7 +16,7 @@ export class ApprovalStep implements StepHandler {
   constructor(private readonly store: Store) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as ApprovalStepSpec;
+    const spec = specOf(ctx, 'approval');
     const decisions = await this.store.approvals.forRun(ctx.run.id, 'deploy');
     const rejection = decisions.find((d) => d.decision === 'rejected');
     if (rejection) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { packBundle } from '../artifacts/bundle.js';
 import type { OciLayout } from '../artifacts/oci-layout.js';
 import type { Run } from '../domain/run.js';
-import type { BuildStepSpec } from '../engine/deploy-plan.js';
+import { specOf, type BuildStepSpec } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { GantryError, GateError } from '../errors/index.js';
 import { childEnvironment } from '../secrets/source.js';
@@ -21,7 +21,7 @@ export class BuildStep implements StepHandler {
   constructor(private readonly store: Store, private readonly layout: OciLayout, private readonly workspaces: Workspaces) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as BuildStepSpec;
+    const spec = specOf(ctx, 'build');
     const now = ctx.clock.now();
     const releaseId = await this.store.releases.ensure(ctx.run.sha, ctx.run.id, now, ctx.run.commitTime);
     const own = (await this.store.releases.forRelease(ctx.run.sha)).find((a) => a.service === spec.service);

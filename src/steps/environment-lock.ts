@@ -1,4 +1,4 @@
-import type { LockStepSpec } from '../engine/planner.js';
+import { specOf } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import type { Store } from '../store/store.js';
 
@@ -14,7 +14,7 @@ export class EnvironmentLockStep implements StepHandler {
   constructor(private readonly store: Store) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const { environment } = ctx.step.spec as LockStepSpec;
+    const { environment } = specOf(ctx, 'environment-lock');
     const holder = await this.store.locks.acquire(environment, ctx.run.id, ctx.clock.now());
     if (holder.runId !== ctx.run.id) {
       return { kind: 'wait', message: `queued: run #${holder.runId} holds the ${environment} lock`, retryInMs: RECHECK_MS };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GateStepSpec } from '../engine/planner.js';
+import { specOf, type GateStepSpec } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import type { Run } from '../domain/run.js';
 import { GateError } from '../errors/index.js';
@@ -24,7 +24,7 @@ export class GateStep implements StepHandler {
   constructor(private readonly store: Store, private readonly workspaces: Workspaces, private readonly secrets: SecretSource) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as GateStepSpec;
+    const spec = specOf(ctx, 'gate');
     // A spec planned before secretScope existed gets shared secrets only: never more than it may have.
     const scope = spec.secretScope ?? null;
     const versions = this.secrets.versions(spec.secrets, scope);

@@ -1,5 +1,5 @@
 import { judgePromotion } from '../domain/promotion.js';
-import type { PromotionStepSpec } from '../engine/deploy-plan.js';
+import { specOf } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { GantryError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
@@ -11,7 +11,7 @@ export class PromotionStep implements StepHandler {
   constructor(private readonly store: Store) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as PromotionStepSpec;
+    const spec = specOf(ctx, 'promotion');
     const artifacts = await this.store.releases.forRelease(ctx.run.sha);
     const digests = Object.fromEntries(spec.services.map((s) => [s, artifacts.find((a) => a.service === s)?.digest ?? 'missing']));
     const verdict = judgePromotion({ environment: spec.environment, requires: spec.requires, digests, succeededThere: await this.store.deployments.succeededDigests(spec.requires) });

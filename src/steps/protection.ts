@@ -1,4 +1,4 @@
-import type { ProtectionStepSpec } from '../engine/deploy-plan.js';
+import { specOf } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { GantryError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
@@ -22,7 +22,7 @@ export class ProtectionStep implements StepHandler {
   constructor(private readonly store: Store) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as ProtectionStepSpec;
+    const spec = specOf(ctx, 'protection');
     // The newest verdict on this commit wins, however busy the rest of the audit log is.
     const [accepted, refused] = await Promise.all([this.store.events.ofKind('github.push.accepted'), this.store.events.ofKind('github.push.refused')]);
     const verdict = [...accepted, ...refused].filter((e) => e.data.sha === ctx.run.sha && e.data.branch === spec.branch).sort((a, b) => b.id - a.id)[0];

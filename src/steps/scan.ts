@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ScanStepSpec } from '../engine/planner.js';
+import { specOf, type ScanStepSpec } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import type { Run } from '../domain/run.js';
 import { GateError } from '../errors/index.js';
@@ -32,7 +32,7 @@ export class ScanStep implements StepHandler {
   constructor(private readonly workspaces: Workspaces) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as ScanStepSpec;
+    const spec = specOf(ctx, 'scan');
     const root = await this.workspaces.checkout(ctx.run.id, SCAN_WORKSPACE, ctx.run.sha);
     const findings = spec.scan.secrets ? await this.scanSecrets(ctx, spec, root) : [];
     if (!spec.scan.secrets) ctx.log.info('secrets: not scanned (scan.secrets is false)');

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import type { VerifyConfig } from '../config/types.js';
-import type { VerifyStepSpec } from '../engine/deploy-plan.js';
+import { specOf, type VerifyStepSpec } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { GantryError } from '../errors/index.js';
 import { childEnvironment } from '../secrets/source.js';
@@ -24,7 +24,7 @@ export class VerifyStep implements StepHandler {
   constructor(private readonly store: Store, private readonly targets: TargetRegistry, private readonly workspaces: Workspaces) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const spec = ctx.step.spec as VerifyStepSpec;
+    const spec = specOf(ctx, 'verify');
     const target = await this.targets.get(spec.target);
     const urls: Record<string, string> = {};
     for (const s of spec.services) urls[s.name] = await target.url(spec.environment, s.name, 'main');

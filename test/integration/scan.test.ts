@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/loader.js';
 import type { GantryConfig } from '../../src/config/types.js';
-import { planRun, SCAN_STEP_KEY, type ScanStepSpec } from '../../src/engine/planner.js';
+import { planRun } from '../../src/engine/planner.js';
+import { SCAN_STEP_KEY } from '../../src/engine/step-keys.js';
+import type { ScanStepSpec } from '../../src/engine/step-specs/index.js';
 import type { StepView } from '../../src/server/views.js';
 import { countAtOrAbove, parseAuditJson, type VulnerabilityCounts } from '../../src/steps/scan/audit.js';
 import { scanText } from '../../src/steps/scan/secrets.js';
@@ -212,6 +214,7 @@ describe('planning the scan', () => {
   it('passes the changed files, or null when there is no base, and the default scan settings', () => {
     const withBase = planRun({ config: config(), services: ['api'], serviceTrees: {}, environment: undefined, changeNote: 'n', changedFiles: ['services/api/index.js'] });
     expect(withBase.steps[0]?.spec as ScanStepSpec).toEqual({
+      v: 1,
       files: ['services/api/index.js'],
       paths: [],
       services: [{ name: 'api', path: 'services/api' }],

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/loader.js';
 import type { GantryConfig } from '../../src/config/types.js';
-import { gateCacheKey, planRun, SCAN_STEP_KEY } from '../../src/engine/planner.js';
+import { gateCacheKey, planRun } from '../../src/engine/planner.js';
+import { SCAN_STEP_KEY } from '../../src/engine/step-keys.js';
 
 const YAML = `version: 1
 project: { name: p }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { judgeApproval } from '../../domain/approval-rules.js';
-import type { ApprovalStepSpec } from '../../engine/deploy-plan.js';
+import { findAwaitingDecision } from '../../engine/awaiting-decision.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../../kernel/http/validate.js';
@@ -19,23 +19,24 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const steps = await ctx.store.steps.forRuns(active.map((r) => r.id));
     const pending = [];
     for (const run of active) {
-      const step = steps.find((s) => s.runId === run.id && s.state === 'waiting' && (s.kind === 'approval' || s.kind === 'watch'));
-      if (!step?.environment) continue;
-      const kind = step.kind === 'approval' ? 'deploy' : 'analysis';
+      // The same rule approve and reject apply (engine/awaiting-decision.ts), so what is listed is what may be decided.
+      const awaited = await findAwaitingDecision(ctx.store, run.id, steps.filter((s) => s.runId === run.id));
+      if (!awaited) continue;
+      const { step, kind } = awaited;
       const decisions = await ctx.store.approvals.forRun(run.id, kind);
-      const env = ctx.config().environments[step.environment];
+      const env = ctx.config().environments[awaited.environment];
       const approvedBy = decisions.filter((d) => d.decision === 'approved').map((d) => d.user);
       // What the caller may do, judged by the same rules the engine applies, so a client can disable a
       // button and say why instead of letting the request fail. The phrase is checked when they act.
       const approvers = env?.approvals.approvers ?? [];
       const groups = await ctx.engine.approverGroups(approvers);
-      const verdict = judgeApproval(principal, { environment: step.environment, authors: run.authors, triggeredBy: run.triggeredBy, approvedBy, approvers, groups, confirmation: undefined }, undefined);
+      const verdict = judgeApproval(principal, { environment: awaited.environment, authors: run.authors, triggeredBy: run.triggeredBy, approvedBy, approvers, groups, confirmation: undefined }, undefined);
       pending.push({
         run: runView(run),
-        environment: step.environment,
+        environment: awaited.environment,
         kind,
         // What this run's approval step waits for: the rules when it was planned, even if an admin has accepted new ones since.
-        required: kind === 'deploy' ? ((step.spec as Partial<ApprovalStepSpec>).required ?? env?.approvals.required ?? 0) : 1,
+        required: awaited.required ?? env?.approvals.required ?? 0,
         confirmation: kind === 'deploy' ? (env?.confirmation ?? null) : null,
         approvedBy,
         message: step.message,

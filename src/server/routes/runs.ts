@@ -5,6 +5,7 @@ import { principalOf } from '../principal.js';
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import { runView, stepView } from '../views.js';
+import { findAwaitingDecision } from '../../engine/awaiting-decision.js';
 
 const RunId = z.object({ id: z.coerce.number().int().positive() });
 const ListQuery = z.object({
@@ -39,7 +40,10 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const { id } = parseInput(RunId, request.params, 'path');
     const run = await loadRun(ctx, id);
     const steps = await ctx.store.steps.forRun(id);
-    return { run: runView(run), steps: steps.map(stepView) };
+    // Who the run waits for, by the rule the approvals list and approve/reject use.
+    const awaited = await findAwaitingDecision(ctx.store, id, steps);
+    const awaiting = awaited ? { step: awaited.step.key, kind: awaited.kind, environment: awaited.environment } : null;
+    return { run: runView(run), steps: steps.map(stepView), awaiting };
   });
 
   app.post('/api/v1/runs/:id/cancel', async (request, reply) => {

@@ -1,0 +1,60 @@
+/**
+ * Step keys: a step's name within its run, stable across re-plans and shown by the API, the CLI
+ * (`--step`) and the dashboard. Built and read here only, so the format is stated once.
+ * Service, gate and environment names are `[a-z][a-z0-9-]*` (config/schema.ts), so `:` never
+ * occurs inside a part; a branch may contain one, so the protection key keeps the rest whole.
+ */
+
+export const SCAN_STEP_KEY = 'scan:security';
+
+export const gateKey = (service: string, gate: string): string => `gate:${service}:${gate}`;
+export const buildKey = (service: string): string => `build:${service}`;
+export const protectionKey = (branch: string): string => `protection:${branch}`;
+export const promotionKey = (environment: string): string => `promotion:${environment}`;
+export const approvalKey = (environment: string): string => `approval:${environment}`;
+export const lockKey = (environment: string): string => `lock:${environment}`;
+export const backupKey = (environment: string): string => `backup:${environment}`;
+export const deployKey = (environment: string, service: string): string => `deploy:${environment}:${service}`;
+export const verifyKey = (environment: string): string => `verify:${environment}`;
+export const watchKey = (environment: string): string => `watch:${environment}`;
+export const finalizeKey = (environment: string): string => `finalize:${environment}`;
+export const rollbackKey = (environment: string): string => `rollback:${environment}`;
+
+/** What a key names; `undefined` for a key none of the builders above makes. */
+export type ParsedStepKey =
+  | { readonly kind: 'scan' }
+  | { readonly kind: 'gate'; readonly service: string; readonly gate: string }
+  | { readonly kind: 'build'; readonly service: string }
+  | { readonly kind: 'protection'; readonly branch: string }
+  | { readonly kind: 'promotion' | 'approval' | 'lock' | 'backup' | 'verify' | 'watch' | 'finalize' | 'rollback'; readonly environment: string }
+  | { readonly kind: 'deploy'; readonly environment: string; readonly service: string };
+
+const PER_ENVIRONMENT = new Set(['promotion', 'approval', 'lock', 'backup', 'verify', 'watch', 'finalize', 'rollback'] as const);
+const isPerEnvironment = (prefix: string): prefix is 'promotion' | 'approval' | 'lock' | 'backup' | 'verify' | 'watch' | 'finalize' | 'rollback' =>
+  (PER_ENVIRONMENT as ReadonlySet<string>).has(prefix);
+
+export function parseStepKey(key: string): ParsedStepKey | undefined {
+  if (key === SCAN_STEP_KEY) return { kind: 'scan' };
+  const colon = key.indexOf(':');
+  if (colon <= 0) return undefined;
+  const prefix = key.slice(0, colon);
+  const rest = key.slice(colon + 1);
+  if (rest === '') return undefined;
+  if (prefix === 'protection') return { kind: 'protection', branch: rest };
+  const parts = rest.split(':');
+  if (parts.length === 1) {
+    if (prefix === 'build') return { kind: 'build', service: rest };
+    return isPerEnvironment(prefix) ? { kind: prefix, environment: rest } : undefined;
+  }
+  const [first, second] = parts;
+  if (parts.length !== 2 || !first || !second) return undefined;
+  if (prefix === 'gate') return { kind: 'gate', service: first, gate: second };
+  if (prefix === 'deploy') return { kind: 'deploy', environment: first, service: second };
+  return undefined;
+}
+
+/** The gate a `gate:<service>:<gate>` key names, or undefined for any other key. */
+export function gateOfKey(key: string): { readonly service: string; readonly gate: string } | undefined {
+  const parsed = parseStepKey(key);
+  return parsed?.kind === 'gate' ? parsed : undefined;
+}
