@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { Migrator } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StrategyConfig } from '../../src/config/types.js';
+import type { DeployedSpec } from '../../src/domain/deployment.js';
+import type { StoreDialect } from '../../src/store/dialect.js';
+import { migrationProvider } from '../../src/store/migrations/index.js';
+import { sqliteDialect } from '../../src/store/sqlite/sqlite-dialect.js';
+import { Store } from '../../src/store/store.js';
+import { TempDirs } from '../support/temp.js';
+
+/** One suite for every store backend; Postgres joins this list when its dialect lands. */
+const BACKENDS: Array<[string, (dir: string) => StoreDialect]> = [['SQLite file', (dir) => sqliteDialect(join(dir, 'gantry.db'))]];
+
+const newRun = { trigger: 'push', branch: 'main', ref: 'main', sha: 'c'.repeat(40), baseSha: null, environment: null, author: 'a', triggeredBy: 't', commitMessage: 'm', configJson: null } as const;
+const spec: DeployedSpec = {
+  command: 'node server.mjs --flavour plain',
+  env: { GREETING: 'hello' },
+  secrets: ['API_KEY'],
+  replicas: 2,
+  health: { path: '/healthz', expectStatus: 200, intervalMs: 100, timeoutMs: 2000, deadlineMs: 3000, readiness: { failureThreshold: 3, successThreshold: 1 }, liveness: { path: '/healthz', failureThreshold: 30 } },
+  smoke: [],
+};
+const strategy: StrategyConfig = { kind: 'blue-green', scaleDownDelayMs: 200, previewPortOffset: 5 };
+
+describe.each(BACKENDS)('deployment records in the store on %s', (_name, dialect) => {
+  const temp = new TempDirs();
+  let store: Store | undefined;
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    await temp.cleanup();
+  });
+
+  it('keeps what a deployment deployed and where its rollout stands', async () => {
+    const s = (store = await Store.open(dialect(await temp.make())));
+    const run = await s.runs.create(newRun, { steps: [], notes: [] }, 0);
+    const releaseId = await s.releases.ensure(newRun.sha, run.id, 0);
+    const d = await s.deployments.ensure({ environment: 'dev', service: 'api', releaseId, digest: 'sha256:abc', previousRevision: null, strategy, target: 'local', spec, runId: run.id, triggeredBy: 't' }, 10);
+    expect(d).toMatchObject({ revision: 1, strategyKind: 'blue-green', strategy, target: 'local', spec, progress: null, release: newRun.sha });
+    const progress = { phase: 'preview-checks', stepIndex: 1, weights: { '1': 0 }, since: 20 };
+    await s.deployments.setProgress(d.id, progress);
+    expect((await s.deployments.get(d.id))?.progress).toEqual(progress);
+    // ensure() is idempotent on resume: the same row, its record unchanged.
+    const again = await s.deployments.ensure({ environment: 'dev', service: 'api', releaseId, digest: 'sha256:abc', previousRevision: null, strategy: { kind: 'rolling', maxSurge: 1 } as StrategyConfig, target: 'other', spec: { ...spec, command: 'x' }, runId: run.id, triggeredBy: 't' }, 30);
+    expect(again).toMatchObject({ id: d.id, spec, strategy, target: 'local', progress });
+  });
+
+  it('reads a row written before migration 009 with no record, rather than failing', async () => {
+    const dir = await temp.make();
+    const db = dialect(dir).open();
+    const migrated = await new Migrator({ db, provider: migrationProvider(dialect(dir)) }).migrateTo('008-github-event-times');
+    expect(migrated.error).toBeUndefined();
+    await db.insertInto('runs').values({ trigger: 'push', branch: 'main', ref: 'main', sha: 'd'.repeat(40), base_sha: null, environment: null, state: 'succeeded', notes: '[]', author: null, triggered_by: 't', commit_message: null, commit_time: null, error_json: null, cancel_requested: 0, created_at: 0, started_at: null, finished_at: null }).execute();
+    await db.insertInto('releases').values({ sha: 'd'.repeat(40), run_id: 1, committed_at: null, created_at: 0 }).execute();
+    await db.insertInto('deployments').values({ environment: 'dev', service: 'api', release_id: 1, digest: 'sha256:old', revision: 1, previous_revision: null, strategy: 'rolling', run_id: 1, triggered_by: 't', state: 'succeeded', reason: null, created_at: 0, finished_at: 5 }).execute();
+    await db.destroy();
+    const s = (store = await Store.open(dialect(dir)));
+    expect(await s.deployments.live('dev', 'api')).toMatchObject({ revision: 1, strategyKind: 'rolling', strategy: null, target: null, spec: null, progress: null });
+  });
+});
