@@ -130,14 +130,14 @@ notifications:
     }, 30_000, 20);
     const downMs = answered - killedAt;
     console.log(`agent-watch: kill -9 of agent ${pid} → production route answers again after ${downMs} ms (watch interval ${WATCH_MS} ms)`);
-    // One interval to notice, plus the agent's own start (a few seconds on a loaded machine).
-    expect(downMs).toBeLessThan(WATCH_MS + 10_000);
 
     const cause = `agent process ${pid} was gone; started again by the control plane`;
     const audit = async () => (await api<{ events: Array<{ kind: string; at: number; data: Record<string, unknown> }> }>('GET', '/api/v1/audit?limit=50')).events.filter((e) => e.kind === 'agent.restarted');
     // Recorded once the launcher has seen the new agent answer, which can be just after its routes do.
     const restarted = await until('agent.restarted in the audit log', async () => ((await audit()).length > 0 ? audit() : undefined), 15_000);
     expect(restarted).toHaveLength(1);
+    // Within one look: the look that found the agent gone started it again; no look reported it down.
+    expect((await api<{ events: Array<{ kind: string }> }>('GET', '/api/v1/audit?limit=50')).events.filter((e) => e.kind === 'agent.down')).toEqual([]);
     console.log(`agent-watch: kill -9 → agent.restarted recorded after ${Date.parse(String(restarted[0]?.at)) - killedAt} ms, of which the agent's start took ${String(restarted[0]?.data.startMs)} ms`);
     const newPid = await recordedPid();
     expect(newPid).not.toBe(pid);
