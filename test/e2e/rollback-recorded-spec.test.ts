@@ -3,16 +3,17 @@ import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import { runCli } from '../support/cli.js';
 import { basePort } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { registerSecret } from '../support/sweep.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /** The built CLI: run `npx tsc -p tsconfig.build.json` first (as `npm test` does). */
 
-/** Answers every request with what it was started with: its arguments and one env var. */
+/** Answers every request with what it was started with: its arguments, one env var, and whether it got its secret (never its value). */
 const SERVICE_JS = `import { createServer } from 'node:http';
 const server = createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ revision: process.env.GANTRY_REVISION, argv: process.argv.slice(2), greeting: process.env.GREETING ?? null }));
+  res.end(JSON.stringify({ revision: process.env.GANTRY_REVISION, argv: process.argv.slice(2), greeting: process.env.GREETING ?? null, secret: process.env.API_KEY ? 'set' : 'unset' }));
 });
 server.listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
@@ -35,12 +36,14 @@ services:
       port: ${port}
     env:
       GREETING: ${greeting}
+    secrets: [API_KEY]
     health:
       interval: 100ms
       deadline: 3s
 environments:
   staging:
     branch: staging
+    secrets: [API_KEY]
     backup:
       retention: 30d
 `;
@@ -49,6 +52,7 @@ interface Served {
   readonly revision: string;
   readonly argv: string[];
   readonly greeting: string | null;
+  readonly secret: string;
 }
 
 interface BackupView {
@@ -63,10 +67,11 @@ describe('a rollback and a restore run what the revision recorded, not today\'s 
   let repo: ScratchRepo;
   let t: TestServer;
   let env: Record<string, string>;
-  const gantry = (args: string[]) => runCli(args, { CI: 'true', ...env });
+  const gantry = (args: string[], stdin = '') => runCli(args, { CI: 'true', ...env }, stdin);
   const served = async (): Promise<Served> => (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Served;
-  const plain = { argv: ['--flavour', 'plain'], greeting: 'hello' };
-  const spicy = { argv: ['--flavour', 'spicy'], greeting: 'hi there' };
+  const plain = { argv: ['--flavour', 'plain'], greeting: 'hello', secret: 'set' };
+  const spicy = { argv: ['--flavour', 'spicy'], greeting: 'hi there', secret: 'set' };
+  const API_KEY = registerSecret('recorded-spec-api-key-5tQ8');
 
   beforeAll(async () => {
     root = await temp.make();
@@ -80,6 +85,7 @@ describe('a rollback and a restore run what the revision recorded, not today\'s 
   });
 
   it('deploys r1 with the first command and env, then r2 with the changed ones', async () => {
+    expect((await gantry(['secrets', 'set', 'staging', 'API_KEY'], `${API_KEY}\n`)).code).toBe(0);
     const first = await gantry(['dispatch', 'staging']);
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(await served()).toEqual({ revision: '1', ...plain });
@@ -124,5 +130,10 @@ describe('a rollback and a restore run what the revision recorded, not today\'s 
     expect(await served()).toEqual({ revision: '5', ...plain });
     const r5 = await t.server.store.deployments.byRevision('staging', 'api', 5);
     expect(r5?.spec).toEqual((await t.server.store.deployments.byRevision('staging', 'api', 1))?.spec);
+    // The records name the secret; its value was read from the secret store at each start and is kept in neither.
+    expect(r5?.spec?.secrets).toEqual(['API_KEY']);
+    const rows = JSON.stringify([await t.server.store.db.selectFrom('deployments').selectAll().execute(), await t.server.store.db.selectFrom('backups').selectAll().execute()]);
+    expect(rows).toContain('API_KEY');
+    expect(rows).not.toContain(API_KEY);
   }, 180_000);
 });
