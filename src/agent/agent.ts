@@ -24,12 +24,14 @@ interface LiveRevision {
 }
 
 interface LiveService {
-  readonly served: ServedService;
+  /** Replaced when the control plane tells a new connection limit; its ports never change while the agent runs. */
+  served: ServedService;
   readonly revisions: Map<number, LiveRevision>;
   weights: Record<RouteName, Record<string, number>>;
 }
 
 export interface AgentOptions {
+  /** Routes to serve from the start (the agent command's --config); more come from the control plane (configureRoutes) and the state file. */
   readonly served: readonly ServedService[];
   readonly dataDir: string;
   /** Where revisions are unpacked (default `<dataDir>/revisions`); the server puts them outside its data folder. */
@@ -71,16 +73,44 @@ export class Agent {
     for (const served of o.served) this.services.set(`${served.environment}/${served.service}`, { served, revisions: new Map(), weights: { main: {}, preview: {} } });
   }
 
+  /** Opens the listeners of a route (and tells the router its connection limit first). */
+  private async listen(served: ServedService): Promise<void> {
+    const { environment, service } = served;
+    this.o.router.limit(routeId(environment, service, 'main'), served.maxConnections);
+    await this.o.router.listen(routeId(environment, service, 'main'), served.port);
+    if (served.previewPort === undefined) return;
+    this.o.router.limit(routeId(environment, service, 'preview'), served.maxConnections);
+    await this.o.router.listen(routeId(environment, service, 'preview'), served.previewPort);
+  }
+
+  /**
+   * The routes the control plane says this agent serves (targets/local/route-layout.ts): new ones
+   * are listened on and kept in the state file; a known one keeps its ports (moving a port needs the
+   * agent restarted, as before) and takes a new connection limit. Saying the same again does nothing.
+   */
+  async configureRoutes(routes: readonly ServedService[]): Promise<void> {
+    for (const served of routes) {
+      const key = `${served.environment}/${served.service}`;
+      const known = this.services.get(key);
+      if (known && (known.served.port !== served.port || known.served.previewPort !== served.previewPort)) {
+        throw new GantryError('CONFLICT', `${key} is served on port ${known.served.port}${known.served.previewPort === undefined ? '' : ` (preview ${known.served.previewPort})`}, not ${served.port}${served.previewPort === undefined ? '' : ` (preview ${served.previewPort})`}`, {
+          hint: 'A route keeps its port while its agent runs: stop the agent (gantry server closing with its agents) and let Gantry start it again.',
+        });
+      }
+      if (known) known.served = served;
+      else this.services.set(key, { served, revisions: new Map(), weights: { main: {}, preview: {} } });
+      await this.listen(served);
+    }
+    await this.save();
+  }
+
   static async start(o: AgentOptions): Promise<Agent> {
     await mkdir(o.dataDir, { recursive: true });
     // The agent's own key (mode 0600), for the secrets in its state file; the control plane's key stays there.
     const agent = new Agent(o, await loadOrCreateKeyFile(join(o.dataDir, 'state.key')));
     // Routes first, listeners after: a restarted agent must never answer NO_BACKEND for a route it had.
     await agent.restore();
-    for (const s of agent.services.values()) {
-      await o.router.listen(routeId(s.served.environment, s.served.service, 'main'), s.served.port);
-      if (s.served.previewPort !== undefined) await o.router.listen(routeId(s.served.environment, s.served.service, 'preview'), s.served.previewPort);
-    }
+    for (const s of agent.services.values()) await agent.listen(s.served);
     return agent;
   }
 
@@ -93,7 +123,10 @@ export class Agent {
   private async restore(): Promise<void> {
     const saved = await this.stateFile.read();
     for (const persisted of saved) {
-      const live = this.services.get(`${persisted.environment}/${persisted.service}`);
+      const key = `${persisted.environment}/${persisted.service}`;
+      // A route the control plane told an earlier agent comes back with it; the routes given at start win.
+      if (!this.services.has(key) && persisted.route) this.services.set(key, { served: persisted.route, revisions: new Map(), weights: { main: {}, preview: {} } });
+      const live = this.services.get(key);
       if (!live) continue;
       let adopted = 0;
       for (const r of persisted.revisions) {
@@ -335,6 +368,7 @@ export class Agent {
     const services: PersistedService[] = [...this.services.values()].map((s) => ({
       environment: s.served.environment,
       service: s.served.service,
+      route: s.served,
       weights: s.weights,
       revisions: [...s.revisions.values()].map((r) => ({
         spec: r.spec,

@@ -34,6 +34,12 @@ const RevisionBody = z.strictObject({
     liveness: z.strictObject({ path: z.string().startsWith('/'), failureThreshold: z.number().int().min(0).max(1000) }).optional(),
   }),
 });
+const Port = z.number().int().min(1).max(65535);
+const RoutesBody = z.strictObject({
+  routes: z
+    .array(z.strictObject({ environment: Name, service: Name, port: Port, previewPort: Port.optional(), maxConnections: z.number().int().min(1).max(1_000_000).optional() }))
+    .max(1000),
+});
 const WeightsBody = z.strictObject({ weights: z.record(z.string().regex(/^\d+$/), z.number().min(0).max(100)) });
 
 function sameToken(given: string, expected: string): boolean {
@@ -52,6 +58,12 @@ export function buildAgentApi(agent: Agent, token: string, logger: Logger, facts
     if (!sameToken(match[1], token)) throw new GantryError('AUTH_INVALID', 'wrong agent token');
   });
   app.get('/v1/health', async () => ({ status: 'ok', pid: process.pid, ...facts(), stateWrite: agent.stateWrite() }));
+  // The control plane says which environment × service routes this agent serves, and on which ports.
+  app.put('/v1/routes', async (request) => {
+    const { routes } = parseInput(RoutesBody, request.body, 'body');
+    await agent.configureRoutes(routes);
+    return { routes: routes.length };
+  });
   app.get('/v1/environments/:env', async (request) => {
     const { env } = parseInput(z.object({ env: Name }), request.params, 'path');
     return { services: agent.describe(env) };

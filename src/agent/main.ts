@@ -2,16 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfigOrThrow } from '../config/loader.js';
 import type { Logger } from '../kernel/logger.js';
 import type { RunAsUser } from '../secrets/run-as.js';
-import { routeConnectionLimits } from './route-limits.js';
+import type { ServedRoute } from '../targets/local/route-layout.js';
 import { Router } from './router/router.js';
 import { RouterHost } from './router-link/router-host.js';
 import { WorkerKeeper } from './worker-keeper.js';
 
 export interface AgentProcessOptions {
-  readonly configPath: string;
+  /**
+   * Routes to serve from the start (what `gantry agent --config` works out of gantry.yaml); the
+   * control plane tells the rest (PUT /v1/routes), and the state file brings them back on a restart.
+   */
+  readonly routes?: readonly ServedRoute[];
   readonly targetName: string;
   readonly dataDir: string;
   readonly host?: string;
@@ -50,12 +53,11 @@ async function loadToken(file: string): Promise<string> {
 export async function startAgentProcess(o: AgentProcessOptions): Promise<RunningAgent> {
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const token = await loadToken(o.tokenFile ?? join(o.dataDir, 'agent.token'));
-  // The routers' connection limits (services.<name>.run.maxConnections) are read once, here, where the routers live.
-  const maxConnections = routeConnectionLimits(await loadConfigOrThrow(o.configPath), o.targetName);
-  const router = new Router({ logger: o.logger, maxConnections });
+  // Each route's connection limit (services.<name>.run.maxConnections) comes with it from the worker.
+  const router = new Router({ logger: o.logger });
   const recorded = join(o.dataDir, 'agent.json');
   const keeper: WorkerKeeper = new WorkerKeeper({
-    start: { configPath: o.configPath, targetName: o.targetName, dataDir: o.dataDir, host: o.host ?? '127.0.0.1', token, runAs: o.runAs?.name ?? null, revisionsDir: o.revisionsDir ?? null },
+    start: { routes: o.routes ?? [], targetName: o.targetName, dataDir: o.dataDir, host: o.host ?? '127.0.0.1', token, runAs: o.runAs?.name ?? null, revisionsDir: o.revisionsDir ?? null },
     port: o.port ?? 0,
     host: new RouterHost(router, o.logger),
     logger: o.logger,

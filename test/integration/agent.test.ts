@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentProcess, type RunningAgent } from '../../src/agent/main.js';
 import { groupAlive } from '../../src/agent/supervisor/process-group.js';
 import { OciLayout, packBundle } from '../../src/artifacts/index.js';
-import { parseConfigText } from '../../src/config/loader.js';
+import { loadConfigOrThrow, parseConfigText } from '../../src/config/loader.js';
+import { routeLayout } from '../../src/targets/local/route-layout.js';
 import { GantryError } from '../../src/errors/index.js';
 import { ociLayoutRef } from '../../src/targets/artifact-ref.js';
 import { cliEntry } from '../../src/targets/local/agent-launcher.js';
@@ -353,7 +354,7 @@ describe('gantry agent', () => {
   it('refuses an environment it does not serve, naming the ones it does', async () => {
     const f = await fixture();
     // In process: the point is the agent's isolation rule, not its process.
-    const running = await startAgentProcess({ configPath: f.configPath, targetName: 'prod-agent', dataDir: f.dataDir, tokenFile: f.tokenFile, logger: pino({ level: 'silent' }) });
+    const running = await startAgentProcess({ routes: routeLayout(await loadConfigOrThrow(f.configPath), 'prod-agent'), targetName: 'prod-agent', dataDir: f.dataDir, tokenFile: f.tokenFile, logger: pino({ level: 'silent' }) });
     inProcess.push(running);
     const t = target('prod-agent', running.url, f.token);
 
@@ -484,6 +485,33 @@ describe('gantry agent', () => {
       expect(await serviceProcessesIn(join(f.dataDir, 'revisions', 'dev', 'api', 'r1'))).toEqual([served.pid]);
       expect(await groupOf(body.pid)).toBe(orphan);
     }
+  });
+
+  it('serves the routes the control plane tells it, not the ones gantry.yaml gives its target, and keeps them across a kill -9', async () => {
+    const f = await fixture();
+    // gantry.yaml gives prod-agent only production; the control plane (LocalTarget with a route layout) tells it dev/api too.
+    const before = await spawnAgent(f, 'prod-agent');
+    expect((await rejection(target('prod-agent', before.url, f.token).describe('dev'))).code).toBe('ENVIRONMENT_NOT_SERVED');
+    const told = new LocalTarget('prod-agent', () => Promise.resolve(before.url), f.token, () => undefined, 0, [{ environment: 'dev', service: 'api', port: f.port, maxConnections: 50 }]);
+    await told.startRevision(spec('dev', 1));
+    await readyRevision(told, 'dev', 1);
+    await told.setWeights('dev', 'api', 'main', { '1': 100 });
+    expect((await servedBy(f.port, 1)).environment).toBe('dev');
+    const state = JSON.parse(await readFile(join(f.dataDir, 'state.json'), 'utf8')) as { services: Array<{ environment: string; route?: object }> };
+    expect(state.services.find((s) => s.environment === 'dev')?.route).toEqual({ environment: 'dev', service: 'api', port: f.port, maxConnections: 50 });
+
+    // A route on another port for a service it serves is refused, and changes nothing.
+    const moved = new LocalTarget('prod-agent', () => Promise.resolve(before.url), f.token, () => undefined, 0, [{ environment: 'dev', service: 'api', port: f.port + 1 }]);
+    expect((await rejection(moved.describe('dev'))).message).toContain(`refused its routes`);
+    expect((await servedBy(f.port, 1)).environment).toBe('dev');
+
+    before.child.kill('SIGKILL');
+    await before.exited;
+    await until(`port ${f.port} to be released`, () => isFree(f.port), 5_000);
+    // Started again as gantry.yaml would have it (no dev): the route comes back from its state file, before anyone tells it.
+    const after = await spawnAgent(f, 'prod-agent');
+    expect((await servedBy(f.port, 1)).environment).toBe('dev');
+    expect((await service(target('prod-agent', after.url, f.token), 'dev')).weights.main).toEqual({ '1': 100 });
   });
 
   it('never answers 503 NO_BACKEND when it comes back from a kill -9 under load: routes are restored before it listens', async () => {

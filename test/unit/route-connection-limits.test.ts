@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeConnectionLimits } from '../../src/agent/route-limits.js';
+import { routeConnectionLimits } from '../../src/targets/local/route-layout.js';
 import { FALLBACK_OPEN_FILES, MIN_ROUTE_CONNECTIONS, defaultConnectionLimit, openFileLimit } from '../../src/agent/router/open-file-budget.js';
 import { parseConfigText } from '../../src/config/loader.js';
 

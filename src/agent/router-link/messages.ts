@@ -1,3 +1,4 @@
+import type { ServedRoute } from '../../targets/local/route-layout.js';
 import type { Backend, RouteTraffic } from '../router/types.js';
 
 /**
@@ -8,6 +9,7 @@ import type { Backend, RouteTraffic } from '../router/types.js';
 export type RouterCall =
   | { readonly op: 'listen'; readonly routeId: string; readonly port: number }
   | { readonly op: 'setBackends'; readonly routeId: string; readonly backends: readonly Backend[] }
+  | { readonly op: 'limit'; readonly routeId: string; readonly maxConnections: number | null }
   | { readonly op: 'traffic'; readonly routeId: string }
   | { readonly op: 'flush' };
 
@@ -35,7 +37,8 @@ export interface WireError {
 /** What the parent tells a worker when it starts it. */
 export interface WorkerStart {
   readonly kind: 'start';
-  readonly configPath: string;
+  /** The routes the agent was started with (more come from the control plane and the state file). */
+  readonly routes: readonly ServedRoute[];
   readonly targetName: string;
   readonly dataDir: string;
   readonly host: string;

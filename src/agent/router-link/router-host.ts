@@ -47,6 +47,9 @@ export class RouterHost {
         this.listening.set(call.routeId, port);
         return port;
       }
+      case 'limit':
+        this.router.limit(call.routeId, call.maxConnections ?? undefined);
+        return null;
       case 'setBackends':
         this.router.setBackends(call.routeId, call.backends);
         return null;

@@ -32,6 +32,10 @@ export class RouterLink implements RouterControl {
     void this.call({ op: 'setBackends', routeId, backends }).catch(() => undefined);
   }
 
+  limit(routeId: string, maxConnections: number | undefined): void {
+    void this.call({ op: 'limit', routeId, maxConnections: maxConnections ?? null }).catch(() => undefined);
+  }
+
   async traffic(routeId: string): Promise<RouteTraffic[]> {
     return (await this.call({ op: 'traffic', routeId })) as RouteTraffic[];
   }

@@ -25,11 +25,14 @@ export class Router {
   private readonly logger: Logger;
   private readonly drainTimeoutMs: number;
   private readonly openFiles: number;
+  /** Route id → its configured connection limit (services.<name>.run.maxConnections, told by the control plane). */
+  private readonly limits: Map<string, number>;
 
-  constructor(private readonly options: RouterOptions = {}) {
+  constructor(options: RouterOptions = {}) {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.openFiles = options.openFiles ?? openFileLimit();
+    this.limits = new Map(Object.entries(options.maxConnections ?? {}));
     this.pools = new UpstreamPools({
       connections: DEFAULT_UPSTREAM_CONNECTIONS,
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
@@ -41,6 +44,12 @@ export class Router {
   /** Starts the route's listener; resolves with the bound port (useful with port 0). */
   listen(routeId: string, port: number, host: string = DEFAULT_HOST): Promise<number> {
     return this.route(routeId).listen(port, host);
+  }
+
+  /** Sets (or, with undefined, clears) the route's connection limit; the router's default applies without one. */
+  limit(routeId: string, maxConnections: number | undefined): void {
+    if (maxConnections === undefined) this.limits.delete(routeId);
+    else this.limits.set(routeId, maxConnections);
   }
 
   /** Replaces the route's backends in one step; requests in flight finish on the backend they started on. */
@@ -78,9 +87,9 @@ export class Router {
   private route(routeId: string): Route {
     let route = this.routes.get(routeId);
     if (route === undefined) {
-      const configured = this.options.maxConnections?.[routeId];
-      // The default is shared by every route the router has, so it is read again as routes come and go.
-      const maxConnections = configured === undefined ? () => defaultConnectionLimit(this.openFiles, this.routes.size) : () => configured;
+      // Read at every connection: a limit told later applies at once, and the default is shared by
+      // every route the router has, so it changes as routes come and go.
+      const maxConnections = (): number => this.limits.get(routeId) ?? defaultConnectionLimit(this.openFiles, this.routes.size);
       route = new Route(routeId, { pools: this.pools, logger: this.logger, drainTimeoutMs: this.drainTimeoutMs, maxConnections });
       this.routes.set(routeId, route);
     }

@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { loadConfigOrThrow } from '../../config/loader.js';
-import { GantryError } from '../../errors/index.js';
 import type { Logger } from '../../kernel/logger.js';
 import { resolveRunAs } from '../../secrets/run-as.js';
 import { Agent } from '../agent.js';
 import { buildAgentApi } from '../api.js';
 import type { WorkerStart } from '../router-link/messages.js';
 import type { RouterControl } from '../router-link/router-control.js';
-import { servedServices } from '../served.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 
 export interface RunningWorker {
@@ -34,11 +31,8 @@ const inUse = (error: unknown): boolean => error instanceof Error && 'code' in e
  * routes it) before it opens a listener, so a restarted agent never answers NO_BACKEND.
  */
 export async function startWorker(start: WorkerStart, router: RouterControl, logger: Logger): Promise<RunningWorker> {
-  const config = await loadConfigOrThrow(start.configPath);
-  if (!(start.targetName in config.targets)) {
-    throw new GantryError('CONFIG_UNKNOWN_TARGET', `gantry.yaml declares no target "${start.targetName}"`, { hint: `Targets: ${Object.keys(config.targets).join(', ')}.` });
-  }
-  const served = servedServices(config, start.targetName);
+  // The agent never reads gantry.yaml: its routes come from its start, the control plane and its state file.
+  const served = start.routes;
   const startedAt = Date.now();
   // The supervisor reports every phase change; the agent (made next) routes by readiness and persists them.
   const holder: { agent?: Agent } = {};

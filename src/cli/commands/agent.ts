@@ -14,10 +14,23 @@ export function registerAgent(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, flags: { target: string; port: number; tokenFile?: string; runAs?: string; revisionsDir?: string }) => {
         // Loaded only when the command runs (see program.ts): the agent is the heaviest part of Gantry.
-        const [{ startAgentProcess }, { createLogger }, { resolveRunAs }] = await Promise.all([import('../../agent/main.js'), import('../../engine/logger.js'), import('../../secrets/run-as.js')]);
+        const [{ startAgentProcess }, { createLogger }, { resolveRunAs }, { loadConfigOrThrow }, { routeLayout }, { GantryError }] = await Promise.all([
+          import('../../agent/main.js'),
+          import('../../kernel/logger.js'),
+          import('../../secrets/run-as.js'),
+          import('../../config/loader.js'),
+          import('../../targets/local/route-layout.js'),
+          import('../../errors/index.js'),
+        ]);
         const runAs = flags.runAs === undefined ? null : resolveRunAs(flags.runAs);
+        // Read here, not by the agent: the agent starts with the routes gantry.yaml gives its target, and
+        // the control plane tells it any change (PUT /v1/routes); its state file keeps them across restarts.
+        const config = await loadConfigOrThrow(ctx.options.config);
+        if (!(flags.target in config.targets)) {
+          throw new GantryError('CONFIG_UNKNOWN_TARGET', `gantry.yaml declares no target "${flags.target}"`, { hint: `Targets: ${Object.keys(config.targets).join(', ')}.` });
+        }
         const running = await startAgentProcess({
-          configPath: ctx.options.config,
+          routes: routeLayout(config, flags.target),
           targetName: flags.target,
           dataDir: ctx.options.dataDir,
           port: flags.port,

@@ -2,6 +2,7 @@ import { GantryError, TargetError } from '../../errors/index.js';
 import { controlPlaneUrl } from '../endpoint.js';
 import type { Endpoint, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
 import { sameWeights } from '../weights.js';
+import type { ServedRoute } from './route-layout.js';
 
 /** How long a call keeps trying to reach an agent that does not answer: a worker restarts well within it. */
 const TRANSPORT_RETRY_MS = 5_000;
@@ -28,9 +29,25 @@ export class LocalTarget implements Target, TrafficSource {
     private readonly onUnreachable: () => void = () => undefined,
     /** Observers (status pages, metrics) pass 0: they report an agent that is down rather than wait for it. */
     private readonly retryMs = TRANSPORT_RETRY_MS,
+    /** The routes gantry.yaml gives this target's agent (route-layout.ts), told to each agent before its first call; observers pass none. */
+    private readonly routes?: readonly ServedRoute[],
   ) {}
 
+  /** The agent (by its address) last told the routes: a new one is told again before anything else. */
+  private configured: string | undefined;
+
+  private async configure(): Promise<void> {
+    if (this.routes === undefined) return;
+    const base = await this.agentUrl();
+    if (this.configured === base) return;
+    await this.send('PUT', '/v1/routes', { routes: this.routes }).then(async (response) => {
+      if (!response.ok) throw new GantryError('TARGET_ERROR', `agent ${this.name} refused its routes: ${await response.text()}`, { hint: 'Read the agent log in the data dir.' });
+    });
+    this.configured = base;
+  }
+
   private async call<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    await this.configure();
     const response = await this.send(method, path, body);
     const text = await response.text();
     const parsed = text === '' ? {} : (JSON.parse(text) as unknown);

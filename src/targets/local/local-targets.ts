@@ -10,6 +10,7 @@ import type { TargetKind } from '../target-kind.js';
 import { AgentLauncher } from './agent-launcher.js';
 import { STOPPED_MARKER } from './agent-probe.js';
 import { LocalTarget } from './local-target.js';
+import { routeLayout } from './route-layout.js';
 import { stopAgentProcesses, type LeftoverStopper } from './stop-agents.js';
 
 export interface LocalTargetsOptions {
@@ -58,7 +59,7 @@ export class LocalTargets implements TargetKind {
       runAs: this.o.runAs ?? null,
       ...(this.o.revisionsDir ? { revisionsDir: this.o.revisionsDir(name) } : {}),
     });
-    const target = new LocalTarget(name, () => launcher.ensure(), await launcher.token, () => launcher.invalidate());
+    const target = new LocalTarget(name, () => launcher.ensure(), await launcher.token, () => launcher.invalidate(), undefined, routeLayout(this.o.config, name));
     this.launchers.set(name, launcher);
     this.targets.set(name, target);
     return target;
