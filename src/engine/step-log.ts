@@ -56,6 +56,7 @@ export class StepLog {
   private add(stream: Stream, text: string): void {
     this.pending.push({ stepId: this.stepId, attempt: this.attempt, stream, text, at: this.clock.now() });
     if (this.pending.length >= FLUSH_LINES) void this.flush();
+    // A real timer, not this.clock: it paces writes to the store and the live stream, not a schedule of the run.
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
   }
 

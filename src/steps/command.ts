@@ -47,6 +47,7 @@ export function runCommand(command: string, o: CommandOptions): Promise<CommandR
     };
     const onAbort = (): void => {
       kill('SIGTERM');
+      // A real timer, not the step's clock: the grace is for a real process to exit, which fake time would not hurry.
       killTimer = setTimeout(() => kill('SIGKILL'), o.graceMs ?? DEFAULT_GRACE_MS);
     };
     o.signal.addEventListener('abort', onAbort, { once: true });

@@ -1,4 +1,4 @@
-import type { Clock } from '../../kernel/clock.js';
+import type { Clock, TimerHandle } from '../../kernel/clock.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { Store } from '../../store/store.js';
 import type { MirrorRepository } from './repository.js';
@@ -25,7 +25,7 @@ export interface WatcherOptions {
  * On its very first look it only records the heads: an existing repository is not a burst of pushes.
  */
 export class GitWatcher {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private polling: Promise<void> | undefined;
   private again = false;
   private looked = false;
@@ -38,14 +38,14 @@ export class GitWatcher {
     const schedule = (): void => {
       // A poll still running when stop() was called must not schedule the next one (it would keep a stopped server alive).
       if (this.stopped) return;
-      this.timer = setTimeout(() => void this.poll().finally(schedule), this.o.intervalMs);
+      this.timer = this.o.clock.setTimeout(() => void this.poll().finally(schedule), this.o.intervalMs);
     };
     void this.poll().finally(schedule);
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 
