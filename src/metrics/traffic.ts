@@ -16,8 +16,8 @@ export interface RevisionTraffic {
 
 /**
  * A target kind's router counters, one entry per revision a service's main route sends traffic to:
- * what the metric providers (metrics/providers/traffic-provider.ts) read for the watch window and
- * the router analyses. Not part of Target: a target may count traffic somewhere else (an ingress's
+ * what the watch window and the router metric provider read (through TargetRegistry.traffic), and
+ * what /metrics exports. Not part of Target: a target may count traffic somewhere else (an ingress's
  * Prometheus), and observers read it without being able to change anything.
  */
 export interface TrafficSource {

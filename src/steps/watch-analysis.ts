@@ -5,7 +5,7 @@ import { analysisPass } from '../metrics/analysis.js';
 import { analysisError, analysisSummary, describeMeasurement } from '../metrics/analysis-report.js';
 import { PrometheusProvider } from '../metrics/providers/prometheus-provider.js';
 import { RouterProvider } from '../metrics/providers/router-provider.js';
-import type { Target } from '../targets/target.js';
+import type { TrafficSource } from '../targets/target.js';
 import { watchBasis } from './watch-health.js';
 import type { WatchState } from './watch-state.js';
 import { trafficOf } from './watch-window.js';
@@ -29,7 +29,7 @@ export interface AnalysesPass {
  * stored with the router readings they were measured from, so a new provider after a restart
  * measures from the same starting counters. A failed analysis throws at once.
  */
-export async function analysesPass(ctx: StepContext, spec: WatchStepSpec, target: Target, deployments: readonly Deployment[], states: ReadonlyMap<string, WatchState>, watchedMs: number, now: number): Promise<AnalysesPass> {
+export async function analysesPass(ctx: StepContext, spec: WatchStepSpec, source: TrafficSource, deployments: readonly Deployment[], states: ReadonlyMap<string, WatchState>, watchedMs: number, now: number): Promise<AnalysesPass> {
   // A service watched by its health has no traffic for the router to measure; its Prometheus metrics still apply.
   const metricsOf = (service: string) => spec.watch.analysis.filter((m) => watchBasis(spec.watch, service) === 'traffic' || m.provider !== 'router');
   const analysed = spec.watch.analysis.length === 0 ? [] : deployments.filter((d) => metricsOf(d.service).length > 0);
@@ -38,7 +38,7 @@ export async function analysesPass(ctx: StepContext, spec: WatchStepSpec, target
       const state = states.get(d.service);
       const readings = [...(state?.readings ?? [])];
       const router = new RouterProvider(async () => {
-        const traffic = await trafficOf(target, spec.environment, d.service);
+        const traffic = await trafficOf(source, spec.environment, d.service);
         readings.push({ at: ctx.clock.now(), traffic });
         return traffic;
       }, ctx.clock);

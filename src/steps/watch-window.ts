@@ -1,11 +1,11 @@
 import type { Deployment } from '../domain/deployment.js';
 import { GantryError } from '../errors/index.js';
 import { p99FromBuckets } from '../metrics/latency.js';
-import type { RevisionStatus, RevisionTraffic, Target } from '../targets/target.js';
+import type { RevisionStatus, RevisionTraffic, TrafficSource } from '../targets/target.js';
 import type { WatchState, WindowTotals } from './watch-state.js';
 
-/** The router's counters of one service's revisions: the one place the watch reads traffic from, so its source can change without touching the window. */
-export const trafficOf = (target: Target, environment: string, service: string): Promise<RevisionTraffic[]> => target.traffic(environment, service);
+/** The router's counters of one service's revisions, from the target kind's traffic source: the one place the watch reads traffic from. */
+export const trafficOf = (source: TrafficSource, environment: string, service: string): Promise<RevisionTraffic[]> => source.traffic(environment, service);
 
 /** What the revision's replicas went through since the window began; a target that does not count them reports 0. */
 function replicaFigures(now: RevisionStatus | undefined, start: WatchState['baseline']): Pick<WindowTotals, 'outOfRotation' | 'restarts'> {

@@ -3,7 +3,7 @@ import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handl
 import { GantryError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
-import type { ServiceStatus, Target } from '../targets/target.js';
+import type { ServiceStatus, TrafficSource } from '../targets/target.js';
 import { p99FromBuckets } from '../metrics/latency.js';
 import type { Deployment } from '../domain/deployment.js';
 import { HealthWatch, watchBasis } from './watch-health.js';
@@ -36,11 +36,13 @@ export class WatchStep implements StepHandler {
     const decision = await this.humanDecision(ctx);
     if (decision) return decision;
     const target = await this.targets.get(spec.target);
+    // The router's counters come from the target kind's traffic source (metrics/traffic.ts), not from Target.
+    const traffic = await this.targets.traffic(spec.target);
     const deployments = (await this.store.deployments.allForRun(ctx.run.id)).filter((d) => d.environment === spec.environment);
     const now = ctx.clock.now();
     const described = await target.describe(spec.environment);
     const states = new Map<string, WatchState>();
-    for (const d of deployments) states.set(d.service, readWatch(d) ?? (await this.begin(target, spec, d, described, now)));
+    for (const d of deployments) states.set(d.service, readWatch(d) ?? (await this.begin(traffic, spec, d, described, now)));
     const first = deployments[0] ? states.get(deployments[0].service) : undefined;
     if (first?.passes === 0) ctx.log.info(`watching ${deployments.map((d) => `${d.service} r${d.revision}`).join(', ')} for ${spec.watch.durationMs} ms (max error rate ${(spec.watch.maxErrorRate * 100).toFixed(1)} %${spec.watch.maxP99Ms ? `, max p99 ${spec.watch.maxP99Ms} ms` : ''})`);
     const { watchedMs, resumed } = first ? credit(first, now, WATCH_TICK_MS) : { watchedMs: spec.watch.durationMs, resumed: false };
@@ -58,13 +60,13 @@ export class WatchStep implements StepHandler {
       for (const d of deployments) {
         const state = states.get(d.service) as WatchState;
         const status = revisionOf(described, d);
-        const w = windowTotals((await trafficOf(target, spec.environment, d.service)).find((t) => t.revision === d.revision), status, state.baseline);
+        const w = windowTotals((await trafficOf(traffic, spec.environment, d.service)).find((t) => t.revision === d.revision), status, state.baseline);
         totals[d.service] = w;
         judgeWindow(spec.watch, d, status, w, totals);
       }
     }
     const windowMs = windowOpen ? (watchedMs >= spec.watch.durationMs ? watchedMs : null) : (first?.windowMs ?? null);
-    const analysis = await analysesPass(ctx, spec, target, deployments, states, watchedMs, now);
+    const analysis = await analysesPass(ctx, spec, traffic, deployments, states, watchedMs, now);
     for (const d of deployments) {
       const state = states.get(d.service) as WatchState;
       const next: WatchState = {
@@ -91,8 +93,8 @@ export class WatchStep implements StepHandler {
   }
 
   /** The window's start for one deployment: the counters it is judged against, stored before the first look. */
-  private async begin(target: Target, spec: WatchStepSpec, d: Deployment, described: readonly ServiceStatus[], now: number): Promise<WatchState> {
-    const traffic = (await trafficOf(target, spec.environment, d.service)).find((t) => t.revision === d.revision) ?? null;
+  private async begin(source: TrafficSource, spec: WatchStepSpec, d: Deployment, described: readonly ServiceStatus[], now: number): Promise<WatchState> {
+    const traffic = (await trafficOf(source, spec.environment, d.service)).find((t) => t.revision === d.revision) ?? null;
     const status = revisionOf(described, d);
     const state = startWatch(now, { traffic, restarts: status?.restarts ?? 0, outOfRotation: status?.outOfRotation ?? 0 });
     await saveWatch(this.store, d, state, now);

@@ -8,8 +8,6 @@
  * test/support/target-contract.ts.
  */
 
-import type { RevisionTraffic } from '../metrics/traffic.js';
-
 /** Which listener of a service: `main` carries user traffic, `preview` reaches a candidate before the switch. */
 export type RouteName = 'main' | 'preview';
 
@@ -151,8 +149,6 @@ export interface Target {
   verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck>;
   /** Stops a revision (SIGTERM, then SIGKILL after the grace period); stopping a stopped one does nothing. */
   stopRevision(environment: string, service: string, revision: number): Promise<void>;
-  /** Until the watch step reads traffic through the metric providers (TrafficSource), the last user of this. */
-  traffic(environment: string, service: string): Promise<RevisionTraffic[]>;
   /** Where a service's route is reached, and from where (see Endpoint). */
   endpoint(environment: string, service: string, route: RouteName): Promise<Endpoint>;
   /**

@@ -8,7 +8,7 @@ import type { RouterQuery } from './router-queries.js';
 export { ROUTER_QUERIES } from './router-queries.js';
 
 
-/** Reads the router's counters of one service: one entry per revision it routes to now (traffic-provider.ts reads them from the target kind's traffic source). */
+/** Reads the router's counters of one service: one entry per revision it routes to now (from the target kind's traffic source, metrics/traffic.ts). */
 export type TrafficSampler = (signal: AbortSignal) => Promise<readonly RevisionTraffic[]>;
 
 interface Snapshot {
