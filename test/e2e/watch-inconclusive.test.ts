@@ -16,7 +16,8 @@ describe('a watch window that sees no traffic', () => {
     const config = faultConfig(port, 600);
     failing = await startTestServer(a, await fixtureRepo(a, { 'gantry.yaml': config, ...serviceFiles('v1') }), config);
     const b = await temp.make();
-    const pauseConfig = faultConfig(port + 30, 600).replace('onInconclusive: fail', 'onInconclusive: pause');
+    // A window long enough to be seen while it runs: its step waits between looks then, and asks nobody.
+    const pauseConfig = faultConfig(port + 30, 4_000).replace('onInconclusive: fail', 'onInconclusive: pause');
     pausing = await startTestServer(b, await fixtureRepo(b, { 'gantry.yaml': pauseConfig, ...serviceFiles('v1') }), pauseConfig);
   });
   afterAll(async () => {
@@ -37,11 +38,28 @@ describe('a watch window that sees no traffic', () => {
   it('with onInconclusive pause it waits for a person, who can accept it', async () => {
     const res = await pausing.api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment: 'prod' });
     const id = res.body.run.id;
-    await until('the watch step to wait', async () => (await pausing.api<{ steps: StepView[] }>('GET', `/api/v1/runs/${id}`)).body.steps.find((s) => s.key === 'watch:prod')?.state === 'waiting', 60_000);
-    const waiting = await pausing.api<{ approvals: Array<{ run: RunView; kind: string }> }>('GET', '/api/v1/approvals');
-    expect(waiting.body.approvals.map((a) => [a.run.id, a.kind])).toEqual([[id, 'analysis']]);
+    type RunBody = { steps: StepView[]; awaiting: { step: string; kind: string; environment: string } | null };
+    type Approvals = { approvals: Array<{ run: RunView; kind: string; environment: string }> };
     const { body: token } = await pausing.api<{ token: string }>('POST', '/api/v1/tokens', { user: 'oncall', roles: ['approver:prod'] });
-    const accepted = await pausing.server.app.inject({ method: 'POST', url: `/api/v1/runs/${id}/approve`, headers: { authorization: `Bearer ${token.token}` }, payload: { comment: 'quiet hour, checked by hand' } });
+    const approve = (comment: string) => pausing.server.app.inject({ method: 'POST', url: `/api/v1/runs/${id}/approve`, headers: { authorization: `Bearer ${token.token}` }, payload: { comment } });
+    // While the window runs, the watch step waits between its looks: nobody is asked, and an approval is refused.
+    await until('the watch step to wait between looks', async () => /^watching/.test((await pausing.api<RunBody>('GET', `/api/v1/runs/${id}`)).body.steps.find((s) => s.key === 'watch:prod' && s.state === 'waiting')?.message ?? ''), 60_000, 50);
+    expect((await pausing.api<Approvals>('GET', '/api/v1/approvals')).body.approvals).toEqual([]);
+    expect((await pausing.api<RunBody>('GET', `/api/v1/runs/${id}`)).body.awaiting).toBeNull();
+    const early = await approve('too early');
+    expect(early.statusCode).toBe(409);
+    expect(early.json()).toMatchObject({ code: 'APPROVAL_NOT_PENDING' });
+    const during = (await pausing.api<RunBody>('GET', `/api/v1/runs/${id}`)).body.steps.find((s) => s.key === 'watch:prod');
+    expect(during?.message, 'the window was still running while the approval was refused').toMatch(/^watching/);
+    // Once the window ends inconclusive it pauses: the approvals list and the run's own view name the same step and decision.
+    await until('the paused window to be listed', async () => ((await pausing.api<Approvals>('GET', '/api/v1/approvals')).body.approvals.length > 0 ? true : undefined), 60_000);
+    const waiting = await pausing.api<Approvals>('GET', '/api/v1/approvals');
+    expect(waiting.body.approvals.map((a) => [a.run.id, a.kind])).toEqual([[id, 'analysis']]);
+    const detail = (await pausing.api<RunBody>('GET', `/api/v1/runs/${id}`)).body;
+    expect(detail.awaiting).toEqual({ step: 'watch:prod', kind: 'analysis', environment: 'prod' });
+    expect(detail.steps.find((s) => s.key === 'watch:prod')?.message).toMatch(/waiting for a decision/);
+    expect(waiting.body.approvals.map((a) => ({ kind: a.kind, environment: a.environment }))).toEqual([{ kind: detail.awaiting?.kind, environment: detail.awaiting?.environment }]);
+    const accepted = await approve('quiet hour, checked by hand');
     expect(accepted.statusCode).toBe(201);
     const run = await pausing.finished(id, 60_000);
     expect(run.run.state).toBe('succeeded');

@@ -4,7 +4,7 @@ import { basePort, deployConfig, serviceFiles } from '../support/deploy-fixture.
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { TempDirs, until } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 
 async function live(port: number): Promise<Record<string, string>> {
   const res = await fetch(`http://127.0.0.1:${port}/`);
@@ -86,8 +86,12 @@ describe('a release moving develop → staging → production', () => {
       const r = await t.api<{ steps: StepView[] }>('GET', `/api/v1/runs/${run.id}`);
       return r.body.steps.find((s) => s.key === 'approval:production')?.state === 'waiting';
     }, 60_000);
-    const pending = await as<{ approvals: Array<{ run: RunView; required: number }> }>('alice', 'GET', '/api/v1/approvals');
+    const pending = await as<{ approvals: Array<{ run: RunView; required: number; kind: string; environment: string }> }>('alice', 'GET', '/api/v1/approvals');
     expect(pending.body.approvals.map((a) => [a.run.id, a.required])).toEqual([[run.id, 2]]);
+    // The run's own view names the same step and decision as the approvals list (one rule decides both).
+    const detail = await t.api<{ awaiting: { step: string; kind: string; environment: string } | null }>('GET', `/api/v1/runs/${run.id}`);
+    expect(detail.body.awaiting).toEqual({ step: 'approval:production', kind: 'deploy', environment: 'production' });
+    expect(pending.body.approvals.map((a) => ({ kind: a.kind, environment: a.environment }))).toEqual([{ kind: detail.body.awaiting?.kind, environment: detail.body.awaiting?.environment }]);
 
     const phrase = { confirm: 'DEPLOY TO PRODUCTION' };
     expect((await as('ada', 'POST', `/api/v1/runs/${run.id}/approve`, phrase)).body.code).toBe('APPROVAL_SELF');
@@ -106,6 +110,7 @@ describe('a release moving develop → staging → production', () => {
     const done = await t.finished(run.id, 90_000);
     expect(done.run.state, JSON.stringify(done.run.error)).toBe('succeeded');
     expect(done.steps.find((s) => s.key === 'approval:production')?.summary).toEqual({ approvedBy: ['alice', 'bob'] });
+    expect((await t.api<{ awaiting: unknown }>('GET', `/api/v1/runs/${run.id}`)).body.awaiting).toBeNull();
     expect(await live(port + 20)).toMatchObject({ version: 'v2', revision: '1' });
   });
 
