@@ -204,13 +204,17 @@ describe('the supervisor', () => {
   });
 
   it('does not restart a crash-looping process again', async () => {
-    const { sup, phases } = supervisor({ restartBackoff: { initialMs: 10, maxMs: 10 }, crashLoop: { maxRestarts: 1, windowMs: 10_000 } });
+    const clock = new FakeClock();
+    const stopClock = clock.autoAdvance();
+    const { sup, phases } = supervisor({ restartBackoff: { initialMs: 10, maxMs: 10 }, crashLoop: { maxRestarts: 1, windowMs: 10_000 }, clock });
     const s = await spec({}, 'exit 1');
     sup.start(s);
-    await until('crash-loop', () => sup.status(s.id)?.phase === 'crash-loop', 5_000);
+    await until('crash-loop', () => sup.status(s.id)?.phase === 'crash-loop', 5_000).finally(stopClock);
     const seen = phases.get(s.id)?.length;
-    // Proving that nothing happens needs some time to pass: 30 times the restart delay.
-    await new Promise((r) => setTimeout(r, 300));
+    // Proving that nothing happens needs time to pass: no restart is scheduled, and ten minutes of the
+    // supervisor's time (sixty thousand restart delays, past the crash-loop window) change nothing.
+    expect(clock.pending()).toEqual([]);
+    await clock.advance(10 * 60_000);
     expect(phases.get(s.id)?.length).toBe(seen);
     expect(sup.status(s.id)).toMatchObject({ phase: 'crash-loop', restarts: 1 });
   });
