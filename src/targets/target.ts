@@ -93,7 +93,7 @@ export interface Endpoint {
   readonly reachableFrom: 'control-plane' | 'target';
 }
 
-/** What a target can really do; a strategy that needs what it lacks is refused before it starts. */
+/** What a target can really do; a strategy must not ask a target for what it lacks (the contract suite checks each claim). */
 export interface TargetCapabilities {
   /** A route can split traffic between revisions by weight (0–100), not only switch it whole. */
   readonly weightedRouting: boolean;
@@ -128,7 +128,7 @@ export type { RevisionTraffic, TrafficSource } from '../metrics/traffic.js';
 
 export interface Target {
   readonly name: string;
-  /** What this target really does, so a strategy never asks for what it cannot (see TargetCapabilities). */
+  /** What this target really does (see TargetCapabilities). */
   capabilities(): TargetCapabilities;
   /** Actual state of every service of an environment, from the target itself (not from Gantry's store). */
   describe(environment: string): Promise<ServiceStatus[]>;
@@ -142,8 +142,8 @@ export interface Target {
   setWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<void>;
   /**
    * Whether the route serves exactly these weights now (zero weights count as absent). A strategy
-   * calls it after every setWeights; while `applied` is false it waits and asks again on its next
-   * pass, never stacking another change on one not yet in force. The local router applies weights
+   * must call it after every setWeights and, while `applied` is false, wait and ask again on its
+   * next pass, never stacking another change on one not yet in force. The local router applies weights
    * before setWeights returns, so its answer (read from describe()) is `applied` at once.
    */
   verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck>;
