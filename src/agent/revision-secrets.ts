@@ -1,6 +1,6 @@
 import type { RevisionSpec } from '../targets/target.js';
 
-/** A revision spec as the agent may be given it or find it on disk: before `secretKeys` existed, a spec had none. */
+/** A revision spec, in the form the agent may be given it or find it on disk: before `secretKeys` existed, a spec had none. */
 export type IncomingRevisionSpec = Omit<RevisionSpec, 'secretKeys'> & { readonly secretKeys?: readonly string[] | undefined };
 
 /**

@@ -1,6 +1,7 @@
 import { StepState, TriggerKind } from '../domain/phases.js';
 import type { Step } from '../domain/run.js';
 import type { Store } from '../store/store.js';
+import { gateOfKey } from './step-keys.js';
 
 /** How far back a check is followed through commits that left its service unchanged. */
 const MAX_HOPS = 50;
@@ -11,8 +12,8 @@ const serviceOf = (check: string): string => check.slice(0, check.indexOf('/'));
 function passedHere(steps: readonly Step[]): Set<string> {
   const passed = new Set<string>();
   for (const s of steps) {
-    const gate = (s.spec as { gate?: { name?: unknown } }).gate?.name;
-    if (s.kind === 'gate' && s.state === StepState.Succeeded && s.service && typeof gate === 'string') passed.add(`${s.service}/${gate}`);
+    const gate = s.kind === 'gate' ? gateOfKey(s.key) : undefined;
+    if (gate && s.state === StepState.Succeeded) passed.add(`${gate.service}/${gate.gate}`);
   }
   return passed;
 }

@@ -1,6 +1,5 @@
 import type { DeployedSpec, Deployment } from '../domain/deployment.js';
-import type { PlannedStep } from '../domain/run.js';
-import type { DeployStepSpec, VerifyStepSpec } from './step-specs/index.js';
+import type { DeployStepSpec, TypedPlannedStep, VerifyStepSpec } from './step-specs/index.js';
 
 interface Source {
   readonly service: string;
@@ -18,7 +17,7 @@ const recorded = (s: NonNullable<Source['source']>): Recorded | undefined => (s.
  * again by id when it runs (recordToWrite); this makes the plan say the same thing. A source
  * written before deployments recorded their spec keeps today's config (nothing else is known).
  */
-export function copyRecordedSpecs(steps: readonly PlannedStep[], sources: readonly Source[]): PlannedStep[] {
+export function copyRecordedSpecs(steps: readonly TypedPlannedStep[], sources: readonly Source[]): TypedPlannedStep[] {
   const bySource = new Map<string, Recorded>();
   for (const s of sources) {
     const r = s.source && recorded(s.source);
@@ -28,12 +27,11 @@ export function copyRecordedSpecs(steps: readonly PlannedStep[], sources: readon
     if (step.kind === 'deploy' && step.service !== undefined) {
       const r = bySource.get(step.service);
       if (!r) return step;
-      const spec = step.spec as DeployStepSpec;
-      const copied: DeployStepSpec = { ...spec, ...r.spec, strategy: r.strategy, target: r.target };
+      const copied: DeployStepSpec = { ...step.spec, ...r.spec, strategy: r.strategy, target: r.target };
       return { ...step, spec: copied };
     }
     if (step.kind === 'verify') {
-      const spec = step.spec as VerifyStepSpec;
+      const spec = step.spec;
       const services = spec.services.map((s) => {
         const r = bySource.get(s.name);
         return r ? { name: s.name, health: r.spec.health, smoke: r.spec.smoke } : s;

@@ -50,7 +50,7 @@ export class Supervisor {
   /**
    * For the agent's own restart: takes over the process an earlier agent recorded for this spec when
    * the very same process still runs inside its containment (it keeps its pid, port and output, and
-   * is probed at once); otherwise starts the spec as `start` does, after killing the recorded group
+   * is probed at once); otherwise starts the spec the way `start` does, after killing the recorded group
    * when it is ours (never a reused pid). Resolves with whether it was adopted.
    */
   async adopt(spec: ProcessSpec, recorded: RecordedProcess): Promise<{ readonly adopted: boolean; readonly status: ProcessStatus }> {

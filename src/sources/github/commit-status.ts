@@ -1,4 +1,5 @@
 import type { Run, Step } from '../../domain/run.js';
+import { gateOfKey } from '../../engine/step-keys.js';
 
 /** The four states of GitHub's commit status API (docs.github.com/rest/commits/statuses). */
 export type CommitStatusState = 'pending' | 'success' | 'failure' | 'error';
@@ -77,9 +78,9 @@ export function planStatuses(f: StatusFacts): CommitStatus[] {
   const out: CommitStatus[] = [];
   const seen = new Set<string>();
   for (const step of f.steps) {
-    const gate = (step.spec as { gate?: { name?: unknown } }).gate?.name;
+    const gate = step.kind === 'gate' ? gateOfKey(step.key) : undefined;
     let context: string | undefined;
-    if (step.kind === 'gate' && step.service && typeof gate === 'string') context = gateContext(step.service, gate);
+    if (gate) context = gateContext(gate.service, gate.gate);
     else if (step.kind === 'scan') context = SCAN_CONTEXT;
     if (!context || seen.has(context)) continue;
     seen.add(context);

@@ -1,5 +1,6 @@
 import type { StrategyConfig } from '../../config/types.js';
-import type { DeployStepSpec } from '../../engine/step-specs/index.js';
+import { deployKey } from '../../engine/step-keys.js';
+import { parseStepSpec, type DeployStepSpec } from '../../engine/step-specs/index.js';
 import type { DeployedSpec, Deployment } from '../../domain/deployment.js';
 import type { Store } from '../../store/store.js';
 
@@ -31,8 +32,8 @@ export async function deploymentRecord(store: Store, d: Deployment): Promise<Dep
   if (d.spec && d.strategy && d.target !== null) return { spec: d.spec, strategy: d.strategy, target: d.target };
   if (d.runId === null) return undefined;
   // Fallback for older rows; the key is the one the planner gave deploy steps then.
-  const step = (await store.steps.forRun(d.runId)).find((s) => s.kind === 'deploy' && s.key === `deploy:${d.environment}:${d.service}`);
-  return step && fromStepSpec(step.spec as DeployStepSpec);
+  const step = (await store.steps.forRun(d.runId)).find((s) => s.kind === 'deploy' && s.key === deployKey(d.environment, d.service));
+  return step && fromStepSpec(parseStepSpec('deploy', step.key, step.spec));
 }
 
 function fromStepSpec(s: DeployStepSpec): DeploymentRecord {
