@@ -417,6 +417,11 @@ describe('gantry agent', () => {
 
     const error = await rejection(t.startRevision(spec('dev', 1, { artifact: { digest: manifestDigest, ref: ociLayoutRef(damaged, manifestDigest) } })));
     expect(error.code).toBe('ARTIFACT_DIGEST_MISMATCH');
+    // A source it cannot fetch from, or a ref that names no digest, is refused the same way, before anything starts.
+    const registry = await rejection(t.startRevision(spec('dev', 1, { artifact: { digest: manifestDigest, ref: `registry.example/api@${manifestDigest}` } })));
+    expect(registry).toMatchObject({ code: 'ARTIFACT_REF_INVALID', message: expect.stringContaining('cannot fetch from') });
+    const undigested = await rejection(t.startRevision(spec('dev', 1, { artifact: { digest: manifestDigest, ref: `oci-layout:${layout}` } })));
+    expect(undigested.code).toBe('ARTIFACT_REF_INVALID');
 
     expect((await service(t, 'dev')).revisions).toEqual([]);
     expect(await processesIn(f.dataDir)).toEqual([]);
