@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Insertable } from 'kysely';
-import { computeDora, DAY_MS, HOUR_MS } from '../src/metrics/dora/index.js';
+import { computeDora, DAY_MS, HOUR_MS } from '../src/domain/dora/index.js';
+import { waitingForPeople } from '../src/engine/awaiting-decision.js';
 import { MetricsExporter } from '../src/metrics/exporter.js';
 import type { DeploymentTable, ReleaseTable, RunTable } from '../src/store/schema.js';
 import { sqliteDialect } from '../src/store/sqlite/sqlite-dialect.js';
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
         return { queryMs: parts.reduce((s, p) => s + p.queryMs, 0), computeMs: parts.reduce((s, p) => s + p.computeMs, 0), rows: parts.reduce((s, p) => s + p.rows, 0) };
       }),
     ];
-    const exporter = new MetricsExporter({ store, clock: { ...systemClock, now: () => NOW }, environments: () => ENVIRONMENTS.map((name) => ({ name, services: SERVICES })) });
+    const exporter = new MetricsExporter({ store, clock: { ...systemClock, now: () => NOW }, environments: () => ENVIRONMENTS.map((name) => ({ name, services: SERVICES })), waiting: () => waitingForPeople(store) });
     // The first scrape after a start counts the whole history; later ones only what changed since.
     const first = await time(() => exporter.metrics());
     const scrape = await measure('/metrics scrape, steady (counters kept + DORA of 3 environments, 30 days)', async () => {

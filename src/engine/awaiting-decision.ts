@@ -1,5 +1,6 @@
 import { StepState } from '../domain/phases.js';
 import type { Step } from '../domain/run.js';
+import type { WaitingStat } from '../store/repositories/dora-repository.js';
 import type { Store } from '../store/store.js';
 import { STEP_SPEC_SCHEMAS } from './step-specs/index.js';
 
@@ -51,4 +52,18 @@ export async function findAwaitingDecision(store: Store, runId: number, steps: r
   if (!watching) return awaitingDecision(steps, { analysisPaused: false, analysisDecided: false });
   const [events, decisions] = await Promise.all([store.events.list(1000, runId), store.approvals.forRun(runId, 'analysis')]);
   return awaitingDecision(steps, { analysisPaused: events.some((e) => e.kind === 'analysis.inconclusive'), analysisDecided: decisions.length > 0 });
+}
+
+/** Runs awaiting a person now, counted by environment and step kind (the gantry_approvals_waiting gauge), by the same rule. */
+export async function waitingForPeople(store: Store): Promise<WaitingStat[]> {
+  const active = await store.runs.listActive();
+  const steps = await store.steps.forRuns(active.map((r) => r.id));
+  const counts = new Map<string, WaitingStat>();
+  for (const run of active) {
+    const awaited = await findAwaitingDecision(store, run.id, steps.filter((s) => s.runId === run.id));
+    if (!awaited) continue;
+    const key = JSON.stringify([awaited.environment, awaited.step.kind]);
+    counts.set(key, { environment: awaited.environment, kind: awaited.step.kind, count: (counts.get(key)?.count ?? 0) + 1 });
+  }
+  return [...counts.values()];
 }

@@ -4,10 +4,10 @@ import type { DeploymentStat, GateStat, WaitingStat } from '../store/repositorie
 import type { Store } from '../store/store.js';
 import { CountedHistogram, type CountedSeries } from './counted-histogram.js';
 import { DeploymentTotals } from './deployment-totals.js';
-import { computeDora } from './dora/report.js';
-import type { DoraReport } from './dora/types.js';
+import { computeDora } from '../domain/dora/report.js';
+import type { DoraReport } from '../domain/dora/types.js';
 import { registerDoraGauges } from './dora-gauges.js';
-import { DAY_MS } from './dora/window.js';
+import { DAY_MS } from '../domain/dora/window.js';
 import { registerRouterMetrics, type TrafficSource } from './router-metrics.js';
 
 /** Deployment durations, seconds: a rolling update takes seconds, blue-green with a watch window minutes. */
@@ -25,6 +25,8 @@ export interface ExporterOptions {
   readonly doraWindowMs?: number;
   /** The routers' per-revision counters, from the agents that run (none are started for a scrape). */
   readonly routerTraffic?: TrafficSource;
+  /** Runs awaiting a person, by the engine's one rule (engine/awaiting-decision.ts), which also decides the approvals list. */
+  readonly waiting: () => Promise<readonly WaitingStat[]>;
 }
 
 /** What one scrape reads from the store, once, shared by every metric's collect(). */
@@ -132,7 +134,7 @@ export class MetricsExporter {
       const records = await store.dora.deployments(env.name, now - windowMs, now);
       dora.push(computeDora(records, { environment: env.name, now, windowMs, services: env.services }));
     }
-    const [deployments, gates, waiting] = [await this.totals.read(now), await store.dora.gateStats(), await store.dora.waitingStats()];
+    const [deployments, gates, waiting] = [await this.totals.read(now), await store.dora.gateStats(), await this.o.waiting()];
     return { deployments, gates, waiting, dora };
   }
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { waitingForPeople } from '../../engine/awaiting-decision.js';
 import { MetricsExporter } from '../../metrics/exporter.js';
 import type { ServerContext } from '../context.js';
 
@@ -8,7 +9,7 @@ import type { ServerContext } from '../context.js';
  * `authorization: { credentials_file: … }` in its scrape config, so nothing argues for an open route.
  */
 export function metricsRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const exporter = new MetricsExporter({ store: ctx.store, clock: ctx.clock, environments: () => Object.values(ctx.config().environments), ...(ctx.routerTraffic ? { routerTraffic: ctx.routerTraffic } : {}) });
+  const exporter = new MetricsExporter({ store: ctx.store, clock: ctx.clock, environments: () => Object.values(ctx.config().environments), waiting: () => waitingForPeople(ctx.store), ...(ctx.routerTraffic ? { routerTraffic: ctx.routerTraffic } : {}) });
   app.get('/metrics', async (_request, reply) => {
     const text = await exporter.metrics();
     return reply.type(exporter.contentType).send(text);

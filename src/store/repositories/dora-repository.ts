@@ -132,16 +132,4 @@ export class DoraRepository {
       .execute();
     return rows.map((r) => ({ service: r.service ?? '', gate: r.key.slice(`gate:${r.service ?? ''}:`.length), state: r.state, count: Number(r.count) }));
   }
-
-  /** Runs waiting for a person now, as GET /api/v1/approvals lists them. */
-  async waitingStats(): Promise<WaitingStat[]> {
-    const rows = await this.db
-      .selectFrom('steps')
-      .select((eb) => ['environment', 'kind', eb.fn.countAll<number>().as('count')])
-      .where('state', '=', 'waiting')
-      .where('kind', 'in', ['approval', 'watch'])
-      .groupBy(['environment', 'kind'])
-      .execute();
-    return rows.map((r) => ({ environment: r.environment ?? '', kind: r.kind, count: Number(r.count) }));
-  }
 }
