@@ -10,6 +10,7 @@ import type { TargetKind } from './target-kind.js';
  */
 export class ConfiguredTargets implements TargetRegistry {
   private readonly kinds: ReadonlyMap<string, TargetKind>;
+  // Every method is async so a refusal is a rejection: callers chain .catch() on what they get.
 
   constructor(
     private readonly declared: Readonly<Record<string, { readonly kind: string }>>,
@@ -18,19 +19,19 @@ export class ConfiguredTargets implements TargetRegistry {
     this.kinds = new Map(kinds.map((k) => [k.kind, k]));
   }
 
-  get(name: string): Promise<Target> {
+  async get(name: string): Promise<Target> {
     return this.kindOf(name).get(name);
   }
 
-  traffic(name: string): Promise<TrafficSource> {
+  async traffic(name: string): Promise<TrafficSource> {
     return this.kindOf(name).traffic(name);
   }
 
-  observe(name: string): Promise<Target | undefined> {
+  async observe(name: string): Promise<Target | undefined> {
     return this.kindOf(name).observe(name);
   }
 
-  observeTraffic(name: string): Promise<TrafficSource | undefined> {
+  async observeTraffic(name: string): Promise<TrafficSource | undefined> {
     return this.kindOf(name).observeTraffic(name);
   }
 
