@@ -7,7 +7,6 @@ import { ociLayoutRef } from '../../targets/artifact-ref.js';
 import type { HealthProbe, RevisionSpec } from '../../targets/target.js';
 import type { HealthConfig } from '../../config/types.js';
 import { runSmokeTests } from '../checks/http-checks.js';
-import { abortableSleep } from './abortable-sleep.js';
 import type { DeploymentRecord } from './deployment-record.js';
 
 /**
@@ -64,7 +63,7 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: Dep
     signal: ctx.signal,
     log: (line) => ctx.log.info(line),
     now: () => ctx.clock.now(),
-    sleep: abortableSleep,
+    sleep: (ms, signal) => ctx.clock.sleep(ms, signal),
     preSwitchCheck: (url) => runSmokeTests(url, spec.smoke, ctx.signal, (line) => ctx.log.info(line)),
   };
 }

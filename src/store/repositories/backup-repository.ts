@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { StrategyConfig } from '../../config/types.js';
+import type { StrategyConfig } from '../../domain/rollout-config.js';
 import type { DeployedSpec } from '../../domain/deployment.js';
 import type { BackupTable, Database } from '../schema.js';
 

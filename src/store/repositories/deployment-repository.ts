@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { StrategyConfig } from '../../config/types.js';
+import type { StrategyConfig } from '../../domain/rollout-config.js';
 import { DeploymentState, isFinished, type DeployedSpec, type Deployment, type RolloutProgress } from '../../domain/deployment.js';
 import type { Database, DeploymentTable } from '../schema.js';
 
