@@ -37,7 +37,7 @@ export class DeployStep implements StepHandler {
     if (deployment.progress === null) ctx.log.info(`${spec.service}: r${deployment.revision} (${artifact.digest.slice(0, 19)}) replaces ${deployment.previousRevision === null ? 'nothing (first deployment)' : `r${deployment.previousRevision}`}`);
     // One pass of the strategy; between batches (and while the revision starts) the step waits in the executor, with its progress on the deployment.
     const pass = await reconcilePass(strategyFor(sctx.config), Goal.Rollout, sctx, deployment.progress, { save: (progress) => store.deployments.setProgress(deployment.id, progress) });
-    if (pass.wait !== undefined) return { kind: 'wait', message: `${spec.service} r${deployment.revision}: ${pass.progress.phase}, ${mainShare(pass.progress.weights, deployment.revision)} % of main traffic`, retryInMs: pass.wait };
+    if (pass.wait !== undefined) return { kind: 'wait', message: `${spec.service} r${deployment.revision}: ${pass.progress?.phase ?? 'starting'}, ${mainShare(pass.progress?.weights ?? {}, deployment.revision)} % of main traffic`, retryInMs: pass.wait };
     await store.deployments.setState(deployment.id, DeploymentState.Switched, ctx.clock.now());
     const url = await sctx.target.url(spec.environment, spec.service, 'main');
     return { kind: 'done', summary: { revision: deployment.revision, previous: deployment.previousRevision, digest: artifact.digest, url }, message: `r${deployment.revision} serving at ${url}` };

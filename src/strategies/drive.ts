@@ -1,6 +1,7 @@
 import type { RolloutProgress } from '../domain/deployment.js';
 import { HealthCheckError, InternalError } from '../errors/index.js';
-import type { ServiceStatus } from '../targets/target.js';
+import type { RouteName, ServiceStatus } from '../targets/target.js';
+import { DEFAULT_READY_POLL_MS } from './reconcile.js';
 import type { Action, Goal } from './reconcile.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 
@@ -8,7 +9,8 @@ import type { Strategy, StrategyContext } from './strategy.js';
 const MAX_IMMEDIATE_PASSES = 8;
 
 export interface PassOutcome {
-  readonly progress: RolloutProgress;
+  /** As stored; unchanged (null before the first pass) when the pass stopped for weights not yet in force. */
+  readonly progress: RolloutProgress | null;
   /** ms until the next pass; undefined once the goal is reached. */
   readonly wait: number | undefined;
 }
@@ -39,7 +41,11 @@ export async function reconcilePass(strategy: Strategy, goal: Goal, ctx: Strateg
     const { spec, previous, config, readyDeadlineMs } = ctx;
     const result = strategy.reconcile({ goal, spec, previous, config, readyDeadlineMs, targetName: ctx.target.name, progress: current, observed, now: ctx.now(), ...(options.reason === undefined ? {} : { reason: options.reason }) });
     for (const line of result.log) ctx.log(line);
-    for (const action of result.actions) await apply(ctx, action);
+    for (const action of result.actions) {
+      await apply(ctx, action);
+      // A router may apply weights after setWeights returns: nothing more is stacked on weights not yet in force.
+      if (action.kind === 'set-weights' && !(await weightsInForce(ctx, action.route, action.weights))) return { progress: current, wait: DEFAULT_READY_POLL_MS };
+    }
     current = result.next;
     await options.save?.(current);
     if (result.wait !== 0) return { progress: current, wait: result.wait };
@@ -48,7 +54,7 @@ export async function reconcilePass(strategy: Strategy, goal: Goal, ctx: Strateg
 }
 
 /** Runs passes until the goal is reached, sleeping between them: for in-process callers and the strategies' unit tests. */
-export async function reconcileToEnd(strategy: Strategy, goal: Goal, ctx: StrategyContext, options: PassOptions = {}): Promise<RolloutProgress> {
+export async function reconcileToEnd(strategy: Strategy, goal: Goal, ctx: StrategyContext, options: PassOptions = {}): Promise<RolloutProgress | null> {
   let progress: RolloutProgress | null = null;
   for (;;) {
     const outcome = await reconcilePass(strategy, goal, ctx, progress, options);
@@ -56,6 +62,12 @@ export async function reconcileToEnd(strategy: Strategy, goal: Goal, ctx: Strate
     if (outcome.wait === undefined) return progress;
     await ctx.sleep(outcome.wait, ctx.signal);
   }
+}
+
+async function weightsInForce(ctx: StrategyContext, route: RouteName, weights: Readonly<Record<string, number>>): Promise<boolean> {
+  const check = await ctx.target.verifyWeights(ctx.spec.environment, ctx.spec.service, route, weights);
+  if (!check.applied) ctx.log(`${ctx.spec.service} ${route} route does not serve ${JSON.stringify(weights)} yet (it serves ${JSON.stringify(check.actual)}); looking again before anything else changes`);
+  return check.applied;
 }
 
 async function apply(ctx: StrategyContext, action: Action): Promise<void> {

@@ -84,3 +84,43 @@ describe('a rolling rollout driven pass by pass on a fake clock', () => {
     expect(clock.now() - FAKE_CLOCK_START).toBe(3 * SPEC.health.intervalMs);
   });
 });
+
+/** A router that applies each new set of weights only at the second look (as a Kubernetes ingress might). */
+class LateRouter extends FakeTarget {
+  private pending = 0;
+  override async setWeights(environment: string, service: string, route: 'main' | 'preview', weights: Readonly<Record<string, number>>): Promise<void> {
+    await super.setWeights(environment, service, route, weights);
+    this.pending = 1;
+  }
+  override async verifyWeights(environment: string, service: string, route: 'main' | 'preview', weights: Readonly<Record<string, number>>): Promise<{ applied: boolean; actual: Readonly<Record<string, number>> }> {
+    const check = await super.verifyWeights(environment, service, route, weights);
+    if (this.pending === 0) return check;
+    this.pending -= 1;
+    return { applied: false, actual: {} };
+  }
+}
+
+describe('weights a router applies late', () => {
+  it('stops the pass until the router serves them, then goes on without skipping or repeating a batch', async () => {
+    const clock = new FakeClock();
+    const fake = new LateRouter('production', 'api').serving(6);
+    const ctx: StrategyContext = {
+      target: fake, spec: SPEC, previous: 6, config: ROLLING, readyDeadlineMs: 10_000, signal: new AbortController().signal,
+      log: () => undefined, now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal), preSwitchCheck: fake.preSwitchCheck,
+    };
+    let stored: RolloutProgress | null = null;
+    const waits: number[] = [];
+    for (let pass = 0; pass < 30; pass++) {
+      const outcome = await reconcilePass(new RollingStrategy(), Goal.Rollout, ctx, stored, { save: async (p) => void (stored = p) });
+      if (outcome.wait === undefined) break;
+      waits.push(outcome.wait);
+      await clock.advance(outcome.wait);
+    }
+    const main = fake.changes().filter((c) => c.startsWith('weights main'));
+    // Each batch is set, found not yet in force (one look of 500 ms), then the shift moves on from what the router serves.
+    expect(main).toEqual(['weights main {"6":75,"7":25}', 'weights main {"6":50,"7":50}', 'weights main {"6":25,"7":75}', 'weights main {"6":0,"7":100}']);
+    expect(waits.filter((w) => w === 500).length).toBeGreaterThanOrEqual(4);
+    expect(fake.route('main')).toEqual({ 6: 0, 7: 100 });
+    expect(stored).toMatchObject({ phase: 'switched' });
+  });
+});
