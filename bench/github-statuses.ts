@@ -12,6 +12,7 @@ import { systemClock } from '../src/kernel/clock.js';
 import { EngineBus } from '../src/engine/events.js';
 import { Executor } from '../src/engine/executor.js';
 import type { StepHandler } from '../src/engine/step-handler.js';
+import type { GateStepSpec } from '../src/engine/step-specs/index.js';
 import { Redactor } from '../src/secrets/redactor.js';
 import { EnvSecretSource } from '../src/secrets/source.js';
 import { StatusReporter } from '../src/sources/github/status-reporter.js';
@@ -29,7 +30,9 @@ const MODES: Mode[] = ['no reporter', 'GitHub answers at once', 'GitHub answers 
 // A gate that passes at once: what is measured is the engine and the reporter, not the gate's command.
 const gate: StepHandler = { kind: 'gate', run: async () => ({ kind: 'done' }) };
 const names = Array.from({ length: GATES }, (_, i) => `g${i}`);
-const steps: PlannedStep[] = names.map((name, i) => ({ key: `gate:api:${name}`, kind: 'gate', name: `api › ${name}`, service: 'api', needs: i === 0 ? [] : [`gate:api:${names[i - 1] ?? ''}`], spec: { service: 'api', gate: { name } }, maxAttempts: 1 }));
+// A whole gate spec: the executor reads every gate step's spec with the gate schema before running it.
+const gateSpec = (name: string): GateStepSpec => ({ v: 1, service: 'api', servicePath: 'api', gate: { name, run: 'true', timeoutMs: 60_000, retries: 0, env: {}, junit: undefined, coverage: undefined }, secrets: [], cacheKey: name, timeoutMs: 60_000 });
+const steps: PlannedStep[] = names.map((name, i) => ({ key: `gate:api:${name}`, kind: 'gate', name: `api › ${name}`, service: 'api', needs: i === 0 ? [] : [`gate:api:${names[i - 1] ?? ''}`], spec: gateSpec(name), maxAttempts: 1 }));
 
 async function measure(mode: Mode): Promise<{ msPerStep: number; duringRun: number; settled: number; calls: number; settleMs: number | null }> {
   const github = await FakeGitHub.start({ repo: REPO, token: TOKEN });

@@ -103,9 +103,9 @@ describe('the executor over a real store', () => {
     let release: (() => void) | undefined;
     const hold = new ScriptedStep('hold', (_ctx, call) => (call === 1 ? new Promise((r) => (release = () => r(done))) : Promise.resolve(done)));
     h = await engineHarness(await temp.make(), (store) => [hold, new EnvironmentLockStep(store)]);
-    const first = await h.createRun([step('lock:dev', 'environment-lock', [], { environment: 'dev' }), step('hold', 'hold', ['lock:dev'])], 'dev');
+    const first = await h.createRun([step('lock:dev', 'environment-lock', [], { environment: 'dev', timeoutMs: 60_000 }), step('hold', 'hold', ['lock:dev'])], 'dev');
     await until('the first run to hold the lock', async () => (await h?.store.locks.holder('dev'))?.runId === first);
-    const second = await h.createRun([step('lock:dev', 'environment-lock', [], { environment: 'dev' }), step('hold', 'hold', ['lock:dev'])], 'dev');
+    const second = await h.createRun([step('lock:dev', 'environment-lock', [], { environment: 'dev', timeoutMs: 60_000 }), step('hold', 'hold', ['lock:dev'])], 'dev');
     const waiting = await until('the second run to queue', async () => {
       const s = (await h?.store.steps.forRun(second))?.[0];
       return s?.state === 'waiting' ? s : undefined;
