@@ -1,4 +1,4 @@
-import type { Backup } from '../store/repositories/backup-repository.js';
+import type { Backup } from '../domain/backup.js';
 import type { Store } from '../store/store.js';
 import type { RollbackTarget } from './rollback-plan.js';
 

@@ -1,5 +1,5 @@
 import type { Run } from '../domain/run.js';
-import type { StoredEvent } from '../store/repositories/event-repository.js';
+import type { StoredEvent } from '../domain/event.js';
 import { Outcome, type NotifyEvent } from './notification.js';
 
 /** Environments whose rollback is an emergency: red message, incident opened. */

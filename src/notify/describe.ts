@@ -1,5 +1,5 @@
 import { runPageUrl, type Run, type Step } from '../domain/run.js';
-import type { StoredEvent } from '../store/repositories/event-repository.js';
+import type { StoredEvent } from '../domain/event.js';
 import type { Classified } from './classify.js';
 import { shortSha } from './format.js';
 import type { IncidentDetails, IncidentSeverity } from './incidents/incident-channel.js';

@@ -6,7 +6,7 @@ import type { EngineBus } from '../engine/events.js';
 import type { Logger } from '../kernel/logger.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { SecretSource } from '../secrets/source.js';
-import type { StoredEvent } from '../store/repositories/event-repository.js';
+import type { StoredEvent } from '../domain/event.js';
 import { DeliveryKind, EVENTS_CURSOR, RUNS_CURSOR, type Delivery, type NewDelivery } from '../store/repositories/notification-repository.js';
 import type { Store } from '../store/store.js';
 import { adaptersFor, type ChannelAdapters } from './channels.js';

@@ -1,6 +1,6 @@
 import { specOf } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
-import type { BackupEntry } from '../store/repositories/backup-repository.js';
+import type { BackupEntry } from '../domain/backup.js';
 import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
 import { deploymentRecord } from './support/deployment-record.js';

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import type { AgentView } from '../../src/server/agent-views.js';
 import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
 import { runCli } from '../support/cli.js';

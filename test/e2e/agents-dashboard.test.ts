@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import type { AgentView } from '../../src/server/agent-views.js';
 import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
 import { launchBrowser, openPage, screenshot, signIn, type WatchedPage } from '../support/browser.js';

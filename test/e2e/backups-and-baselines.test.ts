@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import type { RunView, StepView } from '../../src/server/views.js';
 import { basePort, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';

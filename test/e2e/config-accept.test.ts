@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
 import { runCli } from '../support/cli.js';
 import { basePort, serviceFiles } from '../support/deploy-fixture.js';

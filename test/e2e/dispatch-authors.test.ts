@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import { runCli } from '../support/cli.js';
 import { basePort, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo, writeTree } from '../support/fixture-repo.js';

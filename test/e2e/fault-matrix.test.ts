@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
-import { LoadDriver } from '../../src/demo/load-driver.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
+import { LoadDriver } from '../../src/cli/demo/load-driver.js';
 import type { RunView, StepView } from '../../src/server/views.js';
 import { basePort, faultConfig, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
 import { runCli } from '../support/cli.js';
 import { basePort, serviceFiles } from '../support/deploy-fixture.js';

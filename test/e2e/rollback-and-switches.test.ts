@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import type { RunView } from '../../src/server/views.js';
 import { basePort, deployConfig, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';

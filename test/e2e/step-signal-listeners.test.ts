@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LoadDriver } from '../../src/demo/load-driver.js';
+import { LoadDriver } from '../../src/cli/demo/load-driver.js';
 import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
 import { basePort, faultConfig, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';

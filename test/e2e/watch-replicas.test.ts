@@ -1,7 +1,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LoadDriver } from '../../src/demo/load-driver.js';
+import { LoadDriver } from '../../src/cli/demo/load-driver.js';
 import type { RunView, StepView } from '../../src/server/views.js';
 import { basePort } from '../support/deploy-fixture.js';
 import { fixtureRepo } from '../support/fixture-repo.js';

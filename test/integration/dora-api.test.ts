@@ -10,7 +10,7 @@ import { systemClock } from '../../src/kernel/clock.js';
 import { parseConfigText } from '../../src/config/loader.js';
 import type { GantryConfig } from '../../src/config/types.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { DAY_MS, HOUR_MS, type DoraMetrics } from '../../src/metrics/dora/index.js';
+import { DAY_MS, HOUR_MS, type DoraMetrics } from '../../src/domain/dora/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { bootstrapAdminToken } from '../../src/server/auth.js';
 import type { ServerContext } from '../../src/server/context.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import examples from '@octokit/webhooks-examples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import { runCli } from '../support/cli.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { fixtureRepo, writeTree } from '../support/fixture-repo.js';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import { installHooks } from '../../src/sources/git/hook.js';
 import { runCli } from '../support/cli.js';
 import { fixtureRepo, writeTree } from '../support/fixture-repo.js';

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 
 export type FileTree = Record<string, string>;
 

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
-import type { ScratchRepo } from '../../src/demo/scratch-repo.js';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import type { RunView, StepView } from '../../src/server/views.js';
 import { stopLeftoverRevisions } from '../../src/agent/leftover-revisions.js';
 import { startServer, type RunningServer } from '../../src/server/gantry-server.js';

@@ -3,7 +3,7 @@ import { normalizeConfig } from '../../src/config/normalize.js';
 import { GantryConfigSpec } from '../../src/config/schema.js';
 import { classifyEvent } from '../../src/notify/classify.js';
 import { planDeliveries } from '../../src/notify/plan.js';
-import type { StoredEvent } from '../../src/store/repositories/event-repository.js';
+import type { StoredEvent } from '../../src/domain/event.js';
 import { workerRestarted } from '../../src/targets/local/agent-status.js';
 
 const event = (kind: string, data: Record<string, unknown>): StoredEvent => ({ id: 1, at: 0, kind, actor: 'gantry', runId: null, data });

@@ -49,7 +49,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
         checkDataDir(ctx.options.dataDir);
         keepRunningWithoutOutput();
         // Loaded only when the command runs (see program.ts): fastify, SQLite and the engine are most of Gantry.
-        const [{ startServer }, { createLogger }, { stopLeftoverRevisions }] = await Promise.all([import('../../server/gantry-server.js'), import('../../engine/logger.js'), import('../../agent/leftover-revisions.js')]);
+        const [{ startServer }, { createLogger }, { stopLeftoverRevisions }] = await Promise.all([import('../../server/gantry-server.js'), import('../../kernel/logger.js'), import('../../agent/leftover-revisions.js')]);
         const logger = createLogger();
         const server = await startServer({
           configPath: ctx.options.config,

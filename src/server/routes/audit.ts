@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AuditEvent } from '../../store/repositories/event-repository.js';
+import type { AuditEvent } from '../../domain/event.js';
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../../kernel/http/validate.js';
 

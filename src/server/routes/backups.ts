@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors/index.js';
-import type { Backup } from '../../store/repositories/backup-repository.js';
+import type { Backup } from '../../domain/backup.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../../kernel/http/validate.js';

@@ -1,21 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { GENESIS_HASH, rowHash, verifyChain, type ChainRow, type ChainVerdict } from '../../domain/audit-chain.js';
+import type { AuditEvent, StoredEvent } from '../../domain/event.js';
 import type { Database, EventTable } from '../schema.js';
-
-export interface StoredEvent {
-  readonly id: number;
-  readonly at: number;
-  readonly kind: string;
-  readonly actor: string;
-  readonly runId: number | null;
-  readonly data: Record<string, unknown>;
-}
-
-/** An event with its place in the audit hash chain. */
-export interface AuditEvent extends StoredEvent {
-  readonly prevHash: string | null;
-  readonly hash: string | null;
-}
 
 const DEFAULT_SINCE_LIMIT = 1000;
 

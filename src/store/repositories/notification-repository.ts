@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Run } from '../../domain/run.js';
 import type { Database, NotificationTable } from '../schema.js';
 import { toRun } from './mappers.js';
-import type { StoredEvent } from './event-repository.js';
+import type { StoredEvent } from '../../domain/event.js';
 
 export const DeliveryStatus = { Pending: 'pending', Delivered: 'delivered', Failed: 'failed' } as const;
 export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
