@@ -22,7 +22,8 @@ const ROLLOUT_PHASES: readonly string[] = [RollingPhase.Starting, RollingPhase.S
  * while traffic shifts. Here nothing is ever taken away: the previous revision keeps every replica
  * until `retire` (invariant 3: instant rollback until monitoring passes), so the bound always
  * holds and the setting changes nothing. It would matter only for a target that must stop old
- * replicas to make room for new ones, which this strategy never does.
+ * replicas to make room for new ones, which this strategy never does; so validation refuses it on a
+ * local target (config/rules/unsupported.ts) rather than accept a setting that does nothing.
  */
 export class RollingStrategy implements Strategy {
   readonly kind = 'rolling' as const;
