@@ -85,6 +85,7 @@ export const ERROR_CODES = {
   ENVIRONMENT_NOT_SERVED: 'An agent was asked about an environment whose target is another agent.',
   AGENT_UNREACHABLE: 'The control plane could not reach the agent of a local target.',
   TARGET_ERROR: 'A target refused or failed an operation.',
+  TARGET_CAPABILITY_MISSING: "The environment's strategy needs routing the target cannot do (weights, a preview route).",
   TARGET_ENDPOINT_UNREACHABLE: "A check would call a route the control plane cannot reach: the target says it is reachable only from inside.",
   BUILD_FAILED: 'A service\'s build command exited non-zero.',
   RELEASE_NOT_FOUND: 'A release (commit) has no built artifacts for a service.',

@@ -1,6 +1,6 @@
 import type { RolloutProgress } from '../domain/deployment.js';
-import { HealthCheckError, InternalError } from '../errors/index.js';
-import type { RouteName, ServiceStatus } from '../targets/target.js';
+import { HealthCheckError, InternalError, TargetError } from '../errors/index.js';
+import type { RouteName, ServiceStatus, TargetCapabilities } from '../targets/target.js';
 import { DEFAULT_READY_POLL_MS } from './reconcile.js';
 import type { Action, Goal } from './reconcile.js';
 import type { Strategy, StrategyContext } from './strategy.js';
@@ -34,6 +34,7 @@ export async function observe(ctx: StrategyContext): Promise<ServiceStatus | und
  * step returns it to the executor), so nothing sleeps through a rollout in memory.
  */
 export async function reconcilePass(strategy: Strategy, goal: Goal, ctx: StrategyContext, progress: RolloutProgress | null, options: PassOptions = {}): Promise<PassOutcome> {
+  if (goal === 'rollout') requireCapabilities(strategy, ctx);
   let current = progress;
   for (let pass = 0; pass < MAX_IMMEDIATE_PASSES; pass++) {
     ctx.signal.throwIfAborted();
@@ -62,6 +63,24 @@ export async function reconcileToEnd(strategy: Strategy, goal: Goal, ctx: Strate
     if (outcome.wait === undefined) return progress;
     await ctx.sleep(outcome.wait, ctx.signal);
   }
+}
+
+/** What a strategy needs of its target's routing; a target that lacks it is refused before anything starts. */
+const NEEDS: Readonly<Record<Strategy['kind'], ReadonlyArray<keyof TargetCapabilities>>> = {
+  // Batches split the main route by weight.
+  rolling: ['weightedRouting'],
+  // The pre-switch checks reach green through the preview route.
+  'blue-green': ['preview'],
+};
+
+function requireCapabilities(strategy: Strategy, ctx: StrategyContext): void {
+  const has = ctx.target.capabilities();
+  const missing = NEEDS[strategy.kind].filter((need) => !has[need]);
+  if (missing.length === 0) return;
+  throw new TargetError('TARGET_CAPABILITY_MISSING', `target ${ctx.target.name} cannot do ${missing.join(' and ')}, which the ${strategy.kind} strategy of ${ctx.spec.environment} needs`, {
+    where: `${ctx.spec.environment}/${ctx.spec.service} r${ctx.spec.revision}`,
+    hint: `Choose a strategy this target supports, or a target that supports ${strategy.kind}. Nothing was started.`,
+  });
 }
 
 async function weightsInForce(ctx: StrategyContext, route: RouteName, weights: Readonly<Record<string, number>>): Promise<boolean> {

@@ -322,3 +322,31 @@ describe('every strategy, whatever the new revision does', () => {
     );
   });
 });
+
+describe('what a strategy needs of its target', () => {
+  /** A target whose routing lacks what it is told to lack; everything else as the fake does it. */
+  function lacking(missing: 'weightedRouting' | 'preview'): FakeTarget {
+    const fake = new FakeTarget().serving(6);
+    const has = fake.capabilities();
+    fake.capabilities = () => ({ ...has, [missing]: false });
+    return fake;
+  }
+
+  it('refuses blue-green on a target without a preview route before anything starts', async () => {
+    const fake = lacking('preview');
+    const error = await failure(rollout(new BlueGreenStrategy(), contextFor(fake, { config: BLUE_GREEN }).ctx));
+    expect(error).toBeInstanceOf(TargetError);
+    expect(error.code).toBe('TARGET_CAPABILITY_MISSING');
+    expect(error.message).toContain('preview');
+    expect(fake.changes()).toEqual([]);
+  });
+
+  it('refuses rolling on a target that cannot split a route by weight, and takes blue-green there', async () => {
+    const fake = lacking('weightedRouting');
+    const error = await failure(rollout(new RollingStrategy(), contextFor(fake, { replicas: 4 }).ctx));
+    expect(error.code).toBe('TARGET_CAPABILITY_MISSING');
+    expect(fake.changes()).toEqual([]);
+    await rollout(new BlueGreenStrategy(), contextFor(fake, { config: BLUE_GREEN }).ctx);
+    expect(liveMain(fake)).toEqual([['7', 100]]);
+  });
+});
