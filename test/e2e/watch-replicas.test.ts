@@ -85,7 +85,8 @@ describe('a watch over a revision one of whose replicas fails readiness', () => 
     load.start();
     try {
       const step = async (): Promise<StepView | undefined> => (await server.api<{ steps: StepView[] }>('GET', `/api/v1/runs/${id}`)).body.steps.find((s) => s.key === 'watch:prod');
-      await until('the watch window to start', async () => (await step())?.state === 'running', 90_000);
+      // The watch runs as passes with waits between them: it has begun once it is running or waiting for its next pass.
+      await until('the watch window to start', async () => ['running', 'waiting'].includes((await step())?.state ?? ''), 90_000);
       const status = await server.api<{ services: Array<{ revisions: Array<{ revision: number; ports: number[] }> }> }>('GET', '/api/v1/environments/prod/status');
       const sickPort = status.body.services[0]?.revisions.find((r) => r.revision === 1)?.ports[0];
       expect(sickPort).toBeGreaterThan(0);
