@@ -55,9 +55,11 @@ describe('npm run demo -- --keep', () => {
       const stop = /Stop the rest with: kill (\d+)/.exec(stderr);
       const log = /Server log: (\S+)/.exec(stderr);
       if (stop?.[1] && log?.[1]) return { pid: Number(stop[1]), logFile: log[1] };
-      if (demo.exitCode !== null) throw new Error(`the demo exited with ${demo.exitCode}: ${stderr.slice(-3000)}`);
+      // until() retries a probe that throws, so an exit is returned and reported below, at once.
+      if (demo.exitCode !== null || demo.signalCode !== null) return { exit: demo.exitCode ?? demo.signalCode };
       return undefined;
     }, 600_000, 200);
+    if ('exit' in ended) throw new Error(`the demo exited with ${String(ended.exit)} before keeping its server: ${stderr.slice(-3000)}`);
     kept = { pid: ended.pid, root: dirname(ended.logFile) };
     const summary = JSON.parse(stdout) as Summary;
     expect(summary.problems).toEqual([]);

@@ -14,8 +14,8 @@ import { DemoSession, type Summary } from './demo-session.js';
 import { DemoReceivers } from './receivers.js';
 import { ScratchRepo } from './scratch-repo.js';
 
-const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/volteryde', import.meta.url));
-const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const EXAMPLE_DIR = fileURLToPath(new URL('../../../examples/volteryde', import.meta.url));
+const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
 export interface DemoOptions {
   readonly keep: boolean;
