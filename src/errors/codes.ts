@@ -133,6 +133,13 @@ export const ERROR_CODES = {
   // pinned config (src/engine/config-acceptance.ts, gantry config accept)
   COMMIT_NOT_FOUND: 'The repository has no commit with that sha, even after a fetch.',
   CONFIG_GUARD_CHANGE_UNAPPLIED: "A commit's guard-rule change cannot be accepted while the server runs (an environment added or removed, a target the server lacks).",
+  // OCI registry client (src/artifacts/registry)
+  REGISTRY_UNAUTHORIZED: 'An OCI registry refused the credentials (or the lack of them) for a repository, or its token service refused them.',
+  REGISTRY_NOT_FOUND: 'An OCI registry has no such repository, manifest, tag or blob.',
+  REGISTRY_REQUEST_FAILED: 'An OCI registry could not be reached, or answered a request with an unexpected status.',
+  REGISTRY_DIGEST_MISMATCH: 'A manifest or blob sent to or received from an OCI registry does not match its digest.',
+  REGISTRY_TAG_IMMUTABLE: 'An immutable tag in an OCI registry already points at another manifest.',
+  REGISTRY_RESPONSE_INVALID: 'An OCI registry answered something Gantry cannot read: a malformed manifest, challenge or token response.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

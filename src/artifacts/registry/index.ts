@@ -1,0 +1,14 @@
+export { parseAuthChallenge, tokenUrl } from './auth-challenge.js';
+export type { AuthChallenge } from './auth-challenge.js';
+export { bufferSource, fileSource } from './blob-source.js';
+export type { BlobSource } from './blob-source.js';
+export { copyByDigest } from './copy-by-digest.js';
+export type { CopyReport, RepositoryOf } from './copy-by-digest.js';
+export { pullLayoutArtifact, pushLayoutArtifact } from './layout-transfer.js';
+export type { LayoutPush } from './layout-transfer.js';
+export { MANIFEST_TYPES } from './manifests.js';
+export type { Manifest, ManifestHead } from './manifests.js';
+export type { RegistryCredentials } from './registry-auth.js';
+export { DEFAULT_CHUNK_SIZE, RegistryClient } from './registry-client.js';
+export type { BlobPush, RegistryClientOptions } from './registry-client.js';
+export { RegistryError } from './registry-error.js';
