@@ -51,7 +51,11 @@ async function refusal(promise: Promise<unknown>): Promise<RegistryError> {
 }
 
 beforeAll(async () => {
-  [open, guarded] = await Promise.all([startRegistry(), startRegistry({ users: { gantry: password } })]);
+  // allSettled: when one fails to start, the other is still stopped in afterAll.
+  const [a, b] = await Promise.allSettled([startRegistry(), startRegistry({ users: { gantry: password } })]);
+  if (a.status === 'fulfilled') open = a.value;
+  if (b.status === 'fulfilled') guarded = b.value;
+  for (const started of [a, b]) if (started.status === 'rejected') throw started.reason;
 });
 
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,9 +25,20 @@ beforeAll(async () => {
       res.end(ok ? JSON.stringify({ token: TOKEN }) : JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
       return;
     }
+    if (url.pathname === '/storage/abc') {
+      res.writeHead(200, { 'content-length': '3' });
+      res.end('abc');
+      return;
+    }
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       res.writeHead(401, { 'www-authenticate': `Bearer realm="${base}/token",service="stand-in",scope="repository:team/api:pull"`, 'content-type': 'application/json' });
       res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+      return;
+    }
+    if (req.method === 'GET') {
+      // Registries on object storage redirect blob pulls; 'localhost' is another origin than 127.0.0.1.
+      res.writeHead(307, { location: `http://localhost:${(server.address() as AddressInfo).port}/storage/abc` });
+      res.end();
       return;
     }
     res.writeHead(200, { 'content-length': '3' });
@@ -58,5 +70,15 @@ describe('the Bearer token flow', () => {
     expect((error as RegistryError).message).toContain('user ci');
     expect((error as RegistryError).message).toContain('bad credentials');
     expect((error as RegistryError).explain()).not.toContain('wrong-pass');
+  });
+
+  it('follows a blob redirect to another origin without sending the token there', async () => {
+    seen.length = 0;
+    const client = new RegistryClient({ url: base, credentials: { username: 'ci', password: 'right' } });
+    const abc = `sha256:${createHash('sha256').update('abc').digest('hex')}`;
+    expect((await client.pullBlob('team/api', abc)).toString()).toBe('abc');
+    const storage = seen.filter((s) => s.path === '/storage/abc');
+    expect(storage).toHaveLength(1);
+    expect(storage[0]?.authorization).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { parseBundleManifest } from '../bundle-manifest.js';
 import type { OciLayout } from '../oci-layout.js';
 import { fileSource } from './blob-source.js';
 import type { BlobPush, RegistryClient } from './registry-client.js';
-import { mismatch } from './manifests.js';
+import { RegistryError } from './registry-error.js';
 
 export interface LayoutPush {
   readonly digest: string;
@@ -48,7 +48,13 @@ export async function pullLayoutArtifact(client: RegistryClient, repository: str
   const manifest = parseBundleManifest(fetched.bytes, `${client.registry}/${repository}@${digest}`);
   for (const blob of [manifest.config, ...manifest.layers]) {
     const data = await client.pullBlob(repository, blob.digest);
-    if (data.length !== blob.size) throw mismatch(client.registry, repository, `pulling blob ${blob.digest}: ${data.length} bytes where the manifest says ${blob.size}`, blob.digest, blob.digest);
+    if (data.length !== blob.size) {
+      throw new RegistryError('REGISTRY_DIGEST_MISMATCH', `pulling ${client.registry}/${repository}@${digest}: blob ${blob.digest} has ${data.length} bytes where the manifest says ${blob.size}`, {
+        hint: 'The manifest does not describe its blob; do not deploy it. Push the artifact again from the artifact store that built it.',
+        where: `${client.registry}/${repository}`,
+        details: { registry: client.registry, repository, blob: blob.digest, expectedSize: blob.size, actualSize: data.length },
+      });
+    }
     await blobStore.write(data);
   }
   await blobStore.write(fetched.bytes);

@@ -49,10 +49,12 @@ export class RegistryHttp {
   }
 
   private async once(req: RegistryRequest, place: RegistryPlace): Promise<RegistryAnswer> {
-    const authorization = this.auth.header(req.repository);
+    const url = new URL(req.path, this.base);
+    // Credentials go to the registry only, never to a host it redirects to (object storage, a CDN).
+    const authorization = url.origin === this.base.origin ? this.auth.header(req.repository) : undefined;
     const headers: Record<string, string> = { ...req.headers, ...(authorization ? { authorization } : {}) };
     try {
-      const answer = await request(new URL(req.path, this.base), {
+      const answer = await request(url, {
         method: req.method,
         headers,
         ...(req.body === undefined ? {} : { body: req.body }),
