@@ -139,6 +139,7 @@ export const ERROR_CODES = {
   REGISTRY_REQUEST_FAILED: 'An OCI registry could not be reached, or answered a request with an unexpected status.',
   REGISTRY_DIGEST_MISMATCH: 'A manifest or blob sent to or received from an OCI registry does not match its digest.',
   REGISTRY_TAG_IMMUTABLE: 'An immutable tag in an OCI registry already points at another manifest.',
+  REGISTRY_NAME_INVALID: 'A repository name, tag or digest given to the registry client is not valid by the OCI Distribution grammar.',
   REGISTRY_RESPONSE_INVALID: 'An OCI registry answered something Gantry cannot read: a malformed manifest, challenge or token response.',
 } as const;
 

@@ -209,3 +209,16 @@ describe('the registry client against a real registry with htpasswd basic auth',
     expect(error.message).toContain('without credentials');
   });
 });
+
+describe('the registry client refuses bad names before sending anything', () => {
+  it('names the repository, tag or digest that is not valid, with REGISTRY_NAME_INVALID', async () => {
+    const { dispatcher, seen } = counted();
+    const client = new RegistryClient({ url: open.url, dispatcher });
+    const upper = await refusal(client.pushBlob('Volteryde/API', bufferSource(Buffer.from('x'))));
+    expect(upper.code).toBe('REGISTRY_NAME_INVALID');
+    expect(upper.message).toContain('"Volteryde/API"');
+    expect((await refusal(client.headManifest('volteryde/api', '-bad tag'))).message).toContain('"-bad tag"');
+    expect((await refusal(client.pullBlob('volteryde/api', 'sha256:../../etc'))).code).toBe('REGISTRY_NAME_INVALID');
+    expect(seen).toEqual([]);
+  });
+});

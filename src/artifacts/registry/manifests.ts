@@ -1,5 +1,6 @@
 import { sha256Digest } from '../digest.js';
 import { MediaType } from '../oci-types.js';
+import { assertReference } from './names.js';
 import { RegistryError } from './registry-error.js';
 import type { RegistryHttp } from './registry-http.js';
 
@@ -27,6 +28,7 @@ export const isDigest = (reference: string): boolean => /^sha256:[a-f0-9]{64}$/.
 
 /** PUT by tag or digest; the bytes' digest must match a digest reference and the registry's answer. */
 export async function putManifest(http: RegistryHttp, repository: string, reference: string, bytes: Buffer): Promise<string> {
+  assertReference(http.registry, repository, reference);
   const digest = sha256Digest(bytes);
   const what = `pushing manifest ${repository}:${reference}`;
   if (isDigest(reference) && reference !== digest) throw mismatch(http.registry, repository, what, reference, digest);
@@ -38,6 +40,7 @@ export async function putManifest(http: RegistryHttp, repository: string, refere
 
 /** GET by tag or digest, verifying the bytes against the digest asked for and the one the registry names. */
 export async function getManifest(http: RegistryHttp, repository: string, reference: string): Promise<Manifest> {
+  assertReference(http.registry, repository, reference);
   const what = `pulling manifest ${repository}:${reference}`;
   const answer = await http.send({ method: 'GET', path: `/v2/${repository}/manifests/${reference}`, repository, what, headers: { accept: ACCEPT }, expect: [200] });
   const digest = sha256Digest(answer.body);
@@ -49,6 +52,7 @@ export async function getManifest(http: RegistryHttp, repository: string, refere
 
 /** HEAD: what a tag or digest points at, or undefined when the registry has no such manifest. */
 export async function headManifest(http: RegistryHttp, repository: string, reference: string): Promise<ManifestHead | undefined> {
+  assertReference(http.registry, repository, reference);
   const what = `looking up manifest ${repository}:${reference}`;
   const answer = await http.send({ method: 'HEAD', path: `/v2/${repository}/manifests/${reference}`, repository, what, headers: { accept: ACCEPT }, expect: [200, 404] });
   if (answer.status === 404) return undefined;

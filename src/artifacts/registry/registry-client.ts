@@ -3,6 +3,7 @@ import { sha256Digest } from '../digest.js';
 import type { BlobSource } from './blob-source.js';
 import { mountBlob, uploadBlob } from './blob-upload.js';
 import { getManifest, headManifest, mismatch, putManifest, type Manifest, type ManifestHead } from './manifests.js';
+import { assertDigest, assertRepository } from './names.js';
 import { RegistryAuth, type RegistryCredentials } from './registry-auth.js';
 import { RegistryError } from './registry-error.js';
 import { RegistryHttp } from './registry-http.js';
@@ -40,6 +41,7 @@ export class RegistryClient {
   }
 
   async hasBlob(repository: string, digest: string): Promise<boolean> {
+    assertDigest(this.registry, repository, digest);
     const answer = await this.http.send({ method: 'HEAD', path: `/v2/${repository}/blobs/${digest}`, repository, what: `looking up blob ${digest}`, expect: [200, 404] });
     return answer.status === 200;
   }
@@ -49,6 +51,7 @@ export class RegistryClient {
     if (await this.hasBlob(repository, source.digest)) return 'exists';
     let session: URL | undefined;
     if (options.mountFrom !== undefined) {
+      assertRepository(this.registry, options.mountFrom);
       const mounted = await mountBlob(this.http, repository, source.digest, options.mountFrom);
       if (mounted === true) return 'mounted';
       session = mounted;
@@ -59,11 +62,13 @@ export class RegistryClient {
 
   /** Mounts a blob from another repository of this registry; false when the registry would not (nothing uploaded then). */
   async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    assertRepository(this.registry, from);
     return (await mountBlob(this.http, repository, digest, from)) === true;
   }
 
   /** The whole blob, checked against its sha256 before it is returned. */
   async pullBlob(repository: string, digest: string): Promise<Buffer> {
+    assertDigest(this.registry, repository, digest);
     const what = `pulling blob ${digest}`;
     let answer = await this.http.send({ method: 'GET', path: `/v2/${repository}/blobs/${digest}`, repository, what, expect: [200, 307] });
     // Registries backed by object storage redirect to it; the redirect carries its own signature.

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { parseAuthChallenge } from './auth-challenge.js';
+import { assertRepository } from './names.js';
 import type { RegistryAuth } from './registry-auth.js';
 import { answerError, RegistryError, type RegistryPlace } from './registry-error.js';
 
@@ -40,6 +41,7 @@ export class RegistryHttp {
 
   async send(req: RegistryRequest): Promise<RegistryAnswer> {
     const place = this.place(req.repository);
+    assertRepository(this.registry, req.repository);
     for (let attempt = 0; ; attempt++) {
       const answer = await this.once(req, place);
       if (answer.status === 401 && attempt === 0 && (await this.auth.answer(parseAuthChallenge(answer.header('www-authenticate')), place))) continue;
