@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OciLayout, packBundle } from '../../src/artifacts/index.js';
+import { MediaType, OciLayout, packBundle } from '../../src/artifacts/index.js';
 import { bufferSource, copyByDigest, pullLayoutArtifact, pushLayoutArtifact, RegistryClient, RegistryError } from '../../src/artifacts/registry/index.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { registerSecret, secretValue } from '../support/sweep.js';
@@ -179,6 +179,26 @@ describe('the registry client against a real registry without auth', () => {
     const back = new OciLayout(join(await temp.make('gantry-registry-copy-'), 'layout'));
     await pullLayoutArtifact(other.client, other.repository, digest, back);
     expect(await blobFiles(back)).toEqual(await blobFiles(layout));
+  });
+  it('pushes an OCI index by tag and copies it by digest with every manifest it names', async () => {
+    const client = new RegistryClient({ url: open.url });
+    const children = [await layoutWithArtifact('api', 'index-a'), await layoutWithArtifact('api', 'index-b')];
+    const descriptors = [];
+    for (const child of children) {
+      await pushLayoutArtifact(child.layout, child.digest, client, 'multi/api');
+      const head = await client.headManifest('multi/api', child.digest);
+      descriptors.push({ mediaType: MediaType.Manifest, digest: child.digest, size: head?.size ?? 0 });
+    }
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.Index, manifests: descriptors }));
+    const digest = await client.pushTag('multi/api', 'all', index);
+    const fetched = await client.getManifest('multi/api', 'all');
+    expect(fetched).toMatchObject({ digest, mediaType: MediaType.Index });
+    expect(fetched.bytes).toEqual(index);
+
+    const other = new RegistryClient({ url: guarded.url, credentials: { username: 'gantry', password } });
+    await copyByDigest({ client, repository: 'multi/api' }, { client: other, repository: 'multi/api' }, digest);
+    for (const child of children) expect((await other.headManifest('multi/api', child.digest))?.digest).toBe(child.digest);
+    expect((await other.getManifest('multi/api', digest)).bytes).toEqual(index);
   });
 });
 
