@@ -1,4 +1,5 @@
-import { GantryError, TargetError } from '../../errors/index.js';
+import { TargetError } from '../../errors/index.js';
+import { AgentClient, type AgentMethod } from '../agent-client.js';
 import { controlPlaneUrl } from '../endpoint.js';
 import type { Endpoint, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
 import { sameWeights } from '../weights.js';
@@ -6,12 +7,6 @@ import type { ServedRoute } from './route-layout.js';
 
 /** How long a call keeps trying to reach an agent that does not answer: a worker restarts well within it. */
 const TRANSPORT_RETRY_MS = 5_000;
-
-interface ErrorBody {
-  code?: string;
-  message?: string;
-  hint?: string;
-}
 
 /**
  * What the local agent does: its router splits a route by weight; it has no header routing; a
@@ -21,66 +16,32 @@ export const LOCAL_CAPABILITIES: TargetCapabilities = Object.freeze({ weightedRo
 
 /** The local target: the contract spoken over HTTP to a `gantry agent` on this machine; it is also the local kind's traffic source. */
 export class LocalTarget implements Target, TrafficSource {
+  private readonly client: AgentClient;
+
   constructor(
     readonly name: string,
-    private readonly agentUrl: () => Promise<string>,
-    private readonly token: string,
+    agentUrl: () => Promise<string>,
+    token: string,
     /** Told when the agent did not answer, so the next call looks for it (or starts it) again. */
-    private readonly onUnreachable: () => void = () => undefined,
+    onUnreachable: () => void = () => undefined,
     /** Observers (status pages, metrics) pass 0: they report an agent that is down rather than wait for it. */
-    private readonly retryMs = TRANSPORT_RETRY_MS,
+    retryMs = TRANSPORT_RETRY_MS,
     /** The routes gantry.yaml gives this target's agent (route-layout.ts), told to each agent before its first call; observers pass none. */
-    private readonly routes?: readonly ServedRoute[],
-  ) {}
-
-  /** The agent (by its address) last told the routes: a new one is told again before anything else. */
-  private configured: string | undefined;
-
-  private async configure(): Promise<void> {
-    if (this.routes === undefined) return;
-    const base = await this.agentUrl();
-    if (this.configured === base) return;
-    await this.send('PUT', '/v1/routes', { routes: this.routes }).then(async (response) => {
-      if (!response.ok) throw new GantryError('TARGET_ERROR', `agent ${this.name} refused its routes: ${await response.text()}`, { hint: 'Read the agent log in the data dir.' });
+    routes?: readonly ServedRoute[],
+  ) {
+    this.client = new AgentClient({
+      label: `the agent of target ${name}`,
+      baseUrl: agentUrl,
+      token,
+      onUnreachable,
+      retryMs,
+      unreachableHint: 'Gantry restarts a local agent it started; check the agent log in the data dir.',
+      ...(routes === undefined ? {} : { routes }),
     });
-    this.configured = base;
   }
 
-  private async call<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    await this.configure();
-    const response = await this.send(method, path, body);
-    const text = await response.text();
-    const parsed = text === '' ? {} : (JSON.parse(text) as unknown);
-    if (!response.ok) {
-      const e = parsed as ErrorBody;
-      throw new GantryError((e.code as never) ?? 'TARGET_ERROR', `agent ${this.name}: ${e.message ?? `HTTP ${response.status}`}`, e.hint ? { hint: e.hint } : {});
-    }
-    return parsed as T;
-  }
-
-  /**
-   * Every call of the contract is idempotent, so one that found no agent (its worker restarting, a
-   * connection cut by its crash) is sent again for a few seconds before the step hears of it.
-   */
-  private async send(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Response> {
-    const deadline = Date.now() + this.retryMs;
-    for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
-      const base = await this.agentUrl();
-      try {
-        return await fetch(`${base}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(30_000),
-        });
-      } catch (cause: unknown) {
-        this.onUnreachable();
-        if (Date.now() + pause > deadline) {
-          throw new TargetError('AGENT_UNREACHABLE', `the agent of target ${this.name} at ${base} did not answer`, { cause, retryable: true, hint: 'Gantry restarts a local agent it started; check the agent log in the data dir.' });
-        }
-        await new Promise((resolve) => setTimeout(resolve, pause));
-      }
-    }
+  private call<T>(method: AgentMethod, path: string, body?: unknown): Promise<T> {
+    return this.client.call<T>(method, path, body);
   }
 
   capabilities(): TargetCapabilities {
