@@ -1,4 +1,5 @@
 import { parseDuration } from './duration.js';
+import { parseMemorySize } from './memory-size.js';
 import type { EnvironmentInput, GantryConfigParsed, GateInput, ServiceInput } from './schema.js';
 import { DEFAULT_PROMETHEUS_TIMEOUT_MS } from '../metrics/providers/prometheus-defaults.js';
 import type {
@@ -7,6 +8,9 @@ import type {
   GantryConfig,
   GateConfig,
   GroupConfig,
+  ImageBuildConfig,
+  ImageConfig,
+  RegistryConfig,
   ServiceConfig,
   StrategyConfig,
   TargetConfig,
@@ -19,6 +23,8 @@ export const DEFAULT_CI_CONCURRENCY = 4;
 export const DEFAULT_COVERAGE_MINIMUM = 70;
 export const DEFAULT_GATE_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_BUILD_TIMEOUT_MS = 15 * 60_000;
+export const DEFAULT_IMAGE_WORKDIR = '/app';
+export const DEFAULT_SCANNER_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_HEALTH = { path: '/healthz', expectStatus: 200, intervalMs: 1_000, timeoutMs: 2_000, deadlineMs: 60_000 } as const;
 /** Kubernetes' own defaults for a readiness probe. */
 export const DEFAULT_READINESS = { failureThreshold: 3, successThreshold: 1 } as const;
@@ -69,14 +75,34 @@ function normalizeGate(gate: GateInput, coverageMinimum: number): GateConfig {
   };
 }
 
-function normalizeService(name: string, s: ServiceInput, coverageMinimum: number): ServiceConfig {
+/** The registry builds push to: images.registry, else the only one declared ('' when none: a rule reports it). */
+function buildRegistry(parsed: GantryConfigParsed): string {
+  const names = Object.keys(parsed.registries ?? {});
+  return parsed.images?.registry ?? (names.length === 1 ? (names[0] ?? '') : '');
+}
+
+function normalizeImage(parsed: GantryConfigParsed, service: string, image: NonNullable<ServiceInput['image']>): ImageConfig {
+  const build: ImageBuildConfig =
+    image.dockerfile !== undefined
+      ? { kind: 'dockerfile', dockerfile: image.dockerfile, context: image.context ?? '.', target: image.target, buildArgs: image.buildArgs ?? {} }
+      : { kind: 'assemble', base: image.base ?? '', workdir: image.workdir ?? DEFAULT_IMAGE_WORKDIR };
+  return { registry: image.registry ?? buildRegistry(parsed), repository: image.repository ?? `${parsed.project.name}/${service}`, build };
+}
+
+function normalizeService(name: string, s: ServiceInput, coverageMinimum: number, parsed: GantryConfigParsed): ServiceConfig {
   return {
     name,
     path: s.path.replace(/\/+$/, ''),
     watch: s.watch ?? [],
     gates: (s.gates ?? []).map((g) => normalizeGate(g, coverageMinimum)),
     build: s.build && { run: s.build.run, output: s.build.output, timeoutMs: ms(s.build.timeout, DEFAULT_BUILD_TIMEOUT_MS) },
-    run: s.run && { command: s.run.command, port: s.run.port, maxConnections: s.run.maxConnections },
+    run: s.run && {
+      command: s.run.command,
+      port: s.run.port,
+      maxConnections: s.run.maxConnections,
+      limits: { cpus: s.run.limits?.cpus, memoryBytes: s.run.limits?.memory === undefined ? undefined : parseMemorySize(s.run.limits.memory) },
+    },
+    image: s.image && normalizeImage(parsed, name, s.image),
     replicas: s.replicas ?? 1,
     health: {
       path: s.health?.path ?? DEFAULT_HEALTH.path,
@@ -144,7 +170,7 @@ function normalizeVerify(v: NonNullable<EnvironmentInput['verify']>[number]): Ve
   }
 }
 
-function normalizeEnvironment(name: string, e: EnvironmentInput, services: Record<string, ServiceConfig>): EnvironmentConfig {
+function normalizeEnvironment(name: string, e: EnvironmentInput, services: Record<string, ServiceConfig>, parsed: GantryConfigParsed): EnvironmentConfig {
   return {
     name,
     branch: e.branch,
@@ -179,7 +205,36 @@ function normalizeEnvironment(name: string, e: EnvironmentInput, services: Recor
     secrets: e.secrets ?? [],
     env: e.env ?? {},
     tag: e.tag ?? false,
+    registry: e.registry ?? (buildRegistry(parsed) || undefined),
+    imageScan: e.imageScan && { failOn: e.imageScan.failOn, ignore: e.imageScan.ignore ?? [] },
   };
+}
+
+function normalizeTarget(name: string, t: NonNullable<GantryConfigParsed['targets']>[string]): TargetConfig {
+  switch (t.kind) {
+    case 'local':
+      return { name, kind: 'local', socket: t.socket, port: t.port, tokenSecret: t.tokenSecret };
+    case 'kubernetes':
+      return { name, kind: 'kubernetes', context: t.context, namespace: t.namespace };
+    case 'docker':
+      return {
+        name,
+        kind: 'docker',
+        engine: t.engine,
+        network: t.network ?? 'auto',
+        port: t.port,
+        hosts: (t.hosts ?? []).map((h) => ({ name: h.name, address: h.address, tokenSecret: h.tokenSecret })),
+        boot: t.boot ?? 1,
+        bootTimeoutMs: msOrUndefined(t.bootTimeout),
+        endpoint: t.endpoint,
+      };
+  }
+}
+
+/** Loopback registries speak plain HTTP (as a Docker engine allows them to); others HTTPS unless marked insecure. */
+function isLoopbackHost(url: string): boolean {
+  const host = url.replace(/:\d+$/, '');
+  return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
 }
 
 function deepFreeze<T>(value: T): T {
@@ -194,15 +249,14 @@ function deepFreeze<T>(value: T): T {
 export function normalizeConfig(parsed: GantryConfigParsed): GantryConfig {
   const coverageMinimum = parsed.ci?.coverageMinimum ?? DEFAULT_COVERAGE_MINIMUM;
   const services: Record<string, ServiceConfig> = {};
-  for (const [name, spec] of Object.entries(parsed.services)) services[name] = normalizeService(name, spec, coverageMinimum);
+  for (const [name, spec] of Object.entries(parsed.services)) services[name] = normalizeService(name, spec, coverageMinimum, parsed);
   const environments: Record<string, EnvironmentConfig> = {};
-  for (const [name, spec] of Object.entries(parsed.environments ?? {})) environments[name] = normalizeEnvironment(name, spec, services);
+  for (const [name, spec] of Object.entries(parsed.environments ?? {})) environments[name] = normalizeEnvironment(name, spec, services, parsed);
   const targets: Record<string, TargetConfig> = { [DEFAULT_TARGET]: { name: DEFAULT_TARGET, kind: 'local', socket: undefined, port: undefined, tokenSecret: undefined } };
-  for (const [name, t] of Object.entries(parsed.targets ?? {})) {
-    targets[name] =
-      t.kind === 'local'
-        ? { name, kind: 'local', socket: t.socket, port: t.port, tokenSecret: t.tokenSecret }
-        : { name, kind: 'kubernetes', context: t.context, namespace: t.namespace };
+  for (const [name, t] of Object.entries(parsed.targets ?? {})) targets[name] = normalizeTarget(name, t);
+  const registries: Record<string, RegistryConfig> = {};
+  for (const [name, r] of Object.entries(parsed.registries ?? {})) {
+    registries[name] = { name, url: r.url, plainHttp: r.insecure === true || isLoopbackHost(r.url), username: r.username, passwordSecret: r.passwordSecret };
   }
   const branches: GantryConfig['branches'] = Object.fromEntries(
     Object.entries(parsed.branches ?? {}).map(([pattern, b]) => [
@@ -242,6 +296,8 @@ export function normalizeConfig(parsed: GantryConfigParsed): GantryConfig {
     services,
     environments,
     targets,
+    registries,
+    images: { scanner: parsed.images?.scanner && { command: parsed.images.scanner.command, timeoutMs: ms(parsed.images.scanner.timeout, DEFAULT_SCANNER_TIMEOUT_MS) } },
     branches,
     groups,
     signing: { trustedKeys: { gpg: parsed.signing?.trustedKeys.gpg ?? [], ssh: parsed.signing?.trustedKeys.ssh ?? [] } },

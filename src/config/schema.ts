@@ -67,6 +67,34 @@ export const SmokeSpec = z.strictObject({
   expectJson: z.strictObject({ field: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) }).optional(),
 });
 
+/** `host[:port]`, the way image references name a registry (no scheme). */
+const RegistryHost = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be a registry host such as registry.example.com or 127.0.0.1:5000 (no scheme)');
+const Repository = z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, 'must be a repository name such as volteryde/nest-api (lower case)');
+const MemorySize = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|k|kb|ki|kib|m|mb|mi|mib|g|gb|gi|gib)?$/i, 'must be a size such as 256m, 512Mi or 1g')])
+  .describe('Bytes, or a size such as 256m, 512Mi, 1g.');
+
+export const ImageSpec = z
+  .strictObject({
+    registry: Name.optional().describe('The registry in `registries` the image is pushed to (default: images.registry, or the only registry).'),
+    repository: Repository.optional().describe('Repository in the registry (default: <project>/<service>).'),
+    base: z.string().min(1).optional().describe('Base image reference (host/repo:tag or host/repo@sha256:…): Gantry adds one layer holding the build output, without a Docker engine.'),
+    workdir: z.string().startsWith('/').optional().describe('Where the build output goes in an image assembled on `base`, and where the command runs (default /app).'),
+    dockerfile: RelativePath.optional().describe('Dockerfile, relative to the service path, built by the Docker engine instead of assembling on `base`.'),
+    context: RelativePath.optional().describe('Build context of the Dockerfile, relative to the service path (default: the service path).'),
+    target: z.string().min(1).optional().describe('Stage of a multi-stage Dockerfile to build.'),
+    buildArgs: EnvMap.optional().describe('Build arguments of the Dockerfile.'),
+  })
+  .superRefine((image, ctx) => {
+    if ((image.base === undefined) === (image.dockerfile === undefined)) ctx.addIssue({ code: 'custom', message: 'needs exactly one of base (an image Gantry assembles) or dockerfile (built by the Docker engine)' });
+    if (image.base !== undefined && (image.context !== undefined || image.target !== undefined || image.buildArgs !== undefined)) ctx.addIssue({ code: 'custom', message: 'context, target and buildArgs belong to a dockerfile build, not to base' });
+  });
+
+export const LimitsSpec = z.strictObject({
+  cpus: z.number().positive().max(1024).optional().describe('CPUs a replica may use (0.5 = half a core); enforced by the docker target.'),
+  memory: MemorySize.optional().describe('Memory a replica may use before it is killed (OOMKilled); enforced by the docker target.'),
+});
+
 export const ServiceSpec = z.strictObject({
   path: RelativePath.describe('Folder of the service in the repository.'),
   watch: z.array(RelativePath).optional().describe('More paths whose changes count as changes of this service.'),
@@ -83,6 +111,7 @@ export const ServiceSpec = z.strictObject({
         .max(1_000_000)
         .optional()
         .describe("Most open client connections each of the service's routes (local target) takes; beyond it the agent answers 503 ROUTE_BUSY and closes (default: the agent's file limit, less a reserve, shared by its routes)."),
+      limits: LimitsSpec.optional().describe('Resource limits of each replica (docker target).'),
     })
     .optional(),
   replicas: z.number().int().min(1).max(20).optional(),
@@ -90,6 +119,7 @@ export const ServiceSpec = z.strictObject({
   smoke: z.array(SmokeSpec).optional(),
   secrets: z.array(SecretName).optional().describe('Secrets this service reads; only these reach its gates and revisions.'),
   env: EnvMap.optional(),
+  image: ImageSpec.optional().describe('The container image of the service, built once per release beside its bundle; deployed by docker targets by digest.'),
 });
 
 // Settings described `Not supported yet` are refused by src/config/rules/unsupported.ts until the runtime honours them.
@@ -183,12 +213,47 @@ export const EnvironmentSpec = z.strictObject({
   secrets: z.array(SecretName).optional().describe('Secrets available to this environment.'),
   env: EnvMap.optional(),
   tag: z.boolean().optional().describe('Tag the commit after a successful deployment.'),
+  registry: Name.optional().describe("The registry this environment's targets pull images from (default: the registry images are built into); promotion copies the image there by digest."),
+  imageScan: z
+    .strictObject({
+      failOn: z.enum(['low', 'medium', 'high', 'critical']).describe('Lowest vulnerability severity that blocks the deploy.'),
+      ignore: z.array(z.string().min(1)).optional().describe('Vulnerability ids accepted on purpose (shown as ignored).'),
+    })
+    .optional()
+    .describe('Scan each image with images.scanner before it may deploy here.'),
 });
 
 export const TargetSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('local'), socket: z.string().optional().describe('Not supported yet (CONFIG_UNSUPPORTED).'), port: Port.optional(), tokenSecret: SecretName.optional() }),
   z.strictObject({ kind: z.literal('kubernetes'), context: z.string().optional(), namespace: z.string().min(1) }).describe('Not supported yet (CONFIG_UNSUPPORTED).'),
+  z.strictObject({
+    kind: z.literal('docker'),
+    engine: z.string().min(1).optional().describe('The Docker engine of a target on this machine, e.g. unix:///var/run/docker.sock (default: DOCKER_HOST, else that socket).'),
+    network: z.enum(['auto', 'host', 'bridge']).optional().describe('host: containers share the host network on an assigned port; bridge: a published port; auto (default): bridge when the engine has one.'),
+    port: Port.optional().describe("Control API port of the agent Gantry starts on this machine (default: any free port)."),
+    hosts: z
+      .array(
+        z.strictObject({
+          name: Name,
+          address: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of the agent\'s control API').describe("The agent's control API, host:port (TLS)."),
+          tokenSecret: SecretName.describe("The agent's own token, in Gantry's secret store (`gantry hosts issue` puts it there)."),
+        }),
+      )
+      .min(1)
+      .optional()
+      .describe('Remote hosts, each running `gantry agent --runtime docker` beside its engine; without hosts, Gantry starts one agent on this machine.'),
+    boot: z.number().int().min(1).optional().describe('Hosts a deploy starts at a time, waiting for each group to be ready (default 1).'),
+    bootTimeout: Duration.optional().describe("Longest one host's start may take to be ready (default: the services' health deadline)."),
+    endpoint: z.string().url().optional().describe("Where users reach the routes (a load balancer in front of the hosts); default: the first host's routes."),
+  }),
 ]);
+
+export const RegistrySpec = z.strictObject({
+  url: RegistryHost.describe('The registry, host[:port]; HTTPS unless it is on loopback or `insecure`.'),
+  insecure: z.boolean().optional().describe('Talk plain HTTP to a registry that is not on loopback (default false).'),
+  username: z.string().min(1).optional().describe('Registry account name.'),
+  passwordSecret: SecretName.optional().describe("Secret holding the account's password or token, read in each environment's scope (one account per environment)."),
+});
 
 export const ProtectionSpec = z.strictObject({
   requiredApprovals: z.number().int().min(0).max(10).optional(),
@@ -270,6 +335,19 @@ export const GantryConfigSpec = z.strictObject({
   environments: z.record(Name, EnvironmentSpec).optional(),
   groups: z.record(Name, GroupSpec).optional().describe('Approver groups, named as @name in `approvals.approvers`; a guarded rule, read from the pinned copy.'),
   targets: z.record(Name, TargetSpec).optional(),
+  registries: z.record(Name, RegistrySpec).optional().describe('OCI registries images are pushed to and pulled from, by name.'),
+  images: z
+    .strictObject({
+      registry: Name.optional().describe('The registry builds push to (default: the only one in registries).'),
+      scanner: z
+        .strictObject({
+          command: z.string().min(1).describe('Shell command printing a Trivy JSON report of $GANTRY_IMAGE (or writing it to $GANTRY_SCAN_REPORT).'),
+          timeout: Duration.optional().describe('default 10m.'),
+        })
+        .optional(),
+    })
+    .optional()
+    .describe('Where images are built to, and how they are scanned.'),
   branches: z.record(z.string().min(1), z.strictObject({ protection: ProtectionSpec })).optional(),
   signing: z
     .strictObject({

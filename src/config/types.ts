@@ -36,13 +36,45 @@ export interface ServiceConfig {
   readonly gates: readonly GateConfig[];
   readonly build: { readonly run: string; readonly output: string; readonly timeoutMs: number } | undefined;
   /** maxConnections: per route of the local target's agent; undefined: the agent derives it from its file limit. */
-  readonly run: { readonly command: string; readonly port: number; readonly maxConnections: number | undefined } | undefined;
+  readonly run: { readonly command: string; readonly port: number; readonly maxConnections: number | undefined; readonly limits: LimitsConfig } | undefined;
   readonly replicas: number;
   readonly health: HealthConfig;
   readonly smoke: readonly SmokeConfig[];
   readonly secrets: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** The container image built once per release beside the bundle; undefined: the service has no image. */
+  readonly image: ImageConfig | undefined;
 }
+
+/** Resource limits of each replica; the docker target enforces them, the local target has none to enforce. */
+export interface LimitsConfig {
+  readonly cpus: number | undefined;
+  readonly memoryBytes: number | undefined;
+}
+
+/** How a service's image is made: assembled on a base image by Gantry, or built from a Dockerfile by the engine. */
+export type ImageBuildConfig =
+  | { readonly kind: 'assemble'; readonly base: string; readonly workdir: string }
+  | { readonly kind: 'dockerfile'; readonly dockerfile: string; readonly context: string; readonly target: string | undefined; readonly buildArgs: Readonly<Record<string, string>> };
+
+export interface ImageConfig {
+  /** Name of the registry in `registries` builds push to. */
+  readonly registry: string;
+  readonly repository: string;
+  readonly build: ImageBuildConfig;
+}
+
+export interface RegistryConfig {
+  readonly name: string;
+  /** host[:port], as image references name it. */
+  readonly url: string;
+  /** Plain HTTP: a loopback registry, or one marked insecure. */
+  readonly plainHttp: boolean;
+  readonly username: string | undefined;
+  readonly passwordSecret: string | undefined;
+}
+
+export type ScanSeverity = 'low' | 'medium' | 'high' | 'critical';
 
 export type VerifyConfig =
   | { readonly kind: 'health' }
@@ -94,11 +126,36 @@ export interface EnvironmentConfig {
   readonly secrets: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly tag: boolean;
+  /** The registry this environment pulls images from (a name in `registries`); undefined when no registry is declared. */
+  readonly registry: string | undefined;
+  readonly imageScan: { readonly failOn: ScanSeverity; readonly ignore: readonly string[] } | undefined;
+}
+
+export interface DockerHostConfig {
+  readonly name: string;
+  /** host:port of the agent's TLS control API. */
+  readonly address: string;
+  readonly tokenSecret: string;
+}
+
+export interface DockerTargetConfig {
+  readonly name: string;
+  readonly kind: 'docker';
+  /** The engine of the agent Gantry starts on this machine (no hosts); undefined: DOCKER_HOST or /var/run/docker.sock. */
+  readonly engine: string | undefined;
+  readonly network: 'auto' | 'host' | 'bridge';
+  readonly port: number | undefined;
+  /** Empty: one agent on this machine, started by Gantry. */
+  readonly hosts: readonly DockerHostConfig[];
+  readonly boot: number;
+  readonly bootTimeoutMs: number | undefined;
+  readonly endpoint: string | undefined;
 }
 
 export type TargetConfig =
   | { readonly name: string; readonly kind: 'local'; readonly socket: string | undefined; readonly port: number | undefined; readonly tokenSecret: string | undefined }
-  | { readonly name: string; readonly kind: 'kubernetes'; readonly context: string | undefined; readonly namespace: string };
+  | { readonly name: string; readonly kind: 'kubernetes'; readonly context: string | undefined; readonly namespace: string }
+  | DockerTargetConfig;
 
 export interface ProtectionConfig {
   readonly requiredApprovals: number;
@@ -133,6 +190,9 @@ export interface GantryConfig {
   readonly services: Readonly<Record<string, ServiceConfig>>;
   readonly environments: Readonly<Record<string, EnvironmentConfig>>;
   readonly targets: Readonly<Record<string, TargetConfig>>;
+  readonly registries: Readonly<Record<string, RegistryConfig>>;
+  /** The scanner command images are checked with before an environment with imageScan. */
+  readonly images: { readonly scanner: { readonly command: string; readonly timeoutMs: number } | undefined };
   readonly branches: Readonly<Record<string, { readonly protection: ProtectionConfig }>>;
   /** Approver groups by name (without the @); empty when gantry.yaml has no `groups:`. */
   readonly groups: Readonly<Record<string, GroupConfig>>;

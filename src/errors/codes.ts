@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   CONFIG_UNKNOWN_SERVICE: 'A reference names a service that is not declared.',
   CONFIG_UNKNOWN_ENVIRONMENT: 'A reference names an environment that is not declared.',
   CONFIG_UNKNOWN_TARGET: 'An environment names a target that is not declared.',
+  CONFIG_UNKNOWN_REGISTRY: 'An image, environment or images.registry names a registry that is not declared.',
+  CONFIG_IMAGE_MISSING: 'An environment deploys a service through a docker target, but the service has no image.',
   CONFIG_UNKNOWN_CHANNEL: 'A notification route names a channel that is not declared.',
   CONFIG_PORT_CONFLICT: 'Two listeners would bind the same port.',
   CONFIG_DUPLICATE_GATE: 'A service declares two gates with one name.',
@@ -125,6 +127,9 @@ export const ERROR_CODES = {
   // security scan (src/steps/scan.ts)
   SECRET_FOUND: 'The security scan found a secret (key, token, private key) in a file the commit changed.',
   VULNERABILITIES_FOUND: 'The dependency audit found vulnerabilities at or above the configured severity.',
+  // image scan (src/steps/image-scan.ts)
+  IMAGE_SCAN_BLOCKED: "An image's vulnerability scan found findings at or above the environment's imageScan.failOn that are not ignored.",
+  IMAGE_SCAN_FAILED: 'The image scanner gave no readable report: it exited non-zero without one, timed out, printed something that is not Trivy JSON, or lacked its registry account.',
   // GitHub (src/sources/github, gantry github)
   WEBHOOK_SIGNATURE_INVALID: 'A GitHub webhook delivery has no X-Hub-Signature-256, or it does not match the body and the configured secret.',
   WEBHOOK_NOT_CONFIGURED: 'The GitHub webhook was called but gantry.yaml has no `github:` section, or its webhook secret is not set.',
@@ -144,6 +149,12 @@ export const ERROR_CODES = {
   REGISTRY_TAG_IMMUTABLE: 'An immutable tag in an OCI registry already points at another manifest.',
   REGISTRY_NAME_INVALID: 'A repository name, tag or digest given to the registry client is not valid by the OCI Distribution grammar.',
   REGISTRY_RESPONSE_INVALID: 'An OCI registry answered something Gantry cannot read: a malformed manifest, challenge or token response.',
+  // container images (src/artifacts/images)
+  IMAGE_REF_INVALID: 'An image reference is not `host/repository:tag` or `host/repository@sha256:…`.',
+  IMAGE_BASE_UNREADABLE: 'The base image of an assembled image could not be read from its registry, or has no linux/amd64 image.',
+  IMAGE_INPUT_INVALID: 'An input of an image build is not usable (a working folder that is not absolute, a Dockerfile or context that is missing).',
+  IMAGE_BUILD_FAILED: 'The Docker engine could not build the image from the Dockerfile.',
+  IMAGE_PUSH_FAILED: 'A built image could not be pushed to the registry, or the registry does not hold the digest the push reported.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

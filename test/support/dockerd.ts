@@ -140,7 +140,8 @@ export async function baseImage(d: TestDockerd): Promise<string> {
     const root = await baseRootfs(temp);
     const tar = createTar({ cwd: root, portable: true }, ['.']);
     const [repo, tag] = BASE_IMAGE.split(':') as [string, string];
-    const stream = await d.docker.importImage(tar as unknown as NodeJS.ReadableStream, { repo, tag, changes: ['ENV PATH=/usr/local/bin:/usr/bin:/bin', 'WORKDIR /app'] } as never);
+    // @types/dockerode types the promise form of these two calls as void; the engine answers a progress stream.
+    const stream = (await d.docker.importImage(tar as unknown as NodeJS.ReadableStream, { repo, tag, changes: ['ENV PATH=/usr/local/bin:/usr/bin:/bin', 'WORKDIR /app'] } as never)) as unknown as NodeJS.ReadableStream;
     await followProgress(d.docker, stream);
   } finally {
     await temp.cleanup();
@@ -156,7 +157,7 @@ export async function pushBaseImage(d: TestDockerd, registryHost: string): Promi
   await baseImage(d);
   const repository = `${registryHost}/gantry-test/node-base`;
   await d.docker.getImage(BASE_IMAGE).tag({ repo: repository, tag: '1' });
-  const stream = await d.docker.getImage(`${repository}:1`).push({ authconfig: {} } as never);
+  const stream = (await d.docker.getImage(`${repository}:1`).push({ authconfig: {} } as never)) as unknown as NodeJS.ReadableStream;
   const events = await followProgress(d.docker, stream);
   const digest = events.map((e) => (e as { aux?: { Digest?: string } }).aux?.Digest).find((x) => x !== undefined);
   if (digest === undefined) throw new Error(`the push of ${repository}:1 reported no digest: ${JSON.stringify(events.slice(-3))}`);

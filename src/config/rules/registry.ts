@@ -5,6 +5,7 @@ import { analysisMetric } from './analysis-metric.js';
 import { approvals } from './approvals.js';
 import { branchConflict } from './branch-conflict.js';
 import { duplicateGate } from './duplicate-gate.js';
+import { images } from './images.js';
 import { portConflict } from './port-conflict.js';
 import { portRange } from './port-range.js';
 import { promotionCycle } from './promotion-cycle.js';
@@ -28,6 +29,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   unknownEnvironment,
   promotionCycle,
   unknownTarget,
+  images,
   unknownChannel,
   portConflict,
   portRange,
