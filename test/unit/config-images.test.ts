@@ -58,7 +58,7 @@ describe('gantry.yaml: images, registries and docker targets', () => {
   });
 
   it('refuses a docker target for a service without an image, and a scan without a scanner', () => {
-    const text = BASE.replace("    image: { base: '127.0.0.1:5000/base/node:20' }\n", '').replace(/images:\n  registry: main\n  scanner: .*\n/, '');
+    const text = BASE.replace("    image: { base: '127.0.0.1:5000/base/node:20' }\n", '').replace(/images:\n {2}registry: main\n {2}scanner: .*\n/, '');
     const result = load(`${text}environments:\n  production:\n    branch: main\n    target: web\n    imageScan: { failOn: critical }\n`);
     expect(codes(result)).toEqual(expect.arrayContaining(['CONFIG_IMAGE_MISSING environments.production', 'CONFIG_MISSING_KEY environments.production.imageScan']));
   });
