@@ -37,7 +37,7 @@ export async function packBundle(dir: string): Promise<Bundle> {
  * cannot silently change digests. (A different zlib build may still compress differently; the
  * digest is stable for a given Node release, which is what "build once" needs.)
  */
-async function deterministicGzip(data: Buffer): Promise<Buffer> {
+export async function deterministicGzip(data: Buffer): Promise<Buffer> {
   const compressed = await gzipAsync(data, { level: 6, memLevel: 8, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY });
   compressed[GZIP_OS_OFFSET] = GZIP_OS_UNKNOWN;
   return compressed;

@@ -14,20 +14,21 @@ const LINK_MODE = 0o777;
 
 /**
  * Encodes entries, in the order given, as a ustar archive whose bytes depend only on paths, modes
- * and contents: uid/gid 0, empty owner names, fixed mtime, no atime/ctime. Paths too long for ustar
+ * and contents: uid/gid 0, empty owner names, fixed mtime (`options.mtime`, else the epoch: an image
+ * layer takes its commit's time), no atime/ctime. Paths too long for ustar
  * get a pax header that carries only the path (and link target), nothing machine-specific.
  *
  * node-tar's `Pack` reads these fields from the filesystem; encoding headers ourselves is the way
  * to pin every one of them without patching the library.
  */
-export function encodeTar(entries: readonly TarEntry[]): Buffer {
+export function encodeTar(entries: readonly TarEntry[], options: { mtime?: Date } = {}): Buffer {
   const chunks: Buffer[] = [];
-  for (const entry of entries) chunks.push(...encodeEntry(entry));
+  for (const entry of entries) chunks.push(...encodeEntry(entry, options.mtime ?? FIXED_MTIME));
   chunks.push(Buffer.alloc(BLOCK * 2)); // the end-of-archive marker: two zero blocks
   return Buffer.concat(chunks);
 }
 
-function encodeEntry(entry: TarEntry): Buffer[] {
+function encodeEntry(entry: TarEntry, mtime: Date): Buffer[] {
   const size = entry.type === 'File' ? entry.data.length : 0;
   const linkpath = entry.type === 'SymbolicLink' ? entry.linkpath : '';
   const block = Buffer.alloc(BLOCK);
@@ -37,7 +38,7 @@ function encodeEntry(entry: TarEntry): Buffer[] {
     uid: 0,
     gid: 0,
     size,
-    mtime: FIXED_MTIME,
+    mtime,
     type: entry.type,
     linkpath,
     uname: '',

@@ -1,0 +1,17 @@
+export { buildAppLayer, bundleEntries, DEFAULT_WORKDIR } from './app-layer.js';
+export type { AppLayer, BundleSource } from './app-layer.js';
+export { assembleImage } from './assemble-image.js';
+export type { AssembleInput } from './assemble-image.js';
+export { readBaseImage } from './base-image.js';
+export type { BaseImage } from './base-image.js';
+export type { BuiltImage } from './built-image.js';
+export { ImageError } from './image-error.js';
+export { imageLabels, OCI_LABEL } from './image-labels.js';
+export type { ImageProvenance } from './image-labels.js';
+export { IMAGE_MEDIA } from './image-manifest.js';
+export { digestRef, parseImageRef } from './image-ref.js';
+export type { ImageRef } from './image-ref.js';
+export { readLockedPackages } from './npm-lock-packages.js';
+export { buildSbom, SBOM_MEDIA_TYPE } from './sbom.js';
+export { sbomTag } from './sbom-push.js';
+export type { StoredSbom } from './sbom-push.js';
