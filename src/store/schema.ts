@@ -229,7 +229,40 @@ export interface NotificationCursorTable {
   last_at: number;
 }
 
+/** An image built once per release and service (migration 010). */
+export interface ImageTable {
+  id: Generated<number>;
+  release_id: number;
+  service: string;
+  /** The name in gantry.yaml's `registries` of the registry it was built into. */
+  registry: string;
+  repository: string;
+  /** The image manifest's digest: what docker targets pull and verify. */
+  digest: string;
+  /** `assemble` or `dockerfile`. */
+  kind: string;
+  /** The bundle's digest and the image config: equal keys make the same image, so it is reused. */
+  build_key: string;
+  base_digest: string | null;
+  sbom_digest: string | null;
+  size: number;
+  created_at: number;
+}
+
+/** A tag pushed, or an image copied to another registry (tag null). */
+export interface ImagePushTable {
+  id: Generated<number>;
+  registry: string;
+  repository: string;
+  tag: string | null;
+  digest: string;
+  run_id: number | null;
+  pushed_at: number;
+}
+
 export interface Database {
+  images: ImageTable;
+  image_pushes: ImagePushTable;
   load_results: LoadResultTable;
   backups: BackupTable;
   runs: RunTable;

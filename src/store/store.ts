@@ -8,6 +8,7 @@ import { DoraRepository } from './repositories/dora-repository.js';
 import { ReleaseRepository } from './repositories/release-repository.js';
 import { EventRepository } from './repositories/event-repository.js';
 import { GateCacheRepository } from './repositories/gate-cache-repository.js';
+import { ImageRepository } from './repositories/image-repository.js';
 import { LoadResultRepository } from './repositories/load-result-repository.js';
 import { LockRepository } from './repositories/lock-repository.js';
 import { BackupRepository } from './repositories/backup-repository.js';
@@ -35,6 +36,7 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly loadResults: LoadResultRepository;
   readonly backups: BackupRepository;
+  readonly images: ImageRepository;
 
   private constructor(readonly db: Kysely<Database>, readonly dialect: StoreDialect) {
     this.runs = new RunRepository(db);
@@ -52,6 +54,7 @@ export class Store {
     this.notifications = new NotificationRepository(db);
     this.loadResults = new LoadResultRepository(db);
     this.backups = new BackupRepository(db);
+    this.images = new ImageRepository(db);
   }
 
   static async open(dialect: StoreDialect): Promise<Store> {

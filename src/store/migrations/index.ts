@@ -9,6 +9,7 @@ import * as pinnedConfig from './006-pinned-config.js';
 import * as runAuthors from './007-run-authors.js';
 import * as githubEventTimes from './008-github-event-times.js';
 import * as deploymentSpec from './009-deployment-spec.js';
+import * as images from './010-images.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '007-run-authors': runAuthors,
   '008-github-event-times': githubEventTimes,
   '009-deployment-spec': deploymentSpec,
+  '010-images': images,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */
