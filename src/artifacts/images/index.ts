@@ -15,3 +15,8 @@ export { readLockedPackages } from './npm-lock-packages.js';
 export { buildSbom, SBOM_MEDIA_TYPE } from './sbom.js';
 export { sbomTag } from './sbom-push.js';
 export type { StoredSbom } from './sbom-push.js';
+export { releaseTags, tagImage } from './tag-image.js';
+export type { PushedTag } from './tag-image.js';
+export { buildImageWithDocker } from './docker-build.js';
+export type { DockerBuildInput } from './docker-build.js';
+export { parseStages } from './dockerfile-base.js';
