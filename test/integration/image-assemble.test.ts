@@ -3,8 +3,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciLayout, packBundle } from '../../src/artifacts/index.js';
-import { assembleImage, ImageError, OCI_LABEL, sbomTag, type AssembleInput } from '../../src/artifacts/images/index.js';
-import { RegistryClient } from '../../src/artifacts/registry/index.js';
+import { assembleImage, ImageError, OCI_LABEL, releaseTags, sbomTag, tagImage, type AssembleInput } from '../../src/artifacts/images/index.js';
+import { RegistryClient, RegistryError } from '../../src/artifacts/registry/index.js';
 import { dockerAvailable, pushBaseImage, startDockerd, type TestDockerd } from '../support/dockerd.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { TempDirs, until } from '../support/temp.js';
@@ -184,6 +184,28 @@ describe.skipIf(!dockerAvailable())('assembling an image from a base and a bundl
     // Only the base annotations name the index; the layers and config are the same.
     const layersOf = async (digest: string): Promise<unknown> => (JSON.parse((await client.getManifest('volteryde/api', digest)).bytes.toString()) as { layers: unknown; config: unknown }).layers;
     expect(await layersOf(onIndex.digest)).toEqual(await layersOf(direct.digest));
+  });
+
+  it('tags an image <sha> and <env>-latest (movable) and <env>-r<N> (immutable: never moved, nothing pushed when refused)', async () => {
+    const good = await assembleImage(input({ repository: 'volteryde/tagged' }));
+    const tags = releaseTags({ sha: 'a'.repeat(40), environment: 'production', revision: 3 });
+    const pushed = [...(await tagImage(client, 'volteryde/tagged', good.digest, tags.movable)), ...(await tagImage(client, 'volteryde/tagged', good.digest, tags.immutable, { immutable: true }))];
+    expect(pushed).toEqual([
+      { tag: 'a'.repeat(40), digest: good.digest, immutable: false },
+      { tag: 'production-latest', digest: good.digest, immutable: false },
+      { tag: 'production-r3', digest: good.digest, immutable: true },
+    ]);
+    for (const { tag } of pushed) expect((await client.headManifest('volteryde/tagged', tag))?.digest).toBe(good.digest);
+    // The same digest again (a retried step) is fine.
+    await tagImage(client, 'volteryde/tagged', good.digest, ['production-r3'], { immutable: true });
+    const other = await assembleImage(input({ repository: 'volteryde/tagged', labels: { team: 'other' } }));
+    await tagImage(client, 'volteryde/tagged', other.digest, ['production-latest']);
+    expect((await client.headManifest('volteryde/tagged', 'production-latest'))?.digest).toBe(other.digest);
+    const refused = await tagImage(client, 'volteryde/tagged', other.digest, ['production-r4', 'production-r3'], { immutable: true }).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(RegistryError);
+    expect((refused as RegistryError).code).toBe('REGISTRY_TAG_IMMUTABLE');
+    expect((await client.headManifest('volteryde/tagged', 'production-r3'))?.digest).toBe(good.digest);
+    expect(await client.headManifest('volteryde/tagged', 'production-r4')).toBeUndefined();
   });
 
   it('refuses a missing base, a base on another registry and a bad reference, naming it, and pushes nothing', async () => {

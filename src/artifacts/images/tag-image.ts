@@ -25,6 +25,7 @@ export async function tagImage(
     // Look at all before moving any: a refusal must not leave half the tags pushed.
     for (const tag of tags) {
       const current = await client.headManifest(repository, tag);
+      // pushTag looks again and refuses with REGISTRY_TAG_IMMUTABLE, naming both digests.
       if (current !== undefined && current.digest !== digest) await client.pushTag(repository, tag, manifest.bytes, { immutable });
     }
   }
