@@ -27,6 +27,24 @@ export interface DeployedSpec {
   readonly health: HealthConfig;
   /** The checks run against the candidate before it takes users (blue-green's pre-switch checks). */
   readonly smoke: readonly SmokeConfig[];
+  /** The image the revision runs, for targets that run images (absent: the bundle). A rollback pulls the very same digest. */
+  readonly image?: DeployedImage;
+  /** Resource limits of each replica, for targets that enforce them. */
+  readonly limits?: { readonly cpus?: number; readonly memoryBytes?: number };
+}
+
+/** An image by digest in the registry an environment pulls from, with the account's names (never its password). */
+export interface DeployedImage {
+  /** host[:port] of the registry, as the reference names it. */
+  readonly registryUrl: string;
+  /** The registry's name in gantry.yaml, for messages and the account. */
+  readonly registry: string;
+  readonly plainHttp: boolean;
+  readonly username: string | null;
+  /** Read in the environment's scope at each start, like the revision's own secrets. */
+  readonly passwordSecret: string | null;
+  readonly repository: string;
+  readonly digest: string;
 }
 
 /** Where a rollout stands, stored after every pass of the strategy so a restarted control plane carries on from it. */

@@ -27,7 +27,9 @@ export function copyRecordedSpecs(steps: readonly TypedPlannedStep[], sources: r
     if (step.kind === 'deploy' && step.service !== undefined) {
       const r = bySource.get(step.service);
       if (!r) return step;
-      const copied: DeployStepSpec = { ...step.spec, ...r.spec, strategy: r.strategy, target: r.target };
+      // The recorded image (by digest) is copied by the deploy step with the rest of the record; the plan keeps where images come from.
+      const { image: _recordedImage, ...recorded } = r.spec;
+      const copied: DeployStepSpec = { ...step.spec, ...recorded, strategy: r.strategy, target: r.target };
       return { ...step, spec: copied };
     }
     if (step.kind === 'verify') {

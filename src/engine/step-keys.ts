@@ -9,6 +9,8 @@ export const SCAN_STEP_KEY = 'scan:security';
 
 export const gateKey = (service: string, gate: string): string => `gate:${service}:${gate}`;
 export const buildKey = (service: string): string => `build:${service}`;
+export const imageKey = (service: string): string => `image:${service}`;
+export const imageScanKey = (environment: string, service: string): string => `image-scan:${environment}:${service}`;
 export const protectionKey = (branch: string): string => `protection:${branch}`;
 export const promotionKey = (environment: string): string => `promotion:${environment}`;
 export const approvalKey = (environment: string): string => `approval:${environment}`;
@@ -24,10 +26,10 @@ export const rollbackKey = (environment: string): string => `rollback:${environm
 export type ParsedStepKey =
   | { readonly kind: 'scan' }
   | { readonly kind: 'gate'; readonly service: string; readonly gate: string }
-  | { readonly kind: 'build'; readonly service: string }
+  | { readonly kind: 'build' | 'image'; readonly service: string }
   | { readonly kind: 'protection'; readonly branch: string }
   | { readonly kind: 'promotion' | 'approval' | 'lock' | 'backup' | 'verify' | 'watch' | 'finalize' | 'rollback'; readonly environment: string }
-  | { readonly kind: 'deploy'; readonly environment: string; readonly service: string };
+  | { readonly kind: 'deploy' | 'image-scan'; readonly environment: string; readonly service: string };
 
 const PER_ENVIRONMENT = new Set(['promotion', 'approval', 'lock', 'backup', 'verify', 'watch', 'finalize', 'rollback'] as const);
 const isPerEnvironment = (prefix: string): prefix is 'promotion' | 'approval' | 'lock' | 'backup' | 'verify' | 'watch' | 'finalize' | 'rollback' =>
@@ -44,12 +46,14 @@ export function parseStepKey(key: string): ParsedStepKey | undefined {
   const parts = rest.split(':');
   if (parts.length === 1) {
     if (prefix === 'build') return { kind: 'build', service: rest };
+    if (prefix === 'image') return { kind: 'image', service: rest };
     return isPerEnvironment(prefix) ? { kind: prefix, environment: rest } : undefined;
   }
   const [first, second] = parts;
   if (parts.length !== 2 || !first || !second) return undefined;
   if (prefix === 'gate') return { kind: 'gate', service: first, gate: second };
   if (prefix === 'deploy') return { kind: 'deploy', environment: first, service: second };
+  if (prefix === 'image-scan') return { kind: 'image-scan', environment: first, service: second };
   return undefined;
 }
 

@@ -129,7 +129,7 @@ export const ERROR_CODES = {
   VULNERABILITIES_FOUND: 'The dependency audit found vulnerabilities at or above the configured severity.',
   // image scan (src/steps/image-scan.ts)
   IMAGE_SCAN_BLOCKED: "An image's vulnerability scan found findings at or above the environment's imageScan.failOn that are not ignored.",
-  IMAGE_SCAN_FAILED: 'The image scanner gave no readable report: it exited non-zero without one, timed out, printed something that is not Trivy JSON, or lacked its registry account.',
+  IMAGE_SCAN_FAILED: 'The image scanner gave no readable report: it exited non-zero without one, timed out, or printed something that is not Trivy JSON.',
   // GitHub (src/sources/github, gantry github)
   WEBHOOK_SIGNATURE_INVALID: 'A GitHub webhook delivery has no X-Hub-Signature-256, or it does not match the body and the configured secret.',
   WEBHOOK_NOT_CONFIGURED: 'The GitHub webhook was called but gantry.yaml has no `github:` section, or its webhook secret is not set.',
@@ -142,6 +142,7 @@ export const ERROR_CODES = {
   COMMIT_NOT_FOUND: 'The repository has no commit with that sha, even after a fetch.',
   CONFIG_GUARD_CHANGE_UNAPPLIED: "A commit's guard-rule change cannot be accepted while the server runs (an environment added or removed, a target the server lacks).",
   // OCI registry client (src/artifacts/registry)
+  REGISTRY_CREDENTIALS_MISSING: "A registry's account names a password secret that is not set in the environment's scope (or shared).",
   REGISTRY_UNAUTHORIZED: 'An OCI registry refused the credentials (or the lack of them) for a repository, or its token service refused them.',
   REGISTRY_NOT_FOUND: 'An OCI registry has no such repository, manifest, tag or blob.',
   REGISTRY_REQUEST_FAILED: 'An OCI registry could not be reached, or answered a request with an unexpected status.',

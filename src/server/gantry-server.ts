@@ -36,6 +36,8 @@ import { DeployStep } from '../steps/deploy.js';
 import { EnvironmentLockStep } from '../steps/environment-lock.js';
 import { FinalizeStep } from '../steps/finalize.js';
 import { GateStep } from '../steps/gate.js';
+import { ImageScanStep } from '../steps/image-scan.js';
+import { ImageStep } from '../steps/image.js';
 import { PromotionStep } from '../steps/promotion.js';
 import { ProtectionStep } from '../steps/protection.js';
 import { RollbackStep } from '../steps/rollback.js';
@@ -48,6 +50,7 @@ import { AgentWatch } from '../targets/local/agent-watch.js';
 import type { LeftoverStopper } from '../targets/local/stop-agents.js';
 import { LocalTargets } from '../targets/local/local-targets.js';
 import { ConfiguredTargets } from '../targets/configured-targets.js';
+import { DockerTargets } from '../targets/docker/docker-targets.js';
 import type { TargetRegistry } from '../targets/registry.js';
 import type { ServiceStatus } from '../targets/target.js';
 import { agentViews } from './agent-views.js';
@@ -170,8 +173,10 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   await layout.init();
   const configPath = resolve(o.configPath);
   const localTargets = new LocalTargets({ config, configPath, dataDir: join(o.dataDir, 'agents'), secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target), ...(o.stopLeftovers ? { stopLeftovers: o.stopLeftovers } : {}) });
-  // One registry of target kinds, chosen by each target's `kind`; the local kind is the only one this version has.
-  const targets = new ConfiguredTargets(config.targets, [localTargets]);
+  // The docker kind: remote hosts over pinned TLS (pki/ in the data folder), or one agent here with --runtime docker.
+  const dockerTargets = new DockerTargets({ config, configPath, dataDir: o.dataDir, secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target) });
+  // One registry of target kinds, chosen by each target's `kind`.
+  const targets = new ConfiguredTargets(config.targets, [localTargets, dockerTargets]);
   const deployDeps = { store, targets, layoutPath, secrets };
   const tagCommit = async (sha: string, tag: string, message: string): Promise<void> => mirror.tag(sha, tag, message);
   const handlers = new Map<string, StepHandler>(
@@ -180,6 +185,8 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       new GateStep(store, workspaces, secrets),
       new EnvironmentLockStep(store),
       new BuildStep(store, layout, workspaces),
+      new ImageStep(store, layout, workspaces, secrets),
+      new ImageScanStep({ store, secrets, runAs: workspaces }),
       new PromotionStep(store),
       new ProtectionStep(store),
       new BackupStep(store, targets),

@@ -4,6 +4,7 @@ import { GantryError } from '../errors/index.js';
 import { DeploymentState } from '../domain/deployment.js';
 import { Goal, reconcilePass, strategyFor } from '../strategies/index.js';
 import { deploymentRecord, recordToWrite } from './support/deployment-record.js';
+import { placeImage } from './support/image-placement.js';
 import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
 
@@ -26,7 +27,9 @@ export class DeployStep implements StepHandler {
     const release = pinned?.release ?? ctx.run.sha;
     const live = await store.deployments.live(spec.environment, spec.service);
     // What this revision runs is recorded with it (a rollback's is a copy of the revision gone back to).
-    const record = await recordToWrite(store, spec);
+    const written = await recordToWrite(store, spec);
+    // A service with an image runs it by digest from the environment's registry; a rollback's copied record names its own already.
+    const record = spec.image && !written.spec.image ? { ...written, spec: { ...written.spec, image: await placeImage(store, this.deps.secrets, ctx, spec.environment, spec.service, artifact.releaseId, spec.image) } } : written;
     const deployment = await store.deployments.ensure(
       { environment: spec.environment, service: spec.service, releaseId: artifact.releaseId, digest: artifact.digest, previousRevision: live?.revision ?? null, ...record, runId: ctx.run.id, triggeredBy: ctx.run.triggeredBy },
       ctx.clock.now(),
@@ -34,13 +37,14 @@ export class DeployStep implements StepHandler {
     if (ctx.step.attempt > 1) ctx.log.info(`resuming the deployment of ${spec.service} r${deployment.revision}: reconciling with the target`);
     if (pinned) await store.deployments.setState(deployment.id, deployment.state, ctx.clock.now(), pinned.reason);
     const sctx = await strategyContext(this.deps, ctx, { ...deployment, release }, (await deploymentRecord(store, deployment)) ?? record);
-    if (deployment.progress === null) ctx.log.info(`${spec.service}: r${deployment.revision} (${artifact.digest.slice(0, 19)}) replaces ${deployment.previousRevision === null ? 'nothing (first deployment)' : `r${deployment.previousRevision}`}`);
+    if (deployment.progress === null) ctx.log.info(`${spec.service}: r${deployment.revision} (${sctx.spec.artifact.ref.startsWith('oci-layout:') ? artifact.digest.slice(0, 19) : sctx.spec.artifact.ref}) replaces ${deployment.previousRevision === null ? 'nothing (first deployment)' : `r${deployment.previousRevision}`}`);
     // One pass of the strategy; between batches (and while the revision starts) the step waits in the executor, with its progress on the deployment.
     const pass = await reconcilePass(strategyFor(sctx.config), Goal.Rollout, sctx, deployment.progress, { save: (progress) => store.deployments.setProgress(deployment.id, progress) });
     if (pass.wait !== undefined) return { kind: 'wait', message: `${spec.service} r${deployment.revision}: ${pass.progress?.phase ?? 'starting'}, ${mainShare(pass.progress?.weights ?? {}, deployment.revision)} % of main traffic`, retryInMs: pass.wait };
     await store.deployments.setState(deployment.id, DeploymentState.Switched, ctx.clock.now());
     const url = await sctx.target.url(spec.environment, spec.service, 'main');
-    return { kind: 'done', summary: { revision: deployment.revision, previous: deployment.previousRevision, digest: artifact.digest, url }, message: `r${deployment.revision} serving at ${url}` };
+    const image = sctx.spec.artifact.ref.startsWith('oci-layout:') ? {} : { image: sctx.spec.artifact.ref };
+    return { kind: 'done', summary: { revision: deployment.revision, previous: deployment.previousRevision, digest: artifact.digest, ...image, url }, message: `r${deployment.revision} serving at ${url}` };
   }
 
 }

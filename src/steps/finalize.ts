@@ -4,6 +4,7 @@ import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handl
 import { DeploymentState } from '../domain/deployment.js';
 import { Goal, reconcilePass, strategyFor } from '../strategies/index.js';
 import { deploymentRecord } from './support/deployment-record.js';
+import { tagDeployedImage } from './support/image-tags.js';
 import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
 export interface FinalizeDeps extends DeployDeps {
@@ -42,9 +43,11 @@ export class FinalizeStep implements StepHandler {
     }
     if (waits.length > 0) return { kind: 'wait', message: `retiring the previous revisions of ${spec.environment} (${waits.length} waiting)`, retryInMs: Math.min(...waits) };
     for (const d of deployments) {
-      if (!(await deploymentRecord(store, d))) continue;
+      const record = await deploymentRecord(store, d);
+      if (!record) continue;
       await layout.tag(`${d.service}:${spec.environment}-latest`, d.digest);
       if (spec.immutableTags) await layout.tag(`${d.service}:${spec.environment}-r${d.revision}`, d.digest, { immutable: true });
+      if (record.spec.image) await tagDeployedImage(store, this.deps.secrets, ctx, spec.environment, d.revision, record.spec.image, spec.immutableTags);
       ctx.log.info(`${d.service}: r${d.revision} is live in ${spec.environment}${d.previousRevision === null ? '' : `; r${d.previousRevision} retired`}`);
     }
     if (spec.tag) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HealthConfigSchema, PrometheusConfigSchema, SmokeConfigSchema, StrategyConfigSchema, VerifyConfigSchema, WatchConfigSchema } from './config-parts.js';
+import { DeployImageSchema } from './image-spec.js';
 import { specVersion } from './version.js';
 
 /** Specs of the rollout: one deploy step per service, verification, the watch window, finalisation and the rollback. */
@@ -21,6 +22,10 @@ export const DeployStepSchema = z.object({
   health: HealthConfigSchema,
   smoke: z.array(SmokeConfigSchema).readonly(),
   timeoutMs,
+  /** The service's image, for a target that runs images (absent: the bundle, as the local target runs it). */
+  image: DeployImageSchema.optional(),
+  /** Resource limits of each replica (the docker target enforces them). */
+  limits: z.object({ cpus: z.number().optional(), memoryBytes: z.number().optional() }).optional(),
   /** A rollback deploys an earlier release's artifact instead of the run's own. */
   pinnedArtifact: z
     .object({

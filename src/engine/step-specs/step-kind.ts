@@ -6,6 +6,8 @@ export const STEP_KINDS = [
   'scan',
   'gate',
   'build',
+  'image',
+  'image-scan',
   'protection',
   'promotion',
   'approval',

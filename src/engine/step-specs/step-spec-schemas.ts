@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { BuildStepSchema, GateStepSchema, ProtectionStepSchema, ScanStepSchema, type BuildStepSpec, type GateStepSpec, type ProtectionStepSpec, type ScanStepSpec } from './ci-specs.js';
+import { ImageScanStepSchema, type ImageScanStepSpec } from './image-scan-spec.js';
+import { ImageStepSchema, type ImageStepSpec } from './image-spec.js';
 import { ApprovalStepSchema, BackupStepSchema, LockStepSchema, PromotionStepSchema, type ApprovalStepSpec, type BackupStepSpec, type LockStepSpec, type PromotionStepSpec } from './release-specs.js';
 import {
   DeployStepSchema,
@@ -20,6 +22,8 @@ export interface StepSpecs {
   readonly scan: ScanStepSpec;
   readonly gate: GateStepSpec;
   readonly build: BuildStepSpec;
+  readonly image: ImageStepSpec;
+  readonly 'image-scan': ImageScanStepSpec;
   readonly protection: ProtectionStepSpec;
   readonly promotion: PromotionStepSpec;
   readonly approval: ApprovalStepSpec;
@@ -40,6 +44,8 @@ export const STEP_SPEC_SCHEMAS: { readonly [K in StepKind]: z.ZodType<StepSpecs[
   scan: ScanStepSchema,
   gate: GateStepSchema,
   build: BuildStepSchema,
+  image: ImageStepSchema,
+  'image-scan': ImageScanStepSchema,
   protection: ProtectionStepSchema,
   promotion: PromotionStepSchema,
   approval: ApprovalStepSchema,

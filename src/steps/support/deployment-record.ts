@@ -38,7 +38,7 @@ export async function deploymentRecord(store: Store, d: Deployment): Promise<Dep
 
 function fromStepSpec(s: DeployStepSpec): DeploymentRecord {
   return {
-    spec: { command: s.command, env: s.env, secrets: s.secrets, replicas: s.replicas, health: s.health, smoke: s.smoke },
+    spec: { command: s.command, env: s.env, secrets: s.secrets, replicas: s.replicas, health: s.health, smoke: s.smoke, ...(s.limits ? { limits: s.limits } : {}) },
     strategy: s.strategy,
     target: s.target,
   };

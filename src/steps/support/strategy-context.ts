@@ -8,6 +8,8 @@ import type { HealthProbe, RevisionSpec } from '../../targets/target.js';
 import type { HealthConfig } from '../../config/types.js';
 import { runSmokeTests } from '../checks/http-checks.js';
 import type { DeploymentRecord } from './deployment-record.js';
+import { registryCredentials } from './registry-access.js';
+import type { DeployedImage } from '../../domain/deployment.js';
 
 /**
  * What the deploy, watch, finalize and rollback steps share: the strategy context built from a
@@ -46,13 +48,16 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: Dep
     service: d.service,
     revision: d.revision,
     release: d.release,
-    artifact: { digest: d.digest, ref: ociLayoutRef(deps.layoutPath, d.digest) },
+    // An image by digest when the deployment has one (targets that run images pull it); else the bundle in the layout.
+    artifact: spec.image ? { digest: spec.image.digest, ref: `${spec.image.registryUrl}/${spec.image.repository}@${spec.image.digest}` } : { digest: d.digest, ref: ociLayoutRef(deps.layoutPath, d.digest) },
     command: spec.command,
     env: { ...spec.env, ...secrets },
     secretKeys: Object.keys(secrets),
     replicas: spec.replicas,
     // The configured interval as is: readiness and liveness count probes, so their thresholds mean `interval` × count.
     health: { path: spec.health.path, expectStatus: spec.health.expectStatus, intervalMs: spec.health.intervalMs, timeoutMs: spec.health.timeoutMs, ...probeThresholds(spec.health) },
+    ...(spec.limits ? { limits: spec.limits } : {}),
+    ...pullAuthOf(spec.image, deps.secrets, d.environment),
   };
   return {
     target,
@@ -66,6 +71,13 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: Dep
     sleep: (ms, signal) => ctx.clock.sleep(ms, signal),
     preSwitchCheck: (url) => runSmokeTests(url, spec.smoke, ctx.signal, (line) => ctx.log.info(line)),
   };
+}
+
+/** The environment's registry account for the agent's pull, read now by name like the revision's secrets. */
+function pullAuthOf(image: DeployedImage | undefined, secrets: SecretSource, environment: string): Pick<RevisionSpec, 'pullAuth'> {
+  if (!image || image.username === null || image.passwordSecret === null) return {};
+  const credentials = registryCredentials({ name: image.registry, url: image.registryUrl, plainHttp: image.plainHttp, username: image.username, passwordSecret: image.passwordSecret }, secrets, environment);
+  return credentials ? { pullAuth: credentials } : {};
 }
 
 /** A deploy step planned before readiness and liveness existed stored neither: the agent's defaults apply then (readiness only). */
