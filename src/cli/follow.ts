@@ -29,6 +29,8 @@ export function stepLine(out: Output, s: StepView): string {
   if (tests && typeof tests.tests === 'number') extra.push(`tests ${tests.passed ?? 0}/${tests.tests} passed`);
   const coverage = s.summary?.coverage as { percent?: number } | undefined;
   if (coverage && typeof coverage.percent === 'number') extra.push(`coverage ${coverage.percent.toFixed(1)}%`);
+  // A passed image scan still says what it found (a failed one says it in its message).
+  if (s.kind === 'image-scan' && s.state === 'succeeded' && typeof s.summary?.line === 'string') extra.push(s.summary.line);
   if (s.state === 'waiting' || s.state === 'failed' || s.state === 'skipped') if (s.message) extra.push(s.message);
   if (s.attempt > 1 && s.state === 'running') extra.push(`attempt ${s.attempt}/${s.maxAttempts}`);
   return `  ${stateMark(out, s.state)} ${s.name.padEnd(32)} ${stateLabel(out, s.state).replace(/^\S+ /, '')}${duration}${extra.length ? `  (${extra.join(', ')})` : ''}`;

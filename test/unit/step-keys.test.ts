@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SCAN_STEP_KEY, approvalKey, backupKey, buildKey, deployKey, finalizeKey, gateKey, gateOfKey, lockKey, parseStepKey, promotionKey, protectionKey, rollbackKey, verifyKey, watchKey } from '../../src/engine/step-keys.js';
+import { SCAN_STEP_KEY, approvalKey, backupKey, buildKey, deployKey, finalizeKey, gateKey, gateOfKey, imageScanKey, lockKey, parseStepKey, promotionKey, protectionKey, rollbackKey, verifyKey, watchKey } from '../../src/engine/step-keys.js';
 
 describe('step keys', () => {
   it('reads back what each builder makes', () => {
@@ -7,6 +7,7 @@ describe('step keys', () => {
     expect(parseStepKey(gateKey('api', 'lint'))).toEqual({ kind: 'gate', service: 'api', gate: 'lint' });
     expect(parseStepKey(buildKey('api'))).toEqual({ kind: 'build', service: 'api' });
     expect(parseStepKey(deployKey('staging', 'billing'))).toEqual({ kind: 'deploy', environment: 'staging', service: 'billing' });
+    expect(parseStepKey(imageScanKey('production', 'api'))).toEqual({ kind: 'image-scan', environment: 'production', service: 'api' });
     for (const [build, kind] of [[promotionKey, 'promotion'], [approvalKey, 'approval'], [lockKey, 'lock'], [backupKey, 'backup'], [verifyKey, 'verify'], [watchKey, 'watch'], [finalizeKey, 'finalize'], [rollbackKey, 'rollback']] as const) {
       expect(parseStepKey(build('production'))).toEqual({ kind, environment: 'production' });
     }
