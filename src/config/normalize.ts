@@ -297,7 +297,7 @@ export function normalizeConfig(parsed: GantryConfigParsed): GantryConfig {
     environments,
     targets,
     registries,
-    images: { scanner: parsed.images?.scanner && { command: parsed.images.scanner.command, timeoutMs: ms(parsed.images.scanner.timeout, DEFAULT_SCANNER_TIMEOUT_MS) } },
+    images: { engine: parsed.images?.engine, scanner: parsed.images?.scanner && { command: parsed.images.scanner.command, timeoutMs: ms(parsed.images.scanner.timeout, DEFAULT_SCANNER_TIMEOUT_MS) } },
     branches,
     groups,
     signing: { trustedKeys: { gpg: parsed.signing?.trustedKeys.gpg ?? [], ssh: parsed.signing?.trustedKeys.ssh ?? [] } },

@@ -339,6 +339,7 @@ export const GantryConfigSpec = z.strictObject({
   images: z
     .strictObject({
       registry: Name.optional().describe('The registry builds push to (default: the only one in registries).'),
+      engine: z.string().regex(/^(unix|tcp):\/\/\S+$/, 'must be unix:///path/to/docker.sock or tcp://host:port').optional().describe('The Docker engine Dockerfile builds use (default: DOCKER_HOST, else unix:///var/run/docker.sock).'),
       scanner: z
         .strictObject({
           command: z.string().min(1).describe('Shell command printing a Trivy JSON report of $GANTRY_IMAGE (or writing it to $GANTRY_SCAN_REPORT).'),

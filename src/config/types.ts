@@ -192,7 +192,7 @@ export interface GantryConfig {
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly registries: Readonly<Record<string, RegistryConfig>>;
   /** The scanner command images are checked with before an environment with imageScan. */
-  readonly images: { readonly scanner: { readonly command: string; readonly timeoutMs: number } | undefined };
+  readonly images: { readonly scanner: { readonly command: string; readonly timeoutMs: number } | undefined; readonly engine: string | undefined };
   readonly branches: Readonly<Record<string, { readonly protection: ProtectionConfig }>>;
   /** Approver groups by name (without the @); empty when gantry.yaml has no `groups:`. */
   readonly groups: Readonly<Record<string, GroupConfig>>;
