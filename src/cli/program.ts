@@ -14,6 +14,7 @@ import { registerDispatch } from './commands/dispatch.js';
 import { registerDora } from './commands/dora.js';
 import { registerGithub } from './commands/github.js';
 import { registerHook } from './commands/hook.js';
+import { registerHosts } from './commands/hosts.js';
 import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
@@ -70,6 +71,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerAudit(program, wrap);
   registerConfig(program, wrap);
   registerHook(program, wrap);
+  registerHosts(program, wrap);
   registerGithub(program, wrap);
   registerDemo(program, wrap);
   return program;

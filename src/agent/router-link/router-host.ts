@@ -18,6 +18,8 @@ export class RouterHost {
   constructor(
     private readonly router: Router,
     private readonly logger: Logger,
+    /** The address routes listen on: loopback for a local agent, the host's address for a remote one (`--route-host`). */
+    private readonly routeHost?: string,
   ) {}
 
   /** Serves `worker`'s calls until it exits. */
@@ -43,7 +45,7 @@ export class RouterHost {
       case 'listen': {
         const known = this.listening.get(call.routeId);
         if (known !== undefined && (call.port === 0 || known === call.port)) return known;
-        const port = await this.router.listen(call.routeId, call.port);
+        const port = await this.router.listen(call.routeId, call.port, ...(this.routeHost === undefined ? [] : [this.routeHost]));
         this.listening.set(call.routeId, port);
         return port;
       }

@@ -44,6 +44,8 @@ export interface LaunchOptions {
   readonly runAs?: string | null;
   /** Passed on as `--revisions-dir`: outside the data folder, where the run-as user can reach it. */
   readonly revisionsDir?: string;
+  /** More `gantry agent` flags: the docker kind's `--runtime docker --docker-host <engine>`. */
+  readonly agentArgs?: readonly string[];
 }
 
 /**
@@ -115,6 +117,7 @@ export class AgentLauncher {
         ...[cliEntry(), 'agent', '--config', this.o.configPath, '--data-dir', this.o.dataDir, '--target', this.o.targetName, '--port', String(this.o.port ?? 0), '--token-file', tokenFile],
         ...(this.o.runAs ? ['--run-as', this.o.runAs] : []),
         ...(this.o.revisionsDir ? ['--revisions-dir', this.o.revisionsDir] : []),
+        ...(this.o.agentArgs ?? []),
       ],
       { detached: true, stdio: ['ignore', log, log], env: { ...agentEnvironment(process.env), GANTRY_AGENT_TOKEN: await this.token } },
     );
