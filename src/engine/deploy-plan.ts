@@ -5,7 +5,10 @@ import {
   type BackupStepSpec,
   type BuildStepSpec,
   type DeployStepSpec,
+  type DeployImage,
   type FinalizeStepSpec,
+  type ImageScanStepSpec,
+  type ImageStepSpec,
   type LockStepSpec,
   type PromotionStepSpec,
   type ProtectionStepSpec,
@@ -13,8 +16,10 @@ import {
   type TypedPlannedStep,
   type VerifyStepSpec,
   type WatchStepSpec,
+  IMAGE_SCAN_STEP_MARGIN_MS,
 } from './step-specs/index.js';
-import { approvalKey, backupKey, buildKey, deployKey, finalizeKey, lockKey, promotionKey, protectionKey, rollbackKey, verifyKey, watchKey } from './step-keys.js';
+import { registryAccess } from '../steps/support/registry-access.js';
+import { approvalKey, backupKey, buildKey, deployKey, imageKey, imageScanKey, finalizeKey, lockKey, promotionKey, protectionKey, rollbackKey, verifyKey, watchKey } from './step-keys.js';
 
 const v = STEP_SPEC_VERSION;
 
@@ -60,7 +65,16 @@ export function planDeploy(input: DeployPlanInput): TypedPlannedStep[] {
     };
     const gate = input.lastGate[name];
     steps.push({ key, kind: 'build', name: `build ${name}`, service: name, needs: gate ? [gate] : [], spec, maxAttempts: 1 });
-    builds.push(key);
+    const image = imageStep(config, name, service, key, input.mustExist);
+    if (image) steps.push(image);
+    builds.push(image?.key ?? key);
+    if (image && env.imageScan && config.images.scanner) {
+      const scan = imageScanStep(config, env, name, image.key);
+      if (scan) {
+        steps.push(scan);
+        builds.push(scan.key);
+      }
+    }
   }
   let before = builds;
   if (input.protection) {
@@ -99,7 +113,59 @@ export function planDeploy(input: DeployPlanInput): TypedPlannedStep[] {
   return steps;
 }
 
-export function deployStepSpec(env: EnvironmentConfig, name: string, service: ServiceConfig & { run: NonNullable<ServiceConfig['run']> }): DeployStepSpec {
+/** The image step of a service that has an image: after its build, into the build registry. */
+function imageStep(config: GantryConfig, name: string, service: ServiceConfig, buildStep: string, mustExist: boolean): TypedPlannedStep | undefined {
+  const image = service.image;
+  const registry = image && config.registries[image.registry];
+  if (!image || !registry) return undefined;
+  const spec: ImageStepSpec = {
+    v,
+    service: name,
+    servicePath: service.path,
+    registry: registryAccess(registry),
+    repository: image.repository,
+    build: image.build,
+    source: config.repository.url,
+    engine: config.images.engine ?? null,
+    mustExist,
+    timeoutMs: (service.build?.timeoutMs ?? 0) + BUILD_STEP_EXTRA_MS,
+  };
+  return { key: imageKey(name), kind: 'image', name: `image ${name}`, service: name, needs: [buildStep], spec, maxAttempts: 2 };
+}
+
+/** The scan of a service's image before it may reach an environment with imageScan (the image step says which digest). */
+function imageScanStep(config: GantryConfig, env: EnvironmentConfig, name: string, imageStepKey: string): TypedPlannedStep | undefined {
+  const scanner = config.images.scanner;
+  const policy = env.imageScan;
+  const image = deployImage(config, env, config.services[name]);
+  if (!scanner || !policy || !image) return undefined;
+  const spec: ImageScanStepSpec = {
+    v,
+    environment: env.name,
+    service: name,
+    imageStep: imageStepKey,
+    registry: image.to,
+    repository: image.repository,
+    scanner: { command: scanner.command, timeoutMs: scanner.timeoutMs },
+    failOn: policy.failOn,
+    ignore: policy.ignore,
+    timeoutMs: scanner.timeoutMs + IMAGE_SCAN_STEP_MARGIN_MS,
+  };
+  return { key: imageScanKey(env.name, name), kind: 'image-scan', name: `scan ${name} image for ${env.name}`, service: name, environment: env.name, needs: [imageStepKey], spec, maxAttempts: 1 };
+}
+
+/** Where an environment pulls a service's image from, and where it was built; undefined for a service without an image. */
+function deployImage(config: GantryConfig, env: EnvironmentConfig, service: ServiceConfig | undefined): DeployImage | undefined {
+  const image = service?.image;
+  const from = image && config.registries[image.registry];
+  const to = config.registries[env.registry ?? image?.registry ?? ''] ?? from;
+  if (!image || !from || !to) return undefined;
+  return { repository: image.repository, from: registryAccess(from), to: registryAccess(to) };
+}
+
+export function deployStepSpec(env: EnvironmentConfig, name: string, service: ServiceConfig & { run: NonNullable<ServiceConfig['run']> }, config?: GantryConfig): DeployStepSpec {
+  const image = config && deployImage(config, env, service);
+  const { cpus, memoryBytes } = service.run.limits;
   return {
     v,
     environment: env.name,
@@ -113,6 +179,8 @@ export function deployStepSpec(env: EnvironmentConfig, name: string, service: Se
     health: service.health,
     smoke: service.smoke,
     timeoutMs: service.health.deadlineMs + 5 * MINUTE,
+    ...(image ? { image } : {}),
+    ...(cpus === undefined && memoryBytes === undefined ? {} : { limits: { ...(cpus === undefined ? {} : { cpus }), ...(memoryBytes === undefined ? {} : { memoryBytes }) } }),
   };
 }
 
@@ -137,7 +205,7 @@ export function rolloutSteps(
     if (!service?.run) continue;
     const key = deployKey(env.name, name);
     const artifact = pinned[name];
-    const spec: DeployStepSpec = { ...deployStepSpec(env, name, { ...service, run: service.run }), ...(artifact ? { pinnedArtifact: artifact } : {}) };
+    const spec: DeployStepSpec = { ...deployStepSpec(env, name, { ...service, run: service.run }, config), ...(artifact ? { pinnedArtifact: artifact } : {}) };
     const label = artifact ? `roll back ${name} → ${env.name} (to ${artifact.release.slice(0, 7)})` : `deploy ${name} → ${env.name} (${env.strategy.kind})`;
     steps.push({ key, kind: 'deploy', name: label, service: name, environment: env.name, needs: [previous], spec, maxAttempts: 3 });
     chain.push(key);
