@@ -16,7 +16,10 @@ import type { ServedService } from './served.js';
 import { routeId } from './served.js';
 import { AgentStateFile, type PersistedService } from './state-file.js';
 import { StateWriter, type StateWriteStatus } from './state-writer.js';
-import type { ProcessSpec, ProcessStatus, Supervisor } from './supervisor/supervisor.js';
+import { containerName } from './containers/container-config.js';
+import type { ContainerSpec } from './containers/container-spec.js';
+import type { ReplicaRuntime } from './replica-runtime.js';
+import type { ProcessSpec, ProcessStatus } from './supervisor/supervisor.js';
 
 interface LiveRevision {
   readonly spec: RevisionSpec;
@@ -39,7 +42,8 @@ export interface AgentOptions {
   /** Revisions run as this user (the agent is root); null or left out: as the agent's user. */
   readonly runAs?: RunAsUser | null;
   readonly router: RouterControl;
-  readonly supervisor: Supervisor;
+  /** What runs the replicas: the process Supervisor, or the docker ContainerRuntime (`gantry agent --runtime docker`). */
+  readonly runtime: ReplicaRuntime;
   readonly logger: Logger;
 }
 
@@ -58,8 +62,8 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * The data plane of the local target: revisions as processes (supervisor) behind one listener per
- * environment × service (router). Its state is written to disk on every change, so its own restart
+ * The data plane of the local target: revisions as processes (supervisor) or as containers (the
+ * docker runtime, containers/) behind one listener per environment × service (router). Its state is written to disk on every change, so its own restart
  * restores the same revisions and routing; it never needs the control plane to keep serving.
  */
 export class Agent {
@@ -134,7 +138,7 @@ export class Agent {
         const dir = this.revisionDir(r.spec);
         for (const [i, port] of r.ports.entries()) {
           const recorded = { pid: r.pids[i] ?? 0, startTime: r.startTimes?.[i] ?? null };
-          if ((await this.o.supervisor.adopt(this.processSpec(r.spec, dir, port, i), recorded)).adopted) adopted += 1;
+          if ((await this.o.runtime.adopt(this.processSpec(r.spec, dir, port, i), recorded)).adopted) adopted += 1;
         }
       }
       live.weights = persisted.weights;
@@ -173,7 +177,7 @@ export class Agent {
   }
 
   private revisionStatus(r: LiveRevision): RevisionStatus {
-    const statuses = r.ports.map((_, i) => this.o.supervisor.status(processId(r.spec, i))).filter((s): s is ProcessStatus => s !== undefined);
+    const statuses = r.ports.map((_, i) => this.o.runtime.status(processId(r.spec, i))).filter((s): s is ProcessStatus => s !== undefined);
     const phase = statuses.length === 0 ? 'stopped' : (PHASE_ORDER.find((p) => statuses.some((s) => s.phase === p)) ?? 'starting');
     return {
       revision: r.spec.revision,
@@ -198,8 +202,9 @@ export class Agent {
       const phase = this.revisionStatus(existing).phase;
       if (phase !== 'stopped') return;
     }
-    const dir = this.revisionDir(spec);
-    await this.unpack(spec, dir);
+    // The docker runtime checks and pulls its image itself; the process runtime runs the unpacked bundle.
+    if (this.o.runtime.prepare) await this.o.runtime.prepare(spec);
+    else await this.unpack(spec, this.revisionDir(spec));
     const ports = existing?.ports ?? (await Promise.all(Array.from({ length: spec.replicas }, () => freePort())));
     const revision = { spec, ports };
     live.revisions.set(spec.revision, revision);
@@ -227,7 +232,7 @@ export class Agent {
 
   private launch(spec: RevisionSpec, ports: readonly number[]): void {
     const dir = this.revisionDir(spec);
-    ports.forEach((port, i) => this.o.supervisor.start(this.processSpec(spec, dir, port, i)));
+    ports.forEach((port, i) => this.o.runtime.start(this.processSpec(spec, dir, port, i)));
   }
 
   private processSpec(spec: RevisionSpec, dir: string, port: number, replica: number): ProcessSpec {
@@ -249,6 +254,7 @@ export class Agent {
       port,
       health: spec.health,
       secretValues: secretValuesOf(spec),
+      ...(this.o.runtime.kind === 'docker' ? { container: containerPart(spec, port, replica) } : {}),
       logFile: join(this.o.dataDir, 'logs', spec.environment, spec.service, `r${spec.revision}-${replica}.log`),
       // In the data folder, so the next agent reads on from the FIFOs of the processes it adopts.
       pipeDir: join(this.o.dataDir, 'pipes'),
@@ -281,7 +287,7 @@ export class Agent {
     const replicas = Object.entries(live.weights[route]).flatMap(([rev, weight]) => {
       const revision = live.revisions.get(Number(rev));
       if (!revision) return [];
-      return revision.ports.map((port, i) => ({ rev, weight, port, i, ready: this.o.supervisor.status(processId(revision.spec, i))?.phase === 'ready' }));
+      return revision.ports.map((port, i) => ({ rev, weight, port, i, ready: this.o.runtime.status(processId(revision.spec, i))?.phase === 'ready' }));
     });
     const inRotation = replicas.some((r) => r.ready) ? replicas.filter((r) => r.ready) : replicas;
     const backends = inRotation.map((r) => {
@@ -320,7 +326,7 @@ export class Agent {
     delete live.weights.preview[String(revision)];
     this.route(live, 'preview');
     await this.o.router.flush();
-    await Promise.all(r.ports.map((_, i) => this.o.supervisor.stop(processId(r.spec, i))));
+    await Promise.all(r.ports.map((_, i) => this.o.runtime.stop(processId(r.spec, i))));
     live.revisions.delete(revision);
     await this.save();
   }
@@ -344,7 +350,7 @@ export class Agent {
     const r = this.service(environment, service).revisions.get(revision);
     if (!r) throw new GantryError('NOT_FOUND', `${environment}/${service} has no revision ${revision}`);
     const out: string[] = [];
-    for (let i = 0; i < r.ports.length; i++) out.push(...(await this.o.supervisor.logTail(processId(r.spec, i), lines)));
+    for (let i = 0; i < r.ports.length; i++) out.push(...(await this.o.runtime.logTail(processId(r.spec, i), lines)));
     return out.slice(-lines);
   }
 
@@ -373,9 +379,9 @@ export class Agent {
       revisions: [...s.revisions.values()].map((r) => ({
         spec: r.spec,
         ports: r.ports,
-        pids: r.ports.map((_, i) => this.o.supervisor.status(processId(r.spec, i))?.pid ?? 0),
+        pids: r.ports.map((_, i) => this.o.runtime.status(processId(r.spec, i))?.pid ?? 0),
         // With the pid, what tells the next agent that the process it finds is the one recorded (a pid is reused).
-        startTimes: r.ports.map((_, i) => this.o.supervisor.status(processId(r.spec, i))?.startTime ?? null),
+        startTimes: r.ports.map((_, i) => this.o.runtime.status(processId(r.spec, i))?.startTime ?? null),
       })),
     }));
     await this.stateFile.write(services);
@@ -383,12 +389,44 @@ export class Agent {
 
   /** Stops routing and every revision (agent shutdown; state stays on disk for the next start). */
   async close(options: { stopRevisions: boolean }): Promise<void> {
-    if (options.stopRevisions) await this.o.supervisor.stopAll();
+    if (options.stopRevisions) await this.o.runtime.stopAll();
     await this.o.router.close();
   }
 }
 
 /** What a revision inherits from the agent: where to find programs, nothing else (no credentials). */
 const BASE_ENV: Record<string, string> = Object.fromEntries(['PATH', 'HOME', 'LANG', 'TZ'].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])));
+
+/**
+ * The docker runtime's part of a replica: its image, its labels, and its environment split in two:
+ * the configured non-secret keys with PORT and GANTRY_* (the container's Env), and the secrets
+ * (files on a tmpfs). Nothing of the agent's own environment goes in: the image has its own PATH.
+ */
+function containerPart(spec: RevisionSpec, port: number, replica: number): ContainerSpec {
+  const secret = new Set(spec.secretKeys);
+  return {
+    name: containerName(spec.environment, spec.service, spec.revision, replica),
+    image: spec.artifact.ref,
+    digest: spec.artifact.digest,
+    labels: {
+      'gantry.environment': spec.environment,
+      'gantry.service': spec.service,
+      'gantry.revision': String(spec.revision),
+      'gantry.release': spec.release,
+      'gantry.replica': String(replica),
+    },
+    env: {
+      ...Object.fromEntries(Object.entries(spec.env).filter(([key]) => !secret.has(key))),
+      PORT: String(port),
+      GANTRY_ENVIRONMENT: spec.environment,
+      GANTRY_SERVICE: spec.service,
+      GANTRY_REVISION: String(spec.revision),
+      GANTRY_RELEASE: spec.release,
+    },
+    secrets: Object.fromEntries(Object.entries(spec.env).filter(([key]) => secret.has(key))),
+    limits: spec.limits,
+    pullAuth: spec.pullAuth,
+  };
+}
 
 const processId = (spec: RevisionSpec, replica: number): string => `${spec.environment}/${spec.service}/${spec.revision}/${replica}`;

@@ -33,6 +33,9 @@ const RevisionBody = z.strictObject({
     readiness: z.strictObject({ failureThreshold: z.number().int().min(1).max(100), successThreshold: z.number().int().min(1).max(100) }).optional(),
     liveness: z.strictObject({ path: z.string().startsWith('/'), failureThreshold: z.number().int().min(0).max(1000) }).optional(),
   }),
+  // Optional, for the docker runtime (the process runtime ignores both). Docker refuses less than 6 MiB of memory.
+  limits: z.strictObject({ cpus: z.number().positive().max(1024).optional(), memoryBytes: z.number().int().min(6 * 1024 * 1024).max(2 ** 50).optional() }).optional(),
+  pullAuth: z.strictObject({ username: z.string().min(1).max(256), password: z.string().min(1).max(4096) }).optional(),
 });
 const Port = z.number().int().min(1).max(65535);
 const RoutesBody = z.strictObject({
@@ -48,9 +51,19 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The agent's control API: loopback only, every call with the agent's token. */
-export function buildAgentApi(agent: Agent, token: string, logger: Logger, facts: () => Readonly<Record<string, unknown>> = () => ({})): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+/**
+ * The agent's control API, every call with the agent's token: on loopback for a local agent; over
+ * HTTPS (`https`: PEM cert and key signed by Gantry's CA) on a remote host's address.
+ */
+export function buildAgentApi(
+  agent: Agent,
+  token: string,
+  logger: Logger,
+  facts: () => Readonly<Record<string, unknown>> = () => ({}),
+  https?: { readonly cert: string; readonly key: string },
+): FastifyInstance {
+  // Fastify's https instance has another type parameter; the routes below use none of what differs.
+  const app = (https ? Fastify({ logger: false, bodyLimit: 256 * 1024, https }) : Fastify({ logger: false, bodyLimit: 256 * 1024 })) as FastifyInstance;
   app.setErrorHandler(errorHandler(logger));
   app.addHook('onRequest', async (request) => {
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');

@@ -26,6 +26,14 @@ export interface AgentProcessOptions {
   readonly runAs?: RunAsUser | null;
   /** Where revisions are unpacked; default `<dataDir>/revisions`. */
   readonly revisionsDir?: string;
+  /** What runs the replicas: processes (default) or Docker containers (`--runtime docker`). */
+  readonly runtime?: 'process' | 'docker';
+  /** The Docker engine (`--docker-host unix:///…`); absent: DOCKER_HOST, else the engine's default socket. */
+  readonly dockerHost?: string;
+  /** A remote agent: the control API serves HTTPS on `host` with these PEM files. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** The address the routes listen on (default loopback): a remote host's, where users or its load balancer reach them. */
+  readonly routeHost?: string;
 }
 
 export interface RunningAgent {
@@ -57,9 +65,9 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<Running
   const router = new Router({ logger: o.logger });
   const recorded = join(o.dataDir, 'agent.json');
   const keeper: WorkerKeeper = new WorkerKeeper({
-    start: { routes: o.routes ?? [], targetName: o.targetName, dataDir: o.dataDir, host: o.host ?? '127.0.0.1', token, runAs: o.runAs?.name ?? null, revisionsDir: o.revisionsDir ?? null },
+    start: { routes: o.routes ?? [], targetName: o.targetName, dataDir: o.dataDir, host: o.host ?? '127.0.0.1', token, runAs: o.runAs?.name ?? null, revisionsDir: o.revisionsDir ?? null, runtime: o.runtime ?? 'process', dockerHost: o.dockerHost ?? null, ...(o.tls ? { tls: o.tls } : {}) },
     port: o.port ?? 0,
-    host: new RouterHost(router, o.logger),
+    host: new RouterHost(router, o.logger, o.routeHost),
     logger: o.logger,
     // Written whole (temp file, rename): the control plane polls for it while the agent starts.
     onReady: async (url, workerPid) => {

@@ -30,6 +30,8 @@ export interface PersistedService {
 interface StoredRevision extends Omit<PersistedRevision, 'spec'> {
   readonly spec: IncomingRevisionSpec;
   readonly sealedEnv?: Envelope;
+  /** The registry credentials of a container revision (RevisionSpec.pullAuth), sealed like env; never in `spec`. */
+  readonly sealedPullAuth?: Envelope;
 }
 
 interface StoredService extends Omit<PersistedService, 'revisions'> {
@@ -52,9 +54,12 @@ export class AgentStateFile {
     const parsed = JSON.parse(await readFile(this.file, 'utf8')) as { services?: StoredService[] };
     return (parsed.services ?? []).map((s) => ({
       ...s,
-      revisions: s.revisions.map(({ sealedEnv, ...r }) => ({
+      revisions: s.revisions.map(({ sealedEnv, sealedPullAuth, ...r }) => ({
         ...r,
-        spec: withSecretKeys(sealedEnv ? { ...r.spec, env: JSON.parse(unsealText(this.key, sealedEnv, envContext(r.spec))) as Record<string, string> } : r.spec),
+        spec: withSecretKeys({
+          ...(sealedEnv ? { ...r.spec, env: JSON.parse(unsealText(this.key, sealedEnv, envContext(r.spec))) as Record<string, string> } : r.spec),
+          ...(sealedPullAuth ? { pullAuth: JSON.parse(unsealText(this.key, sealedPullAuth, `${envContext(r.spec)}:pull-auth`)) as { username: string; password: string } } : {}),
+        }),
       })),
     }));
   }
@@ -62,7 +67,15 @@ export class AgentStateFile {
   async write(services: PersistedService[]): Promise<void> {
     const stored: StoredService[] = services.map((s) => ({
       ...s,
-      revisions: s.revisions.map((r) => ({ ...r, spec: { ...r.spec, env: {} }, sealedEnv: seal(this.key, JSON.stringify(r.spec.env), envContext(r.spec)) })),
+      revisions: s.revisions.map((r) => {
+        const { pullAuth, ...spec } = r.spec;
+        return {
+          ...r,
+          spec: { ...spec, env: {} },
+          sealedEnv: seal(this.key, JSON.stringify(r.spec.env), envContext(r.spec)),
+          ...(pullAuth ? { sealedPullAuth: seal(this.key, JSON.stringify(pullAuth), `${envContext(r.spec)}:pull-auth`) } : {}),
+        };
+      }),
     }));
     const temp = `${this.file}.${process.pid}.tmp`;
     await writeFile(temp, JSON.stringify({ version: 2, services: stored }, null, 2), { mode: 0o600 });

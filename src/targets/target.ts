@@ -52,6 +52,13 @@ export interface RevisionSpec {
   readonly secretKeys: readonly string[];
   readonly replicas: number;
   readonly health: HealthProbe;
+  /** Resource limits per replica, for targets that run containers (the docker runtime); a process target ignores them. */
+  readonly limits?: { readonly cpus?: number; readonly memoryBytes?: number };
+  /**
+   * Credentials for pulling `artifact.ref` from its registry (container targets; a process target
+   * ignores them). A secret: never logged, never in an error, never in describe().
+   */
+  readonly pullAuth?: { readonly username: string; readonly password: string };
 }
 
 export const RevisionPhase = {

@@ -70,22 +70,28 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
-/**
- * Spawns `gantry agent --target local` on `configText`; with `ulimit` (e.g. `-n 1024`) /bin/sh sets
- * that file limit first, then execs the agent (same pid, nothing left in between).
- */
-export async function spawnAgent(temp: TempDirs, configText: string, options: { ulimit?: string } = {}): Promise<AgentProcess> {
-  const root = await temp.make('gantry-agent-');
+export interface SpawnAgentOptions {
+  /** `-n 1024` …: /bin/sh sets that limit first, then execs the agent (same pid, nothing left in between). */
+  readonly ulimit?: string;
+  /** `--runtime docker --docker-host <dockerHost>`: replicas as containers of that engine. */
+  readonly docker?: { readonly dockerHost: string };
+  /** Another agent on the data folder (and token) of one that was killed: it adopts what that one left. */
+  readonly after?: AgentProcess;
+}
+
+/** Spawns `gantry agent --target local` on `configText` (see SpawnAgentOptions). */
+export async function spawnAgent(temp: TempDirs, configText: string, options: SpawnAgentOptions = {}): Promise<AgentProcess> {
+  const root = options.after ? join(options.after.dataDir, '..') : await temp.make('gantry-agent-');
   const configPath = join(root, 'gantry.yaml');
   await writeFile(configPath, configText);
   const dataDir = join(root, 'data');
-  const token = `gta_test_${Math.random().toString(36).slice(2)}`;
+  const token = options.after?.token ?? `gta_test_${Math.random().toString(36).slice(2)}`;
   const tokenFile = join(root, 'agent.token');
   await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
   const env = { ...process.env };
   delete env.GANTRY_AGENT_TOKEN;
   delete env.GANTRY_DATA_DIR;
-  const args = [cliEntry(), 'agent', '--config', configPath, '--data-dir', dataDir, '--target', 'local', '--port', '0', '--token-file', tokenFile];
+  const args = [cliEntry(), 'agent', '--config', configPath, '--data-dir', dataDir, '--target', 'local', '--port', '0', '--token-file', tokenFile, ...(options.docker ? ['--runtime', 'docker', '--docker-host', options.docker.dockerHost] : [])];
   const [command, argv] = options.ulimit === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit ${options.ulimit} && exec "$0" "$@"`, process.execPath, ...args]];
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let log = '';

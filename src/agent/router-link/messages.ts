@@ -47,6 +47,12 @@ export interface WorkerStart {
   readonly token: string;
   readonly runAs: string | null;
   readonly revisionsDir: string | null;
+  /** What runs the replicas (`gantry agent --runtime`): processes (absent: the default) or Docker containers. */
+  readonly runtime?: 'process' | 'docker';
+  /** The Docker engine's address (`--docker-host`); absent or null: DOCKER_HOST, else the engine's default socket. */
+  readonly dockerHost?: string | null;
+  /** A remote agent's control API serves HTTPS with these PEM files (`gantry agent --tls-cert/--tls-key`); absent: plain HTTP on loopback. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly parent: ParentFacts;
 }
 

@@ -1,4 +1,5 @@
 import type { HealthProbe, RevisionPhase } from '../../targets/target.js';
+import type { ContainerSpec } from '../containers/container-spec.js';
 
 /** One replica of one revision, as the supervisor runs it. */
 export interface ProcessSpec {
@@ -24,6 +25,8 @@ export interface ProcessSpec {
    * them in its data folder, so its next start finds them. Default: a folder per supervisor scope in the temp folder.
    */
   readonly pipeDir?: string;
+  /** Set by the agent when the docker runtime runs the replica (containers/); the process runtime ignores it. */
+  readonly container?: ContainerSpec;
 }
 
 /** A snapshot of one supervised process; a new object on every change. */

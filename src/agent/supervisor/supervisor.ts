@@ -1,4 +1,5 @@
 import { InternalError, NotFoundError } from '../../errors/index.js';
+import type { ReplicaRuntime } from '../replica-runtime.js';
 import { adoptionVerdict, type RecordedProcess } from './adoption.js';
 import { awaitReady } from './await-ready.js';
 import { detectContainment, type ContainmentFactory, type ContainmentKind } from './containment.js';
@@ -19,7 +20,8 @@ export type { RecordedProcess } from './adoption.js';
  * its health, restarts crashes with backoff, and stops it and every descendant cleanly. Processes are
  * keyed by `ProcessSpec.id`; a stopped one stays listed (phase `stopped`) until started again.
  */
-export class Supervisor {
+export class Supervisor implements ReplicaRuntime {
+  readonly kind = 'process';
   private readonly settings: SupervisorSettings;
   private readonly processes = new Map<string, RevisionProcess>();
   private readonly containment: Promise<ContainmentFactory>;

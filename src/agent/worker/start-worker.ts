@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import type { Logger } from '../../kernel/logger.js';
 import { resolveRunAs } from '../../secrets/run-as.js';
@@ -6,7 +8,9 @@ import { Agent } from '../agent.js';
 import { buildAgentApi } from '../api.js';
 import type { WorkerStart } from '../router-link/messages.js';
 import type { RouterControl } from '../router-link/router-control.js';
-import { Supervisor } from '../supervisor/supervisor.js';
+import type { ReplicaRuntime } from '../replica-runtime.js';
+import { Supervisor, type ProcessStatus } from '../supervisor/supervisor.js';
+import { containerRuntime } from './container-runtime-start.js';
 
 export interface RunningWorker {
   readonly url: string;
@@ -23,6 +27,8 @@ function containmentChoice(): 'auto' | 'cgroup' | 'marker' {
   return chosen === 'marker' || chosen === 'cgroup' ? chosen : 'auto';
 }
 
+const urlHost = (host: string): string => (isIPv6(host) ? `[${host}]` : host);
+
 const inUse = (error: unknown): boolean => error instanceof Error && 'code' in error && error.code === 'EADDRINUSE';
 
 /**
@@ -36,19 +42,25 @@ export async function startWorker(start: WorkerStart, router: RouterControl, log
   const startedAt = Date.now();
   // The supervisor reports every phase change; the agent (made next) routes by readiness and persists them.
   const holder: { agent?: Agent } = {};
-  const supervisor = new Supervisor({ logger, onChange: (status) => holder.agent?.processChanged(status), scope: scopeOf(start.dataDir), containment: containmentChoice() });
+  const onChange = (status: ProcessStatus): void => holder.agent?.processChanged(status);
+  const runtime: ReplicaRuntime =
+    start.runtime === 'docker'
+      ? await containerRuntime({ logger, onChange, scope: scopeOf(start.dataDir), dataDir: start.dataDir, dockerHost: start.dockerHost ?? null })
+      : new Supervisor({ logger, onChange, scope: scopeOf(start.dataDir), containment: containmentChoice() });
   const agent = await Agent.start({
     served,
     dataDir: start.dataDir,
     router,
-    supervisor,
+    runtime,
     logger,
     runAs: start.runAs === null ? null : resolveRunAs(start.runAs),
     ...(start.revisionsDir ? { revisionsDir: start.revisionsDir } : {}),
   });
   holder.agent = agent;
   const facts = { ...start.parent, workerPid: process.pid, workerStartedAt: startedAt };
-  const api = buildAgentApi(agent, start.token, logger, () => facts);
+  // Read by each worker: a certificate renewed on disk takes effect at the next worker restart.
+  const https = start.tls ? { cert: await readFile(start.tls.certFile, 'utf8'), key: await readFile(start.tls.keyFile, 'utf8') } : undefined;
+  const api = buildAgentApi(agent, start.token, logger, () => facts, https);
   try {
     await api.listen({ host: start.host, port: start.port });
   } catch (error: unknown) {
@@ -57,7 +69,8 @@ export async function startWorker(start: WorkerStart, router: RouterControl, log
     await api.listen({ host: start.host, port: 0 });
   }
   const address = api.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = start.tls ? `https://${urlHost(start.host)}:${port}` : `http://127.0.0.1:${port}`;
   return {
     url,
     async close({ stopRevisions }) {

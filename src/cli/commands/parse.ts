@@ -23,6 +23,20 @@ export function wholeNumber(min: number, max: number, what = `a whole number fro
 /** A TCP port to listen on; 0 asks the system for any free one. */
 export const portNumber = wholeNumber(0, 65535, 'a port from 0 to 65535 (0: any free port)');
 
+/** `host:port` (`[v6]:port` for IPv6) for a listener, e.g. `--listen 10.77.0.2:7443`. */
+export function listenAddress(value: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value.trim());
+  const port = Number(match?.[3]);
+  if (!match || !(port >= 1 && port <= 65535)) throw new InvalidArgumentError('It must be host:port, such as 10.77.0.2:7443 or [fd00::2]:7443.');
+  return { host: match[1] ?? match[2] ?? '', port };
+}
+
+/** `gantry agent --runtime`: what runs the replicas. */
+export function runtimeKind(value: string): 'process' | 'docker' {
+  if (value !== 'process' && value !== 'docker') throw new InvalidArgumentError('It must be process or docker.');
+  return value;
+}
+
 /** A duration flag (`--poll 5s`) in milliseconds. */
 export function durationMs(value: string): number {
   if (!/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(value)) throw new InvalidArgumentError('It must be a duration such as 500ms, 5s, 2m.');
