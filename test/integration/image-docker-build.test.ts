@@ -30,6 +30,9 @@ function dockerfile(from: string): string {
     // .dockerignore keeps these out of what the engine is sent.
     'RUN test ! -e /ctx/secret.txt && test ! -e /ctx/node_modules && test -e /ctx/server.mjs',
     'RUN echo "$GREETING" > greeting.txt',
+    // Host networking where the engine has no bridge: a RUN step reaches a loopback service (the registry).
+    'ARG REGISTRY_URL',
+    `RUN node -e "fetch(process.env.REGISTRY_URL + '/v2/').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(2))"`,
     'COPY server.mjs ./',
     'CMD ["node", "server.mjs"]',
     `FROM ${from} AS other`,
@@ -51,13 +54,12 @@ function input(overrides: Partial<DockerBuildInput> = {}): DockerBuildInput {
     docker: engine.docker,
     context,
     target: 'app',
-    buildArgs: { GREETING: 'bonjour' },
+    buildArgs: { GREETING: 'bonjour', REGISTRY_URL: registry.url },
     registry: client,
     repository: 'volteryde/web',
     provenance: { revision: 'b'.repeat(40), source: 'https://git.example/volteryde.git', created: new Date('2026-11-30T08:00:00Z'), title: 'web', version: '3.1.0' },
     labels: { team: 'front' },
     lockfile: join(context, 'package-lock.json'),
-    networkMode: 'host',
     ...overrides,
   };
 }

@@ -25,7 +25,7 @@ export interface DockerBuildInput {
   readonly labels?: Readonly<Record<string, string>>;
   /** The service's package-lock.json, for the SBOM. */
   readonly lockfile?: string;
-  /** `host` where the engine has no bridge network (as on this project's CI). */
+  /** The network of RUN steps; default: the engine's own, or `host` when it has no bridge network (dockerd --bridge=none). */
   readonly networkMode?: string;
   /** Ignore the engine's layer cache (a cold build). */
   readonly noCache?: boolean;
@@ -46,6 +46,7 @@ export async function buildImageWithDocker(input: DockerBuildInput): Promise<Bui
   const onLine = input.onProgress ?? ((): void => undefined);
   const tag = input.provenance.revision;
   const name = `${registry.registry}/${repository}:${tag}`;
+  const networkMode = input.networkMode ?? (await withoutBridge(docker));
   let outcome;
   try {
     const stream = await docker.buildImage(
@@ -58,7 +59,7 @@ export async function buildImageWithDocker(input: DockerBuildInput): Promise<Bui
         forcerm: true,
         ...(input.target === undefined ? {} : { target: input.target }),
         ...(input.buildArgs === undefined ? {} : { buildargs: { ...input.buildArgs } }),
-        ...(input.networkMode === undefined ? {} : { networkmode: input.networkMode }),
+        ...(networkMode === undefined ? {} : { networkmode: networkMode }),
         ...(input.noCache ? { nocache: true } : {}),
         ...(input.signal === undefined ? {} : { abortSignal: input.signal }),
       },
@@ -76,6 +77,12 @@ export async function buildImageWithDocker(input: DockerBuildInput): Promise<Bui
   const base = await dockerfileBase(docker, `${checked.context}/${checked.dockerfile}`, input.target);
   const sbom = await imageSbom(registry, repository, pushed, input.provenance, base, input.lockfile);
   return { ...pushed, repository, ref: digestRef(registry.registry, repository, pushed.digest), baseDigest: base?.digest, sbom, imageId, cachedSteps };
+}
+
+/** `host` on an engine started without a bridge network, where RUN steps would otherwise have no network at all. */
+async function withoutBridge(docker: Docker): Promise<string | undefined> {
+  const networks = await docker.listNetworks().catch(() => undefined);
+  return networks !== undefined && !networks.some((n) => n.Name === 'bridge') ? 'host' : undefined;
 }
 
 function buildFailed(message: string, where: string, cause?: unknown): ImageError {
