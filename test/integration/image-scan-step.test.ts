@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import type { ServerContext } from '../../src/server/context.js';
 import { runRoutes } from '../../src/server/routes/runs.js';
 import { GANTRY_VERSION_HEADER, VERSION } from '../../src/server/version.js';
 import type { RunView, StepView } from '../../src/server/views.js';
+import { lookupUser } from '../../src/secrets/run-as.js';
 import { ImageScanStep } from '../../src/steps/image-scan.js';
 import { runCli } from '../support/cli.js';
 import { engineHarness, type Harness } from '../support/engine-harness.js';
@@ -37,7 +38,7 @@ const FIXTURES = new URL('../fixtures/trivy/', import.meta.url).pathname;
 const SCANNER = `#!/bin/sh
 echo "scanning $GANTRY_IMAGE as $TRIVY_USERNAME (token $GANTRY_REGISTRY_PASSWORD, also $TRIVY_PASSWORD) insecure=$TRIVY_INSECURE" >&2
 case "$MODE" in
-  file) echo "writing the report to a file"; cp "$REPORT" "$GANTRY_SCAN_REPORT" ;;
+  file) echo "writing the report to a file as uid $(id -u)"; cp "$REPORT" "$GANTRY_SCAN_REPORT" ;;
   fail) echo "FATAL  image scan error: unable to find the specified image" >&2; exit 2 ;;
   hang) echo "$$" > "$PIDS"; sleep 60 & echo "$!" >> "$PIDS"; wait ;;
   *) cat "$REPORT" ;;
@@ -57,6 +58,9 @@ function gone(pid: number): boolean {
     return true;
   }
 }
+
+type RunAs = ConstructorParameters<typeof ImageScanStep>[0]['runAs'];
+const asRoot = process.getuid?.() === 0;
 
 interface Receiver {
   readonly url: string;
@@ -99,12 +103,13 @@ describe('the image-scan step through the executor', () => {
   const secrets = new EnvSecretSource({ GANTRY_SECRET_REGISTRY_PASSWORD: REGISTRY_PASSWORD });
 
   /** A real store and executor with the real handler; the scanner is a shell script printing a Trivy fixture. */
-  async function start(options: { image?: boolean } = {}): Promise<{ dir: string; scanner: string }> {
+  async function start(options: { image?: boolean; runAs?: RunAs } = {}): Promise<{ dir: string; scanner: string }> {
     const dir = await temp.make();
     const scanner = join(dir, 'scanner.sh');
     await writeFile(scanner, SCANNER);
     await chmod(scanner, 0o755);
-    h = await engineHarness(dir, (store) => [new ImageScanStep({ store, secrets, runAs: { user: null, environment: (base) => base } })], { secrets: secrets.allValues() });
+    const runAs = options.runAs ?? { user: null, environment: (base: Record<string, string>) => base };
+    h = await engineHarness(dir, (store) => [new ImageScanStep({ store, secrets, runAs })], { secrets: secrets.allValues() });
     if (options.image !== false) await recordImage(h.store);
     return { dir, scanner };
   }
@@ -220,7 +225,7 @@ describe('the image-scan step through the executor', () => {
     expect(step).toMatchObject({ state: 'succeeded', message: line });
     expect(step?.summary).toMatchObject({ blocks: false, ignored: [{ id: 'CVE-2023-45853', pkg: 'zlib1g', severity: 'critical' }], unusedIgnores: ['CVE-2019-0001'] });
     const log = await logOf(id);
-    expect(log).toContain('writing the report to a file');
+    expect(log).toContain('writing the report to a file as uid');
     expect(log).toContain('($GANTRY_SCAN_REPORT)');
     expect(log).toContain('ignored on purpose: CVE-2023-45853 (critical, zlib1g)');
     expect(log).toContain('ignore entries that matched no finding: CVE-2019-0001');
@@ -229,6 +234,22 @@ describe('the image-scan step through the executor', () => {
     expect(shown.stderr).toBe('');
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(line);
+  });
+
+  // As the server does when it runs as root: the scanner runs as the gates' unprivileged user.
+  it.skipIf(!asRoot)("runs the scanner as the gates' user, who can write its report into the step's folder", async () => {
+    const nobody = lookupUser('nobody');
+    if (!nobody) throw new Error('this system has no user nobody');
+    const { dir, scanner } = await start({ runAs: { user: nobody, environment: (base) => ({ ...base, HOME: '/nonexistent' }) } });
+    // That user reads the script and the report it copies, and nothing else of the test's.
+    await chmod(dir, 0o755);
+    const report = join(dir, 'report-fixture.json');
+    await copyFile(`${FIXTURES}clean.json`, report);
+    await chmod(report, 0o644);
+    const id = await h?.createRun([scanStep(`MODE=file REPORT=${report} ${scanner}`)], 'production') ?? 0;
+    const run = await h?.executor.waitForRun(id);
+    expect(run?.state).toBe('succeeded');
+    expect(await logOf(id)).toContain(`writing the report to a file as uid ${nobody.uid}`);
   });
 
   it('fails with IMAGE_SCAN_FAILED when the scanner exits non-zero without a report, with its error output in the log tail', async () => {
