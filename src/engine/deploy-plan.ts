@@ -144,7 +144,8 @@ function imageScanStep(config: GantryConfig, env: EnvironmentConfig, name: strin
     environment: env.name,
     service: name,
     imageStep: imageStepKey,
-    registry: image.to,
+    // Where the image step pushed it: an environment's own registry gets it only when its deploy copies it there.
+    registry: image.from,
     repository: image.repository,
     scanner: { command: scanner.command, timeoutMs: scanner.timeoutMs },
     failOn: policy.failOn,

@@ -74,7 +74,8 @@ export class ImageScanStep implements StepHandler {
     const env: Record<string, string> = { ...this.deps.runAs.environment(childEnvironment()), CI: 'true', GANTRY: 'true', GANTRY_RUN_ID: String(ctx.run.id), GANTRY_IMAGE: image, GANTRY_SERVICE: spec.service, GANTRY_ENVIRONMENT: spec.environment };
     // Trivy refuses a plain-HTTP registry unless told (its --insecure flag, as an environment variable).
     if (spec.registry.plainHttp) Object.assign(env, { GANTRY_REGISTRY_PLAIN_HTTP: 'true', TRIVY_INSECURE: 'true' });
-    const account = registryCredentials(spec.registry, this.deps.secrets, spec.environment);
+    // The build registry's account, as the image step pushed with it (shared secrets).
+    const account = registryCredentials(spec.registry, this.deps.secrets, null);
     if (!account) return env;
     const { username, password } = account;
     return { ...env, GANTRY_REGISTRY_USERNAME: username, GANTRY_REGISTRY_PASSWORD: password, TRIVY_USERNAME: username, TRIVY_PASSWORD: password };

@@ -132,7 +132,7 @@ describe('the image-scan step through the executor', () => {
       scanner: { command, timeoutMs },
       failOn: 'high',
       ignore: [],
-      registry: { name: 'production', url: '127.0.0.1:5000', plainHttp: true, username: 'ci-scanner', passwordSecret: 'REGISTRY_PASSWORD' },
+      registry: { name: 'build', url: '127.0.0.1:5000', plainHttp: true, username: 'ci-scanner', passwordSecret: 'REGISTRY_PASSWORD' },
       repository: 'volteryde/api',
       timeoutMs: timeoutMs + IMAGE_SCAN_STEP_MARGIN_MS,
       ...overrides,
@@ -282,13 +282,13 @@ describe('the image-scan step through the executor', () => {
     for (const pid of started) await until(`process ${pid} of the scanner to be gone`, () => gone(pid), 5_000);
   });
 
-  it('fails before running the scanner when the registry password is not set for the environment, naming the secret', async () => {
+  it('fails before running the scanner when the build registry\'s password is not set, naming the secret', async () => {
     const { scanner } = await start();
-    const registry = { name: 'production', url: '127.0.0.1:5000', plainHttp: false, username: 'ci-scanner', passwordSecret: 'PROD_REGISTRY_TOKEN' };
+    const registry = { name: 'build', url: '127.0.0.1:5000', plainHttp: false, username: 'ci-scanner', passwordSecret: 'BUILD_REGISTRY_TOKEN' };
     const id = await h?.createRun([scanStep(`MODE=stdout REPORT=${FIXTURES}clean.json ${scanner}`, { registry })], 'production') ?? 0;
     const run = await h?.executor.waitForRun(id);
     expect(run?.error?.code).toBe('REGISTRY_CREDENTIALS_MISSING');
-    expect(run?.error?.message).toContain('registry production needs the secret PROD_REGISTRY_TOKEN in production');
+    expect(run?.error?.message).toContain('registry build needs the secret BUILD_REGISTRY_TOKEN, which is not set');
     expect(await logOf(id)).not.toContain(`scanning ${IMAGE} as`);
   });
 

@@ -21,7 +21,7 @@ export const ImageScanStepSchema = z.object({
   }),
   failOn: z.enum(['low', 'medium', 'high', 'critical']),
   ignore: z.array(z.string()).readonly(),
-  /** Where the scanner pulls the image from, by `registry.url/repository@digest`; its password secret is read in the environment's scope (or shared). */
+  /** Where the scanner pulls the image from, by `registry.url/repository@digest`: the build registry, where the image step pushed it; its password secret is a shared one, as for that step. */
   registry: RegistryAccessSchema,
   repository: z.string(),
   /** The step's own limit: the scanner's plus a margin, so that the scanner's timeout answers first with its own error. */
