@@ -90,6 +90,8 @@ describe.skipIf(!dockerAvailable())('assembling an image from a base and a bundl
     const second = await assembleImage(input());
     expect(second.digest).toBe(first.digest);
     expect(second.sbom.digest).toBe(first.sbom.digest);
+    // The second time every blob is there already: nothing is uploaded.
+    expect(new Set(Object.values(second.blobs))).toEqual(new Set(['exists']));
     const layout = new OciLayout(join(await temp.make('gantry-image-layout-'), 'layout'));
     await layout.init();
     const stored = await layout.put('api', await packBundle(bundleDir));

@@ -39,18 +39,41 @@ export async function bundleEntries(source: BundleSource): Promise<TarEntry[]> {
 }
 
 /**
- * The bundle under `workdir` as a gzip layer whose bytes depend only on the files, the folder and
- * `mtime` (the commit's time): entries sorted, uid/gid 0, fixed modes, pinned gzip settings.
- * The folders leading to `workdir` come first, so the layer stands on any base.
+ * The bundle under `workdir` as a tar whose bytes depend only on the files, the folder and `mtime`
+ * (the commit's time): entries sorted, uid/gid 0, fixed modes. The folders leading to `workdir`
+ * come first, so the layer stands on any base. `diffId` is its sha256.
  */
-export async function buildAppLayer(entries: readonly TarEntry[], workdir: string, mtime: Date): Promise<AppLayer> {
+export function layerTar(entries: readonly TarEntry[], workdir: string, mtime: Date): { tar: Buffer; diffId: string } {
   const prefix = workdirPrefix(workdir);
   const parts = prefix.split('/');
   const parents: TarEntry[] = parts.map((_, i) => ({ type: 'Directory', path: `${parts.slice(0, i + 1).join('/')}/`, mode: 0o755 }));
   const moved = entries.map((entry): TarEntry => ({ ...entry, path: `${prefix}/${entry.path}` }));
   const tar = encodeTar([...parents, ...moved], { mtime: wholeSeconds(mtime) });
+  return { tar, diffId: sha256Digest(tar) };
+}
+
+// diff_id → gzip digest and size. Gzip settings are pinned, so the mapping never changes within a
+// Node release: an unchanged layer the registry already has need not be compressed again (most
+// of an unchanged assembly's time). Bounded; the oldest entry goes first.
+const compressed = new Map<string, { digest: string; size: number }>();
+const REMEMBERED = 512;
+
+/** The gzip layer of a tar from `layerTar`, with pinned settings (the same bytes on every run). */
+export async function compressLayer(tar: Buffer, diffId: string): Promise<AppLayer> {
   const data = await deterministicGzip(tar);
-  return { diffId: sha256Digest(tar), digest: sha256Digest(data), size: data.length, data };
+  const layer = { diffId, digest: sha256Digest(data), size: data.length, data };
+  compressed.set(diffId, { digest: layer.digest, size: layer.size });
+  if (compressed.size > REMEMBERED) compressed.delete(compressed.keys().next().value ?? '');
+  return layer;
+}
+
+/** The compressed digest and size of a tar this process compressed before, if any. */
+export const knownCompression = (diffId: string): { digest: string; size: number } | undefined => compressed.get(diffId);
+
+/** `layerTar` then `compressLayer`. */
+export async function buildAppLayer(entries: readonly TarEntry[], workdir: string, mtime: Date): Promise<AppLayer> {
+  const { tar, diffId } = layerTar(entries, workdir, mtime);
+  return compressLayer(tar, diffId);
 }
 
 /** `/app` → `app`; refuses what is not a clean absolute path below `/`. */

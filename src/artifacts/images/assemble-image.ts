@@ -1,6 +1,6 @@
 import { sha256Digest } from '../digest.js';
 import { bufferSource, type BlobPush, type BlobSource, type RegistryClient } from '../registry/index.js';
-import { buildAppLayer, bundleEntries, DEFAULT_WORKDIR, type BundleSource } from './app-layer.js';
+import { bundleEntries, compressLayer, DEFAULT_WORKDIR, knownCompression, layerTar, type BundleSource } from './app-layer.js';
 import { readBaseImage, type LayerDescriptor } from './base-image.js';
 import { imageConfigJson } from './image-config.js';
 import { imageLabels, isoSeconds, type ImageProvenance } from './image-labels.js';
@@ -38,10 +38,14 @@ export async function assembleImage(input: AssembleInput): Promise<BuiltImage & 
   const { registry, repository } = input;
   const base = await readBaseImage(registry, input.base);
   const workdir = input.workdir ?? DEFAULT_WORKDIR;
-  const layer = await buildAppLayer(await bundleEntries(input.bundle), workdir, input.provenance.created);
+  const { tar, diffId } = layerTar(await bundleEntries(input.bundle), workdir, input.provenance.created);
+  const known = knownCompression(diffId);
+  // An unchanged layer the registry has: no need to compress it again (HEAD, then nothing sent).
+  const reused = known !== undefined && (await registry.hasBlob(repository, known.digest));
+  const layer = reused ? { diffId, ...known } : await compressLayer(tar, diffId);
   const created = isoSeconds(input.provenance.created);
   const config = imageConfigJson(base.config, {
-    diffId: layer.diffId,
+    diffId,
     workdir,
     labels: imageLabels(input.provenance, input.labels),
     created: input.provenance.created,
@@ -60,7 +64,7 @@ export async function assembleImage(input: AssembleInput): Promise<BuiltImage & 
   for (const baseLayer of base.layers) {
     blobs[baseLayer.digest] = await registry.pushBlob(repository, pullingSource(registry, base.repository, baseLayer), { mountFrom: base.repository });
   }
-  blobs[layer.digest] = await registry.pushBlob(repository, bufferSource(layer.data));
+  blobs[layer.digest] = 'data' in layer ? await registry.pushBlob(repository, bufferSource(layer.data)) : 'exists';
   blobs[configDigest] = await registry.pushBlob(repository, bufferSource(config));
   // The manifest goes last: once the registry has it, every blob it names is there.
   const digest = await registry.putManifest(repository, sha256Digest(manifest), manifest);
