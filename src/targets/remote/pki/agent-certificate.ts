@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
+import * as x509 from './x509.js';
 import { fingerprint256, type CertificateAuthority } from './certificate-authority.js';
 import { EC_ALGORITHM, generateEcKeys, privateKeyPem } from './key-pem.js';
 

@@ -2,7 +2,7 @@ import { X509Certificate as NodeCertificate, webcrypto } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import * as x509 from './x509.js';
 import { TargetError } from '../../../errors/index.js';
 import { EC_ALGORITHM, generateEcKeys, importPrivateKeyPem, privateKeyPem } from './key-pem.js';
 

@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { PemConverter } from '@peculiar/x509';
+import { PemConverter } from './x509.js';
 
 /** ECDSA on P-256 with SHA-256: small keys, fast handshakes, accepted by every TLS stack Node uses. */
 export const EC_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
