@@ -65,7 +65,8 @@ export function planDeploy(input: DeployPlanInput): TypedPlannedStep[] {
     };
     const gate = input.lastGate[name];
     steps.push({ key, kind: 'build', name: `build ${name}`, service: name, needs: gate ? [gate] : [], spec, maxAttempts: 1 });
-    const image = imageStep(config, name, service, key, input.mustExist);
+    // Built when first needed (a docker target, or a scan), then reused by every later environment: still once per release.
+    const image = runsImages(config, env) ? imageStep(config, name, service, key, input.mustExist) : undefined;
     if (image) steps.push(image);
     builds.push(image?.key ?? key);
     if (image && env.imageScan && config.images.scanner) {
@@ -111,6 +112,11 @@ export function planDeploy(input: DeployPlanInput): TypedPlannedStep[] {
   }
   steps.push(...rolloutSteps(config, env, services, after, env.verify.length > 0 ? env.verify : [{ kind: 'health' }], {}, input.productionLike));
   return steps;
+}
+
+/** An environment that runs images (a docker target) or scans them needs the release's images. */
+function runsImages(config: GantryConfig, env: EnvironmentConfig): boolean {
+  return config.targets[env.target]?.kind === 'docker' || env.imageScan !== undefined;
 }
 
 /** The image step of a service that has an image: after its build, into the build registry. */
@@ -165,7 +171,8 @@ function deployImage(config: GantryConfig, env: EnvironmentConfig, service: Serv
 }
 
 export function deployStepSpec(env: EnvironmentConfig, name: string, service: ServiceConfig & { run: NonNullable<ServiceConfig['run']> }, config?: GantryConfig): DeployStepSpec {
-  const image = config && deployImage(config, env, service);
+  // Only a docker target runs the image; a local one runs the bundle even where the image is scanned.
+  const image = config?.targets[env.target]?.kind === 'docker' ? deployImage(config, env, service) : undefined;
   const { cpus, memoryBytes } = service.run.limits;
   return {
     v,

@@ -25,6 +25,16 @@ function referencePlans(): PlannedStep[] {
     const targets = env.services.filter((s) => config.services[s]?.run).map((service) => ({ service, revision: 3, release: 'c'.repeat(40), releaseId: 1, digest: 'sha256:x' }));
     steps.push(...planRollback({ config, environment: env, targets, reason: 'test' }).steps);
   }
+  // The reference pipeline on a docker target with an image scan: its image and image-scan steps.
+  const production = config.environments['production'];
+  if (!production) throw new Error('the example has no production');
+  const onDocker: GantryConfig = {
+    ...config,
+    targets: { ...config.targets, docker: { name: 'docker', kind: 'docker', engine: undefined, network: 'auto', port: undefined, hosts: [], boot: 1, bootTimeoutMs: undefined, endpoint: undefined } },
+    environments: { ...config.environments, production: { ...production, target: 'docker', imageScan: { failOn: 'high', ignore: [] } } },
+    images: { ...config.images, scanner: { command: 'trivy image --format json "$GANTRY_IMAGE"', timeoutMs: 60_000 } },
+  };
+  steps.push(...planRun({ config: onDocker, services, serviceTrees: trees, environment: onDocker.environments['production'], changeNote: 'n' }).steps);
   return steps;
 }
 
