@@ -45,8 +45,8 @@ describe('planning images', () => {
     // Scanned where the image is when the scan runs: the build registry (the deploy copies the same digest on).
     expect(scan?.spec).toMatchObject({ failOn: 'critical', registry: { name: 'main' } });
     // Nothing is promoted, approved, locked or deployed before every image is scanned.
-    const promotion = steps.find((s) => s.kind === 'promotion');
-    expect(promotion?.needs).toEqual(expect.arrayContaining(['image-scan:staging:nest-api', 'image-scan:staging:billing']));
+    const first = steps.find((s) => s.kind === 'promotion' || s.kind === 'approval' || s.kind === 'environment-lock');
+    expect(first?.needs).toEqual(expect.arrayContaining(['image-scan:staging:nest-api', 'image-scan:staging:billing']));
     const deploy = steps.find((s) => s.key === 'deploy:staging:nest-api');
     expect(deploy?.spec).toMatchObject({ image: { repository: 'volteryde/nest-api', from: { name: 'main' }, to: { name: 'prod', url: 'registry.example.com', username: 'ci', passwordSecret: 'REGISTRY_PASSWORD' } } });
   });
