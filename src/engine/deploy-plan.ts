@@ -17,8 +17,8 @@ import {
   type VerifyStepSpec,
   type WatchStepSpec,
   IMAGE_SCAN_STEP_MARGIN_MS,
+  registryAccess,
 } from './step-specs/index.js';
-import { registryAccess } from '../steps/support/registry-access.js';
 import { approvalKey, backupKey, buildKey, deployKey, imageKey, imageScanKey, finalizeKey, lockKey, promotionKey, protectionKey, rollbackKey, verifyKey, watchKey } from './step-keys.js';
 
 const v = STEP_SPEC_VERSION;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RegistryConfig } from '../../config/types.js';
 import { specVersion } from './version.js';
 
 /** A registry as a step reaches it: its name in gantry.yaml, where it is, and the secret names of its account. */
@@ -12,6 +13,11 @@ export const RegistryAccessSchema = z.object({
   passwordSecret: z.string().nullable(),
 });
 export type RegistryAccess = Readonly<z.output<typeof RegistryAccessSchema>>;
+
+/** A registry of gantry.yaml as a step spec carries it: secret names, never values. */
+export function registryAccess(registry: RegistryConfig): RegistryAccess {
+  return { name: registry.name, url: registry.url, plainHttp: registry.plainHttp, username: registry.username ?? null, passwordSecret: registry.passwordSecret ?? null };
+}
 
 const ImageBuildSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('assemble'), base: z.string(), workdir: z.string() }),

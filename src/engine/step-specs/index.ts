@@ -3,7 +3,7 @@ export { STEP_SPEC_VERSION } from './version.js';
 export { STEP_SPEC_SCHEMAS, type StepSpecs } from './step-spec-schemas.js';
 export { parseStepSpec } from './parse-step-spec.js';
 export type { BuildStepSpec, GateStepSpec, ProtectionStepSpec, ScanStepSpec } from './ci-specs.js';
-export { DeployImageSchema, type DeployImage, type ImageStepSpec, type RegistryAccess } from './image-spec.js';
+export { DeployImageSchema, registryAccess, type DeployImage, type ImageStepSpec, type RegistryAccess } from './image-spec.js';
 export { IMAGE_SCAN_STEP_MARGIN_MS, type ImageScanStepSpec } from './image-scan-spec.js';
 export type { ApprovalStepSpec, BackupStepSpec, LockStepSpec, PromotionStepSpec } from './release-specs.js';
 export type { DeployStepSpec, FinalizeStepSpec, RollbackStepSpec, VerifyStepSpec, WatchStepSpec } from './rollout-specs.js';

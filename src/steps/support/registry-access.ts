@@ -1,13 +1,7 @@
 import { RegistryClient, type RegistryCredentials } from '../../artifacts/registry/index.js';
-import type { RegistryConfig } from '../../config/types.js';
 import type { RegistryAccess } from '../../engine/step-specs/index.js';
 import { GantryError } from '../../errors/index.js';
 import type { SecretSource } from '../../secrets/source.js';
-
-/** A registry of gantry.yaml as a step spec carries it: secret names, never values. */
-export function registryAccess(registry: RegistryConfig): RegistryAccess {
-  return { name: registry.name, url: registry.url, plainHttp: registry.plainHttp, username: registry.username ?? null, passwordSecret: registry.passwordSecret ?? null };
-}
 
 /**
  * The registry account for one environment (null scope: the build's, shared secrets only): the
