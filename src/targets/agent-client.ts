@@ -65,7 +65,8 @@ export class AgentClient {
     const base = await this.o.baseUrl();
     if (this.configured === base) return;
     await this.exchange('PUT', '/v1/routes', { routes: this.o.routes }).catch((cause: unknown) => {
-      if (cause instanceof TargetError && cause.code !== 'TARGET_ERROR') throw cause;
+      // Unreachable, a refused certificate or token: said as such; anything else is the routes' fault.
+      if ((cause instanceof TargetError && cause.code !== 'TARGET_ERROR') || (cause instanceof GantryError && cause.code.startsWith('AUTH_'))) throw cause;
       throw new GantryError('TARGET_ERROR', `${this.o.label} refused its routes: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, hint: 'Read the agent log in its data dir.' });
     });
     this.configured = base;

@@ -23,11 +23,13 @@ export interface TestRegistry {
 export interface TestRegistryOptions {
   /** With users, the registry asks for htpasswd basic auth; without, it is open. */
   readonly users?: Readonly<Record<string, string>>;
+  /** The address to listen on (default 127.0.0.1): another one reaches it from a network namespace (test/support/netns.ts). */
+  readonly host?: string;
 }
 
-async function freePort(): Promise<number> {
+async function freePort(host = '127.0.0.1'): Promise<number> {
   const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => probe.listen(0, host, resolve));
   const { port } = probe.address() as AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   return port;
@@ -44,12 +46,13 @@ export async function startRegistry(options: TestRegistryOptions = {}): Promise<
   const dir = await temp.make('gantry-registry-');
   const storage = join(dir, 'storage');
   await mkdir(storage);
-  const port = await freePort();
+  const host = options.host ?? '127.0.0.1';
+  const port = await freePort(host);
   const config: Record<string, unknown> = {
     version: 0.1,
     log: { level: 'warn', accesslog: { disabled: true } },
     storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-    http: { addr: `127.0.0.1:${port}`, secret: randomBytes(16).toString('hex') },
+    http: { addr: `${host}:${port}`, secret: randomBytes(16).toString('hex') },
   };
   if (options.users) {
     // Distribution reads bcrypt hashes only; bcryptjs writes $2b$, which Go's bcrypt accepts.
@@ -67,7 +70,7 @@ export async function startRegistry(options: TestRegistryOptions = {}): Promise<
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const stop = async (): Promise<void> => {
     if (!gone) {
       child.kill('SIGTERM');
