@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/artifacts/digest.js';
+import { OciLayout, packBundle } from '../../src/artifacts/index.js';
 import { buildAppLayer, bundleEntries, ImageError } from '../../src/artifacts/images/index.js';
 import { TempDirs } from '../support/temp.js';
 
@@ -74,6 +75,20 @@ describe('the layer an assembled image adds', () => {
     expect(later.digest).not.toBe(first.digest);
     const sameSecond = await buildAppLayer(await bundleEntries({ dir: one }), '/app/', new Date('2026-11-30T12:34:56.001Z'));
     expect(sameSecond.digest).toBe(first.digest);
+  });
+
+  it('reads a stored bundle to the same entries as its folder, long paths, links and modes included', async () => {
+    const dir = await sampleFolder();
+    const deep = join(dir, 'a'.repeat(60), 'b'.repeat(60));
+    await mkdir(deep, { recursive: true });
+    await writeFile(join(deep, `${'c'.repeat(80)}.js`), 'deep');
+    const layout = new OciLayout(join(await temp.make('gantry-layer-layout-'), 'layout'));
+    await layout.init();
+    const stored = await layout.put('api', await packBundle(dir));
+    const fromLayout = await bundleEntries({ layout, digest: stored.manifestDigest });
+    expect(fromLayout).toEqual(await bundleEntries({ dir }));
+    const one = await buildAppLayer(fromLayout, '/app', commit);
+    expect(one.digest).toBe((await buildAppLayer(await bundleEntries({ dir }), '/app', commit)).digest);
   });
 
   it.each(['app', '/', '/app/../etc', '/a//b', 'C:\\app'])('refuses the working folder %j', async (workdir) => {

@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { deterministicGzip } from '../bundle.js';
 import { collectEntries } from '../bundle-entries.js';
 import { sha256Digest } from '../digest.js';
 import type { OciLayout } from '../oci-layout.js';
 import { encodeTar, type TarEntry } from '../tar-writer.js';
 import { ImageError } from './image-error.js';
+import { layoutEntries } from './layout-entries.js';
 
 /** The service's files: its build output folder, or the bundle artifact stored for it. */
 export type BundleSource = { readonly dir: string } | { readonly layout: OciLayout; readonly digest: string };
@@ -25,17 +24,10 @@ export const DEFAULT_WORKDIR = '/app';
 
 /**
  * The bundle's files in the order and with the modes the bundle is packed with. From a layout the
- * artifact is verified and unpacked first, so the image holds exactly what was released.
+ * artifact's layer is verified against its digest first, so the image holds exactly what was released.
  */
 export async function bundleEntries(source: BundleSource): Promise<TarEntry[]> {
-  if ('dir' in source) return collectEntries(source.dir);
-  const dir = await mkdtemp(join(tmpdir(), 'gantry-image-'));
-  try {
-    await source.layout.unpack(source.digest, dir);
-    return await collectEntries(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return 'dir' in source ? collectEntries(source.dir) : layoutEntries(source.layout, source.digest);
 }
 
 /**
