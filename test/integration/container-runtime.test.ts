@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGantryError } from '../../src/errors/index.js';
+import { cliEntry } from '../../src/targets/local/agent-launcher.js';
 import type { RevisionSpec, RevisionStatus } from '../../src/targets/target.js';
 import { freePorts, spawnAgent, type AgentProcess } from '../support/agent-process.js';
 import { dockerAvailable, startDockerd, type TestDockerd } from '../support/dockerd.js';
@@ -137,6 +138,34 @@ async function filesHolding(dir: string, needles: readonly string[], skip?: stri
   return found;
 }
 
+// The docker suite cleans up after itself; this covers the command-line tests where no engine can run.
+afterAll(() => temp.cleanup());
+
+describe('gantry agent --runtime and --docker-host on the command line', () => {
+  const run = (args: readonly string[]): { status: number | null; stderr: string } => {
+    const out = spawnSync(process.execPath, [cliEntry(), 'agent', '--target', 'local', '--port', '0', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, GANTRY_AGENT_TOKEN: '' } });
+    return { status: out.status, stderr: `${out.stdout}${out.stderr}` };
+  };
+
+  it('refuses a runtime it does not know, and --docker-host without --runtime docker, before it starts anything', () => {
+    const unknown = run(['--runtime', 'podman']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('It must be process or docker.');
+    const alone = run(['--docker-host', 'unix:///nowhere.sock']);
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toContain('--docker-host goes with --runtime docker');
+  });
+
+  it('does not start when its Docker engine does not answer, and names the address', async () => {
+    const nowhere = `unix://${join(await temp.make('gantry-no-engine-'), 'docker.sock')}`;
+    const failed = await spawnAgent(temp, agentConfig(await freePorts(24_900, 90, SERVICES.length)), { docker: { dockerHost: nowhere } }).then(
+      () => 'started',
+      (error: unknown) => String(error),
+    );
+    expect(failed).toContain(`the Docker engine at ${nowhere} does not answer`);
+  });
+});
+
 describe.skipIf(!dockerAvailable())('gantry agent --runtime docker', () => {
   beforeAll(async () => {
     dockerd = await startDockerd(temp);
@@ -249,6 +278,14 @@ describe.skipIf(!dockerAvailable())('gantry agent --runtime docker', () => {
     const missing = await refusal(target().target.startRevision(spec('refused', 2, { artifact: { digest: absent, ref: `${good.repository}@${absent}` } })));
     expect(missing.code).toBe('ARTIFACT_NOT_FOUND');
     expect(missing.message).not.toContain(PASSWORD);
+    const wrong = `wrong-${PASSWORD}`;
+    // An image the engine does not hold yet (the broken one: its pull never succeeds), so the registry is asked.
+    const denied = await refusal(target().target.startRevision(spec('refused', 3, { artifact: { digest: missingBlob.digest, ref: missingBlob.ref }, pullAuth: { username: USER, password: wrong } })));
+    expect(denied.code).toBe('TARGET_ERROR');
+    expect(denied.message).toContain(missingBlob.ref);
+    expect(denied.message).not.toContain(wrong);
+    const badKey = await refusal(target().target.startRevision(spec('refused', 4, { env: { 'API-TOKEN': 'x'.repeat(12) }, secretKeys: ['API-TOKEN'] })));
+    expect(badKey).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('API-TOKEN') });
     expect((await target().target.describe(ENV)).find((s) => s.service === 'refused')?.revisions).toEqual([]);
   }, 60_000);
 
@@ -310,4 +347,21 @@ describe.skipIf(!dockerAvailable())('gantry agent --runtime docker', () => {
     expect(remade.State.Running).toBe(true);
     expect(JSON.parse(await viaRouter('kept'))).toMatchObject({ revision: '1' });
   }, 180_000);
+
+  it('stops every container of the agent and unmounts its secrets tmpfs when the agent stops', async () => {
+    const docker = engine().docker;
+    await target().target.startRevision(spec('vault', 2, { env: { API_TOKEN: secretValue('api-token') }, secretKeys: ['API_TOKEN'] }));
+    await inPhase('vault', 2, 'ready');
+    const scope = (await docker.getContainer(`gantry-${ENV}-vault-r2`).inspect()).Config.Labels['gantry.agent'] ?? '';
+    // A container of this agent it does not know of (left by a crash between create and the state file).
+    const stray = await docker.createContainer({ name: 'gantry-stray', Image: 'gantry-test/node-base:1', Cmd: ['node', '-e', 'setInterval(() => {}, 1000)'], Labels: { 'gantry.agent': scope } });
+    await stray.start();
+    const secrets = join(target().dataDir, 'secrets');
+    expect((await statfs(secrets)).type).toBe(0x01021994);
+
+    await target().stop();
+    agent = undefined;
+    expect(await docker.listContainers({ all: true, filters: { label: [`gantry.agent=${scope}`] } })).toEqual([]);
+    expect((await readFile('/proc/mounts', 'utf8')).split('\n').some((line) => line.split(' ')[1] === secrets)).toBe(false);
+  }, 120_000);
 });

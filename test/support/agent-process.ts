@@ -116,7 +116,10 @@ export async function spawnAgent(temp: TempDirs, configText: string, options: Sp
     }
   };
   try {
-    const url = await until(
+    // An agent that exits before it answers says why at once, not after the wait's deadline.
+    const early = new Promise<never>((_, reject) => child.once('close', () => reject(new Error(`the agent exited with ${child.exitCode ?? child.signalCode}:\n${log}`))));
+    early.catch(() => undefined);
+    const started = until(
       `agent (pid ${child.pid}) to start`,
       async () => {
         if (!alive()) throw new Error(`the agent exited with ${child.exitCode ?? child.signalCode}:\n${log}`);
@@ -127,6 +130,8 @@ export async function spawnAgent(temp: TempDirs, configText: string, options: Sp
       },
       20_000,
     );
+    started.catch(() => undefined);
+    const url = await Promise.race([early, started]);
     return { child, url, token, dataDir, target: new LocalTarget('local', () => Promise.resolve(url), token), output: () => log, stop };
   } catch (error: unknown) {
     await stop();

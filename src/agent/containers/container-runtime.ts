@@ -59,8 +59,9 @@ export class ContainerRuntime implements ReplicaRuntime {
   /** Refuses, before anything starts, an image not pinned by digest or one its registry does not hold; secrets need a tmpfs. */
   async prepare(spec: RevisionSpec): Promise<void> {
     const image = parseImageRef(spec.artifact.ref, spec.artifact.digest);
-    await this.puller.check(image, spec.pullAuth);
+    SecretFiles.checkKeys(spec.secretKeys);
     if (spec.secretKeys.length > 0) await this.secrets.folder();
+    await this.puller.check(image, spec.pullAuth);
   }
 
   private make(spec: ProcessSpec): ContainerReplica {

@@ -62,12 +62,17 @@ export class SecretFiles {
     });
   }
 
+  /** Refuses a key the loader cannot export (checked before a revision is accepted). */
+  static checkKeys(keys: readonly string[]): void {
+    const bad = keys.find((key) => !KEY.test(key));
+    if (bad !== undefined) throw new GantryError('BAD_REQUEST', `secret key "${bad}" is not a variable name`, { where: 'body.secretKeys', hint: 'Secret keys are exported as environment variables: letters, digits and _, not starting with a digit.' });
+  }
+
   /** Writes the replica's secret files; returns the folder to bind-mount, or null when it has none. */
   async write(container: string, secrets: Readonly<Record<string, string>>): Promise<string | null> {
     const keys = Object.keys(secrets);
     if (keys.length === 0) return null;
-    const bad = keys.find((key) => !KEY.test(key));
-    if (bad !== undefined) throw new GantryError('BAD_REQUEST', `secret key "${bad}" is not a variable name`, { where: 'body.secretKeys', hint: 'Secret keys are exported as environment variables: letters, digits and _, not starting with a digit.' });
+    SecretFiles.checkKeys(keys);
     const dir = join(await this.folder(), container);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { mode: 0o700 });
