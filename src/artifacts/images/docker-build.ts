@@ -73,7 +73,7 @@ export async function buildImageWithDocker(input: DockerBuildInput): Promise<Bui
     throw buildFailed(`building ${checked.dockerfile} in ${checked.context} failed${outcome.error === undefined ? '' : `: ${outcome.error}`}\nlast lines of the build:\n${lastLines(outcome)}`, checked.context);
   }
   const cachedSteps = outcome.lines.filter((line) => line.includes('Using cache')).length;
-  const pushed = await pushThroughEngine(docker, registry, repository, tag, onLine);
+  const pushed = await pushThroughEngine(docker, registry, repository, tag, onLine, input.signal);
   const base = await dockerfileBase(docker, `${checked.context}/${checked.dockerfile}`, input.target);
   const sbom = await imageSbom(registry, repository, pushed, input.provenance, base, input.lockfile);
   return { ...pushed, repository, ref: digestRef(registry.registry, repository, pushed.digest), baseDigest: base?.digest, sbom, imageId, cachedSteps };

@@ -15,6 +15,7 @@ export async function pushThroughEngine(
   repository: string,
   tag: string,
   onLine: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<{ digest: string; size: number; mediaType: string }> {
   const name = `${registry.registry}/${repository}`;
   const credentials = registry.options.credentials;
@@ -22,7 +23,8 @@ export async function pushThroughEngine(
   const where = `${name}:${tag}`;
   let outcome;
   try {
-    const stream = await docker.getImage(where).push({ tag, authconfig } as never);
+    // @types/dockerode wants every AuthConfig field; the engine takes an empty one for an open registry.
+    const stream = await docker.getImage(where).push({ tag, authconfig, ...(signal === undefined ? {} : { abortSignal: signal }) } as never);
     outcome = await followEngineStream(docker, stream as unknown as NodeJS.ReadableStream, onLine);
   } catch (error: unknown) {
     throw pushFailed(`the engine could not push ${where}: ${error instanceof Error ? error.message : String(error)}`, where, error);
