@@ -6,6 +6,7 @@ import { buildImageWithDocker, ImageError, OCI_LABEL, type DockerBuildInput } fr
 import { RegistryClient } from '../../src/artifacts/registry/index.js';
 import { dockerAvailable, pushBaseImage, startDockerd, type TestDockerd } from '../support/dockerd.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { secretValue } from '../support/sweep.js';
 import { TempDirs, until } from '../support/temp.js';
 
 const temp = new TempDirs();
@@ -137,6 +138,24 @@ describe.skipIf(!dockerAvailable())('building an image from a Dockerfile through
     expect((error as ImageError).message).toContain('fatal: the thing is broken');
     expect((error as ImageError).message).toMatch(/returned a non-zero code: 3/);
     expect(await client.headManifest('volteryde/broken', 'b'.repeat(40))).toBeUndefined();
+  });
+
+  it('fails a push the registry refuses with IMAGE_PUSH_FAILED, without the password in the message', async () => {
+    const password = secretValue('registry password');
+    const guarded = await startRegistry({ users: { builder: password } });
+    try {
+      const wrong = new RegistryClient({ url: guarded.url, credentials: { username: 'builder', password: `${password}-wrong` } });
+      const error = await buildImageWithDocker(input({ registry: wrong, repository: 'volteryde/guarded' })).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(ImageError);
+      expect((error as ImageError).code).toBe('IMAGE_PUSH_FAILED');
+      expect((error as ImageError).message).toMatch(/unauthorized|authentication required/i);
+      expect(JSON.stringify((error as ImageError).toJSON())).not.toContain(password);
+      const right = new RegistryClient({ url: guarded.url, credentials: { username: 'builder', password } });
+      const image = await buildImageWithDocker(input({ registry: right, repository: 'volteryde/guarded' }));
+      expect((await right.headManifest('volteryde/guarded', image.digest))?.digest).toBe(image.digest);
+    } finally {
+      await guarded.stop();
+    }
   });
 
   it('refuses a missing Dockerfile or context before asking the engine', async () => {
