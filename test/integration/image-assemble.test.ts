@@ -181,6 +181,17 @@ describe.skipIf(!dockerAvailable())('assembling an image from a base and a bundl
     );
     await client.putManifest('gantry-test/node-base', 'multi', index);
     const onIndex = await assembleImage(input({ base: `${client.registry}/gantry-test/node-base:multi` }));
+    const armOnly = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [{ mediaType: baseManifest.mediaType, digest: baseManifest.digest, size: baseManifest.size, platform: { architecture: 'arm64', os: 'linux' } }],
+      }),
+    );
+    await client.putManifest('gantry-test/node-base', 'arm-only', armOnly);
+    const noAmd64 = await refusal(assembleImage(input({ base: `${client.registry}/gantry-test/node-base:arm-only` })));
+    expect(noAmd64.code).toBe('IMAGE_BASE_UNREADABLE');
+    expect(noAmd64.message).toContain('no linux/amd64 image (it has linux/arm64)');
     const direct = await assembleImage(input());
     expect(onIndex.baseDigest).not.toBe(direct.baseDigest);
     // Only the base annotations name the index; the layers and config are the same.

@@ -14,8 +14,8 @@ export interface ConfigChange {
 
 /**
  * The new image's config: the base's, with the layer's diff_id and a history entry appended, and
- * WorkingDir, Labels (base labels kept unless overridden) and `created` set. Keys keep the base's
- * order and new ones are added in a fixed order, so the same base and input give the same bytes.
+ * WorkingDir, Labels (base labels kept unless overridden, sorted) and `created` set. Keys come
+ * in an order fixed by the parsed base and the code, so the same base and input give the same bytes.
  */
 export function imageConfigJson(base: ImageConfigJson, change: ConfigChange): Buffer {
   const created = isoSeconds(change.created);
