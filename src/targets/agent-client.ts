@@ -60,9 +60,18 @@ export class AgentClient {
     return this.exchange<T>(method, path, body);
   }
 
+  /** One PUT /v1/routes at a time: concurrent first calls (a status page beside a deploy) share it. */
+  private configuring: Promise<void> | undefined;
+
   private async configure(): Promise<void> {
     if (this.o.routes === undefined) return;
     const base = await this.o.baseUrl();
+    if (this.configured === base) return;
+    this.configuring ??= this.tell(base).finally(() => (this.configuring = undefined));
+    await this.configuring;
+  }
+
+  private async tell(base: string): Promise<void> {
     if (this.configured === base) return;
     await this.exchange('PUT', '/v1/routes', { routes: this.o.routes }).catch((cause: unknown) => {
       // Unreachable, a refused certificate or token: said as such; anything else is the routes' fault.

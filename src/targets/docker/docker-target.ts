@@ -40,12 +40,13 @@ export class DockerTarget implements Target, TrafficSource {
     return Promise.all(this.o.hosts.map(async (host) => ({ host: host.name, value: await call(host) })));
   }
 
-  private async perHost(environment: string): Promise<Array<{ host: string; value: ServiceStatus[] }>> {
+  /** Each host's own report, unmerged (`value`: its services), in deploy order: for status pages and tests that need to tell hosts apart. */
+  async describeHosts(environment: string): Promise<Array<{ host: string; value: ServiceStatus[] }>> {
     return this.each(async (h) => (await h.client.call<{ services: ServiceStatus[] }>('GET', `/v1/environments/${environment}`)).services);
   }
 
   async describe(environment: string): Promise<ServiceStatus[]> {
-    return mergeServices(await this.perHost(environment)).map((s) => ({ ...s, endpoints: this.endpoints(s) }));
+    return mergeServices(await this.describeHosts(environment)).map((s) => ({ ...s, endpoints: this.endpoints(s) }));
   }
 
   async startRevision(spec: RevisionSpec): Promise<void> {
@@ -66,7 +67,7 @@ export class DockerTarget implements Target, TrafficSource {
 
   /** Applied only when every host's router serves the weights; `actual` is the first host that does not (or the first host). */
   async verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck> {
-    const checks = (await this.perHost(environment)).map(({ host, value }) => {
+    const checks = (await this.describeHosts(environment)).map(({ host, value }) => {
       const status = value.find((s) => s.service === service);
       if (!status) throw new TargetError('NOT_FOUND', `${environment}/${service} is not served by host ${host} of target ${this.name}`);
       const actual = Object.fromEntries(Object.entries(status.weights[route]).filter(([, w]) => w > 0));
