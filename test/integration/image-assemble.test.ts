@@ -221,6 +221,23 @@ describe.skipIf(!dockerAvailable())('assembling an image from a base and a bundl
     expect(await client.headManifest('volteryde/tagged', 'production-r4')).toBeUndefined();
   });
 
+  it('copies the layers of a base on another registry, verified, when given a client for it', async () => {
+    const other = await startRegistry();
+    try {
+      const target = new RegistryClient({ url: other.url });
+      const image = await assembleImage(input({ registry: target, baseRegistry: client }));
+      const baseLayers = (JSON.parse((await client.getManifest('gantry-test/node-base', base.digest)).bytes.toString()) as { layers: Array<{ digest: string }> }).layers;
+      for (const layer of baseLayers) expect(image.blobs[layer.digest]).toBe('uploaded');
+      // The base is the same, so the image is the same: the registry it lives on is not part of it.
+      expect(image.digest).toBe((await assembleImage(input())).digest);
+      const pull = (await engine.docker.pull(image.ref)) as NodeJS.ReadableStream;
+      await new Promise((resolve, reject) => engine.docker.modem.followProgress(pull, (e: Error | null, out: unknown[]) => (e ? reject(e) : resolve(out))));
+      expect((await engine.docker.getImage(image.ref).inspect()).Config.WorkingDir).toBe('/app');
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('refuses a missing base, a base on another registry and a bad reference, naming it, and pushes nothing', async () => {
     const missing = await refusal(assembleImage(input({ base: `${client.registry}/gantry-test/no-such-base:1`, repository: 'volteryde/never' })));
     expect(missing.code).toBe('IMAGE_BASE_UNREADABLE');

@@ -10,8 +10,10 @@ import { imageSbom } from './image-sbom.js';
 import type { BuiltImage } from './built-image.js';
 
 export interface AssembleInput {
-  /** The registry the image is pushed to; the base must be on it too. */
+  /** The registry the image is pushed to. */
   readonly registry: RegistryClient;
+  /** The base's registry when it is another one (its layers are then copied, verified, once). */
+  readonly baseRegistry?: RegistryClient;
   /** `host/repo:tag` or `host/repo@sha256:…`, read once and recorded by digest. */
   readonly base: string;
   readonly bundle: BundleSource;
@@ -29,14 +31,15 @@ export interface AssembleInput {
 
 /**
  * Builds an image without a Docker engine, the way ko and jib do: the base image's layers, shared
- * by cross-repository mount (or found there already), plus one layer holding the bundle under
+ * by cross-repository mount (or found there already; copied from a base on another registry), plus one layer holding the bundle under
  * `workdir`, and a config derived from the base's. Every byte is a function of the input (the
  * commit's time stands in for "now"), so the same input gives the same digest. The SBOM is pushed
  * beside the image and returned.
  */
 export async function assembleImage(input: AssembleInput): Promise<BuiltImage & { blobs: Readonly<Record<string, BlobPush>> }> {
   const { registry, repository } = input;
-  const base = await readBaseImage(registry, input.base);
+  const baseRegistry = input.baseRegistry ?? registry;
+  const base = await readBaseImage(baseRegistry, input.base, registry.registry);
   const workdir = input.workdir ?? DEFAULT_WORKDIR;
   const { tar, diffId } = layerTar(await bundleEntries(input.bundle), workdir, input.provenance.created);
   const known = knownCompression(diffId);
@@ -61,8 +64,10 @@ export async function assembleImage(input: AssembleInput): Promise<BuiltImage & 
     created,
   });
   const blobs: Record<string, BlobPush> = {};
+  const sameRegistry = baseRegistry.registry === registry.registry;
   for (const baseLayer of base.layers) {
-    blobs[baseLayer.digest] = await registry.pushBlob(repository, pullingSource(registry, base.repository, baseLayer), { mountFrom: base.repository });
+    const source = pullingSource(baseRegistry, base.repository, baseLayer);
+    blobs[baseLayer.digest] = await registry.pushBlob(repository, source, sameRegistry ? { mountFrom: base.repository } : {});
   }
   blobs[layer.digest] = 'data' in layer ? await registry.pushBlob(repository, bufferSource(layer.data)) : 'exists';
   blobs[configDigest] = await registry.pushBlob(repository, bufferSource(config));
@@ -73,7 +78,7 @@ export async function assembleImage(input: AssembleInput): Promise<BuiltImage & 
   return { ...image, repository, ref: digestRef(registry.registry, repository, digest), baseDigest: base.digest, sbom, blobs };
 }
 
-/** A base layer read from the base's repository only if the registry would not mount it. */
+/** A base layer read from the base's repository only when the registry lacks it and would not mount it. */
 function pullingSource(registry: RegistryClient, from: string, layer: LayerDescriptor): BlobSource {
   let data: Promise<Buffer> | undefined;
   return {

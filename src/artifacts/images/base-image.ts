@@ -42,13 +42,13 @@ const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'applica
 
 /**
  * Resolves a base reference to a digest and reads its manifest and config: OCI or Docker v2 schema2,
- * and for an index or manifest list the linux/amd64 entry. The base must be on the registry the
- * client talks to (its layers are then mounted, never uploaded again).
+ * and for an index or manifest list the linux/amd64 entry, through `client`, which must be the
+ * client of the base's registry (`pushedTo` names the image's registry in the message otherwise).
  */
-export async function readBaseImage(client: RegistryClient, ref: string): Promise<BaseImage> {
+export async function readBaseImage(client: RegistryClient, ref: string, pushedTo = client.registry): Promise<BaseImage> {
   const { registry, repository, reference } = parseImageRef(ref, 'base image');
   if (registry !== client.registry) {
-    throw unreadable(ref, `it is on ${registry}, but the image is pushed to ${client.registry}`, 'Copy the base image to the registry the image goes to (its layers are shared from there), and name it there.');
+    throw unreadable(ref, `it is on ${registry}, but Gantry has a client only for ${client.registry === pushedTo ? pushedTo : `${client.registry} and ${pushedTo}`}`, `Declare ${registry} in registries (with its account) so Gantry can read the base there, or copy the base image to ${pushedTo} and name it there.`);
   }
   try {
     const top = await client.getManifest(repository, reference);
