@@ -236,7 +236,8 @@ export class Agent {
   }
 
   private processSpec(spec: RevisionSpec, dir: string, port: number, replica: number): ProcessSpec {
-    const user = this.o.runAs;
+    // A container runs as its image's user; the host's run-as user means nothing inside it.
+    const user = this.o.runtime.kind === 'docker' ? null : this.o.runAs;
     return {
       id: processId(spec, replica),
       command: user ? asUserCommand(user, spec.command) : spec.command,

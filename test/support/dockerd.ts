@@ -153,11 +153,11 @@ export async function baseImage(d: TestDockerd): Promise<string> {
  * Pushes the base image through the engine to a registry (`host:port`, plain HTTP: loopback, or one
  * the engine was told is insecure) and returns its digest reference and its tag reference.
  */
-export async function pushBaseImage(d: TestDockerd, registryHost: string): Promise<{ readonly ref: string; readonly tagRef: string; readonly digest: string }> {
+export async function pushBaseImage(d: TestDockerd, registryHost: string, auth: { readonly username: string; readonly password: string } | undefined = undefined, repositoryName = 'gantry-test/node-base'): Promise<{ readonly ref: string; readonly tagRef: string; readonly digest: string }> {
   await baseImage(d);
-  const repository = `${registryHost}/gantry-test/node-base`;
+  const repository = `${registryHost}/${repositoryName}`;
   await d.docker.getImage(BASE_IMAGE).tag({ repo: repository, tag: '1' });
-  const stream = (await d.docker.getImage(`${repository}:1`).push({ authconfig: {} } as never)) as unknown as NodeJS.ReadableStream;
+  const stream = (await d.docker.getImage(`${repository}:1`).push({ authconfig: auth ? { ...auth, serveraddress: registryHost } : {} } as never)) as unknown as NodeJS.ReadableStream;
   const events = await followProgress(d.docker, stream);
   const digest = events.map((e) => (e as { aux?: { Digest?: string } }).aux?.Digest).find((x) => x !== undefined);
   if (digest === undefined) throw new Error(`the push of ${repository}:1 reported no digest: ${JSON.stringify(events.slice(-3))}`);
