@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildSbom, ImageError, imageLabels, parseImageRef, parseStages, readLockedPackages, releaseTags, sbomTag } from '../../src/artifacts/images/index.js';
+import { buildSbom, finalBaseRef, ImageError, imageLabels, parseImageRef, parseStages, readLockedPackages, releaseTags, sbomTag } from '../../src/artifacts/images/index.js';
 import { TempDirs } from '../support/temp.js';
 
 const temp = new TempDirs();
@@ -34,6 +34,22 @@ describe('Dockerfile stages', () => {
       { from: 'reg.example/base@sha256:abc', name: 'final' },
       { from: 'build', name: undefined },
     ]);
+  });
+});
+
+describe('the base of a Dockerfile build, for the SBOM', () => {
+  const text = 'FROM reg.example/node:20 AS deps\nFROM deps AS build\nFROM reg.example/distroless@sha256:abc AS runtime\nFROM build AS test\n';
+
+  it('is the FROM of the built stage, followed through stages built on earlier ones', () => {
+    expect(finalBaseRef(text, undefined)).toBe('reg.example/node:20');
+    expect(finalBaseRef(text, 'runtime')).toBe('reg.example/distroless@sha256:abc');
+    expect(finalBaseRef(text, 'BUILD')).toBe('reg.example/node:20');
+  });
+
+  it('is unknown for scratch, a FROM made of build arguments, or a missing target', () => {
+    expect(finalBaseRef('FROM scratch\n', undefined)).toBeUndefined();
+    expect(finalBaseRef('ARG BASE\nFROM $BASE\n', undefined)).toBeUndefined();
+    expect(finalBaseRef(text, 'nope')).toBeUndefined();
   });
 });
 

@@ -8,22 +8,28 @@ import type Docker from 'dockerode';
  * which cannot be named before the build.
  */
 export async function dockerfileBase(docker: Docker, dockerfile: string, target: string | undefined): Promise<{ ref: string; digest: string } | undefined> {
-  const stages = parseStages(await readFile(dockerfile, 'utf8'));
-  let stage = target === undefined ? stages.at(-1) : stages.find((s) => s.name === target.toLowerCase());
-  for (let hops = 0; stage !== undefined && hops < stages.length; hops++) {
-    const from = stage.from;
-    const earlier = stages.find((s) => s.name === from.toLowerCase());
-    if (earlier === undefined) break;
-    stage = earlier;
-  }
-  const ref = stage?.from;
-  if (ref === undefined || ref === 'scratch' || ref.includes('$')) return undefined;
+  const ref = finalBaseRef(await readFile(dockerfile, 'utf8'), target);
+  if (ref === undefined) return undefined;
   const image = await docker.getImage(ref).inspect().catch(() => undefined);
   if (image === undefined) return undefined;
   const at = ref.indexOf('@');
   const name = at >= 0 ? ref.slice(0, at) : ref.replace(/:[^/:]+$/, '');
   const pulled = image.RepoDigests.find((d) => d.startsWith(`${name}@`)) ?? image.RepoDigests[0];
   return { ref, digest: pulled?.slice(pulled.indexOf('@') + 1) ?? image.Id };
+}
+
+/** The image the built stage stands on, through stages built on earlier ones; undefined for scratch or an ARG. */
+export function finalBaseRef(text: string, target: string | undefined): string | undefined {
+  const stages = parseStages(text);
+  let stage = target === undefined ? stages.at(-1) : stages.find((s) => s.name === target.toLowerCase());
+  for (let hops = 0; stage !== undefined && hops < stages.length; hops++) {
+    const from = stage.from.toLowerCase();
+    const earlier = stages.find((s) => s.name === from);
+    if (earlier === undefined) break;
+    stage = earlier;
+  }
+  const ref = stage?.from;
+  return ref === undefined || ref === 'scratch' || ref.includes('$') ? undefined : ref;
 }
 
 interface Stage {

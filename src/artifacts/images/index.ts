@@ -19,4 +19,4 @@ export { releaseTags, tagImage } from './tag-image.js';
 export type { PushedTag } from './tag-image.js';
 export { buildImageWithDocker } from './docker-build.js';
 export type { DockerBuildInput } from './docker-build.js';
-export { parseStages } from './dockerfile-base.js';
+export { finalBaseRef, parseStages } from './dockerfile-base.js';
