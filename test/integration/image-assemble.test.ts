@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -243,7 +244,9 @@ describe.skipIf(!dockerAvailable())('assembling an image from a base and a bundl
     expect(missing.code).toBe('IMAGE_BASE_UNREADABLE');
     expect(missing.message).toContain('gantry-test/no-such-base:1');
     expect(missing.hint).toMatch(/push the base image/i);
-    expect(await client.headManifest('volteryde/never', 'latest')).toBeUndefined();
+    // Nothing reached the registry for the image: the repository was never created.
+    expect(existsSync(join(registry.storage, 'docker/registry/v2/repositories/volteryde/never'))).toBe(false);
+    expect(existsSync(join(registry.storage, 'docker/registry/v2/repositories/volteryde/api'))).toBe(true);
     const elsewhere = await refusal(assembleImage(input({ base: 'registry.example:5000/base/node:20' })));
     expect(elsewhere.code).toBe('IMAGE_BASE_UNREADABLE');
     expect(elsewhere.message).toContain('registry.example:5000');
