@@ -246,7 +246,7 @@ describe.skipIf(!dockerAvailable())('assembling an image from a base and a bundl
     expect(missing.hint).toMatch(/push the base image/i);
     // Nothing reached the registry for the image: the repository was never created.
     expect(existsSync(join(registry.storage, 'docker/registry/v2/repositories/volteryde/never'))).toBe(false);
-    expect(existsSync(join(registry.storage, 'docker/registry/v2/repositories/volteryde/api'))).toBe(true);
+    expect(existsSync(join(registry.storage, 'docker/registry/v2/repositories/gantry-test/node-base'))).toBe(true);
     const elsewhere = await refusal(assembleImage(input({ base: 'registry.example:5000/base/node:20' })));
     expect(elsewhere.code).toBe('IMAGE_BASE_UNREADABLE');
     expect(elsewhere.message).toContain('registry.example:5000');
