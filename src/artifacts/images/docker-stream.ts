@@ -53,5 +53,5 @@ export async function followEngineStream(docker: Docker, stream: NodeJS.Readable
   return { lines, aux, error };
 }
 
-/** The last `count` lines, for an error message. */
-export const lastLines = (outcome: StreamOutcome, count = 15): string => outcome.lines.slice(-count).join('\n');
+/** The last `count` lines before the error (which a message names on its own), for an error message. */
+export const lastLines = (outcome: StreamOutcome, count = 15): string => outcome.lines.filter((line) => line !== outcome.error).slice(-count).join('\n');
