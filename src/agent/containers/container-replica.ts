@@ -4,18 +4,17 @@ import type { Logger } from 'pino';
 import { Redactor } from '../../secrets/redactor.js';
 import { RevisionPhase } from '../../targets/target.js';
 import { RestartBackoff } from '../supervisor/backoff.js';
-import { HealthCounters } from '../supervisor/health-counters.js';
-import { describeProbe, probeHealth, type ProbeResult } from '../supervisor/health-probe.js';
 import type { SupervisorSettings } from '../supervisor/options.js';
 import type { ProcessSpec, ProcessStatus } from '../supervisor/process-spec.js';
-import { STARTING_PROBE_MS } from '../supervisor/revision-process.js';
-import { containerConfig, type NetworkMode } from './container-config.js';
+import type { NetworkMode } from './container-config.js';
+import { createAndStart, restartContainer, stopAndRemove } from './container-lifecycle.js';
 import { containerLogTail } from './container-logs.js';
 import type { ContainerSpec } from './container-spec.js';
 import { isNotFound, messageOf } from './docker-client.js';
 import { EXIT_LOG_LINES, exitReason } from './exit-reason.js';
 import type { ImagePuller } from './image-puller.js';
 import { parseImageRef } from './image-ref.js';
+import { ReplicaProber } from './replica-prober.js';
 import type { SecretFiles } from './secret-files.js';
 
 /** How often the engine is asked how the container is: exits and restarts show within this. */
@@ -46,10 +45,9 @@ export class ContainerReplica {
   private earlierRestarts = 0;
   /** StartedAt of the run being probed; null while none runs. */
   private run: string | null = null;
-  private probe: ProbeResult | null = null;
+  /** Set while liveness restarts the container: why, for the exit that follows. */
   private livenessKill: string | null = null;
   private pollTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
   private stopRequested = false;
   /** While the container is being (re)made, the engine's view of the old one is no news. */
   private launching = false;
@@ -57,16 +55,29 @@ export class ContainerReplica {
   private lastExit: string | null = null;
   private stopping: Promise<void> | undefined;
   private readonly window: RestartBackoff;
-  private readonly health: HealthCounters;
+  private readonly prober: ReplicaProber;
   private readonly listeners = new Set<(status: ProcessStatus) => void>();
   private readonly log: Logger;
   readonly redactor: Redactor;
 
   constructor(readonly spec: ProcessSpec & { readonly container: ContainerSpec }, private readonly ctx: ReplicaContext) {
     this.window = new RestartBackoff(ctx.settings.restartBackoff, ctx.settings.crashLoop);
-    this.health = new HealthCounters(spec.health, ctx.settings.unhealthyAfter);
     this.redactor = new Redactor(spec.secretValues);
     this.log = ctx.settings.logger.child({ process: spec.id, container: spec.container.name });
+    this.prober = new ReplicaProber(spec.port, spec.health, ctx.settings.unhealthyAfter, {
+      state: () => (this.phase === RevisionPhase.Starting ? 'starting' : this.phase === RevisionPhase.Ready ? 'ready' : 'unready'),
+      ready: (at) => {
+        this.readySince = at;
+        this.setPhase(RevisionPhase.Ready);
+      },
+      unready: (reason) => {
+        this.readySince = null;
+        this.outOfRotation += 1;
+        this.lastError = reason;
+        this.setPhase(RevisionPhase.Unhealthy);
+      },
+      livenessFailed: (reason) => this.restartForLiveness(reason),
+    }, this.log);
   }
 
   private get name(): string {
@@ -98,7 +109,7 @@ export class ContainerReplica {
   }
 
   describeLastProbe(): string {
-    return describeProbe(this.spec.port, this.spec.health, this.probe);
+    return this.prober.describeLast();
   }
 
   /** Creates and starts the container once `after` settles (an earlier replica of this id being removed). */
@@ -109,8 +120,7 @@ export class ContainerReplica {
   /** Takes over a running container an earlier agent started: watched and probed at once. */
   adopt(info: ContainerInspectInfo): void {
     this.engineRestarts = info.RestartCount;
-    this.note(info);
-    this.schedulePoll(0);
+    void this.note(info).finally(() => this.schedulePoll());
   }
 
   private async launch(): Promise<void> {
@@ -132,15 +142,7 @@ export class ContainerReplica {
     }
     if (this.stopRequested) return;
     try {
-      await this.ctx.docker.getContainer(this.name).remove({ force: true }).catch((error: unknown) => {
-        if (!isNotFound(error)) throw error;
-      });
-      const secretsDir = await this.ctx.secrets.write(this.name, c.secrets);
-      const { settings } = this.ctx;
-      const body = containerConfig({ spec: c, command: this.spec.command, port: this.spec.port, network: await this.ctx.network(), secretsDir, maxRestarts: settings.crashLoop.maxRestarts, stopGraceMs: settings.stopGraceMs });
-      const container = await this.ctx.docker.createContainer(body);
-      if (this.stopRequested) return;
-      await container.start();
+      await createAndStart(this.ctx, this.spec, () => this.stopRequested);
       this.engineRestarts = 0;
       this.run = null;
     } catch (error: unknown) {
@@ -187,18 +189,17 @@ export class ContainerReplica {
       this.pid = state.Pid;
       if (this.run !== state.StartedAt) {
         this.run = state.StartedAt;
-        this.health.reset();
         this.readySince = null;
         this.livenessKill = null;
         this.setPhase(RevisionPhase.Starting);
-        this.scheduleProbe(0);
+        this.prober.begin();
       }
       return;
     }
     if (state.Status === 'created') return;
     this.pid = null;
     this.run = null;
-    clearTimeout(this.probeTimer);
+    this.prober.end();
     if (state.FinishedAt !== this.lastExit) {
       this.lastExit = state.FinishedAt;
       this.exitCode = state.ExitCode;
@@ -222,52 +223,16 @@ export class ContainerReplica {
     this.crashLoop(`${this.lastError ?? 'exited'}; restarted ${this.window.recent(now)} times within ${this.ctx.settings.crashLoop.windowMs} ms: crash loop, not restarting`);
   }
 
-  private scheduleProbe(wait?: number): void {
-    clearTimeout(this.probeTimer);
-    const { intervalMs } = this.spec.health;
-    this.probeTimer = setTimeout(() => void this.runProbe(), wait ?? (this.phase === RevisionPhase.Starting ? Math.min(intervalMs, STARTING_PROBE_MS) : intervalMs));
-    this.probeTimer.unref();
-  }
-
-  private async runProbe(): Promise<void> {
-    const run = this.run;
-    const current = (): boolean => run !== null && this.run === run && !this.stopRequested && this.livenessKill === null;
-    try {
-      const result = await probeHealth(this.spec.port, this.spec.health);
-      if (!current()) return;
-      this.probe = result;
-      const state = this.phase === RevisionPhase.Starting ? 'starting' : this.phase === RevisionPhase.Ready ? 'ready' : 'unready';
-      const verdict = this.health.onReadiness(result.ok, state);
-      if (verdict === 'ready') {
-        this.readySince = result.at;
-        this.setPhase(RevisionPhase.Ready);
-      } else if (verdict === 'unready') {
-        this.readySince = null;
-        this.outOfRotation += 1;
-        this.lastError = `${this.health.failedInARow} health probes failed in a row: ${this.describeLastProbe()}`;
-        this.setPhase(RevisionPhase.Unhealthy);
-      }
-      const liveness = this.health.separateLiveness ? await probeHealth(this.spec.port, { ...this.spec.health, path: this.health.liveness?.path ?? this.spec.health.path }) : result;
-      if (current() && this.health.onLiveness(liveness.ok) === 'restart') this.restartForLiveness(liveness);
-    } catch (error: unknown) {
-      this.log.error({ err: error }, 'health probe failed unexpectedly');
-    } finally {
-      if (current()) this.scheduleProbe();
-    }
-  }
-
-  /** Liveness failed: the engine restarts the container (SIGTERM, SIGKILL after the grace period). */
-  private restartForLiveness(failed: ProbeResult): void {
-    const path = this.health.liveness?.path ?? this.spec.health.path;
-    this.livenessKill = `liveness: ${this.health.livenessFailedInARow} probes failed in a row: ${describeProbe(this.spec.port, { ...this.spec.health, path }, failed)}`;
-    this.lastError = this.livenessKill;
+  /** Liveness failed: the engine restarts the container (SIGTERM, SIGKILL after the grace period); the new run is probed afresh. */
+  private restartForLiveness(reason: string): void {
+    this.livenessKill = reason;
+    this.lastError = reason;
     if (this.phase === RevisionPhase.Ready) {
       this.readySince = null;
       this.outOfRotation += 1;
       this.setPhase(RevisionPhase.Unhealthy);
     }
-    const seconds = Math.max(1, Math.ceil(this.ctx.settings.stopGraceMs / 1000));
-    void this.ctx.docker.getContainer(this.name).restart({ t: seconds }).catch((error: unknown) => this.log.error({ err: error }, 'restarting the container for liveness failed'));
+    restartContainer(this.ctx, this.name, this.log);
   }
 
   /** Stops the container within the grace period, removes it and its secret files; repeating it returns the same promise. */
@@ -279,20 +244,10 @@ export class ContainerReplica {
   private async shutdown(): Promise<void> {
     this.stopRequested = true;
     clearTimeout(this.pollTimer);
-    clearTimeout(this.probeTimer);
+    this.prober.end();
     this.readySince = null;
     this.setPhase(RevisionPhase.Stopping);
-    const container = this.ctx.docker.getContainer(this.name);
-    const seconds = Math.max(1, Math.ceil(this.ctx.settings.stopGraceMs / 1000));
-    await container.stop({ t: seconds }).catch((error: unknown) => {
-      // 304: not running; 404: never made (a failed pull) or already gone.
-      const code = (error as { statusCode?: number }).statusCode;
-      if (code !== 304 && code !== 404) this.log.warn({ err: error }, 'docker stop failed; removing the container by force');
-    });
-    await container.remove({ force: true }).catch((error: unknown) => {
-      if (!isNotFound(error)) this.log.error({ err: error }, 'removing the container failed');
-    });
-    await this.ctx.secrets.remove(this.name);
+    await stopAndRemove(this.ctx, this.name, this.log);
     this.run = null;
     this.pid = null;
     this.setPhase(RevisionPhase.Stopped);
