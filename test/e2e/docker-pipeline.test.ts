@@ -25,7 +25,10 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 const SERVICE = SERVICE_JS.replace(
   "if (mode === 'bad-json')",
   "if (mode === 'bad-in-production' && process.env.GANTRY_ENVIRONMENT === 'production') { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ service: 'who-knows' })); return; }\n  if (mode === 'bad-json')",
-).replace("  if (req.url === '/healthz') {", "  if (req.url === '/key-length') { res.end(String((process.env.API_KEY ?? '').length)); return; }\n  if (req.url === '/healthz') {");
+)
+  .replace("  if (req.url === '/healthz') {", "  if (req.url === '/key-length') { res.end(String((process.env.API_KEY ?? '').length)); return; }\n  if (req.url === '/healthz') {")
+  // Takes memory until the engine kills it (the service's limit is 256m).
+  .replace("const mode = existsSync('./mode')", "if (existsSync('./mode') && readFileSync('./mode', 'utf8').trim() === 'oom') { const hog = []; for (;;) hog.push(Buffer.alloc(16 * 1024 * 1024, 1)); }\nconst mode = existsSync('./mode')");
 
 const config = (o: { port: number; main: string; prod: string; engine: string; scanner: string }): string => `version: 1
 project:
@@ -215,6 +218,22 @@ describe.runIf(dockerAvailable())('a release through dev, staging and production
     await until('the retired containers to be removed', async () => (await containers()).length === 3, 60_000, 200);
     expect(await containers()).toEqual(['gantry-dev-api-r2', 'gantry-production-api-r1', 'gantry-staging-api-r2']);
   }, 900_000);
+
+  it('rolls back by itself, with the reason, when a container exits at once or is killed for memory', async () => {
+    let after = (await t.server.store.runs.list({ branch: 'develop', limit: 1 }))[0]?.id ?? 0;
+    for (const [mode, reason] of [['crash', /exited with code 3[\s\S]*boom: cannot start/], ['oom', /OOMKilled/]] as const) {
+      await pushChange(repo, 'develop', { 'api/mode': `${mode}\n` }, mode, 'develop');
+      const run = await t.runFor('develop', after);
+      after = run.id;
+      const done = await t.finished(run.id, 240_000);
+      expect(done.run.state).toBe('failed');
+      expect(failedStep(done.steps)).toMatch(reason);
+      expect(done.steps.find((s) => s.key === 'rollback:dev')?.state).toBe('succeeded');
+      // dev still serves the release it had: v3, which only production's settings break.
+      const served = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { version: string };
+      expect(served.version).toBe('v3');
+    }
+  }, 600_000);
 
   it('keeps every secret out of docker inspect, the registries and the image layers', async () => {
     const secrets = [apiKey, mainPassword, prodPassword];
