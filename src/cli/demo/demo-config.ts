@@ -22,7 +22,29 @@ export function demoServerConfig(exampleYaml: string, origin: string, receivers:
     item.set('count', 3);
   }
   // A free port for the production agent's control API: a demo must not collide with a real one.
-  doc.deleteIn(['targets', 'prod-agent', 'port']);
+  // (The container demo's repository has no prod-agent: its environments share one docker target.)
+  if (doc.hasIn(['targets', 'prod-agent'])) doc.deleteIn(['targets', 'prod-agent', 'port']);
+  return doc.toString();
+}
+
+/**
+ * The demo's server config (demoServerConfig's output) with containers: images pushed to the demo's
+ * registry (each service's base is looked for there too), and one `docker` target on `engine` that
+ * dev, staging and production deploy through; strategies and approvals stay as the example has them.
+ */
+export function dockerDemoConfig(serverYaml: string, registryHost: string, engine: string): string {
+  const doc = parseDocument(serverYaml);
+  doc.setIn(['registries', 'main', 'url'], registryHost);
+  const services = doc.get('services') as { items?: Array<{ key: unknown; value: unknown }> } | undefined;
+  for (const pair of services?.items ?? []) {
+    const name = String((pair.key as { value?: unknown } | null)?.value ?? pair.key);
+    const base = doc.getIn(['services', name, 'image', 'base']);
+    // The same repository and tag, in the demo's registry: `127.0.0.1:5000/volteryde/node-base:20` → `<host>/volteryde/node-base:20`.
+    if (typeof base === 'string') doc.setIn(['services', name, 'image', 'base'], `${registryHost}/${base.slice(base.indexOf('/') + 1)}`);
+  }
+  doc.deleteIn(['targets', 'prod-agent']);
+  doc.setIn(['targets', 'docker'], doc.createNode({ kind: 'docker', engine }));
+  for (const env of ['dev', 'staging', 'production']) doc.setIn(['environments', env, 'target'], 'docker');
   return doc.toString();
 }
 

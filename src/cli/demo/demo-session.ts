@@ -5,6 +5,7 @@ import type { RunView } from '../../server/views.js';
 import { LoadDriver } from './load-driver.js';
 import type { DemoReceivers } from './receivers.js';
 import type { ScratchRepo } from './scratch-repo.js';
+import type { ImagesSummary } from './demo-images.js';
 
 interface EnvironmentView {
   name: string;
@@ -25,6 +26,8 @@ export interface Summary {
     failedDeploymentRecoveryTime: { medianMs: number | null; band: string | null };
   };
   problems: string[];
+  /** With --target docker: the digests each environment runs and the containers at the end. */
+  images?: ImagesSummary;
 }
 
 export interface FollowOptions {

@@ -12,6 +12,10 @@ import { stopLeftoverRevisions } from '../../agent/leftover-revisions.js';
 import { demoSecrets, demoServerConfig, introduceProductionOnlyBug, servicesWithoutTraffic } from './demo-config.js';
 import { DemoSession, type Summary } from './demo-session.js';
 import { DemoReceivers } from './receivers.js';
+import { DemoRefusal } from './demo-refusal.js';
+import { DockerDemo, dockerPreflight, type DockerPreflight } from './docker-demo.js';
+import { keepLogs } from './keep-logs.js';
+import { printImagesSummary } from './demo-images.js';
 import { ScratchRepo } from './scratch-repo.js';
 
 const EXAMPLE_DIR = fileURLToPath(new URL('../../../examples/volteryde', import.meta.url));
@@ -22,6 +26,8 @@ export interface DemoOptions {
   readonly out: Output;
   /** Print the summary as one JSON object on stdout (progress goes to stderr). */
   readonly json: boolean;
+  /** local: plain processes under gantry agent (nothing but Node and git); docker: images, a registry and containers. */
+  readonly target?: 'local' | 'docker';
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -43,15 +49,29 @@ const stopAgents = (dataDir: string): Promise<void> => stopAgentProcesses(join(d
  * itself while production keeps serving the good one.
  */
 export async function runDemo(o: DemoOptions): Promise<number> {
+  let preflight: DockerPreflight | undefined;
+  if (o.target === 'docker') {
+    // Before anything is created: a demo that cannot run says why and leaves nothing behind.
+    try {
+      preflight = await dockerPreflight();
+    } catch (error: unknown) {
+      if (!(error instanceof DemoRefusal)) throw error;
+      o.out.err(`gantry demo --target docker: ${error.message}\n  hint: ${error.hint}`);
+      return 2;
+    }
+  }
   const root = await mkdtemp(join(tmpdir(), 'gantry-demo-'));
   const dataDir = join(root, 'data');
   let server: ChildProcess | undefined;
   const receivers = new DemoReceivers();
   const log = (text: string): void => (o.json ? o.out.err(text) : o.out.out(text));
+  const docker = preflight ? new DockerDemo(preflight, root, log) : undefined;
+  let succeeded = false;
   // Ctrl-C (or a closed pipe) must not leave a server and agents holding the example's ports.
   const interrupted = (): void => {
     server?.kill('SIGTERM');
     void stopAgents(dataDir)
+      .then(() => docker?.stop())
       .then(() => rm(root, { recursive: true, force: true }))
       .finally(() => process.exit(130));
   };
@@ -59,9 +79,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   process.once('SIGTERM', interrupted);
   process.stdout.on('error', interrupted);
   try {
+    if (docker) {
+      log(o.out.paint('bold', '0. Containers: a Docker engine, a registry, and the base image the example names'));
+      await docker.start();
+    }
     log(o.out.paint('bold', '1. A scratch copy of examples/volteryde with its own git origin'));
     const repo = await ScratchRepo.create(join(root, 'volteryde'), join(root, 'origin.git'));
     await cp(EXAMPLE_DIR, repo.workDir, { recursive: true, filter: (src) => !/[/\\](node_modules|coverage|reports|dist|target)([/\\]|$)/.test(src) });
+    // The repository's own gantry.yaml names the images and the target too: a run plans its image steps from the commit's.
+    if (docker) await writeFile(join(repo.workDir, 'gantry.yaml'), docker.config(await readFile(join(repo.workDir, 'gantry.yaml'), 'utf8')));
     await repo.commitAll('Import the Volteryde platform');
     await repo.git('branch', 'develop');
     await repo.git('branch', 'staging');
@@ -133,9 +159,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     await session.merge('staging', 'main');
     await session.followPush('main', { loadOn: 'production', approveAs: ['alice', 'bob'], expectFailure: true });
 
-    const summary: Summary = await session.summary();
+    const local: Summary = await session.summary();
+    const images = docker ? await docker.summarize(client, Object.keys(local.environments['production'] ?? {}), local.problems) : undefined;
+    const summary: Summary = images ? { ...local, ok: local.problems.length === 0, images } : local;
     if (o.json) o.out.printJson(summary);
-    else session.printSummary(summary);
+    else {
+      session.printSummary(summary);
+      if (images) printImagesSummary(o.out, log, images);
+    }
+    succeeded = summary.ok;
     if (o.keep) {
       log(`\nEverything keeps running.\n  Dashboard: ${url}/  (sign in with the token below)\n  Token:     ${token}\n  export GANTRY_SERVER=${url} GANTRY_TOKEN=${token}\n  gantry runs; gantry history production\n  Server log: ${logFile}\nThis command stays up to receive notifications for the Slack and PagerDuty stand-ins (Ctrl-C ends it; the server stays).\nStop the rest with: kill ${server.pid ?? ''} and the agents in ${join(dataDir, 'agents')}`);
       server.unref();
@@ -152,6 +184,12 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       server.kill('SIGTERM');
       await exited;
       await stopAgents(dataDir);
+      if (!docker) await rm(root, { recursive: true, force: true });
+    }
+    if (docker) {
+      // After the server and its agent: nothing may start a container again meanwhile.
+      await docker.stop();
+      if (!succeeded) log(`   logs kept in ${await keepLogs(root, dataDir, docker.logFiles())}`);
       await rm(root, { recursive: true, force: true });
     }
   }
