@@ -196,6 +196,8 @@ describe.skipIf(!dockerAvailable())('gantry agent --runtime docker', () => {
     await target().target.startRevision(spec('web', 1, { limits: { cpus: 0.5, memoryBytes: 256 * MiB } }));
     const r1 = await inPhase('web', 1, 'ready');
     expect(r1).toMatchObject({ digest: good.digest, readyReplicas: 1, lastError: null });
+    const health = (await (await fetch(`${target().url}/v1/health`, { headers: { authorization: `Bearer ${target().token}` } })).json()) as { runtime?: string };
+    expect(health.runtime).toBe('docker');
     const info = await docker.getContainer(`gantry-${ENV}-web-r1`).inspect();
     expect(info.Config.Labels).toMatchObject({ 'gantry.environment': ENV, 'gantry.service': 'web', 'gantry.revision': '1', 'gantry.release': 'rel1', 'gantry.replica': '0' });
     expect(info.Config.Labels['gantry.agent']).toMatch(/^[0-9a-f]{12}$/);

@@ -57,7 +57,7 @@ export async function startWorker(start: WorkerStart, router: RouterControl, log
     ...(start.revisionsDir ? { revisionsDir: start.revisionsDir } : {}),
   });
   holder.agent = agent;
-  const facts = { ...start.parent, workerPid: process.pid, workerStartedAt: startedAt };
+  const facts = { ...start.parent, workerPid: process.pid, workerStartedAt: startedAt, runtime: runtime.kind };
   // Read by each worker: a certificate renewed on disk takes effect at the next worker restart.
   const https = start.tls ? { cert: await readFile(start.tls.certFile, 'utf8'), key: await readFile(start.tls.keyFile, 'utf8') } : undefined;
   const api = buildAgentApi(agent, start.token, logger, () => facts, https);
