@@ -49,7 +49,17 @@ export class DockerTarget implements Target, TrafficSource {
     return mergeServices(await this.describeHosts(environment)).map((s) => ({ ...s, endpoints: this.endpoints(s) }));
   }
 
+  /**
+   * On one host, the revision is started and the strategy waits for it as on any target. On several,
+   * hosts boot in groups of `boot`, each group ready before the next, so a revision that fails on
+   * one host never reaches the hosts after it.
+   */
   async startRevision(spec: RevisionSpec): Promise<void> {
+    const only = this.o.hosts.length === 1 ? this.o.hosts[0] : undefined;
+    if (only) {
+      await only.client.call('PUT', `/v1/environments/${spec.environment}/services/${spec.service}/revisions/${spec.revision}`, spec);
+      return;
+    }
     const deadlineMs = this.o.bootTimeoutMs(spec.service);
     for (let i = 0; i < this.o.hosts.length; i += this.o.boot) {
       // A failed host rejects its group; the hosts of later groups are never asked.

@@ -36,6 +36,8 @@ export interface DockerTargetsOptions {
 export class DockerTargets implements TargetKind {
   readonly kind = 'docker';
   private readonly targets = new Map<string, DockerTarget>();
+  /** Observers' targets over remote hosts, kept: each holds TLS connections a status page reuses. */
+  private readonly observers = new Map<string, DockerTarget>();
 
   constructor(private readonly o: DockerTargetsOptions) {}
 
@@ -67,7 +69,11 @@ export class DockerTargets implements TargetKind {
   /** For observers: never starts an agent, never tells one its routes, never waits for a host that is down. */
   async observe(name: string): Promise<DockerTarget | undefined> {
     const spec = this.spec(name);
-    if (spec.hosts.length > 0) return this.make(spec, await this.remoteHosts(spec, undefined, 0));
+    if (spec.hosts.length > 0) {
+      const known = this.observers.get(name) ?? this.make(spec, await this.remoteHosts(spec, undefined, 0));
+      this.observers.set(name, known);
+      return known;
+    }
     const dir = join(this.o.dataDir, 'agents', name);
     if (!existsSync(join(dir, 'agent.json')) || !existsSync(join(dir, 'agent.token'))) return undefined;
     const { url } = JSON.parse(await readFile(join(dir, 'agent.json'), 'utf8')) as { url: string };
