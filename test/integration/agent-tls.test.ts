@@ -140,7 +140,7 @@ describe('remote agents over TLS', () => {
     await writeFile(configPath, config(ports).replace(/ {6}- name: h2\n.*\n.*\n/, ''));
     const target = await (await dockerKind({ AGENT_TOKEN_H1: await tokenIn(out) })).get('web');
     await target.startRevision(revisionSpec(artifact, 'dev', 'api', 1));
-    expect((await target.describe('dev'))[0]?.revisions[0]?.phase).toBe('ready');
+    await until('r1 to be ready on h1', async () => (await target.describe('dev'))[0]?.revisions[0]?.phase === 'ready', 30_000);
     await target.setWeights('dev', 'api', 'main', { '1': 100 });
     expect((await target.verifyWeights('dev', 'api', 'main', { '1': 100 })).applied).toBe(true);
     expect(await target.url('dev', 'api', 'main')).toBe(`http://127.0.0.1:${ports.route}`);
