@@ -85,7 +85,7 @@ export const ERROR_CODES = {
   INTERNAL: 'A bug in Gantry.',
   // deploy
   ENVIRONMENT_NOT_SERVED: 'An agent was asked about an environment whose target is another agent.',
-  AGENT_UNREACHABLE: 'The control plane could not reach the agent of a local target.',
+  AGENT_UNREACHABLE: 'The control plane could not reach the agent of a target (a local agent, or a host of a docker target).',
   TARGET_ERROR: 'A target refused or failed an operation.',
   TARGET_CAPABILITY_MISSING: "The environment's strategy needs routing the target cannot do (weights, a preview route).",
   TARGET_ENDPOINT_UNREACHABLE: "A check would call a route the control plane cannot reach: the target says it is reachable only from inside.",
