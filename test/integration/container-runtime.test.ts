@@ -37,7 +37,7 @@ server.listen(Number(env.PORT), () => console.log('listening on ' + env.PORT));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
-const SERVICES = ['web', 'vault', 'chatty', 'broken', 'quitter', 'hog', 'flaky', 'refused', 'kept'];
+const SERVICES = ['web', 'vault', 'chatty', 'broken', 'quitter', 'hog', 'flaky', 'refused', 'kept', 'never'];
 const ENV = 'prod';
 const MiB = 1024 * 1024;
 
@@ -322,6 +322,17 @@ describe.skipIf(!dockerAvailable())('gantry agent --runtime docker', () => {
     const r = await inPhase('flaky', 1, 'unhealthy');
     expect(r.lastError).toMatch(/health probes failed in a row: GET http:\/\/127\.0\.0\.1:\d+\/healthz → 500 \(expected 200\)/);
     expect(r.readyReplicas).toBe(0);
+  }, 60_000);
+
+  it('keeps a replica whose health never passes starting, with the probe reason for the deploy to report', async () => {
+    await target().target.startRevision(spec('never', 1, { env: { FAIL_AFTER_MS: '0' } }));
+    // The first probes may find nothing listening yet (connection refused); then the service answers 500.
+    const r = await until('the probe reason to be reported', async () => {
+      const found = await revision('never', 1);
+      return found?.lastError?.includes('→ 500') ? found : undefined;
+    }, 30_000, 100);
+    expect(r).toMatchObject({ phase: 'starting', readyReplicas: 0 });
+    expect(r.lastError).toMatch(/^not ready yet: \d+ health probes failed in a row: GET http:\/\/127\.0\.0\.1:\d+\/healthz → 500 \(expected 200\)$/);
   }, 60_000);
 
   it('adopts its running containers after a restart of the agent, and makes an exited one anew', async () => {

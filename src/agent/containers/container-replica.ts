@@ -76,6 +76,9 @@ export class ContainerReplica {
         this.lastError = reason;
         this.setPhase(RevisionPhase.Unhealthy);
       },
+      notReadyYet: (reason) => {
+        this.lastError = `not ready yet: ${reason}`;
+      },
       livenessFailed: (reason) => this.restartForLiveness(reason),
     }, this.log);
   }

@@ -11,6 +11,11 @@ export interface ProberEvents {
   ready(at: number): void;
   /** Readiness failed `failureThreshold` times in a row: out of rotation, with the reason. */
   unready(reason: string): void;
+  /**
+   * As many failures while it never was ready: it stays `starting` (the deploy's health deadline
+   * decides), but the reason is there for the deploy's timeout to tell.
+   */
+  notReadyYet(reason: string): void;
   /** Liveness failed its threshold: the replica must be restarted. Probing stops until the next `begin`. */
   livenessFailed(reason: string): void;
 }
@@ -68,9 +73,12 @@ export class ReplicaProber {
       const result = await probeHealth(this.port, this.health);
       if (!current()) return;
       this.last = result;
-      const verdict = this.counters.onReadiness(result.ok, this.events.state());
+      const state = this.events.state();
+      const verdict = this.counters.onReadiness(result.ok, state);
+      const failing = `${this.counters.failedInARow} health probes failed in a row: ${this.describeLast()}`;
       if (verdict === 'ready') this.events.ready(result.at);
-      else if (verdict === 'unready') this.events.unready(`${this.counters.failedInARow} health probes failed in a row: ${this.describeLast()}`);
+      else if (verdict === 'unready') this.events.unready(failing);
+      else if (state === 'starting' && this.counters.failedInARow >= this.counters.readiness.failureThreshold) this.events.notReadyYet(failing);
       const path = this.counters.liveness?.path ?? this.health.path;
       const liveness = this.counters.separateLiveness ? await probeHealth(this.port, { ...this.health, path }) : result;
       if (current() && this.counters.onLiveness(liveness.ok) === 'restart') {
