@@ -45,6 +45,8 @@ export class ContainerReplica {
   private earlierRestarts = 0;
   /** StartedAt of the run being probed; null while none runs. */
   private run: string | null = null;
+  /** Why the current run is not ready yet, while it is starting (shown as lastError then, dropped once ready). */
+  private notReady: string | null = null;
   /** Set while liveness restarts the container: why, for the exit that follows. */
   private livenessKill: string | null = null;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -67,6 +69,7 @@ export class ContainerReplica {
     this.prober = new ReplicaProber(spec.port, spec.health, ctx.settings.unhealthyAfter, {
       state: () => (this.phase === RevisionPhase.Starting ? 'starting' : this.phase === RevisionPhase.Ready ? 'ready' : 'unready'),
       ready: (at) => {
+        this.notReady = null;
         this.readySince = at;
         this.setPhase(RevisionPhase.Ready);
       },
@@ -77,7 +80,7 @@ export class ContainerReplica {
         this.setPhase(RevisionPhase.Unhealthy);
       },
       notReadyYet: (reason) => {
-        this.lastError = `not ready yet: ${reason}`;
+        this.notReady = `not ready yet: ${reason}`;
       },
       livenessFailed: (reason) => this.restartForLiveness(reason),
     }, this.log);
@@ -95,7 +98,7 @@ export class ContainerReplica {
       startTime: null,
       port: this.spec.port,
       restarts: this.earlierRestarts + this.engineRestarts,
-      lastError: this.lastError,
+      lastError: this.phase === RevisionPhase.Starting ? (this.notReady ?? this.lastError) : this.lastError,
       readySince: this.readySince,
       exitCode: this.exitCode,
       outOfRotation: this.outOfRotation,
@@ -192,6 +195,7 @@ export class ContainerReplica {
       this.pid = state.Pid;
       if (this.run !== state.StartedAt) {
         this.run = state.StartedAt;
+        this.notReady = null;
         this.readySince = null;
         this.livenessKill = null;
         this.setPhase(RevisionPhase.Starting);
