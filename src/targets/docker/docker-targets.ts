@@ -35,7 +35,8 @@ export interface DockerTargetsOptions {
  */
 export class DockerTargets implements TargetKind {
   readonly kind = 'docker';
-  private readonly targets = new Map<string, DockerTarget>();
+  /** Made once per name, even when the first calls overlap (two launchers would start two agents). */
+  private readonly targets = new Map<string, Promise<DockerTarget>>();
   /** Observers' targets over remote hosts, kept: each holds TLS connections a status page reuses. */
   private readonly observers = new Map<string, DockerTarget>();
 
@@ -47,15 +48,21 @@ export class DockerTargets implements TargetKind {
     return spec;
   }
 
-  async get(name: string): Promise<DockerTarget> {
+  get(name: string): Promise<DockerTarget> {
     const known = this.targets.get(name);
     if (known) return known;
+    const making = this.create(name);
+    this.targets.set(name, making);
+    // A refusal (no certificate issued yet, a token not set) is not kept: the next deploy looks again.
+    making.catch(() => this.targets.delete(name));
+    return making;
+  }
+
+  private async create(name: string): Promise<DockerTarget> {
     const spec = this.spec(name);
     const routes = routeLayout(this.o.config, name);
     const hosts = spec.hosts.length > 0 ? await this.remoteHosts(spec, routes, undefined) : [await this.localHost(spec, routes)];
-    const target = this.make(spec, hosts);
-    this.targets.set(name, target);
-    return target;
+    return this.make(spec, hosts);
   }
 
   traffic(name: string): Promise<DockerTarget> {
