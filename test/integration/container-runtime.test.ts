@@ -162,6 +162,7 @@ describe('gantry agent --runtime and --docker-host on the command line', () => {
       () => 'started',
       (error: unknown) => String(error),
     );
+    expect(failed).toContain('the agent exited with 1');
     expect(failed).toContain(`the Docker engine at ${nowhere} does not answer`);
   });
 });
