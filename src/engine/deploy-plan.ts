@@ -1,4 +1,4 @@
-import type { EnvironmentConfig, GantryConfig, HealthConfig, ServiceConfig, VerifyConfig } from '../config/types.js';
+import type { EnvironmentConfig, GantryConfig, HealthConfig, ImageBuildConfig, ServiceConfig, VerifyConfig } from '../config/types.js';
 import {
   STEP_SPEC_VERSION,
   type ApprovalStepSpec,
@@ -18,6 +18,7 @@ import {
   type WatchStepSpec,
   IMAGE_SCAN_STEP_MARGIN_MS,
   registryAccess,
+  type RegistryAccess,
 } from './step-specs/index.js';
 import { approvalKey, backupKey, buildKey, deployKey, imageKey, imageScanKey, finalizeKey, lockKey, promotionKey, protectionKey, rollbackKey, verifyKey, watchKey } from './step-keys.js';
 
@@ -131,12 +132,22 @@ function imageStep(config: GantryConfig, name: string, service: ServiceConfig, b
     registry: registryAccess(registry),
     repository: image.repository,
     build: image.build,
+    baseRegistry: baseRegistryOf(config, image.build, registry.url),
     source: config.repository.url,
     engine: config.images.engine ?? null,
     mustExist,
     timeoutMs: (service.build?.timeoutMs ?? 0) + BUILD_STEP_EXTRA_MS,
   };
   return { key: imageKey(name), kind: 'image', name: `image ${name}`, service: name, needs: [buildStep], spec, maxAttempts: 2 };
+}
+
+/** The declared registry an assembled image's base is on, when it is not the build registry (its account is read like the build's). */
+function baseRegistryOf(config: GantryConfig, build: ImageBuildConfig, buildRegistryUrl: string): RegistryAccess | null {
+  if (build.kind !== 'assemble') return null;
+  const host = build.base.split('/')[0] ?? '';
+  if (host === buildRegistryUrl) return null;
+  const declared = Object.values(config.registries).find((r) => r.url === host);
+  return declared ? registryAccess(declared) : null;
 }
 
 /** The scan of a service's image before it may reach an environment with imageScan (the image step says which digest). */

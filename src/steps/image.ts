@@ -55,7 +55,8 @@ export class ImageStep implements StepHandler {
     const lockfile = existsSync(lock) ? lock : undefined;
     if (spec.build.kind === 'assemble') {
       ctx.log.info(`assembling ${spec.service} on ${spec.build.base}: its layers plus one holding the bundle ${bundleDigest.slice(0, 19)}… at ${spec.build.workdir}`);
-      return assembleImage({ registry: client, base: spec.build.base, bundle: { layout: this.layout, digest: bundleDigest }, repository: spec.repository, provenance, workdir: spec.build.workdir, ...(lockfile ? { lockfile } : {}) });
+      const baseRegistry = spec.baseRegistry ? { baseRegistry: registryClient(spec.baseRegistry, this.secrets, null) } : {};
+      return assembleImage({ registry: client, ...baseRegistry, base: spec.build.base, bundle: { layout: this.layout, digest: bundleDigest }, repository: spec.repository, provenance, workdir: spec.build.workdir, ...(lockfile ? { lockfile } : {}) });
     }
     ctx.log.info(`building ${spec.service} from ${spec.build.dockerfile} with the Docker engine${spec.engine === null ? '' : ` at ${spec.engine}`}`);
     return buildImageWithDocker({

@@ -51,6 +51,16 @@ describe('planning images', () => {
     expect(deploy?.spec).toMatchObject({ image: { repository: 'volteryde/nest-api', from: { name: 'main' }, to: { name: 'prod', url: 'registry.example.com', username: 'ci', passwordSecret: 'REGISTRY_PASSWORD' } } });
   });
 
+  it('reads a base image from the declared registry it is on, when that is not the build registry', () => {
+    const base = onDocker(example(), false);
+    const api = base.services['nest-api'];
+    if (!api?.image) throw new Error('no nest-api image');
+    const config: GantryConfig = { ...base, services: { ...base.services, 'nest-api': { ...api, image: { ...api.image, build: { kind: 'assemble', base: 'registry.example.com/library/node:20', workdir: '/app' } } } } };
+    const steps = plan(config, 'staging');
+    expect(steps.find((s) => s.key === 'image:nest-api')?.spec).toMatchObject({ baseRegistry: { name: 'prod', url: 'registry.example.com' } });
+    expect(steps.find((s) => s.key === 'image:billing')?.spec).toMatchObject({ baseRegistry: null });
+  });
+
   it('plans no scan where the environment asks for none', () => {
     const steps = plan(onDocker(example(), false), 'staging');
     expect(steps.some((s) => s.kind === 'image')).toBe(true);

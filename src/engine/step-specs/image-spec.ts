@@ -32,6 +32,8 @@ export const ImageStepSchema = z.object({
   registry: RegistryAccessSchema,
   repository: z.string(),
   build: ImageBuildSchema,
+  /** The registry an assembled image's base is on, when it is another one declared in `registries`; null: the build registry. */
+  baseRegistry: RegistryAccessSchema.nullable().optional(),
   /** The repository's URL, for the image's org.opencontainers.image.source label. */
   source: z.string(),
   /** The Docker engine a Dockerfile build uses (unix:///… or tcp://…); null: DOCKER_HOST or the default socket. */
