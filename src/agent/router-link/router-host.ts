@@ -14,6 +14,8 @@ const wire = (error: unknown): WireError =>
 export class RouterHost {
   /** Route → the port it listens on, so a restarted worker's listen finds it already done. */
   private readonly listening = new Map<string, number>();
+  /** Route → the listen in progress. */
+  private readonly opening = new Map<string, Promise<number>>();
 
   constructor(
     private readonly router: Router,
@@ -43,11 +45,19 @@ export class RouterHost {
   private async apply(call: RouterCall): Promise<RouterReply['result']> {
     switch (call.op) {
       case 'listen': {
+        // Calls answered concurrently (two PUT /v1/routes at once): one opens the listener, the others wait for it.
+        await this.opening.get(call.routeId)?.catch(() => undefined);
         const known = this.listening.get(call.routeId);
         if (known !== undefined && (call.port === 0 || known === call.port)) return known;
-        const port = await this.router.listen(call.routeId, call.port, ...(this.routeHost === undefined ? [] : [this.routeHost]));
-        this.listening.set(call.routeId, port);
-        return port;
+        const opening = this.router.listen(call.routeId, call.port, ...(this.routeHost === undefined ? [] : [this.routeHost]));
+        this.opening.set(call.routeId, opening);
+        try {
+          const port = await opening;
+          this.listening.set(call.routeId, port);
+          return port;
+        } finally {
+          this.opening.delete(call.routeId);
+        }
       }
       case 'limit':
         this.router.limit(call.routeId, call.maxConnections ?? undefined);
