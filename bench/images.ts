@@ -7,18 +7,24 @@
  * Reproduce with: npx tsx bench/images.ts   (as root, with docker.io and docker-registry installed)
  * Knobs: BENCH_IMAGES_ROUNDS (default 3), BENCH_IMAGES_FILES (default 2000 generated dependency files of ~8 KB, a small service's node_modules).
  *
- * Second part (switch under load on the Docker target beside the local target): see the marked
- * place at the end; it is added with the Docker target.
+ * Second part, in the same run: a switch under load on the Docker target beside the local target
+ * (bench/target-switch.ts: failed requests and time to 100 % on the new revision across 20 switches).
+ * It runs the agents from dist/: run `npx tsc -p tsconfig.build.json` first.
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assembleImage, buildImageWithDocker, type ImageProvenance } from '../src/artifacts/images/index.js';
 import { OciLayout, packBundle } from '../src/artifacts/index.js';
 import { RegistryClient } from '../src/artifacts/registry/index.js';
+import type { RevisionSpec } from '../src/targets/target.js';
+import { freePorts, revisionSpec, SERVICE_JS, serviceArtifact, spawnAgent, type AgentProcess, type SpawnAgentOptions } from '../test/support/agent-process.js';
 import { pushBaseImage, startDockerd } from '../test/support/dockerd.js';
 import { startRegistry } from '../test/support/registry.js';
+import { pushServiceImage } from '../test/support/service-image.js';
 import { TempDirs } from '../test/support/temp.js';
+import { machine } from './router.js';
+import { measureSwitches, SWITCH_LOAD, switchTable, type SwitchFigures } from './target-switch.js';
 
 const ROUNDS = Number(process.env.BENCH_IMAGES_ROUNDS ?? 3);
 const FILES = Number(process.env.BENCH_IMAGES_FILES ?? 2000);
@@ -66,6 +72,11 @@ const engine = await startDockerd(temp).catch(async (error: unknown) => {
   await registry.stop();
   throw error;
 });
+const stopAll = async (): Promise<void> => {
+  await engine.stop();
+  await registry.stop();
+  await temp.cleanup();
+};
 const results: Record<string, number[]> = { 'Dockerfile, cold (nocache)': [], 'Dockerfile, unchanged (cache hit)': [], 'assembled, changed bundle': [], 'assembled, unchanged': [] };
 try {
   const host = new URL(registry.url).host;
@@ -89,10 +100,10 @@ try {
     results['assembled, changed bundle']?.push(await timed(() => assembled(round, bundle)));
     results['assembled, unchanged']?.push(await timed(() => assembled(round, bundle)));
   }
-} finally {
-  await engine.stop();
-  await registry.stop();
-  await temp.cleanup();
+} catch (error: unknown) {
+  // On success the engine and the registry serve the second part too; they are stopped after it.
+  await stopAll();
+  throw error;
 }
 
 const cold = median(results['Dockerfile, cold (nocache)'] ?? []);
@@ -104,6 +115,37 @@ for (const [name, times] of Object.entries(results)) {
 }
 
 // ── Second part: a switch under load on the Docker target, beside the local target ──────────────
-// (the lead adds it with src/targets/docker: failed requests and time to 100 % on the new revision
-// across 20 switches; aim 0 failed requests). It reuses `engine`/`registry` above if started before
-// the `finally`, so move the stop calls below it then.
+// Two agents on this machine, each driven over its HTTP API as the control plane drives a target:
+// `gantry agent --runtime docker` on the engine above (revisions are images pulled by digest from
+// the registry above) and `gantry agent` with the process runtime (revisions from an OCI layout).
+// Needs the server build (npx tsc -p tsconfig.build.json): the agents run dist/cli/main.js.
+const ENVIRONMENT = 'bench';
+const SERVICE = 'api';
+const switchConfig = (port: number): string =>
+  `version: 1\nproject:\n  name: bench\nrepository:\n  url: .\nservices:\n  ${SERVICE}:\n    path: svc\n    run:\n      command: node server.mjs\n      port: ${port}\n    health:\n      path: /healthz\n` +
+  `environments:\n  ${ENVIRONMENT}:\n    branch: main\n    strategy:\n      kind: blue-green\n      previewPortOffset: 100\n`;
+const switchRows: SwitchFigures[] = [];
+const agents: AgentProcess[] = [];
+try {
+  const artifact = await serviceArtifact(temp);
+  const image = await pushServiceImage(engine, new URL(registry.url).host, 'bench/switch', { 'server.mjs': SERVICE_JS });
+  const subjects: Array<[string, SpawnAgentOptions, (revision: 1 | 2) => RevisionSpec]> = [
+    ['docker target', { docker: { dockerHost: engine.dockerHost } }, (r) => ({ ...revisionSpec(artifact, ENVIRONMENT, SERVICE, r), artifact: { digest: image.digest, ref: image.ref } })],
+    ['local target (process runtime)', {}, (r) => revisionSpec(artifact, ENVIRONMENT, SERVICE, r)],
+  ];
+  for (const [name, options, spec] of subjects) {
+    const agent = await spawnAgent(temp, switchConfig(await freePorts(27_000, 900, 101)), options);
+    agents.push(agent);
+    console.log(`  switches on the ${name} …`);
+    switchRows.push(await measureSwitches({ name, target: agent.target, environment: ENVIRONMENT, service: SERVICE, spec }));
+    // One agent at a time: the other's revisions would compete for the same two cores.
+    await agent.stop();
+  }
+} finally {
+  for (const agent of agents) await agent.stop();
+  await stopAll();
+}
+const [l1, l5, l15] = loadavg();
+console.log(`\n${new Date().toISOString()}, ${machine()}, load average ${l1?.toFixed(2)} ${l5?.toFixed(2)} ${l15?.toFixed(2)} at the end (shared machine)`);
+console.log(`load: ${switchRows[0]?.load.command.replace(/http:\S+/, '<url>') ?? ''}; ${SWITCH_LOAD}\n`);
+console.log(switchTable(switchRows));

@@ -15,7 +15,7 @@ import { until, type TempDirs } from './temp.js';
  * serving the `local` target's environments, with one real artifact: a tiny node:http service that
  * answers `/healthz` and, on any other path, who it is.
  */
-const SERVICE_JS = `import { createServer } from 'node:http';
+export const SERVICE_JS = `import { createServer } from 'node:http';
 const server = createServer((req, res) => {
   if (req.url === '/healthz') { res.end('ok'); return; }
   res.writeHead(200, { 'content-type': 'application/json' });
