@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { stopLeftoverContainers } from './containers/leftover-containers.js';
 import { groupAlive, signalGroup } from './supervisor/process-group.js';
 import { sameProcessAlive } from './supervisor/proc-scan.js';
 
@@ -12,14 +13,16 @@ interface RecordedRevisions {
 }
 
 /**
- * Stops the revisions an agent that is no longer running left behind: revisions outlive their
- * agent on purpose (the next one adopts them), so stopping "every agent" must also reach those
- * whose agent is gone. Only a process group whose leader is still the very process recorded
+ * Stops the revisions an agent that is no longer running left behind, processes and containers
+ * (containers/leftover-containers.ts): revisions outlive their agent on purpose (the next one
+ * adopts them), so stopping "every agent" must also reach those whose agent is gone. Only a process group whose leader is still the very process recorded
  * (same pid and start time in state.json) is signalled; a reused pid is never touched.
  */
 export async function stopLeftoverRevisions(agentDataDir: string): Promise<number> {
+  // The docker runtime's replicas are containers: found by their label on the agent's engine.
+  const containers = await stopLeftoverContainers(agentDataDir);
   const text = await readFile(join(agentDataDir, 'state.json'), 'utf8').catch(() => '');
-  if (text === '') return 0;
+  if (text === '') return containers;
   const state = JSON.parse(text) as RecordedRevisions;
   const groups: number[] = [];
   for (const revision of (state.services ?? []).flatMap((s) => s.revisions ?? [])) {
@@ -35,5 +38,5 @@ export async function stopLeftoverRevisions(agentDataDir: string): Promise<numbe
     while ((await groupAlive(pgid)) && Date.now() < deadline) await delay(50);
     if (await groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
   }
-  return groups.length;
+  return groups.length + containers;
 }

@@ -71,7 +71,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<Running
     logger: o.logger,
     // Written whole (temp file, rename): the control plane polls for it while the agent starts.
     onReady: async (url, workerPid) => {
-      await writeFile(`${recorded}.tmp`, JSON.stringify({ url, pid: process.pid, workerPid, target: o.targetName }, null, 2));
+      await writeFile(`${recorded}.tmp`, JSON.stringify({ url, pid: process.pid, workerPid, target: o.targetName, runtime: o.runtime ?? 'process', dockerHost: o.dockerHost ?? null }, null, 2));
       await rename(`${recorded}.tmp`, recorded);
     },
   });

@@ -4,8 +4,10 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopLeftoverRevisions } from '../../src/agent/leftover-revisions.js';
 import { isGantryError } from '../../src/errors/index.js';
 import { cliEntry } from '../../src/targets/local/agent-launcher.js';
+import { stopAgentProcesses } from '../../src/targets/local/stop-agents.js';
 import type { RevisionSpec, RevisionStatus } from '../../src/targets/target.js';
 import { freePorts, spawnAgent, type AgentProcess } from '../support/agent-process.js';
 import { dockerAvailable, startDockerd, type TestDockerd } from '../support/dockerd.js';
@@ -361,6 +363,27 @@ describe.skipIf(!dockerAvailable())('gantry agent --runtime docker', () => {
     expect(remade.State.Running).toBe(true);
     expect(JSON.parse(await viaRouter('kept'))).toMatchObject({ revision: '1' });
   }, 180_000);
+
+  it('stops the containers of an agent that is gone when Gantry stops its agents', async () => {
+    const docker = engine().docker;
+    const gone = await spawnAgent(temp, agentConfig(await freePorts(26_000, 900, SERVICES.length)), { docker: { dockerHost: engine().dockerHost } });
+    try {
+      await gone.target.startRevision(spec('web', 9, { env: { API_TOKEN: secretValue('api-token') }, secretKeys: ['API_TOKEN'] }));
+      await inPhase('web', 9, 'ready', gone);
+      const record = JSON.parse(await readFile(join(gone.dataDir, 'agent.json'), 'utf8')) as { workerPid: number; runtime: string };
+      expect(record.runtime).toBe('docker');
+      gone.child.kill('SIGKILL');
+      await until('the worker to leave', () => !existsSync(`/proc/${record.workerPid}`), 30_000);
+      expect((await docker.getContainer(`gantry-${ENV}-web-r9`).inspect()).State.Running).toBe(true);
+
+      // What `gantry server` closing with its agents, and the demo's clean-up, run.
+      await stopAgentProcesses(join(gone.dataDir, '..'), stopLeftoverRevisions);
+      expect(await docker.getContainer(`gantry-${ENV}-web-r9`).inspect().then(() => 'still there', (e: { statusCode?: number }) => e.statusCode)).toBe(404);
+      expect((await readFile('/proc/mounts', 'utf8')).split('\n').some((line) => line.split(' ')[1] === join(gone.dataDir, 'secrets'))).toBe(false);
+    } finally {
+      await gone.stop();
+    }
+  }, 120_000);
 
   it('stops every container of the agent and unmounts its secrets tmpfs when the agent stops', async () => {
     const docker = engine().docker;

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
-import { resolve } from 'node:path';
 import type { Logger } from '../../kernel/logger.js';
 import { resolveRunAs } from '../../secrets/run-as.js';
 import { Agent } from '../agent.js';
+import { scopeOf } from '../agent-scope.js';
 import { buildAgentApi } from '../api.js';
 import type { WorkerStart } from '../router-link/messages.js';
 import type { RouterControl } from '../router-link/router-control.js';
@@ -17,9 +16,6 @@ export interface RunningWorker {
   /** Stops the control API; with stopRevisions the revisions too (the agent stops), else they run on for the next worker to adopt. */
   close(options: { stopRevisions: boolean }): Promise<void>;
 }
-
-/** Stable per data folder: the next worker on it finds the cgroups and markers of what this one left. */
-const scopeOf = (dataDir: string): string => createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
 
 /** GANTRY_CONTAINMENT=marker skips cgroups (a host where making them is not wanted); anything else: auto. */
 function containmentChoice(): 'auto' | 'cgroup' | 'marker' {
