@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerAvailable } from '../support/dockerd.js';
 import { DOCKER_REGISTRY } from '../support/registry.js';
@@ -32,14 +33,14 @@ interface Ended {
 }
 
 /** Runs `gantry demo …` as a process to its end; the child is killed if the test gives up first. */
-function runDemo(args: string[], env: NodeJS.ProcessEnv, extra: { uid?: number; gid?: number } = {}): { ended: Promise<Ended>; kill: () => void } {
+function runDemo(args: string[], env: NodeJS.ProcessEnv, extra: { uid?: number; gid?: number } = {}): { ended: Promise<Ended>; kill: () => void; child: ChildProcess } {
   const child = spawn(process.execPath, [CLI, 'demo', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], ...extra });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const ended = new Promise<Ended>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-  return { ended, kill: () => child.kill('SIGINT') };
+  return { ended, kill: () => child.kill('SIGINT'), child };
 }
 
 /** Every process whose command line or control groups mention one of `marks` (a folder, a container id). */
@@ -106,6 +107,31 @@ describe.skipIf(!dockerAvailable() || !existsSync(DOCKER_REGISTRY))('npm run dem
     expect((await readFile('/proc/mounts', 'utf8')).includes(root ?? '/nonexistent')).toBe(false);
     expect(existsSync(root ?? '/nonexistent')).toBe(false);
   }, 480_000);
+
+  it('stops everything it started when interrupted with Ctrl-C mid-deploy', async () => {
+    const demo = runDemo(['--target', 'docker', '--output', 'json'], withoutDockerHost());
+    stops.push(demo.kill);
+    let stderr = '';
+    const child = demo.child;
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const root = await until('the demo to start its private engine', () => /private Docker engine unix:\/\/(\/\S+)\/d\/docker\.sock/.exec(stderr)?.[1], 120_000, 100);
+    // Dev's deploy has started a container on the private engine when the user presses Ctrl-C.
+    const docker = new Docker({ socketPath: join(root, 'd', 'docker.sock') });
+    // until() retries a probe that throws, so an exit is returned and reported below, at once.
+    const state = await until('a container of the demo to run', async () => {
+      if (child.exitCode !== null) return 'exited';
+      return (await docker.listContainers({ filters: { label: ['gantry.environment'] } })).length > 0 ? 'running' : undefined;
+    }, 300_000, 200);
+    if (state === 'exited') throw new Error(`the demo ended before it ran a container: ${stderr.slice(-2000)}`);
+    demo.kill();
+    const { code } = await demo.ended;
+    expect(code).toBe(130);
+    const marks = [root];
+    const left = await until('every process of the demo to be gone', async () => ((await processesMentioning(marks)).length === 0 ? true : undefined), 30_000, 200).catch(async () => processesMentioning(marks));
+    expect(left).toBe(true);
+    expect((await readFile('/proc/mounts', 'utf8')).includes(root)).toBe(false);
+    expect(existsSync(root)).toBe(false);
+  }, 360_000);
 });
 
 // These need no engine: they run everywhere (as root they run the demo as nobody, who may not start dockerd).

@@ -15,6 +15,7 @@ import { DemoReceivers } from './receivers.js';
 import { DemoRefusal } from './demo-refusal.js';
 import { DockerDemo, dockerPreflight, type DockerPreflight } from './docker-demo.js';
 import { keepLogs } from './keep-logs.js';
+import { stopServer } from './stop-server.js';
 import { printImagesSummary } from './demo-images.js';
 import { ScratchRepo } from './scratch-repo.js';
 
@@ -67,10 +68,12 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const log = (text: string): void => (o.json ? o.out.err(text) : o.out.out(text));
   const docker = preflight ? new DockerDemo(preflight, root, log) : undefined;
   let succeeded = false;
+  let stopping = false;
   // Ctrl-C (or a closed pipe) must not leave a server and agents holding the example's ports.
   const interrupted = (): void => {
-    server?.kill('SIGTERM');
-    void stopAgents(dataDir)
+    stopping = true;
+    void (server ? stopServer(server) : Promise.resolve())
+      .then(() => stopAgents(dataDir))
       .then(() => docker?.stop())
       .then(() => rm(root, { recursive: true, force: true }))
       .finally(() => process.exit(130));
@@ -180,16 +183,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     process.stdout.off('error', interrupted);
     if (!o.keep) await receivers.stop();
     if (server) {
-      const exited = new Promise((r) => server?.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
+      await stopServer(server);
       await stopAgents(dataDir);
       if (!docker) await rm(root, { recursive: true, force: true });
     }
     if (docker) {
       // After the server and its agent: nothing may start a container again meanwhile.
       await docker.stop();
-      if (!succeeded) log(`   logs kept in ${await keepLogs(root, dataDir, docker.logFiles())}`);
+      // Ctrl-C is no failure to explain: the interrupt handler exits as soon as everything is stopped.
+      if (!succeeded && !stopping) log(`   logs kept in ${await keepLogs(root, dataDir, docker.logFiles())}`);
       await rm(root, { recursive: true, force: true });
     }
   }
