@@ -44,7 +44,17 @@ const ip = async (...args: string[]): Promise<void> => {
  */
 export async function createHosts(count: number): Promise<TestHosts> {
   const tag = randomBytes(3).toString('hex');
-  const net = 200 + Math.floor(Math.random() * 50);
+  // The shared address is the claim on a 10.<net>.0.0/16: a test file running beside this one that
+  // picked the same net fails to add it, and picks another.
+  let net = 0;
+  for (let attempt = 0; net === 0; attempt++) {
+    const candidate = 64 + Math.floor(Math.random() * 190);
+    const claimed = await ip('addr', 'add', `10.${candidate}.255.1/32`, 'dev', 'lo').then(() => true, (error: unknown) => {
+      if (attempt >= 20) throw error;
+      return false;
+    });
+    if (claimed) net = candidate;
+  }
   const shared = `10.${net}.255.1`;
   const hosts: TestHost[] = [];
   const remove = async (): Promise<void> => {
@@ -63,7 +73,6 @@ export async function createHosts(count: number): Promise<TestHosts> {
     await ip('addr', 'del', `${shared}/32`, 'dev', 'lo').catch(() => undefined);
   };
   try {
-    await ip('addr', 'add', `${shared}/32`, 'dev', 'lo');
     for (let i = 0; i < count; i++) {
       const ns = `gt${tag}${i}`;
       const outside = `gv${tag}${i}a`;
