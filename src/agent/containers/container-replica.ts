@@ -38,7 +38,6 @@ export class ContainerReplica {
   private lastError: string | null = null;
   private readySince: number | null = null;
   private exitCode: number | null = null;
-  private pid: number | null = null;
   private outOfRotation = 0;
   /** The engine's RestartCount of the current container, and the restarts of containers this replica replaced. */
   private engineRestarts = 0;
@@ -94,7 +93,8 @@ export class ContainerReplica {
     return Object.freeze({
       id: this.spec.id,
       phase: this.phase,
-      pid: this.pid,
+      // No process group of ours: state.json records none, so nothing that acts on recorded pids (a process agent on this folder, leftover clean-up) ever signals a container's process.
+      pid: null,
       startTime: null,
       port: this.spec.port,
       restarts: this.earlierRestarts + this.engineRestarts,
@@ -192,7 +192,6 @@ export class ContainerReplica {
     this.engineRestarts = info.RestartCount;
     const state = info.State;
     if (state.Running && !state.Restarting) {
-      this.pid = state.Pid;
       if (this.run !== state.StartedAt) {
         this.run = state.StartedAt;
         this.notReady = null;
@@ -204,7 +203,6 @@ export class ContainerReplica {
       return;
     }
     if (state.Status === 'created') return;
-    this.pid = null;
     this.run = null;
     this.prober.end();
     if (state.FinishedAt !== this.lastExit) {
@@ -256,7 +254,6 @@ export class ContainerReplica {
     this.setPhase(RevisionPhase.Stopping);
     await stopAndRemove(this.ctx, this.name, this.log);
     this.run = null;
-    this.pid = null;
     this.setPhase(RevisionPhase.Stopped);
   }
 
