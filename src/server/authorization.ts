@@ -56,6 +56,7 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   read('/api/v1/environments', 'listing environments'),
   read('/api/v1/environments/:env/history', 'reading history'),
   read('/api/v1/environments/:env/status', 'reading what runs'),
+  read('/api/v1/environments/:env/services/:service/logs', "reading a revision's output"),
   read('/api/v1/agents', 'reading agent health'),
   read('/api/v1/stream', 'following changes'),
   read('/api/v1/backups', 'listing backups'),

@@ -26,6 +26,8 @@ export interface ServerContext {
   readonly secrets?: SecretStore;
   /** What the environment's target runs now (revisions, phases, weights); undefined while its agent is not running. */
   readonly describeEnvironment?: (environment: string) => Promise<readonly ServiceStatus[] | undefined>;
+  /** The last lines a revision wrote, from the environment's target; undefined while the target is not running (never starts it). */
+  readonly revisionLogs?: (environment: string, service: string, revision: number, lines: number) => Promise<string[] | undefined>;
   /** Every local target's agent as the agent watch last saw it, with its last restart from the audit log. */
   readonly agents?: () => Promise<readonly AgentView[]>;
   /** The built dashboard's folder (index.html and assets); without one, `/` says how to build it. */

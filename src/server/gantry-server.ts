@@ -243,6 +243,11 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     const target = env ? await targets.observe(env.target).catch(() => undefined) : undefined;
     return target?.describe(name);
   };
+  const revisionLogs = async (name: string, service: string, revision: number, lines: number): Promise<string[] | undefined> => {
+    const env = config.environments[name];
+    const target = env ? await targets.observe(env.target).catch(() => undefined) : undefined;
+    return target?.logs(name, service, revision, lines);
+  };
   const pullRequestCi = new PullRequestCi({
     store,
     lookNow: () => watcher.poll(),
@@ -272,7 +277,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const notifierRef: { current?: NotificationDispatcher } = {};
   const agents = () => agentViews(agentWatch.statuses(), store);
   const webRoot = o.webRoot === undefined ? defaultWebRoot() : (o.webRoot ?? undefined);
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, agents, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, revisionLogs, agents, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);

@@ -156,6 +156,11 @@ export interface Target {
   verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck>;
   /** Stops a revision (SIGTERM, then SIGKILL after the grace period); stopping a stopped one does nothing. */
   stopRevision(environment: string, service: string, revision: number): Promise<void>;
+  /**
+   * The last `lines` lines a revision wrote (stdout and stderr of its replicas, secret values masked
+   * by the target), for `gantry logs <env>/<service>`: a process's log file, a container's output.
+   */
+  logs(environment: string, service: string, revision: number, lines: number): Promise<string[]>;
   /** Where a service's route is reached, and from where (see Endpoint). */
   endpoint(environment: string, service: string, route: RouteName): Promise<Endpoint>;
   /**

@@ -31,6 +31,13 @@ describe('the deployment commands of the CLI', () => {
     const second = await gantry(['dispatch', 'dev']);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/✓ deploy api → dev \(rolling\)/);
+    // The live revision's output, from the local target's agent; a service the environment lacks is named.
+    const logs = await gantry(['logs', 'dev/api', '--lines', '5']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stderr).toMatch(/dev\/api r2, last \d+ lines/);
+    const none = await gantry(['logs', 'dev/nope']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/NOT_FOUND.*does not deploy a service "nope"/);
     const history = await gantry(['history', 'dev']);
     expect(history.stdout).toMatch(/api\s+r2\s+[0-9a-f]{7}\s+[0-9a-f]{12}\s+succeeded .* admin \(run #\d+\)/);
     expect(history.stdout).toMatch(/api\s+r1 /);

@@ -43,6 +43,7 @@ const TABLE: ReadonlyArray<{ route: string; body?: object; allowed: readonly Rol
   { route: 'GET /api/v1/agents', allowed: ALL },
   { route: 'GET /api/v1/environments/production/history', allowed: ALL },
   { route: 'GET /api/v1/environments/production/status', allowed: ALL },
+  { route: 'GET /api/v1/environments/production/services/api/logs', allowed: ALL },
   { route: 'GET /api/v1/stream', allowed: ALL },
   { route: 'GET /api/v1/backups', allowed: ALL },
   { route: 'GET /api/v1/backups/{backup:production}', allowed: ALL },

@@ -126,6 +126,12 @@ export class FakeTarget implements Target {
     this.routes[route] = { ...weights };
   }
 
+  // A fake revision writes nothing: its log is empty, but the contract's call is answered.
+  logs(_environment: string, _service: string, revision: number, _lines: number): Promise<string[]> {
+    this.calls.push(`logs r${revision}`);
+    return Promise.resolve([]);
+  }
+
   async stopRevision(environment: string, service: string, revision: number): Promise<void> {
     this.expect(environment, service);
     this.record(`stop r${revision}`);

@@ -8,6 +8,8 @@ import { parseInput } from '../../kernel/http/validate.js';
 import { runView } from '../views.js';
 
 const EnvParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
+const ServiceParams = EnvParams.extend({ service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
+const LogsQuery = z.object({ revision: z.coerce.number().int().positive().optional(), lines: z.coerce.number().int().min(1).max(5000).optional() });
 const HistoryQuery = z.object({ service: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(500).optional() });
 const RollbackBody = z.strictObject({
   service: z.string().min(1).optional(),
@@ -67,6 +69,25 @@ export function environmentRoutes(app: FastifyInstance, ctx: ServerContext): voi
     if (!ctx.config().environments[env]) throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${env}" is not declared in gantry.yaml`);
     const services = ctx.describeEnvironment ? await ctx.describeEnvironment(env).catch(() => undefined) : undefined;
     return { environment: env, reachable: services !== undefined, services: services ?? [] };
+  });
+
+  /**
+   * The last lines a revision of a service wrote (the live one unless `revision` says), read from
+   * its target: a process's log file or a container's output, secret values masked.
+   */
+  app.get('/api/v1/environments/:env/services/:service/logs', async (request) => {
+    const { env, service } = parseInput(ServiceParams, request.params, 'path');
+    const q = parseInput(LogsQuery, request.query, 'query');
+    const config = ctx.config();
+    if (!config.environments[env]) throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${env}" is not declared in gantry.yaml`);
+    if (!config.environments[env]?.services.includes(service)) {
+      throw new GantryError('NOT_FOUND', `${env} does not deploy a service "${service}"`, { hint: `It deploys: ${config.environments[env]?.services.join(', ') ?? 'nothing'}.` });
+    }
+    const revision = q.revision ?? (await ctx.store.deployments.live(env, service))?.revision;
+    if (revision === undefined) throw new GantryError('NOT_FOUND', `${env}/${service} has no live revision`, { hint: 'Deploy it first, or name a revision with ?revision=N (gantry history shows them).' });
+    const lines = ctx.revisionLogs ? await ctx.revisionLogs(env, service, revision, q.lines ?? 100) : undefined;
+    if (lines === undefined) throw new GantryError('AGENT_UNREACHABLE', `the target of ${env} is not running, so ${service} r${revision} has no output to show`, { hint: 'gantry status shows the agents; the server starts a local one at the next deploy.' });
+    return { environment: env, service, revision, lines };
   });
 
   app.post('/api/v1/environments/:env/rollback', async (request, reply) => {
