@@ -158,7 +158,8 @@ describe('roles on every route', () => {
         row.route
           .replace(/\{[a-z:]+\}/g, ':id')
           .replace(/\/secrets\/[a-z]+\/[A-Z_]+$/, '/secrets/:scope/:name')
-          .replace(/\/(dev|production)\//, '/:env/'),
+          .replace(/\/(dev|production)\//, '/:env/')
+          .replace(/\/services\/api\//, '/services/:service/'),
       ),
     );
     for (const rule of ROUTE_RULES) {
