@@ -364,6 +364,21 @@ describe.skipIf(!dockerAvailable())('gantry agent --runtime docker', () => {
     expect(JSON.parse(await viaRouter('kept'))).toMatchObject({ revision: '1' });
   }, 180_000);
 
+  it('keeps its containers serving when its worker restarts, and the new worker adopts them', async () => {
+    const docker = engine().docker;
+    const before = await docker.getContainer(`gantry-${ENV}-kept-r1`).inspect();
+    const record = JSON.parse(await readFile(join(target().dataDir, 'agent.json'), 'utf8')) as { workerPid: number };
+    process.kill(record.workerPid, 'SIGTERM');
+    await until('another worker to answer', async () => {
+      const now = JSON.parse(await readFile(join(target().dataDir, 'agent.json'), 'utf8')) as { workerPid: number };
+      return now.workerPid !== record.workerPid && (await revision('kept', 1))?.readyReplicas === 2;
+    }, 60_000, 100);
+    const after = await docker.getContainer(`gantry-${ENV}-kept-r1`).inspect();
+    expect(after.Id).toBe(before.Id);
+    expect(after.State.StartedAt).toBe(before.State.StartedAt);
+    expect(JSON.parse(await viaRouter('kept'))).toMatchObject({ revision: '1' });
+  }, 90_000);
+
   it('stops the containers of an agent that is gone when Gantry stops its agents', async () => {
     const docker = engine().docker;
     const gone = await spawnAgent(temp, agentConfig(await freePorts(26_000, 900, SERVICES.length)), { docker: { dockerHost: engine().dockerHost } });
