@@ -206,6 +206,8 @@ describe.skipIf(!dockerAvailable())('gantry agent --runtime docker', () => {
     expect(info.Config.Labels['gantry.agent']).toMatch(/^[0-9a-f]{12}$/);
     expect(info.Config.Image).toBe(good.ref);
     expect(info.Config.Env).toEqual(expect.arrayContaining([`PORT=${r1.ports[0]}`, `GANTRY_SERVICE=web`, 'GANTRY_REVISION=1']));
+    // Nothing of the agent's own environment: PATH is the image's.
+    expect(info.Config.Env?.filter((e) => e.startsWith('PATH='))).toEqual(['PATH=/usr/local/bin:/usr/bin:/bin']);
     expect(info.HostConfig).toMatchObject({ NetworkMode: 'host', NanoCpus: 500_000_000, Memory: 256 * MiB, MemorySwap: 256 * MiB, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 5 } });
 
     await target().target.setWeights(ENV, 'web', 'main', { '1': 100 });
