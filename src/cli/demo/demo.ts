@@ -102,7 +102,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     log(`   Slack and PagerDuty stand-ins listening on ${receivers.url}`);
     log(`   ${repo.workDir} → ${repo.originDir}`);
 
-    log(o.out.paint('bold', '2. gantry server on a free port (it starts the agents for dev/staging and for production)'));
+    log(o.out.paint('bold', `2. gantry server on a free port (it starts ${docker ? 'one agent that runs every environment\'s containers on the engine' : 'the agents for dev/staging and for production'})`));
     // The server writes its output straight to a file: no pipe through this process that could close
     // under it (a kept server once died of EPIPE at its first write after the demo ended, issue 18).
     const logFile = join(root, 'server.log');

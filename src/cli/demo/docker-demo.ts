@@ -89,6 +89,13 @@ export class DockerDemo {
     if (engine) {
       const ours = await demoContainers(engine.docker, this.before).catch(() => []);
       await Promise.all(ours.map((c) => engine.docker.getContainer(c.id).remove({ force: true }).catch(() => undefined)));
+      // On an engine the user had already, the images it pulled from the demo's registry go too (a private engine goes whole).
+      const host = this.registry?.host;
+      if (host && this.preflight.engine) {
+        const images = await engine.docker.listImages().catch(() => []);
+        const fromDemo = images.filter((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])].some((r) => r.startsWith(`${host}/`)));
+        for (const image of fromDemo) await engine.docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      }
     }
     await this.registry?.stop();
     await engine?.stop();
