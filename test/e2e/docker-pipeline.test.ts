@@ -28,8 +28,8 @@ const SERVICE = SERVICE_JS.replace(
   "if (mode === 'bad-in-production' && process.env.GANTRY_ENVIRONMENT === 'production') { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ service: 'who-knows' })); return; }\n  if (mode === 'bad-json')",
 )
   .replace("  if (req.url === '/healthz') {", "  if (req.url === '/key-length') { res.end(String((process.env.API_KEY ?? '').length)); return; }\n  if (req.url === '/healthz') {")
-  // Says it started, with its key: the target must mask the key in the output `gantry logs` shows.
-  .replace("server.listen(Number(process.env.PORT), '127.0.0.1');", "server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log(`api ${readFileSync('./version', 'utf8').trim()} listening, key=${process.env.API_KEY}`));")
+  // Says it started (never its key: the engine keeps a container's output unmasked in its own log files, see docs/agent.md).
+  .replace("server.listen(Number(process.env.PORT), '127.0.0.1');", "server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log(`api ${readFileSync('./version', 'utf8').trim()} listening, key of ${(process.env.API_KEY ?? '').length} characters`));")
   // Takes memory until the engine kills it (the service's limit is 256m).
   .replace("const mode = existsSync('./mode')", "if (existsSync('./mode') && readFileSync('./mode', 'utf8').trim() === 'oom') { const hog = []; for (;;) hog.push(Buffer.alloc(16 * 1024 * 1024, 1)); }\nconst mode = existsSync('./mode')");
 
@@ -217,12 +217,11 @@ describe.runIf(dockerAvailable())('a release through dev, staging and production
     const live = (await (await fetch(`http://127.0.0.1:${port + 20}/`)).json()) as { version: string; revision: string };
     expect(live).toMatchObject({ version: 'v2', revision: '1' });
 
-    // What the live container wrote, through the CLI, its key masked.
+    // What the live container wrote, through the CLI.
     const logs = await runCli(['logs', 'production/api', '--lines', '20'], { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token });
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stderr).toContain('production/api r1');
-    expect(logs.stdout).toContain('api v2 listening, key=***');
-    expect(logs.stdout).not.toContain(apiKey);
+    expect(logs.stdout).toContain(`api v2 listening, key of ${apiKey.length} characters`);
 
     // Exactly one container per environment: the live revision; production's green one is gone.
     await until('the retired containers to be removed', async () => (await containers()).length === 3, 60_000, 200);
