@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, symlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { create as createTar } from 'tar';
+import { baseRootfs, followProgress } from '../../src/cli/demo/demo-base-image.js';
 import { TempDirs, until } from './temp.js';
 
 /** Debian's docker.io (dockerd 20.10); `.ci/run` installs it. */
@@ -103,41 +103,14 @@ function unmountUnder(dir: string): void {
   }
 }
 
-/**
- * A root filesystem made of this machine's files: node at /usr/local/bin/node, dash at /bin/sh,
- * and the libraries ldd lists for both. No image can be pulled here, and any normal base image has
- * at least this much.
- */
-async function baseRootfs(temp: TempDirs): Promise<string> {
-  const root = await temp.make('gantry-rootfs-', { sweep: false });
-  const node = execFileSync('readlink', ['-f', process.execPath], { encoding: 'utf8' }).trim();
-  const dash = execFileSync('readlink', ['-f', '/bin/sh'], { encoding: 'utf8' }).trim();
-  const files = new Set<string>();
-  for (const binary of [node, dash]) {
-    for (const match of execFileSync('ldd', [binary], { encoding: 'utf8' }).matchAll(/(\/\S+)/g)) if (match[1]) files.add(match[1]);
-  }
-  for (const file of files) {
-    await mkdir(join(root, dirname(file)), { recursive: true });
-    await copyFile(file, join(root, file));
-  }
-  await mkdir(join(root, 'usr/local/bin'), { recursive: true });
-  await copyFile(node, join(root, 'usr/local/bin/node'));
-  await mkdir(join(root, 'bin'), { recursive: true });
-  await copyFile(dash, join(root, 'bin/sh'));
-  for (const folder of ['tmp', 'app', 'etc', 'run']) await mkdir(join(root, folder), { recursive: true, mode: 0o1777 });
-  // node resolves localhost through /etc/hosts; nothing else of /etc is needed.
-  await copyFile('/etc/hosts', join(root, 'etc/hosts')).catch(() => undefined);
-  await symlink('/usr/local/bin/node', join(root, 'bin/node')).catch(() => undefined);
-  return root;
-}
-
 /** Imports the base image into the engine once (by name), with PATH and a WORKDIR; returns its local name. */
 export async function baseImage(d: TestDockerd): Promise<string> {
   const known = await d.docker.getImage(BASE_IMAGE).inspect().then(() => true, () => false);
   if (known) return BASE_IMAGE;
   const temp = new TempDirs();
   try {
-    const root = await baseRootfs(temp);
+    const root = await temp.make('gantry-rootfs-', { sweep: false });
+    await baseRootfs(root);
     const tar = createTar({ cwd: root, portable: true }, ['.']);
     const [repo, tag] = BASE_IMAGE.split(':') as [string, string];
     // @types/dockerode types the promise form of these two calls as void; the engine answers a progress stream.
@@ -162,11 +135,4 @@ export async function pushBaseImage(d: TestDockerd, registryHost: string, auth: 
   const digest = events.map((e) => (e as { aux?: { Digest?: string } }).aux?.Digest).find((x) => x !== undefined);
   if (digest === undefined) throw new Error(`the push of ${repository}:1 reported no digest: ${JSON.stringify(events.slice(-3))}`);
   return { ref: `${repository}@${digest}`, tagRef: `${repository}:1`, digest };
-}
-
-async function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<unknown[]> {
-  const events = await new Promise<unknown[]>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null, out: unknown[]) => (error ? reject(error) : resolve(out))));
-  const failed = events.find((e) => typeof (e as { error?: unknown }).error === 'string') as { error: string } | undefined;
-  if (failed) throw new Error(failed.error);
-  return events;
 }

@@ -16,7 +16,7 @@ export const DEMO_BASE_TAG = '20';
  * libraries `ldd` lists for both. Nothing can be pulled from the internet here, and this is all the
  * example's services need (any normal node base image has more).
  */
-async function baseRootfs(root: string): Promise<void> {
+export async function baseRootfs(root: string): Promise<void> {
   const node = await realpath(process.execPath);
   const sh = await realpath('/bin/sh');
   const files = new Set<string>();
@@ -38,7 +38,8 @@ async function baseRootfs(root: string): Promise<void> {
   await copyFile('/etc/hosts', join(root, 'etc/hosts')).catch(() => undefined);
 }
 
-async function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<unknown[]> {
+/** Waits for an engine progress stream to end; an `error` event in it rejects. */
+export async function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<unknown[]> {
   const events = await new Promise<unknown[]>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null, out: unknown[]) => (error ? reject(error) : resolve(out))));
   const failed = events.find((e) => typeof (e as { error?: unknown }).error === 'string') as { error: string } | undefined;
   if (failed) throw new Error(failed.error);
