@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseMemorySize } from './memory-size.js';
 
 /**
  * The gantry.yaml schema as the user writes it: optional fields, human units.
@@ -90,9 +91,14 @@ export const ImageSpec = z
     if (image.base !== undefined && (image.context !== undefined || image.target !== undefined || image.buildArgs !== undefined)) ctx.addIssue({ code: 'custom', message: 'context, target and buildArgs belong to a dockerfile build, not to base' });
   });
 
+/** The Docker engine refuses a memory limit below 6 MiB. */
+const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
+
 export const LimitsSpec = z.strictObject({
   cpus: z.number().positive().max(1024).optional().describe('CPUs a replica may use (0.5 = half a core); enforced by the docker target.'),
-  memory: MemorySize.optional().describe('Memory a replica may use before it is killed (OOMKilled); enforced by the docker target.'),
+  memory: MemorySize.optional()
+    .refine((size) => size === undefined || parseMemorySize(size) >= MIN_MEMORY_BYTES, 'must be at least 6m: the Docker engine refuses a smaller memory limit')
+    .describe('Memory a replica may use before it is killed (OOMKilled); enforced by the docker target.'),
 });
 
 export const ServiceSpec = z.strictObject({

@@ -63,6 +63,10 @@ describe('gantry.yaml: images, registries and docker targets', () => {
     expect(codes(result)).toEqual(expect.arrayContaining(['CONFIG_IMAGE_MISSING environments.production', 'CONFIG_MISSING_KEY environments.production.imageScan']));
   });
 
+  it('refuses a memory limit the Docker engine would refuse, at its line', () => {
+    expect(codes(load(BASE.replace('memory: 256m', 'memory: 4m')))).toEqual(['CONFIG_INVALID_VALUE services.api.run.limits.memory']);
+  });
+
   it('reads memory sizes the way Docker and Kubernetes write them', () => {
     expect(parseMemorySize('256m')).toBe(268_435_456);
     expect(parseMemorySize('512Mi')).toBe(536_870_912);
