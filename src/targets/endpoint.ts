@@ -1,5 +1,5 @@
 import { TargetError } from '../errors/index.js';
-import type { Endpoint, RouteName } from './target.js';
+import type { Endpoint, RouteName, ServiceStatus } from './target.js';
 
 /**
  * The URL the control plane's own checks call for a route, or a clear refusal when the route is
@@ -11,4 +11,11 @@ export function controlPlaneUrl(endpoint: Endpoint, target: string, environment:
     where: `${environment}/${service} (${route})`,
     hint: 'Checks against it must run on the target itself; this version runs them from the control plane, so use a target whose routes the control plane reaches.',
   });
+}
+
+/** A route's endpoint as the target's own describe() reports it: every agent-backed target's `endpoint()`. */
+export function describedEndpoint(statuses: readonly ServiceStatus[], target: string, environment: string, service: string, route: RouteName): Endpoint {
+  const endpoint = statuses.find((s) => s.service === service)?.endpoints?.[route];
+  if (endpoint === undefined) throw new TargetError('NOT_FOUND', `${environment}/${service} has no ${route} route on target ${target}`);
+  return endpoint;
 }

@@ -1,5 +1,5 @@
 import { TargetError } from '../../errors/index.js';
-import { controlPlaneUrl } from '../endpoint.js';
+import { controlPlaneUrl, describedEndpoint } from '../endpoint.js';
 import { LOCAL_CAPABILITIES } from '../local/local-target.js';
 import type { Endpoint, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
 import { sameWeights } from '../weights.js';
@@ -92,10 +92,7 @@ export class DockerTarget implements Target, TrafficSource {
   }
 
   async endpoint(environment: string, service: string, route: RouteName): Promise<Endpoint> {
-    const status = (await this.describe(environment)).find((s) => s.service === service);
-    const endpoint = status?.endpoints?.[route];
-    if (endpoint === undefined) throw new TargetError('NOT_FOUND', `${environment}/${service} has no ${route} route on target ${this.name}`);
-    return endpoint;
+    return describedEndpoint(await this.describe(environment), this.name, environment, service, route);
   }
 
   async url(environment: string, service: string, route: RouteName): Promise<string> {

@@ -1,6 +1,6 @@
 import { TargetError } from '../../errors/index.js';
 import { AgentClient, type AgentMethod } from '../agent-client.js';
-import { controlPlaneUrl } from '../endpoint.js';
+import { controlPlaneUrl, describedEndpoint } from '../endpoint.js';
 import type { Endpoint, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
 import { sameWeights } from '../weights.js';
 import type { ServedRoute } from './route-layout.js';
@@ -79,10 +79,7 @@ export class LocalTarget implements Target, TrafficSource {
   }
 
   async endpoint(environment: string, service: string, route: RouteName): Promise<Endpoint> {
-    const status = (await this.describe(environment)).find((s) => s.service === service);
-    const endpoint = status?.endpoints?.[route];
-    if (endpoint === undefined) throw new TargetError('NOT_FOUND', `${environment}/${service} has no ${route} route on target ${this.name}`);
-    return endpoint;
+    return describedEndpoint(await this.describe(environment), this.name, environment, service, route);
   }
 
   async url(environment: string, service: string, route: RouteName): Promise<string> {
