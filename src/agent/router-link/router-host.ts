@@ -42,23 +42,30 @@ export class RouterHost {
     }
   }
 
+  /**
+   * One listener per route however many calls ask at once. The check is synchronous: calls read from
+   * one IPC chunk arrive in the same tick, so an `await` before it would let each of them open.
+   */
+  private listenOnce(routeId: string, port: number): Promise<number> {
+    const known = this.listening.get(routeId);
+    if (known !== undefined && (port === 0 || known === port)) return Promise.resolve(known);
+    const pending = this.opening.get(routeId);
+    if (pending !== undefined) return pending.then(() => undefined, () => undefined).then(() => this.listenOnce(routeId, port));
+    const opening = this.router
+      .listen(routeId, port, ...(this.routeHost === undefined ? [] : [this.routeHost]))
+      .then((bound) => {
+        this.listening.set(routeId, bound);
+        return bound;
+      })
+      .finally(() => this.opening.delete(routeId));
+    this.opening.set(routeId, opening);
+    return opening;
+  }
+
   private async apply(call: RouterCall): Promise<RouterReply['result']> {
     switch (call.op) {
-      case 'listen': {
-        // Calls answered concurrently (two PUT /v1/routes at once): one opens the listener, the others wait for it.
-        await this.opening.get(call.routeId)?.catch(() => undefined);
-        const known = this.listening.get(call.routeId);
-        if (known !== undefined && (call.port === 0 || known === call.port)) return known;
-        const opening = this.router.listen(call.routeId, call.port, ...(this.routeHost === undefined ? [] : [this.routeHost]));
-        this.opening.set(call.routeId, opening);
-        try {
-          const port = await opening;
-          this.listening.set(call.routeId, port);
-          return port;
-        } finally {
-          this.opening.delete(call.routeId);
-        }
-      }
+      case 'listen':
+        return this.listenOnce(call.routeId, call.port);
       case 'limit':
         this.router.limit(call.routeId, call.maxConnections ?? undefined);
         return null;
