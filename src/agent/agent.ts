@@ -47,7 +47,7 @@ export interface AgentOptions {
   readonly logger: Logger;
 }
 
-const PHASE_ORDER: readonly RevisionPhase[] = ['crash-loop', 'crashed', 'unhealthy', 'starting', 'stopping', 'ready', 'stopped'];
+const PHASE_ORDER: readonly RevisionPhase[] = ['failed', 'crash-loop', 'crashed', 'unhealthy', 'starting', 'stopping', 'ready', 'stopped'];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -13,6 +13,7 @@ import type {
   RegistryConfig,
   ServiceConfig,
   StrategyConfig,
+  KubernetesCredentials,
   TargetConfig,
   VerifyConfig,
 } from './types.js';
@@ -210,12 +211,29 @@ function normalizeEnvironment(name: string, e: EnvironmentInput, services: Recor
   };
 }
 
+/** Kubernetes' own default progressDeadlineSeconds (600). */
+const DEFAULT_PROGRESS_DEADLINE_MS = 600_000;
+
+function kubernetesCredentials(t: { kubeconfigSecret?: string | undefined; context?: string | undefined; server?: string | undefined; tokenSecret?: string | undefined; caSecret?: string | undefined }): KubernetesCredentials | undefined {
+  if (t.kubeconfigSecret !== undefined) return { kind: 'kubeconfig', secret: t.kubeconfigSecret, context: t.context };
+  if (t.server !== undefined && t.tokenSecret !== undefined) return { kind: 'token', server: t.server, tokenSecret: t.tokenSecret, caSecret: t.caSecret };
+  return undefined;
+}
+
 function normalizeTarget(name: string, t: NonNullable<GantryConfigParsed['targets']>[string]): TargetConfig {
   switch (t.kind) {
     case 'local':
       return { name, kind: 'local', socket: t.socket, port: t.port, tokenSecret: t.tokenSecret };
     case 'kubernetes':
-      return { name, kind: 'kubernetes', context: t.context, namespace: t.namespace };
+      return {
+        name,
+        kind: 'kubernetes',
+        namespace: t.namespace,
+        credentials: kubernetesCredentials(t),
+        serviceType: t.serviceType ?? 'ClusterIP',
+        endpoint: t.endpoint,
+        progressDeadlineMs: t.progressDeadline === undefined ? DEFAULT_PROGRESS_DEADLINE_MS : parseDuration(t.progressDeadline),
+      };
     case 'docker':
       return {
         name,

@@ -131,7 +131,7 @@ export const ServiceSpec = z.strictObject({
 // Settings described `Not supported yet` are refused by src/config/rules/unsupported.ts until the runtime honours them.
 export const StrategySpec = z.union([
   z.enum(['rolling', 'blue-green']),
-  z.strictObject({ kind: z.literal('rolling'), maxSurge: z.number().int().min(0).optional(), maxUnavailable: z.number().int().min(0).optional().describe('Not supported yet on a local target (CONFIG_UNSUPPORTED).') }),
+  z.strictObject({ kind: z.literal('rolling'), maxSurge: z.number().int().min(0).optional(), maxUnavailable: z.number().int().min(0).optional().describe('Kubernetes: the Deployment\'s maxUnavailable. Not supported on a local target (CONFIG_UNSUPPORTED).') }),
   z.strictObject({ kind: z.literal('blue-green'), scaleDownDelay: Duration.optional(), previewPortOffset: z.number().int().min(1).optional() }),
 ]);
 
@@ -231,7 +231,26 @@ export const EnvironmentSpec = z.strictObject({
 
 export const TargetSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('local'), socket: z.string().optional().describe('Not supported yet (CONFIG_UNSUPPORTED).'), port: Port.optional(), tokenSecret: SecretName.optional() }),
-  z.strictObject({ kind: z.literal('kubernetes'), context: z.string().optional(), namespace: z.string().min(1) }).describe('Not supported yet (CONFIG_UNSUPPORTED).'),
+  z.strictObject({
+    kind: z.literal('kubernetes'),
+    namespace: z
+      .string()
+      .max(63, 'must be at most 63 characters (a Kubernetes namespace is a DNS label)')
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label: lower-case letters, digits and dashes, starting and ending with a letter or digit')
+      .describe('The namespace the services run in, e.g. volteryde-dev; one per environment.'),
+    kubeconfigSecret: SecretName.optional().describe("A secret holding a kubeconfig (YAML), read in the environment's secret scope."),
+    context: z.string().min(1).optional().describe("With kubeconfigSecret: the kubeconfig's context to use (default: its current-context)."),
+    server: z.string().url().optional().describe('Without kubeconfigSecret: the API server URL, used with tokenSecret (a service account token) and caSecret.'),
+    tokenSecret: SecretName.optional().describe('A secret holding a service-account token for `server`.'),
+    caSecret: SecretName.optional().describe("A secret holding the API server's CA certificate (PEM) for `server`; without it the system's CAs are trusted."),
+    serviceType: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).optional().describe("The type of each service's Services (default ClusterIP: reachable only inside the cluster)."),
+    endpoint: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL template such as https://{service}.dev.example.com')
+      .optional()
+      .describe('Where the control plane reaches a route (an ingress), with {service}, {route} (main or preview) and {environment} replaced; default: a LoadBalancer Service\'s address, else inside the cluster only.'),
+    progressDeadline: Duration.optional().describe("A Deployment's progressDeadlineSeconds: how long a rollout may make no progress before it fails (default 10m)."),
+  }),
   z.strictObject({
     kind: z.literal('docker'),
     engine: z.string().min(1).optional().describe('The Docker engine of a target on this machine, e.g. unix:///var/run/docker.sock (default: DOCKER_HOST, else that socket).'),

@@ -152,9 +152,26 @@ export interface DockerTargetConfig {
   readonly endpoint: string | undefined;
 }
 
+/** How a kubernetes target reaches its cluster: a kubeconfig, or a server with a service-account token; each a secret of the environment. */
+export type KubernetesCredentials =
+  | { readonly kind: 'kubeconfig'; readonly secret: string; readonly context: string | undefined }
+  | { readonly kind: 'token'; readonly server: string; readonly tokenSecret: string; readonly caSecret: string | undefined };
+
+export interface KubernetesTargetConfig {
+  readonly name: string;
+  readonly kind: 'kubernetes';
+  readonly namespace: string;
+  /** Undefined only in a file validation refuses (neither kubeconfigSecret nor server + tokenSecret). */
+  readonly credentials: KubernetesCredentials | undefined;
+  readonly serviceType: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  /** URL template with {service}, {route}, {environment}; undefined: a LoadBalancer's address, else cluster-internal. */
+  readonly endpoint: string | undefined;
+  readonly progressDeadlineMs: number;
+}
+
 export type TargetConfig =
   | { readonly name: string; readonly kind: 'local'; readonly socket: string | undefined; readonly port: number | undefined; readonly tokenSecret: string | undefined }
-  | { readonly name: string; readonly kind: 'kubernetes'; readonly context: string | undefined; readonly namespace: string }
+  | KubernetesTargetConfig
   | DockerTargetConfig;
 
 export interface ProtectionConfig {

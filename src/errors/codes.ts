@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   REVISION_STILL_SERVING: 'Retire was asked to stop a revision that still gets main-route traffic.',
   // agent (supervisor)
   REVISION_CRASH_LOOP: 'A revision crashed so often that the target stopped restarting it.',
+  REVISION_FAILED: 'The target gave up on a revision for a reason restarting will not fix (image pull, out of memory, rollout deadline).',
   HEALTH_CHECK_FAILED: 'A revision process answers its health check, but not with the expected status.',
   // cli
   SERVER_UNREACHABLE: 'The CLI could not reach the Gantry server.',

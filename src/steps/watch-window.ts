@@ -30,7 +30,7 @@ export function windowTotals(traffic: RevisionTraffic | undefined, status: Revis
  */
 export function judgeWindow(watch: { readonly maxErrorRate: number; readonly maxP99Ms?: number | undefined }, d: Deployment, status: RevisionStatus | undefined, w: WindowTotals, totals: Readonly<Record<string, WindowTotals>>): void {
   const details = { summary: { watch: totals } };
-  if (status && (status.phase === 'crashed' || status.phase === 'crash-loop')) {
+  if (status && (status.phase === 'crashed' || status.phase === 'crash-loop' || status.phase === 'failed')) {
     throw new GantryError('WATCH_FAILED', `${d.service} r${d.revision} ${status.phase} during the watch window${status.lastError ? `: ${status.lastError}` : ''}`, { hint: 'Read the revision log; the deployment is rolled back.', details });
   }
   const rate = w.requests === 0 ? 0 : w.failed / w.requests;

@@ -101,6 +101,13 @@ function notReady(subject: ReadinessSubject, revision: number, status: RevisionS
       hint: 'Read the revision’s output for the crash; it often is a missing env var or secret, or a wrong run command.',
     });
   }
+  if (status.phase === RevisionPhase.Failed) {
+    return new HealthCheckError('REVISION_FAILED', `${service} r${revision} failed on target ${subject.targetName}${why}`, {
+      where,
+      details,
+      hint: 'The target gave up on it (an image it cannot pull, a replica killed for memory, a rollout past its deadline); the error says which. Fix that and deploy again.',
+    });
+  }
   if (mode === 'waiting') return undefined;
   if (mode === 'now') {
     return new HealthCheckError('REVISION_UNHEALTHY', `${service} r${revision} is ${status.phase}${why}`, {

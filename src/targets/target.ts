@@ -69,6 +69,12 @@ export const RevisionPhase = {
   Crashed: 'crashed',
   /** Restarted too often in a short time: it will not be tried again. */
   CrashLoop: 'crash-loop',
+  /**
+   * The target gave up on it for a reason restarting will not fix: an image it cannot pull, a
+   * replica killed for memory, a rollout past its progress deadline (Kubernetes). Final, like
+   * crash-loop; `lastError` says which and carries the replica's last lines.
+   */
+  Failed: 'failed',
   Stopping: 'stopping',
   Stopped: 'stopped',
 } as const;
@@ -87,6 +93,46 @@ export interface RevisionStatus {
   readonly readyReplicas?: number;
   /** How often a replica was taken out of rotation by its readiness probe since the revision started. */
   readonly outOfRotation?: number;
+  /** The target's own name for the revision, shown beside Gantry's: a Kubernetes ReplicaSet and its rollout revision ("api-7d9f6c (revision 3)"). */
+  readonly targetRevision?: string;
+  /** Each replica as the target sees it (a pod, a container), for `gantry status`; absent from a target that does not say. */
+  readonly replicas?: readonly ReplicaStatus[];
+}
+
+export interface ReplicaStatus {
+  /** The pod's or container's name. */
+  readonly name: string;
+  /** The target's own word for its state: Running, Pending, CrashLoopBackOff, ImagePullBackOff, OOMKilled… */
+  readonly state: string;
+  readonly ready: boolean;
+  readonly restarts: number;
+  /** Where it runs: a node, a host. */
+  readonly node?: string;
+}
+
+/** Something the target recorded about a service (a Kubernetes Event): warnings are what `gantry status` shows. */
+export interface TargetEvent {
+  /** ISO time it last happened. */
+  readonly at: string;
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+  /** What it is about, kind/name (Pod/api-7d9f6c-x2k4p). */
+  readonly object: string;
+  readonly count: number;
+}
+
+/**
+ * Every object a target manages for an environment, as the target's own manifests (a Kubernetes
+ * target: Deployments, Services, ConfigMaps as YAML; Secrets by name and version only, never
+ * values): what a backup keeps, `gantry backup export` writes and a restore applies again.
+ */
+export interface ManagedResources {
+  readonly format: 'kubernetes-yaml';
+  /** A multi-document YAML stream `kubectl apply -f` accepts. */
+  readonly yaml: string;
+  /** kind/name of each object, for listings. */
+  readonly objects: readonly string[];
 }
 
 /**
@@ -108,6 +154,14 @@ export interface TargetCapabilities {
   readonly headerRouting: boolean;
   /** A service may have a preview route that reaches a candidate before users do (blue-green). */
   readonly preview: boolean;
+  /**
+   * The target replaces a service's running revision by its own rolling update (a Kubernetes
+   * Deployment's RollingUpdate): startRevision of a new revision starts that update, the revision
+   * is reported ready once the update completed, the main route's weights are the shares of ready
+   * replicas, and setWeights(main, {r: 100}) for an earlier revision undoes to it (`kubectl rollout
+   * undo`). The rolling strategy then watches the update instead of shifting weights itself.
+   */
+  readonly rollsItself: boolean;
 }
 
 /** verifyWeights' answer: whether the router serves the weights asked for, and what it serves now. */
@@ -161,6 +215,15 @@ export interface Target {
    * by the target), for `gantry logs <env>/<service>`: a process's log file, a container's output.
    */
   logs(environment: string, service: string, revision: number, lines: number): Promise<string[]>;
+  /**
+   * Every object the target manages for the environment (see ManagedResources); absent on targets
+   * whose backups are Gantry's own records only (local, docker).
+   */
+  resources?(environment: string): Promise<ManagedResources>;
+  /** Applies again what resources() returned (a restore); resolves with the kind/name of each object applied. */
+  applyResources?(environment: string, resources: ManagedResources): Promise<string[]>;
+  /** Recent events about the environment's services, newest last (a Kubernetes target: the namespace's Events); absent on targets that keep none. */
+  events?(environment: string, service?: string): Promise<TargetEvent[]>;
   /** Where a service's route is reached, and from where (see Endpoint). */
   endpoint(environment: string, service: string, route: RouteName): Promise<Endpoint>;
   /**

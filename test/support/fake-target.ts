@@ -153,7 +153,7 @@ export class FakeTarget implements Target {
   }
 
   capabilities(): TargetCapabilities {
-    return { weightedRouting: true, headerRouting: false, preview: true };
+    return { weightedRouting: true, headerRouting: false, preview: true, rollsItself: false };
   }
 
   /** Applies weights at once, as the local router does; `verify` calls are observations, not changes. */

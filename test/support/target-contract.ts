@@ -189,7 +189,7 @@ export function targetContract(kind: string, make: () => Promise<ContractSubject
       const s = await open();
       const svc = s.services[4] ?? '';
       const caps = s.target.capabilities();
-      expect(caps).toEqual({ weightedRouting: expect.any(Boolean), headerRouting: expect.any(Boolean), preview: expect.any(Boolean) });
+      expect(caps).toEqual({ weightedRouting: expect.any(Boolean), headerRouting: expect.any(Boolean), preview: expect.any(Boolean), rollsItself: expect.any(Boolean) });
       for (const r of [1, 2]) await s.target.startRevision(spec(s, svc, r));
       for (const r of [1, 2]) await ready(s, svc, r);
       const split = { '1': 50, '2': 50 };

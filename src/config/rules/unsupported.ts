@@ -32,12 +32,6 @@ function targetKind(config: GantryConfigParsed, name: string | undefined): strin
  */
 export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
   {
-    find: (config) => targetsOf(config).flatMap(([name, t]) => (t.kind === 'kubernetes' ? [['targets', name, 'kind']] : [])),
-    anchor: 'value',
-    why: 'Kubernetes targets are not supported yet',
-    hint: 'Use kind: local (a `gantry agent` on this machine) until Kubernetes targets land.',
-  },
-  {
     find: (config) => targetsOf(config).flatMap(([name, t]) => (t.kind === 'local' && t.socket !== undefined ? [['targets', name, 'socket']] : [])),
     anchor: 'key',
     why: 'a local target cannot listen on a unix socket yet',

@@ -33,6 +33,7 @@ export class DockerTarget implements Target, TrafficSource {
   }
 
   capabilities(): TargetCapabilities {
+    // Each host's agent routes like a local target's.
     return LOCAL_CAPABILITIES;
   }
 

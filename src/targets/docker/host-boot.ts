@@ -24,7 +24,7 @@ export async function bootHost(host: HostAgent, spec: RevisionSpec, deadlineMs: 
     const status = revisionOf(services, spec);
     const phase = status?.phase ?? 'absent';
     if (phase === RevisionPhase.Ready) return;
-    const final = phase === RevisionPhase.CrashLoop || phase === RevisionPhase.Stopped || phase === RevisionPhase.Stopping || phase === 'absent';
+    const final = phase === RevisionPhase.CrashLoop || phase === RevisionPhase.Failed || phase === RevisionPhase.Stopped || phase === RevisionPhase.Stopping || phase === 'absent';
     if (final || Date.now() >= deadline) {
       const lines = await host.client
         .call<{ lines: string[] }>('GET', `${path}/revisions/${spec.revision}/logs?lines=${REASON_LINES}`)

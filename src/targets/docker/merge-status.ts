@@ -13,6 +13,7 @@ const RANK: Readonly<Record<RevisionPhase, number>> = {
   [RevisionPhase.Unhealthy]: 2,
   [RevisionPhase.Crashed]: 3,
   [RevisionPhase.CrashLoop]: 4,
+  [RevisionPhase.Failed]: 5,
   [RevisionPhase.Stopping]: -1,
   [RevisionPhase.Stopped]: -2,
 };

@@ -12,7 +12,7 @@ const TRANSPORT_RETRY_MS = 5_000;
  * What the local agent does: its router splits a route by weight; it has no header routing; a
  * service of a blue-green environment gets a preview route (a second port) before the switch.
  */
-export const LOCAL_CAPABILITIES: TargetCapabilities = Object.freeze({ weightedRouting: true, headerRouting: false, preview: true });
+export const LOCAL_CAPABILITIES: TargetCapabilities = Object.freeze({ weightedRouting: true, headerRouting: false, preview: true, rollsItself: false });
 
 /** The local target: the contract spoken over HTTP to a `gantry agent` on this machine; it is also the local kind's traffic source. */
 export class LocalTarget implements Target, TrafficSource {
