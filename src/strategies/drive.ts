@@ -40,7 +40,8 @@ export async function reconcilePass(strategy: Strategy, goal: Goal, ctx: Strateg
     ctx.signal.throwIfAborted();
     const observed = await observe(ctx);
     const { spec, previous, config, readyDeadlineMs } = ctx;
-    const result = strategy.reconcile({ goal, spec, previous, config, readyDeadlineMs, targetName: ctx.target.name, progress: current, observed, now: ctx.now(), ...(options.reason === undefined ? {} : { reason: options.reason }) });
+    const rollsItself = ctx.target.capabilities().rollsItself;
+    const result = strategy.reconcile({ goal, spec, previous, config, readyDeadlineMs, targetName: ctx.target.name, progress: current, observed, now: ctx.now(), rollsItself, ...(options.reason === undefined ? {} : { reason: options.reason }) });
     for (const line of result.log) ctx.log(line);
     for (const action of result.actions) {
       await apply(ctx, action);
@@ -66,16 +67,16 @@ export async function reconcileToEnd(strategy: Strategy, goal: Goal, ctx: Strate
 }
 
 /** What a strategy needs of its target's routing; a target that lacks it is refused before anything starts. */
-const NEEDS: Readonly<Record<Strategy['kind'], ReadonlyArray<keyof TargetCapabilities>>> = {
-  // Batches split the main route by weight.
-  rolling: ['weightedRouting'],
+const NEEDS: Readonly<Record<Strategy['kind'], (has: TargetCapabilities) => ReadonlyArray<keyof TargetCapabilities>>> = {
+  // Batches split the main route by weight, unless the target rolls the revision out itself (a Kubernetes Deployment).
+  rolling: (has) => (has.rollsItself ? [] : ['weightedRouting']),
   // The pre-switch checks reach green through the preview route.
-  'blue-green': ['preview'],
+  'blue-green': () => ['preview'],
 };
 
 function requireCapabilities(strategy: Strategy, ctx: StrategyContext): void {
   const has = ctx.target.capabilities();
-  const missing = NEEDS[strategy.kind].filter((need) => !has[need]);
+  const missing = NEEDS[strategy.kind](has).filter((need) => !has[need]);
   if (missing.length === 0) return;
   throw new TargetError('TARGET_CAPABILITY_MISSING', `target ${ctx.target.name} cannot do ${missing.join(' and ')}, which the ${strategy.kind} strategy of ${ctx.spec.environment} needs`, {
     where: `${ctx.spec.environment}/${ctx.spec.service} r${ctx.spec.revision}`,

@@ -43,6 +43,8 @@ export interface ReconcileInput {
   readonly now: number;
   /** Why a rollback happens, for its first log line. */
   readonly reason?: string;
+  /** The target replaces revisions by its own rolling update (TargetCapabilities.rollsItself): rolling watches it, rollback undoes through it. */
+  readonly rollsItself?: boolean;
 }
 
 export interface ReconcileResult {

@@ -20,6 +20,11 @@ export function rollbackPass(input: ReconcileInput, clearPreview: boolean): Reco
   const actions: Action[] = [];
   if (previous === undefined) {
     if (hasWeights(observed, 'main')) actions.push({ kind: 'set-weights', route: 'main', weights: {} });
+  } else if (!routesOnlyTo(observed, 'main', previous) && input.rollsItself === true) {
+    // The previous revision was replaced by the target's own rollout: going back is the target's
+    // undo (`kubectl rollout undo`), and verifyWeights holds the next pass until the undo completed.
+    actions.push({ kind: 'set-weights', route: 'main', weights: { [previous]: 100 } });
+    log.push(`undoing ${spec.service} to r${previous} through the target's own rollout`);
   } else if (!routesOnlyTo(observed, 'main', previous)) {
     const wait = readyOrWait(input, observed, previous, since, now, DEFAULT_READY_POLL_MS);
     if (wait !== undefined) return { actions: [], next: progressOf(RollbackPhase.RollingBack, 0, since, observed, []), wait, log };
@@ -30,7 +35,8 @@ export function rollbackPass(input: ReconcileInput, clearPreview: boolean): Reco
     actions.push({ kind: 'set-weights', route: 'preview', weights: {} });
     log.push(`clearing ${spec.service} preview route`);
   }
-  if (isRunning(revisionIn(observed, rev))) {
+  if (isRunning(revisionIn(observed, rev)) && !(input.rollsItself === true && actions.length > 0)) {
+    // (A target that rolls itself retires the new revision in the undo just asked for.)
     actions.push({ kind: 'stop', revision: rev });
     log.push(`stopping ${spec.service} r${rev}`);
   }

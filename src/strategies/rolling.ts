@@ -24,6 +24,11 @@ const ROLLOUT_PHASES: readonly string[] = [RollingPhase.Starting, RollingPhase.S
  * holds and the setting changes nothing. It would matter only for a target that must stop old
  * replicas to make room for new ones, which this strategy never does; so validation refuses it on a
  * local target (config/rules/unsupported.ts) rather than accept a setting that does nothing.
+ *
+ * A target that rolls revisions itself (rollsItself: a Kubernetes Deployment) gets the start and
+ * is then watched: its own update honours maxSurge and maxUnavailable with Kubernetes' meaning, and
+ * the revision is ready once the update completed. The previous revision is then already scaled
+ * down, so a rollback is the target's undo rather than a switch back.
  */
 export class RollingStrategy implements Strategy {
   readonly kind = 'rolling' as const;
@@ -43,6 +48,11 @@ function rollout(input: ReconcileInput, maxSurge: number): ReconcileResult {
   if (!isRunning(revisionIn(observed, rev))) {
     // Once it has had traffic, a revision that vanished is a failure, not something to start again.
     if (own !== null && own.phase !== RollingPhase.Starting) requireReady(input, observed, rev);
+    if (input.rollsItself === true) {
+      // The target's update may take a moment to show the new revision: look again after a poll, not at once.
+      const log = own === null ? [`rolling ${spec.service} to r${rev} (release ${spec.release.slice(0, 7)}, ${spec.replicas} replica(s)) with the target's own rolling update`] : [];
+      return { actions: [{ kind: 'start', spec }], next: progressOf(RollingPhase.Starting, 0, own?.since ?? now, observed, []), wait: DEFAULT_READY_POLL_MS, log };
+    }
     const log = `starting ${spec.service} r${rev} (release ${spec.release.slice(0, 7)}, ${spec.replicas} replica(s)) without traffic`;
     return { actions: [{ kind: 'start', spec }], next: progressOf(RollingPhase.Starting, 0, now, observed, []), wait: 0, log: [log] };
   }
@@ -52,8 +62,11 @@ function rollout(input: ReconcileInput, maxSurge: number): ReconcileResult {
     if (wait !== undefined) return { actions: [], next: progressOf(RollingPhase.Starting, 0, since, observed, []), wait, log: [] };
     const ready = `${spec.service} r${rev} ready on ${ports(requireReady(input, observed, rev))}`;
     if (routesOnlyTo(observed, 'main', rev)) {
-      return { actions: [], next: progressOf(RollingPhase.Switched, 0, now, observed, []), log: [ready, `${spec.service} main route already sends all traffic to r${rev}; nothing to shift`] };
+      const why = input.rollsItself === true ? `the target's own rolling update moved all of ${spec.service} to r${rev}` : `${spec.service} main route already sends all traffic to r${rev}; nothing to shift`;
+      return { actions: [], next: progressOf(RollingPhase.Switched, 0, now, observed, []), log: [ready, why] };
     }
+    // A target that rolls itself reports ready only once its update completed; until its weights say so too, look again.
+    if (input.rollsItself === true) return { actions: [], next: progressOf(RollingPhase.Starting, 0, since, observed, []), wait: DEFAULT_READY_POLL_MS, log: [] };
     return shift(input, maxSurge, [ready]);
   }
   if (own.phase === RollingPhase.Switched && routesOnlyTo(observed, 'main', rev)) return { actions: [], next: own, log: [] };

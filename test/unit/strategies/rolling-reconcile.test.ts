@@ -17,6 +17,8 @@ interface Row {
   readonly observed: ServiceStatus | undefined;
   readonly at: number;
   readonly previous?: number | undefined;
+  /** The target rolls revisions itself (a Kubernetes Deployment). */
+  readonly rollsItself?: boolean;
   /** The target calls, the stored phase (and step), the wait; or the error code. */
   readonly expected: { actions: string[]; phase: string; stepIndex?: number; wait: number | undefined } | { error: string };
 }
@@ -41,11 +43,19 @@ const rows: Row[] = [
   { name: 'rolls back in one pass: all main traffic to the previous revision, then stops the new one', goal: Goal.Rollback, state: progress('shifting', 2, T0), observed: observed({ 6: 'ready', 7: 'ready' }, { 6: 50, 7: 50 }), at: 0, expected: { actions: ['weights main {"6":100}', 'stop r7'], phase: 'rolled-back', wait: undefined } },
   { name: 'waits for a previous revision that is starting again before it takes traffic back', goal: Goal.Rollback, state: null, observed: observed({ 6: 'starting', 7: 'ready' }, { 7: 100 }), at: 0, expected: { actions: [], phase: 'rolling-back', wait: 500 } },
   { name: 'rolls back a first deploy by emptying the route', goal: Goal.Rollback, state: null, previous: undefined, observed: observed({ 7: 'ready' }, { 7: 100 }), at: 0, expected: { actions: ['weights main {}', 'stop r7'], phase: 'rolled-back', wait: undefined } },
+  // A target that rolls revisions itself (Kubernetes): started, then watched; back by its undo.
+  { name: 'self-rolling: starts the update and looks again after a poll', rollsItself: true, goal: Goal.Rollout, state: null, observed: observed({ 6: 'ready' }, { 6: 100 }), at: 0, expected: { actions: ['start r7'], phase: 'starting', wait: 500 } },
+  { name: 'self-rolling: a revision the target does not show yet is started again (idempotent) after a poll', rollsItself: true, goal: Goal.Rollout, state: progress('starting', 0, T0), observed: observed({ 6: 'ready' }, { 6: 100 }), at: 400, expected: { actions: ['start r7'], phase: 'starting', wait: 500 } },
+  { name: 'self-rolling: waits while the update runs, whatever its shares', rollsItself: true, goal: Goal.Rollout, state: progress('starting', 0, T0), observed: observed({ 6: 'ready', 7: 'starting' }, { 6: 50, 7: 50 }), at: 2_000, expected: { actions: [], phase: 'starting', wait: 500 } },
+  { name: 'self-rolling: never sets weights itself; done once the target reports the update complete', rollsItself: true, goal: Goal.Rollout, state: progress('starting', 0, T0), observed: observed({ 6: 'stopped', 7: 'ready' }, { 7: 100 }), at: 3_000, expected: { actions: [], phase: 'switched', wait: undefined } },
+  { name: 'self-rolling: fails at once when the target gave up on the revision (image pull, OOM, deadline)', rollsItself: true, goal: Goal.Rollout, state: progress('starting', 0, T0), observed: observed({ 6: 'ready', 7: 'failed' }, { 6: 100 }), at: 500, expected: { error: 'REVISION_FAILED' } },
+  { name: 'self-rolling: rollback after the update completed is the target undo to the scaled-down previous revision', rollsItself: true, goal: Goal.Rollback, state: null, observed: observed({ 6: 'stopped', 7: 'ready' }, { 7: 100 }), at: 0, expected: { actions: ['weights main {"6":100}'], phase: 'rolled-back', wait: undefined } },
+  { name: 'self-rolling: rollback of a crash-looping update that never took traffic stops it (the target undoes)', rollsItself: true, goal: Goal.Rollback, state: null, observed: observed({ 6: 'ready', 7: 'crash-loop' }, { 6: 100 }), at: 0, expected: { actions: ['stop r7'], phase: 'rolled-back', wait: undefined } },
 ];
 
 describe('RollingStrategy.reconcile: (state, observed) → actions', () => {
   it.each(rows)('$name', (row) => {
-    const run = () => new RollingStrategy().reconcile(input({ goal: row.goal, progress: row.state, observed: row.observed, now: T0 + row.at, ...('previous' in row ? { previous: row.previous } : {}) }));
+    const run = () => new RollingStrategy().reconcile(input({ goal: row.goal, progress: row.state, observed: row.observed, now: T0 + row.at, ...('previous' in row ? { previous: row.previous } : {}), ...(row.rollsItself === undefined ? {} : { rollsItself: row.rollsItself }) }));
     if ('error' in row.expected) {
       const error: unknown = (() => { try { run(); return undefined; } catch (e: unknown) { return e; } })();
       expect(error).toBeInstanceOf(GantryError);
