@@ -125,6 +125,8 @@ function withoutTypoEchoes(findings: Finding[]): Finding[] {
 }
 
 function boundText(issue: Extract<Issue, { code: 'too_small' | 'too_big' }>): string {
+  // A bound given a message of ours (`.max(63, '…')`) keeps it; zod's own start "Too small"/"Too big".
+  if (!issue.message.startsWith('Too ')) return issue.message;
   const small = issue.code === 'too_small';
   const bound = Number(small ? issue.minimum : issue.maximum);
   const strict = issue.inclusive === false;

@@ -25,14 +25,6 @@ interface Case {
 
 const CASES: readonly Case[] = [
   {
-    name: 'a kubernetes target',
-    more: '    target: cluster\ntargets:\n  cluster:\n    kind: kubernetes\n    namespace: shop\n',
-    at: 'kind: kubernetes',
-    path: 'targets.cluster.kind',
-    says: /Kubernetes targets are not supported yet/,
-    hint: /Use kind: local/,
-  },
-  {
     name: 'an email channel',
     more: 'notifications:\n  channels:\n    mail:\n      kind: email\n      to: [ops@example.com]\n      smtp: smtp://mail.example.com:587\n  routes:\n    - { events: [run.failed], channels: [mail] }\n',
     at: 'kind: email',
@@ -116,7 +108,7 @@ describe('gantry validate refuses settings the runtime cannot honour yet', () =>
 describe('the server refuses the same settings', () => {
   const temp = new TempDirs();
   afterAll(() => temp.cleanup());
-  const [kubernetes, , socket] = CASES;
+  const [email, socket] = CASES;
 
   it('gantry server does not start on a gantry.yaml with one, naming the key and its line, and makes no data folder', async () => {
     const dir = await temp.make();
@@ -140,17 +132,17 @@ describe('the server refuses the same settings', () => {
     const repo = await fixtureRepo(root, { 'gantry.yaml': config, 'api/x.js': 'export {};\n' });
     const t = await startTestServer(root, repo, config);
     try {
-      const text = lintOnlyConfig('shop', kubernetes?.more ?? '');
-      const sha = await pushChange(repo, 'develop', { 'gantry.yaml': text }, 'deploy to a cluster');
-      const line = text.split('\n').findIndex((l) => l.includes('kind: kubernetes')) + 1;
+      const text = lintOnlyConfig('shop', email?.more ?? '');
+      const sha = await pushChange(repo, 'develop', { 'gantry.yaml': text }, 'mail the team');
+      const line = text.split('\n').findIndex((l) => l.includes('kind: email')) + 1;
       const env = { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token };
       const before = await runCli(['config', 'show', '--output', 'json'], env);
-      const accept = await runCli(['config', 'accept', sha, '--reason', 'cluster'], env);
+      const accept = await runCli(['config', 'accept', sha, '--reason', 'mail'], env);
       expect(accept.code, accept.stderr).toBe(1);
       const short = sha.slice(0, 7);
       expect(accept.stderr).toMatch(new RegExp(`^CONFIG_UNSUPPORTED: gantry\\.yaml at ${short} is not valid`));
       expect(accept.stderr).toContain(`gantry.yaml@${short}:${line}:`);
-      expect(accept.stderr).toContain('CONFIG_UNSUPPORTED targets.cluster.kind: Kubernetes targets are not supported yet');
+      expect(accept.stderr).toContain('CONFIG_UNSUPPORTED notifications.channels.mail.kind: email channels cannot deliver yet');
       expect(accept.stderr).not.toMatch(STACK_LINE);
       const after = await runCli(['config', 'show', '--output', 'json'], env);
       expect(JSON.parse(after.stdout)).toEqual(JSON.parse(before.stdout));
@@ -159,5 +151,41 @@ describe('the server refuses the same settings', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('gantry validate on a kubernetes target (supported now: checked offline instead)', () => {
+  const temp = new TempDirs();
+  afterAll(() => temp.cleanup());
+  const cluster = (creds: string): string => `    target: cluster\ntargets:\n  cluster:\n    kind: kubernetes\n    namespace: shop-dev\n${creds}`;
+
+  it('refuses one without credentials with exit 1, at the target\'s line, with both ways as hint', async () => {
+    const dir = await temp.make();
+    await mkdir(join(dir, 'api'));
+    const text = lintOnlyConfig('shop', cluster('    endpoint: https://{service}.{namespace}.example.com\n'));
+    const file = join(dir, 'gantry.yaml');
+    await writeFile(file, text);
+    const result = await runCli(['validate', '--config', file, '--output', 'json']);
+    expect(result.code, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout) as { errors: Array<{ code: string; line: number; message: string; hint: string }> };
+    const lineOf = (needle: string): number => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+    expect(report.errors.map((e) => [e.code, e.line])).toEqual([
+      ['CONFIG_MISSING_KEY', lineOf('  cluster:')],
+      ['CONFIG_INVALID_VALUE', lineOf('endpoint:')],
+    ]);
+    expect(report.errors[0]?.message).toMatch(/targets\.cluster has no credentials for its cluster/);
+    expect(report.errors[0]?.hint).toMatch(/kubeconfigSecret/);
+    expect(report.errors[1]?.message).toMatch(/\{namespace\}, which the target cannot fill/);
+    const human = await runCli(['validate', '--config', file]);
+    expect(`${human.stdout}${human.stderr}`).not.toMatch(STACK_LINE);
+  });
+
+  it('accepts one with a kubeconfig secret, a service type and an endpoint template', async () => {
+    const dir = await temp.make();
+    await mkdir(join(dir, 'api'));
+    const file = join(dir, 'gantry.yaml');
+    await writeFile(file, lintOnlyConfig('shop', cluster('    kubeconfigSecret: KUBECONFIG_DEV\n    serviceType: LoadBalancer\n    endpoint: https://{service}-{route}.{environment}.example.com\n')));
+    const result = await runCli(['validate', '--config', file]);
+    expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
   });
 });

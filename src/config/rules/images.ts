@@ -12,7 +12,7 @@ function unknownRegistry(config: GantryConfigParsed, name: string | undefined, p
 }
 
 /**
- * Images need somewhere to go, a docker target needs an image of every service it runs, and a scan
+ * Images need somewhere to go, a docker or kubernetes target needs an image of every service it runs, and a scan
  * needs a scanner: each caught here rather than halfway through a release.
  */
 export const images: ConfigRule = {
@@ -40,10 +40,10 @@ export const images: ConfigRule = {
         found.push(finding('CONFIG_MISSING_KEY', path, `${formatPath(path)} needs images.scanner, the command that scans an image`, { hint: 'Set images.scanner.command, e.g. trivy image --format json --quiet "$GANTRY_IMAGE".' }));
       }
       const target = env.target === undefined ? undefined : config.targets?.[env.target];
-      if (target?.kind !== 'docker') continue;
+      if (target?.kind !== 'docker' && target?.kind !== 'kubernetes') continue;
       for (const deployed of deployedServices(config, envName, env)) {
         if (config.services[deployed.name]?.image) continue;
-        found.push(finding('CONFIG_IMAGE_MISSING', deployed.path, `${envName} deploys ${deployed.name} through the docker target ${env.target ?? ''}, but services.${deployed.name} has no image`, { hint: `Give services.${deployed.name} an image: (base: … or dockerfile: …), or deploy ${envName} through a local target.` }));
+        found.push(finding('CONFIG_IMAGE_MISSING', deployed.path, `${envName} deploys ${deployed.name} through the ${target.kind} target ${env.target ?? ''}, but services.${deployed.name} has no image`, { hint: `Give services.${deployed.name} an image: (base: … or dockerfile: …), or deploy ${envName} through a local target.` }));
       }
     }
     return found;

@@ -6,6 +6,7 @@ import { approvals } from './approvals.js';
 import { branchConflict } from './branch-conflict.js';
 import { duplicateGate } from './duplicate-gate.js';
 import { images } from './images.js';
+import { kubernetes } from './kubernetes.js';
 import { portConflict } from './port-conflict.js';
 import { portRange } from './port-range.js';
 import { promotionCycle } from './promotion-cycle.js';
@@ -30,6 +31,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   promotionCycle,
   unknownTarget,
   images,
+  kubernetes,
   unknownChannel,
   portConflict,
   portRange,
