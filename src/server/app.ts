@@ -15,6 +15,8 @@ import { configRoutes } from './routes/config.js';
 import { doraRoutes } from './routes/dora.js';
 import { githubRoutes } from './routes/github.js';
 import { environmentRoutes } from './routes/environments.js';
+import { environmentStatusRoutes } from './routes/environment-status.js';
+import { serviceLogRoutes } from './routes/service-logs.js';
 import { logRoutes } from './routes/logs.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -61,6 +63,8 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   runRoutes(app, ctx);
   logRoutes(app, ctx);
   environmentRoutes(app, ctx);
+  environmentStatusRoutes(app, ctx);
+  serviceLogRoutes(app, ctx);
   agentRoutes(app, ctx);
   approvalRoutes(app, ctx);
   backupRoutes(app, ctx);

@@ -52,7 +52,7 @@ import { LocalTargets } from '../targets/local/local-targets.js';
 import { ConfiguredTargets } from '../targets/configured-targets.js';
 import { DockerTargets } from '../targets/docker/docker-targets.js';
 import type { TargetRegistry } from '../targets/registry.js';
-import type { ServiceStatus } from '../targets/target.js';
+import type { ServiceStatus, Target } from '../targets/target.js';
 import { agentViews } from './agent-views.js';
 import { defaultWebRoot } from './dashboard.js';
 import { sqliteDialect } from '../store/sqlite/sqlite-dialect.js';
@@ -248,6 +248,10 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     const target = env ? await targets.observe(env.target).catch(() => undefined) : undefined;
     return target?.logs(name, service, revision, lines);
   };
+  const observeTarget = async (name: string): Promise<Target | undefined> => {
+    const env = config.environments[name];
+    return env ? await targets.observe(env.target).catch(() => undefined) : undefined;
+  };
   const pullRequestCi = new PullRequestCi({
     store,
     lookNow: () => watcher.poll(),
@@ -277,7 +281,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const notifierRef: { current?: NotificationDispatcher } = {};
   const agents = () => agentViews(agentWatch.statuses(), store);
   const webRoot = o.webRoot === undefined ? defaultWebRoot() : (o.webRoot ?? undefined);
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, revisionLogs, agents, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, revisionLogs, observeTarget, agents, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);

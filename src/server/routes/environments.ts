@@ -8,8 +8,6 @@ import { parseInput } from '../../kernel/http/validate.js';
 import { runView } from '../views.js';
 
 const EnvParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
-const ServiceParams = EnvParams.extend({ service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
-const LogsQuery = z.object({ revision: z.coerce.number().int().positive().optional(), lines: z.coerce.number().int().min(1).max(5000).optional() });
 const HistoryQuery = z.object({ service: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(500).optional() });
 const RollbackBody = z.strictObject({
   service: z.string().min(1).optional(),
@@ -57,38 +55,14 @@ export function environmentRoutes(app: FastifyInstance, ctx: ServerContext): voi
     const { env } = parseInput(EnvParams, request.params, 'path');
     const q = parseInput(HistoryQuery, request.query, 'query');
     if (!ctx.config().environments[env]) throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${env}" is not declared in gantry.yaml`);
-    return { deployments: (await ctx.store.deployments.history(env, q.service, q.limit)).map(deploymentView) };
+    const deployments = (await ctx.store.deployments.history(env, q.service, q.limit)).map(deploymentView);
+    // The target's own name for each revision it still keeps (a Kubernetes ReplicaSet and its rollout revision), beside Gantry's number.
+    const actual = await ctx.describeEnvironment?.(env).catch(() => undefined);
+    const theirs = new Map((actual ?? []).flatMap((s) => s.revisions.flatMap((r) => (r.targetRevision === undefined ? [] : [[`${s.service}/${r.revision}`, r.targetRevision] as const]))));
+    return { deployments: deployments.map((d) => ({ ...d, targetRevision: theirs.get(`${d.service}/${d.revision}`) ?? null })) };
   });
 
-  /**
-   * What runs now, as the target reports it (not as Gantry recorded it): each service's revisions
-   * with their phase and the weights of its routes, so a switch or a rollback shows as it happens.
-   */
-  app.get('/api/v1/environments/:env/status', async (request) => {
-    const { env } = parseInput(EnvParams, request.params, 'path');
-    if (!ctx.config().environments[env]) throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${env}" is not declared in gantry.yaml`);
-    const services = ctx.describeEnvironment ? await ctx.describeEnvironment(env).catch(() => undefined) : undefined;
-    return { environment: env, reachable: services !== undefined, services: services ?? [] };
-  });
-
-  /**
-   * The last lines a revision of a service wrote (the live one unless `revision` says), read from
-   * its target: a process's log file or a container's output, secret values masked.
-   */
-  app.get('/api/v1/environments/:env/services/:service/logs', async (request) => {
-    const { env, service } = parseInput(ServiceParams, request.params, 'path');
-    const q = parseInput(LogsQuery, request.query, 'query');
-    const config = ctx.config();
-    if (!config.environments[env]) throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${env}" is not declared in gantry.yaml`);
-    if (!config.environments[env]?.services.includes(service)) {
-      throw new GantryError('NOT_FOUND', `${env} does not deploy a service "${service}"`, { hint: `It deploys: ${config.environments[env]?.services.join(', ') ?? 'nothing'}.` });
-    }
-    const revision = q.revision ?? (await ctx.store.deployments.live(env, service))?.revision;
-    if (revision === undefined) throw new GantryError('NOT_FOUND', `${env}/${service} has no live revision`, { hint: 'Deploy it first, or name a revision with ?revision=N (gantry history shows them).' });
-    const lines = ctx.revisionLogs ? await ctx.revisionLogs(env, service, revision, q.lines ?? 100) : undefined;
-    if (lines === undefined) throw new GantryError('AGENT_UNREACHABLE', `the target of ${env} is not running, so ${service} r${revision} has no output to show`, { hint: 'gantry status shows the agents; the server starts a local one at the next deploy.' });
-    return { environment: env, service, revision, lines };
-  });
+  // GET :env/status is in environment-status.ts, GET :env/services/:service/logs in service-logs.ts.
 
   app.post('/api/v1/environments/:env/rollback', async (request, reply) => {
     const { env } = parseInput(EnvParams, request.params, 'path');
