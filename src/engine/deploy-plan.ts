@@ -66,7 +66,7 @@ export function planDeploy(input: DeployPlanInput): TypedPlannedStep[] {
     };
     const gate = input.lastGate[name];
     steps.push({ key, kind: 'build', name: `build ${name}`, service: name, needs: gate ? [gate] : [], spec, maxAttempts: 1 });
-    // Built when first needed (a docker target, or a scan), then reused by every later environment: still once per release.
+    // Built when first needed (a docker or kubernetes target, or a scan), then reused by every later environment: still once per release.
     const image = runsImages(config, env) ? imageStep(config, name, service, key, input.mustExist) : undefined;
     if (image) steps.push(image);
     builds.push(image?.key ?? key);
@@ -115,9 +115,13 @@ export function planDeploy(input: DeployPlanInput): TypedPlannedStep[] {
   return steps;
 }
 
-/** An environment that runs images (a docker target) or scans them needs the release's images. */
+/** Target kinds that run containers from images; the local kind runs the bundle. */
+const IMAGE_TARGET_KINDS: ReadonlySet<string> = new Set(['docker', 'kubernetes']);
+const runsContainers = (config: GantryConfig, env: EnvironmentConfig): boolean => IMAGE_TARGET_KINDS.has(config.targets[env.target]?.kind ?? 'local');
+
+/** An environment that runs images (a docker or kubernetes target) or scans them needs the release's images. */
 function runsImages(config: GantryConfig, env: EnvironmentConfig): boolean {
-  return config.targets[env.target]?.kind === 'docker' || env.imageScan !== undefined;
+  return runsContainers(config, env) || env.imageScan !== undefined;
 }
 
 /** The image step of a service that has an image: after its build, into the build registry. */
@@ -182,8 +186,8 @@ function deployImage(config: GantryConfig, env: EnvironmentConfig, service: Serv
 }
 
 export function deployStepSpec(env: EnvironmentConfig, name: string, service: ServiceConfig & { run: NonNullable<ServiceConfig['run']> }, config?: GantryConfig): DeployStepSpec {
-  // Only a docker target runs the image; a local one runs the bundle even where the image is scanned.
-  const image = config?.targets[env.target]?.kind === 'docker' ? deployImage(config, env, service) : undefined;
+  // Only a container target runs the image; a local one runs the bundle even where the image is scanned.
+  const image = config !== undefined && runsContainers(config, env) ? deployImage(config, env, service) : undefined;
   const { cpus, memoryBytes } = service.run.limits;
   return {
     v,

@@ -18,6 +18,8 @@ interface DeploymentView {
   reason: string | null;
   createdAt: string;
   finishedAt: string | null;
+  /** The target's own name for the revision while it keeps it (a Kubernetes ReplicaSet and its rollout revision). */
+  targetRevision?: string | null;
 }
 
 export function registerHistory(program: Command, wrap: Wrap): void {
@@ -38,7 +40,7 @@ export function registerHistory(program: Command, wrap: Wrap): void {
         for (const d of deployments) {
           const took = d.finishedAt ? formatDuration(Date.parse(d.finishedAt) - Date.parse(d.createdAt)) : '';
           ctx.out.out(
-            `${d.service.padEnd(18)} r${String(d.revision).padEnd(4)} ${d.release.slice(0, 7)}  ${d.digest.slice(7, 19)}  ${d.state.padEnd(11)} ${d.createdAt.replace('T', ' ').slice(0, 19)} ${took.padEnd(7)} ${d.triggeredBy}${d.runId ? ` (run #${d.runId})` : ''}${d.reason ? `  — ${d.reason}` : ''}`,
+            `${d.service.padEnd(18)} r${String(d.revision).padEnd(4)} ${d.release.slice(0, 7)}  ${d.digest.slice(7, 19)}  ${d.state.padEnd(11)} ${d.createdAt.replace('T', ' ').slice(0, 19)} ${took.padEnd(7)} ${d.triggeredBy}${d.runId ? ` (run #${d.runId})` : ''}${d.targetRevision ? `  [${d.targetRevision}]` : ''}${d.reason ? `  — ${d.reason}` : ''}`,
           );
         }
         return 0;
