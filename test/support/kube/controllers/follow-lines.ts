@@ -1,0 +1,33 @@
+import type { ContainerProcess } from './container-process.js';
+
+/** A container's lines from `tailLines` back, then each new one, until it exits or `signal` aborts (kubectl logs -f). */
+export async function* followLines(proc: ContainerProcess, tailLines: number | undefined, signal: AbortSignal): AsyncIterable<string> {
+  const queue: Array<string | undefined> = [];
+  let wake: (() => void) | undefined;
+  const push = (line: string | undefined): void => {
+    queue.push(line);
+    wake?.();
+  };
+  const start = tailLines === undefined ? 0 : Math.max(0, proc.lines.length - tailLines);
+  queue.push(...proc.lines.slice(start));
+  const unfollow = proc.follow(push);
+  const onAbort = (): void => push(undefined);
+  signal.addEventListener('abort', onAbort);
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        const next = queue.shift();
+        // undefined: the process ended (or the follower was aborted).
+        if (next === undefined) return;
+        yield next;
+        continue;
+      }
+      if (signal.aborted || !proc.running) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    unfollow();
+    signal.removeEventListener('abort', onAbort);
+  }
+}

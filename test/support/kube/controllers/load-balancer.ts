@@ -1,0 +1,119 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { ClusterState, KubeObject } from '../cluster-state.js';
+import { serviceBackends, type ServicePort } from './endpoints-controller.js';
+import { writeStatus } from './kube-util.js';
+
+interface Listener {
+  readonly server: Server;
+  readonly ready: Promise<boolean>;
+}
+
+const NODE_PORTS = { min: 30000, max: 32767 };
+
+/**
+ * The cloud load balancer and kube-proxy's node ports: a LoadBalancer Service gets its own
+ * loopback address (127.0.1.N) listening on each service port; NodePort and LoadBalancer Services
+ * listen on 127.0.0.1:<nodePort>. Each connection goes to the next ready endpoint of the Service as
+ * it is at that moment (a selector flip applies to the next connection); none ready: closed at once.
+ */
+export class LoadBalancers {
+  private readonly listeners = new Map<string, Listener>();
+  private readonly addresses = new Map<string, string>();
+  private readonly sockets = new Set<Socket>();
+  private readonly turns = new Map<string, number>();
+  private nextAddress = 1;
+
+  constructor(private readonly state: ClusterState) {}
+
+  sync(): void {
+    const wanted = new Set<string>();
+    for (const service of this.state.list('services')) {
+      const spec = service['spec'] as { type?: string; ports?: ServicePort[] };
+      const id = `${service.metadata.namespace ?? 'default'}/${service.metadata.name}`;
+      if (spec.type !== 'LoadBalancer' && spec.type !== 'NodePort') continue;
+      const ports = this.allocateNodePorts(service);
+      for (const p of ports) if (p.nodePort !== undefined) wanted.add(this.listen(id, '127.0.0.1', p.nodePort));
+      if (spec.type !== 'LoadBalancer') continue;
+      let ip = this.addresses.get(id);
+      if (ip === undefined) {
+        ip = `127.0.1.${this.nextAddress++}`;
+        this.addresses.set(id, ip);
+      }
+      for (const p of ports) wanted.add(this.listen(id, ip, p.port));
+      const status = (service['status'] ?? {}) as Record<string, unknown>;
+      writeStatus(this.state, 'services', service.metadata.namespace ?? 'default', service.metadata.name, { ...status, loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] } });
+    }
+    for (const [key, listener] of this.listeners) {
+      if (wanted.has(key)) continue;
+      listener.server.close();
+      this.listeners.delete(key);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const all = [...this.listeners.values()];
+    this.listeners.clear();
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(all.map((l) => new Promise((resolve) => l.server.close(resolve))));
+  }
+
+  /** The ready endpoint the next connection to this Service goes to (round robin), if any. */
+  pick(namespace: string, name: string): { ip: string; port: number } | undefined {
+    const service = this.state.get('services', namespace, name);
+    if (!service) return undefined;
+    const { ready } = serviceBackends(this.state, service);
+    if (ready.length === 0) return undefined;
+    const id = `${namespace}/${name}`;
+    const turn = this.turns.get(id) ?? 0;
+    this.turns.set(id, turn + 1);
+    return ready[turn % ready.length];
+  }
+
+  private listen(id: string, host: string, port: number): string {
+    const key = `${id}|${host}:${port}`;
+    if (this.listeners.has(key)) return key;
+    const [namespace = 'default', name = ''] = id.split('/');
+    const server = createServer((socket) => this.forward(socket, namespace, name));
+    const ready = new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, host, () => resolve(true));
+    });
+    this.listeners.set(key, { server, ready });
+    return key;
+  }
+
+  private forward(socket: Socket, namespace: string, name: string): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const target = this.pick(namespace, name);
+    if (!target) {
+      socket.destroy();
+      return;
+    }
+    const upstream = connect(target.port, target.ip);
+    this.sockets.add(upstream);
+    upstream.once('close', () => this.sockets.delete(upstream));
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  }
+
+  /** What the API server's allocator does for a port without nodePort: a free one in 30000–32767. */
+  private allocateNodePorts(service: KubeObject): ServicePort[] {
+    const spec = service['spec'] as { ports?: ServicePort[] };
+    const ports = spec.ports ?? [];
+    if (ports.every((p) => p.nodePort !== undefined)) return ports;
+    const used = new Set(this.state.list('services').flatMap((s) => ((s['spec'] as { ports?: ServicePort[] }).ports ?? []).map((p) => p.nodePort)));
+    const filled = ports.map((p) => {
+      if (p.nodePort !== undefined) return p;
+      let candidate: number;
+      do candidate = NODE_PORTS.min + Math.floor(Math.random() * (NODE_PORTS.max - NODE_PORTS.min + 1));
+      while (used.has(candidate));
+      used.add(candidate);
+      return { ...p, nodePort: candidate };
+    });
+    const current = this.state.get('services', service.metadata.namespace, service.metadata.name);
+    if (current) this.state.update('services', { ...current, spec: { ...(current['spec'] as object), ports: filled } });
+    return filled;
+  }
+}
