@@ -293,6 +293,82 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
     rememberPids('t9');
   });
 
+  it('rolls a Recreate Deployment by stopping every old pod first, honours paused, and prunes beyond revisionHistoryLimit', async () => {
+    pullSecret('t10');
+    const shape = (version: string, paused = false): KubeObject =>
+      deployment('t10', 'web', { replicas: 2, env: { VERSION: version }, spec: { strategy: { type: 'Recreate' }, revisionHistoryLimit: 1, paused } });
+    apply(shape('1'));
+    await rolledOut('t10', 'web', 2);
+    let overlap = false;
+    const unsubscribe = state.subscribe((change) => {
+      if (change.resource !== 'pods' || change.object.metadata.namespace !== 't10') return;
+      const versions = new Set(state.list('pods', 't10').map((p) => JSON.stringify((p['spec'] as { containers: Array<{ env?: unknown }> }).containers[0]?.env)));
+      if (versions.size > 1) overlap = true;
+    });
+    try {
+      apply(shape('2'));
+      await rolledOut('t10', 'web', 2);
+      expect(overlap).toBe(false);
+    } finally {
+      unsubscribe();
+    }
+    apply(shape('3', true));
+    await until('the paused status', () => progressing(state.get('deployments', 't10', 'web'))?.reason === 'DeploymentPaused');
+    expect(state.list('replicasets', 't10')).toHaveLength(2);
+    apply(shape('3'));
+    await rolledOut('t10', 'web', 2);
+    const revisions = await until('the history pruned to one old set', () => {
+      const sets = state.list('replicasets', 't10');
+      return sets.length === 2 ? sets.map((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/revision']).sort() : undefined;
+    });
+    expect(revisions).toEqual(['2', '3']);
+    rememberPids('t10');
+  });
+
+  it('builds the environment in the kubelet order, restarts on a failed liveness probe, follows logs, and kills a pod that ignores SIGTERM after its grace period', async () => {
+    pullSecret('t11');
+    state.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 't11' }, data: { MODE: 'from-configmap', LEVEL: 'info' } });
+    state.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sec', namespace: 't11' }, type: 'Opaque', data: { TOKEN: Buffer.from('s3cret').toString('base64') } });
+    const script = 'trap "echo ignoring TERM" TERM; echo "pid $$"; echo "env $MODE $LEVEL $TOKEN $GREETING $PORT"; while true; do echo tick; sleep 0.2; done';
+    apply(
+      deployment('t11', 'env', {
+        container: {
+          command: ['/bin/sh', '-c', script],
+          envFrom: [{ configMapRef: { name: 'cfg' } }],
+          env: [
+            { name: 'MODE', value: 'from-env' },
+            { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'sec', key: 'TOKEN' } } },
+            { name: 'GREETING', value: 'mode-$(MODE)' },
+          ],
+          readinessProbe: undefined,
+          livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, failureThreshold: 2 },
+        },
+      }),
+    );
+    const pod = await until('a running pod', () => livePods('t11').find((p) => containerStatus(p)?.state['running'] !== undefined));
+    const port = pod.metadata.annotations?.['standin.gantry.dev/port'] ?? '';
+    const first = await until('the environment line', () => controllers.podLogs('t11', pod.metadata.name, {}).find((l) => l.startsWith('env ')));
+    expect(first).toBe(`env from-env info s3cret mode-from-env ${port}`);
+    const abort = new AbortController();
+    const followed: string[] = [];
+    for await (const line of controllers.followPodLogs('t11', pod.metadata.name, {}, abort.signal)) {
+      followed.push(line);
+      if (followed.length === 2) abort.abort();
+    }
+    expect(followed).toEqual(['tick', 'tick']);
+    // Nothing listens on the pod's port: the liveness probe fails, the kubelet stops the container (it ignores SIGTERM: SIGKILL after 2 s).
+    const restarted = await until('a liveness restart', () => {
+      const s = containerStatus(state.get('pods', 't11', pod.metadata.name) ?? pod);
+      return s && s.restartCount >= 1 ? s : undefined;
+    }, 20_000);
+    expect(restarted.lastState['terminated']).toMatchObject({ exitCode: 137, reason: 'Error' });
+    expect(controllers.podLogs('t11', pod.metadata.name, { previous: true })).toContain('ignoring TERM');
+    expect(state.list('events', 't11').some((e) => e['reason'] === 'Killing' && String(e['message']).includes('failed liveness probe'))).toBe(true);
+    rememberPids('t11');
+    state.delete('deployments', 't11', 'env');
+    await until('the garbage collector and kubelet to remove the pod', () => state.list('pods', 't11').length === 0 && state.list('replicasets', 't11').length === 0, 20_000);
+  });
+
   it('leaves no process behind once stopped', async () => {
     rememberPids('t1');
     expect(pids.size).toBeGreaterThanOrEqual(8);

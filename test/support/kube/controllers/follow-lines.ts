@@ -1,15 +1,14 @@
 import type { ContainerProcess } from './container-process.js';
 
 /** A container's lines from `tailLines` back, then each new one, until it exits or `signal` aborts (kubectl logs -f). */
-export async function* followLines(proc: ContainerProcess, tailLines: number | undefined, signal: AbortSignal): AsyncIterable<string> {
+export async function* followLines(proc: ContainerProcess, tailLines: number, signal: AbortSignal): AsyncIterable<string> {
   const queue: Array<string | undefined> = [];
   let wake: (() => void) | undefined;
   const push = (line: string | undefined): void => {
     queue.push(line);
     wake?.();
   };
-  const start = tailLines === undefined ? 0 : Math.max(0, proc.lines.length - tailLines);
-  queue.push(...proc.lines.slice(start));
+  if (tailLines > 0) queue.push(...proc.lines.slice(-tailLines));
   const unfollow = proc.follow(push);
   const onAbort = (): void => push(undefined);
   signal.addEventListener('abort', onAbort);

@@ -1,3 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ClusterState } from '../cluster-state.js';
 import { DeploymentController } from './deployment-controller.js';
@@ -13,8 +17,11 @@ import { syncReplicaSets } from './replicaset-controller.js';
 export { PORT_ANNOTATION } from './endpoints-controller.js';
 
 export interface ControllerOptions {
-  /** Pods' root folders: images are extracted under `<workDir>/images/<digest>/rootfs`. */
-  readonly workDir: string;
+  /**
+   * Pods' root folders: images are extracted under `<workDir>/images/<digest>/rootfs`. Default: a
+   * temporary folder made here and removed by stop().
+   */
+  readonly workDir?: string;
   readonly logger?: Logger;
   /** How often every controller reconciles (default 100 ms). */
   readonly tickMs?: number;
@@ -32,8 +39,13 @@ export interface LogOptions {
 export interface Controllers {
   /** Kills every pod's process group and closes the load balancers' listeners. */
   stop(): Promise<void>;
+  /** The container's lines (the current or last instance; `previous`: the one before), the last `tailLines` of them. */
   podLogs(namespace: string, pod: string, options: LogOptions & { previous?: boolean }): string[];
-  followPodLogs(namespace: string, pod: string, options: LogOptions, signal: AbortSignal): AsyncIterable<string>;
+  /**
+   * The last `tailLines` lines (default none: the API server writes the earlier ones from podLogs
+   * first), then each new line, until the container's process exits or `signal` aborts.
+   */
+  followPodLogs(namespace: string, pod: string, options: LogOptions, signal?: AbortSignal): AsyncIterable<string>;
   /** fetch() from inside the cluster: `http://<svc>.<ns>.svc.cluster.local:<port>/…` or `http://<clusterIP>:<port>/…` to a ready endpoint. */
   fetchInside(url: string, init?: RequestInit): Promise<Response>;
   readonly faults: {
@@ -44,6 +56,8 @@ export interface Controllers {
 }
 
 export const DEFAULT_TICK_MS = 100;
+
+const NO_LINES: AsyncIterable<string> = { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }) };
 export const DEFAULT_BACKOFF_BASE_MS = 10_000;
 export const DEFAULT_BACKOFF_MAX_MS = 300_000;
 
@@ -51,10 +65,11 @@ export const DEFAULT_BACKOFF_MAX_MS = 300_000;
  * Starts the stand-in's control loops over `state`: garbage collector, Deployment and ReplicaSet
  * controllers, the one node's kubelet (real processes), Endpoints, and the load balancers.
  */
-export function runControllers(state: ClusterState, options: ControllerOptions): Controllers {
+export function runControllers(state: ClusterState, options: ControllerOptions = {}): Controllers {
   const events = new EventRecorder(state);
+  const ownDir = options.workDir === undefined ? mkdtempSync(join(tmpdir(), 'gantry-kube-node-')) : undefined;
   const kubelet = new Kubelet(state, events, {
-    workDir: options.workDir,
+    workDir: options.workDir ?? ownDir ?? '',
     backoffBaseMs: options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
     backoffMaxMs: options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
   });
@@ -86,18 +101,20 @@ export function runControllers(state: ClusterState, options: ControllerOptions):
       stopped ??= (async () => {
         clearInterval(timer);
         await Promise.all([kubelet.stop(), balancers.stop()]);
+        if (ownDir !== undefined) await rm(ownDir, { recursive: true, force: true });
       })();
       return stopped;
     },
     podLogs: (namespace, pod, o) => {
       const proc = kubelet.process(namespace, pod, o.container, o.previous ?? false);
-      if (!proc) throw new Error(`container in pod "${pod}" is waiting to start`);
+      // Waiting to start (ContainerCreating, a failed pull): no lines yet.
+      if (!proc) return [];
       return o.tailLines === undefined ? [...proc.lines] : proc.lines.slice(-o.tailLines || proc.lines.length);
     },
     followPodLogs: (namespace, pod, o, signal) => {
       const proc = kubelet.process(namespace, pod, o.container, false);
-      if (!proc) throw new Error(`container in pod "${pod}" is waiting to start`);
-      return followLines(proc, o.tailLines, signal);
+      if (!proc) return NO_LINES;
+      return followLines(proc, o.tailLines ?? 0, signal ?? new AbortController().signal);
     },
     fetchInside: (url, init) => {
       const target = resolveInside(state, balancers, url);

@@ -70,7 +70,8 @@ export class Kubelet {
   /** The container's process: the current instance, or the one before it (`previous`). */
   process(namespace: string, pod: string, container: string | undefined, previous: boolean): ContainerProcess | undefined {
     const worker = this.worker(namespace, pod);
-    if (!worker) throw new Error(`pods "${pod}" not found`);
+    // Not started on the node yet: nothing written so far.
+    if (!worker) return undefined;
     const chosen = container === undefined ? worker.containers[0] : worker.containers.find((c) => c.spec.name === container);
     if (!chosen) throw new Error(`container ${container ?? ''} is not valid for pod ${pod}`);
     if (previous) {
