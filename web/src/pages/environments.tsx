@@ -51,7 +51,8 @@ interface CellProps {
 /** One service in one environment: what is live, its traffic and health, when and by whom, what waits. */
 function ServiceState({ env, service, status, approvals }: CellProps) {
   const live = env.services.find((s) => s.service === service)?.live ?? null;
-  const described = status?.services.find((s) => s.service === service);
+  // A target that does not answer still lists the services (with Gantry's records): shown as not running.
+  const described = status?.reachable ? status.services.find((s) => s.service === service) : undefined;
   return (
     <>
       {live ? (
