@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentStatusBody } from '../../src/cli/commands/status-table.js';
 import { cliEntry } from '../../src/targets/local/agent-launcher.js';
 import { runCli } from '../support/cli.js';
+import { CLI } from '../support/server-process.js';
 import { basePort } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { TempDirs, until } from '../support/temp.js';
@@ -118,6 +120,12 @@ describe('gantry status <env>', () => {
   });
 
   it('exits 1 and shows the last error when the live revision crash-loops', async () => {
+    // A watcher on a pipe prints a block when something changes, not every 2 s.
+    const watcher = spawn(process.execPath, [CLI, 'status', 'dev', '--watch'], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const watcherExit = new Promise((resolve) => watcher.on('exit', resolve));
+    let watched = '';
+    watcher.stdout.on('data', (c: Buffer) => (watched += c.toString()));
+    await until('the first block', () => (watched.includes('ready') ? true : undefined), 15_000, 50);
     await writeFile(poison, 'x', { mode: 0o644 });
     await fetch(`http://127.0.0.1:${port}/crash`).catch(() => undefined);
     // Five restarts with a doubling pause (0.5 s … 8 s) before the agent gives up.
@@ -131,5 +139,15 @@ describe('gantry status <env>', () => {
     expect(r.stdout).toContain('last error: exited with code 3');
     expect(r.stdout).toContain('live revision r1 is not ready');
     expect((await statusJson()).services[0]).toMatchObject({ ready: false, revisions: [{ lastError: 'exited with code 3' }] });
+    try {
+      await until('the watcher to show the crash loop', () => (watched.includes('crash-loop') ? true : undefined), 15_000, 50);
+      const blocks = watched.split(/^dev \(target local\)$/m).length - 1;
+      // Ready, crashed, restarted ... crash-loop: a few changes in ~20 s, not one block per 2 s poll unless each differed.
+      expect(blocks).toBeGreaterThanOrEqual(2);
+      expect(watched.split('\n').filter((l) => /^api\s+r1 live\s+-\s+crash-loop/.test(l))).toHaveLength(1);
+    } finally {
+      watcher.kill('SIGINT');
+      await watcherExit;
+    }
   }, 90_000);
 });
