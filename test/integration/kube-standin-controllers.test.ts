@@ -1,7 +1,9 @@
 import { request } from 'node:http';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterState, type KubeObject } from '../support/kube/cluster-state.js';
 import { runControllers, type Controllers } from '../support/kube/controllers/index.js';
+import { useKubeStandin } from '../support/kube/standin-fixture.js';
 import { pushAppImage } from '../support/kube/test-images.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { TempDirs, until } from '../support/temp.js';
@@ -159,6 +161,7 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
       expect(pod['status']).toMatchObject({ phase: 'Running', podIP: '127.0.0.1' });
       expect(containerStatus(pod)).toMatchObject({ ready: true, restartCount: 0, state: { running: {} } });
       const port = pod.metadata.annotations?.['standin.gantry.dev/port'];
+      expect((pod['spec'] as { containers: Array<{ ports: Array<{ containerPort: number }> }> }).containers[0]?.ports[0]?.containerPort).toBe(Number(port));
       const answer = await get(`http://127.0.0.1:${port ?? ''}/`);
       expect(JSON.parse(answer.body)).toMatchObject({ pod: pod.metadata.name });
       expect(controllers.podLogs('t1', pod.metadata.name, {}).join('\n')).toContain(`listening on ${port ?? ''}`);
@@ -382,5 +385,36 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
       }
     });
     expect(alive).toEqual([]);
+  });
+});
+
+describe('the controllers behind the stand-in API server, driven with the official client', () => {
+  const standin = useKubeStandin({ namespaces: ['shop'] });
+
+  it('rolls out a Deployment created over the API, serves its pod log, and replaces a pod deleted over the API after stopping it gracefully', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(standin().kubeconfig('shop'));
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const config = { auths: { [host]: { username: 'puller', password: USERS.puller } } };
+    await core.createNamespacedSecret({ namespace: 'shop', body: { metadata: { name: 'pull' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(JSON.stringify(config)).toString('base64') } } });
+    const body = deployment('shop', 'api', { replicas: 1 });
+    await apps.createNamespacedDeployment({ namespace: 'shop', body: body as never });
+    await until('the rollout over the API', async () => {
+      const d = await apps.readNamespacedDeployment({ namespace: 'shop', name: 'api' });
+      return d.status?.availableReplicas === 1 && d.status.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable');
+    });
+    const [pod] = (await core.listNamespacedPod({ namespace: 'shop' })).items;
+    const name = pod?.metadata?.name ?? '';
+    expect(await core.readNamespacedPodLog({ namespace: 'shop', name })).toMatch(/listening on \d+/);
+    await core.deleteNamespacedPod({ namespace: 'shop', name });
+    const after = await until('a replacement pod and the old one gone', async () => {
+      const pods = (await core.listNamespacedPod({ namespace: 'shop' })).items;
+      return pods.length === 1 && pods[0]?.metadata?.name !== name && pods[0]?.status?.phase === 'Running' ? pods : undefined;
+    });
+    expect(after).toHaveLength(1);
+    const events = (await core.listNamespacedEvent({ namespace: 'shop' })).items;
+    expect(events.some((e) => e.reason === 'Killing' && e.involvedObject.name === name)).toBe(true);
+    expect(events.some((e) => e.reason === 'SuccessfulCreate' && e.count === 1)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ContainerProcess } from './container-process.js';
 import type { PulledImage } from './image-store.js';
 import { ContainerConfigError, type EnvFromSource, type EnvVar } from './pod-env.js';
-import { probeHttp, type ProbeSpec } from './probe.js';
+import { probeHttp, probeTcp, type ProbeSpec } from './probe.js';
 import { kubeTime } from './kube-util.js';
 
 export interface ContainerSpec {
@@ -182,7 +182,7 @@ export class ContainerWorker {
     let failures = 0;
     await sleep((spec.initialDelaySeconds ?? 0) * 1000, signal);
     while (!signal.aborted && proc.running) {
-      const result = spec.httpGet ? await probeHttp(spec, this.host.port) : ({ ok: true } as const);
+      const result = spec.httpGet ? await probeHttp(spec, this.host.port) : spec.tcpSocket ? await probeTcp(spec, this.host.port) : ({ ok: true } as const);
       if (signal.aborted) return;
       if (result.ok) {
         successes += 1;

@@ -16,6 +16,43 @@ import { syncReplicaSets } from './replicaset-controller.js';
 
 export { PORT_ANNOTATION } from './endpoints-controller.js';
 
+/**
+ * The stand-in cluster's control plane and its one node (`standin-node`), over the ClusterState the
+ * API server serves. Not shipped. Each loop reconciles every `tickMs` (default 100 ms), writing to
+ * the state as the real components write through the API; status is written only when it changed.
+ *
+ * Modelled (pinned by test/integration/kube-standin-controllers.test.ts):
+ * - Deployment controller: a ReplicaSet per pod template (`<deploy>-<hash>`, pod-template-hash label
+ *   in selector and template, controller ownerReference), reused when a template comes back with the
+ *   next `deployment.kubernetes.io/revision` and `revision-history`; the Deployment's annotations
+ *   copied (not kubectl's last-applied, not deployment.kubernetes.io/*); RollingUpdate (maxSurge up,
+ *   maxUnavailable down, both 0 → 1 unavailable), Recreate (the new set only once no old pod is left),
+ *   paused, revisionHistoryLimit; status counts, Available and Progressing (NewReplicaSetCreated,
+ *   FoundNewReplicaSet, ReplicaSetUpdated, NewReplicaSetAvailable, ProgressDeadlineExceeded,
+ *   DeploymentPaused/Resumed); ScalingReplicaSet events.
+ * - ReplicaSet controller: pods `<rs>-<5 chars>`, scale-down unready/pending/newest first (graceful:
+ *   deletionTimestamp, the kubelet finishes), status with minReadySeconds; SuccessfulCreate/Delete.
+ * - Garbage collector: ReplicaSets and pods whose controller owner is gone are deleted.
+ * - Kubelet: each container is a real process in its own process group, started from an image pulled
+ *   with Gantry's registry client (imagePullSecrets, imagePullPolicy, digests verified) and extracted
+ *   once per digest; container states and reasons as the kubelet reports them, crash-loop backoff
+ *   (backoffBaseMs·2^n up to backoffMaxMs; first restart immediate), httpGet and tcpSocket readiness and
+ *   liveness probes, graceful stop (SIGTERM, SIGKILL after the grace period), pod phases and conditions, logs
+ *   per instance (current and previous), Events (Scheduled, Pulling, Pulled, Failed, BackOff, Created,
+ *   Started, Unhealthy, Killing).
+ * - Endpoints controller, LoadBalancer (127.0.1.N per Service, round robin per connection over the
+ *   ready endpoints at that moment) and NodePort (127.0.0.1:<nodePort>) listeners, fetchInside.
+ *
+ * Deviations (one machine, no container runtime): no chroot or namespaces: a process runs from the
+ * host's filesystem with its working folder inside the extracted rootfs (`/bin/sh` and `node` are the
+ * host's); every pod has podIP 127.0.0.1 and its own free port, given as PORT (overriding the
+ * Deployment's) and as the first containerPort, and recorded in the `standin.gantry.dev/port`
+ * annotation, which the Endpoints and probes use whatever port the spec names. Registries on
+ * loopback are spoken to over http. Not modelled: resource limits (faults.oomKill stands for the
+ * OOM killer), exec probes (they pass), startup probes, init containers, volumes,
+ * proportional scaling of several live sets, collision counts, ReplicaFailure, Service session
+ * affinity, ErrImageNeverPull's own reason.
+ */
 export interface ControllerOptions {
   /**
    * Pods' root folders: images are extracted under `<workDir>/images/<digest>/rootfs`. Default: a

@@ -62,7 +62,10 @@ export class PodWorker {
     const current = state.get('pods', this.namespace, this.name);
     if (!current) return;
     const annotations = { ...(current.metadata.annotations ?? {}), 'standin.gantry.dev/port': String(this.port) };
-    this.pod = state.update('pods', { ...current, metadata: { ...current.metadata, annotations }, spec: { ...(current['spec'] as object), nodeName: 'standin-node' } });
+    // Every pod shares this machine's network: each container's first declared port becomes the pod's own.
+    const spec = current['spec'] as { containers: Array<{ ports?: Array<{ containerPort: number }> }> };
+    const containers = spec.containers.map((c) => (c.ports?.length ? { ...c, ports: c.ports.map((p, i) => (i === 0 ? { ...p, containerPort: this.port } : p)) } : c));
+    this.pod = state.update('pods', { ...current, metadata: { ...current.metadata, annotations }, spec: { ...spec, containers, nodeName: 'standin-node' } });
     this.deps.events.record(this.pod, 'Normal', 'Scheduled', `Successfully assigned ${this.namespace}/${this.name} to standin-node`, 'default-scheduler');
     this.publish();
     for (const container of this.containers) {

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface ProbeSpec {
   httpGet?: { path?: string; port?: number | string; scheme?: string; httpHeaders?: Array<{ name: string; value: string }> };
@@ -36,5 +37,21 @@ export function probeHttp(spec: ProbeSpec, port: number): Promise<{ ok: true } |
       resolve({ ok: false, message: `Get "${url}": ${reason}` });
     });
     req.end();
+  });
+}
+
+/** One tcpSocket probe: the pod's own port accepts a connection within timeoutSeconds. */
+export function probeTcp(spec: ProbeSpec, port: number): Promise<{ ok: true } | { ok: false; message: string }> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', timeout: (spec.timeoutSeconds ?? 1) * 1000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve({ ok: true });
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve({ ok: false, message: `dial tcp 127.0.0.1:${port}: i/o timeout` });
+    });
+    socket.once('error', () => resolve({ ok: false, message: `dial tcp 127.0.0.1:${port}: connect: connection refused` }));
   });
 }
