@@ -3,9 +3,9 @@
  * last `window` lines again, and the lines not yet sent are those after the longest run of fetched
  * lines that repeats the end of what was seen. Pure.
  *
- * The limit, documented in docs/api.md: lines are matched by text, so when the newest lines repeat
- * ones just before them (a service printing the same line again and again), new copies can be
- * taken for old ones and held back until a different line follows. A poll that finds no overlap
+ * The limit, documented in docs/api.md: lines are matched by text against the whole previous read,
+ * so only when that read is periodic (a service printing the same line, or the same few lines, over
+ * and over) can new repetitions be taken for old ones, and are then not sent. A poll that finds no overlap
  * (more than `window` new lines since the last, or a log that started over) sends the whole window
  * and says lines may have been missed.
  */
