@@ -1,0 +1,130 @@
+import { TargetError } from '../../errors/index.js';
+import { controlPlaneUrl } from '../endpoint.js';
+import type { Endpoint, ManagedResources, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TargetEvent, TrafficSource, WeightsCheck } from '../target.js';
+import { BlueGreenLayout } from './blue-green-layout.js';
+import { serviceEndpoint } from './endpoints.js';
+import type { Layout } from './layout.js';
+import { troubleText } from './pod-status.js';
+import { applyManaged, managedResources, serviceEvents } from './records.js';
+import type { KubeContext } from './revision-objects.js';
+import { RollingLayout } from './rolling-layout.js';
+
+/** Lines of a troubled pod's log put in lastError. */
+const TROUBLE_LINES = 20;
+
+/**
+ * The Kubernetes target: the target contract over Deployments and Services in one namespace (see
+ * the layouts for how revisions map onto them). It keeps nothing of its own: every answer is read
+ * from the API server, so any number of control planes (or a restarted one) agree.
+ */
+export class KubernetesTarget implements Target, TrafficSource {
+  readonly name: string;
+  private readonly rolling: RollingLayout;
+  private readonly blueGreen: BlueGreenLayout;
+
+  constructor(private readonly c: KubeContext) {
+    this.name = c.target.name;
+    this.rolling = new RollingLayout(c);
+    this.blueGreen = new BlueGreenLayout(c);
+  }
+
+  /** An environment's layout follows its strategy: rolling lets the Deployment roll; blue-green flips Services. */
+  layout(environment: string): Layout {
+    const env = this.c.config.environments[environment];
+    if (env === undefined || env.target !== this.name) throw new TargetError('NOT_FOUND', `environment ${environment} does not deploy to target ${this.name}`, { hint: 'Check the environment name and its target: in gantry.yaml.' });
+    return env.strategy.kind === 'rolling' ? this.rolling : this.blueGreen;
+  }
+
+  /**
+   * The contract asks it of the target, not of an environment: the layout of the environments
+   * naming this target, or, when they differ, both (each strategy uses only its own: rolling
+   * rollsItself, blue-green preview).
+   */
+  capabilities(): TargetCapabilities {
+    const kinds = new Set(Object.values(this.c.config.environments).filter((e) => e.target === this.name).map((e) => e.strategy.kind));
+    if (kinds.size === 1 && kinds.has('rolling')) return this.rolling.capabilities;
+    if (kinds.size === 1) return this.blueGreen.capabilities;
+    return { ...this.blueGreen.capabilities, rollsItself: true };
+  }
+
+  private services(environment: string): readonly string[] {
+    return this.c.config.environments[environment]?.services ?? [];
+  }
+
+  async describe(environment: string): Promise<ServiceStatus[]> {
+    const layout = this.layout(environment);
+    return Promise.all(
+      this.services(environment).map(async (service): Promise<ServiceStatus> => {
+        const { revisions, weights } = await layout.revisions(environment, service);
+        const statuses = await Promise.all(revisions.map(async ({ status, trouble }): Promise<RevisionStatus> => (trouble === undefined ? status : { ...status, lastError: troubleText(trouble, await this.lastLines(trouble.pod)) })));
+        const main = await this.endpointOf(layout, environment, service, 'main');
+        const preview = layout.serviceName(service, 'preview') === undefined ? undefined : await this.endpointOf(layout, environment, service, 'preview');
+        return { environment, service, endpoints: { main, ...(preview ? { preview } : {}) }, revisions: statuses, weights };
+      }),
+    );
+  }
+
+  /** A crashing container's current instance has written nothing yet: its previous one's lines then. */
+  private async lastLines(pod: string): Promise<string[]> {
+    const now = await this.c.api.podLog(this.c.target.namespace, pod, TROUBLE_LINES);
+    return now.length > 0 ? now : this.c.api.podLog(this.c.target.namespace, pod, TROUBLE_LINES, true);
+  }
+
+  startRevision(spec: RevisionSpec): Promise<void> {
+    return this.layout(spec.environment).start(spec);
+  }
+
+  setWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<void> {
+    return this.layout(environment).setWeights(environment, service, route, weights);
+  }
+
+  verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck> {
+    return this.layout(environment).verifyWeights(environment, service, route, weights);
+  }
+
+  stopRevision(environment: string, service: string, revision: number): Promise<void> {
+    return this.layout(environment).stop(environment, service, revision);
+  }
+
+  /** The revision's pods' last lines, each prefixed by its pod when there are several. */
+  async logs(environment: string, service: string, revision: number, lines = 50): Promise<string[]> {
+    const { revisions } = await this.layout(environment).revisions(environment, service);
+    const pods = (revisions.find((r) => r.status.revision === revision)?.status.replicas ?? []).map((r) => r.name);
+    const per = await Promise.all(pods.map(async (pod) => ({ pod, lines: await this.c.api.podLog(this.c.target.namespace, pod, lines) })));
+    return per.length === 1 ? (per[0]?.lines ?? []) : per.flatMap(({ pod, lines: l }) => l.map((line) => `[${pod}] ${line}`));
+  }
+
+  events(environment: string, service?: string): Promise<TargetEvent[]> {
+    return serviceEvents(this.c, service === undefined ? this.services(environment) : [service]);
+  }
+
+  resources(environment: string): Promise<ManagedResources> {
+    return managedResources(this.c, environment, this.services(environment));
+  }
+
+  applyResources(_environment: string, resources: ManagedResources): Promise<string[]> {
+    return applyManaged(this.c, resources);
+  }
+
+  async endpoint(environment: string, service: string, route: RouteName): Promise<Endpoint> {
+    return this.endpointOf(this.layout(environment), environment, service, route);
+  }
+
+  private async endpointOf(layout: Layout, environment: string, service: string, route: RouteName): Promise<Endpoint> {
+    const name = layout.serviceName(service, route);
+    if (name === undefined) throw new TargetError('NOT_FOUND', `${environment}/${service} has no ${route} route on target ${this.name} (its ${route === 'preview' ? 'rolling layout has none' : 'Service is missing'})`);
+    return serviceEndpoint(this.c, { environment, service, route, name });
+  }
+
+  async url(environment: string, service: string, route: RouteName): Promise<string> {
+    return controlPlaneUrl(await this.endpoint(environment, service, route), this.name, environment, service, route);
+  }
+
+  /**
+   * No router of Gantry's stands between users and pods here (a Service balances in the kernel), so
+   * there are no request counters: the watch window's metrics come from Prometheus analyses.
+   */
+  traffic(_environment: string, _service: string): Promise<RevisionTraffic[]> {
+    return Promise.resolve([]);
+  }
+}
