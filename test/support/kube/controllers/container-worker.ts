@@ -106,9 +106,12 @@ export class ContainerWorker {
         if (host.signal.aborted) return;
         this.setState({ waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${this.spec.image}"` } });
         host.event('Normal', 'BackOff', `Back-off pulling image "${this.spec.image}"`);
+        host.event('Warning', 'Failed', 'Error: ImagePullBackOff');
         await sleep(wait - Math.min(wait / 2, 1000), host.signal);
         continue;
       }
+      // Stopped while the image was being pulled: nothing may start after that.
+      if (host.signal.aborted) return;
       let env: Record<string, string>;
       try {
         env = host.env(image, this.spec);

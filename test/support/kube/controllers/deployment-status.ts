@@ -51,7 +51,8 @@ export function deploymentStatus(d: KubeObject, newRS: ReplicaSetView | undefine
     updatedReplicas: newRS?.statusReplicas ?? 0,
     readyReplicas: sum(all, (rs) => rs.ready),
     availableReplicas: available,
-    unavailableReplicas: Math.max(0, sum(all, (rs) => rs.statusReplicas) - available, replicas - available),
+    // calculateStatus: the sets' wanted pods (spec) less the available ones.
+    unavailableReplicas: Math.max(0, sum(all, (rs) => rs.replicas) - available),
   };
   let conditions = seeded ?? old.conditions ?? [];
   const minAvailable = replicas - fenceposts(d).unavailable;

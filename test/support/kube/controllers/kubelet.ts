@@ -31,6 +31,7 @@ export class Kubelet {
   private readonly starting = new Set<string>();
   private readonly images: ImageStore;
   readonly failingPulls = new Set<string>();
+  private stopped = false;
 
   constructor(
     private readonly state: ClusterState,
@@ -82,6 +83,7 @@ export class Kubelet {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     const all = [...this.workers.values()];
     this.workers.clear();
     await Promise.all(all.map((w) => w.kill()));
@@ -92,6 +94,7 @@ export class Kubelet {
     this.starting.add(uid);
     try {
       const port = await freePort();
+      if (this.stopped) return;
       const current = this.state.get('pods', pod.metadata.namespace, pod.metadata.name);
       if (!current || current.metadata.uid !== uid) return;
       const worker = new PodWorker(current, port, {
