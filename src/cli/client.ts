@@ -26,6 +26,21 @@ export class ApiClient {
     return parsed as T;
   }
 
+  /** A GET of a route that answers with text (a YAML export): the body as it came; errors as request() reports them. */
+  async text(path: string): Promise<string> {
+    const response = await this.fetch('GET', path, undefined);
+    this.expectGantry(response);
+    const text = await response.text();
+    if (response.ok) return text;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text) as unknown;
+    } catch {
+      throw this.notGantry(response, 'with an error body that is not JSON');
+    }
+    throw this.apiError(response, parsed);
+  }
+
   /** Every answer of a Gantry server carries its version header (src/server/app.ts); a web page or another API does not. */
   private expectGantry(response: Response): void {
     if (!response.headers.has(GANTRY_VERSION_HEADER)) throw this.notGantry(response, `without the ${GANTRY_VERSION_HEADER} header every Gantry answer carries`);

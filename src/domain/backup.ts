@@ -20,6 +20,18 @@ export interface BackupEntry {
   readonly target?: string;
 }
 
+/**
+ * Every object the environment's target managed when the backup was taken, as the target's own
+ * manifests (a Kubernetes target: a multi-document YAML stream; Secrets by name and version only).
+ * The same shape as the target contract's ManagedResources, which a restore applies again.
+ */
+export interface BackupResources {
+  readonly format: 'kubernetes-yaml';
+  readonly yaml: string;
+  /** kind/name of each object. */
+  readonly objects: readonly string[];
+}
+
 export interface Backup {
   readonly id: number;
   readonly environment: string;
@@ -28,4 +40,6 @@ export interface Backup {
   readonly services: readonly BackupEntry[];
   readonly createdAt: number;
   readonly expiresAt: number;
+  /** Absent: the target keeps no objects of its own (local, docker), or the backup predates them. */
+  readonly resources?: BackupResources;
 }

@@ -12,7 +12,7 @@ import type { EngineBus } from './events.js';
 import type { Executor } from './executor.js';
 import type { RepositoryReader } from './repository-reader.js';
 import type { RunFactory } from './run-factory.js';
-import { restoreTargets, weightNotes } from './restore-targets.js';
+import { restoreTargets, weightNotes, withResourcesStep } from './restore-targets.js';
 import { planRollback, previousRevision, type RollbackTarget } from './rollback-plan.js';
 
 export interface EngineOptions {
@@ -205,7 +205,7 @@ export class Engine {
     const why = `restore of backup #${backupId}${reason ? `: ${reason}` : ''}`;
     const targets = await restoreTargets(this.o.store, backup);
     const planned = planRollback({ config: this.o.pinned(), environment: env, targets, reason: why });
-    const plan = { ...planned, notes: [...planned.notes, ...weightNotes(backup)] };
+    const plan = withResourcesStep({ ...planned, notes: [...planned.notes, ...weightNotes(backup)] }, backup, env.target);
     const run = await this.o.store.runs.create(
       { trigger: TriggerKind.Rollback, branch: null, ref: `restore ${env.name} #${backupId}`, sha: targets[0]?.release ?? '', baseSha: null, environment: env.name, author: null, triggeredBy: by.user, commitMessage: why, configJson: null },
       plan,

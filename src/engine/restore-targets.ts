@@ -1,6 +1,9 @@
 import type { Backup } from '../domain/backup.js';
+import type { Plan, PlannedStep } from '../domain/run.js';
 import type { Store } from '../store/store.js';
 import type { RollbackTarget } from './rollback-plan.js';
+import { lockKey, restoreResourcesKey } from './step-keys.js';
+import { STEP_SPEC_VERSION, type RestoreResourcesStepSpec } from './step-specs/index.js';
 
 /**
  * What a restore deploys, service by service: the artifact the backup names, run as the backup
@@ -36,4 +39,20 @@ export function weightNotes(backup: Backup): string[] {
     if (!whole) notes.push(`backup #${backup.id} recorded ${s.service}'s traffic as ${split.map(([r, w]) => `r${r} ${w}%`).join(', ')}; the restore puts all of it on the restored revision (the environment's strategies end on one revision).`);
   }
   return notes;
+}
+
+/**
+ * A backup that holds target objects (a Kubernetes target's) is restored in two parts within one
+ * run: its objects are applied again right after the lock is taken, then each service's recorded
+ * revision is deployed as before. Everything that waited on the lock waits on the re-apply instead.
+ */
+export function withResourcesStep(plan: Plan, backup: Backup, target: string): Plan {
+  if (!backup.resources) return plan;
+  const lock = lockKey(backup.environment);
+  const key = restoreResourcesKey(backup.environment);
+  const spec: RestoreResourcesStepSpec = { v: STEP_SPEC_VERSION, environment: backup.environment, target, backupId: backup.id, timeoutMs: 10 * 60_000 };
+  const step: PlannedStep = { key, kind: 'restore-resources', name: `apply backup #${backup.id}'s objects to ${backup.environment}`, environment: backup.environment, needs: [lock], spec, maxAttempts: 3 };
+  const steps = plan.steps.flatMap((s) => (s.key === lock ? [s, step] : [{ ...s, needs: s.needs.map((n) => (n === lock ? key : n)) }]));
+  const note = `The ${backup.resources.objects.length} object(s) backup #${backup.id} holds are applied again through target ${target} before the services are deployed: ${backup.resources.objects.join(', ')}.`;
+  return { steps, notes: [...plan.notes, note] };
 }

@@ -16,6 +16,7 @@ export const promotionKey = (environment: string): string => `promotion:${enviro
 export const approvalKey = (environment: string): string => `approval:${environment}`;
 export const lockKey = (environment: string): string => `lock:${environment}`;
 export const backupKey = (environment: string): string => `backup:${environment}`;
+export const restoreResourcesKey = (environment: string): string => `restore-resources:${environment}`;
 export const deployKey = (environment: string, service: string): string => `deploy:${environment}:${service}`;
 export const verifyKey = (environment: string): string => `verify:${environment}`;
 export const watchKey = (environment: string): string => `watch:${environment}`;

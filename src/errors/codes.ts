@@ -114,6 +114,8 @@ export const ERROR_CODES = {
   ROLLBACK_UNAVAILABLE: 'There is no earlier revision to roll back to.',
   LOAD_TEST_FAILED: 'A load check missed a threshold, or fell behind the baseline of the last successful release.',
   BACKUP_NOT_FOUND: 'No backup has that id (it may have expired).',
+  BACKUP_NO_RESOURCES: "A backup holds no target objects to export (its target keeps none, like local and docker).",
+  BACKUP_RESOURCES_HOLD_SECRET: 'The objects a target returned for a backup hold a secret value, so the backup was not stored.',
   // notifications
   NOTIFY_DELIVERY_FAILED: 'A notification or incident receiver was unreachable or refused the request.',
   NOTIFY_SECRET_MISSING: 'A notification channel names a secret that the server does not have.',

@@ -61,6 +61,7 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   read('/api/v1/stream', 'following changes'),
   read('/api/v1/backups', 'listing backups'),
   read('/api/v1/backups/:id', 'reading a backup'),
+  read('/api/v1/backups/:id/export', "exporting a backup's objects"),
   read('/api/v1/annotations', 'reading annotations'),
   read('/api/v1/dora', 'reading DORA metrics'),
   read('/api/v1/audit', 'reading the audit log'),

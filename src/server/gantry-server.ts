@@ -31,6 +31,7 @@ import { atomicWriteFile } from '../artifacts/atomic-write.js';
 import { OciLayout } from '../artifacts/oci-layout.js';
 import { ApprovalStep } from '../steps/approval.js';
 import { BackupStep } from '../steps/backup.js';
+import { RestoreResourcesStep } from '../steps/restore-resources.js';
 import { BuildStep } from '../steps/build.js';
 import { DeployStep } from '../steps/deploy.js';
 import { EnvironmentLockStep } from '../steps/environment-lock.js';
@@ -51,6 +52,7 @@ import type { LeftoverStopper } from '../targets/local/stop-agents.js';
 import { LocalTargets } from '../targets/local/local-targets.js';
 import { ConfiguredTargets } from '../targets/configured-targets.js';
 import { DockerTargets } from '../targets/docker/docker-targets.js';
+import type { TargetKind } from '../targets/target-kind.js';
 import type { TargetRegistry } from '../targets/registry.js';
 import type { ServiceStatus, Target } from '../targets/target.js';
 import { agentViews } from './agent-views.js';
@@ -93,6 +95,11 @@ export interface ServerOptions {
    * agent package's (agent/leftover-revisions.ts), given by the caller so the server imports no agent code.
    */
   readonly stopLeftovers?: LeftoverStopper;
+  /**
+   * For tests: the target kinds the server uses, given the built-in ones (e.g. one that wraps the
+   * local kind to add what only another kind has). Default: the built-in kinds as they are.
+   */
+  readonly targetKinds?: (builtIn: readonly TargetKind[]) => readonly TargetKind[];
 }
 
 export interface RunningServer {
@@ -176,7 +183,8 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   // The docker kind: remote hosts over pinned TLS (pki/ in the data folder), or one agent here with --runtime docker.
   const dockerTargets = new DockerTargets({ config, configPath, dataDir: o.dataDir, secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target) });
   // One registry of target kinds, chosen by each target's `kind`.
-  const targets = new ConfiguredTargets(config.targets, [localTargets, dockerTargets]);
+  const builtInKinds: readonly TargetKind[] = [localTargets, dockerTargets];
+  const targets = new ConfiguredTargets(config.targets, o.targetKinds ? o.targetKinds(builtInKinds) : builtInKinds);
   const deployDeps = { store, targets, layoutPath, secrets };
   const tagCommit = async (sha: string, tag: string, message: string): Promise<void> => mirror.tag(sha, tag, message);
   const handlers = new Map<string, StepHandler>(
@@ -189,7 +197,8 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       new ImageScanStep({ store, secrets, runAs: workspaces }),
       new PromotionStep(store),
       new ProtectionStep(store),
-      new BackupStep(store, targets),
+      new BackupStep(store, targets, secrets),
+      new RestoreResourcesStep(store, targets),
       new ApprovalStep(store),
       new DeployStep(deployDeps),
       new VerifyStep(store, targets, workspaces),

@@ -194,6 +194,10 @@ export interface BackupTable {
   snapshot_json: string;
   created_at: number;
   expires_at: number;
+  /** The target's own manifests (see BackupResources); null when the target keeps none. */
+  resources_yaml: string | null;
+  /** JSON array of kind/name, beside resources_yaml. */
+  resources_objects: string | null;
 }
 
 export interface NotificationTable {

@@ -47,6 +47,7 @@ const TABLE: ReadonlyArray<{ route: string; body?: object; allowed: readonly Rol
   { route: 'GET /api/v1/stream', allowed: ALL },
   { route: 'GET /api/v1/backups', allowed: ALL },
   { route: 'GET /api/v1/backups/{backup:production}', allowed: ALL },
+  { route: 'GET /api/v1/backups/{backup:production}/export', allowed: ALL },
   { route: 'GET /api/v1/annotations', allowed: ALL },
   { route: 'GET /api/v1/dora', allowed: ALL },
   { route: 'GET /api/v1/audit', allowed: ALL },

@@ -1,5 +1,6 @@
 import { RevisionPhase } from '../../src/targets/target.js';
-import type { Endpoint, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, WeightsCheck } from '../../src/targets/target.js';
+import type { Endpoint, ManagedResources, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, WeightsCheck } from '../../src/targets/target.js';
+import type { TargetKind } from '../../src/targets/target-kind.js';
 import { sameWeights } from '../../src/targets/weights.js';
 
 /** How one revision behaves once started, counted in describe() calls: each call is one look. */
@@ -201,4 +202,44 @@ function scriptedPhase(script: RevisionScript, looks: number): RevisionPhase {
   if (script.crashLoop) return RevisionPhase.CrashLoop;
   const checks = looks - readyAfter;
   return script.breaksAfter && checks > script.breaksAfter.checks ? script.breaksAfter.phase : RevisionPhase.Ready;
+}
+
+/** What withManagedResources' targets were asked to apply, in order. */
+export interface AppliedResources {
+  readonly environment: string;
+  readonly resources: ManagedResources;
+}
+
+/**
+ * A real target kind (the local one) whose targets also have resources()/applyResources(), as a
+ * Kubernetes target has: deployments really run, and the objects are what `objects(environment)`
+ * returns at each call. Every applyResources call is recorded in `applied`.
+ */
+export function withManagedResources(kind: TargetKind, objects: (environment: string) => ManagedResources): TargetKind & { readonly applied: AppliedResources[] } {
+  const applied: AppliedResources[] = [];
+  const wrap = (target: Target): Target =>
+    new Proxy(target, {
+      get(t, property) {
+        if (property === 'resources') return (environment: string) => Promise.resolve(objects(environment));
+        if (property === 'applyResources') {
+          return (environment: string, resources: ManagedResources) => {
+            applied.push({ environment, resources });
+            return Promise.resolve([...resources.objects]);
+          };
+        }
+        const value: unknown = Reflect.get(t, property, t);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(t) : value;
+      },
+    });
+  return {
+    kind: kind.kind,
+    applied,
+    get: async (name) => wrap(await kind.get(name)),
+    traffic: (name) => kind.traffic(name),
+    observe: async (name) => {
+      const target = await kind.observe(name);
+      return target && wrap(target);
+    },
+    observeTraffic: (name) => kind.observeTraffic(name),
+  };
 }

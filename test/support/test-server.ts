@@ -4,7 +4,7 @@ import { destination, pino, type Logger } from 'pino';
 import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import type { RunView, StepView } from '../../src/server/views.js';
 import { stopLeftoverRevisions } from '../../src/agent/leftover-revisions.js';
-import { startServer, type RunningServer } from '../../src/server/gantry-server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/gantry-server.js';
 import type { SecretSource } from '../../src/secrets/source.js';
 import { serverLogFile } from './sweep.js';
 import { until } from './temp.js';
@@ -27,7 +27,7 @@ function testLogger(root: string): Logger {
 }
 
 /** An in-process server (real store, real git, real HTTP via inject) on the fixture repository's origin. */
-export async function startTestServer(root: string, repo: ScratchRepo, configText: string, options: { secrets?: SecretSource; leaseMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(root: string, repo: ScratchRepo, configText: string, options: { secrets?: SecretSource; leaseMs?: number; targetKinds?: ServerOptions['targetKinds'] } = {}): Promise<TestServer> {
   const configPath = join(root, 'server-gantry.yaml');
   await writeFile(configPath, configText.replace(/url: \.$/m, `url: ${repo.originDir}`));
   let token = '';
@@ -42,6 +42,7 @@ export async function startTestServer(root: string, repo: ScratchRepo, configTex
     stopLeftovers: stopLeftoverRevisions,
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(options.targetKinds ? { targetKinds: options.targetKinds } : {}),
     onBootstrapToken: (t) => (token = t),
   });
   const api = async <T>(method: 'GET' | 'POST', path: string, body?: unknown) => {

@@ -1,6 +1,7 @@
+import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors/index.js';
+import { GantryError, UsageError } from '../../errors/index.js';
 import type { RunView } from '../../server/views.js';
 import { watchStartedRun } from '../follow.js';
 import type { Wrap } from '../program.js';
@@ -11,6 +12,8 @@ interface BackupView {
   runId: number | null;
   reason: string;
   services: Array<{ service: string; revision: number; release: string; digest: string; weights: Record<string, number> }>;
+  /** The target's own objects, kind/name (a kubernetes target); null for local and docker targets. */
+  resources: { format: string; objects: string[] } | null;
   createdAt: string;
   expiresAt: string;
 }
@@ -48,6 +51,34 @@ export function registerBackup(program: Command, wrap: Wrap): void {
         }
         ctx.out.out(`backup #${b.id} of ${b.environment}, ${b.reason}; taken ${b.createdAt}, kept until ${b.expiresAt}`);
         for (const s of b.services) ctx.out.out(`  ${s.service.padEnd(18)} r${String(s.revision).padEnd(4)} ${s.release.slice(0, 7)}  ${s.digest.slice(0, 19)}  weights ${JSON.stringify(s.weights)}`);
+        if (b.resources) {
+          ctx.out.out(`objects (${b.resources.objects.length}, export with \`gantry backup export ${b.id}\`):`);
+          for (const o of b.resources.objects) ctx.out.out(`  ${o}`);
+        }
+        return 0;
+      }),
+    );
+  backup
+    .command('export <id>')
+    .description('write the target objects a backup holds as YAML `kubectl apply -f` accepts (Secrets by name and version only)')
+    // -o is every command's output format; -f names the file, as kubectl apply -f reads it.
+    .option('-f, --file <path>', 'write to this file instead of stdout')
+    .action(
+      wrap(async (ctx, id: string, opts: { file?: string }) => {
+        const backupId = parseId(id);
+        const yaml = await ctx.client().text(`/api/v1/backups/${backupId}/export`);
+        if (opts.file === undefined) {
+          if (ctx.out.json) ctx.out.printJson({ backupId, yaml });
+          else process.stdout.write(yaml);
+          return 0;
+        }
+        const file = opts.file;
+        await writeFile(file, yaml).catch((cause: unknown) => {
+          throw new GantryError('USAGE', `cannot write ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, hint: 'Name a file in a folder you may write to, or leave out --file to print the YAML.' });
+        });
+        const documents = yaml.split(/^---$/m).filter((d) => d.trim() !== '').length;
+        if (ctx.out.json) ctx.out.printJson({ backupId, file, documents });
+        else ctx.out.out(`wrote ${documents} object(s) of backup #${backupId} to ${file}`);
         return 0;
       }),
     );

@@ -5,7 +5,7 @@ export { parseStepSpec } from './parse-step-spec.js';
 export type { BuildStepSpec, GateStepSpec, ProtectionStepSpec, ScanStepSpec } from './ci-specs.js';
 export { DeployImageSchema, registryAccess, type DeployImage, type ImageStepSpec, type RegistryAccess } from './image-spec.js';
 export { IMAGE_SCAN_STEP_MARGIN_MS, type ImageScanStepSpec } from './image-scan-spec.js';
-export type { ApprovalStepSpec, BackupStepSpec, LockStepSpec, PromotionStepSpec } from './release-specs.js';
+export type { ApprovalStepSpec, BackupStepSpec, LockStepSpec, PromotionStepSpec, RestoreResourcesStepSpec } from './release-specs.js';
 export type { DeployStepSpec, FinalizeStepSpec, RollbackStepSpec, VerifyStepSpec, WatchStepSpec } from './rollout-specs.js';
 export type { TypedPlannedStep } from './typed-planned-step.js';
 export { specOf } from './spec-of.js';

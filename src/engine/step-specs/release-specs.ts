@@ -42,3 +42,13 @@ export const BackupStepSchema = z.object({
   timeoutMs: z.number().nonnegative(),
 });
 export type BackupStepSpec = Readonly<z.output<typeof BackupStepSchema>>;
+
+/** A restore's re-apply of the target objects a backup holds (src/steps/restore-resources.ts). */
+export const RestoreResourcesStepSchema = z.object({
+  v: specVersion,
+  environment: z.string(),
+  target: z.string(),
+  backupId: z.number().int().positive(),
+  timeoutMs: z.number().nonnegative(),
+});
+export type RestoreResourcesStepSpec = Readonly<z.output<typeof RestoreResourcesStepSchema>>;

@@ -13,6 +13,7 @@ export const STEP_KINDS = [
   'approval',
   'environment-lock',
   'backup',
+  'restore-resources',
   'deploy',
   'verify',
   'watch',

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { BuildStepSchema, GateStepSchema, ProtectionStepSchema, ScanStepSchema, type BuildStepSpec, type GateStepSpec, type ProtectionStepSpec, type ScanStepSpec } from './ci-specs.js';
 import { ImageScanStepSchema, type ImageScanStepSpec } from './image-scan-spec.js';
 import { ImageStepSchema, type ImageStepSpec } from './image-spec.js';
-import { ApprovalStepSchema, BackupStepSchema, LockStepSchema, PromotionStepSchema, type ApprovalStepSpec, type BackupStepSpec, type LockStepSpec, type PromotionStepSpec } from './release-specs.js';
+import { ApprovalStepSchema, BackupStepSchema, LockStepSchema, PromotionStepSchema, RestoreResourcesStepSchema, type ApprovalStepSpec, type BackupStepSpec, type LockStepSpec, type PromotionStepSpec, type RestoreResourcesStepSpec } from './release-specs.js';
 import {
   DeployStepSchema,
   FinalizeStepSchema,
@@ -29,6 +29,7 @@ export interface StepSpecs {
   readonly approval: ApprovalStepSpec;
   readonly 'environment-lock': LockStepSpec;
   readonly backup: BackupStepSpec;
+  readonly 'restore-resources': RestoreResourcesStepSpec;
   readonly deploy: DeployStepSpec;
   readonly verify: VerifyStepSpec;
   readonly watch: WatchStepSpec;
@@ -51,6 +52,7 @@ export const STEP_SPEC_SCHEMAS: { readonly [K in StepKind]: z.ZodType<StepSpecs[
   approval: ApprovalStepSchema,
   'environment-lock': LockStepSchema,
   backup: BackupStepSchema,
+  'restore-resources': RestoreResourcesStepSchema,
   deploy: DeployStepSchema,
   verify: VerifyStepSchema,
   watch: WatchStepSchema,

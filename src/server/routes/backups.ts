@@ -11,8 +11,10 @@ const BackupId = z.object({ id: z.coerce.number().int().positive() });
 const ListQuery = z.object({ environment: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional() });
 const RestoreBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
 
+/** A backup as the API shows it: its target objects listed by kind/name (the YAML is the export's). */
 export function backupView(b: Backup) {
-  return { id: b.id, environment: b.environment, runId: b.runId, reason: b.reason, services: b.services, createdAt: new Date(b.createdAt).toISOString(), expiresAt: new Date(b.expiresAt).toISOString() };
+  const resources = b.resources ? { format: b.resources.format, objects: b.resources.objects } : null;
+  return { id: b.id, environment: b.environment, runId: b.runId, reason: b.reason, services: b.services, resources, createdAt: new Date(b.createdAt).toISOString(), expiresAt: new Date(b.expiresAt).toISOString() };
 }
 
 export function backupRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -21,11 +23,27 @@ export function backupRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return { backups: (await ctx.store.backups.list(q.environment, ctx.clock.now())).map(backupView) };
   });
 
-  app.get('/api/v1/backups/:id', async (request) => {
-    const { id } = parseInput(BackupId, request.params, 'path');
+  const live = async (id: number): Promise<Backup> => {
     const backup = await ctx.store.backups.get(id);
     if (!backup || backup.expiresAt <= ctx.clock.now()) throw new NotFoundError('BACKUP_NOT_FOUND', `no backup #${id}`, { hint: 'List backups with `gantry backup list`.' });
-    return { backup: backupView(backup) };
+    return backup;
+  };
+
+  app.get('/api/v1/backups/:id', async (request) => {
+    const { id } = parseInput(BackupId, request.params, 'path');
+    return { backup: backupView(await live(id)) };
+  });
+
+  // The saved objects as a file `kubectl apply -f` accepts (Secrets by name and version only).
+  app.get('/api/v1/backups/:id/export', async (request, reply) => {
+    const { id } = parseInput(BackupId, request.params, 'path');
+    const backup = await live(id);
+    if (!backup.resources) {
+      throw new NotFoundError('BACKUP_NO_RESOURCES', `backup #${id} of ${backup.environment} holds no target objects to export`, {
+        hint: 'Only a kubernetes target saves its objects with a backup; `gantry backup show` lists what this one holds.',
+      });
+    }
+    return reply.type('text/yaml; charset=utf-8').header('content-disposition', `attachment; filename="backup-${id}-${backup.environment}.yaml"`).send(backup.resources.yaml);
   });
 
   app.post('/api/v1/backups/:id/restore', async (request, reply) => {

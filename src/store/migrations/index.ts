@@ -10,6 +10,7 @@ import * as runAuthors from './007-run-authors.js';
 import * as githubEventTimes from './008-github-event-times.js';
 import * as deploymentSpec from './009-deployment-spec.js';
 import * as images from './010-images.js';
+import * as backupResources from './011-backup-resources.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '008-github-event-times': githubEventTimes,
   '009-deployment-spec': deploymentSpec,
   '010-images': images,
+  '011-backup-resources': backupResources,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Backup, BackupEntry } from '../../domain/backup.js';
+import type { Backup, BackupEntry, BackupResources } from '../../domain/backup.js';
 import type { BackupTable, Database } from '../schema.js';
 
 const toBackup = (r: Selectable<BackupTable>): Backup => ({
@@ -10,7 +10,12 @@ const toBackup = (r: Selectable<BackupTable>): Backup => ({
   services: (JSON.parse(r.snapshot_json) as { services: BackupEntry[] }).services,
   createdAt: Number(r.created_at),
   expiresAt: Number(r.expires_at),
+  ...(r.resources_yaml === null ? {} : { resources: resourcesOf(r.resources_yaml, r.resources_objects) }),
 });
+
+function resourcesOf(yaml: string, objects: string | null): BackupResources {
+  return { format: 'kubernetes-yaml', yaml, objects: objects === null ? [] : (JSON.parse(objects) as string[]) };
+}
 
 export class BackupRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -18,7 +23,16 @@ export class BackupRepository {
   async add(b: Omit<Backup, 'id'>): Promise<Backup> {
     const row = await this.db
       .insertInto('backups')
-      .values({ environment: b.environment, run_id: b.runId, reason: b.reason, snapshot_json: JSON.stringify({ services: b.services }), created_at: b.createdAt, expires_at: b.expiresAt })
+      .values({
+        environment: b.environment,
+        run_id: b.runId,
+        reason: b.reason,
+        snapshot_json: JSON.stringify({ services: b.services }),
+        created_at: b.createdAt,
+        expires_at: b.expiresAt,
+        resources_yaml: b.resources?.yaml ?? null,
+        resources_objects: b.resources ? JSON.stringify(b.resources.objects) : null,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toBackup(row);

@@ -1,0 +1,23 @@
+import type { BackupResources } from '../../domain/backup.js';
+import { TargetError } from '../../errors/index.js';
+import { Redactor } from '../../secrets/redactor.js';
+import type { SecretSource } from '../../secrets/source.js';
+import type { Target } from '../../targets/target.js';
+
+/**
+ * What a backup keeps of the objects a target manages: resources() when the target has it (a
+ * Kubernetes target), nothing for the targets whose backups are Gantry's own records (local,
+ * docker). The target promises Secrets by name and version only; this holds it to that (invariant
+ * 6) before anything reaches the store: a known secret value in the manifests, as is or in the
+ * encoded forms the redactor knows (base64, as a Secret's `data` holds it), refuses the backup.
+ */
+export async function managedResources(target: Target, environment: string, secrets: SecretSource | undefined): Promise<BackupResources | undefined> {
+  if (!target.resources) return undefined;
+  const resources = await target.resources(environment);
+  if (secrets && new Redactor(secrets.allValues()).redact(resources.yaml) !== resources.yaml) {
+    throw new TargetError('BACKUP_RESOURCES_HOLD_SECRET', `the objects target ${target.name} manages for ${environment} hold a secret value; the backup was not stored`, {
+      hint: 'A backup keeps Secrets by name and version only. Report this: the target must leave secret values out of resources().',
+    });
+  }
+  return { format: resources.format, yaml: resources.yaml, objects: [...resources.objects] };
+}
