@@ -4,6 +4,7 @@ import { parseConfigText } from '../../src/config/loader.js';
 import type { GantryConfig } from '../../src/config/types.js';
 import { planRun } from '../../src/engine/planner.js';
 import { planRollback } from '../../src/engine/rollback-plan.js';
+import { withResourcesStep } from '../../src/engine/restore-targets.js';
 import { GantryError } from '../../src/errors/index.js';
 import { STEP_KINDS, isStepKind, parseStepSpec, type StepKind } from '../../src/engine/step-specs/index.js';
 import type { PlannedStep } from '../../src/domain/run.js';
@@ -24,6 +25,9 @@ function referencePlans(): PlannedStep[] {
     steps.push(...planRun({ config, services, serviceTrees: trees, environment: env, changeNote: 'n', protection: { v: 1, branch: env.branch, waitMs: 1, timeoutMs: 2 } }).steps);
     const targets = env.services.filter((s) => config.services[s]?.run).map((service) => ({ service, revision: 3, release: 'c'.repeat(40), releaseId: 1, digest: 'sha256:x' }));
     steps.push(...planRollback({ config, environment: env, targets, reason: 'test' }).steps);
+    // A restore of a backup that holds a kubernetes target's objects applies them first.
+    const backup = { id: 7, environment: env.name, runId: null, reason: 'r', services: [], createdAt: 0, expiresAt: 1, resources: { format: 'kubernetes-yaml' as const, yaml: 'kind: Service\n', objects: ['Service/api'] } };
+    steps.push(...withResourcesStep(planRollback({ config, environment: env, targets, reason: 'restore' }), backup, env.target).steps.filter((s) => s.kind === 'restore-resources'));
   }
   // The reference pipeline on a docker target with an image scan: its image and image-scan steps.
   const production = config.environments['production'];
