@@ -62,6 +62,15 @@ describe('Kubernetes revision status', () => {
     expect(troubleText(mapped.trouble ?? { reason: '', message: '', pod: '' }, ['boom'])).toBe('CrashLoopBackOff: back-off 40s restarting failed container\nlast lines of api-7d9f6c-a:\nboom');
   });
 
+  it('keeps a crash loop a crash loop while the kubelet runs the container again between back-offs', () => {
+    const set = rs('api-7d9f6c', '2', 1);
+    const again = { restartCount: 3, ready: false, state: { running: {} }, lastState: { terminated: { exitCode: 3 } } };
+    const { status } = replicaSetRevision(set, deployment('2', { observedGeneration: 4 }, 1), [pod('api-7d9f6c-a', set, false, again)]);
+    expect(status).toMatchObject({ phase: 'crash-loop', lastError: 'CrashLoopBackOff: container api keeps exiting (exit 3, 3 restarts)' });
+    const once = { restartCount: 1, ready: false, state: { running: {} }, lastState: { terminated: { exitCode: 3 } } };
+    expect(replicaSetRevision(set, deployment('2', { observedGeneration: 4 }, 1), [pod('api-7d9f6c-a', set, false, once)]).status.phase).toBe('starting');
+  });
+
   it('reports an image that cannot be pulled as failed at once', () => {
     const set = rs('api-7d9f6c', '2', 1);
     const pulling = { state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.test/api@sha256:00"' } } };

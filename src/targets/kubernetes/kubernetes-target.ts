@@ -66,8 +66,10 @@ export class KubernetesTarget implements Target, TrafficSource {
 
   /** A crashing container's current instance has written nothing yet: its previous one's lines then. */
   private async lastLines(pod: string): Promise<string[]> {
-    const now = await this.c.api.podLog(this.c.target.namespace, pod, TROUBLE_LINES);
-    return now.length > 0 ? now : this.c.api.podLog(this.c.target.namespace, pod, TROUBLE_LINES, true);
+    // The lines only add to the reason: a pod whose log cannot be read (gone, never started) leaves them out.
+    const read = (previous: boolean): Promise<string[]> => this.c.api.podLog(this.c.target.namespace, pod, TROUBLE_LINES, previous).catch(() => []);
+    const now = await read(false);
+    return now.length > 0 ? now : read(true);
   }
 
   startRevision(spec: RevisionSpec): Promise<void> {

@@ -44,9 +44,13 @@ export function podTrouble(pods: readonly V1Pod[]): PodTrouble | undefined {
       if (waiting?.reason !== undefined && IMAGE_REASONS.has(waiting.reason)) return { phase: RevisionPhase.Failed, pod: name, reason: waiting.reason, message: waiting.message ?? '' };
       const killed = [c.state?.terminated, c.lastState?.terminated].find((t) => t?.reason === 'OOMKilled');
       if (killed) return { phase: RevisionPhase.Failed, pod: name, reason: 'OOMKilled', message: `container ${c.name} was killed for using more memory than its limit (exit ${killed.exitCode})` };
-      if (waiting?.reason === 'CrashLoopBackOff') {
-        const exit = c.lastState?.terminated?.exitCode;
-        return { phase: RevisionPhase.CrashLoop, pod: name, reason: 'CrashLoopBackOff', message: waiting.message ?? `container ${c.name} keeps exiting${exit === undefined ? '' : ` (exit ${exit})`}` };
+      // Between back-offs the kubelet runs the container again for a moment (running, then terminated):
+      // a container that exited with an error twice and is not ready stays a crash loop through those moments.
+      const exit = c.lastState?.terminated?.exitCode;
+      const looping = (c.restartCount ?? 0) >= 2 && exit !== undefined && exit !== 0 && c.ready !== true;
+      if (waiting?.reason === 'CrashLoopBackOff' || looping) {
+        const message = waiting?.reason === 'CrashLoopBackOff' && waiting.message !== undefined ? waiting.message : `container ${c.name} keeps exiting (exit ${exit ?? '?'}, ${c.restartCount ?? 0} restarts)`;
+        return { phase: RevisionPhase.CrashLoop, pod: name, reason: 'CrashLoopBackOff', message };
       }
     }
   }
