@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { get as httpsGet } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import {
   ApiException,
   AppsV1Api,
@@ -34,17 +34,20 @@ function clients(kubeconfig: string): { core: CoreV1Api; apps: AppsV1Api; object
   return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), objects: KubernetesObjectApi.makeApiClient(kc), kc };
 }
 
-/** A GET with the stand-in's CA and maybe a token, outside client-node, to read what it answers verbatim. */
-function rawGet(url: string, ca: string, token?: string): Promise<{ status: number; body: string }> {
+/** A request with the stand-in's CA and maybe a token, outside client-node, to read what it answers verbatim. */
+function rawRequest(url: string, ca: string, token?: string, send?: { method: string; contentType: string; body: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpsGet(url, { ca, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+    const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(send ? { 'content-type': send.contentType } : {}) };
+    const req = httpsRequest(url, { ca, method: send?.method ?? 'GET', headers }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
+    req.end(send?.body);
   });
 }
+const rawGet = (url: string, ca: string, token?: string): Promise<{ status: number; body: string }> => rawRequest(url, ca, token);
 
 /** The Status a failed call carried (client-node 1.x keeps the response body as a string). */
 async function statusOf(call: Promise<unknown>): Promise<{ code: number; reason: string; message: string; details?: { causes?: Array<{ field?: string; message: string }> } }> {
@@ -145,6 +148,21 @@ describe('kube stand-in API server', () => {
     const forced = (await apply(deployment('api', { replicas: 2, image: 'registry.local/app:2' }), 'intruder', true)) as V1Deployment;
     expect(forced.spec?.template.spec?.containers[0]?.image).toBe('registry.local/app:2');
     expect((await apps.readNamespacedDeployment({ name: 'api', namespace: 'apps' })).spec?.template.spec?.containers[0]?.image).toBe('registry.local/app:2');
+
+    const moved = deployment('api', { replicas: 2, image: 'registry.local/app:2' });
+    moved.spec!.selector = { matchLabels: { app: 'api', v: '2' } };
+    moved.spec!.template.metadata!.labels = { app: 'api', v: '2' };
+    expect((await statusOf(apply(moved, 'intruder', true))).details?.causes?.map((c) => c.field)).toEqual(['spec.selector']);
+  });
+
+  it('takes an apply body written as YAML, as kubectl apply --server-side sends it', async () => {
+    const yaml = ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: from-yaml', '  namespace: apps', 'data:', '  mode: "blue"', ''].join('\n');
+    const url = `${standin().url}/api/v1/namespaces/apps/configmaps/from-yaml?fieldManager=kubectl`;
+    const created = await rawRequest(url, standin().caPem, standin().token, { method: 'PATCH', contentType: 'application/apply-patch+yaml', body: yaml });
+    expect(created.status).toBe(201);
+    expect(JSON.parse(created.body)).toMatchObject({ data: { mode: 'blue' }, metadata: { managedFields: [{ manager: 'kubectl', operation: 'Apply' }] } });
+    const broken = await rawRequest(url, standin().caPem, standin().token, { method: 'PATCH', contentType: 'application/apply-patch+yaml', body: 'data: [unclosed' });
+    expect(JSON.parse(broken.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
   });
 
   it('keeps spec.replicas that kubectl scale set when Gantry applies without it, and reports the conflict when Gantry applies it', async () => {
@@ -207,6 +225,14 @@ describe('kube stand-in API server', () => {
     again.abort();
   });
 
+  it('ends a watch at its timeoutSeconds', async () => {
+    const { kc } = clients(standin().kubeconfig());
+    let done: unknown = 'open';
+    await new Watch(kc).watch('/apis/apps/v1/deployments', { timeoutSeconds: 1 }, () => undefined, (err: unknown) => (done = err));
+    await until('the watch ends by itself', () => done !== 'open', 10_000);
+    expect(done).toBeNull();
+  });
+
   it('serves an informer (list then watch) that sees adds, updates and deletes', async () => {
     const { core, kc } = clients(standin().kubeconfig());
     await core.createNamespacedConfigMap({ namespace: 'apps', body: { metadata: { name: 'before-informer' } } });
@@ -257,7 +283,9 @@ describe('kube stand-in API server', () => {
     await core.createNamespacedPod({ namespace: 'apps', body: { metadata: { name: 'logger' }, spec: { containers: [{ name: 'app', image: 'registry.local/app:1' }] } } });
     expect(await core.readNamespacedPodLog({ name: 'logger', namespace: 'apps', tailLines: 2 })).toBe('GET /health 200\nGET /health 200\n');
     expect(await core.readNamespacedPodLog({ name: 'logger', namespace: 'apps', container: 'app', previous: true, tailLines: 1 })).toBe('previous: GET /health 200\n');
-    expect((await statusOf(core.readNamespacedPodLog({ name: 'ghost', namespace: 'apps' }))).reason).toBe('NotFound');
+    expect(await core.readNamespacedPodLog({ name: 'ghost', namespace: 'apps' }).catch((e: unknown) => e)).toMatchObject({ code: 404 });
+    const wrongContainer = await rawGet(`${standin().url}/api/v1/namespaces/apps/pods/logger/log?container=nope`, standin().caPem, standin().token);
+    expect(JSON.parse(wrongContainer.body)).toMatchObject({ code: 400, message: 'container nope is not valid for pod logger' });
 
     const out = new PassThrough();
     let text = '';
@@ -288,7 +316,7 @@ describe('kube stand-in API server with a short history', () => {
     for (let i = 0; i < 5; i += 1) await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `c${i}` } } });
     const events: Array<{ type: string; object: { code?: number; reason?: string } }> = [];
     let done: unknown = 'open';
-    await new Watch(kc).watch('/api/v1/namespaces/default/configmaps', { resourceVersion: old }, (type, object: { code?: number; reason?: string }) => events.push({ type, object }), (err: unknown) => (done = err));
+    await new Watch(kc).watch('/api/v1/configmaps', { resourceVersion: old }, (type, object: { code?: number; reason?: string }) => events.push({ type, object }), (err: unknown) => (done = err));
     await until('the expired watch ends', () => done !== 'open');
     expect(events).toEqual([{ type: 'ERROR', object: expect.objectContaining({ code: 410, reason: 'Expired' }) }]);
   });

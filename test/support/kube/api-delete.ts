@@ -63,7 +63,7 @@ export function deleteObject(state: ClusterState, target: Target, policy: string
     if (propagation === 'Background') cascade(object);
   };
   if (target.resource === 'namespaces') {
-    for (const resource of NAMESPACED) for (const inside of state.list(resource, name)) state.delete(resource, name, inside.metadata.name);
+    for (const resource of NAMESPACED) for (const inside of state.list(resource, name)) remove(state, resource, inside, pods);
   }
   if (propagation === 'Foreground') cascade(owner);
   const gone = storeCall(target, name, () => remove(state, target.resource, owner, pods));

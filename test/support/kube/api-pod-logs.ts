@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { ClusterState } from './cluster-state.js';
+import type { ClusterState, KubeObject } from './cluster-state.js';
 import { ApiError } from './api-status.js';
 
 export interface PodLogOptions {
@@ -24,13 +24,24 @@ function readOptions(query: URLSearchParams): PodLogOptions {
   return { ...(container ? { container } : {}), ...(tail !== null ? { tailLines: Number(tail) } : {}), ...(query.get('previous') === 'true' ? { previous: true } : {}) };
 }
 
+/** The real server's 400s: a container the pod does not have, or none named in a pod of several. */
+function checkContainer(pod: KubeObject, name: string, container: string | undefined): void {
+  const spec = (pod.spec ?? {}) as { containers?: Array<{ name?: string }>; initContainers?: Array<{ name?: string }> };
+  const names = (spec.containers ?? []).map((c) => c.name ?? '');
+  const all = [...names, ...(spec.initContainers ?? []).map((c) => c.name ?? '')];
+  if (container !== undefined && !all.includes(container)) throw new ApiError('BadRequest', `container ${container} is not valid for pod ${name}`);
+  if (container === undefined && names.length > 1) throw new ApiError('BadRequest', `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+}
+
 /**
  * GET pods/{name}/log: text/plain lines; with follow=true the response stays open and carries new
  * lines until the pod is deleted, the client goes, or the server stops (the returned function).
  */
 export function servePodLogs(state: ClusterState, source: PodLogSource, namespace: string, pod: string, query: URLSearchParams, res: ServerResponse, onEnd: () => void): () => void {
-  if (!state.get('pods', namespace, pod)) throw new ApiError('NotFound', `pods "${pod}" not found`, { name: pod, kind: 'pods' });
+  const found = state.get('pods', namespace, pod);
+  if (!found) throw new ApiError('NotFound', `pods "${pod}" not found`, { name: pod, kind: 'pods' });
   const options = readOptions(query);
+  checkContainer(found, pod, options.container);
   const lines = source.podLogs(namespace, pod, options);
   res.writeHead(200, { 'content-type': 'text/plain' });
   res.flushHeaders();

@@ -18,6 +18,7 @@ export interface ResourceRequest extends Target {
   readonly query: URLSearchParams;
   readonly contentType: string;
   readonly body: string;
+  readonly userAgent: string;
 }
 
 export interface RouteContext {
@@ -33,8 +34,11 @@ export interface RouteContext {
 
 export type Reply = { status: number; body: unknown } | 'streaming';
 
-/** Non-apply writes belong to the fieldManager the client names; clients that name none are "unknown" as on the real server's fallback. */
-const managerOf = (query: URLSearchParams): string => query.get('fieldManager') ?? 'unknown';
+/**
+ * Non-apply writes belong to the fieldManager the client names; without one, the real server takes
+ * the first part of the User-Agent (`kubectl/v1.31 …` → kubectl), and "unknown" without either.
+ */
+const managerOf = (request: ResourceRequest): string => request.query.get('fieldManager') ?? (/^[^/\s]+/.exec(request.userAgent)?.[0] || 'unknown');
 
 function parseBody(request: ResourceRequest): unknown {
   if (request.body.trim() === '') throw new ApiError('BadRequest', 'the request body is empty');
@@ -93,7 +97,7 @@ function watch(context: RouteContext, request: ResourceRequest, res: ServerRespo
 
 function subresource(context: RouteContext, request: ResourceRequest, res: ServerResponse): Reply {
   const { method, subresource: sub } = request;
-  const manager = managerOf(request.query);
+  const manager = managerOf(request);
   if (sub === 'log' && request.resource === 'pods' && method === 'GET') {
     let untrack = (): void => undefined;
     const end = servePodLogs(context.state, context.logs, request.namespace ?? '', request.name ?? '', request.query, res, () => untrack());
@@ -129,7 +133,7 @@ export function routeResource(context: RouteContext, request: ResourceRequest, r
     if (method === 'GET') return list(context, request);
     if (method === 'POST') {
       if (RESOURCES[request.resource].namespaced && request.namespace === undefined) throw new ApiError('NotFound', `${request.resource} must be created in a namespace: POST /…/namespaces/{namespace}/${request.resource}`);
-      return { status: 201, body: context.writes.create(request, parseBody(request), managerOf(query)) };
+      return { status: 201, body: context.writes.create(request, parseBody(request), managerOf(request)) };
     }
     throw new ApiError('MethodNotAllowed', `${method} is not allowed on a collection of ${request.resource}`);
   }
@@ -137,7 +141,7 @@ export function routeResource(context: RouteContext, request: ResourceRequest, r
     case 'GET':
       return { status: 200, body: context.writes.current(request) };
     case 'PUT':
-      return { status: 200, body: context.writes.replace(request, parseBody(request), managerOf(query)) };
+      return { status: 200, body: context.writes.replace(request, parseBody(request), managerOf(request)) };
     case 'DELETE':
       return { status: 200, body: deleteObject(context.state, request, query.get('propagationPolicy') ?? fromDeleteOptions(request.body, 'propagationPolicy'), podDeletion(context, request)) };
     case 'PATCH': {
@@ -153,7 +157,7 @@ export function routeResource(context: RouteContext, request: ResourceRequest, r
       if (!isMap(next) || !isMap(next.metadata)) throw new ApiError('Invalid', `the patch leaves ${request.resource} "${request.name}" without metadata`);
       const rv = next.metadata.resourceVersion;
       const expect = isMap(body) && isMap(body.metadata) && typeof rv === 'string' && 'resourceVersion' in body.metadata ? rv : undefined;
-      return { status: 200, body: context.writes.write(request, current, next as typeof current, managerOf(query), expect) };
+      return { status: 200, body: context.writes.write(request, current, next as typeof current, managerOf(request), expect) };
     }
     default:
       throw new ApiError('MethodNotAllowed', `${method} is not allowed on ${request.resource}/${request.name}`);

@@ -53,7 +53,7 @@ function authorized(req: IncomingMessage, token: string): boolean {
 }
 
 /** `/api/v1/namespaces/ns/pods/name/log` → its parts; undefined for a path that is not a resource's. */
-function resourcePath(path: string): Omit<ResourceRequest, 'method' | 'query' | 'contentType' | 'body'> | undefined {
+function resourcePath(path: string): Omit<ResourceRequest, 'method' | 'query' | 'contentType' | 'body' | 'userAgent'> | undefined {
   const group = /^\/(?:api\/v1|apis\/apps\/v1)\/(.+)$/.exec(path);
   if (!group?.[1]) return undefined;
   const apiVersion = path.startsWith('/api/v1/') ? 'v1' : 'apps/v1';
@@ -107,7 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (!target) throw new ApiError('NotFound', `the server could not find the requested resource (${req.method ?? 'GET'} ${path})`);
     const body = await readBody(req);
     const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
-    const reply = routeResource(context, { ...target, method: req.method ?? 'GET', query: url.searchParams, contentType, body }, res);
+    const reply = routeResource(context, { ...target, method: req.method ?? 'GET', query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'] ?? '' }, res);
     if (reply !== 'streaming') sendJson(res, reply.status, reply.body);
   };
   const server: Server = createServer({ key: options.tls.keyPem, cert: options.tls.certPem }, (req, res) => {

@@ -99,6 +99,8 @@ export class ObjectWrites {
     if (current.metadata.namespace !== undefined) next.metadata.namespace = current.metadata.namespace;
     next.kind = current.kind;
     next.apiVersion = current.apiVersion;
+    // Only the status subresource writes status; a patch of the object that carries one is ignored there, as on the real server.
+    if (subresource === undefined && HAS_STATUS.has(target.resource)) next.status = current.status;
     recordUpdate(current, next, manager, subresource);
     return this.store(target, next, current, expectVersion === '' ? undefined : expectVersion);
   }
