@@ -1,11 +1,14 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnvSecretSource } from '../../src/secrets/source.js';
+import { KubernetesTargets } from '../../src/targets/kubernetes/kubernetes-targets.js';
 import { runControllers, type Controllers } from '../support/kube/controllers/index.js';
 import { startKubeStandin, type KubeStandin } from '../support/kube/standin.js';
 import { pushAppImage } from '../support/kube/test-images.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { CONTRACT_SERVICE_JS, spec, targetContract, type ContractSubject } from '../support/target-contract.js';
 import { until } from '../support/temp.js';
-import { kubeTarget } from './kubernetes-target-fixture.js';
+import { kubeConfigYaml, kubeTarget } from './kubernetes-target-fixture.js';
 
 /**
  * The target contract against the Kubernetes API stand-in (test/support/kube): real HTTPS, real
@@ -68,5 +71,33 @@ describe('the kubernetes target with ClusterIP Services', () => {
     expect(main).toEqual({ url: expect.stringMatching(/^http:\/\/s0\.contract-clusterip-\d+\.svc\.cluster\.local:8080$/), reachableFrom: 'target' });
     expect(JSON.parse(await (s.fetchInside?.(`${main.url}/`) ?? Promise.resolve('{}')))).toEqual({ revision: '1' });
     await expect(s.target.url('contract', 's0', 'main')).rejects.toMatchObject({ code: 'TARGET_ENDPOINT_UNREACHABLE' });
+    // The namespace did not exist: the first revision applied it, labelled as Gantry's.
+    const namespace = /svc\.cluster\.local/.test(main.url) ? main.url.split('.')[1] ?? '' : '';
+    expect(standin.state.get('namespaces', undefined, namespace)?.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'gantry' });
   }, 60_000);
+});
+
+describe('the kubernetes kind: credentials from the secret store', () => {
+  const setup = (): Parameters<typeof kubeConfigYaml>[0] => ({ registryHost: new URL(registry.url).host, kubeconfig: '', namespace: 'creds', environment: 'contract', services: ['s0'], strategy: 'blue-green', serviceType: 'LoadBalancer' });
+
+  it('refuses a target whose kubeconfig secret is not set, naming the secret and the environment, with the command that sets it', async () => {
+    const kind = new KubernetesTargets({ config: kubeConfigYaml(setup()), secrets: new EnvSecretSource({}), logger: pino({ level: 'silent' }) });
+    const error = await kind.get('cluster').then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TARGET_ERROR', message: 'target cluster needs the secret KUBECONFIG_TEST in environment contract, which is not set', hint: 'Set it: gantry secrets set KUBECONFIG_TEST --env contract < kubeconfig' });
+    expect(standin.state.get('namespaces', undefined, 'creds')).toBeUndefined();
+  });
+
+  it('reaches the cluster with a server, a service-account token and the CA, each a secret', async () => {
+    const config = kubeConfigYaml(setup());
+    const target = config.targets['cluster'];
+    if (target?.kind !== 'kubernetes') throw new Error('no kubernetes target');
+    const tokenConfig = { ...config, targets: { cluster: { ...target, credentials: { kind: 'token' as const, server: standin.url, tokenSecret: 'KUBE_TOKEN', caSecret: 'KUBE_CA' } } } };
+    const secrets = new EnvSecretSource({ GANTRY_SECRET_KUBE_TOKEN: standin.token, GANTRY_SECRET_KUBE_CA: standin.caPem });
+    const made = await new KubernetesTargets({ config: tokenConfig, secrets, logger: pino({ level: 'silent' }) }).get('cluster');
+    expect((await made.describe('contract')).map((s) => [s.service, s.revisions])).toEqual([['s0', []]]);
+    const wrong = await new KubernetesTargets({ config: tokenConfig, secrets: new EnvSecretSource({ GANTRY_SECRET_KUBE_TOKEN: 'not-the-token', GANTRY_SECRET_KUBE_CA: standin.caPem }), logger: pino({ level: 'silent' }) }).get('cluster');
+    const refused = await wrong.describe('contract').then(() => undefined, (e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'TARGET_ERROR', hint: expect.stringContaining("Check the target's credentials secret") });
+    expect(JSON.stringify(refused)).not.toContain('not-the-token');
+  });
 });
