@@ -225,6 +225,20 @@ describe('kube stand-in API server', () => {
     again.abort();
   });
 
+  it('sends an object that starts or stops matching a watch selector as ADDED or DELETED', async () => {
+    const { core, kc } = clients(standin().kubeconfig());
+    await core.createNamespacedConfigMap({ namespace: 'apps', body: { metadata: { name: 'flipper', labels: { role: 'idle' } } } });
+    const events: string[] = [];
+    const controller = await new Watch(kc).watch('/api/v1/namespaces/apps/configmaps', { labelSelector: 'role=live' }, (type, o: V1ConfigMap) => events.push(`${type} ${o.metadata?.name ?? ''}`), () => undefined);
+    const relabel = (role: string): Promise<V1ConfigMap> =>
+      core.patchNamespacedConfigMap({ name: 'flipper', namespace: 'apps', body: { metadata: { labels: { role } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await relabel('live');
+    await relabel('idle');
+    await until('the watch sees the object leave its selector', () => events.length >= 2);
+    expect(events).toEqual(['ADDED flipper', 'DELETED flipper']);
+    controller.abort();
+  });
+
   it('ends a watch at its timeoutSeconds', async () => {
     const { kc } = clients(standin().kubeconfig());
     let done: unknown = 'open';

@@ -19,13 +19,13 @@
  *   422 Invalid with causes naming the field. Defaults: Deployment replicas/strategy, Service
  *   clusterIP (10.96.x.y) and type, Secret stringData folded into data.
  * - Watches: ADDED for the current objects (no or 0 resourceVersion), resume from a version, BOOKMARK
- *   events, 410 Expired once a version left the kept history, timeoutSeconds.
+ *   events, 410 Expired once a version left the kept history, timeoutSeconds; with a selector, an
+ *   object that starts or stops matching arrives as ADDED or DELETED.
  * - Controllers and kubelet (controllers/): see controllers/index.ts.
  *
  * Not modelled: RBAC and other authentication (one token is all-powerful), admission webhooks,
  * CRDs and other API groups, protobuf, pagination (limit/continue: every list is complete),
- * resourceVersionMatch other than Exact, dry-run, a watch's label-selector transitions (an object
- * that stops matching is not sent as DELETED), finalizers other than the kubelet's pod deletion,
+ * resourceVersionMatch other than Exact, dry-run, finalizers other than the kubelet's pod deletion,
  * Table output (kubectl get's columns), the $patch/$retainKeys strategic directives.
  */
 import { randomBytes } from 'node:crypto';

@@ -35,8 +35,20 @@ export function startWatch(state: ClusterState, request: WatchRequest, res: Serv
   let ended = false;
   const pending: Change[] = [];
   let replaying = true;
+  // Objects this stream last reported as matching: a MODIFIED that makes an object match is sent as
+  // ADDED, one that makes it stop matching as DELETED (the real server compares with the previous
+  // object; here the stream remembers what it sent, seeded from the current objects).
+  const key = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const known = new Set(state.list(request.resource, request.namespace).filter(matches).map(key));
   const forward = (change: Change): void => {
-    if (change.resource === request.resource && matches(change.object)) send(change.type, change.object);
+    if (change.resource !== request.resource) return;
+    const id = key(change.object);
+    const was = known.has(id);
+    const now = change.type !== 'DELETED' && matches(change.object);
+    if (now) known.add(id);
+    else known.delete(id);
+    if (change.type === 'MODIFIED' && was !== now) send(now ? 'ADDED' : 'DELETED', change.object);
+    else if (now || (change.type === 'DELETED' && (was || matches(change.object)))) send(change.type, change.object);
   };
   const unsubscribe = state.subscribe((change) => (replaying ? pending.push(change) : forward(change)));
   const end = (): void => {
