@@ -189,6 +189,8 @@ export class Agent {
       lastError: statuses.find((s) => s.lastError)?.lastError ?? null,
       readyReplicas: statuses.filter((s) => s.phase === 'ready').length,
       outOfRotation: statuses.reduce((n, s) => n + s.outOfRotation, 0),
+      // Each replica for `gantry status`, named by service, revision and index (a process or a container).
+      replicas: statuses.map((s, i) => ({ name: `${r.spec.service}-r${r.spec.revision}-${i}`, state: s.phase, ready: s.phase === 'ready', restarts: s.restarts })),
     };
   }
 

@@ -95,6 +95,8 @@ describe('gantry status <env>', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^dev \(target local\)$/m);
     expect(r.stdout).toMatch(/^api\s+r1 live\s+-\s+ready\s+1\/1\s+0\s+100\s+\d+s$/m);
+    // Its one replica (a process of the local agent) under it.
+    expect(r.stdout).toMatch(/^\s+• api-r1-0 ready, restarts 0$/m);
     expect(r.stdout).not.toContain('Warnings:');
     const body = await statusJson();
     expect(body).toMatchObject({ environment: 'dev', target: 'local', reachable: true, approvals: [] });
@@ -136,6 +138,7 @@ describe('gantry status <env>', () => {
     const r = await gantry(['status', 'dev', '--service', 'api']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^api\s+r1 live\s+-\s+crash-loop\s+0\/1\s+\d+\s+/m);
+    expect(r.stdout).toMatch(/^\s+• api-r1-0 crash-loop, not ready, restarts \d+$/m);
     expect(r.stdout).toContain('last error: exited with code 3');
     expect(r.stdout).toContain('live revision r1 is not ready');
     expect((await statusJson()).services[0]).toMatchObject({ ready: false, revisions: [{ lastError: 'exited with code 3' }] });

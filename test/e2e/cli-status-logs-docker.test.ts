@@ -97,6 +97,8 @@ describe.runIf(dockerAvailable())('gantry status and gantry logs on the docker t
     expect(status.code, status.stdout + status.stderr).toBe(0);
     expect(status.stdout).toMatch(/^dev \(target boxes\)$/m);
     expect(status.stdout).toMatch(/^api\s+r1 live\s+\S+\s+ready\s+1\/1\s+0\s+100\s+/m);
+    // Its container under it, on the engine's host.
+    expect(status.stdout).toMatch(/^\s+• api-r1-0 ready, restarts 0, on \S+$/m);
     const body = JSON.parse((await gantry(['status', 'dev', '-o', 'json'])).stdout) as EnvironmentStatusBody;
     expect(body.services[0]).toMatchObject({ ready: true, live: { revision: 1 }, revisions: [{ revision: 1, phase: 'ready', live: true }] });
 

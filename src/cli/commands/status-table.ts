@@ -48,7 +48,9 @@ export function statusLines(o: Output, body: EnvironmentStatusBody, now: number)
     s.revisions.forEach((r, i) => {
       out.push(revisionRow(o, i === 0 ? s.service : '', r, s, now));
       for (const p of r.replicas) {
-        out.push(`${''.padEnd(16)}${o.paint(p.ready ? 'green' : 'red', '•')} ${p.name} ${p.state}${p.ready ? ' ready' : ''}, restarts ${p.restarts}${p.node ? `, on ${p.node}` : ''}`);
+        // The local agent's state is the phase itself ("ready"); a pod's (Running) says nothing of readiness.
+        const readiness = p.state.toLowerCase() === 'ready' ? '' : p.ready ? ', ready' : ', not ready';
+        out.push(`${''.padEnd(16)}${o.paint(p.ready ? 'green' : 'red', '•')} ${p.name} ${p.state}${readiness}, restarts ${p.restarts}${p.node ? `, on ${p.node}` : ''}`);
       }
       if (r.lastError && r.phase !== 'ready') out.push(`${''.padEnd(16)}${o.paint('red', `last error: ${r.lastError.split('\n').join('\n' + ''.padEnd(28))}`)}`);
     });

@@ -41,6 +41,8 @@ function mergeRevision(revision: number, reports: ReadonlyArray<HostReport<Revis
     present.some((p) => pick(p.status) !== undefined) ? present.reduce((n, p) => n + (pick(p.status) ?? 0), 0) : undefined;
   const readyReplicas = sum((s) => s.readyReplicas);
   const outOfRotation = sum((s) => s.outOfRotation);
+  // Each host's replicas, placed on their host.
+  const replicas = present.some((p) => p.status.replicas) ? present.flatMap((p) => (p.status.replicas ?? []).map((x) => ({ ...x, node: x.node ?? p.host }))) : undefined;
   return {
     revision,
     release: first.release,
@@ -51,6 +53,7 @@ function mergeRevision(revision: number, reports: ReadonlyArray<HostReport<Revis
     lastError: errors.length === 0 ? null : errors.join('; '),
     ...(readyReplicas === undefined ? {} : { readyReplicas }),
     ...(outOfRotation === undefined ? {} : { outOfRotation }),
+    ...(replicas === undefined ? {} : { replicas }),
   };
 }
 
