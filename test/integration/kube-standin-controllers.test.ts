@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterState, type KubeObject } from '../support/kube/cluster-state.js';
@@ -113,13 +113,14 @@ const livePods = (namespace: string): KubeObject[] => state.list('pods', namespa
 const isReady = (pod: KubeObject): boolean => (pod['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const eventReasons = (namespace: string): string[] => state.list('events', namespace).map((e) => String(e['reason']));
 
-/** One HTTP GET on a fresh connection (no keep-alive: a load balancer decides per connection). */
-function get(url: string): Promise<{ status: number; body: string }> {
+/** One HTTP GET: on a fresh connection, or on `agent`'s kept-alive one; `localPort` tells connections apart. */
+function get(url: string, agent?: Agent): Promise<{ status: number; body: string; localPort: number }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+    const req = request(url, agent ? { agent } : { agent: false, headers: { connection: 'close' } }, (res) => {
+      const localPort = res.socket.localPort ?? 0;
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, localPort }));
     });
     req.on('error', reject);
     req.end();
@@ -293,6 +294,19 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
     if (!service) throw new Error('the service is gone');
     state.update('services', { ...service, spec: { ...(service['spec'] as object), selector: { app: 'shop', color: 'green' } } });
     for (let i = 0; i < 3; i += 1) expect(JSON.parse((await get(`http://${ip}:8080/`)).body)).toMatchObject({ color: 'green' });
+    // A kept-alive connection opened before the flip follows it with its next request.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      state.update('services', { ...(state.get('services', 't9', 'shop') as KubeObject), spec: { ...(service['spec'] as object), selector: { app: 'shop', color: 'blue' } } });
+      const before = await get(`http://${ip}:8080/`, agent);
+      expect(JSON.parse(before.body)).toMatchObject({ color: 'blue' });
+      state.update('services', { ...(state.get('services', 't9', 'shop') as KubeObject), spec: { ...(service['spec'] as object), selector: { app: 'shop', color: 'green' } } });
+      const after = await get(`http://${ip}:8080/`, agent);
+      expect(JSON.parse(after.body)).toMatchObject({ color: 'green' });
+      expect(after.localPort).toBe(before.localPort);
+    } finally {
+      agent.destroy();
+    }
     rememberPids('t9');
   });
 

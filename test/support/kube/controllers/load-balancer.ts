@@ -1,10 +1,12 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { Agent, type Server } from 'node:http';
+import { forwardTcp, httpForwarder, looksLikeHttp } from './http-forward.js';
 import type { ClusterState, KubeObject } from '../cluster-state.js';
 import { serviceBackends, type ServicePort } from './endpoints-controller.js';
 import { writeStatus } from './kube-util.js';
 
 interface Listener {
-  readonly server: Server;
+  readonly server: NetServer;
   readonly ready: Promise<boolean>;
 }
 
@@ -21,6 +23,9 @@ export class LoadBalancers {
   private readonly addresses = new Map<string, string>();
   private readonly sockets = new Set<Socket>();
   private readonly turns = new Map<string, number>();
+  private readonly forwarders = new Map<string, Server>();
+  // Kept-alive connections to the pods: a forwarded request costs no new connection.
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private nextAddress = 1;
 
   constructor(private readonly state: ClusterState) {}
@@ -54,6 +59,7 @@ export class LoadBalancers {
     const all = [...this.listeners.values()];
     this.listeners.clear();
     for (const socket of this.sockets) socket.destroy();
+    this.agent.destroy();
     await Promise.all(all.map((l) => new Promise((resolve) => l.server.close(resolve))));
   }
 
@@ -82,20 +88,37 @@ export class LoadBalancers {
     return key;
   }
 
+  /**
+   * HTTP (sniffed from the first bytes) is forwarded per request, so a kept-alive client follows a
+   * selector flip with its next request; anything else per connection, as kube-proxy does.
+   */
   private forward(socket: Socket, namespace: string, name: string): void {
+    this.track(socket);
+    const pick = (): { ip: string; port: number } | undefined => this.pick(namespace, name);
+    socket.once('data', (first: Buffer) => {
+      if (!looksLikeHttp(first)) {
+        forwardTcp(socket, first, pick, (s) => this.track(s));
+        return;
+      }
+      const key = `${namespace}/${name}`;
+      let forwarder = this.forwarders.get(key);
+      if (!forwarder) {
+        forwarder = httpForwarder(() => this.pick(namespace, name), (s) => this.track(s), this.agent);
+        this.forwarders.set(key, forwarder);
+      }
+      // Put the bytes back and hand the socket to the HTTP server, as if it had accepted it.
+      socket.pause();
+      socket.unshift(first);
+      forwarder.emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+    socket.on('error', () => socket.destroy());
+  }
+
+  private track(socket: Socket): void {
+    if (this.sockets.has(socket)) return;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    const target = this.pick(namespace, name);
-    if (!target) {
-      socket.destroy();
-      return;
-    }
-    const upstream = connect(target.port, target.ip);
-    this.sockets.add(upstream);
-    upstream.once('close', () => this.sockets.delete(upstream));
-    socket.pipe(upstream).pipe(socket);
-    socket.on('error', () => upstream.destroy());
-    upstream.on('error', () => socket.destroy());
   }
 
   /** What the API server's allocator does for a port without nodePort: a free one in 30000–32767. */
