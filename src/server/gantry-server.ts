@@ -52,6 +52,7 @@ import type { LeftoverStopper } from '../targets/local/stop-agents.js';
 import { LocalTargets } from '../targets/local/local-targets.js';
 import { ConfiguredTargets } from '../targets/configured-targets.js';
 import { DockerTargets } from '../targets/docker/docker-targets.js';
+import { KubernetesTargets } from '../targets/kubernetes/kubernetes-targets.js';
 import type { TargetKind } from '../targets/target-kind.js';
 import type { TargetRegistry } from '../targets/registry.js';
 import type { ServiceStatus, Target } from '../targets/target.js';
@@ -183,7 +184,9 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   // The docker kind: remote hosts over pinned TLS (pki/ in the data folder), or one agent here with --runtime docker.
   const dockerTargets = new DockerTargets({ config, configPath, dataDir: o.dataDir, secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target) });
   // One registry of target kinds, chosen by each target's `kind`.
-  const builtInKinds: readonly TargetKind[] = [localTargets, dockerTargets];
+  // The kubernetes kind: a cluster per target, reached with the credentials in the environment's secrets.
+  const kubernetesTargets = new KubernetesTargets({ config, secrets, logger: o.logger });
+  const builtInKinds: readonly TargetKind[] = [localTargets, dockerTargets, kubernetesTargets];
   const targets = new ConfiguredTargets(config.targets, o.targetKinds ? o.targetKinds(builtInKinds) : builtInKinds);
   const deployDeps = { store, targets, layoutPath, secrets };
   const tagCommit = async (sha: string, tag: string, message: string): Promise<void> => mirror.tag(sha, tag, message);

@@ -44,7 +44,7 @@ export class ConfiguredTargets implements TargetRegistry {
     if (!kind) {
       throw new TargetError('TARGET_ERROR', `target ${name} is of kind ${spec.kind}, which this version cannot deploy to`, {
         where: `targets.${name}.kind`,
-        hint: `Kinds this version deploys to: ${[...this.kinds.keys()].join(', ')}. The Kubernetes target implements the same contract in a later version.`,
+        hint: `Kinds this version deploys to: ${[...this.kinds.keys()].join(', ')}.`,
       });
     }
     return kind;

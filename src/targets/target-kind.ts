@@ -2,8 +2,8 @@ import type { Target, TrafficSource } from './target.js';
 
 /**
  * One kind of target (`targets.<name>.kind` in gantry.yaml): makes the targets of that kind and
- * supplies their traffic sources: `local` (local/local-targets.ts) and `docker` (docker/docker-targets.ts);
- * `kubernetes` will implement this same interface beside its Target.
+ * supplies their traffic sources: `local` (local/local-targets.ts), `docker` (docker/docker-targets.ts)
+ * and `kubernetes` (kubernetes/kubernetes-targets.ts).
  */
 export interface TargetKind {
   readonly kind: string;
