@@ -386,6 +386,29 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
     await until('the garbage collector and kubelet to remove the pod', () => state.list('pods', 't11').length === 0 && state.list('replicasets', 't11').length === 0, 20_000);
   });
 
+  it('ends a bare pod with restartPolicy Never as Succeeded or Failed by its exit code', async () => {
+    pullSecret('t12');
+    for (const [name, code] of [['ok', 0], ['bad', 1]] as const) {
+      state.create('pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 't12' },
+        spec: { restartPolicy: 'Never', imagePullSecrets: [{ name: 'pull' }], containers: [{ name: 'job', image, command: ['/bin/sh', '-c', `echo "pid $$"; echo done; exit ${code}`] }] },
+      });
+    }
+    const phases = await until('both pods to finish', () => {
+      const found = ['ok', 'bad'].map((n) => (state.get('pods', 't12', n)?.['status'] as { phase?: string } | undefined)?.phase);
+      return found.every((p) => p === 'Succeeded' || p === 'Failed') ? found : undefined;
+    });
+    expect(phases).toEqual(['Succeeded', 'Failed']);
+    const ok = state.get('pods', 't12', 'ok');
+    expect(ok && containerStatus(ok)).toMatchObject({ restartCount: 0, ready: false, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    const bad = state.get('pods', 't12', 'bad');
+    expect(bad && containerStatus(bad)).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } });
+    expect(bad?.['spec']).toMatchObject({ nodeName: 'standin-node' });
+    expect(controllers.podLogs('t12', 'bad', {})).toContain('done');
+  });
+
   it('leaves no process behind once stopped', async () => {
     rememberPids('t1');
     expect(pids.size).toBeGreaterThanOrEqual(8);

@@ -40,8 +40,8 @@ export { PORT_ANNOTATION } from './endpoints-controller.js';
  *   liveness probes, graceful stop (SIGTERM, SIGKILL after the grace period), pod phases and conditions, logs
  *   per instance (current and previous), Events (Scheduled, Pulling, Pulled, Failed, BackOff, Created,
  *   Started, Unhealthy, Killing).
- * - Endpoints controller, LoadBalancer (127.0.1.N per Service, round robin per connection over the
- *   ready endpoints at that moment) and NodePort (127.0.0.1:<nodePort>) listeners, fetchInside.
+ * - Endpoints controller, LoadBalancer (127.0.1.N per Service, round robin over the ready endpoints
+ *   at that moment: per request for HTTP, per connection for other TCP) and NodePort (127.0.0.1:<nodePort>) listeners, fetchInside.
  *
  * Deviations (one machine, no container runtime): no chroot or namespaces: a process runs from the
  * host's filesystem with its working folder inside the extracted rootfs (`/bin/sh` and `node` are the

@@ -15,8 +15,9 @@ const NODE_PORTS = { min: 30000, max: 32767 };
 /**
  * The cloud load balancer and kube-proxy's node ports: a LoadBalancer Service gets its own
  * loopback address (127.0.1.N) listening on each service port; NodePort and LoadBalancer Services
- * listen on 127.0.0.1:<nodePort>. Each connection goes to the next ready endpoint of the Service as
- * it is at that moment (a selector flip applies to the next connection); none ready: closed at once.
+ * listen on 127.0.0.1:<nodePort>. Each HTTP request (each connection, for other TCP) goes to the
+ * next ready endpoint of the Service as it is at that moment, so a selector flip applies to the next
+ * request; none ready: the connection is closed at once.
  */
 export class LoadBalancers {
   private readonly listeners = new Map<string, Listener>();
