@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvSecretSource } from '../../src/secrets/source.js';
@@ -74,6 +75,44 @@ describe('the kubernetes target with ClusterIP Services', () => {
     // The namespace did not exist: the first revision applied it, labelled as Gantry's.
     const namespace = /svc\.cluster\.local/.test(main.url) ? main.url.split('.')[1] ?? '' : '';
     expect(standin.state.get('namespaces', undefined, namespace)?.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'gantry' });
+  }, 60_000);
+});
+
+/** One GET on a connection of its own (agent false), as a client without keep-alive makes it. */
+function revisionOver(url: string, agent: false): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/`, { agent, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve((JSON.parse(body) as { revision: string }).revision));
+    }).on('error', reject);
+  });
+}
+
+describe('the kubernetes target: a blue-green switch on a Service applies per connection', () => {
+  it('sends every new connection to the new colour once verifyWeights says applied, with no failed request (a connection kept alive from before stays where it was, as through kube-proxy)', async () => {
+    const s = await subject('LoadBalancer');
+    for (const r of [1, 2]) await s.target.startRevision(spec(s, 's1', r));
+    for (const r of [1, 2]) await until(`r${r} ready`, async () => (await s.target.describe('contract')).find((x) => x.service === 's1')?.revisions.find((x) => x.revision === r && x.phase === 'ready'), 30_000);
+    await s.target.setWeights('contract', 's1', 'main', { '1': 100 });
+    await until('main on r1', async () => (await s.target.verifyWeights('contract', 's1', 'main', { '1': 100 })).applied, 30_000);
+    const url = await s.target.url('contract', 's1', 'main');
+    expect(await revisionOver(url, false)).toBe('1');
+    {
+      const seen: string[] = [];
+      let switching = true;
+      const load = (async () => {
+        while (switching) seen.push(await revisionOver(url, false));
+      })();
+      await s.target.setWeights('contract', 's1', 'main', { '2': 100 });
+      await until('main on r2', async () => (await s.target.verifyWeights('contract', 's1', 'main', { '2': 100 })).applied, 30_000);
+      const after = seen.length;
+      await until('new connections after the switch', () => seen.length > after + 5, 30_000, 5);
+      switching = false;
+      await load;
+      expect(seen.slice(0, after).every((r) => r === '1' || r === '2')).toBe(true);
+      expect(new Set(seen.slice(after + 1))).toEqual(new Set(['2']));
+    }
   }, 60_000);
 });
 
