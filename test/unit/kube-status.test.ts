@@ -84,6 +84,8 @@ describe('Kubernetes revision status', () => {
     const { status } = replicaSetRevision(set, deployment('2', { observedGeneration: 4 }, 1), [pod('api-7d9f6c-a', set, false, killed)]);
     expect(status.phase).toBe('failed');
     expect(status.lastError).toMatch(/^OOMKilled: container api was killed for using more memory than its limit \(exit 137\)/);
+    const recovered = { ...killed, ready: true };
+    expect(replicaSetRevision(set, deployment('2', { observedGeneration: 4, replicas: 1, updatedReplicas: 1, availableReplicas: 1 }, 1), [pod('api-7d9f6c-a', set, true, recovered)]).status).toMatchObject({ phase: 'ready', restarts: 1 });
   });
 
   it('reports a rollout past its progress deadline as failed', () => {

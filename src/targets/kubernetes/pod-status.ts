@@ -42,7 +42,8 @@ export function podTrouble(pods: readonly V1Pod[]): PodTrouble | undefined {
     for (const c of containersOf(pod)) {
       const waiting = c.state?.waiting;
       if (waiting?.reason !== undefined && IMAGE_REASONS.has(waiting.reason)) return { phase: RevisionPhase.Failed, pod: name, reason: waiting.reason, message: waiting.message ?? '' };
-      const killed = [c.state?.terminated, c.lastState?.terminated].find((t) => t?.reason === 'OOMKilled');
+      // lastState keeps the OOM kill until the next termination: once the restarted container is ready again, it is only a restart.
+      const killed = [c.state?.terminated, c.ready === true ? undefined : c.lastState?.terminated].find((t) => t?.reason === 'OOMKilled');
       if (killed) return { phase: RevisionPhase.Failed, pod: name, reason: 'OOMKilled', message: `container ${c.name} was killed for using more memory than its limit (exit ${killed.exitCode})` };
       // Between back-offs the kubelet runs the container again for a moment (running, then terminated):
       // a container that exited with an error twice and is not ready stays a crash loop through those moments.
