@@ -75,7 +75,8 @@ const deployment = (name: string, extra: { replicas?: number; image?: string; la
 });
 
 describe('kube stand-in API server', () => {
-  const standin = useKubeStandin({ controllers: stubControllers, namespaces: ['apps'], bookmarkIntervalMs: 200 });
+  // No kubelet behind the stub, so nothing would finish a graceful pod deletion: pods go at once.
+  const standin = useKubeStandin({ controllers: stubControllers, gracefulPodDeletion: false, namespaces: ['apps'], bookmarkIntervalMs: 200 });
 
   it('refuses a request without the bearer token with a 401 Status', async () => {
     const { core } = clients(standin().kubeconfig().replace(standin().token, 'wrong-token'));

@@ -11,8 +11,8 @@ export interface PodLogOptions {
 /** Where a pod's log lines come from: the stand-in's kubelet (controllers/, helper B) or a test's stub. */
 export interface PodLogSource {
   podLogs(namespace: string, pod: string, options: PodLogOptions): string[];
-  /** Lines written from now on, ending when the container stops; without it, `follow` polls podLogs. */
-  followPodLogs?(namespace: string, pod: string, options: PodLogOptions): AsyncIterable<string>;
+  /** Lines written from now on, ending when the container stops or `signal` aborts; without it, `follow` polls podLogs. */
+  followPodLogs?(namespace: string, pod: string, options: PodLogOptions, signal?: AbortSignal): AsyncIterable<string>;
 }
 
 const POLL_MS = 100;
@@ -56,9 +56,11 @@ export function servePodLogs(state: ClusterState, source: PodLogSource, namespac
   }
   let ended = false;
   let timer: NodeJS.Timeout | undefined;
+  const abort = new AbortController();
   const end = (): void => {
     if (ended) return;
     ended = true;
+    abort.abort();
     unsubscribe();
     clearInterval(timer);
     res.end();
@@ -68,10 +70,10 @@ export function servePodLogs(state: ClusterState, source: PodLogSource, namespac
     if (change.type === 'DELETED' && change.resource === 'pods' && change.object.metadata.namespace === namespace && change.object.metadata.name === pod) end();
   });
   res.on('close', end);
-  const { tailLines: _t, ...followOptions } = options;
+  const { tailLines: _t, previous: _p, ...followOptions } = options;
   if (source.followPodLogs) {
     void (async () => {
-      for await (const line of source.followPodLogs!(namespace, pod, followOptions)) {
+      for await (const line of source.followPodLogs!(namespace, pod, followOptions, abort.signal)) {
         if (ended) break;
         write(line);
       }

@@ -29,64 +29,57 @@
  * Table output (kubectl get's columns), the $patch/$retainKeys strategic directives.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { ClusterState } from './cluster-state.js';
 import { startApiServer } from './api-server.js';
 import { makeStandinTls } from './api-tls.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import type { PodLogSource } from './api-pod-logs.js';
+import { runControllers, type ControllerOptions, type Controllers } from './controllers/index.js';
 
-/** What the controllers (helper B's runControllers) give back: a stop, and the kubelet's container logs. */
+/** What a stand-in needs from its controllers: a stop, and the kubelet's container logs (B's Controllers, or a test's stub). */
 export interface StandinControllers extends PodLogSource {
   stop(): Promise<void>;
-  readonly faults?: unknown;
 }
 
-export type RunControllers = (state: ClusterState, options: { registryAuthFrom?: unknown; logger?: unknown }) => StandinControllers;
+export type RunControllers<C extends StandinControllers = Controllers> = (state: ClusterState) => C;
 
-export interface KubeStandinOptions {
+export interface KubeStandinOptions<C extends StandinControllers = Controllers> {
   /** Changes a watch can resume from; lower it to see 410 Gone. */
   readonly historyLimit?: number;
   readonly bookmarkIntervalMs?: number;
   /** Namespaces made at start besides default, kube-system and kube-public. */
   readonly namespaces?: readonly string[];
   /** The controllers to run: the stand-in's own (controllers/index.ts) by default, a stub, or none (false). */
-  readonly controllers?: RunControllers | false;
-  readonly registryAuthFrom?: unknown;
-  readonly logger?: unknown;
-  /** DELETE only marks pods and the kubelet removes them; default: when the stand-in's own controllers run. */
+  readonly controllers?: RunControllers<C> | false;
+  /** Options of the stand-in's own controllers when `controllers` is left out (tick, backoff, workDir, logger). */
+  readonly controllerOptions?: ControllerOptions;
+  /** DELETE only marks pods and the kubelet removes them; default: when controllers run. */
   readonly gracefulPodDeletion?: boolean;
 }
 
-export interface KubeStandin {
+export interface KubeStandin<C extends StandinControllers = Controllers> {
   readonly url: string;
   readonly caPem: string;
   readonly token: string;
   /** YAML with the cluster (certificate-authority-data), the token user and one current context. */
   kubeconfig(namespace?: string, context?: string): string;
   readonly state: ClusterState;
-  readonly controllers: StandinControllers | undefined;
+  /** undefined with `controllers: false`. */
+  readonly controllers: C | undefined;
   /** Ends every watch and followed log, stops the controllers, closes the server. */
   stop(): Promise<void>;
 }
 
 const NO_LOGS: PodLogSource = { podLogs: () => [] };
 
-async function defaultControllers(): Promise<RunControllers | undefined> {
-  // Loaded by path so the API server's tests run before (and without) the controllers.
-  if (!existsSync(new URL('./controllers/index.ts', import.meta.url))) return undefined;
-  const entry = './controllers/index.js';
-  const module = (await import(entry)) as { runControllers?: RunControllers };
-  return module.runControllers;
-}
-
-export async function startKubeStandin(options: KubeStandinOptions = {}): Promise<KubeStandin> {
+export async function startKubeStandin<C extends StandinControllers = Controllers>(options: KubeStandinOptions<C> = {}): Promise<KubeStandin<C>> {
   const state = new ClusterState({ ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}) });
   for (const name of ['default', 'kube-system', 'kube-public', ...(options.namespaces ?? [])]) {
     state.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
   }
-  const run = options.controllers === false ? undefined : (options.controllers ?? (await defaultControllers()));
-  const controllers = run?.(state, { registryAuthFrom: options.registryAuthFrom, logger: options.logger });
+  // Without a factory C is the default Controllers (the type parameter's default), what runControllers returns.
+  const run: RunControllers<C> | undefined = options.controllers === false ? undefined : (options.controllers ?? ((s) => runControllers(s, options.controllerOptions) as unknown as C));
+  const controllers = run?.(state);
   const tls = await makeStandinTls();
   const token = randomBytes(24).toString('base64url');
   let server;
@@ -96,7 +89,7 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
       tls,
       token,
       logs: controllers ?? NO_LOGS,
-      gracefulPodDeletion: options.gracefulPodDeletion ?? (controllers !== undefined && options.controllers === undefined),
+      gracefulPodDeletion: options.gracefulPodDeletion ?? controllers !== undefined,
       ...(options.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
     });
   } catch (error: unknown) {
