@@ -47,8 +47,9 @@ export class KubernetesTarget implements Target, TrafficSource {
     return { ...this.blueGreen.capabilities, rollsItself: true };
   }
 
+  /** The environment's services that run (a service without run: has no Deployment here). */
   private services(environment: string): readonly string[] {
-    return this.c.config.environments[environment]?.services ?? [];
+    return (this.c.config.environments[environment]?.services ?? []).filter((s) => this.c.config.services[s]?.run !== undefined);
   }
 
   async describe(environment: string): Promise<ServiceStatus[]> {
