@@ -388,6 +388,12 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
 
   it('ends a bare pod with restartPolicy Never as Succeeded or Failed by its exit code', async () => {
     pullSecret('t12');
+    state.create('pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'typo', namespace: 't12' },
+      spec: { restartPolicy: 'Never', imagePullSecrets: [{ name: 'pull' }], containers: [{ name: 'job', image, command: ['no-such-binary'] }] },
+    });
     for (const [name, code] of [['ok', 0], ['bad', 1]] as const) {
       state.create('pods', {
         apiVersion: 'v1',
@@ -407,6 +413,11 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
     expect(bad && containerStatus(bad)).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } });
     expect(bad?.['spec']).toMatchObject({ nodeName: 'standin-node' });
     expect(controllers.podLogs('t12', 'bad', {})).toContain('done');
+    const typo = await until('the command that cannot start', () => {
+      const p = state.get('pods', 't12', 'typo');
+      return p && (p['status'] as { phase?: string }).phase === 'Failed' ? containerStatus(p) : undefined;
+    });
+    expect(typo?.state['terminated']).toMatchObject({ exitCode: 128, reason: 'StartError' });
   });
 
   it('leaves no process behind once stopped', async () => {

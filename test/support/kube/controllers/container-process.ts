@@ -8,14 +8,22 @@ const KEPT_LINES = 10_000;
 export class ContainerProcess {
   readonly lines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** True once the process runs, false when it could not be started. */
+  readonly spawned: Promise<boolean>;
   private readonly child: ChildProcess;
   private readonly followers = new Set<(line: string | undefined) => void>();
   private done = false;
+  /** Why the process could not start (the runtime's StartError), if it could not. */
+  startError: string | undefined;
 
   constructor(argv: readonly string[], options: { cwd: string; env: Record<string, string> }) {
     const [file = '', ...args] = argv;
     // detached: its own process group, so a shell's children get the signal too.
     this.child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.spawned = new Promise((resolve) => {
+      this.child.once('spawn', () => resolve(true));
+      this.child.once('error', () => resolve(false));
+    });
     let open = 2;
     const ended = new Promise<void>((resolve) => {
       for (const stream of [this.child.stdout, this.child.stderr]) {
@@ -34,7 +42,7 @@ export class ContainerProcess {
     });
     this.exited = new Promise((resolve) => {
       this.child.once('error', (error) => {
-        this.push(`exec failed: ${error.message}`);
+        this.startError = `failed to create containerd task: exec: "${file}": ${error.message}`;
         this.finish();
         resolve({ code: 128, signal: null });
       });

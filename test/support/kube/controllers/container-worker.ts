@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerProcess } from './container-process.js';
 import type { PulledImage } from './image-store.js';
@@ -26,6 +27,7 @@ interface Terminated {
   startedAt: string;
   finishedAt: string;
   containerID: string;
+  message?: string;
   signal?: number;
 }
 
@@ -152,6 +154,8 @@ export class ContainerWorker {
   private async runOnce(image: PulledImage, env: Record<string, string>): Promise<number> {
     const argv = [...(this.spec.command ?? image.entrypoint), ...(this.spec.args ?? (this.spec.command ? [] : image.cmd))];
     const cwd = join(image.rootfs, this.spec.workingDir ?? image.workingDir ?? '/');
+    // The runtime creates a working folder the image lacks.
+    mkdirSync(cwd, { recursive: true });
     this.imageID = `${this.spec.image.replace(/[:@].*$/, '').replace(/@.*$/, '')}@${image.digest}`;
     this.containerID = `containerd://${randomBytes(32).toString('hex')}`;
     if (this.current) this.previous = this.current;
@@ -160,7 +164,7 @@ export class ContainerWorker {
     this.everStarted = true;
     const startedAt = kubeTime();
     this.host.event('Normal', 'Created', `Created container ${this.spec.name}`);
-    this.host.event('Normal', 'Started', `Started container ${this.spec.name}`);
+    void proc.spawned.then((ok) => ok && this.host.event('Normal', 'Started', `Started container ${this.spec.name}`));
     this.ready = this.spec.readinessProbe === undefined;
     this.setState({ running: { startedAt } });
     const probing = new AbortController();
@@ -172,7 +176,9 @@ export class ContainerWorker {
     this.oomPending = false;
     const exitCode = oom ? 137 : (code ?? 128 + signalNumber(signal));
     this.ready = false;
-    const terminated: Terminated = { exitCode, reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: kubeTime(), containerID: this.containerID };
+    const reason = oom ? 'OOMKilled' : proc.startError !== undefined ? 'StartError' : exitCode === 0 ? 'Completed' : 'Error';
+    const terminated: Terminated = { exitCode, reason, ...(proc.startError !== undefined ? { message: proc.startError } : {}), startedAt, finishedAt: kubeTime(), containerID: this.containerID };
+    if (proc.startError !== undefined) this.host.event('Warning', 'Failed', `Error: ${proc.startError}`);
     this.setState({ terminated });
     return exitCode;
   }
