@@ -14,7 +14,8 @@ import { kubeTarget } from './kubernetes-target-fixture.js';
  * maxUnavailable 0), each ReplicaSet a revision; a failing rollout reported with its reason, and
  * rollout undo through setWeights. The steps run in order on one service, as a pipeline would.
  */
-const CRASH_JS = "console.log('r3 starting');\nconsole.error('fatal: cannot reach the database');\nprocess.exit(3);\n";
+const CRASH_JS = "console.log('r3 starting');\nconsole.error(`fatal: cannot reach the database with password ${process.env.DB_PASSWORD}`);\nprocess.exit(3);\n";
+const SECRET = 'hunter2-kube-secret';
 const ENV = 'dev';
 const SVC = 'api';
 const NAMESPACE = 'rolling-dev';
@@ -110,16 +111,22 @@ describe('the kubernetes target, rolling layout (stand-in)', () => {
     r2Set = rsName(r2);
   }, 90_000);
 
-  it('reports a crash-looping r3 as crash-loop with its last lines, rejects verifyWeights, and r2 keeps serving', async () => {
-    await target.startRevision(revision(3, { command: 'node crash.mjs' }));
+  it('reports a crash-looping r3 as crash-loop with its last lines (its secret masked, kept in a Secret), rejects verifyWeights, and r2 keeps serving', async () => {
+    await target.startRevision(revision(3, { command: 'node crash.mjs', env: { CONTRACT_REVISION: '3', DB_PASSWORD: SECRET }, secretKeys: ['DB_PASSWORD'] }));
     const r3 = await until('r3 crash-looping', phaseIs(3, 'crash-loop'), WAIT_MS);
     expect(r3.lastError).toMatch(/^CrashLoopBackOff: /);
-    expect(r3.lastError).toContain('fatal: cannot reach the database');
+    expect(r3.lastError).toContain('fatal: cannot reach the database with password ***');
+    expect(r3.lastError).not.toContain(SECRET);
+    const deployment = JSON.stringify(standin.state.get('deployments', NAMESPACE, SVC));
+    expect(deployment).not.toContain(SECRET);
+    expect(deployment).toMatch(/"secretRef":\{"name":"api-secrets-[0-9a-f]{10}"\}/);
     expect(r3.restarts).toBeGreaterThan(0);
     await expect(target.verifyWeights(ENV, SVC, 'main', { '3': 100 })).rejects.toMatchObject({ code: 'TARGET_ERROR', message: expect.stringContaining('CrashLoopBackOff') });
     expect((await statusOf(2))?.readyReplicas).toBe(2);
     expect(await answer()).toBe('2');
-    expect((await target.logs(ENV, SVC, 3, 10)).join('\n')).toContain('fatal: cannot reach the database');
+    const logs = (await target.logs(ENV, SVC, 3, 10)).join('\n');
+    expect(logs).toContain('fatal: cannot reach the database with password ***');
+    expect(logs).not.toContain(SECRET);
   }, 90_000);
 
   it('undoes to r2 through setWeights, reusing its ReplicaSet under a new rollout revision', async () => {
@@ -160,7 +167,11 @@ describe('the kubernetes target, rolling layout (stand-in)', () => {
     expect(resources.objects).toEqual(expect.arrayContaining(['Deployment/api', 'Service/api']));
     expect(resources.objects.some((o) => o.startsWith('ConfigMap/api-env-'))).toBe(true);
     expect(resources.yaml).not.toMatch(/resourceVersion:|uid:|managedFields|status:/);
-    for (const name of resources.objects) {
+    expect(resources.yaml).toMatch(/^# Secret\/api-secrets-[0-9a-f]{10} resourceVersion \d+ /m);
+    expect(resources.yaml).not.toContain(SECRET);
+    expect(resources.yaml).not.toContain(Buffer.from(SECRET).toString('base64'));
+    // Secrets stay in the cluster: a restore needs them there (their values are in no backup).
+    for (const name of resources.objects.filter((o) => !o.startsWith('Secret/'))) {
       const [kind, objectName] = name.split('/');
       const resource = kind === 'Deployment' ? 'deployments' : kind === 'Service' ? 'services' : 'configmaps';
       standin.state.delete(resource, NAMESPACE, objectName ?? '');

@@ -1,9 +1,11 @@
 import { TargetError } from '../../errors/index.js';
+import { Redactor } from '../../secrets/redactor.js';
 import { controlPlaneUrl } from '../endpoint.js';
 import type { Endpoint, ManagedResources, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TargetEvent, TrafficSource, WeightsCheck } from '../target.js';
 import { BlueGreenLayout } from './blue-green-layout.js';
 import { serviceEndpoint } from './endpoints.js';
 import type { Layout } from './layout.js';
+import { LABEL, MANAGED_SELECTOR } from './names.js';
 import { troubleText } from './pod-status.js';
 import { applyManaged, managedResources, serviceEvents } from './records.js';
 import type { KubeContext } from './revision-objects.js';
@@ -57,12 +59,27 @@ export class KubernetesTarget implements Target, TrafficSource {
     return Promise.all(
       this.services(environment).map(async (service): Promise<ServiceStatus> => {
         const { revisions, weights } = await layout.revisions(environment, service);
-        const statuses = await Promise.all(revisions.map(async ({ status, trouble }): Promise<RevisionStatus> => (trouble === undefined ? status : { ...status, lastError: troubleText(trouble, await this.lastLines(trouble.pod)) })));
+        const troubled = revisions.some((r) => r.trouble !== undefined);
+        const mask = troubled ? await this.masker(environment, service) : undefined;
+        const statuses = await Promise.all(
+          revisions.map(async ({ status, trouble }): Promise<RevisionStatus> => (trouble === undefined ? status : { ...status, lastError: troubleText(trouble, (await this.lastLines(trouble.pod)).map((l) => mask?.redact(l) ?? l)) })),
+        );
         const main = await this.endpointOf(layout, environment, service, 'main');
         const preview = layout.serviceName(service, 'preview') === undefined ? undefined : await this.endpointOf(layout, environment, service, 'preview');
         return { environment, service, endpoints: { main, ...(preview ? { preview } : {}) }, revisions: statuses, weights };
       }),
     );
+  }
+
+  /**
+   * The service's secret values, read from its Secrets in the cluster (never shown): a pod's output
+   * is masked with them before it leaves the target, as the local agent masks a revision's output.
+   */
+  private async masker(environment: string, service: string): Promise<Redactor> {
+    const secrets = await this.c.api.secrets(this.c.target.namespace, `${MANAGED_SELECTOR},${LABEL.instance}=${service}-${environment}`);
+    const values = secrets.flatMap((s) => Object.values((s as { data?: Record<string, string> }).data ?? {})).map((v) => Buffer.from(v, 'base64').toString('utf8'));
+    const pull = values.flatMap((v) => (v.startsWith('{"auths"') ? Object.values((JSON.parse(v) as { auths: Record<string, { password?: string; auth?: string }> }).auths).flatMap((a) => [a.password ?? '', a.auth ?? '']) : []));
+    return new Redactor([...values, ...pull].filter((v) => v.length > 0));
   }
 
   /** A crashing container's current instance has written nothing yet: its previous one's lines then. */
@@ -89,11 +106,12 @@ export class KubernetesTarget implements Target, TrafficSource {
     return this.layout(environment).stop(environment, service, revision);
   }
 
-  /** The revision's pods' last lines, each prefixed by its pod when there are several. */
+  /** The revision's pods' last lines (secret values masked), each prefixed by its pod when there are several. */
   async logs(environment: string, service: string, revision: number, lines = 50): Promise<string[]> {
     const { revisions } = await this.layout(environment).revisions(environment, service);
     const pods = (revisions.find((r) => r.status.revision === revision)?.status.replicas ?? []).map((r) => r.name);
-    const per = await Promise.all(pods.map(async (pod) => ({ pod, lines: await this.c.api.podLog(this.c.target.namespace, pod, lines) })));
+    const mask = await this.masker(environment, service);
+    const per = await Promise.all(pods.map(async (pod) => ({ pod, lines: (await this.c.api.podLog(this.c.target.namespace, pod, lines)).map((l) => mask.redact(l)) })));
     return per.length === 1 ? (per[0]?.lines ?? []) : per.flatMap(({ pod, lines: l }) => l.map((line) => `[${pod}] ${line}`));
   }
 
