@@ -181,6 +181,33 @@ describe('kube stand-in API server', () => {
     expect(kept.spec?.template.spec?.containers[0]?.image).toBe('registry.local/app:3');
   });
 
+  it('serves scale and status subresources: scale writes only replicas (409 when stale), status only status, a PUT of the object keeps status', async () => {
+    const { apps } = clients(standin().kubeconfig());
+    await apps.createNamespacedDeployment({ namespace: 'apps', body: deployment('subby', { replicas: 1 }) });
+    const scale = await apps.readNamespacedDeploymentScale({ name: 'subby', namespace: 'apps' });
+    expect(scale).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { selector: 'app=subby' } });
+    const put = await apps.replaceNamespacedDeploymentScale({ name: 'subby', namespace: 'apps', body: { ...scale, spec: { replicas: 4 } } });
+    expect(put.spec?.replicas).toBe(4);
+    expect((await apps.replaceNamespacedDeploymentScale({ name: 'subby', namespace: 'apps', body: { ...scale, spec: { replicas: 2 } } }).catch((e: unknown) => e))).toMatchObject({ code: 409 });
+
+    const current = await apps.readNamespacedDeployment({ name: 'subby', namespace: 'apps' });
+    const withStatus = await apps.replaceNamespacedDeploymentStatus({ name: 'subby', namespace: 'apps', body: { ...current, spec: { ...current.spec!, replicas: 9 }, status: { replicas: 4, readyReplicas: 3 } } });
+    expect(withStatus.status).toEqual({ replicas: 4, readyReplicas: 3 });
+    expect(withStatus.spec?.replicas).toBe(4);
+    const replaced = await apps.replaceNamespacedDeployment({ name: 'subby', namespace: 'apps', body: { ...withStatus, status: { replicas: 0 } } });
+    expect(replaced.status).toEqual({ replicas: 4, readyReplicas: 3 });
+    expect(replaced.metadata?.managedFields?.find((m) => m.subresource === 'scale')?.manager).toBeTruthy();
+  });
+
+  it('creates a namespace, and deleting it removes what is in it', async () => {
+    const { core } = clients(standin().kubeconfig());
+    await core.createNamespace({ body: { metadata: { name: 'scratch' } } });
+    await core.createNamespacedConfigMap({ namespace: 'scratch', body: { metadata: { name: 'inside' } } });
+    await core.deleteNamespace({ name: 'scratch' });
+    expect((await core.listNamespace()).items.map((n) => n.metadata?.name)).not.toContain('scratch');
+    expect((await core.listConfigMapForAllNamespaces({ fieldSelector: 'metadata.namespace=scratch' })).items).toEqual([]);
+  });
+
   it('patches with merge, strategic-merge (containers by name) and JSON patch', async () => {
     const { apps } = clients(standin().kubeconfig());
     const two = deployment('patchy');
