@@ -182,3 +182,18 @@ describe('the kubernetes target, rolling layout (stand-in)', () => {
     await until('r2 answering again', async () => (await answer().catch(() => undefined)) === '2', WAIT_MS);
   }, 90_000);
 });
+
+describe('the kubernetes target, a rollout past its progress deadline', () => {
+  it('reports a revision whose pods never get ready as failed with ProgressDeadlineExceeded, and verifyWeights rejects it', async () => {
+    const { target: short } = await kubeTarget({ registryHost: new URL(registry.url).host, kubeconfig: standin.kubeconfig(), namespace: 'rolling-deadline', environment: ENV, services: [SVC], strategy: 'rolling', serviceType: 'ClusterIP', progressDeadline: '2s' });
+    // Runs, but never listens: the readiness probe never passes, and nothing crashes.
+    await short.startRevision(revision(1, { command: 'sleep 600', replicas: 1 }));
+    const r1 = await until('r1 past its deadline', async () => {
+      const r = (await short.describe(ENV))[0]?.revisions.find((x) => x.revision === 1);
+      return r?.phase === 'failed' ? r : undefined;
+    }, WAIT_MS);
+    expect(r1.lastError).toMatch(/^ProgressDeadlineExceeded: ReplicaSet "api-[a-z0-9]+" has timed out progressing\.$/);
+    expect(r1.replicas?.[0]).toMatchObject({ ready: false, state: 'Running' });
+    await expect(short.verifyWeights(ENV, SVC, 'main', { '1': 100 })).rejects.toMatchObject({ code: 'TARGET_ERROR', message: expect.stringContaining('ProgressDeadlineExceeded') });
+  }, 60_000);
+});
