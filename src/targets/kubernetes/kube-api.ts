@@ -139,6 +139,11 @@ export class KubeApi {
   }
 }
 
+/** Whether a KubeApi error was the API server's 403: the credentials may not do this (a namespaced service account and the Namespace object). */
+export function isForbidden(e: unknown): boolean {
+  return e instanceof TargetError && e.cause instanceof ApiException && e.cause.code === 403;
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;

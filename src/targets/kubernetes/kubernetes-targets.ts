@@ -4,7 +4,7 @@ import { TargetError } from '../../errors/index.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { SecretSource } from '../../secrets/source.js';
 import type { TargetKind } from '../target-kind.js';
-import { KubeApi } from './kube-api.js';
+import { isForbidden, KubeApi } from './kube-api.js';
 import { KubernetesTarget } from './kubernetes-target.js';
 import { namespaceManifest, type KubeContext } from './revision-objects.js';
 
@@ -65,7 +65,10 @@ export class KubernetesTargets implements TargetKind {
       target,
       config: this.o.config,
       ensureNamespace: () => {
-        namespace ??= api.apply(namespaceManifest(target.namespace));
+        // A service account bound to its namespace may not apply Namespaces: the namespace then exists already (or the next apply says it does not).
+        namespace ??= api.apply(namespaceManifest(target.namespace)).catch((e: unknown) => {
+          if (!isForbidden(e)) throw e;
+        });
         namespace.catch(() => (namespace = undefined));
         return namespace;
       },
