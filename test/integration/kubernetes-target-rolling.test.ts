@@ -184,7 +184,7 @@ describe('the kubernetes target, rolling layout (stand-in)', () => {
 });
 
 describe('the kubernetes target, a rollout past its progress deadline', () => {
-  it('reports a revision whose pods never get ready as failed with ProgressDeadlineExceeded, and verifyWeights rejects it', async () => {
+  it('reports a revision whose pods never get ready as failed with ProgressDeadlineExceeded, and verifyWeights rejects it; stopping it scales the Deployment to 0', async () => {
     const { target: short } = await kubeTarget({ registryHost: new URL(registry.url).host, kubeconfig: standin.kubeconfig(), namespace: 'rolling-deadline', environment: ENV, services: [SVC], strategy: 'rolling', serviceType: 'ClusterIP', progressDeadline: '2s' });
     // Runs, but never listens: the readiness probe never passes, and nothing crashes.
     await short.startRevision(revision(1, { command: 'sleep 600', replicas: 1 }));
@@ -195,5 +195,9 @@ describe('the kubernetes target, a rollout past its progress deadline', () => {
     expect(r1.lastError).toMatch(/^ProgressDeadlineExceeded: ReplicaSet "api-[a-z0-9]+" has timed out progressing\.$/);
     expect(r1.replicas?.[0]).toMatchObject({ ready: false, state: 'Running' });
     await expect(short.verifyWeights(ENV, SVC, 'main', { '1': 100 })).rejects.toMatchObject({ code: 'TARGET_ERROR', message: expect.stringContaining('ProgressDeadlineExceeded') });
+    // The current revision serves no one: stopping it scales the Deployment to 0 (no earlier ReplicaSet to undo to).
+    await short.stopRevision(ENV, SVC, 1);
+    await until('r1 stopped', async () => (await short.describe(ENV))[0]?.revisions.find((x) => x.revision === 1 && x.phase === 'stopped'), WAIT_MS);
+    expect(standin.state.get('deployments', 'rolling-deadline', SVC)?.['spec']).toMatchObject({ replicas: 0 });
   }, 60_000);
 });
