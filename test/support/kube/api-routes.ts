@@ -1,14 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import { RESOURCES, type ClusterState, type Resource } from './cluster-state.js';
 import { ApiError } from './api-status.js';
 import { fieldSelector, labelSelector } from './api-selectors.js';
-import type { ObjectWrites} from './api-writes.js';
-import { notFound, type Target } from './api-writes.js';
+import type { ObjectWrites, Target } from './api-writes.js';
 import { deleteObject, type PodDeletion } from './api-delete.js';
-import { jsonPatch, mergePatch, strategicMerge } from './api-patches.js';
-import { scaleOf, withScale } from './api-scale.js';
-import { servePodLogs, type PodLogSource } from './api-pod-logs.js';
+import type { PodLogSource } from './api-pod-logs.js';
+import { managerOf, parseBody, patched } from './api-request-body.js';
+import { routeSubresource } from './api-subresources.js';
 import { startWatch } from './watch-stream.js';
 import { isMap } from './api-field-set.js';
 
@@ -33,34 +31,6 @@ export interface RouteContext {
 }
 
 export type Reply = { status: number; body: unknown } | 'streaming';
-
-/**
- * Non-apply writes belong to the fieldManager the client names; without one, the real server takes
- * the first part of the User-Agent (`kubectl/v1.31 …` → kubectl), and "unknown" without either.
- */
-const managerOf = (request: ResourceRequest): string => request.query.get('fieldManager') ?? (/^[^/\s]+/.exec(request.userAgent)?.[0] || 'unknown');
-
-function parseBody(request: ResourceRequest): unknown {
-  if (request.body.trim() === '') throw new ApiError('BadRequest', 'the request body is empty');
-  try {
-    return request.contentType === 'application/apply-patch+yaml' ? parseYaml(request.body) : JSON.parse(request.body);
-  } catch (error: unknown) {
-    throw new ApiError('BadRequest', `the request body is not valid ${request.contentType === 'application/apply-patch+yaml' ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
-  }
-}
-
-function patched(request: ResourceRequest, current: unknown, patch: unknown): unknown {
-  switch (request.contentType) {
-    case 'application/merge-patch+json':
-      return mergePatch(current, patch);
-    case 'application/strategic-merge-patch+json':
-      return strategicMerge(current, patch);
-    case 'application/json-patch+json':
-      return jsonPatch(current, patch);
-    default:
-      throw new ApiError('UnsupportedMediaType', `the body of a PATCH has Content-Type "${request.contentType}"; use application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json or application/apply-patch+yaml`);
-  }
-}
 
 function list(context: RouteContext, request: ResourceRequest): Reply {
   const info = RESOURCES[request.resource];
@@ -95,39 +65,10 @@ function watch(context: RouteContext, request: ResourceRequest, res: ServerRespo
   return 'streaming';
 }
 
-function subresource(context: RouteContext, request: ResourceRequest, res: ServerResponse): Reply {
-  const { method, subresource: sub } = request;
-  const manager = managerOf(request);
-  if (sub === 'log' && request.resource === 'pods' && method === 'GET') {
-    let untrack = (): void => undefined;
-    const end = servePodLogs(context.state, context.logs, request.namespace ?? '', request.name ?? '', request.query, res, () => untrack());
-    untrack = context.track(end);
-    return 'streaming';
-  }
-  if (sub === 'scale' && request.resource === 'deployments') {
-    const current = context.writes.current(request);
-    if (method === 'GET') return { status: 200, body: scaleOf(current) };
-    const body = parseBody(request);
-    const scale = method === 'PUT' ? body : method === 'PATCH' ? (request.contentType === 'application/apply-patch+yaml' ? mergePatch(scaleOf(current), body) : patched(request, scaleOf(current), body)) : undefined;
-    if (scale === undefined) throw new ApiError('MethodNotAllowed', `${method} is not allowed on deployments/scale`);
-    const { next, resourceVersion } = withScale(current, scale);
-    return { status: 200, body: scaleOf(context.writes.write(request, current, next, manager, resourceVersion, 'scale')) };
-  }
-  if (sub === 'status' && request.resource in { deployments: 1, replicasets: 1, pods: 1, services: 1, namespaces: 1 }) {
-    const current = context.writes.current(request);
-    if (method === 'GET') return { status: 200, body: current };
-    const body = parseBody(request);
-    const wanted = method === 'PUT' ? body : method === 'PATCH' ? (request.contentType === 'application/apply-patch+yaml' ? mergePatch(current, body) : patched(request, current, body)) : undefined;
-    if (!isMap(wanted)) throw new ApiError('MethodNotAllowed', `${method} is not allowed on ${request.resource}/status`);
-    return { status: 200, body: context.writes.write(request, current, { ...current, status: wanted.status }, manager, undefined, 'status') };
-  }
-  throw new ApiError('NotFound', `the server could not find the requested resource (${request.resource}/${sub ?? ''})`);
-}
-
 /** One request on a resource path: list, watch, CRUD, patches, apply, subresources. */
 export function routeResource(context: RouteContext, request: ResourceRequest, res: ServerResponse): Reply {
   const { method, query } = request;
-  if (request.subresource !== undefined) return subresource(context, request, res);
+  if (request.subresource !== undefined) return routeSubresource(context, request, res);
   if (request.name === undefined) {
     if (method === 'GET' && query.get('watch') === 'true') return watch(context, request, res);
     if (method === 'GET') return list(context, request);
@@ -181,4 +122,3 @@ function podDeletion(context: RouteContext, request: ResourceRequest): PodDeleti
 }
 
 export const isResource = (name: string | undefined): name is Resource => name !== undefined && name in RESOURCES;
-export { notFound };
