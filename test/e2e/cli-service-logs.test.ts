@@ -149,4 +149,14 @@ describe('gantry logs <env> <service>', () => {
     f.child.kill('SIGINT');
     expect(await f.exited).not.toBeNull();
   }, 180_000);
+
+  it('ends a follow when the server stops, instead of keeping the server from stopping', async () => {
+    await request();
+    const f = follow(['logs', 'dev', 'api', '-f', '--tail', '1'], env);
+    started.push(f.child);
+    await until('the last line so far', () => (f.out().includes('request ') ? true : undefined), 15_000, 50);
+    await t.server.close({ stopAgents: true });
+    expect(await f.exited).toBe(1);
+    expect(f.err()).toContain('the server is stopping');
+  }, 60_000);
 });

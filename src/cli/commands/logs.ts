@@ -81,11 +81,13 @@ async function serviceLogs(ctx: CliContext, first: string, second: string | unde
     return 0;
   }
   query.set('follow', 'true');
-  // Ends only when the server does (it never does on its own) or the user stops it.
+  // Ends when the user stops it (Ctrl-C), or when the server stops.
   for await (const { event, data } of ctx.client().events(`${path}?${query.toString()}`)) {
     if (ctx.out.json) ctx.out.out(JSON.stringify({ event, ...(data as object) }));
     else if (event === 'lines') (data as { lines: string[] }).lines.forEach((line) => ctx.out.out(line));
     else if (event === 'revision' || event === 'notice') ctx.out.err(ctx.out.paint('cyan', (data as { message: string }).message));
+    else if (event === 'end') ctx.out.err(ctx.out.paint('yellow', (data as { message: string }).message));
   }
-  return 0;
+  // Only the server ends a follow (it is stopping, or the connection broke): a script should know.
+  return 1;
 }

@@ -72,6 +72,15 @@ async function follow(ctx: ServerContext, sse: SseChannel, f: Followed, start: n
 }
 
 export function serviceLogRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  // A follow never ends by itself: the server ends each one as it stops, or closing would wait for its clients.
+  const following = new Set<SseChannel>();
+  app.addHook('preClose', (done) => {
+    for (const sse of following) {
+      sse.send('end', { message: 'the server is stopping; follow again once it is back' });
+      sse.close();
+    }
+    done();
+  });
   /**
    * The last lines a revision of a service wrote (the live one unless `revision` says), read from
    * its target: a process's log file or a container's output, secret values masked. With `follow`
@@ -90,7 +99,9 @@ export function serviceLogRoutes(app: FastifyInstance, ctx: ServerContext): void
     const tail = q.lines ?? DEFAULT_LOG_LINES;
     if (wantsStream(request, q.follow)) {
       const sse = openSse(reply);
+      following.add(sse);
       await follow(ctx, sse, { env, service, pinned: q.revision, tail }, revision);
+      following.delete(sse);
       return;
     }
     const lines = ctx.revisionLogs ? await ctx.revisionLogs(env, service, revision, tail) : undefined;
