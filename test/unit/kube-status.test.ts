@@ -1,6 +1,7 @@
 import type { V1ContainerStatus, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { colorRevision, replicaSetRevision } from '../../src/targets/kubernetes/revision-status.js';
+import { readyShares, wholeRoute } from '../../src/targets/kubernetes/layout.js';
 import { troubleText } from '../../src/targets/kubernetes/pod-status.js';
 
 const annotations = { 'gantry.dev/revision': '3', 'gantry.dev/release': 'abc1234def', 'gantry.dev/digest': `sha256:${'b'.repeat(64)}`, 'deployment.kubernetes.io/revision': '2' };
@@ -101,5 +102,17 @@ describe('Kubernetes revision status', () => {
     const { status } = colorRevision(d, set, [pod('api-blue-6f5e4d-a', set, true), pod('api-blue-111111-z', stale, false)]);
     expect(status).toMatchObject({ phase: 'ready', readyReplicas: 1, targetRevision: 'api-6f5e4d (revision 1)' });
     expect(colorRevision(deployment('1', {}, 0), set, []).status.phase).toBe('stopped');
+  });
+
+  it('shares the main route by ready pods, summing to 100, and none when nothing is ready', () => {
+    expect(readyShares([{ revision: 1, ready: 1 }, { revision: 2, ready: 2 }])).toEqual({ '1': 33, '2': 67 });
+    expect(readyShares([{ revision: 1, ready: 0 }, { revision: 2, ready: 3 }])).toEqual({ '2': 100 });
+    expect(readyShares([{ revision: 1, ready: 0 }])).toEqual({});
+  });
+
+  it('takes a whole route to one revision or none, and refuses a split with TARGET_CAPABILITY_MISSING', () => {
+    expect(wholeRoute('cluster', 'api', 'main', { '3': 100, '2': 0 })).toBe(3);
+    expect(wholeRoute('cluster', 'api', 'main', {})).toBeUndefined();
+    expect(() => wholeRoute('cluster', 'api', 'main', { '1': 50, '2': 50 })).toThrow(expect.objectContaining({ code: 'TARGET_CAPABILITY_MISSING' }));
   });
 });
