@@ -122,7 +122,7 @@ describe('the kubernetes kind: credentials from the secret store', () => {
   it('refuses a target whose kubeconfig secret is not set, naming the secret and the environment, with the command that sets it', async () => {
     const kind = new KubernetesTargets({ config: kubeConfigYaml(setup()), secrets: new EnvSecretSource({}), logger: pino({ level: 'silent' }) });
     const error = await kind.get('cluster').then(() => undefined, (e: unknown) => e);
-    expect(error).toMatchObject({ code: 'TARGET_ERROR', message: 'target cluster needs the secret KUBECONFIG_TEST in environment contract, which is not set', hint: 'Set it: gantry secrets set KUBECONFIG_TEST --env contract < kubeconfig' });
+    expect(error).toMatchObject({ code: 'TARGET_ERROR', message: 'target cluster needs the secret KUBECONFIG_TEST in environment contract, which is not set', hint: 'Set it: gantry secrets set contract KUBECONFIG_TEST < kubeconfig' });
     expect(standin.state.get('namespaces', undefined, 'creds')).toBeUndefined();
   });
 

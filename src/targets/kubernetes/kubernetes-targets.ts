@@ -89,7 +89,7 @@ export class KubernetesTargets implements TargetKind {
       const file = credentials.kind === 'kubeconfig' ? 'kubeconfig' : missing === credentials.tokenSecret ? 'token' : 'ca.pem';
       throw new TargetError('TARGET_ERROR', `target ${target.name} needs the secret ${missing} in ${scope}, which is not set`, {
         where: `targets.${target.name}`,
-        hint: `Set it: gantry secrets set ${missing}${environment === null ? '' : ` --env ${environment}`} < ${file}`,
+        hint: `Set it: gantry secrets set ${environment ?? 'shared'} ${missing} < ${file}`,
       });
     }
     const kc = new KubeConfig();
