@@ -138,8 +138,12 @@ describe('kube stand-in API server', () => {
     const first = (await apply(deployment('api', { replicas: 2, labels: { team: 'core' } }), 'gantry', false)) as V1Deployment;
     expect(first.metadata?.managedFields?.map((m) => [m.manager, m.operation])).toEqual([['gantry', 'Apply']]);
     expect(first.metadata?.managedFields?.[0]?.fieldsV1).toMatchObject({ 'f:spec': { 'f:replicas': {}, 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {} } } } } } });
+    const withSidecar = deployment('api', { replicas: 2 });
+    withSidecar.spec!.template.spec!.containers.push({ name: 'sidecar', image: 'registry.local/side:1' });
+    expect(((await apply(withSidecar, 'gantry', false)) as V1Deployment).spec?.template.spec?.containers.map((c) => c.name)).toEqual(['app', 'sidecar']);
     const again = (await apply(deployment('api', { replicas: 2 }), 'gantry', false)) as V1Deployment;
     expect(again.metadata?.labels).toBeUndefined();
+    expect(again.spec?.template.spec?.containers.map((c) => c.name)).toEqual(['app']);
     expect(again.metadata?.uid).toBe(first.metadata?.uid);
 
     const conflict = await statusOf(apply(deployment('api', { replicas: 2, image: 'registry.local/app:evil' }), 'intruder', false));
@@ -361,5 +365,11 @@ describe('kube stand-in API server with a short history', () => {
     await new Watch(kc).watch('/api/v1/configmaps', { resourceVersion: old }, (type, object: { code?: number; reason?: string }) => events.push({ type, object }), (err: unknown) => (done = err));
     await until('the expired watch ends', () => done !== 'open');
     expect(events).toEqual([{ type: 'ERROR', object: expect.objectContaining({ code: 410, reason: 'Expired' }) }]);
+  });
+
+  it('answers a list at an exact resourceVersion no longer kept with 410 Expired', async () => {
+    const list = await rawGet(`${standin().url}/api/v1/namespaces/default/configmaps?resourceVersion=1&resourceVersionMatch=Exact`, standin().caPem, standin().token);
+    expect(list.status).toBe(410);
+    expect(JSON.parse(list.body)).toMatchObject({ kind: 'Status', reason: 'Expired', code: 410 });
   });
 });
