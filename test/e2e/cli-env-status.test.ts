@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentStatusBody } from '../../src/cli/commands/status-table.js';
 import { cliEntry } from '../../src/targets/local/agent-launcher.js';
-import { runCli } from '../support/cli.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { CLI } from '../support/server-process.js';
 import { basePort } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
@@ -68,6 +68,8 @@ describe('gantry status <env>', () => {
   let t: TestServer;
   let poison = '';
   let env: Record<string, string> = {};
+  let beforeDeploy: CliResult | undefined;
+  let agentBefore = true;
   const gantry = (args: string[]) => runCli(args, env);
   const statusJson = async (): Promise<EnvironmentStatusBody> => JSON.parse((await gantry(['status', 'dev', '-o', 'json'])).stdout) as EnvironmentStatusBody;
 
@@ -79,6 +81,9 @@ describe('gantry status <env>', () => {
     const repo = await fixtureRepo(root, { 'gantry.yaml': config(port, poison), 'api/server.mjs': SERVICE, 'api/version': 'v1\n' });
     t = await startTestServer(root, repo, config(port, poison));
     env = { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token };
+    // Before the first deploy no agent runs: status must say so without starting one.
+    beforeDeploy = await gantry(['status', 'dev']);
+    agentBefore = existsSync(join(t.dataDir, 'agents', 'local', 'agent.json'));
     await pushChange(repo, 'develop', { 'api/version': 'v2\n' }, 'v2', 'develop');
     const run = await t.finished((await t.runFor('develop')).id, 120_000);
     expect(run.run.state, JSON.stringify(run.run.error)).toBe('succeeded');
@@ -88,6 +93,13 @@ describe('gantry status <env>', () => {
     await t.server.close({ stopAgents: true });
     await rm(poison, { force: true });
     await temp.cleanup();
+  });
+
+  it('says a target that does not run yet is not running, without starting it, and exits 0 with nothing live', () => {
+    expect(beforeDeploy?.code, beforeDeploy?.stderr).toBe(0);
+    expect(beforeDeploy?.stdout).toContain('the target "local" of dev is not running (or does not answer): only what Gantry recorded is shown');
+    expect(beforeDeploy?.stdout).toMatch(/^api\s+nothing deployed unknown$/m);
+    expect(agentBefore).toBe(false);
   });
 
   it('shows the live revision ready 1/1 with its weight, and exits 0', async () => {
