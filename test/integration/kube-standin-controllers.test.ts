@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterState, type KubeObject } from '../support/kube/cluster-state.js';
@@ -280,9 +281,17 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
     for (const color of ['blue', 'green']) apply(deployment('t9', `shop-${color}`, { env: { COLOR: color }, labels: { app: 'shop', color } }));
     await rolledOut('t9', 'shop-blue', 1);
     await rolledOut('t9', 'shop-green', 1);
+    // 127.0.1.1:8080 is taken (here, or by another stand-in on this machine): the next free address is used.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => {
+      blocker.once('error', () => resolve());
+      blocker.listen(8080, '127.0.1.1', () => resolve());
+    });
     state.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop', namespace: 't9' }, spec: { type: 'LoadBalancer', selector: { app: 'shop', color: 'blue' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] } });
     const ip = await until('an ingress address', () => (state.get('services', 't9', 'shop')?.['status'] as { loadBalancer?: { ingress?: Array<{ ip: string }> } } | undefined)?.loadBalancer?.ingress?.[0]?.ip);
     expect(ip).toMatch(/^127\.0\.1\.\d+$/);
+    expect(ip).not.toBe('127.0.1.1');
+    await new Promise<void>((resolve) => (blocker.listening ? blocker.close(() => resolve()) : resolve()));
     const answer = await until('the load balancer to answer', async () => (await get(`http://${ip}:8080/`)).body);
     expect(JSON.parse(answer)).toMatchObject({ color: 'blue' });
     const endpoints = state.get('endpoints', 't9', 'shop');

@@ -7,7 +7,6 @@ import { writeStatus } from './kube-util.js';
 
 interface Listener {
   readonly server: NetServer;
-  readonly ready: Promise<boolean>;
 }
 
 const NODE_PORTS = { min: 30000, max: 32767 };
@@ -28,6 +27,8 @@ export class LoadBalancers {
   // Kept-alive connections to the pods: a forwarded request costs no new connection.
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private nextAddress = 1;
+  private readonly claiming = new Set<string>();
+  private stopped = false;
 
   constructor(private readonly state: ClusterState) {}
 
@@ -40,10 +41,10 @@ export class LoadBalancers {
       const ports = this.allocateNodePorts(service);
       for (const p of ports) if (p.nodePort !== undefined) wanted.add(this.listen(id, '127.0.0.1', p.nodePort));
       if (spec.type !== 'LoadBalancer') continue;
-      let ip = this.addresses.get(id);
+      const ip = this.addresses.get(id);
       if (ip === undefined) {
-        ip = `127.0.1.${this.nextAddress++}`;
-        this.addresses.set(id, ip);
+        if (!this.claiming.has(id)) void this.claimAddress(id, ports.map((p) => p.port));
+        continue;
       }
       for (const p of ports) wanted.add(this.listen(id, ip, p.port));
       const status = (service['status'] ?? {}) as Record<string, unknown>;
@@ -56,7 +57,44 @@ export class LoadBalancers {
     }
   }
 
+  /**
+   * The first 127.0.1.N whose service ports are all free on this machine (other stand-ins in other
+   * processes take addresses too): its listeners are kept, and the address goes into the status.
+   */
+  private async claimAddress(id: string, ports: readonly number[]): Promise<void> {
+    this.claiming.add(id);
+    try {
+      while (this.nextAddress < 255 && !this.stopped) {
+        const ip = `127.0.1.${this.nextAddress++}`;
+        const servers: Array<[number, NetServer]> = [];
+        for (const port of ports) {
+          const server = await this.tryListen(id, ip, port);
+          if (!server) break;
+          servers.push([port, server]);
+        }
+        if (servers.length === ports.length && !this.stopped) {
+          for (const [port, server] of servers) this.listeners.set(`${id}|${ip}:${port}`, { server });
+          this.addresses.set(id, ip);
+          return;
+        }
+        for (const [, server] of servers) server.close();
+      }
+    } finally {
+      this.claiming.delete(id);
+    }
+  }
+
+  private tryListen(id: string, host: string, port: number): Promise<NetServer | undefined> {
+    const [namespace = 'default', name = ''] = id.split('/');
+    const server = createServer((socket) => this.forward(socket, namespace, name));
+    return new Promise((resolve) => {
+      server.once('error', () => resolve(undefined));
+      server.listen(port, host, () => resolve(server));
+    });
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
     const all = [...this.listeners.values()];
     this.listeners.clear();
     for (const socket of this.sockets) socket.destroy();
@@ -81,11 +119,10 @@ export class LoadBalancers {
     if (this.listeners.has(key)) return key;
     const [namespace = 'default', name = ''] = id.split('/');
     const server = createServer((socket) => this.forward(socket, namespace, name));
-    const ready = new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, host, () => resolve(true));
-    });
-    this.listeners.set(key, { server, ready });
+    // A port taken by something else stays unserved (a real node port conflict is refused at create).
+    server.once('error', () => undefined);
+    server.listen(port, host);
+    this.listeners.set(key, { server });
     return key;
   }
 
