@@ -25,7 +25,8 @@
  *
  * Not modelled: RBAC and other authentication (one token is all-powerful), admission webhooks,
  * CRDs and other API groups, protobuf, pagination (limit/continue: every list is complete),
- * resourceVersionMatch other than Exact, dry-run, finalizers other than the kubelet's pod deletion,
+ * lists at a past version (a list is always at the current resourceVersion; with
+ * resourceVersionMatch=Exact and an older one it is 410 Expired), dry-run, finalizers other than the kubelet's pod deletion,
  * Table output (kubectl get's columns), the $patch/$retainKeys strategic directives.
  */
 import { randomBytes } from 'node:crypto';
