@@ -37,12 +37,15 @@ afterAll(async () => {
 
 const controllers = (): Controllers => standin.controllers as unknown as Controllers;
 
+const namespaceBySubject = new WeakMap<ContractSubject, string>();
+const namespaceOf = (s: ContractSubject): string => namespaceBySubject.get(s) ?? '';
+
 async function subject(serviceType: 'LoadBalancer' | 'ClusterIP'): Promise<ContractSubject> {
   // A namespace per subject: each test starts from an empty one, as the contract expects.
   const namespace = `contract-${serviceType.toLowerCase()}-${++namespaces}`;
   const services = ['s0', 's1', 's2', 's3', 's4', 's5', 's6'];
   const { target } = await kubeTarget({ registryHost: new URL(registry.url).host, kubeconfig: standin.kubeconfig(), namespace, environment: 'contract', services, strategy: 'blue-green', serviceType });
-  return {
+  const made: ContractSubject = {
     target,
     environment: 'contract',
     services,
@@ -57,6 +60,8 @@ async function subject(serviceType: 'LoadBalancer' | 'ClusterIP'): Promise<Contr
     },
     close: () => Promise.resolve(),
   };
+  namespaceBySubject.set(made, namespace);
+  return made;
 }
 
 targetContract('kubernetes (stand-in, LoadBalancer Services)', () => subject('LoadBalancer'));
@@ -114,6 +119,38 @@ describe('the kubernetes target: a blue-green switch on a Service applies per co
       expect(new Set(seen.slice(after + 1))).toEqual(new Set(['2']));
     }
   }, 60_000);
+});
+
+describe('the kubernetes target: blue-green colours', () => {
+  it('starts a third revision in the colour the main Service does not select, never in the serving one, and scales a stopped colour back up for its revision', async () => {
+    const s = await subject('LoadBalancer');
+    const colours = async (): Promise<Record<string, string>> => {
+      const out: Record<string, string> = {};
+      for (const color of ['blue', 'green']) {
+        const d = standin.state.list('deployments').find((x) => x.metadata.name === `s2-${color}` && x.metadata.namespace === namespaceOf(s));
+        const replicas = (d?.['spec'] as { replicas?: number } | undefined)?.replicas;
+        if (d) out[color] = `r${d.metadata.annotations?.['gantry.dev/revision'] ?? '?'}x${replicas ?? '?'}`;
+      }
+      return out;
+    };
+    const readyR = (r: number) => until(`r${r} ready`, async () => (await s.target.describe('contract')).find((x) => x.service === 's2')?.revisions.find((x) => x.revision === r && x.phase === 'ready'), 30_000);
+    await s.target.startRevision(spec(s, 's2', 1));
+    await readyR(1);
+    await s.target.setWeights('contract', 's2', 'main', { '1': 100 });
+    await s.target.startRevision(spec(s, 's2', 2));
+    await readyR(2);
+    expect(await colours()).toEqual({ blue: 'r1x1', green: 'r2x1' });
+    await s.target.startRevision(spec(s, 's2', 3));
+    expect(await colours()).toEqual({ blue: 'r1x1', green: 'r3x1' });
+    await readyR(3);
+    await s.target.setWeights('contract', 's2', 'main', { '3': 100 });
+    await s.target.stopRevision('contract', 's2', 1);
+    expect(await colours()).toEqual({ blue: 'r1x0', green: 'r3x1' });
+    await s.target.startRevision(spec(s, 's2', 1));
+    expect(await colours()).toEqual({ blue: 'r1x1', green: 'r3x1' });
+    await readyR(1);
+    expect((await s.target.describe('contract')).find((x) => x.service === 's2')?.weights).toEqual({ main: { '3': 100 }, preview: {} });
+  }, 90_000);
 });
 
 describe('the kubernetes kind: credentials from the secret store', () => {
