@@ -318,6 +318,9 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
     } finally {
       agent.destroy();
     }
+    // No ready endpoint: the connection is closed, not answered.
+    state.update('services', { ...(state.get('services', 't9', 'shop') as KubeObject), spec: { ...(service['spec'] as object), selector: { app: 'shop', color: 'red' } } });
+    await expect(get(`http://${ip}:8080/`)).rejects.toThrow(/socket hang up|ECONNRESET/);
     rememberPids('t9');
   });
 
