@@ -26,19 +26,21 @@ export function age(iso: string | null, now: number): string {
 const weight = (weights: Readonly<Record<string, number>> | undefined, revision: number): string => String(weights?.[String(revision)] ?? 0);
 
 /** Every column but the phase is padded before painting, so colours do not shift the columns. */
-function revisionRow(o: Output, service: string, r: RevisionView, s: ServiceStatusView, now: number): string {
+function revisionRow(o: Output, service: string, r: RevisionView, s: ServiceStatusView, now: number, targetWidth: number): string {
   const name = r.live ? `r${r.revision} live` : `r${r.revision}`;
   const ready = `${r.readyReplicas ?? '?'}/${r.wantedReplicas ?? '?'}`;
   const weights = s.previewPort !== undefined || s.endpoints?.preview ? `${weight(s.weights.main, r.revision)}/${weight(s.weights.preview, r.revision)}` : weight(s.weights.main, r.revision);
   const phase = o.paint(PHASE_STYLE[r.phase] ?? 'bold', r.phase.padEnd(11));
-  return `${service.padEnd(14)} ${name.padEnd(9)} ${(r.targetRevision ?? '-').padEnd(26)} ${phase} ${ready.padEnd(6)} ${String(r.restarts).padEnd(9)} ${weights.padEnd(8)} ${age(r.deployedAt, now)}`;
+  return `${service.padEnd(14)} ${name.padEnd(9)} ${(r.targetRevision ?? '-').padEnd(targetWidth)} ${phase} ${ready.padEnd(6)} ${String(r.restarts).padEnd(9)} ${weights.padEnd(8)} ${age(r.deployedAt, now)}`;
 }
 
 /** `gantry status <env>` as text: a row per revision, its replicas and last error under it, then warnings and approvals. */
 export function statusLines(o: Output, body: EnvironmentStatusBody, now: number): string[] {
   const out = [o.paint('bold', `${body.environment} (target ${body.target})`)];
   if (!body.reachable) out.push(o.paint('yellow', body.message ?? 'the target does not answer'));
-  out.push(o.paint('dim', `${'SERVICE'.padEnd(14)} ${'REVISION'.padEnd(9)} ${'TARGET REVISION'.padEnd(26)} ${'PHASE'.padEnd(11)} ${'READY'.padEnd(6)} ${'RESTARTS'.padEnd(9)} ${'WEIGHTS'.padEnd(8)} AGE`));
+  // As wide as the longest name the target gives its revisions (a ReplicaSet with its rollout revision).
+  const targetWidth = Math.max(15, ...body.services.flatMap((s) => s.revisions.map((r) => (r.targetRevision ?? '').length)));
+  out.push(o.paint('dim', `${'SERVICE'.padEnd(14)} ${'REVISION'.padEnd(9)} ${'TARGET REVISION'.padEnd(targetWidth)} ${'PHASE'.padEnd(11)} ${'READY'.padEnd(6)} ${'RESTARTS'.padEnd(9)} ${'WEIGHTS'.padEnd(8)} AGE`));
   for (const s of body.services) {
     if (s.revisions.length === 0) {
       const live = s.live ? `r${s.live.revision} live` : 'nothing deployed';
@@ -46,7 +48,7 @@ export function statusLines(o: Output, body: EnvironmentStatusBody, now: number)
       continue;
     }
     s.revisions.forEach((r, i) => {
-      out.push(revisionRow(o, i === 0 ? s.service : '', r, s, now));
+      out.push(revisionRow(o, i === 0 ? s.service : '', r, s, now, targetWidth));
       for (const p of r.replicas) {
         // The local agent's state is the phase itself ("ready"); a pod's (Running) says nothing of readiness.
         const readiness = p.state.toLowerCase() === 'ready' ? '' : p.ready ? ', ready' : ', not ready';
