@@ -150,6 +150,9 @@ describe('kube stand-in API server', () => {
     expect(conflict).toMatchObject({ code: 409, reason: 'Conflict' });
     expect(conflict.message).toContain('conflict with "gantry"');
     expect(conflict.details?.causes?.map((c) => c.field)).toEqual(['.spec.template.spec.containers[name="app"].image']);
+    const dry = (await objects.patch(deployment('api', { replicas: 2, image: 'registry.local/app:dry' }), undefined, 'All', 'intruder', true, PatchStrategy.ServerSideApply)) as V1Deployment;
+    expect(dry.spec?.template.spec?.containers[0]?.image).toBe('registry.local/app:dry');
+    expect((await apps.readNamespacedDeployment({ name: 'api', namespace: 'apps' })).spec?.template.spec?.containers[0]?.image).toBe('registry.local/app:1');
     const forced = (await apply(deployment('api', { replicas: 2, image: 'registry.local/app:2' }), 'intruder', true)) as V1Deployment;
     expect(forced.spec?.template.spec?.containers[0]?.image).toBe('registry.local/app:2');
     expect((await apps.readNamespacedDeployment({ name: 'api', namespace: 'apps' })).spec?.template.spec?.containers[0]?.image).toBe('registry.local/app:2');

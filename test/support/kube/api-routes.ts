@@ -74,7 +74,7 @@ export function routeResource(context: RouteContext, request: ResourceRequest, r
     if (method === 'GET') return list(context, request);
     if (method === 'POST') {
       if (RESOURCES[request.resource].namespaced && request.namespace === undefined) throw new ApiError('NotFound', `${request.resource} must be created in a namespace: POST /…/namespaces/{namespace}/${request.resource}`);
-      return { status: 201, body: context.writes.create(request, parseBody(request), managerOf(request)) };
+      return { status: 201, body: context.writes.forRequest(query).create(request, parseBody(request), managerOf(request)) };
     }
     throw new ApiError('MethodNotAllowed', `${method} is not allowed on a collection of ${request.resource}`);
   }
@@ -82,8 +82,9 @@ export function routeResource(context: RouteContext, request: ResourceRequest, r
     case 'GET':
       return { status: 200, body: context.writes.current(request) };
     case 'PUT':
-      return { status: 200, body: context.writes.replace(request, parseBody(request), managerOf(request)) };
+      return { status: 200, body: context.writes.forRequest(query).replace(request, parseBody(request), managerOf(request)) };
     case 'DELETE':
+      if (query.get('dryRun') === 'All') return { status: 200, body: context.writes.current(request) };
       return { status: 200, body: deleteObject(context.state, request, query.get('propagationPolicy') ?? fromDeleteOptions(request.body, 'propagationPolicy'), podDeletion(context, request)) };
     case 'PATCH': {
       const body = parseBody(request);
@@ -91,14 +92,14 @@ export function routeResource(context: RouteContext, request: ResourceRequest, r
         const manager = query.get('fieldManager');
         if (!manager) throw new ApiError('BadRequest', 'PATCH with application/apply-patch+yaml requires a fieldManager query parameter');
         const existed = context.state.get(request.resource, request.namespace, request.name) !== undefined;
-        return { status: existed ? 200 : 201, body: context.writes.apply(request, body, manager, query.get('force') === 'true') };
+        return { status: existed ? 200 : 201, body: context.writes.forRequest(query).apply(request, body, manager, query.get('force') === 'true') };
       }
       const current = context.writes.current(request);
       const next = patched(request, current, body);
       if (!isMap(next) || !isMap(next.metadata)) throw new ApiError('Invalid', `the patch leaves ${request.resource} "${request.name}" without metadata`);
       const rv = next.metadata.resourceVersion;
       const expect = isMap(body) && isMap(body.metadata) && typeof rv === 'string' && 'resourceVersion' in body.metadata ? rv : undefined;
-      return { status: 200, body: context.writes.write(request, current, next as typeof current, managerOf(request), expect) };
+      return { status: 200, body: context.writes.forRequest(request.query).write(request, current, next as typeof current, managerOf(request), expect) };
     }
     default:
       throw new ApiError('MethodNotAllowed', `${method} is not allowed on ${request.resource}/${request.name}`);

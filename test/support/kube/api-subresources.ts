@@ -24,7 +24,7 @@ export function routeSubresource(context: RouteContext, request: ResourceRequest
     const scale = method === 'PUT' ? body : method === 'PATCH' ? (request.contentType === 'application/apply-patch+yaml' ? mergePatch(scaleOf(current), body) : patched(request, scaleOf(current), body)) : undefined;
     if (scale === undefined) throw new ApiError('MethodNotAllowed', `${method} is not allowed on deployments/scale`);
     const { next, resourceVersion } = withScale(current, scale);
-    return { status: 200, body: scaleOf(context.writes.write(request, current, next, manager, resourceVersion, 'scale')) };
+    return { status: 200, body: scaleOf(context.writes.forRequest(request.query).write(request, current, next, manager, resourceVersion, 'scale')) };
   }
   if (sub === 'status' && request.resource in { deployments: 1, replicasets: 1, pods: 1, services: 1, namespaces: 1 }) {
     const current = context.writes.current(request);
@@ -32,7 +32,7 @@ export function routeSubresource(context: RouteContext, request: ResourceRequest
     const body = parseBody(request);
     const wanted = method === 'PUT' ? body : method === 'PATCH' ? (request.contentType === 'application/apply-patch+yaml' ? mergePatch(current, body) : patched(request, current, body)) : undefined;
     if (!isMap(wanted)) throw new ApiError('MethodNotAllowed', `${method} is not allowed on ${request.resource}/status`);
-    return { status: 200, body: context.writes.write(request, current, { ...current, status: wanted.status }, manager, undefined, 'status') };
+    return { status: 200, body: context.writes.forRequest(request.query).write(request, current, { ...current, status: wanted.status }, manager, undefined, 'status') };
   }
   throw new ApiError('NotFound', `the server could not find the requested resource (${request.resource}/${sub ?? ''})`);
 }

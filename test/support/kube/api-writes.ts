@@ -39,7 +39,16 @@ export function storeCall<T>(target: Target, name: string, call: () => T): T {
  * concurrency on metadata.resourceVersion). Nothing is stored when any step refuses.
  */
 export class ObjectWrites {
-  constructor(private readonly state: ClusterState) {}
+  /** `dryRun`: every check runs and the answer is what would be stored, but nothing is (`?dryRun=All`). */
+  constructor(
+    private readonly state: ClusterState,
+    private readonly dryRun = false,
+  ) {}
+
+  /** The same writes for one request: dry when its query says dryRun=All. */
+  forRequest(query: URLSearchParams): ObjectWrites {
+    return query.get('dryRun') === 'All' ? new ObjectWrites(this.state, true) : this;
+  }
 
   private checkBody(target: Target, body: unknown): KubeObject {
     const info = RESOURCES[target.resource];
@@ -67,7 +76,13 @@ export class ObjectWrites {
       if (RESOURCES[target.resource].namespaced && !this.state.get('namespaces', undefined, target.namespace ?? '')) {
         throw new ApiError('NotFound', `namespaces "${target.namespace ?? ''}" not found`, { name: target.namespace ?? '', kind: 'namespaces' });
       }
+      if (this.dryRun && this.state.get(target.resource, target.namespace, next.metadata.name)) throw new ApiError('AlreadyExists', `${target.resource} "${next.metadata.name}" already exists`, { name: next.metadata.name, kind: target.resource });
+      if (this.dryRun) return next;
       return storeCall(target, next.metadata.name, () => this.state.create(target.resource, next));
+    }
+    if (this.dryRun) {
+      if (expectVersion !== undefined && expectVersion !== previous.metadata.resourceVersion) throw new ApiError('Conflict', `Operation cannot be fulfilled on ${target.resource} "${next.metadata.name}": the object has been modified`, { name: next.metadata.name, kind: target.resource });
+      return next;
     }
     return storeCall(target, next.metadata.name, () => this.state.update(target.resource, next, expectVersion));
   }

@@ -12,6 +12,7 @@
  *   gracefully when a kubelet runs), merge, strategic-merge (containers/ports/env/volumes merged by
  *   key; no $patch directives) and JSON patches; subresources deployments/scale, {kind}/status, pods/log
  *   (tailLines, container, previous, follow).
+ * - dryRun=All on every write: the same checks and answer, nothing stored (a dry DELETE cascades nothing).
  * - Server-side apply with managedFields in the real fieldsV1 format: ownership per manager,
  *   removal of fields a manager stops applying, 409 conflicts naming field and manager, force.
  * - Validation of every write against the official OpenAPI schema (kubernetes-models), DNS-1123
@@ -26,7 +27,7 @@
  * Not modelled: RBAC and other authentication (one token is all-powerful), admission webhooks,
  * CRDs and other API groups, protobuf, pagination (limit/continue: every list is complete),
  * lists at a past version (a list is always at the current resourceVersion; with
- * resourceVersionMatch=Exact and an older one it is 410 Expired), dry-run, finalizers other than the kubelet's pod deletion,
+ * resourceVersionMatch=Exact and an older one it is 410 Expired), finalizers other than the kubelet's pod deletion,
  * Table output (kubectl get's columns), the $patch/$retainKeys strategic directives.
  */
 import { randomBytes } from 'node:crypto';
