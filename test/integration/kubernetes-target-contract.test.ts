@@ -94,8 +94,8 @@ function revisionOver(url: string, agent: false): Promise<string> {
   });
 }
 
-describe('the kubernetes target: a blue-green switch on a Service applies per connection', () => {
-  it('sends every new connection to the new colour once verifyWeights says applied, with no failed request (a connection kept alive from before stays where it was, as through kube-proxy)', async () => {
+describe('the kubernetes target: a blue-green switch for clients without keep-alive', () => {
+  it('sends every new connection to the new colour once verifyWeights says applied, with no failed request', async () => {
     const s = await subject('LoadBalancer');
     for (const r of [1, 2]) await s.target.startRevision(spec(s, 's1', r));
     for (const r of [1, 2]) await until(`r${r} ready`, async () => (await s.target.describe('contract')).find((x) => x.service === 's1')?.revisions.find((x) => x.revision === r && x.phase === 'ready'), 30_000);
