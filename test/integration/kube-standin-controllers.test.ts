@@ -1,5 +1,7 @@
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterState, type KubeObject } from '../support/kube/cluster-state.js';
@@ -15,7 +17,13 @@ const http = require('node:http');
 const port = Number(process.env.PORT);
 http.createServer((req, res) => {
   if (req.url === '/never') { res.statusCode = 500; res.end('not ready'); return; }
-  if (req.url === '/healthz') { res.end('ok'); return; }
+  if (req.url === '/healthz') {
+    // A test turns one pod unready by writing a file named after it.
+    const unready = process.env.UNREADY_DIR && require('node:fs').existsSync(process.env.UNREADY_DIR + '/' + process.env.HOSTNAME);
+    res.statusCode = unready ? 503 : 200;
+    res.end(unready ? 'unready' : 'ok');
+    return;
+  }
   res.end(JSON.stringify({ pod: process.env.HOSTNAME, color: process.env.COLOR, version: process.env.VERSION }));
 }).listen(port, '127.0.0.1', () => console.log('pid ' + process.pid + ' listening on ' + port));
 process.on('SIGTERM', () => { console.log('bye'); process.exit(0); });
@@ -398,6 +406,36 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
     rememberPids('t11');
     state.delete('deployments', 't11', 'env');
     await until('the garbage collector and kubelet to remove the pod', () => state.list('pods', 't11').length === 0 && state.list('replicasets', 't11').length === 0, 20_000);
+  });
+
+  it('counts a pod available only minReadySeconds after it is ready, and scales down an unready pod first', async () => {
+    pullSecret('t13');
+    const unreadyDir = await temp.make('gantry-unready-');
+    const shape = (replicas: number): KubeObject => deployment('t13', 'web', { replicas, env: { UNREADY_DIR: unreadyDir }, spec: { minReadySeconds: 2 } });
+    let availableWhenFirstReady: number | undefined;
+    const unsubscribe = state.subscribe((change) => {
+      if (change.resource !== 'replicasets' || change.object.metadata.namespace !== 't13' || availableWhenFirstReady !== undefined) return;
+      const s = (change.object['status'] ?? {}) as { readyReplicas?: number; availableReplicas?: number };
+      if ((s.readyReplicas ?? 0) > 0) availableWhenFirstReady = s.availableReplicas ?? 0;
+    });
+    try {
+      apply(shape(3));
+      await rolledOut('t13', 'web', 3);
+    } finally {
+      unsubscribe();
+    }
+    expect(availableWhenFirstReady).toBe(0);
+    const [victim] = livePods('t13');
+    const name = victim?.metadata.name ?? '';
+    await writeFile(join(unreadyDir, name), '');
+    await until('the marked pod to turn unready', () => {
+      const pod = state.get('pods', 't13', name);
+      return pod !== undefined && !isReady(pod);
+    }, 20_000);
+    apply(shape(2));
+    await until('the unready pod to be the one deleted', () => state.get('pods', 't13', name)?.metadata.deletionTimestamp !== undefined || !state.get('pods', 't13', name));
+    expect(livePods('t13').filter(isReady)).toHaveLength(2);
+    rememberPids('t13');
   });
 
   it('ends a bare pod with restartPolicy Never as Succeeded or Failed by its exit code', async () => {
