@@ -178,6 +178,8 @@ describe('the Kubernetes stand-in controllers and kubelet', () => {
     }
     expect(status(d).conditions?.find((c) => c.type === 'Available')).toMatchObject({ status: 'True', reason: 'MinimumReplicasAvailable' });
     expect(eventReasons('t1')).toEqual(expect.arrayContaining(['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']));
+    const started = state.list('events', 't1').find((e) => e['reason'] === 'Started');
+    expect(started?.['involvedObject']).toMatchObject({ kind: 'Pod', fieldPath: 'spec.containers{web}' });
     rememberPids('t1');
   });
 

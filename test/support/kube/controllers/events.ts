@@ -14,9 +14,10 @@ export class EventRecorder {
 
   constructor(private readonly state: ClusterState) {}
 
-  record(object: KubeObject, type: EventType, reason: string, message: string, component: string): void {
+  /** `fieldPath` names the part of the object, as the kubelet names a container: `spec.containers{web}`. */
+  record(object: KubeObject, type: EventType, reason: string, message: string, component: string, fieldPath?: string): void {
     const namespace = object.metadata.namespace ?? 'default';
-    const key = `${object.metadata.uid ?? object.metadata.name}|${reason}|${message}`;
+    const key = `${object.metadata.uid ?? object.metadata.name}|${fieldPath ?? ''}|${reason}|${message}`;
     const now = kubeTime();
     const name = this.names.get(key);
     const existing = name === undefined ? undefined : this.state.get('events', namespace, name);
@@ -30,7 +31,7 @@ export class EventRecorder {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name: fresh, namespace },
-      involvedObject: { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion },
+      involvedObject: { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion, ...(fieldPath ? { fieldPath } : {}) },
       reason,
       message,
       type,

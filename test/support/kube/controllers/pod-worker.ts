@@ -40,9 +40,9 @@ export class PodWorker {
           backoffMaxMs: deps.backoffMaxMs,
           graceMs: (spec.terminationGracePeriodSeconds ?? 30) * 1000,
           signal: this.abort.signal,
-          pullImage: (c) => deps.pullImage(this.pod, c, (type, reason, message) => this.event(type, reason, message)),
+          pullImage: (c) => deps.pullImage(this.pod, c, (type, reason, message) => this.event(type, reason, message, `spec.containers{${container.name}}`)),
           env: (image, c) => deps.env(this.pod, image, c, port),
-          event: (type, reason, message) => this.event(type, reason, message),
+          event: (type, reason, message) => this.event(type, reason, message, `spec.containers{${container.name}}`),
           changed: () => this.publish(),
         }),
     );
@@ -101,10 +101,10 @@ export class PodWorker {
     if (written) this.pod = written;
   }
 
-  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
     if (this.silent) return;
     const current = this.deps.state.get('pods', this.namespace, this.name);
-    if (current) this.deps.events.record(current, type, reason, message, 'kubelet');
+    if (current) this.deps.events.record(current, type, reason, message, 'kubelet', fieldPath);
   }
 
   /** When a condition last changed status (kept so an unchanged condition keeps its time). */
