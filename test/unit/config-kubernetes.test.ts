@@ -116,4 +116,16 @@ describe('gantry.yaml: a kubernetes target', () => {
       expect(errors(result)[0]?.message).toMatch(/maxSurge 0 and maxUnavailable 0 .*Kubernetes refuses it/);
     }
   });
+
+  it('binds no host port: environments on kubernetes targets may share a service port, and a preview needs no offset', () => {
+    const text = `${BASE}${CREDS}  cluster-prod:\n    kind: kubernetes\n    namespace: shop-production\n    kubeconfigSecret: KUBECONFIG_PROD\n`.replace(
+      'environments:\n  dev:\n    branch: develop\n    target: cluster\n',
+      'environments:\n  dev:\n    branch: develop\n    target: cluster\n  production:\n    branch: main\n    target: cluster-prod\n    strategy: blue-green\n',
+    );
+    const result = load(text);
+    expect(codes(result)).toEqual([]);
+    // The same two environments on this machine's local target do clash.
+    const local = load(text.replace('    target: cluster\n', '    target: local-box\n').replace('targets:\n', 'targets:\n  local-box: { kind: local }\n').replace('    target: cluster-prod\n', '    target: local-box\n'));
+    expect(codes(local).some((c) => c.startsWith('CONFIG_PORT_CONFLICT') || c.includes('port'))).toBe(true);
+  });
 });

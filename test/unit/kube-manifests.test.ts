@@ -31,7 +31,7 @@ describe('Kubernetes manifests', () => {
     expect(container).toMatchObject({
       image: spec.artifact.ref,
       command: ['/bin/sh', '-c', 'node server.js'],
-      env: [{ name: 'PORT', value: '8080' }],
+      env: [{ name: 'PORT', value: '8080' }, { name: 'GANTRY_ENVIRONMENT', value: spec.environment }, { name: 'GANTRY_SERVICE', value: spec.service }, { name: 'GANTRY_RELEASE', value: spec.release }],
       ports: [{ containerPort: 8080 }],
       resources: { requests: { cpu: '500m', memory: '268435456' }, limits: { cpu: '500m', memory: '268435456' } },
       readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 4, successThreshold: 2 },

@@ -8,7 +8,8 @@ export const MAX_PORT = 65_535;
 
 /**
  * Every port the data plane will bind for this config: one per (environment × deployed service),
- * one more for the preview of a blue-green environment, and the API port of a local agent.
+ * one more for the preview of a blue-green environment, and the API port of a local agent
+ * (environments on a kubernetes target bind none of them).
  */
 export interface Listener {
   readonly port: number;
@@ -56,8 +57,16 @@ function environmentListeners(config: GantryConfigParsed, envName: string, env: 
   return found;
 }
 
+/**
+ * A kubernetes environment binds nothing on the hosts Gantry shares ports on: each Service has its
+ * own cluster address and each pod its own network, so its ports clash with no one's.
+ */
+const onKubernetes = (config: GantryConfigParsed, env: EnvironmentInput): boolean => env.target !== undefined && config.targets?.[env.target]?.kind === 'kubernetes';
+
 export function listenersOf(config: GantryConfigParsed): Listener[] {
-  const found = environmentsOf(config).flatMap(([name, env]) => environmentListeners(config, name, env));
+  const found = environmentsOf(config)
+    .filter(([, env]) => !onKubernetes(config, env))
+    .flatMap(([name, env]) => environmentListeners(config, name, env));
   for (const [name, target] of Object.entries(config.targets ?? {})) {
     if (target.kind !== 'local' || target.port === undefined) continue;
     const blame = { path: ['targets', name, 'port'], anchor: 'value' as const };

@@ -107,7 +107,14 @@ export function deployment(spec: RevisionSpec, ctx: ManifestContext, env: { conf
               image: spec.artifact.ref,
               command: ['/bin/sh', '-c', spec.command],
               envFrom,
-              env: [{ name: 'PORT', value: String(ctx.port) }],
+              // What every target tells a service about itself (the agent sets the same), but not its Gantry
+              // revision: the pod template must stay the same for the same release, so an undo reuses its ReplicaSet.
+              env: [
+                { name: 'PORT', value: String(ctx.port) },
+                { name: 'GANTRY_ENVIRONMENT', value: spec.environment },
+                { name: 'GANTRY_SERVICE', value: spec.service },
+                { name: 'GANTRY_RELEASE', value: spec.release },
+              ],
               ports: [{ name: 'http', containerPort: ctx.port }],
               ...(limits === undefined ? {} : { resources: limits }),
               ...probes(spec.health, ctx.port),
