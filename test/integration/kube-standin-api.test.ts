@@ -144,6 +144,8 @@ describe('kube stand-in API server', () => {
     const again = (await apply(deployment('api', { replicas: 2 }), 'gantry', false)) as V1Deployment;
     expect(again.metadata?.labels).toBeUndefined();
     expect(again.spec?.template.spec?.containers.map((c) => c.name)).toEqual(['app']);
+    const noop = (await apply(deployment('api', { replicas: 2 }), 'gantry', false)) as V1Deployment;
+    expect(noop.metadata?.resourceVersion).toBe(again.metadata?.resourceVersion); // nothing changed: no write, no MODIFIED event
     expect(again.metadata?.uid).toBe(first.metadata?.uid);
 
     const conflict = await statusOf(apply(deployment('api', { replicas: 2, image: 'registry.local/app:evil' }), 'intruder', false));

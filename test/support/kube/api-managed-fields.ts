@@ -9,7 +9,12 @@ export interface ManagerFields {
   readonly subresource?: string;
   readonly apiVersion: string;
   fields: Set<FieldPath>;
+  /** The entry's time and fields as read: a write that leaves them alone keeps its time, as the real server does. */
+  readonly time?: string;
+  readonly original?: string;
 }
+
+const signature = (fields: Set<FieldPath>): string => JSON.stringify([...fields].sort());
 
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -21,6 +26,8 @@ export function readManaged(object: KubeObject | undefined): ManagerFields[] {
     ...(typeof entry.subresource === 'string' ? { subresource: entry.subresource } : {}),
     apiVersion: String(entry.apiVersion ?? object?.apiVersion ?? ''),
     fields: parseFieldsV1(entry.fieldsV1),
+    ...(typeof entry.time === 'string' ? { time: entry.time } : {}),
+    original: signature(parseFieldsV1(entry.fieldsV1)),
   }));
 }
 
@@ -32,7 +39,7 @@ export function writeManaged(object: KubeObject, managers: readonly ManagerField
       manager: m.manager,
       operation: m.operation,
       apiVersion: m.apiVersion,
-      time: now(),
+      time: m.time !== undefined && m.original === signature(m.fields) ? m.time : now(),
       fieldsType: 'FieldsV1',
       fieldsV1: renderFieldsV1(m.fields),
       ...(m.subresource ? { subresource: m.subresource } : {}),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { AlreadyExistsError, ConflictError, NotFoundError, RESOURCES, type ClusterState, type KubeObject, type Resource } from './cluster-state.js';
 import { ApiError } from './api-status.js';
 import { isMap } from './api-field-set.js';
@@ -6,6 +7,12 @@ import { recordUpdate } from './api-managed-fields.js';
 import { applyDefaults } from './api-defaults.js';
 import { validateObject } from './validate-object.js';
 import { serverSideApply } from './apply-patch.js';
+
+/** The real server skips the write of an update that changes nothing: no new resourceVersion, no MODIFIED event. */
+function unchanged(previous: KubeObject, next: KubeObject): boolean {
+  const strip = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: '', generation: 0 } });
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(strip(previous))), JSON.parse(JSON.stringify(strip(next))));
+}
 
 /** Where a request points: a resource, its namespace (namespaced resources) and maybe one name. */
 export interface Target {
@@ -80,6 +87,7 @@ export class ObjectWrites {
       if (this.dryRun) return next;
       return storeCall(target, next.metadata.name, () => this.state.create(target.resource, next));
     }
+    if (unchanged(previous, next) && (expectVersion === undefined || expectVersion === previous.metadata.resourceVersion)) return previous;
     if (this.dryRun) {
       if (expectVersion !== undefined && expectVersion !== previous.metadata.resourceVersion) throw new ApiError('Conflict', `Operation cannot be fulfilled on ${target.resource} "${next.metadata.name}": the object has been modified`, { name: next.metadata.name, kind: target.resource });
       return next;
