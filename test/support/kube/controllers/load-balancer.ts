@@ -28,6 +28,8 @@ export class LoadBalancers {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private nextAddress = 1;
   private readonly claiming = new Set<string>();
+  private readonly chosenNodePorts = new Set<number>();
+  private readonly busyNodePorts = new Set<number>();
   private stopped = false;
 
   constructor(private readonly state: ClusterState) {}
@@ -119,8 +121,14 @@ export class LoadBalancers {
     if (this.listeners.has(key)) return key;
     const [namespace = 'default', name = ''] = id.split('/');
     const server = createServer((socket) => this.forward(socket, namespace, name));
-    // A port taken by something else stays unserved (a real node port conflict is refused at create).
-    server.once('error', () => undefined);
+    server.once('error', () => {
+      // A node port this allocator chose that another process holds: choose again (next sync). One
+      // the user chose stays unserved (a real API server refuses a taken one at create).
+      if (host !== '127.0.0.1' || !this.chosenNodePorts.has(port)) return;
+      this.listeners.delete(key);
+      this.busyNodePorts.add(port);
+      this.releaseNodePort(id, port);
+    });
     server.listen(port, host);
     this.listeners.set(key, { server });
     return key;
@@ -164,17 +172,27 @@ export class LoadBalancers {
     const spec = service['spec'] as { ports?: ServicePort[] };
     const ports = spec.ports ?? [];
     if (ports.every((p) => p.nodePort !== undefined)) return ports;
-    const used = new Set(this.state.list('services').flatMap((s) => ((s['spec'] as { ports?: ServicePort[] }).ports ?? []).map((p) => p.nodePort)));
+    const used = new Set([...this.busyNodePorts, ...this.state.list('services').flatMap((s) => ((s['spec'] as { ports?: ServicePort[] }).ports ?? []).map((p) => p.nodePort))]);
     const filled = ports.map((p) => {
       if (p.nodePort !== undefined) return p;
       let candidate: number;
       do candidate = NODE_PORTS.min + Math.floor(Math.random() * (NODE_PORTS.max - NODE_PORTS.min + 1));
       while (used.has(candidate));
       used.add(candidate);
+      this.chosenNodePorts.add(candidate);
       return { ...p, nodePort: candidate };
     });
     const current = this.state.get('services', service.metadata.namespace, service.metadata.name);
     if (current) this.state.update('services', { ...current, spec: { ...(current['spec'] as object), ports: filled } });
     return filled;
+  }
+
+  private releaseNodePort(id: string, port: number): void {
+    const [namespace = 'default', name = ''] = id.split('/');
+    const current = this.state.get('services', namespace, name);
+    if (!current) return;
+    const spec = current['spec'] as { ports?: ServicePort[] };
+    const ports = (spec.ports ?? []).map(({ nodePort, ...rest }) => (nodePort === port ? rest : { ...rest, nodePort }));
+    this.state.update('services', { ...current, spec: { ...spec, ports } });
   }
 }
