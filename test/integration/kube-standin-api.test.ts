@@ -173,6 +173,8 @@ describe('kube stand-in API server', () => {
     expect(JSON.parse(created.body)).toMatchObject({ data: { mode: 'blue' }, metadata: { managedFields: [{ manager: 'kubectl', operation: 'Apply' }] } });
     const broken = await rawRequest(url, standin().caPem, standin().token, { method: 'PATCH', contentType: 'application/apply-patch+yaml', body: 'data: [unclosed' });
     expect(JSON.parse(broken.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
+    const kindless = await rawRequest(url, standin().caPem, standin().token, { method: 'PATCH', contentType: 'application/apply-patch+yaml', body: 'metadata:\n  name: from-yaml\n' });
+    expect(JSON.parse(kindless.body)).toMatchObject({ reason: 'BadRequest', message: expect.stringContaining('apiVersion and kind') });
   });
 
   it('keeps spec.replicas that kubectl scale set when Gantry applies without it, and reports the conflict when Gantry applies it', async () => {

@@ -91,6 +91,7 @@ export function routeResource(context: RouteContext, request: ResourceRequest, r
       if (request.contentType === 'application/apply-patch+yaml') {
         const manager = query.get('fieldManager');
         if (!manager) throw new ApiError('BadRequest', 'PATCH with application/apply-patch+yaml requires a fieldManager query parameter');
+        if (!isMap(body) || typeof body.apiVersion !== 'string' || typeof body.kind !== 'string') throw new ApiError('BadRequest', 'an apply configuration must set apiVersion and kind (Object \'Kind\' is missing)');
         const existed = context.state.get(request.resource, request.namespace, request.name) !== undefined;
         return { status: existed ? 200 : 201, body: context.writes.forRequest(query).apply(request, body, manager, query.get('force') === 'true') };
       }
