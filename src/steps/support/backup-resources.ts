@@ -11,10 +11,25 @@ import type { Target } from '../../targets/target.js';
  * 6) before anything reaches the store: a known secret value in the manifests, as is or in the
  * encoded forms the redactor knows (base64, as a Secret's `data` holds it), refuses the backup.
  */
+/**
+ * What counts as a leak here: each secret whole, and of a multi-line secret (a kubeconfig, a PEM)
+ * only its long lines (keys, tokens, certificate data). Its short lines (`apiVersion: v1`,
+ * `kind: Config`) are in every manifest: the log redactor masks them too, but here they would
+ * refuse every backup of a target whose credentials are a kubeconfig.
+ */
+const LEAK_LINE_LENGTH = 32;
+function leakNeedles(values: readonly string[]): string[] {
+  return values.flatMap((value) => {
+    const lines = value.split(/\r\n|\r|\n/).map((l) => l.trim());
+    if (lines.filter((l) => l !== '').length <= 1) return [value];
+    return [value, ...lines.filter((l) => l.length >= LEAK_LINE_LENGTH)];
+  });
+}
+
 export async function managedResources(target: Target, environment: string, secrets: SecretSource | undefined): Promise<BackupResources | undefined> {
   if (!target.resources) return undefined;
   const resources = await target.resources(environment);
-  if (secrets && new Redactor(secrets.allValues()).redact(resources.yaml) !== resources.yaml) {
+  if (secrets && new Redactor(leakNeedles(secrets.allValues())).redact(resources.yaml) !== resources.yaml) {
     throw new TargetError('BACKUP_RESOURCES_HOLD_SECRET', `the objects target ${target.name} manages for ${environment} hold a secret value; the backup was not stored`, {
       hint: 'A backup keeps Secrets by name and version only. Report this: the target must leave secret values out of resources().',
     });
