@@ -81,6 +81,15 @@ export function serviceStatusView(service: string, reported: ServiceStatus | und
   };
 }
 
+/** The view with every text a target wrote (last errors, replica states, event messages) passed through `mask`. */
+export function maskedView(view: ServiceStatusView, mask: (text: string) => string): ServiceStatusView {
+  return {
+    ...view,
+    revisions: view.revisions.map((r) => ({ ...r, lastError: r.lastError === null ? null : mask(r.lastError), replicas: r.replicas.map((p) => ({ ...p, state: mask(p.state) })) })),
+    warnings: view.warnings.map((w) => ({ ...w, reason: mask(w.reason), message: mask(w.message), object: mask(w.object) })),
+  };
+}
+
 /** The target's events, one service's at a time; a target that keeps none, or fails to answer, has none to show. */
 export async function serviceWarnings(target: Target | undefined, environment: string, service: string): Promise<TargetEvent[]> {
   if (!target?.events) return [];

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MASK } from '../../src/secrets/redactor.js';
@@ -26,7 +27,9 @@ let served = 0;
 const server = createServer((req, res) => {
   if (req.url === '/healthz') { res.end('ok'); return; }
   served++;
-  console.log('request ' + served + ' ' + version);
+  // A note in the query is printed as is: how a service comes to print a value it was never given as a secret.
+  const note = req.url.startsWith('/?note=') ? ' note=' + decodeURIComponent(req.url.slice(7)) : '';
+  console.log('request ' + served + ' ' + version + note);
   res.end(version);
 });
 server.listen(Number(process.env.PORT), '127.0.0.1');
@@ -77,6 +80,9 @@ describe('gantry logs <env> <service>', () => {
   const temp = new TempDirs();
   const port = basePort();
   const secret = secretValue('service-logs');
+  // Not registered with the secret sweep: the service prints it into its own output on purpose, and the agent,
+  // never given it, keeps that output as written (docs/agent.md); what is checked is that no answer carries it.
+  const other = `other-token ${randomBytes(12).toString('base64')}`;
   let t: TestServer;
   let repo: ScratchRepo;
   let env: Record<string, string> = {};
@@ -92,6 +98,9 @@ describe('gantry logs <env> <service>', () => {
     env = { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token };
     const set = await t.server.app.inject({ method: 'PUT', url: '/api/v1/secrets/dev/API_KEY', headers: { authorization: `Bearer ${t.token}` }, payload: { value: secret } });
     expect(set.statusCode, set.body).toBe(200);
+    // Stored, but never given to the service: the agent does not know it, the server masks it anyway.
+    const stored = await t.server.app.inject({ method: 'PUT', url: '/api/v1/secrets/shared/OTHER_TOKEN', headers: { authorization: `Bearer ${t.token}` }, payload: { value: other } });
+    expect(stored.statusCode, stored.body).toBe(200);
     await pushChange(repo, 'develop', { 'api/version': 'v2\n' }, 'v2', 'develop');
     const run = await t.finished((await t.runFor('develop')).id, 120_000);
     expect(run.run.state, JSON.stringify(run.run.error)).toBe('succeeded');
@@ -124,6 +133,17 @@ describe('gantry logs <env> <service>', () => {
     expect(none.stderr).toMatch(/NOT_FOUND.*dev does not deploy a service "nope"/);
   });
 
+  it('masks a stored secret the service prints without having been given it', async () => {
+    await fetch(`http://127.0.0.1:${port}/?note=${encodeURIComponent(other)}`);
+    const line = await until('the line with the note', async () => {
+      const r = await gantry(['logs', 'dev', 'api', '--tail', '1']);
+      return r.stdout.includes('note=') ? r.stdout : undefined;
+    }, 10_000, 100);
+    expect(line).toMatch(/^request \d+ v2 note=/);
+    expect(line).toBe(`${line.slice(0, line.indexOf('note='))}note=${MASK}\n`);
+    expect(line).not.toContain(other);
+  });
+
   it('follows new lines as the service writes them, then a new live revision after a deploy, until killed', async () => {
     const f = follow(['logs', 'dev', 'api', '--follow', '--tail', '1'], env);
     started.push(f.child);
@@ -142,6 +162,7 @@ describe('gantry logs <env> <service>', () => {
     await until('the new revision\'s lines', () => (f.out().includes('request 1 v3\n') ? true : undefined), 15_000, 50);
     expect(f.out()).toContain(`start v3 key=${MASK}\n`);
     expect(f.out()).not.toContain(secret);
+    expect(f.out()).not.toContain(other);
     // Every line once: nothing sent twice by the overlap.
     const lines = f.out().trim().split('\n');
     expect(new Set(lines).size).toBe(lines.length);

@@ -4,7 +4,8 @@ import { findAwaitingDecision } from '../../engine/awaiting-decision.js';
 import { NotFoundError } from '../../errors/index.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import type { ServerContext } from '../context.js';
-import { serviceStatusView, servicesOf, serviceWarnings } from '../status-views.js';
+import { secretMask } from '../secret-mask.js';
+import { maskedView, serviceStatusView, servicesOf, serviceWarnings } from '../status-views.js';
 
 const EnvParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
 const StatusQuery = z.object({ service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional() });
@@ -46,13 +47,14 @@ export function environmentStatusRoutes(app: FastifyInstance, ctx: ServerContext
     // A target that stops answering between the two calls counts as not reachable, not as a server error.
     const reported = target ? await target.describe(env).catch(() => undefined) : undefined;
     const services = [];
+    const mask = secretMask(ctx);
     for (const service of names) {
       const [live, history, warnings] = await Promise.all([
         ctx.store.deployments.live(env, service),
         ctx.store.deployments.history(env, service, 100),
         reported ? serviceWarnings(target, env, service) : Promise.resolve([]),
       ]);
-      services.push(serviceStatusView(service, reported?.find((s) => s.service === service), history, live, warnings));
+      services.push(maskedView(serviceStatusView(service, reported?.find((s) => s.service === service), history, live, warnings), mask));
     }
     return {
       environment: env,

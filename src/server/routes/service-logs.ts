@@ -4,6 +4,7 @@ import { GantryError, NotFoundError } from '../../errors/index.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import type { ServerContext } from '../context.js';
 import { newLines } from '../log-overlap.js';
+import { secretMask } from '../secret-mask.js';
 import { openSse, type SseChannel } from '../sse.js';
 
 const ServiceParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
@@ -37,6 +38,7 @@ interface Followed {
  */
 async function follow(ctx: ServerContext, sse: SseChannel, f: Followed, start: number): Promise<void> {
   let revision = start;
+  const mask = secretMask(ctx);
   let seen: readonly string[] = [];
   let first = true;
   let unreachable = false;
@@ -48,7 +50,9 @@ async function follow(ctx: ServerContext, sse: SseChannel, f: Followed, start: n
       seen = [];
       first = false;
     }
-    const fetched = ctx.revisionLogs ? await ctx.revisionLogs(f.env, f.service, revision, first ? Math.max(f.tail, FOLLOW_WINDOW) : FOLLOW_WINDOW).catch(() => undefined) : undefined;
+    const read = ctx.revisionLogs ? await ctx.revisionLogs(f.env, f.service, revision, first ? Math.max(f.tail, FOLLOW_WINDOW) : FOLLOW_WINDOW).catch(() => undefined) : undefined;
+    // Masked before matching, so that lines already sent compare equal to their next read.
+    const fetched = read?.map(mask);
     if (fetched === undefined) {
       if (!unreachable) sse.send('notice', { message: `the target of ${f.env} does not answer; still trying` });
       unreachable = true;
@@ -106,6 +110,6 @@ export function serviceLogRoutes(app: FastifyInstance, ctx: ServerContext): void
     }
     const lines = ctx.revisionLogs ? await ctx.revisionLogs(env, service, revision, tail) : undefined;
     if (lines === undefined) throw new GantryError('AGENT_UNREACHABLE', `the target of ${env} is not running, so ${service} r${revision} has no output to show`, { hint: 'gantry status shows the agents; the server starts a local one at the next deploy.' });
-    return { environment: env, service, revision, lines };
+    return { environment: env, service, revision, lines: lines.map(secretMask(ctx)) };
   });
 }
