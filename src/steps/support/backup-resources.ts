@@ -18,18 +18,24 @@ import type { Target } from '../../targets/target.js';
  * refuse every backup of a target whose credentials are a kubeconfig.
  */
 const LEAK_LINE_LENGTH = 32;
-function leakNeedles(values: readonly string[]): string[] {
-  return values.flatMap((value) => {
+function holdsSecret(yaml: string, values: readonly string[]): boolean {
+  const needles: string[] = [];
+  for (const value of values) {
     const lines = value.split(/\r\n|\r|\n/).map((l) => l.trim());
-    if (lines.filter((l) => l !== '').length <= 1) return [value];
-    return [value, ...lines.filter((l) => l.length >= LEAK_LINE_LENGTH)];
-  });
+    if (lines.filter((l) => l !== '').length <= 1) needles.push(value);
+    else {
+      // The redactor splits a multi-line value into all its lines again: give it only the long ones.
+      if (yaml.includes(value.trim())) return true;
+      needles.push(...lines.filter((l) => l.length >= LEAK_LINE_LENGTH));
+    }
+  }
+  return new Redactor(needles).redact(yaml) !== yaml;
 }
 
 export async function managedResources(target: Target, environment: string, secrets: SecretSource | undefined): Promise<BackupResources | undefined> {
   if (!target.resources) return undefined;
   const resources = await target.resources(environment);
-  if (secrets && new Redactor(leakNeedles(secrets.allValues())).redact(resources.yaml) !== resources.yaml) {
+  if (secrets && holdsSecret(resources.yaml, secrets.allValues())) {
     throw new TargetError('BACKUP_RESOURCES_HOLD_SECRET', `the objects target ${target.name} manages for ${environment} hold a secret value; the backup was not stored`, {
       hint: 'A backup keeps Secrets by name and version only. Report this: the target must leave secret values out of resources().',
     });
