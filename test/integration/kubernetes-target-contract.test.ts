@@ -3,10 +3,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvSecretSource } from '../../src/secrets/source.js';
 import { KubernetesTargets } from '../../src/targets/kubernetes/kubernetes-targets.js';
-import { runControllers, type Controllers } from '../support/kube/controllers/index.js';
-import { startKubeStandin, type KubeStandin } from '../support/kube/standin.js';
-import { pushAppImage } from '../support/kube/test-images.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { clusterUnderTest, realClusterKubeconfig, type ClusterUnderTest } from '../support/kube/cluster-under-test.js';
+import type { KubeStandin } from '../support/kube/standin.js';
 import { CONTRACT_SERVICE_JS, spec, targetContract, type ContractSubject } from '../support/target-contract.js';
 import { until } from '../support/temp.js';
 import { kubeConfigYaml, kubeTarget } from './kubernetes-target-fixture.js';
@@ -16,26 +14,28 @@ import { kubeConfigYaml, kubeTarget } from './kubernetes-target-fixture.js';
  * server-side apply, controllers that run the pods as processes from real images in a real
  * registry, LoadBalancer Services on 127.0.1.N. The blue-green layout: the one with a preview route.
  */
-let standin: KubeStandin;
-let registry: TestRegistry;
+let cluster: ClusterUnderTest;
 let images: { ref: string; digest: string; otherDigest: string; repo: string };
 let namespaces = 0;
+/** On a real cluster (GANTRY_TEST_KUBECONFIG) the tests that read the stand-in's own state are skipped. */
+const onStandin = realClusterKubeconfig() === undefined;
 
 beforeAll(async () => {
-  registry = await startRegistry();
-  standin = await startKubeStandin({ controllers: (state) => runControllers(state, { backoffBaseMs: 200, backoffMaxMs: 1_000 }) as never });
-  const host = new URL(registry.url).host;
-  const first = await pushAppImage({ host }, 'contract/app', { 'server.mjs': CONTRACT_SERVICE_JS });
-  const other = await pushAppImage({ host }, 'contract/app', { 'server.mjs': `${CONTRACT_SERVICE_JS}\n` });
-  images = { ...first, otherDigest: other.digest, repo: `${host}/contract/app` };
-}, 60_000);
+  cluster = await clusterUnderTest({ backoffBaseMs: 200, backoffMaxMs: 1_000 });
+  const first = await cluster.pushApp('contract/app', { 'server.mjs': CONTRACT_SERVICE_JS });
+  const other = await cluster.pushApp('contract/app', { 'server.mjs': `${CONTRACT_SERVICE_JS}\n` });
+  images = { ...first, otherDigest: other.digest, repo: `${cluster.registryHost}/contract/app` };
+}, 120_000);
 
 afterAll(async () => {
-  await standin?.stop();
-  await registry?.stop();
+  await cluster?.stop();
 });
 
-const controllers = (): Controllers => standin.controllers as unknown as Controllers;
+/** The stand-in, in the tests that only it can answer. */
+const standin = (): KubeStandin => {
+  if (!cluster.standin) throw new Error('this test reads the stand-in and runs only on it');
+  return cluster.standin;
+};
 
 const namespaceBySubject = new WeakMap<ContractSubject, string>();
 const namespaceOf = (s: ContractSubject): string => namespaceBySubject.get(s) ?? '';
@@ -44,7 +44,7 @@ async function subject(serviceType: 'LoadBalancer' | 'ClusterIP'): Promise<Contr
   // A namespace per subject: each test starts from an empty one, as the contract expects.
   const namespace = `contract-${serviceType.toLowerCase()}-${++namespaces}`;
   const services = ['s0', 's1', 's2', 's3', 's4', 's5', 's6'];
-  const { target } = await kubeTarget({ registryHost: new URL(registry.url).host, kubeconfig: standin.kubeconfig(), namespace, environment: 'contract', services, strategy: 'blue-green', serviceType });
+  const { target } = await kubeTarget({ registryHost: cluster.registryHost, kubeconfig: cluster.kubeconfig, namespace, environment: 'contract', services, strategy: 'blue-green', serviceType });
   const made: ContractSubject = {
     target,
     environment: 'contract',
@@ -53,18 +53,14 @@ async function subject(serviceType: 'LoadBalancer' | 'ClusterIP'): Promise<Contr
     command: 'node server.mjs',
     otherDigest: images.otherDigest,
     refFor: (digest) => `${images.repo}@${digest}`,
-    fetchInside: async (url) => {
-      const response = await controllers().fetchInside(url, { signal: AbortSignal.timeout(5_000) });
-      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-      return response.text();
-    },
+    fetchInside: (url) => cluster.fetchInside(url),
     close: () => Promise.resolve(),
   };
   namespaceBySubject.set(made, namespace);
   return made;
 }
 
-targetContract('kubernetes (stand-in, LoadBalancer Services)', () => subject('LoadBalancer'));
+targetContract(`kubernetes (${onStandin ? 'stand-in' : 'GANTRY_TEST_KUBECONFIG'}, LoadBalancer Services)`, () => subject('LoadBalancer'));
 
 describe('the kubernetes target with ClusterIP Services', () => {
   it('reports the main route reachable only inside the cluster, where it answers, and refuses url()', async () => {
@@ -79,7 +75,7 @@ describe('the kubernetes target with ClusterIP Services', () => {
     await expect(s.target.url('contract', 's0', 'main')).rejects.toMatchObject({ code: 'TARGET_ENDPOINT_UNREACHABLE' });
     // The namespace did not exist: the first revision applied it, labelled as Gantry's.
     const namespace = /svc\.cluster\.local/.test(main.url) ? main.url.split('.')[1] ?? '' : '';
-    expect(standin.state.get('namespaces', undefined, namespace)?.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'gantry' });
+    if (onStandin) expect(standin().state.get('namespaces', undefined, namespace)?.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'gantry' });
   }, 60_000);
 });
 
@@ -121,13 +117,13 @@ describe('the kubernetes target: a blue-green switch for clients without keep-al
   }, 60_000);
 });
 
-describe('the kubernetes target: blue-green colours', () => {
+describe.runIf(onStandin)('the kubernetes target: blue-green colours', () => {
   it('starts a third revision in the colour the main Service does not select, never in the serving one, and scales a stopped colour back up for its revision', async () => {
     const s = await subject('LoadBalancer');
     const colours = async (): Promise<Record<string, string>> => {
       const out: Record<string, string> = {};
       for (const color of ['blue', 'green']) {
-        const d = standin.state.list('deployments').find((x) => x.metadata.name === `s2-${color}` && x.metadata.namespace === namespaceOf(s));
+        const d = standin().state.list('deployments').find((x) => x.metadata.name === `s2-${color}` && x.metadata.namespace === namespaceOf(s));
         const replicas = (d?.['spec'] as { replicas?: number } | undefined)?.replicas;
         if (d) out[color] = `r${d.metadata.annotations?.['gantry.dev/revision'] ?? '?'}x${replicas ?? '?'}`;
       }
@@ -153,25 +149,25 @@ describe('the kubernetes target: blue-green colours', () => {
   }, 90_000);
 });
 
-describe('the kubernetes kind: credentials from the secret store', () => {
-  const setup = (): Parameters<typeof kubeConfigYaml>[0] => ({ registryHost: new URL(registry.url).host, kubeconfig: '', namespace: 'creds', environment: 'contract', services: ['s0'], strategy: 'blue-green', serviceType: 'LoadBalancer' });
+describe.runIf(onStandin)('the kubernetes kind: credentials from the secret store', () => {
+  const setup = (): Parameters<typeof kubeConfigYaml>[0] => ({ registryHost: cluster.registryHost, kubeconfig: '', namespace: 'creds', environment: 'contract', services: ['s0'], strategy: 'blue-green', serviceType: 'LoadBalancer' });
 
   it('refuses a target whose kubeconfig secret is not set, naming the secret and the environment, with the command that sets it', async () => {
     const kind = new KubernetesTargets({ config: kubeConfigYaml(setup()), secrets: new EnvSecretSource({}), logger: pino({ level: 'silent' }) });
     const error = await kind.get('cluster').then(() => undefined, (e: unknown) => e);
     expect(error).toMatchObject({ code: 'TARGET_ERROR', message: 'target cluster needs the secret KUBECONFIG_TEST in environment contract, which is not set', hint: 'Set it: gantry secrets set contract KUBECONFIG_TEST < kubeconfig' });
-    expect(standin.state.get('namespaces', undefined, 'creds')).toBeUndefined();
+    expect(standin().state.get('namespaces', undefined, 'creds')).toBeUndefined();
   });
 
   it('reaches the cluster with a server, a service-account token and the CA, each a secret', async () => {
     const config = kubeConfigYaml(setup());
     const target = config.targets['cluster'];
     if (target?.kind !== 'kubernetes') throw new Error('no kubernetes target');
-    const tokenConfig = { ...config, targets: { cluster: { ...target, credentials: { kind: 'token' as const, server: standin.url, tokenSecret: 'KUBE_TOKEN', caSecret: 'KUBE_CA' } } } };
-    const secrets = new EnvSecretSource({ GANTRY_SECRET_KUBE_TOKEN: standin.token, GANTRY_SECRET_KUBE_CA: standin.caPem });
+    const tokenConfig = { ...config, targets: { cluster: { ...target, credentials: { kind: 'token' as const, server: standin().url, tokenSecret: 'KUBE_TOKEN', caSecret: 'KUBE_CA' } } } };
+    const secrets = new EnvSecretSource({ GANTRY_SECRET_KUBE_TOKEN: standin().token, GANTRY_SECRET_KUBE_CA: standin().caPem });
     const made = await new KubernetesTargets({ config: tokenConfig, secrets, logger: pino({ level: 'silent' }) }).get('cluster');
     expect((await made.describe('contract')).map((s) => [s.service, s.revisions])).toEqual([['s0', []]]);
-    const wrong = await new KubernetesTargets({ config: tokenConfig, secrets: new EnvSecretSource({ GANTRY_SECRET_KUBE_TOKEN: 'not-the-token', GANTRY_SECRET_KUBE_CA: standin.caPem }), logger: pino({ level: 'silent' }) }).get('cluster');
+    const wrong = await new KubernetesTargets({ config: tokenConfig, secrets: new EnvSecretSource({ GANTRY_SECRET_KUBE_TOKEN: 'not-the-token', GANTRY_SECRET_KUBE_CA: standin().caPem }), logger: pino({ level: 'silent' }) }).get('cluster');
     const refused = await wrong.describe('contract').then(() => undefined, (e: unknown) => e);
     expect(refused).toMatchObject({ code: 'TARGET_ERROR', hint: expect.stringContaining("Check the target's credentials secret") });
     expect(JSON.stringify(refused)).not.toContain('not-the-token');
