@@ -29,6 +29,10 @@ const colourOf = (d: V1Deployment): Color | undefined => COLORS.find((c) => c ==
  * Service `<svc>` (main) and `<svc>-preview`, each selecting one colour. A switch is one patch of
  * a Service's selector; the colour not selected keeps its pods (scaled to 0 only by stopRevision).
  */
+/** Kubernetes' default terminationGracePeriodSeconds (30) and a margin for the kubelet. */
+const STOP_WAIT_MS = 40_000;
+const STOP_POLL_MS = 200;
+
 export class BlueGreenLayout implements Layout {
   readonly capabilities: TargetCapabilities = { weightedRouting: false, headerRouting: false, preview: true, rollsItself: false };
 
@@ -131,6 +135,15 @@ export class BlueGreenLayout implements Layout {
     }
     // Its template stays: starting the same revision again only scales it back up.
     await this.c.api.scale(this.ns, deploymentName(service, held.color), 0);
+    // As the other targets do, resolve once it is stopped: its pods gone (each gets its grace period).
+    const selector = `${LABEL.instance}=${service}-${environment},${LABEL.color}=${held.color}`;
+    const deadline = Date.now() + STOP_WAIT_MS;
+    while ((await this.c.api.pods(this.ns, selector)).length > 0) {
+      if (Date.now() > deadline) {
+        throw new TargetError('TARGET_ERROR', `the pods of r${revision} of ${environment}/${service} (${held.color}) were still terminating after ${STOP_WAIT_MS / 1000} s`, { hint: `Scaled to 0; see kubectl -n ${this.ns} get pods -l ${selector} for what holds them.` });
+      }
+      await new Promise((resolve) => setTimeout(resolve, STOP_POLL_MS));
+    }
   }
 }
 
