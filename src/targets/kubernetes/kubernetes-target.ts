@@ -111,7 +111,14 @@ export class KubernetesTarget implements Target, TrafficSource {
     const { revisions } = await this.layout(environment).revisions(environment, service);
     const pods = (revisions.find((r) => r.status.revision === revision)?.status.replicas ?? []).map((r) => r.name);
     const mask = await this.masker(environment, service);
-    const per = await Promise.all(pods.map(async (pod) => ({ pod, lines: (await this.c.api.podLog(this.c.target.namespace, pod, lines)).map((l) => mask.redact(l)) })));
+    // A crash-looping container between restarts has written nothing yet: its previous instance's lines then (what kubectl logs -p shows).
+    const read = (pod: string, previous: boolean): Promise<string[]> => this.c.api.podLog(this.c.target.namespace, pod, lines, previous).catch(() => []);
+    const per = await Promise.all(
+      pods.map(async (pod) => {
+        const now = await read(pod, false);
+        return { pod, lines: (now.length > 0 ? now : await read(pod, true)).map((l) => mask.redact(l)) };
+      }),
+    );
     return per.length === 1 ? (per[0]?.lines ?? []) : per.flatMap(({ pod, lines: l }) => l.map((line) => `[${pod}] ${line}`));
   }
 
