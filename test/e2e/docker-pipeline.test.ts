@@ -2,13 +2,13 @@ import { chmod, copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView, StepView } from '../../src/server/views.js';
 import { runCli } from '../support/cli.js';
 import { basePort, SERVICE_JS } from '../support/deploy-fixture.js';
 import { dockerAvailable, pushBaseImage, startDockerd, type TestDockerd } from '../support/dockerd.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { registerSecret, secretValue } from '../support/sweep.js';
+import { failedSteps, pipelineDriver } from '../support/pipeline-driver.js';
 import { TempDirs, until } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -111,33 +111,17 @@ describe.runIf(dockerAvailable())('a release through dev, staging and production
   let repo: Awaited<ReturnType<typeof fixtureRepo>>;
   const host = (r: TestRegistry): string => r.url.replace('http://', '');
 
-  const api = async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, token = t.token): Promise<{ status: number; body: T }> => {
-    const res = await t.server.app.inject({ method, url: path, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
-    return { status: res.statusCode, body: res.json<T>() };
-  };
+  const driver = pipelineDriver(() => t);
+  const api = driver.api;
+  const dispatch = driver.dispatch;
+  const approveTwice = (runId: number): Promise<void> => driver.approve(runId, approvers);
   const history = async (env: string): Promise<Deployment[]> => (await api<{ deployments: Deployment[] }>('GET', `/api/v1/environments/${env}/history?service=api`)).body.deployments;
   const imageOf = async (env: string, revision: number): Promise<string | undefined> => {
     return (await t.server.store.deployments.byRevision(env, 'api', revision))?.spec?.image?.digest;
   };
   const containers = async (): Promise<string[]> => (await engine.docker.listContainers({ all: true })).flatMap((c) => c.Names.map((n) => n.replace(/^\//, ''))).sort();
-  const dispatch = async (environment: string, ref: string): Promise<number> => {
-    const r = await api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment, ref, ...(environment === 'production' ? { confirm: 'DEPLOY TO PRODUCTION' } : {}) });
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
-    return r.body.run.id;
-  };
-  const failedStep = (steps: readonly StepView[]): string => steps.filter((s) => s.state === 'failed').map((s) => `${s.key}: ${s.message ?? ''}`).join('; ');
+  const failedStep = failedSteps;
   const approvers: string[] = [];
-  const approveTwice = async (runId: number): Promise<void> => {
-    await until(`run #${runId} to ask for approvals`, async () => {
-      const view = (await api<{ run: RunView; steps: StepView[] }>('GET', `/api/v1/runs/${runId}`)).body;
-      if (['failed', 'cancelled'].includes(view.run.state)) throw new Error(`run #${runId} ended before its approvals: ${failedStep(view.steps)}`);
-      return view.steps.some((s) => s.kind === 'approval' && (s.state === 'waiting' || s.state === 'running'));
-    }, 120_000, 200);
-    for (const token of approvers) {
-      const ok = await api('POST', `/api/v1/runs/${runId}/approve`, { confirm: 'DEPLOY TO PRODUCTION', comment: 'ship it' }, token);
-      expect(ok.status, JSON.stringify(ok.body)).toBe(201);
-    }
-  };
 
   beforeAll(async () => {
     main = await startRegistry({ users: { gantry: mainPassword } });

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { RunView, StepView } from '../../src/server/views.js';
 import type { ServiceStatusView } from '../../src/server/status-views.js';
 import { runCli } from '../support/cli.js';
 import { SERVICE_JS } from '../support/deploy-fixture.js';
@@ -11,6 +10,7 @@ import { startKubeStandin, type KubeStandin } from '../support/kube/standin.js';
 import { pushAppImage } from '../support/kube/test-images.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { registerSecret, secretValue } from '../support/sweep.js';
+import { failedSteps, pipelineDriver } from '../support/pipeline-driver.js';
 import { TempDirs, until } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -105,35 +105,19 @@ describe('a release through dev, staging and production on the Kubernetes target
   let repo: Awaited<ReturnType<typeof fixtureRepo>>;
   const approvers: string[] = [];
 
-  const api = async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, token = t.token): Promise<{ status: number; body: T }> => {
-    const res = await t.server.app.inject({ method, url: path, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
-    return { status: res.statusCode, body: res.json<T>() };
-  };
+  const driver = pipelineDriver(() => t);
+  const api = driver.api;
+  const dispatch = driver.dispatch;
+  const approveTwice = (runId: number): Promise<void> => driver.approve(runId, approvers);
   const cli = (args: readonly string[]) => runCli(args, { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token });
   const history = async (env: string): Promise<Deployment[]> => (await api<{ deployments: Deployment[] }>('GET', `/api/v1/environments/${env}/history?service=api`)).body.deployments;
-  const failedStep = (steps: readonly StepView[]): string => steps.filter((s) => s.state === 'failed').map((s) => `${s.key}: ${s.message ?? ''}`).join('; ');
+  const failedStep = failedSteps;
   const status = async (env: string): Promise<ServiceStatusView | undefined> => (await api<{ services: ServiceStatusView[] }>('GET', `/api/v1/environments/${env}/status?service=api`)).body.services?.[0];
   /** What the environment's main route serves, through the LoadBalancer Service's address. */
   const served = async (env: string): Promise<{ version: string; revision: string }> => {
     const url = (await status(env))?.endpoints?.main.url;
     if (!url) throw new Error(`${env} reports no main endpoint`);
     return (await (await fetch(`${url}/`, { signal: AbortSignal.timeout(5_000) })).json()) as { version: string; revision: string };
-  };
-  const dispatch = async (environment: string, ref: string): Promise<number> => {
-    const r = await api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment, ref, ...(environment === 'production' ? { confirm: 'DEPLOY TO PRODUCTION' } : {}) });
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
-    return r.body.run.id;
-  };
-  const approveTwice = async (runId: number): Promise<void> => {
-    await until(`run #${runId} to ask for approvals`, async () => {
-      const view = (await api<{ run: RunView; steps: StepView[] }>('GET', `/api/v1/runs/${runId}`)).body;
-      if (['failed', 'cancelled'].includes(view.run.state)) throw new Error(`run #${runId} ended before its approvals: ${failedStep(view.steps)}`);
-      return view.steps.some((s) => s.kind === 'approval' && (s.state === 'waiting' || s.state === 'running'));
-    }, 120_000, 200);
-    for (const token of approvers) {
-      const ok = await api('POST', `/api/v1/runs/${runId}/approve`, { confirm: 'DEPLOY TO PRODUCTION', comment: 'ship it' }, token);
-      expect(ok.status, JSON.stringify(ok.body)).toBe(201);
-    }
   };
   const deployments = (namespace: string) => standin.state.list('deployments', namespace).map((d) => d.metadata.name);
   const replicaSets = (namespace: string) => standin.state.list('replicasets', namespace);
