@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { GantryError, TargetError } from '../errors/index.js';
 import type { ServedRoute } from './local/route-layout.js';
+import type { RevisionSpec } from './target.js';
 
 export type AgentMethod = 'GET' | 'PUT' | 'DELETE';
 
@@ -122,4 +123,10 @@ export class AgentClient {
       }
     }
   }
+}
+
+/** A RevisionSpec as an agent's PUT …/revisions/:n takes it: without the run, which only the control plane's records need. */
+export function agentRevisionBody(spec: RevisionSpec): Omit<RevisionSpec, 'run'> {
+  const { run: _run, ...body } = spec;
+  return body;
 }

@@ -38,6 +38,8 @@ export interface RevisionSpec {
   readonly service: string;
   /** Per environment and service, increasing: the unit of history and rollback. */
   readonly revision: number;
+  /** The run that deploys it, for the target's own records (a Kubernetes annotation); agents are not sent it. */
+  readonly run?: number;
   /** The commit the release was built from. */
   readonly release: string;
   readonly artifact: ArtifactRef;

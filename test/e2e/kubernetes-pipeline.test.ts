@@ -164,6 +164,8 @@ describe('a release through dev, staging and production on the Kubernetes target
     expect(dev.run.state, failedStep(dev.steps)).toBe('succeeded');
     expect(await served('dev')).toMatchObject({ version: 'v2' });
     expect(deployments('shop-dev')).toEqual(['api']);
+    // The Deployment says what put it there: release, digest, Gantry revision and run (never on the pod template).
+    expect(standin.state.get('deployments', 'shop-dev', 'api')?.metadata.annotations).toMatchObject({ 'gantry.dev/revision': '1', 'gantry.dev/run': String(dev.run.id), 'gantry.dev/release': expect.stringMatching(/^[0-9a-f]{40}$/) });
     const [devR1] = await history('dev');
     expect(devR1?.targetRevision).toMatch(/^api-[a-z0-9]+ \(revision 1\)$/);
 

@@ -47,6 +47,7 @@ export async function strategyContext(deps: DeployDeps, ctx: StepContext, d: Dep
     environment: d.environment,
     service: d.service,
     revision: d.revision,
+    run: ctx.run.id,
     release: d.release,
     // An image by digest when the deployment has one (targets that run images pull it); else the bundle in the layout.
     artifact: spec.image ? { digest: spec.image.digest, ref: `${spec.image.registryUrl}/${spec.image.repository}@${spec.image.digest}` } : { digest: d.digest, ref: ociLayoutRef(deps.layoutPath, d.digest) },

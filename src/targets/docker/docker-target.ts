@@ -1,3 +1,4 @@
+import { agentRevisionBody } from '../agent-client.js';
 import { TargetError } from '../../errors/index.js';
 import { controlPlaneUrl, describedEndpoint } from '../endpoint.js';
 import { LOCAL_CAPABILITIES } from '../local/local-target.js';
@@ -58,7 +59,7 @@ export class DockerTarget implements Target, TrafficSource {
   async startRevision(spec: RevisionSpec): Promise<void> {
     const only = this.o.hosts.length === 1 ? this.o.hosts[0] : undefined;
     if (only) {
-      await only.client.call('PUT', `/v1/environments/${spec.environment}/services/${spec.service}/revisions/${spec.revision}`, spec);
+      await only.client.call('PUT', `/v1/environments/${spec.environment}/services/${spec.service}/revisions/${spec.revision}`, agentRevisionBody(spec));
       return;
     }
     const deadlineMs = this.o.bootTimeoutMs(spec.service);

@@ -1,3 +1,4 @@
+import { agentRevisionBody } from '../agent-client.js';
 import { TargetError } from '../../errors/index.js';
 import { RevisionPhase, type RevisionSpec, type RevisionStatus, type ServiceStatus } from '../target.js';
 import type { HostAgent } from './host-agent.js';
@@ -17,7 +18,7 @@ const revisionOf = (services: readonly ServiceStatus[], spec: RevisionSpec): Rev
  */
 export async function bootHost(host: HostAgent, spec: RevisionSpec, deadlineMs: number, target: string): Promise<void> {
   const path = `/v1/environments/${spec.environment}/services/${spec.service}`;
-  await host.client.call('PUT', `${path}/revisions/${spec.revision}`, spec);
+  await host.client.call('PUT', `${path}/revisions/${spec.revision}`, agentRevisionBody(spec));
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     const { services } = await host.client.call<{ services: ServiceStatus[] }>('GET', `/v1/environments/${spec.environment}`);

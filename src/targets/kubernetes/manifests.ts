@@ -90,7 +90,7 @@ export function deployment(spec: RevisionSpec, ctx: ManifestContext, env: { conf
     metadata: {
       ...meta,
       labels: { ...meta.labels, ...(ctx.color === undefined ? {} : { [LABEL.color]: ctx.color }), [LABEL.version]: spec.release.slice(0, 7) },
-      annotations: { [ANNOTATION.release]: spec.release, [ANNOTATION.digest]: spec.artifact.digest, [ANNOTATION.revision]: String(spec.revision), [ANNOTATION.environment]: spec.environment },
+      annotations: { [ANNOTATION.release]: spec.release, [ANNOTATION.digest]: spec.artifact.digest, [ANNOTATION.revision]: String(spec.revision), [ANNOTATION.environment]: spec.environment, ...(spec.run === undefined ? {} : { [ANNOTATION.run]: String(spec.run) }) },
     },
     spec: {
       replicas: spec.replicas,

@@ -15,6 +15,7 @@ export const ANNOTATION = {
   digest: 'gantry.dev/digest',
   revision: 'gantry.dev/revision',
   environment: 'gantry.dev/environment',
+  run: 'gantry.dev/run',
 } as const;
 
 /** The Deployment controller's own annotation: the rollout revision (`kubectl rollout history`). */

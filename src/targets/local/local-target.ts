@@ -1,5 +1,5 @@
 import { TargetError } from '../../errors/index.js';
-import { AgentClient, type AgentMethod } from '../agent-client.js';
+import { AgentClient, agentRevisionBody, type AgentMethod } from '../agent-client.js';
 import { controlPlaneUrl, describedEndpoint } from '../endpoint.js';
 import type { Endpoint, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
 import { sameWeights } from '../weights.js';
@@ -55,7 +55,7 @@ export class LocalTarget implements Target, TrafficSource {
   }
 
   async startRevision(spec: RevisionSpec): Promise<void> {
-    await this.call('PUT', `/v1/environments/${spec.environment}/services/${spec.service}/revisions/${spec.revision}`, spec);
+    await this.call('PUT', `/v1/environments/${spec.environment}/services/${spec.service}/revisions/${spec.revision}`, agentRevisionBody(spec));
   }
 
   async setWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<void> {
