@@ -52,6 +52,8 @@ export interface StepTable {
   lease_expires_at: number | null;
   /** Process group of the step's command while it runs, so a successor can stop an orphan. */
   pid: number | null;
+  /** The machine (os.hostname()) that pid lives on: only that machine can stop it (migration 012). */
+  process_host: string | null;
   cached: number;
   summary_json: string | null;
   error_json: string | null;
@@ -224,6 +226,17 @@ export interface NotificationTable {
   payload_json: string;
   created_at: number;
   delivered_at: number | null;
+  /** The server sending it now (migration 012); another server skips it until `claimed_until`. */
+  claimed_by: string | null;
+  claimed_until: number | null;
+}
+
+/** A role one server holds at a time (migration 012): renewed by its holder, taken over once expired. */
+export interface LeaseTable {
+  name: string;
+  owner: string;
+  expires_at: number;
+  acquired_at: number;
 }
 
 /** How far the dispatcher has read: `events` by id, `runs` by (finished_at, id). */
@@ -283,4 +296,5 @@ export interface Database {
   tokens: TokenTable;
   notifications: NotificationTable;
   notification_cursors: NotificationCursorTable;
+  leases: LeaseTable;
 }

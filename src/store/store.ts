@@ -10,6 +10,7 @@ import { EventRepository } from './repositories/event-repository.js';
 import { GateCacheRepository } from './repositories/gate-cache-repository.js';
 import { ImageRepository } from './repositories/image-repository.js';
 import { LoadResultRepository } from './repositories/load-result-repository.js';
+import { LeaseRepository } from './repositories/lease-repository.js';
 import { LockRepository } from './repositories/lock-repository.js';
 import { BackupRepository } from './repositories/backup-repository.js';
 import { LogRepository } from './repositories/log-repository.js';
@@ -37,6 +38,7 @@ export class Store {
   readonly loadResults: LoadResultRepository;
   readonly backups: BackupRepository;
   readonly images: ImageRepository;
+  readonly leases: LeaseRepository;
 
   private constructor(readonly db: Kysely<Database>, readonly dialect: StoreDialect) {
     this.runs = new RunRepository(db);
@@ -55,6 +57,7 @@ export class Store {
     this.loadResults = new LoadResultRepository(db);
     this.backups = new BackupRepository(db);
     this.images = new ImageRepository(db);
+    this.leases = new LeaseRepository(db);
   }
 
   static async open(dialect: StoreDialect): Promise<Store> {

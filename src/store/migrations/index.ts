@@ -11,6 +11,7 @@ import * as githubEventTimes from './008-github-event-times.js';
 import * as deploymentSpec from './009-deployment-spec.js';
 import * as images from './010-images.js';
 import * as backupResources from './011-backup-resources.js';
+import * as coordination from './012-coordination.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '009-deployment-spec': deploymentSpec,
   '010-images': images,
   '011-backup-resources': backupResources,
+  '012-coordination': coordination,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */
