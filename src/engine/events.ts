@@ -14,12 +14,25 @@ export class EngineBus {
     this.emitter.setMaxListeners(0);
   }
 
+  /** A change made by this server. */
   emit(event: EngineEvent): void {
+    this.emitter.emit('event', event);
+    this.emitter.emit('local', event);
+  }
+
+  /** A change another server on the same database made (from the change feed): seen by subscribers, not sent on. */
+  inject(event: EngineEvent): void {
     this.emitter.emit('event', event);
   }
 
   subscribe(listener: (event: EngineEvent) => void): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
+  }
+
+  /** Only this server's own changes: what the change feed passes on to the others. */
+  subscribeLocal(listener: (event: EngineEvent) => void): () => void {
+    this.emitter.on('local', listener);
+    return () => this.emitter.off('local', listener);
   }
 }

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   LOCK_HELD: 'Another run holds the environment lock.',
   DATA_DIR_LOCKED: 'Another gantry server is running on the same data folder.',
   DATA_DIR_UNUSABLE: 'gantry server cannot write its data folder (no permission, read-only, disk full).',
+  DATABASE_UNREACHABLE: 'gantry server could not open its PostgreSQL database (not running, wrong address or credentials, no such database).',
   RUN_AS_INVALID: 'The user commands should run as cannot be used: unknown, root, not switchable, or unable to reach its work folder.',
   WORK_DIR_UNUSABLE: 'The folder for worktrees is not a directory owned by the server\'s user.',
   // gates

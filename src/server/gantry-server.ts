@@ -59,6 +59,9 @@ import type { ServiceStatus, Target } from '../targets/target.js';
 import { agentViews } from './agent-views.js';
 import { defaultWebRoot } from './dashboard.js';
 import { sqliteDialect } from '../store/sqlite/sqlite-dialect.js';
+import { postgresDialect } from '../store/postgres/postgres-dialect.js';
+import { openStore } from './open-store.js';
+import { ChangeFeed } from './change-feed.js';
 import { Store } from '../store/store.js';
 import { buildApp } from './app.js';
 import { bootstrapAdminToken } from './auth.js';
@@ -68,6 +71,13 @@ import { VERSION } from './version.js';
 export interface ServerOptions {
   readonly configPath: string;
   readonly dataDir: string;
+  /** A PostgreSQL URL: the store several servers share. Without it, SQLite in the data folder. */
+  readonly database?: string;
+  /**
+   * What every server of one database must see alike: artifacts, local agents, the PKI, the master
+   * key. Default: the data folder (one server).
+   */
+  readonly sharedDir?: string;
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port?: number;
@@ -149,7 +159,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
 async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDirLock, runAs: RunAsUser | null): Promise<RunningServer> {
   const clock = o.clock ?? systemClock;
-  const store = await Store.open(sqliteDialect(join(o.dataDir, 'gantry.db')));
+  const sharedDir = o.sharedDir ?? o.dataDir;
+  if (sharedDir !== o.dataDir) await mkdir(sharedDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(o.database ? postgresDialect(o.database) : sqliteDialect(join(o.dataDir, 'gantry.db')));
   // Guard rules come from here (the file, or a commit an admin accepted); `config` keeps the file's
   // own settings for what the server connects to (repository, targets, notifications).
   const pinned = await PinnedConfig.load({ store, configPath: o.configPath, config, clock, logger: o.logger }).catch(async (error: unknown) => {
@@ -164,7 +176,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     o.onBootstrapToken?.(token, file);
   }
 
-  const { secrets, secretStore } = await openSecrets(o, store, clock);
+  const { secrets, secretStore } = await openSecrets(o, sharedDir, store, clock);
   const mirror = new MirrorRepository(resolveRepositoryUrl(config.repository.url, o.configPath), join(o.dataDir, 'repos', `${config.project.name}.git`));
   await mirror.fetch();
   const workspaces = new Workspaces(mirror, o.workDir ?? defaultWorkDir(o.dataDir), runAs);
@@ -176,13 +188,13 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   o.logger.info({ workDir: workspaces.root, runAs: runAs?.name ?? null }, runAs ? `gates and builds run as ${runAs.name} in ${workspaces.root}` : `gates and builds run as this server's user in ${workspaces.root}`);
 
   const bus = new EngineBus();
-  const layoutPath = join(o.dataDir, 'artifacts');
+  const layoutPath = join(sharedDir, 'artifacts');
   const layout = new OciLayout(layoutPath);
   await layout.init();
   const configPath = resolve(o.configPath);
-  const localTargets = new LocalTargets({ config, configPath, dataDir: join(o.dataDir, 'agents'), secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target), ...(o.stopLeftovers ? { stopLeftovers: o.stopLeftovers } : {}) });
+  const localTargets = new LocalTargets({ config, configPath, dataDir: join(sharedDir, 'agents'), secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target), ...(o.stopLeftovers ? { stopLeftovers: o.stopLeftovers } : {}) });
   // The docker kind: remote hosts over pinned TLS (pki/ in the data folder), or one agent here with --runtime docker.
-  const dockerTargets = new DockerTargets({ config, configPath, dataDir: o.dataDir, secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target) });
+  const dockerTargets = new DockerTargets({ config, configPath, dataDir: sharedDir, secrets, logger: o.logger, runAs: runAs?.name ?? null, revisionsDir: (target) => workspaces.revisionsDir(target) });
   // One registry of target kinds, chosen by each target's `kind`.
   // The kubernetes kind: a cluster per target, reached with the credentials in the environment's secrets.
   const kubernetesTargets = new KubernetesTargets({ config, secrets, logger: o.logger });
@@ -277,7 +289,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   });
   // Agents are looked at all the time, not only when a deployment needs one: a gone one is started again.
   const agentWatch = new AgentWatch({
-    agentsDir: join(o.dataDir, 'agents'),
+    agentsDir: join(sharedDir, 'agents'),
     targets: () => localTargets.localTargets(),
     token: (name) => localTargets.agentToken(name),
     revive: (name) => localTargets.reviveAgent(name),
@@ -305,6 +317,13 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const statuses = new StatusReporter({ store, bus, logger: o.logger, github: config.github, secrets, redactor: () => new Redactor(secrets.allValues()), runUrl: (id) => runPageUrl(o.publicUrl ?? url, id), pinned: () => pinned.config });
   statuses.start();
   executor.start();
+  // Several servers on one Postgres database: each one's changes reach the others' live views and executors.
+  const changeFeed = o.database
+    ? new ChangeFeed(o.database, bus, o.logger, (e) => {
+        if (e.type !== 'log') executor.wake();
+      })
+    : undefined;
+  await changeFeed?.start();
   watcher.start();
   // Notifications run on their own loop: an outage of a receiver never blocks or fails a deployment.
   const notifier = new NotificationDispatcher({ store, config, secrets, redactor: () => new Redactor(secrets.allValues()), logger: o.logger, clock, publicUrl: o.publicUrl ?? url, bus });
@@ -338,6 +357,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
         await workspaces.removeIfIdle();
         await notifier.stop();
         await statuses.stop();
+        await changeFeed?.stop();
         await store.close();
         if (options.stopAgents) {
           await localTargets.stopAgents();
@@ -352,10 +372,10 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
 }
 
 /** The encrypted store behind the secret source, unless one was given; a bad master key stops the start. */
-async function openSecrets(o: ServerOptions, store: Store, clock: Clock): Promise<{ secrets: SecretSource; secretStore?: SecretStore }> {
+async function openSecrets(o: ServerOptions, sharedDir: string, store: Store, clock: Clock): Promise<{ secrets: SecretSource; secretStore?: SecretStore }> {
   if (o.secrets) return { secrets: o.secrets };
   try {
-    const secretStore = await SecretStore.open(store, await MasterKey.load(o.dataDir), clock);
+    const secretStore = await SecretStore.open(store, await MasterKey.load(sharedDir), clock);
     return { secrets: new StoreSecretSource(secretStore), secretStore };
   } catch (error: unknown) {
     await store.close();

@@ -42,13 +42,13 @@ export class Store {
 
   private constructor(readonly db: Kysely<Database>, readonly dialect: StoreDialect) {
     this.runs = new RunRepository(db);
-    this.steps = new StepRepository(db);
+    this.steps = new StepRepository(db, dialect.name);
     this.logs = new LogRepository(db);
     this.locks = new LockRepository(db);
     this.gateCache = new GateCacheRepository(db);
     this.branches = new BranchRepository(db);
     this.tokens = new TokenRepository(db);
-    this.events = new EventRepository(db);
+    this.events = new EventRepository(db, dialect);
     this.releases = new ReleaseRepository(db);
     this.deployments = new DeploymentRepository(db);
     this.dora = new DoraRepository(db);

@@ -1,16 +1,14 @@
-import { join } from 'node:path';
 import { Migrator } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StrategyConfig } from '../../src/config/types.js';
 import type { DeployedSpec } from '../../src/domain/deployment.js';
-import type { StoreDialect } from '../../src/store/dialect.js';
 import { migrationProvider } from '../../src/store/migrations/index.js';
-import { sqliteDialect } from '../../src/store/sqlite/sqlite-dialect.js';
 import { Store } from '../../src/store/store.js';
+import { storeBackends } from '../support/store-backends.js';
 import { TempDirs } from '../support/temp.js';
 
-/** One suite for every store backend; Postgres joins this list when its dialect lands. */
-const BACKENDS: Array<[string, (dir: string) => StoreDialect]> = [['SQLite file', (dir) => sqliteDialect(join(dir, 'gantry.db'))]];
+/** One suite for every store backend that keeps a database between opens (an in-memory one does not). */
+const BACKENDS = storeBackends().filter(([name]) => name !== 'SQLite in memory');
 
 const newRun = { trigger: 'push', branch: 'main', ref: 'main', sha: 'c'.repeat(40), baseSha: null, environment: null, author: 'a', triggeredBy: 't', commitMessage: 'm', configJson: null } as const;
 const spec: DeployedSpec = {
@@ -33,7 +31,7 @@ describe.each(BACKENDS)('deployment records in the store on %s', (_name, dialect
   });
 
   it('keeps what a deployment deployed and where its rollout stands', async () => {
-    const s = (store = await Store.open(dialect(await temp.make())));
+    const s = (store = await Store.open(await dialect(await temp.make())));
     const run = await s.runs.create(newRun, { steps: [], notes: [] }, 0);
     const releaseId = await s.releases.ensure(newRun.sha, run.id, 0);
     const d = await s.deployments.ensure({ environment: 'dev', service: 'api', releaseId, digest: 'sha256:abc', previousRevision: null, strategy, target: 'local', spec, runId: run.id, triggeredBy: 't' }, 10);
@@ -47,15 +45,15 @@ describe.each(BACKENDS)('deployment records in the store on %s', (_name, dialect
   });
 
   it('reads a row written before migration 009 with no record, rather than failing', async () => {
-    const dir = await temp.make();
-    const db = dialect(dir).open();
-    const migrated = await new Migrator({ db, provider: migrationProvider(dialect(dir)) }).migrateTo('008-github-event-times');
+    const chosen = await dialect(await temp.make());
+    const db = chosen.open();
+    const migrated = await new Migrator({ db, provider: migrationProvider(chosen) }).migrateTo('008-github-event-times');
     expect(migrated.error).toBeUndefined();
     await db.insertInto('runs').values({ trigger: 'push', branch: 'main', ref: 'main', sha: 'd'.repeat(40), base_sha: null, environment: null, state: 'succeeded', notes: '[]', author: null, triggered_by: 't', commit_message: null, commit_time: null, error_json: null, cancel_requested: 0, created_at: 0, started_at: null, finished_at: null }).execute();
     await db.insertInto('releases').values({ sha: 'd'.repeat(40), run_id: 1, committed_at: null, created_at: 0 }).execute();
     await db.insertInto('deployments').values({ environment: 'dev', service: 'api', release_id: 1, digest: 'sha256:old', revision: 1, previous_revision: null, strategy: 'rolling', run_id: 1, triggered_by: 't', state: 'succeeded', reason: null, created_at: 0, finished_at: 5 }).execute();
     await db.destroy();
-    const s = (store = await Store.open(dialect(dir)));
+    const s = (store = await Store.open(chosen));
     expect(await s.deployments.live('dev', 'api')).toMatchObject({ revision: 1, strategyKind: 'rolling', strategy: null, target: null, spec: null, progress: null });
   });
 });

@@ -1,15 +1,10 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoreDialect } from '../../src/store/dialect.js';
-import { sqliteDialect } from '../../src/store/sqlite/sqlite-dialect.js';
 import { Store } from '../../src/store/store.js';
+import { storeBackends } from '../support/store-backends.js';
 import { TempDirs } from '../support/temp.js';
 
-/** One suite for every store backend; Postgres joins this list when its dialect lands. */
-const BACKENDS: Array<[string, (dir: string) => StoreDialect]> = [
-  ['SQLite file', (dir) => sqliteDialect(join(dir, 'gantry.db'))],
-  ['SQLite in memory', () => sqliteDialect(':memory:')],
-];
+/** One suite for every store backend: SQLite file, SQLite in memory, a real PostgreSQL. */
+const BACKENDS = storeBackends();
 
 const newRun = { trigger: 'push', branch: 'main', ref: 'main', sha: 'c'.repeat(40), baseSha: null, environment: null, author: 'a', triggeredBy: 't', commitMessage: 'm', configJson: null } as const;
 const plan = { steps: [{ key: 'a', kind: 'k', name: 'a', needs: [], spec: { x: 1 }, maxAttempts: 2 }, { key: 'b', kind: 'k', name: 'b', needs: ['a'], spec: {}, maxAttempts: 1 }], notes: ['hello'] };
@@ -22,7 +17,7 @@ describe.each(BACKENDS)('the store on %s', (_name, dialect) => {
     store = undefined;
     await temp.cleanup();
   });
-  const open = async () => (store = await Store.open(dialect(await temp.make())));
+  const open = async () => (store = await Store.open(await dialect(await temp.make())));
 
   it('stores a run and its whole plan in one go, in plan order', async () => {
     const s = await open();

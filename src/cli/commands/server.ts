@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
 import { keepRunningWithoutOutput } from '../closed-output.js';
 import { checkDataDir, dataDirFailure } from '../data-dir-check.js';
 import { checkCanListen } from '../listen-check.js';
+import { redactDatabaseUrl } from '../../store/database-url.js';
 import type { Wrap } from '../program.js';
 import { durationMs, portNumber, wholeNumber } from './parse.js';
 
@@ -15,6 +17,14 @@ interface ServerFlags {
   runAs?: string;
   workDir?: string;
   agentWatch?: number;
+  database?: string;
+  sharedDir?: string;
+}
+
+/** A postgres:// URL, or a usage error naming the flag (and never echoing a password). */
+function databaseUrl(value: string): string {
+  if (/^postgres(ql)?:\/\/[^/]/i.test(value)) return value;
+  throw new UsageError('USAGE', '--database must be a postgres:// URL', { hint: 'For example --database postgres://gantry:PASSWORD@db.internal:5432/gantry; without --database the server keeps SQLite in its data folder.' });
 }
 
 /** An http(s) URL, or a usage error naming the flag. */
@@ -40,6 +50,8 @@ export function registerServer(program: Command, wrap: Wrap): void {
     .addOption(new Option('--run-as <user>', 'as root: the unprivileged user gates, builds and checks run as (default: nobody), so they cannot read the data folder').env('GANTRY_RUN_AS'))
     .addOption(new Option('--work-dir <dir>', 'where gates and builds get their worktrees, outside the data folder (default: gantry-work-<hash> in the temporary directory)').env('GANTRY_WORK_DIR'))
     .addOption(new Option('--agent-watch <duration>', 'how often every started local agent is checked, and a gone one started again (default 2s)').env('GANTRY_AGENT_WATCH').argParser(durationMs))
+    .addOption(new Option('--database <url>', 'a PostgreSQL database several servers share (postgres://user:password@host:5432/db); default: SQLite in the data folder').env('GANTRY_DATABASE_URL').argParser(databaseUrl))
+    .addOption(new Option('--shared-dir <dir>', 'with several servers on one database: the folder they all share (artifacts, local agents, PKI, master key); default: the data folder').env('GANTRY_SHARED_DIR'))
     .addOption(new Option('--lease-ms <ms>', 'step lease length in milliseconds').env('GANTRY_LEASE_MS').argParser(wholeNumber(100, 86_400_000)).hideHelp())
     .action(
       wrap(async (ctx, flags: ServerFlags) => {
@@ -63,6 +75,8 @@ export function registerServer(program: Command, wrap: Wrap): void {
           ...(flags.runAs ? { runAs: flags.runAs } : {}),
           ...(flags.workDir ? { workDir: flags.workDir } : {}),
           ...(flags.agentWatch ? { agentWatchMs: flags.agentWatch } : {}),
+          ...(flags.database ? { database: flags.database } : {}),
+          ...(flags.sharedDir ? { sharedDir: resolve(flags.sharedDir) } : {}),
           stopLeftovers: stopLeftoverRevisions,
           onBootstrapToken: (token, file) => {
             ctx.out.out(`First start: an admin token was made and saved to ${file} (mode 0600).`);
@@ -71,7 +85,8 @@ export function registerServer(program: Command, wrap: Wrap): void {
         }).catch((error: unknown) => {
           throw dataDirFailure(error, ctx.options.dataDir);
         });
-        ctx.out.out(`Gantry server listening on ${server.url} (data in ${ctx.options.dataDir}, project ${server.config.project.name})`);
+        const store = flags.database ? `store ${redactDatabaseUrl(flags.database)}` : 'SQLite store';
+        ctx.out.out(`Gantry server listening on ${server.url} (data in ${ctx.options.dataDir}, ${store}, project ${server.config.project.name})`);
         ctx.out.out(`Dashboard: ${server.url}/ (sign in with an API token)`);
         await new Promise<void>((resolve) => {
           const stop = (): void => {

@@ -1,9 +1,12 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { StoreDialect } from '../dialect.js';
 import { GENESIS_HASH, rowHash, verifyChain, type ChainRow, type ChainVerdict } from '../../domain/audit-chain.js';
 import type { AuditEvent, StoredEvent } from '../../domain/event.js';
 import type { Database, EventTable } from '../schema.js';
 
 const DEFAULT_SINCE_LIMIT = 1000;
+/** The key every server's audit appends take turns on. */
+const AUDIT_CHAIN_LOCK = 'gantry.audit-chain';
 
 function toEvent(r: Selectable<EventTable>): AuditEvent {
   return { id: Number(r.id), at: Number(r.at), kind: r.kind, actor: r.actor, runId: r.run_id === null ? null : Number(r.run_id), data: JSON.parse(r.data_json) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash };
@@ -21,7 +24,10 @@ export class EventRepository {
   /** Appends run one after another, so two of them never chain onto the same previous row. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Pick<StoreDialect, 'serialize'>,
+  ) {}
 
   append(kind: string, actor: string, runId: number | null, data: Record<string, unknown>, now: number): Promise<void> {
     const done = this.tail.then(() => this.appendNow(kind, actor, runId, JSON.stringify(data), now));
@@ -66,11 +72,13 @@ export class EventRepository {
    * the same transaction, rather than computing max(id)+1: the database keeps assigning ids
    * (SQLite AUTOINCREMENT never reuses one, so deleting the newest rows shows as a gap at the next
    * append), and the insert takes SQLite's write lock before the previous row is read, so even
-   * another process appending to the same file cannot chain onto the same row. Within this process
-   * the queue in `append` does the same for backends whose transactions do not lock the table.
+   * another process appending to the same file cannot chain onto the same row. On Postgres an
+   * advisory lock taken before the insert does the same for every server on the database (and keeps
+   * ids in commit order). Within this process the queue in `append` saves the round trips of waiting.
    */
   private async appendNow(kind: string, actor: string, runId: number | null, dataJson: string, at: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      await this.dialect.serialize(trx, AUDIT_CHAIN_LOCK);
       const inserted = await trx.insertInto('events').values({ at, kind, actor, run_id: runId, data_json: dataJson, prev_hash: null, hash: null }).returning('id').executeTakeFirstOrThrow();
       const id = Number(inserted.id);
       const previous = await trx.selectFrom('events').select('hash').where('id', '<', id).orderBy('id', 'desc').limit(1).executeTakeFirst();

@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { StepState } from '../../domain/phases.js';
 import type { Step, StepError } from '../../domain/run.js';
+import type { StoreDialect } from '../dialect.js';
 import type { Database } from '../schema.js';
 import { toStep } from './mappers.js';
 
@@ -13,7 +14,10 @@ export interface StepFinish {
 }
 
 export class StepRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialectName: StoreDialect['name'] = 'sqlite',
+  ) {}
 
   async forRun(runId: number): Promise<Step[]> {
     const rows = await this.db.selectFrom('steps').selectAll().where('run_id', '=', runId).orderBy('position', 'asc').execute();
@@ -33,10 +37,17 @@ export class StepRepository {
 
   /**
    * Takes a step for this owner: a pending or waiting one whose time has come, or a running one whose
-   * lease expired (its owner died). Atomic, so two executors can never both run it.
+   * lease expired (its owner died). Atomic, so two executors can never both run it. On Postgres the
+   * row is first locked with FOR UPDATE SKIP LOCKED: a server that finds another one claiming the same
+   * step moves on at once instead of queueing behind its lock only to find the step taken.
    */
   async claim(id: number, owner: string, now: number, leaseMs: number): Promise<Step | undefined> {
-    const row = await this.db
+    const claimable = (eb: ExpressionBuilder<Database, 'steps'>) =>
+      eb.or([
+        eb.and([eb('state', 'in', [StepState.Pending, StepState.Waiting]), eb('not_before', '<=', now)]),
+        eb.and([eb('state', '=', StepState.Running), eb('lease_expires_at', '<', now)]),
+      ]);
+    let update = this.db
       .updateTable('steps')
       .set((eb) => ({
         state: StepState.Running,
@@ -48,14 +59,11 @@ export class StepRepository {
         error_json: null,
       }))
       .where('id', '=', id)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('state', 'in', [StepState.Pending, StepState.Waiting]), eb('not_before', '<=', now)]),
-          eb.and([eb('state', '=', StepState.Running), eb('lease_expires_at', '<', now)]),
-        ]),
-      )
-      .returningAll()
-      .executeTakeFirst();
+      .where(claimable);
+    if (this.dialectName === 'postgres') {
+      update = update.where('id', 'in', (qb) => qb.selectFrom('steps').select('id').where('id', '=', id).where(claimable).forUpdate().skipLocked());
+    }
+    const row = await update.returningAll().executeTakeFirst();
     return row && toStep(row);
   }
 

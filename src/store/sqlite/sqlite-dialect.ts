@@ -10,6 +10,8 @@ export function sqliteDialect(file: string): StoreDialect {
     idType: 'integer',
     timeType: 'integer',
     idColumn: (col) => col.primaryKey().autoIncrement(),
+    // The first write of a transaction takes the database's one write lock, so appends already take turns.
+    serialize: () => Promise.resolve(),
     open(): Kysely<Database> {
       const db = new BetterSqlite3(file);
       db.pragma('journal_mode = WAL');

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../kernel/logger.js';
 import { TargetError } from '../../errors/index.js';
+import { withLaunchLock } from './launch-lock.js';
 
 function isAlive(pid: number): boolean {
   try {
@@ -93,7 +94,12 @@ export class AgentLauncher {
     this.url = undefined;
   }
 
-  private async start(): Promise<string> {
+  /** One server at a time, across every server sharing the agents folder (see launch-lock.ts). */
+  private start(): Promise<string> {
+    return withLaunchLock(join(this.o.dataDir, 'launch.lock'), () => this.startLocked());
+  }
+
+  private async startLocked(): Promise<string> {
     const recorded = join(this.o.dataDir, 'agent.json');
     const previous = await readRecord(recorded);
     if (previous && (await this.healthy(previous.url))) return (this.url = previous.url);
@@ -150,9 +156,9 @@ async function startFailure(logFile: string): Promise<string | undefined> {
 /**
  * The server's environment without what only the control plane may hold: the master key and
  * secrets given as GANTRY_SECRET_<NAME> (an agent gets a revision's secrets in its spec and seals
- * them with its own key), and the CLI's API token. Agents outlive the server, so anything passed
+ * them with its own key), the database URL with its password, and the CLI's API token. Agents outlive the server, so anything passed
  * here would sit in a long-lived process's environment for nothing.
  */
 export function agentEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([key]) => !(key === 'GANTRY_MASTER_KEY' || key === 'GANTRY_TOKEN' || key.startsWith('GANTRY_SECRET_'))));
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !(key === 'GANTRY_MASTER_KEY' || key === 'GANTRY_TOKEN' || key === 'GANTRY_DATABASE_URL' || key.startsWith('GANTRY_SECRET_'))));
 }
