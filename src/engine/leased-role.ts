@@ -43,11 +43,19 @@ export class LeasedRole {
     return this.holding;
   }
 
-  /** Starts trying for the lease: a first try at once, then every ttl/3. */
-  start(): void {
-    if (!this.closed) return;
+  /**
+   * Starts trying for the lease: a first try at once, then every ttl/3. Resolves after the first
+   * try (and the role's start, if it won), so a lone server's roles run once its start returns.
+   */
+  async start(): Promise<void> {
+    if (!this.closed) return this.ticking;
     this.closed = false;
-    this.schedule(0);
+    this.ticking = this.tick().finally(() => this.schedule(this.renewEveryMs));
+    return this.ticking;
+  }
+
+  private get renewEveryMs(): number {
+    return Math.max(1, Math.floor(this.o.ttlMs / 3));
   }
 
   /** Stops the role if it runs here and releases the lease; further tries end. */
@@ -67,7 +75,7 @@ export class LeasedRole {
   private schedule(ms: number): void {
     if (this.closed) return;
     this.timer = this.o.clock.setTimeout(() => {
-      this.ticking = this.tick().finally(() => this.schedule(Math.max(1, Math.floor(this.o.ttlMs / 3))));
+      this.ticking = this.tick().finally(() => this.schedule(this.renewEveryMs));
     }, ms);
   }
 

@@ -57,6 +57,7 @@ import type { TargetKind } from '../targets/target-kind.js';
 import type { TargetRegistry } from '../targets/registry.js';
 import type { ServiceStatus, Target } from '../targets/target.js';
 import { agentViews } from './agent-views.js';
+import { serverRoles } from './server-roles.js';
 import { defaultWebRoot } from './dashboard.js';
 import { sqliteDialect } from '../store/sqlite/sqlite-dialect.js';
 import { postgresDialect } from '../store/postgres/postgres-dialect.js';
@@ -249,6 +250,10 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     },
   });
 
+  // With several servers on one database, one at a time polls, notifies and posts statuses (server-roles.ts).
+  const roles = serverRoles({ store, clock, logger: o.logger, sourcePollMs: o.sourcePollMs ?? config.repository.pollMs, watcher, notifications: { start: () => notifier.start(), stop: () => notifier.stop() }, statuses: { start: () => statuses.start(), stop: () => statuses.stop() } });
+  // A nudge to a server that does not hold the watcher's lease is dropped: the holder sees the push at its next poll.
+  const lookNow = (): Promise<void> => (roles.watcher.held ? watcher.poll() : Promise.resolve());
   const routerTraffic = async (): Promise<ServiceTraffic[]> => {
     const out: ServiceTraffic[] = [];
     for (const env of Object.values(config.environments)) {
@@ -278,7 +283,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   };
   const pullRequestCi = new PullRequestCi({
     store,
-    lookNow: () => watcher.poll(),
+    lookNow,
     refresh: () => mirror.fetch(),
     has: async (sha) => (await mirror.resolve(sha)) === sha,
     create: (trigger) => factory.create(trigger),
@@ -305,7 +310,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const notifierRef: { current?: NotificationDispatcher } = {};
   const agents = () => agentViews(agentWatch.statuses(), store);
   const webRoot = o.webRoot === undefined ? defaultWebRoot() : (o.webRoot ?? undefined);
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, revisionLogs, observeTarget, agents, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void watcher.poll(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, revisionLogs, observeTarget, agents, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void lookNow(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);
@@ -315,7 +320,6 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
 
   // Gate results reach GitHub as commit statuses on their own queue: GitHub down never holds up a run.
   const statuses = new StatusReporter({ store, bus, logger: o.logger, github: config.github, secrets, redactor: () => new Redactor(secrets.allValues()), runUrl: (id) => runPageUrl(o.publicUrl ?? url, id), pinned: () => pinned.config });
-  statuses.start();
   executor.start();
   // Several servers on one Postgres database: each one's changes reach the others' live views and executors.
   const changeFeed = o.database
@@ -324,11 +328,10 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       })
     : undefined;
   await changeFeed?.start();
-  watcher.start();
   // Notifications run on their own loop: an outage of a receiver never blocks or fails a deployment.
   const notifier = new NotificationDispatcher({ store, config, secrets, redactor: () => new Redactor(secrets.allValues()), logger: o.logger, clock, publicUrl: o.publicUrl ?? url, bus });
-  notifier.start();
   notifierRef.current = notifier;
+  await roles.start();
   agentWatch.start();
 
   let closing: Promise<void> | undefined;
@@ -351,12 +354,12 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       closing ??= (async () => {
         // First: an agent the watch started after this would outlive the server and its stopAgents.
         await agentWatch.stop();
-        watcher.stop();
+        await roles.watcher.close();
         await app.close();
         await executor.stop({ abort: true });
         await workspaces.removeIfIdle();
-        await notifier.stop();
-        await statuses.stop();
+        await roles.notifications.close();
+        await roles.statuses.close();
         await changeFeed?.stop();
         await store.close();
         if (options.stopAgents) {

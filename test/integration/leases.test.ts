@@ -85,9 +85,9 @@ describe.each(SHARED)('leases with two servers on one %s database', (_name, fres
     const leasedA = new LeasedRole({ name: 'github-statuses', owner: 'a', ttlMs, leases: a.leases, clock: systemClock, logger, role: roleA });
     const leasedB = new LeasedRole({ name: 'github-statuses', owner: 'b', ttlMs, leases: b.leases, clock: systemClock, logger, role: roleB });
     roles.push(leasedA, leasedB);
-    leasedA.start();
+    await leasedA.start();
     await until('a runs the role', () => roleA.running);
-    leasedB.start();
+    await leasedB.start();
     // b's first try happens at once and loses; it must not start the role while a holds the lease.
     await until('b has tried', async () => (await b.leases.holder('github-statuses', Date.now()))?.owner === 'a' && roleB.starts === 0);
     expect(leasedB.held).toBe(false);
@@ -109,7 +109,7 @@ describe.each(SHARED)('leases with two servers on one %s database', (_name, fres
     const role = new CountingRole({ active: 0, most: 0 });
     const leased = new LeasedRole({ name: 'source-watcher', owner: 'b', ttlMs, leases: b.leases, clock: systemClock, logger, role });
     roles.push(leased);
-    leased.start();
+    await leased.start();
     await until('b takes over', () => role.running, 10_000);
     const tookOverAt = Date.now();
     expect(tookOverAt).toBeGreaterThan(diedAt + ttlMs);
@@ -122,7 +122,7 @@ describe.each(SHARED)('leases with two servers on one %s database', (_name, fres
     const role = new CountingRole({ active: 0, most: 0 });
     const leased = new LeasedRole({ name: 'notifications', owner: 'a', ttlMs: 900, leases: a.leases, clock: systemClock, logger, role });
     roles.push(leased);
-    leased.start();
+    await leased.start();
     await until('a runs the role', () => role.running);
     // As if a's renewals had stalled past expiry and b had taken over meanwhile.
     await b.db.updateTable('leases').set({ owner: 'b', expires_at: Date.now() + 60_000 }).where('name', '=', 'notifications').execute();

@@ -42,7 +42,7 @@ export class StatusReporter {
   private readonly posted = new Map<number, Map<string, string>>();
   private readonly failures = new Map<number, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly controller = new AbortController();
+  private controller = new AbortController();
   private draining: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private warnedNoToken = false;
@@ -50,8 +50,10 @@ export class StatusReporter {
 
   constructor(private readonly o: StatusReporterOptions) {}
 
+  /** Starts listening; again after a stop too (another server held the reporting role meanwhile). */
   start(): void {
-    if (!this.o.github) return;
+    if (!this.o.github || this.unsubscribe) return;
+    if (this.controller.signal.aborted) this.controller = new AbortController();
     this.unsubscribe = this.o.bus.subscribe((e) => {
       if (e.type !== 'log') this.mark(e.runId);
     });
@@ -64,6 +66,7 @@ export class StatusReporter {
    */
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.unsubscribe = undefined;
     for (const t of this.timers) clearTimeout(t);
     this.controller.abort();
     this.dirty.clear();
