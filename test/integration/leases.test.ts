@@ -1,15 +1,13 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LeasedRole, type Role } from '../../src/engine/leased-role.js';
 import { systemClock } from '../../src/kernel/clock.js';
 import { createLogger } from '../../src/kernel/logger.js';
-import type { StoreDialect } from '../../src/store/dialect.js';
-import { sqliteDialect } from '../../src/store/sqlite/sqlite-dialect.js';
 import { Store } from '../../src/store/store.js';
+import { storeBackends } from '../support/store-backends.js';
 import { TempDirs, until } from '../support/temp.js';
 
-/** Backends where two Store objects can share one database: two "servers" on it. */
-const SHARED: Array<[string, (dir: string) => Promise<StoreDialect>]> = [['SQLite file', (dir) => Promise.resolve(sqliteDialect(join(dir, 'gantry.db')))]];
+/** Backends where two Store objects can share one database (two "servers" on it): not SQLite in memory. */
+const SHARED = storeBackends().filter(([name]) => name !== 'SQLite in memory');
 
 const logger = createLogger('silent');
 
