@@ -37,7 +37,12 @@ export interface DeliverDeps {
   readonly redactor: Redactor;
   readonly signal: AbortSignal;
   readonly adapters: (channel: string) => ChannelAdapters | undefined;
+  /** This dispatcher's claim owner: of several servers on one database, only the claim's holder sends. */
+  readonly owner: string;
 }
+
+/** Beyond a try's request timeout (and the wait before it), how long a claim outlives a sender that died. */
+export const CLAIM_MARGIN_MS = 5_000;
 
 /** The retry wait on the dispatcher's clock; a stop ends it early without an error (the loop then sees the signal and leaves the row pending). */
 const backoff = (clock: Clock, ms: number, signal: AbortSignal): Promise<void> => clock.sleep(ms, signal).catch(() => undefined);
@@ -69,23 +74,36 @@ async function perform(d: Delivery, ctx: DeliveryContext, deps: DeliverDeps): Pr
 /**
  * Sends one stored delivery until it lands, fails for good, or the dispatcher stops (then it stays
  * pending and the next start carries on, with the same delivery id and the attempts counted so far).
- * Never throws: every outcome is written to the row.
+ * The row is claimed first, and the claim renewed before each wait, to cover the next try: a server
+ * that does not win it skips the delivery, and one whose sender died takes it over, attempts counted,
+ * once the claim runs out. Never throws: every outcome is written to the row.
  */
-export async function deliver(d: Delivery, deps: DeliverDeps): Promise<void> {
-  const { repo, policy, signal } = deps;
-  const ctx: DeliveryContext = { deliveryId: d.deliveryId, event: d.event, send: createTransport({ fetch: deps.fetch, redactor: deps.redactor, timeoutMs: deps.timeoutMs, signal }) };
-  const log = deps.logger.child({ delivery: d.deliveryId, channel: d.channel, kind: d.kind, event: d.event, runId: d.runId });
-  let attempts = d.attempts;
+export async function deliver(listed: Delivery, deps: DeliverDeps): Promise<void> {
+  const { repo, policy, signal, owner } = deps;
+  const log = deps.logger.child({ delivery: listed.deliveryId, channel: listed.channel, kind: listed.kind, event: listed.event, runId: listed.runId });
+  const claimFor = (waitMs: number): number => waitMs + deps.timeoutMs + CLAIM_MARGIN_MS;
+  let settled = false;
   try {
+    // The row as stored when claimed: another server may have counted attempts since it was listed.
+    const d = await repo.claim(listed.id, owner, deps.clock.now(), claimFor(0));
+    if (!d) {
+      settled = true;
+      log.debug({}, 'delivery claimed by another server (or settled); skipped');
+      return;
+    }
+    const ctx: DeliveryContext = { deliveryId: d.deliveryId, event: d.event, send: createTransport({ fetch: deps.fetch, redactor: deps.redactor, timeoutMs: deps.timeoutMs, signal }) };
+    let attempts = d.attempts;
     while (!signal.aborted) {
       if (attempts >= policy.maxAttempts) {
         await repo.markFailed(d.id, attempts, d.lastError ?? 'gave up after the last attempt');
+        settled = true;
         return;
       }
       attempts += 1;
       try {
         const ref = await perform(d, ctx, deps);
         await repo.markDelivered(d.id, attempts, deps.clock.now(), ref);
+        settled = true;
         log.info({ attempts }, `notification delivered to ${d.channel}`);
         return;
       } catch (error: unknown) {
@@ -94,15 +112,26 @@ export async function deliver(d: Delivery, deps: DeliverDeps): Promise<void> {
         const message = deps.redactor.redact(failure.message);
         if (!failure.retryable || attempts >= policy.maxAttempts) {
           await repo.markFailed(d.id, attempts, message);
+          settled = true;
           log.warn({ attempts, code: failure.code, error: message }, `notification to ${d.channel} failed`);
           return;
         }
         await repo.recordAttempt(d.id, attempts, message);
-        await backoff(deps.clock, Math.max(retryDelay(policy.backoff, attempts), failure.retryAfterMs ?? 0), signal);
+        const waitMs = Math.max(retryDelay(policy.backoff, attempts), failure.retryAfterMs ?? 0);
+        if (!(await repo.claim(d.id, owner, deps.clock.now(), claimFor(waitMs)))) {
+          // Our claim ran out (this server stalled) and another server carries the delivery on.
+          settled = true;
+          log.warn({ attempts }, `delivery to ${d.channel} taken over by another server`);
+          return;
+        }
+        await backoff(deps.clock, waitMs, signal);
       }
     }
   } catch (error: unknown) {
     // Only the store can fail here; the row stays pending and is picked up again on the next pass.
-    log.error({ err: error }, `could not record the delivery to ${d.channel}`);
+    log.error({ err: error }, `could not record the delivery to ${listed.channel}`);
+  } finally {
+    // Stopped (or the store failed) before an outcome: another server, or the next start, carries on at once.
+    if (!settled) await repo.unclaim(listed.id, owner).catch(() => undefined);
   }
 }

@@ -41,6 +41,8 @@ export interface NotificationDispatcherOptions {
   readonly runSettleMs?: number;
   /** Older events and runs are skipped: a dispatcher started late must not replay history (default 1 h). */
   readonly maxAgeMs?: number;
+  /** Whose claim a delivery is under while this dispatcher sends it (default: a new id per dispatcher). */
+  readonly owner?: string;
 }
 
 export const DEFAULT_NOTIFY_POLL_MS = 1_000;
@@ -52,7 +54,8 @@ const BATCH = 100;
  * Turns what the engine records into notifications and incidents, on its own loop. It reads the
  * events table (and finished runs, for run.succeeded / run.failed) after a stored cursor, plans
  * deliveries by the config's routes, stores them with the cursor in one transaction (an outbox),
- * then sends them: one queue per channel, so an incident's resolve follows its open and a slow
+ * then sends them, each under a claim so that of several servers on one database one sends it: one
+ * queue per channel, so an incident's resolve follows its open and a slow
  * receiver holds up only itself. Nothing here throws into the engine or waits on a deployment.
  */
 export class NotificationDispatcher {
@@ -66,7 +69,10 @@ export class NotificationDispatcher {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly adapters = new Map<string, ChannelAdapters>();
 
+  private readonly owner: string;
+
   constructor(private readonly o: NotificationDispatcherOptions) {
+    this.owner = o.owner ?? `notify-${randomUUID()}`;
     for (const [name, spec] of Object.entries(o.config.notifications?.channels ?? {})) this.adapters.set(name, adaptersFor(name, spec, o.secrets));
   }
 
@@ -120,7 +126,7 @@ export class NotificationDispatcher {
   private async pass(): Promise<void> {
     await this.readEvents();
     await this.readRuns();
-    this.sendPending(await this.o.store.notifications.pending(500));
+    this.sendPending(await this.o.store.notifications.pending(500, this.o.clock.now()));
   }
 
   private tooOld(at: number): boolean {
@@ -130,15 +136,20 @@ export class NotificationDispatcher {
   private async readEvents(): Promise<void> {
     const repo = this.o.store.notifications;
     for (;;) {
-      const { lastId } = await repo.cursor(EVENTS_CURSOR);
-      const events = await repo.eventsAfter(lastId, BATCH);
+      let at = await repo.cursor(EVENTS_CURSOR);
+      const events = await repo.eventsAfter(at.lastId, BATCH);
+      let raced = false;
       for (const event of events) {
         const c = classifyEvent(event);
         const run = c && event.runId !== null ? await this.o.store.runs.get(event.runId) : undefined;
         const rows = c && !this.tooOld(event.at) ? await this.plan(c, event, run) : [];
-        await repo.enqueue(EVENTS_CURSOR, { lastId: event.id, lastAt: event.at }, rows, this.o.clock.now());
+        const next = { lastId: event.id, lastAt: event.at };
+        // Another dispatcher on the database moved the cursor first: it planned this one; read on from there.
+        raced = !(await repo.enqueue(EVENTS_CURSOR, at, next, rows, this.o.clock.now()));
+        if (raced) break;
+        at = next;
       }
-      if (events.length < BATCH || this.stopped) return;
+      if ((events.length < BATCH && !raced) || this.stopped) return;
     }
   }
 
@@ -146,13 +157,18 @@ export class NotificationDispatcher {
     const repo = this.o.store.notifications;
     const settled = this.o.clock.now() - (this.o.runSettleMs ?? DEFAULT_RUN_SETTLE_MS);
     for (;;) {
-      const runs = await repo.runsFinishedAfter(await repo.cursor(RUNS_CURSOR), settled, BATCH);
+      let at = await repo.cursor(RUNS_CURSOR);
+      const runs = await repo.runsFinishedAfter(at, settled, BATCH);
+      let raced = false;
       for (const run of runs) {
         const c = classifyRun(run);
         const rows = c && !this.tooOld(run.finishedAt ?? 0) ? await this.plan(c, undefined, run) : [];
-        await repo.enqueue(RUNS_CURSOR, { lastId: run.id, lastAt: run.finishedAt ?? 0 }, rows, this.o.clock.now());
+        const next = { lastId: run.id, lastAt: run.finishedAt ?? 0 };
+        raced = !(await repo.enqueue(RUNS_CURSOR, at, next, rows, this.o.clock.now()));
+        if (raced) break;
+        at = next;
       }
-      if (runs.length < BATCH || this.stopped) return;
+      if ((runs.length < BATCH && !raced) || this.stopped) return;
     }
   }
 
@@ -191,6 +207,7 @@ export class NotificationDispatcher {
           redactor: this.o.redactor(),
           signal: this.controller.signal,
           adapters: (channel) => this.adapters.get(channel),
+          owner: this.owner,
         }),
       );
       this.inFlight.set(row.id, done);

@@ -97,9 +97,34 @@ export class NotificationRepository {
     return rows.map(toRun);
   }
 
-  /** Stores the deliveries planned for one source item and moves the cursor past it, atomically. */
-  async enqueue(cursorName: string, cursor: Cursor, deliveries: readonly NewDelivery[], now: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+  /**
+   * Stores the deliveries planned for one source item and moves the cursor from `from` past it,
+   * atomically. The cursor moves only from the position the caller read (compare and set): when
+   * another dispatcher on the database moved it first, nothing is stored and this returns false,
+   * so two dispatchers never plan the same item twice.
+   */
+  async enqueue(cursorName: string, from: Cursor, cursor: Cursor, deliveries: readonly NewDelivery[], now: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      // The cursor first: on SQLite this write takes the database's write lock; on Postgres a second
+      // dispatcher's update waits on the row and then finds it moved.
+      const moved = await trx
+        .updateTable('notification_cursors')
+        .set({ last_id: cursor.lastId, last_at: cursor.lastAt })
+        .where('name', '=', cursorName)
+        .where('last_id', '=', from.lastId)
+        .where('last_at', '=', from.lastAt)
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) === 0) {
+        // No row yet reads as position zero; the first to insert it wins.
+        if (from.lastId !== 0 || from.lastAt !== 0) return false;
+        const inserted = await trx
+          .insertInto('notification_cursors')
+          .values({ name: cursorName, last_id: cursor.lastId, last_at: cursor.lastAt })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .returning('name')
+          .executeTakeFirst();
+        if (!inserted) return false;
+      }
       for (const d of deliveries) {
         await trx
           .insertInto('notifications')
@@ -121,17 +146,38 @@ export class NotificationRepository {
           })
           .execute();
       }
-      await trx
-        .insertInto('notification_cursors')
-        .values({ name: cursorName, last_id: cursor.lastId, last_at: cursor.lastAt })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ last_id: cursor.lastId, last_at: cursor.lastAt }))
-        .execute();
+      return true;
     });
   }
 
-  async pending(limit: number): Promise<Delivery[]> {
-    const rows = await this.db.selectFrom('notifications').selectAll().where('status', '=', DeliveryStatus.Pending).orderBy('id', 'asc').limit(limit).execute();
+  /** Pending deliveries, oldest first; with `now`, only those no server has a live claim on. */
+  async pending(limit: number, now?: number): Promise<Delivery[]> {
+    let q = this.db.selectFrom('notifications').selectAll().where('status', '=', DeliveryStatus.Pending);
+    if (now !== undefined) q = q.where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]));
+    const rows = await q.orderBy('id', 'asc').limit(limit).execute();
     return rows.map(toDelivery);
+  }
+
+  /**
+   * Takes a pending delivery for `owner` until `now + claimMs`: one statement, so of several
+   * servers only one wins it. A claim that ran out (its server died mid-delivery) can be taken over;
+   * the row comes back as stored, attempts counted so far included.
+   */
+  async claim(id: number, owner: string, now: number, claimMs: number): Promise<Delivery | undefined> {
+    const row = await this.db
+      .updateTable('notifications')
+      .set({ claimed_by: owner, claimed_until: now + claimMs })
+      .where('id', '=', id)
+      .where('status', '=', DeliveryStatus.Pending)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now), eb('claimed_by', '=', owner)]))
+      .returningAll()
+      .executeTakeFirst();
+    return row && toDelivery(row);
+  }
+
+  /** Gives a claim up (a stopping dispatcher), so another server carries on at once. */
+  async unclaim(id: number, owner: string): Promise<void> {
+    await this.db.updateTable('notifications').set({ claimed_by: null, claimed_until: null }).where('id', '=', id).where('claimed_by', '=', owner).execute();
   }
 
   async get(id: number): Promise<Delivery | undefined> {
@@ -152,13 +198,13 @@ export class NotificationRepository {
   async markDelivered(id: number, attempts: number, now: number, externalRef: string | null): Promise<void> {
     await this.db
       .updateTable('notifications')
-      .set({ status: DeliveryStatus.Delivered, attempts, delivered_at: now, ...(externalRef === null ? {} : { external_ref: externalRef }) })
+      .set({ status: DeliveryStatus.Delivered, attempts, delivered_at: now, claimed_by: null, claimed_until: null, ...(externalRef === null ? {} : { external_ref: externalRef }) })
       .where('id', '=', id)
       .execute();
   }
 
   async markFailed(id: number, attempts: number, lastError: string): Promise<void> {
-    await this.db.updateTable('notifications').set({ status: DeliveryStatus.Failed, attempts, last_error: lastError }).where('id', '=', id).execute();
+    await this.db.updateTable('notifications').set({ status: DeliveryStatus.Failed, attempts, last_error: lastError, claimed_by: null, claimed_until: null }).where('id', '=', id).execute();
   }
 
   /**
