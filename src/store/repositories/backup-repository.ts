@@ -66,10 +66,13 @@ export class BackupRepository {
     return pinned;
   }
 
-  /** Removes backups past their retention; returns what went, so their artifact pins can go too. */
+  /**
+   * Removes backups past their retention; returns what went, so their artifact pins can go too. One
+   * DELETE … RETURNING: of several servers pruning at once, each backup is removed, and reported,
+   * by exactly one.
+   */
   async prune(now: number): Promise<Backup[]> {
-    const expired = (await this.db.selectFrom('backups').selectAll().where('expires_at', '<=', now).execute()).map(toBackup);
-    if (expired.length > 0) await this.db.deleteFrom('backups').where('id', 'in', expired.map((b) => b.id)).execute();
-    return expired;
+    const gone = await this.db.deleteFrom('backups').where('expires_at', '<=', now).returningAll().execute();
+    return gone.map(toBackup).sort((a, b) => a.id - b.id);
   }
 }
