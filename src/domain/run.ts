@@ -53,6 +53,8 @@ export interface Step {
   readonly leaseOwner: string | null;
   readonly leaseExpiresAt: number | null;
   readonly pid: number | null;
+  /** The machine (its hostname) that `pid` lives on; null when none was recorded. Only there can it be stopped. */
+  readonly processHost: string | null;
   readonly cached: boolean;
   readonly summary: Readonly<Record<string, unknown>> | null;
   readonly error: StepError | null;

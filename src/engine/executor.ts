@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { RunState, StepState } from '../domain/phases.js';
 import type { Run, Step, StepError } from '../domain/run.js';
 import { GantryError, TimeoutError, isGantryError } from '../errors/index.js';
@@ -160,7 +161,7 @@ export class Executor {
     const { store, clock, leaseMs } = this.o;
     const step = await store.steps.claim(candidate.id, this.owner, clock.now(), leaseMs);
     if (!step) return;
-    if (step.pid !== null) stopOrphan(step.pid, this.o.logger);
+    if (step.pid !== null) stopOrphan(step.pid, step.processHost, this.o.logger);
     const controller = new AbortController();
     const done = this.execute(run, step, controller).finally(() => {
       this.active.delete(step.id);
@@ -193,7 +194,7 @@ export class Executor {
       // A spec that does not match its kind fails the step here, naming the fields, before any handler reads it.
       if (isStepKind(step.kind)) parseStepSpec(step.kind, step.key, step.spec);
       const trackProcess = (pid: number | null): Promise<void> =>
-        store.steps.setProcess(step.id, this.owner, pid).catch((error: unknown) => logger.warn({ err: error, step: step.key }, 'could not record the step process'));
+        store.steps.setProcess(step.id, this.owner, pid, hostname()).catch((error: unknown) => logger.warn({ err: error, step: step.key }, 'could not record the step process'));
       outcome = await handler.run({ run, step, signal: controller.signal, clock, logger: logger.child({ runId: run.id, step: step.key }), log, trackProcess });
     } catch (error: unknown) {
       failure = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason : error;
@@ -284,9 +285,17 @@ export class Executor {
 
 /**
  * A step re-run after its owner died may find the old attempt's command still running (it was in
- * its own process group). Stop it first, so two copies never race on the same workspace.
+ * its own process group). Stop it first, so two copies never race on the same workspace. A pid
+ * recorded on another machine (another server of the same database) means nothing here: killing it
+ * could hit an unrelated process, so it is only reported. A pid without a host predates migration 012
+ * and was recorded by the one server of its database, this machine.
  */
-function stopOrphan(pid: number, logger: Logger): void {
+function stopOrphan(pid: number, host: string | null, logger: Logger): void {
+  const here = hostname();
+  if (host !== null && host !== here) {
+    logger.warn({ pid, host }, `the process group ${pid} an earlier attempt left on host ${host} cannot be stopped from ${here}; the step runs again here`);
+    return;
+  }
   try {
     process.kill(-pid, 'SIGKILL');
     logger.warn({ pid }, 'stopped the process group an earlier attempt left running');

@@ -5,7 +5,7 @@ import { awaitingDecision } from '../../src/engine/awaiting-decision.js';
 let id = 0;
 const step = (key: string, kind: string, state: string, spec: Record<string, unknown> = {}): Step => ({
   id: (id += 1), runId: 1, key, kind, name: key, service: null, environment: 'production', needs: [], when: 'success', spec, position: id, state: state as Step['state'], message: null, attempt: 1, maxAttempts: 1,
-  notBefore: 0, leaseOwner: null, leaseExpiresAt: null, pid: null, cached: false, summary: null, error: null, startedAt: null, finishedAt: null,
+  notBefore: 0, leaseOwner: null, leaseExpiresAt: null, pid: null, processHost: null, cached: false, summary: null, error: null, startedAt: null, finishedAt: null,
 }) as Step;
 
 const approvalSpec = { v: 1, environment: 'production', required: 2, approvers: [], confirmation: null, waitMs: 1, timeoutMs: 1 };

@@ -12,7 +12,7 @@ let id = 0;
 const gate = (service: string, name: string, over: Partial<Step> = {}): Step => ({
   id: (id += 1), runId: 4, key: `gate:${service}:${name}`, kind: 'gate', name: `${service} › ${name}`, service, environment: null, needs: [], when: 'success',
   spec: { service, gate: { name } }, position: id, state: 'pending', message: null, attempt: 0, maxAttempts: 1, notBefore: 0, leaseOwner: null, leaseExpiresAt: null,
-  pid: null, cached: false, summary: null, error: null, startedAt: null, finishedAt: null,
+  pid: null, processHost: null, cached: false, summary: null, error: null, startedAt: null, finishedAt: null,
   ...over,
 }) as Step;
 

@@ -9,7 +9,7 @@ const run = (over: Partial<Run> = {}): Run => ({
 let nextId = 1;
 const step = (key: string, state: Step['state'], needs: string[] = [], over: Partial<Step> = {}): Step => ({
   id: nextId++, runId: 1, key, kind: 'k', name: key, service: null, environment: null, needs, when: 'success', spec: {}, position: 0, state, message: null,
-  attempt: 0, maxAttempts: 1, notBefore: 0, leaseOwner: null, leaseExpiresAt: null, pid: null, cached: false, summary: null, error: null, startedAt: null, finishedAt: null, ...over,
+  attempt: 0, maxAttempts: 1, notBefore: 0, leaseOwner: null, leaseExpiresAt: null, pid: null, processHost: null, cached: false, summary: null, error: null, startedAt: null, finishedAt: null, ...over,
 });
 
 describe('what a run needs next', () => {

@@ -50,6 +50,7 @@ export function toStep(row: Selectable<StepTable>): Step {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at),
     pid: row.pid,
+    processHost: row.process_host,
     cached: row.cached === 1,
     summary: parse<Record<string, unknown>>(row.summary_json),
     error: parse<StepError>(row.error_json),

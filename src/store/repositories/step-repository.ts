@@ -129,9 +129,12 @@ export class StepRepository {
       .execute();
   }
 
-  /** Written before the command does anything, so an orphan left by a crash can be found and stopped. */
-  async setProcess(id: number, owner: string, pid: number | null): Promise<void> {
-    await this.db.updateTable('steps').set({ pid }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  /**
+   * Written before the command does anything, so an orphan left by a crash can be found and stopped,
+   * with the machine it runs on: with several servers, only that machine can stop it.
+   */
+  async setProcess(id: number, owner: string, pid: number | null, host: string | null): Promise<void> {
+    await this.db.updateTable('steps').set({ pid, process_host: pid === null ? null : host }).where('id', '=', id).where('lease_owner', '=', owner).execute();
   }
 
   async setMessage(id: number, message: string): Promise<void> {
