@@ -100,9 +100,15 @@ export class MirrorRepository implements RepositoryReader {
     });
   }
 
+  /**
+   * A step may run on another server than the one whose watcher saw the push (several servers on
+   * one database each keep a mirror): a commit this mirror does not hold yet is fetched first.
+   */
   async addWorktree(dir: string, sha: string): Promise<void> {
     await this.serial(async () => {
       await mkdir(dirname(dir), { recursive: true });
+      const present = await git(['cat-file', '-e', `${sha}^{commit}`], { gitDir: this.gitDir, okCodes: [1, 128] });
+      if (present.code !== 0) await git(['fetch', '--prune', '--quiet', 'origin'], { gitDir: this.gitDir });
       await git(['worktree', 'add', '--detach', '--force', dir, sha], { gitDir: this.gitDir });
     });
   }
