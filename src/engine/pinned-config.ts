@@ -69,6 +69,23 @@ export class PinnedConfig {
   }
 
   /**
+   * Takes up rules another server on the same database accepted since this one last looked: a
+   * commit row newer than the one in force is laid over this server's file, as at a start. Returns
+   * true when the rules changed. A file row (another server started with an edited file) is that
+   * server's own business: each server keeps its own --config file's settings.
+   */
+  async refresh(logger: Logger): Promise<boolean> {
+    const newest = await this.repository.latest();
+    if (newest?.source !== 'commit' || newest.createdAt <= this.from.since) return false;
+    const accepted = parseConfigText(newest.text, newest.path);
+    if (!accepted.ok) return false;
+    const overlay = withGuardRules(this.file, accepted.config);
+    this.adopt(overlay.config, newest);
+    logger.info({ sha: newest.sha, acceptedBy: newest.actor }, `guard rules accepted from ${newest.sha?.slice(0, 7) ?? '?'} on another server are in force here too`);
+    return true;
+  }
+
+  /**
    * Reads the --config file and decides which rules a start uses. The newest of these wins: the
    * file's content (dated by the first start that saw it), or the last commit an admin accepted.
    * So a file edited after an acceptance wins (the admin changed it since), and an unchanged file

@@ -21,6 +21,5 @@ export async function authenticate(store: Store, header: string | undefined, now
 export async function bootstrapAdminToken(store: Store, now: number): Promise<string | undefined> {
   if ((await store.tokens.count()) > 0) return undefined;
   const token = newToken();
-  await store.tokens.create('admin', null, hashToken(token), ['admin'], now, null);
-  return token;
+  return (await store.tokens.createIfNone('admin', hashToken(token), ['admin'], now)) ? token : undefined;
 }

@@ -63,7 +63,7 @@ import { sqliteDialect } from '../store/sqlite/sqlite-dialect.js';
 import { postgresDialect } from '../store/postgres/postgres-dialect.js';
 import { openStore } from './open-store.js';
 import { ChangeFeed } from './change-feed.js';
-import { Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { buildApp } from './app.js';
 import { bootstrapAdminToken } from './auth.js';
 import { DataDirLock } from './data-dir-lock.js';
@@ -134,6 +134,9 @@ export interface RunningServer {
   /** Stops the control plane; agents keep serving unless `stopAgents`. */
   close(options?: { stopAgents?: boolean }): Promise<void>;
 }
+
+/** How often a server on a shared database looks for guard rules another server accepted. */
+const PINNED_REFRESH_MS = 2_000;
 
 /** A path or anything git can fetch; a plain path is taken relative to gantry.yaml. */
 export function resolveRepositoryUrl(url: string, configPath: string): string {
@@ -244,6 +247,8 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     clock,
     logger: o.logger,
     intervalMs: o.sourcePollMs ?? config.repository.pollMs,
+    // Called only once the roles exist: the watcher runs as their lease says.
+    mayPush: () => roles.watcher.held,
     onPush: async (push) => {
       const run = await engine.push(push.branch, push.sha, push.previousSha);
       o.logger.info({ runId: run.id, branch: push.branch, sha: push.sha }, `run #${run.id}: push to ${push.branch}`);
@@ -306,6 +311,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     logger: o.logger,
     now: () => clock.now(),
     ...(o.agentWatchMs ? { intervalMs: o.agentWatchMs } : {}),
+    mayAct: () => roles.agentWatch.held,
   });
   const notifierRef: { current?: NotificationDispatcher } = {};
   const agents = () => agentViews(agentWatch.statuses(), store);
@@ -328,6 +334,10 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       })
     : undefined;
   await changeFeed?.start();
+  // An admin's acceptance of guard rules on another server reaches this one within the interval.
+  const pinnedRefresh = o.database
+    ? setInterval(() => void pinned.refresh(o.logger).catch((error: unknown) => o.logger.warn({ err: error }, 'could not look for guard rules accepted on another server')), PINNED_REFRESH_MS)
+    : undefined;
   // Notifications run on their own loop: an outage of a receiver never blocks or fails a deployment.
   const notifier = new NotificationDispatcher({ store, config, secrets, redactor: () => new Redactor(secrets.allValues()), logger: o.logger, clock, publicUrl: o.publicUrl ?? url, bus });
   notifierRef.current = notifier;
@@ -354,12 +364,14 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       closing ??= (async () => {
         // First: an agent the watch started after this would outlive the server and its stopAgents.
         await agentWatch.stop();
+        await roles.agentWatch.close();
         await roles.watcher.close();
         await app.close();
         await executor.stop({ abort: true });
         await workspaces.removeIfIdle();
         await roles.notifications.close();
         await roles.statuses.close();
+        if (pinnedRefresh) clearInterval(pinnedRefresh);
         await changeFeed?.stop();
         await store.close();
         if (options.stopAgents) {

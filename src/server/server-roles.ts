@@ -6,7 +6,7 @@ import type { Logger } from '../kernel/logger.js';
 import type { Store } from '../store/store.js';
 
 /** The lease names, the same on every server of one database. */
-export const ROLE_LEASES = { sourceWatcher: 'source-watcher', notifications: 'notifications', githubStatuses: 'github-statuses' } as const;
+export const ROLE_LEASES = { sourceWatcher: 'source-watcher', notifications: 'notifications', githubStatuses: 'github-statuses', agentWatch: 'agent-watch' } as const;
 
 /** The watcher's lease lasts one poll interval, within these bounds: a dead poller is replaced within ~1⅓ of it. */
 export const MIN_WATCHER_LEASE_MS = 1_000;
@@ -24,12 +24,21 @@ export interface ServerRolesOptions {
   readonly statuses: Role;
 }
 
+/** A role with no loop of its own: holding it is a permission another loop asks for (`held`). */
+const PERMISSION: Role = { start: () => undefined, stop: () => undefined };
+
 export interface ServerRoles {
   /** This server's identity in the leases table: host, process and a per-start nonce. */
   readonly owner: string;
   readonly watcher: LeasedRole;
   readonly notifications: LeasedRole;
   readonly statuses: LeasedRole;
+  /**
+   * Every server looks at the agents (for its API), but only this lease's holder starts a gone one
+   * again and records agent.restarted / agent.down: N servers would otherwise race to revive it and
+   * notify N times.
+   */
+  readonly agentWatch: LeasedRole;
   /** Resolves after each role's first try: on a lone server every role runs when it resolves. */
   start(): Promise<void>;
 }
@@ -48,6 +57,7 @@ export function serverRoles(o: ServerRolesOptions): ServerRoles {
     watcher: role(ROLE_LEASES.sourceWatcher, watcherTtl, o.watcher),
     notifications: role(ROLE_LEASES.notifications, DEFAULT_ROLE_LEASE_MS, o.notifications),
     statuses: role(ROLE_LEASES.githubStatuses, DEFAULT_ROLE_LEASE_MS, o.statuses),
+    agentWatch: role(ROLE_LEASES.agentWatch, DEFAULT_ROLE_LEASE_MS, PERMISSION),
   };
   return {
     owner,

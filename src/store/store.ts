@@ -47,7 +47,7 @@ export class Store {
     this.locks = new LockRepository(db);
     this.gateCache = new GateCacheRepository(db);
     this.branches = new BranchRepository(db);
-    this.tokens = new TokenRepository(db);
+    this.tokens = new TokenRepository(db, dialect);
     this.events = new EventRepository(db, dialect);
     this.releases = new ReleaseRepository(db);
     this.deployments = new DeploymentRepository(db);

@@ -95,6 +95,30 @@ async function receiver(): Promise<{ url: string; deliveries: Delivery[]; server
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, deliveries, server };
 }
 
+/** A live follower of a server's change stream (SSE): which runs it has seen end. */
+function follow(url: string, token: string): { url: string; ended: Set<number>; close(): void } {
+  const ended = new Set<number>();
+  const controller = new AbortController();
+  void (async () => {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = frame.split('\n').find((l) => l.startsWith('data: '));
+        if (!frame.includes('event: changes') || !data) continue;
+        const { changes } = JSON.parse(data.slice('data: '.length)) as { changes: Array<{ type: string; runId: number; state: string }> };
+        for (const c of changes) if (c.type === 'run' && ['succeeded', 'failed', 'cancelled'].includes(c.state)) ended.add(c.runId);
+      }
+    }
+  })().catch(() => undefined);
+  return { url, ended, close: () => controller.abort() };
+}
+
 /** The ancestors of a process, nearest first, from /proc. */
 async function ancestors(pid: number): Promise<number[]> {
   const chain: number[] = [];
@@ -188,10 +212,12 @@ describe('three gantry servers on one PostgreSQL database and one repository', (
     configPath = join(root, 'server.yaml');
     await writeFile(configPath, text.replace('ORIGIN', repo.originDir));
     shared = join(root, 'shared');
-    // One at a time first, so the first server's migrations and bootstrap token are settled; then two more at once.
-    servers.push(await start(1));
-    token = (await readFile(join(root, 'data-1', 'admin.token'), 'utf8')).trim();
-    servers.push(...(await Promise.all([start(2), start(3)])));
+    // All three at once on an empty database: one of them migrates it (under the migration lock) and
+    // one makes the bootstrap admin token.
+    servers.push(...(await Promise.all([start(1), start(2), start(3)])));
+    const tokens = (await Promise.all([1, 2, 3].map((n) => readFile(join(root, `data-${n}`, 'admin.token'), 'utf8').catch(() => undefined)))).filter((t) => t !== undefined);
+    expect(tokens).toHaveLength(1);
+    token = (tokens[0] as string).trim();
     store = await Store.open(postgresDialect(database));
   }, 120_000);
 
@@ -206,6 +232,8 @@ describe('three gantry servers on one PostgreSQL database and one repository', (
   }, 60_000);
 
   it('runs 30 pushes in bursts with every step once, every run ended, every notification sent once', async () => {
+    // Every server's change stream, whichever server runs a step or ends a run.
+    const streams = living().map((s) => follow(`${s.url}/api/v1/stream`, token));
     const branches = Array.from({ length: 30 }, (_, i) => `feature-${i + 1}`);
     for (let b = 0; b < 3; b++) await burst(branches.slice(b * 10, b * 10 + 10));
     const done = await until('all 30 runs to end', async () => {
@@ -220,10 +248,17 @@ describe('three gantry servers on one PostgreSQL database and one repository', (
     expect(steps.filter((s) => s.attempt !== 1 || s.state !== 'succeeded').map((s) => `${s.runId}/${s.key} attempt ${s.attempt} ${s.state}`)).toEqual([]);
     for (const log of ['lint.log', 'test.log']) expect((await lines(log)).sort(), log).toEqual([...branches].sort());
 
+    // Each server's stream saw every run end, most of them ended by another server.
+    const ids = new Set(done.map((r) => r.id));
+    for (const stream of streams) {
+      await until(`the stream of ${stream.url} to see all 30 runs end`, () => [...ids].every((id) => stream.ended.has(id)) || undefined, 15_000);
+      stream.close();
+    }
+
     // One run.succeeded per run, none twice.
     await until('a notification for every run', () => new Set(hook.deliveries.filter((d) => d.event === 'run.succeeded').map((d) => d.runId)).size >= 30 || undefined, 30_000);
-    const ids = hook.deliveries.map((d) => d.id);
-    expect(new Set(ids).size).toBe(ids.length);
+    const deliveryIds = hook.deliveries.map((d) => d.id);
+    expect(new Set(deliveryIds).size).toBe(deliveryIds.length);
     const perRun = new Map<number, number>();
     for (const d of hook.deliveries) if (d.runId !== null) perRun.set(d.runId, (perRun.get(d.runId) ?? 0) + 1);
     expect([...perRun.values()].every((n) => n === 1)).toBe(true);
@@ -249,6 +284,46 @@ describe('three gantry servers on one PostgreSQL database and one repository', (
     expect(verdict).toMatchObject({ ok: true });
     expect(verdict.rows).toBeGreaterThanOrEqual(6);
   }, 300_000);
+
+  it('starts a killed agent again from one server only, and records the restart once', async () => {
+    const recordFile = join(shared, 'agents', 'local', 'agent.json');
+    const before = (JSON.parse(await readFile(recordFile, 'utf8')) as { pid: number }).pid;
+    process.kill(before, 'SIGKILL');
+    const after = await until('a new agent to be started', async () => {
+      const pid = (JSON.parse(await readFile(recordFile, 'utf8').catch(() => '{}')) as { pid?: number }).pid;
+      return pid && pid !== before ? pid : undefined;
+    }, 30_000, 100);
+    // Every server has looked since (each shows the new agent healthy): none of them may record it again.
+    for (const s of living()) {
+      await until(`${s.url} to see the new agent`, async () => {
+        const { agents } = await api<{ agents: Array<{ target: string; state: string; pid: number | null }> }>(s, 'GET', '/api/v1/agents');
+        return agents.some((a) => a.target === 'local' && a.state === 'healthy' && a.pid === after) || undefined;
+      }, 30_000, 200);
+    }
+    const restarts = (await store.events.list(500)).filter((e) => e.kind === 'agent.restarted' && e.data.previousPid === before);
+    expect(restarts).toHaveLength(1);
+    const answer = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { service: string };
+    expect(answer.service).toBe('api');
+  }, 90_000);
+
+  it('puts guard rules an admin accepted on one server in force on every server', async () => {
+    const guarded = config(port, counters, hook.url).replace('ORIGIN', '.').replace('    branch: develop\n', '    branch: develop\n    confirmation: DEPLOY DEV\n');
+    await repo.git('checkout', '--quiet', '-b', 'guard-change', 'develop');
+    await writeTree(repo.workDir, { 'gantry.yaml': guarded });
+    const sha = await repo.commitAll('dev needs a typed confirmation');
+    await repo.git('checkout', '--quiet', 'develop');
+    await repo.push('guard-change');
+    const [first, ...others] = living() as [ServerProcess, ...ServerProcess[]];
+    const accepted = await api<{ accepted: boolean }>(first, 'POST', '/api/v1/config/accept', { sha, reason: 'typed confirmation for dev' });
+    expect(accepted.accepted).toBe(true);
+    const acceptedAt = Date.now();
+    for (const s of others) await until(`${s.url} to have the accepted rules`, async () => (await api<{ pinned: { sha: string | null } }>(s, 'GET', '/api/v1/config')).pinned.sha === sha || undefined, 10_000, 100);
+    expect(Date.now() - acceptedAt).toBeLessThan(6_000);
+    // Enforced there, not only shown: a dispatch without the phrase is refused by another server.
+    const res = await fetch(`${others[0]?.url}/api/v1/dispatch`, { method: 'POST', headers: headers(), body: JSON.stringify({ environment: 'dev' }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe('CONFIRMATION_REQUIRED');
+  }, 90_000);
 
   it('finishes a run on another server when the one running its step is killed, stopping the orphan first', async () => {
     await burst(['slow-1'], { 'api/slow': 'yes\n' });

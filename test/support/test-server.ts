@@ -6,6 +6,7 @@ import type { RunView, StepView } from '../../src/server/views.js';
 import { stopLeftoverRevisions } from '../../src/agent/leftover-revisions.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/gantry-server.js';
 import type { SecretSource } from '../../src/secrets/source.js';
+import { startPostgres } from './postgres.js';
 import { serverLogFile } from './sweep.js';
 import { until } from './temp.js';
 
@@ -32,9 +33,13 @@ export async function startTestServer(root: string, repo: ScratchRepo, configTex
   await writeFile(configPath, configText.replace(/url: \.$/m, `url: ${repo.originDir}`));
   let token = '';
   const dataDir = join(root, 'data');
+  // GANTRY_TEST_STORE=postgres runs the same test on a private PostgreSQL cluster of its own.
+  const pg = process.env.GANTRY_TEST_STORE === 'postgres' ? await startPostgres() : undefined;
+  const database = pg ? await pg.newDatabase() : undefined;
   const server = await startServer({
     configPath,
     dataDir,
+    ...(database ? { database } : {}),
     port: 0,
     logger: testLogger(root),
     sourcePollMs: 3_600_000,
@@ -78,6 +83,9 @@ export async function startTestServer(root: string, repo: ScratchRepo, configTex
         return run && run.id > afterId ? run : undefined;
       }, 60_000, 200);
     },
-    close: () => server.close(),
+    async close() {
+      await server.close();
+      await pg?.stop();
+    },
   };
 }

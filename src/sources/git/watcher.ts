@@ -17,6 +17,11 @@ export interface WatcherOptions {
   readonly logger: Logger;
   readonly intervalMs: number;
   readonly onPush: (push: BranchPush) => Promise<void>;
+  /**
+   * Asked before each push becomes a run (default: always yes). With several servers on one
+   * database, a poll that was under way when this server lost the watcher's lease stops there.
+   */
+  readonly mayPush?: () => boolean;
 }
 
 /**
@@ -30,23 +35,28 @@ export class GitWatcher {
   private again = false;
   private looked = false;
   private stopped = false;
+  /** Each start begins a new timer chain; a poll of an older chain that ends late schedules nothing. */
+  private generation = 0;
 
   constructor(private readonly o: WatcherOptions) {}
 
   start(): void {
     this.stopped = false;
+    const generation = ++this.generation;
     const schedule = (): void => {
       // A poll still running when stop() was called must not schedule the next one (it would keep a stopped server alive).
-      if (this.stopped) return;
+      if (this.stopped || generation !== this.generation) return;
       this.timer = this.o.clock.setTimeout(() => void this.poll().finally(schedule), this.o.intervalMs);
     };
     void this.poll().finally(schedule);
   }
 
-  stop(): void {
+  /** Stops polling; resolves once a poll under way has ended. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
+    await this.polling;
   }
 
   /** Looks now (the post-receive hook's notify). Concurrent calls share one poll plus one follow-up. */
@@ -84,6 +94,7 @@ export class GitWatcher {
     for (const branch of deleted) await store.branches.remove(branch);
     for (const push of pushes) {
       // Record the head only after the run exists: a crash in between re-triggers rather than loses it.
+      if (this.o.mayPush && !this.o.mayPush()) return;
       if (!firstLook) await this.o.onPush(push);
       await store.branches.setHead(push.branch, push.sha, clock.now());
     }

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { StoreDialect } from '../dialect.js';
 import type { Database, TokenTable } from '../schema.js';
 
 export interface TokenRecord {
@@ -23,7 +24,24 @@ const toToken = (r: Selectable<TokenTable>): TokenRecord => ({
 
 /** Tokens are stored as SHA-256 hashes only; the plain value is shown once, when it is made. */
 export class TokenRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Pick<StoreDialect, 'serialize'>,
+  ) {}
+
+  /**
+   * The first token, only when there is none: several servers starting at once on one database
+   * take turns here, so exactly one of them makes (and shows) the bootstrap admin token.
+   */
+  async createIfNone(user: string, hash: string, roles: readonly string[], now: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.dialect.serialize(trx, 'gantry.bootstrap-token');
+      const r = await trx.selectFrom('tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      if (Number(r.n) > 0) return false;
+      await trx.insertInto('tokens').values({ user_name: user, email: null, hash, roles: JSON.stringify(roles), created_at: now, expires_at: null, revoked_at: null }).execute();
+      return true;
+    });
+  }
 
   async count(): Promise<number> {
     const r = await this.db.selectFrom('tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -22,6 +22,11 @@ export interface AgentWatchOptions {
   readonly logger: Logger;
   readonly now: () => number;
   readonly intervalMs?: number;
+  /**
+   * Whether this server may start a gone agent again and record what it saw (default: always).
+   * With several servers on one database only one may; the others only look.
+   */
+  readonly mayAct?: () => boolean;
 }
 
 interface Seen {
@@ -107,14 +112,14 @@ export class AgentWatch {
     const before = this.seen.get(target);
     const probe = await probeAgent(record, await this.o.token(target));
     if (probe.state === 'healthy') return this.answered(target, environments, probe, before);
-    if (probe.state === 'gone' && !(await this.stoppedOnPurpose(dir))) return this.revive(target, environments, probe);
+    if (probe.state === 'gone' && this.acting() && !(await this.stoppedOnPurpose(dir))) return this.revive(target, environments, probe);
     const state: AgentState = probe.state === 'gone' ? 'stopped' : 'unresponsive';
     const silentSince = before?.silentSince ?? this.o.now();
     const entry: Seen = { status: this.status(target, environments, state, probe), silentSince, alerted: before?.alerted ?? false };
     this.seen.set(target, entry);
     if (state === 'unresponsive' && !entry.alerted && this.o.now() - silentSince >= UNRESPONSIVE_ALERT_MS) {
       entry.alerted = true;
-      await this.o.record(agentEvent('agent.down', target, environments, { pid: record.pid, cause: `agent process ${record.pid} runs but has not answered for ${Math.round((this.o.now() - silentSince) / 1000)} s (${probe.error})` }));
+      await this.record(agentEvent('agent.down', target, environments, { pid: record.pid, cause: `agent process ${record.pid} runs but has not answered for ${Math.round((this.o.now() - silentSince) / 1000)} s (${probe.error})` }));
     }
   }
 
@@ -123,17 +128,17 @@ export class AgentWatch {
     if (before?.alerted && before.status.pid === probe.health.pid) {
       // Reported down, it answers again without a restart (it was stuck, not gone): the alert is over.
       const silentS = Math.round((this.o.now() - (before.silentSince ?? this.o.now())) / 1000);
-      await this.o.record(agentEvent('agent.recovered', target, environments, { pid: probe.health.pid, cause: `agent process ${probe.health.pid} answers again after ${silentS} s without one` }));
+      await this.record(agentEvent('agent.recovered', target, environments, { pid: probe.health.pid, cause: `agent process ${probe.health.pid} answers again after ${silentS} s without one` }));
     }
     const previous = before?.status;
     if (previous?.pid && previous.pid !== probe.health.pid && previous.state !== 'stopped' && !isAlive(previous.pid)) {
       // Gone and already replaced before this look: a deployment that needed it (same launcher) or someone by hand.
-      await this.o.record(agentEvent('agent.restarted', target, environments, { pid: probe.health.pid, previousPid: previous.pid, scope: 'agent', by: 'other', cause: `agent process ${previous.pid} was gone; started again before the watch's look (by a deployment that needed it, or by hand)` }));
+      await this.record(agentEvent('agent.restarted', target, environments, { pid: probe.health.pid, previousPid: previous.pid, scope: 'agent', by: 'other', cause: `agent process ${previous.pid} was gone; started again before the watch's look (by a deployment that needed it, or by hand)` }));
       return;
     }
     if (!previous || previous.pid !== probe.health.pid) return;
     const restarted = workerRestarted(previous.workerRestarts, probe.health);
-    if (restarted) await this.o.record(agentEvent('agent.restarted', target, environments, { pid: probe.health.pid, workerPid: probe.health.workerPid ?? null, scope: 'worker', by: 'agent', cause: restarted.cause, workerRestarts: restarted.count }));
+    if (restarted) await this.record(agentEvent('agent.restarted', target, environments, { pid: probe.health.pid, workerPid: probe.health.workerPid ?? null, scope: 'worker', by: 'agent', cause: restarted.cause, workerRestarts: restarted.count }));
   }
 
   private async revive(target: string, environments: readonly string[], probe: Extract<Probe, { state: 'gone' }>): Promise<void> {
@@ -153,16 +158,25 @@ export class AgentWatch {
       if (entry) entry.status = { ...entry.status, state: 'down', error: message };
       if (entry && !entry.alerted) {
         entry.alerted = true;
-        await this.o.record(agentEvent('agent.down', target, environments, { pid: gone, cause: `agent process ${gone} was gone and could not be started again: ${message}` }));
+        await this.record(agentEvent('agent.down', target, environments, { pid: gone, cause: `agent process ${gone} was gone and could not be started again: ${message}` }));
       }
       return;
     }
     const now = await readAgentRecord(join(this.o.agentsDir, target));
     const pid = now && now.pid !== gone && isAlive(now.pid) ? now.pid : null;
     this.seen.delete(target);
-    await this.o.record(agentEvent('agent.restarted', target, environments, { pid, previousPid: gone, scope: 'agent', by: 'control-plane', startMs: this.o.now() - began, cause: `agent process ${gone} was gone; started again by the control plane` }));
+    await this.record(agentEvent('agent.restarted', target, environments, { pid, previousPid: gone, scope: 'agent', by: 'control-plane', startMs: this.o.now() - began, cause: `agent process ${gone} was gone; started again by the control plane` }));
     // Its status comes from a real look, not from what the launcher said.
     await this.checkOne(target, environments);
+  }
+
+  private acting(): boolean {
+    return this.o.mayAct?.() ?? true;
+  }
+
+  /** Only the acting server records: one agent.restarted per restart, however many servers look. */
+  private async record(event: AgentEvent): Promise<void> {
+    if (this.acting()) await this.o.record(event);
   }
 
   private async stoppedOnPurpose(dir: string): Promise<boolean> {
