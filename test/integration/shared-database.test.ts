@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StoreDialect } from '../../src/store/dialect.js';
+import { Store } from '../../src/store/store.js';
+import { storeBackends } from '../support/store-backends.js';
+import { TempDirs } from '../support/temp.js';
+
+/**
+ * Two stores on one database stand for two servers. Postgres only: SQLite is one server per
+ * database by design (the data-folder lock), and two synchronous connections in one process would
+ * only wait on each other's write lock.
+ */
+const BACKENDS = storeBackends().filter(([name]) => name === 'PostgreSQL');
+
+const newRun = { trigger: 'push', branch: 'main', ref: 'main', sha: 'c'.repeat(40), baseSha: null, environment: null, author: 'a', triggeredBy: 't', commitMessage: 'm', configJson: null } as const;
+
+describe.each(BACKENDS)('two servers on one %s database', (_name, fresh) => {
+  const temp = new TempDirs();
+  const open: Store[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+    await temp.cleanup();
+  });
+  const pair = async (): Promise<[Store, Store]> => {
+    const dialect: StoreDialect = await fresh(await temp.make());
+    const a = await Store.open(dialect);
+    const b = await Store.open(dialect);
+    open.push(a, b);
+    return [a, b];
+  };
+
+  it('keeps the audit chain one line when both append at once', async () => {
+    const [a, b] = await pair();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).events.append('test.appended', i % 2 === 0 ? 'a' : 'b', null, { i }, 1000 + i)));
+    const verdict = await a.events.verify();
+    expect(verdict).toMatchObject({ ok: true, rows: 40 });
+    expect(await b.events.verify()).toMatchObject({ ok: true, rows: 40 });
+  });
+
+  it('lets each step be claimed by exactly one of them, however they race', async () => {
+    const [a, b] = await pair();
+    const steps = Array.from({ length: 30 }, (_, i) => ({ key: `s${i}`, kind: 'k', name: `s${i}`, needs: [], spec: {}, maxAttempts: 1 }));
+    const run = await a.runs.create(newRun, { steps, notes: [] }, 0);
+    const ids = (await a.steps.forRun(run.id)).map((s) => s.id);
+    const tries = ids.flatMap((id) => [a.steps.claim(id, 'server-a', 10, 60_000), b.steps.claim(id, 'server-b', 10, 60_000), a.steps.claim(id, 'server-a2', 10, 60_000)]);
+    const won = (await Promise.all(tries)).filter((s) => s !== undefined);
+    expect(won).toHaveLength(30);
+    expect(new Set(won.map((s) => s.id)).size).toBe(30);
+    const stored = await b.steps.forRun(run.id);
+    expect(stored.every((s) => s.state === 'running' && s.attempt === 1)).toBe(true);
+  });
+
+  it('hands an environment lock to one run at a time', async () => {
+    const [a, b] = await pair();
+    const runs = await Promise.all(Array.from({ length: 6 }, () => a.runs.create(newRun, { steps: [], notes: [] }, 0)));
+    await Promise.all(runs.map((r) => a.runs.markStarted(r.id, 1)));
+    const attempts = await Promise.all(runs.map((r, i) => (i % 2 === 0 ? a : b).locks.acquire('production', r.id, 5)));
+    const holders = new Set(attempts.map((x) => x.runId));
+    expect(holders.size).toBe(1);
+    expect(runs.map((r) => r.id)).toContain([...holders][0]);
+  });
+});
