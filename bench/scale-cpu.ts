@@ -1,7 +1,7 @@
 /**
- * Where bench/scale.ts's CPU went, read from /proc (Linux): the whole machine's busy time, and the
- * time of the PostgreSQL backends serving one database (each backend's command line names its
- * database). Read before and after a phase; the difference is what the phase cost. A backend that
+ * Where bench/scale.ts's CPU went, read from /proc (Linux): the whole machine's busy time, each
+ * server's and its ended commands', and the PostgreSQL backends' serving one database (each
+ * backend's command line names its database). Read before and after a phase; the difference is what the phase cost. A backend that
  * exits during the phase takes its time with it: the pools keep theirs open while there is work.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -17,11 +17,15 @@ export async function machineBusyMs(): Promise<number> {
   return (user + nice + system + irq + softirq + steal) * TICK_MS;
 }
 
-/** user + system ms of one process from /proc/<pid>/stat (fields 14 and 15, counted after the comm). */
-async function processCpuMs(pid: string): Promise<number> {
+/**
+ * user + system ms of one process from /proc/<pid>/stat (fields 14 and 15), and of its children it
+ * has waited for (16 and 17: for a server, the step commands that have ended).
+ */
+export async function processCpuMs(pid: number | string): Promise<{ own: number; children: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) * TICK_MS;
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const field = (n: number): number => (rest[n - 3] ?? Number.NaN) * TICK_MS;
+  return { own: field(14) + field(15), children: field(16) + field(17) };
 }
 
 /** CPU ms of every live PostgreSQL backend whose command line names `database` ("postgres: user db …"). */
@@ -31,7 +35,7 @@ export async function backendsCpuMs(database: string): Promise<Map<string, numbe
     if (!/^\d+$/.test(pid)) continue;
     try {
       const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmdline.startsWith('postgres:') && cmdline.split(' ').includes(database)) times.set(pid, await processCpuMs(pid));
+      if (cmdline.startsWith('postgres:') && cmdline.split(' ').includes(database)) times.set(pid, (await processCpuMs(pid)).own);
     } catch {
       // The process ended between the listing and the read.
     }

@@ -21,6 +21,8 @@ export interface ThroughputFigures {
   readonly slotsBusy: number;
   /** The work as each step timed it: spawn, `sleep 0.05`, exit seen. Above 50 ms when the machine is short of CPU. */
   readonly command: Quantiles;
+  /** The spawn() call alone, during which the server's event loop is stopped. */
+  readonly spawn: Quantiles;
   /** Steps run by each server (from the step's summary). */
   readonly perServer: readonly number[];
 }
@@ -45,6 +47,7 @@ interface Timed {
   readonly started: number;
   readonly finished: number;
   readonly commandMs: number;
+  readonly spawnMs: number;
   readonly server: number;
 }
 
@@ -56,10 +59,11 @@ async function timedSteps(store: Store, runIds: readonly number[]): Promise<Time
   return (await store.steps.forRuns(runIds)).map((step) => {
     const commandMs = step.summary?.commandMs;
     const server = step.summary?.server;
-    if (step.attempt !== 1 || step.startedAt === null || step.finishedAt === null || typeof commandMs !== 'number' || typeof server !== 'number') {
+    const spawnMs = step.summary?.spawnMs;
+    if (step.attempt !== 1 || step.startedAt === null || step.finishedAt === null || typeof commandMs !== 'number' || typeof spawnMs !== 'number' || typeof server !== 'number') {
       throw new Error(`step ${step.key} of run #${step.runId} ran ${step.attempt} times or left no times (state ${step.state})`);
     }
-    return { step, started: step.startedAt, finished: step.finishedAt, commandMs, server };
+    return { step, started: step.startedAt, finished: step.finishedAt, commandMs, spawnMs, server };
   });
 }
 
@@ -75,6 +79,7 @@ export async function throughputFigures(store: Store, runIds: readonly number[],
     inStep: quantiles(steps.map((s) => s.finished - s.started - s.commandMs)),
     slotsBusy: work / (wallMs * servers * slotsPerServer),
     command: quantiles(steps.map((s) => s.commandMs)),
+    spawn: quantiles(steps.map((s) => s.spawnMs)),
     perServer,
   };
 }

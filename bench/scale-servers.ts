@@ -10,19 +10,26 @@ import { fileURLToPath } from 'node:url';
 const WORKER = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
 const READY_MS = 60_000;
 const STOP_MS = 10_000;
+/** More Node flags for the servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where their CPU goes. */
+const EXTRA_ARGS = (process.env.BENCH_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 const alive = new Set<ChildProcess>();
 
 interface Stats {
   readonly executed: number;
-  readonly cpuMs: number;
+  readonly ticks: number;
+  readonly rssMb: number;
 }
 
 export class BenchServer {
   private constructor(private readonly child: ChildProcess) {}
 
+  get pid(): number {
+    return this.child.pid ?? Number.NaN;
+  }
+
   static async start(database: string, index: number): Promise<BenchServer> {
-    const child = fork(WORKER, [database, String(index)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(WORKER, [database, String(index)], { execArgv: ['--import', 'tsx', ...EXTRA_ARGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     alive.add(child);
     child.once('exit', () => alive.delete(child));
     await reply(child, 'ready', READY_MS, `server ${index} to start`);

@@ -5,7 +5,7 @@
  * wired as src/server/gantry-server.ts wires them, without the HTTP API, git and targets.
  *
  * Started with fork(): argv[2] is the database (a SQLite file or a postgres:// URL), argv[3] its index.
- * Messages from the coordinator: 'wake' (runs were created), 'stats' (answers { executed, cpuMs }),
+ * Messages from the coordinator: 'wake' (runs were created), 'stats' (answers { executed, ticks, rssMb }),
  * 'stop'. It stops when the coordinator goes away too, so no worker outlives a failed bench.
  */
 import { tmpdir } from 'node:os';
@@ -38,21 +38,34 @@ const work: StepHandler = {
   async run(ctx) {
     ctx.log.info(`$ ${WORK_COMMAND}`);
     const start = performance.now();
+    // spawn() forks this process: the event loop waits for it, and the wait grows with the process's memory.
+    let spawnMs = Number.NaN;
     const { exitCode } = await runCommand(WORK_COMMAND, {
       cwd: tmpdir(),
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       signal: ctx.signal,
       onOutput: (s, c) => ctx.log.write(s, c),
-      onSpawn: (pid) => void ctx.trackProcess(pid),
+      onSpawn: (pid) => {
+        spawnMs = performance.now() - start;
+        void ctx.trackProcess(pid);
+      },
     }).finally(() => ctx.trackProcess(null));
     const commandMs = performance.now() - start;
     executed++;
     if (exitCode !== 0) throw new Error(`${WORK_COMMAND} exited with ${exitCode}`);
-    return { kind: 'done', summary: { commandMs, server: index } };
+    return { kind: 'done', summary: { commandMs, spawnMs, server: index } };
   },
 };
 
 const store = await Store.open(isPostgresUrl(database) ? postgresDialect(database) : sqliteDialect(database));
+// Counts the executor's passes over the store (each begins by listing the active runs), to show how
+// often a server looks when other servers' changes wake it. Instrumentation only: the call goes through.
+let ticks = 0;
+const listActive = store.runs.listActive.bind(store.runs);
+store.runs.listActive = () => {
+  ticks++;
+  return listActive();
+};
 const bus = new EngineBus();
 const executor = new Executor({
   store,
@@ -85,8 +98,7 @@ const stop = (): Promise<void> =>
 process.on('message', (message: unknown) => {
   if (message === 'wake') executor.wake();
   else if (message === 'stats') {
-    const cpu = process.cpuUsage();
-    send({ type: 'stats', executed, cpuMs: (cpu.user + cpu.system) / 1000 });
+    send({ type: 'stats', executed, ticks, rssMb: process.memoryUsage().rss / 1e6 });
   } else if (message === 'stop') void stop().then(() => process.exit(0), () => process.exit(1));
 });
 // The coordinator died or closed the channel: leave nothing behind.
