@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoreDialect } from '../../src/store/dialect.js';
 import { Store } from '../../src/store/store.js';
@@ -47,6 +48,20 @@ describe.each(BACKENDS)('two servers on one %s database', (_name, fresh) => {
     expect(new Set(won.map((s) => s.id)).size).toBe(30);
     const stored = await b.steps.forRun(run.id);
     expect(stored.every((s) => s.state === 'running' && s.attempt === 1)).toBe(true);
+  });
+
+  it('carries ids beyond 32 bits in every reference (bigserial ids, bigint references)', async () => {
+    const [a] = await pair();
+    await sql`select setval('runs_id_seq', 3000000000)`.execute(a.db);
+    await sql`select setval('steps_id_seq', 3000000000)`.execute(a.db);
+    const run = await a.runs.create(newRun, { steps: [{ key: 's', kind: 'k', name: 's', needs: [], spec: {}, maxAttempts: 1 }], notes: [] }, 0);
+    expect(run.id).toBe(3000000001);
+    const [step] = await a.steps.forRun(run.id);
+    expect(step?.id).toBe(3000000001);
+    await a.logs.append(run.id, [{ stepId: step?.id ?? 0, attempt: 1, stream: 'stdout', text: 'hello', at: 1 }]);
+    expect((await a.logs.forStep(step?.id ?? 0)).map((l) => l.text)).toEqual(['hello']);
+    await a.events.append('test.big', 'a', run.id, {}, 1);
+    expect((await a.events.list(1, run.id))[0]?.runId).toBe(3000000001);
   });
 
   it('hands an environment lock to one run at a time', async () => {

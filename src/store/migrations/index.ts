@@ -12,6 +12,7 @@ import * as deploymentSpec from './009-deployment-spec.js';
 import * as images from './010-images.js';
 import * as backupResources from './011-backup-resources.js';
 import * as coordination from './012-coordination.js';
+import * as bigintReferences from './013-bigint-references.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '010-images': images,
   '011-backup-resources': backupResources,
   '012-coordination': coordination,
+  '013-bigint-references': bigintReferences,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */
