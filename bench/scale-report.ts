@@ -18,6 +18,8 @@ export interface Result {
   readonly cpu: { readonly servers: number; readonly commands: number; readonly backends: number; readonly machine: number };
   /** The servers' passes over the store during the throughput phase, all servers together. */
   readonly ticks: number;
+  /** Claims that found the step already taken by another server (or locked: SKIP LOCKED), throughput phase. */
+  readonly lostClaims: number;
   /** The largest server's resident memory at the end of the throughput phase: what each spawn() forks. */
   readonly rssMb: number;
 }
@@ -47,14 +49,14 @@ export function report(results: readonly Result[], size: Size): void {
     const vs = pg1 && r.setup.postgres ? `${(t.runsPerSecond / pg1.throughput.runsPerSecond).toFixed(2)}×` : '-';
     console.log(`| ${name(r)} | ${t.runsPerSecond.toFixed(1)} | ${vs} | ${(t.wallMs / 1000).toFixed(2)} s | ${(100 * t.slotsBusy).toFixed(0)} % | ${t.perServer.join(' + ')} | ${q(t.command)} | ${q(t.inStep)} |`);
   }
-  console.log('\n| store × servers | CPU per step: server | its command (sh, sleep) | PG backends | spawn() p50 / p95 | server RSS | passes over the store per step | machine busy | of it, this bench | CPU ceiling, runs/s |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('\n| store × servers | CPU per step: server | its command (sh, sleep) | PG backends | spawn() p50 / p95 | server RSS | passes over the store per step | claims lost to another server | machine busy | of it, this bench | CPU ceiling, runs/s |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const ours = r.cpu.servers + r.cpu.commands + r.cpu.backends;
     const busy = `${((100 * r.cpu.machine) / (r.throughput.wallMs * cpus().length)).toFixed(0)} %`;
     // Were the two cores all this bench's: the cores, and each server's one event loop, bound the steps per second.
     const ceiling = Math.min((cpus().length * 1000 * steps) / ours, (r.setup.servers * 1000 * steps) / r.cpu.servers) / size.stepsPerRun;
-    console.log(`| ${name(r)} | ${perStep(r.cpu.servers)} | ${perStep(r.cpu.commands)} | ${r.setup.postgres ? perStep(r.cpu.backends) : '-'} | ${q(r.throughput.spawn)} | ${r.rssMb.toFixed(0)} MB | ${(r.ticks / steps).toFixed(2)} | ${busy} | ${((100 * ours) / r.cpu.machine).toFixed(0)} % | ${ceiling.toFixed(1)} |`);
+    console.log(`| ${name(r)} | ${perStep(r.cpu.servers)} | ${perStep(r.cpu.commands)} | ${r.setup.postgres ? perStep(r.cpu.backends) : '-'} | ${q(r.throughput.spawn)} | ${r.rssMb.toFixed(0)} MB | ${(r.ticks / steps).toFixed(2)} | ${r.lostClaims} | ${busy} | ${((100 * ours) / r.cpu.machine).toFixed(0)} % | ${ceiling.toFixed(1)} |`);
   }
   console.log('\n| store × servers | chain: overhead per step p50 / p95 | … ready → claimed | … claimed → finished, minus the command |');
   console.log('| --- | --- | --- | --- |');

@@ -18,6 +18,7 @@ const alive = new Set<ChildProcess>();
 interface Stats {
   readonly executed: number;
   readonly ticks: number;
+  readonly lostClaims: number;
   readonly rssMb: number;
 }
 

@@ -5,7 +5,7 @@
  * wired as src/server/gantry-server.ts wires them, without the HTTP API, git and targets.
  *
  * Started with fork(): argv[2] is the database (a SQLite file or a postgres:// URL), argv[3] its index.
- * Messages from the coordinator: 'wake' (runs were created), 'stats' (answers { executed, ticks, rssMb }),
+ * Messages from the coordinator: 'wake' (runs were created), 'stats' (answers { executed, ticks, lostClaims, rssMb }),
  * 'stop'. It stops when the coordinator goes away too, so no worker outlives a failed bench.
  */
 import { tmpdir } from 'node:os';
@@ -59,12 +59,20 @@ const work: StepHandler = {
 
 const store = await Store.open(isPostgresUrl(database) ? postgresDialect(database) : sqliteDialect(database));
 // Counts the executor's passes over the store (each begins by listing the active runs), to show how
-// often a server looks when other servers' changes wake it. Instrumentation only: the call goes through.
+// often a server looks when other servers' changes wake it, and its claims another server won first.
+// Instrumentation only: the calls go through unchanged.
 let ticks = 0;
+let lostClaims = 0;
 const listActive = store.runs.listActive.bind(store.runs);
 store.runs.listActive = () => {
   ticks++;
   return listActive();
+};
+const claim = store.steps.claim.bind(store.steps);
+store.steps.claim = async (...args) => {
+  const step = await claim(...args);
+  if (!step) lostClaims++;
+  return step;
 };
 const bus = new EngineBus();
 const executor = new Executor({
@@ -98,7 +106,7 @@ const stop = (): Promise<void> =>
 process.on('message', (message: unknown) => {
   if (message === 'wake') executor.wake();
   else if (message === 'stats') {
-    send({ type: 'stats', executed, ticks, rssMb: process.memoryUsage().rss / 1e6 });
+    send({ type: 'stats', executed, ticks, lostClaims, rssMb: process.memoryUsage().rss / 1e6 });
   } else if (message === 'stop') void stop().then(() => process.exit(0), () => process.exit(1));
 });
 // The coordinator died or closed the channel: leave nothing behind.

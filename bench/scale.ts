@@ -40,6 +40,7 @@ interface Counters {
   readonly commands: number;
   readonly executed: number;
   readonly ticks: number;
+  readonly lostClaims: number;
   readonly rssMb: number;
   readonly backends: ReadonlyMap<string, number>;
   readonly machine: number;
@@ -53,6 +54,7 @@ async function counters(servers: readonly BenchServer[], database: string | unde
     commands: cpu.reduce((sum, c) => sum + c.children, 0),
     executed: stats.reduce((sum, s) => sum + s.executed, 0),
     ticks: stats.reduce((sum, s) => sum + s.ticks, 0),
+    lostClaims: stats.reduce((sum, s) => sum + s.lostClaims, 0),
     rssMb: Math.max(...stats.map((s) => s.rssMb)),
     backends: database ? await backendsCpuMs(database) : new Map<string, number>(),
     machine: await machineBusyMs(),
@@ -96,6 +98,7 @@ async function measure(setup: Setup, pg: TestPostgres, dir: string, n: number): 
       chain: await chainFigures(store, chainId),
       cpu: { servers: after.servers - before.servers, commands: after.commands - before.commands, backends: backendsDelta(before.backends, after.backends), machine: after.machine - before.machine },
       ticks: after.ticks - before.ticks,
+      lostClaims: after.lostClaims - before.lostClaims,
       rssMb: after.rssMb,
     };
   } finally {
