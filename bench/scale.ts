@@ -124,6 +124,10 @@ async function main(): Promise<void> {
       results.push(await measure(setup, pg, dir, i));
     }
     report(results, { runs: RUNS, stepsPerRun: STEPS_PER_RUN, chain: CHAIN });
+  } catch (error: unknown) {
+    // A cluster that went away mid-run says why in its own log (a shutdown request, a removed data folder …).
+    if (pg) console.error(`PostgreSQL's log, last lines:\n${pg.log().split('\n').slice(-15).join('\n')}`);
+    throw error;
   } finally {
     await cleanup();
   }
