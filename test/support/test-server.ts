@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
@@ -6,7 +7,7 @@ import type { RunView, StepView } from '../../src/server/views.js';
 import { stopLeftoverRevisions } from '../../src/agent/leftover-revisions.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/gantry-server.js';
 import type { SecretSource } from '../../src/secrets/source.js';
-import { startPostgres } from './postgres.js';
+import { startPostgres, type TestPostgres } from './postgres.js';
 import { serverLogFile } from './sweep.js';
 import { until } from './temp.js';
 
@@ -27,15 +28,25 @@ function testLogger(root: string): Logger {
   return file ? pino({ level: 'debug' }, destination({ dest: file, sync: true })) : pino({ level: 'silent' });
 }
 
+/** GANTRY_TEST_STORE=postgres: each test folder's cluster, kept between a server's restarts and removed when the worker exits. */
+const keptClusters = new Map<string, { pg: TestPostgres; database: string }>();
+process.once('exit', () => {
+  for (const { pg } of keptClusters.values()) rmSync(pg.dir, { recursive: true, force: true });
+});
+
 /** An in-process server (real store, real git, real HTTP via inject) on the fixture repository's origin. */
 export async function startTestServer(root: string, repo: ScratchRepo, configText: string, options: { secrets?: SecretSource; leaseMs?: number; targetKinds?: ServerOptions['targetKinds'] } = {}): Promise<TestServer> {
   const configPath = join(root, 'server-gantry.yaml');
   await writeFile(configPath, configText.replace(/url: \.$/m, `url: ${repo.originDir}`));
   let token = '';
   const dataDir = join(root, 'data');
-  // GANTRY_TEST_STORE=postgres runs the same test on a private PostgreSQL cluster of its own.
-  const pg = process.env.GANTRY_TEST_STORE === 'postgres' ? await startPostgres() : undefined;
-  const database = pg ? await pg.newDatabase() : undefined;
+  // GANTRY_TEST_STORE=postgres runs the same test on a private PostgreSQL cluster of its own; a
+  // server started again in the same folder (a restart) finds its database again.
+  const kept = process.env.GANTRY_TEST_STORE === 'postgres' ? keptClusters.get(root) : undefined;
+  // A test may close the server itself (`t.server.close()`) and start another: its cluster still runs.
+  const pg = process.env.GANTRY_TEST_STORE === 'postgres' ? (kept?.pg.running ? kept.pg : await startPostgres(kept ? { dir: kept.pg.dir } : {})) : undefined;
+  const database = pg ? (kept?.database ?? (await pg.newDatabase())) : undefined;
+  if (pg && database) keptClusters.set(root, { pg, database });
   const server = await startServer({
     configPath,
     dataDir,
@@ -85,7 +96,7 @@ export async function startTestServer(root: string, repo: ScratchRepo, configTex
     },
     async close() {
       await server.close();
-      await pg?.stop();
+      await pg?.stop({ keep: true });
     },
   };
 }
