@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciLayout, packBundle } from '../../src/artifacts/index.js';
@@ -9,6 +8,7 @@ import { RegistryClient, RegistryError } from '../../src/artifacts/registry/inde
 import { dockerAvailable, pushBaseImage, startDockerd, type TestDockerd } from '../support/dockerd.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { TempDirs, until } from '../support/temp.js';
+import { freePort } from '../support/free-port.js';
 
 const temp = new TempDirs();
 let registry: TestRegistry;
@@ -36,13 +36,6 @@ const LOCK = {
   },
 };
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 function input(overrides: Partial<AssembleInput> = {}): AssembleInput {
   return {

@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImageWithDocker, ImageError, OCI_LABEL, type DockerBuildInput } from '../../src/artifacts/images/index.js';
@@ -8,6 +7,7 @@ import { dockerAvailable, pushBaseImage, startDockerd, type TestDockerd } from '
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { secretValue } from '../support/sweep.js';
 import { TempDirs, until } from '../support/temp.js';
+import { freePort } from '../support/free-port.js';
 
 const temp = new TempDirs();
 let registry: TestRegistry;
@@ -42,13 +42,6 @@ function dockerfile(from: string): string {
   ].join('\n');
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 function input(overrides: Partial<DockerBuildInput> = {}): DockerBuildInput {
   return {

@@ -12,6 +12,7 @@ import { runAnalysis } from '../../src/metrics/analysis.js';
 import type { Measurement, MetricQuery } from '../../src/metrics/provider.js';
 import { PrometheusProvider } from '../../src/metrics/providers/prometheus-provider.js';
 import { TempDirs, until } from '../support/temp.js';
+import { freePort } from '../support/free-port.js';
 
 /**
  * The Prometheus provider against a real Prometheus: the test serves a /metrics endpoint whose
@@ -54,13 +55,6 @@ function startApp(): Promise<number> {
   return new Promise((resolve) => app?.listen(0, '127.0.0.1', () => resolve((app?.address() as AddressInfo).port)));
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function instant(query: string): Promise<{ status: string; data?: { result: unknown[] } }> {
   const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`);

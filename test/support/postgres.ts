@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { until } from './temp.js';
+import { freePort } from './free-port.js';
 
 /** Debian's `postgresql` package puts its binaries here (`.ci/run` installs it when missing). */
 const PG_LIB = '/usr/lib/postgresql';
@@ -36,13 +36,6 @@ export function postgresBinDir(): string | undefined {
   return versions[0] ? join(PG_LIB, versions[0], 'bin') : undefined;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** PostgreSQL refuses to run as root; as root, the cluster runs as the package's `postgres` user (or nobody). */
 function clusterUser(): { uid: number; gid: number } | undefined {

@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { TempDirs, until } from './temp.js';
+import { freePort } from './free-port.js';
 
 /** Debian's docker-registry package: distribution 2.8 (`.ci/run` installs it). */
 export const DOCKER_REGISTRY = '/usr/bin/docker-registry';
@@ -27,13 +27,6 @@ export interface TestRegistryOptions {
   readonly host?: string;
 }
 
-async function freePort(host = '127.0.0.1'): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, host, resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /**
  * Starts a real registry on 127.0.0.1 on a free port, with its storage and config in a temporary

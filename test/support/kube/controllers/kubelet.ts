@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import type { ClusterState, KubeObject } from '../cluster-state.js';
 import type { ContainerProcess } from './container-process.js';
 import type { ContainerSpec } from './container-worker.js';
@@ -6,15 +5,9 @@ import type { EventRecorder } from './events.js';
 import { ImageStore, pullCredentials, type PulledImage } from './image-store.js';
 import { containerEnv } from './pod-env.js';
 import { PodWorker } from './pod-worker.js';
+import { freePort } from '../../free-port.js';
 
 /** A port nothing listens on now: the pod's process gets it as PORT. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 export interface KubeletOptions {
   readonly workDir: string;
