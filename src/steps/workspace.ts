@@ -41,7 +41,14 @@ export class Workspaces {
    * temporary directory could be) and the commands' home, and checks the run-as user can reach it.
    */
   async prepare(): Promise<void> {
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await mkdir(this.root, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      // Not a bug: a path inside a file, a read-only or full disk, a folder this user may not write.
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new GantryError('WORK_DIR_UNUSABLE', `the work folder ${this.root} cannot be made (${code})`, {
+        cause: error,
+        hint: 'Choose a folder this user may write with --work-dir (or GANTRY_WORK_DIR).',
+      });
+    });
     const info = await lstat(this.root);
     const me = process.getuid?.() ?? -1;
     if (!info.isDirectory() || (me >= 0 && info.uid !== me)) {

@@ -93,6 +93,14 @@ describe('CLI user errors get a clear message and exit code, never a stack trace
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('names the work folder and how to choose another when it cannot be made, never as a bug', async () => {
+    const file = join(root, 'work-is-a-file');
+    await writeFile(file, 'x\n');
+    const result = await runCli(['server', '--port', '0', '--data-dir', join(root, 'data-work'), '--config', join(root, 'work', 'gantry.yaml'), '--work-dir', join(file, 'inside')]);
+    expectUserError(result, 1, /WORK_DIR_UNUSABLE: the work folder .*work-is-a-file\/inside cannot be made \(ENOTDIR\)/);
+    expect(`${result.stdout}${result.stderr}`).toMatch(/--work-dir/);
+  });
+
   it('refuses a data folder that is a file, or inside one, before it makes anything', async () => {
     const file = join(root, 'not-a-folder');
     await writeFile(file, 'x\n');
