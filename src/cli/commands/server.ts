@@ -4,7 +4,6 @@ import { UsageError } from '../../errors/index.js';
 import { keepRunningWithoutOutput } from '../closed-output.js';
 import { checkDataDir, dataDirFailure } from '../data-dir-check.js';
 import { checkCanListen } from '../listen-check.js';
-import { redactDatabaseUrl } from '../../store/database-url.js';
 import type { Wrap } from '../program.js';
 import { durationMs, portNumber, wholeNumber } from './parse.js';
 
@@ -61,7 +60,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
         checkDataDir(ctx.options.dataDir);
         keepRunningWithoutOutput();
         // Loaded only when the command runs (see program.ts): fastify, SQLite and the engine are most of Gantry.
-        const [{ startServer }, { createLogger }, { stopLeftoverRevisions }] = await Promise.all([import('../../server/gantry-server.js'), import('../../kernel/logger.js'), import('../../agent/leftover-revisions.js')]);
+        const [{ startServer }, { createLogger }, { stopLeftoverRevisions }, { redactDatabaseUrl }] = await Promise.all([import('../../server/gantry-server.js'), import('../../kernel/logger.js'), import('../../agent/leftover-revisions.js'), import('../../store/database-url.js')]);
         const logger = createLogger();
         const server = await startServer({
           configPath: ctx.options.config,
