@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { InsertQueryNode, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoreDialect } from '../../src/store/dialect.js';
 import { Store } from '../../src/store/store.js';
@@ -62,6 +62,44 @@ describe.each(BACKENDS)('two servers on one %s database', (_name, fresh) => {
     expect((await a.logs.forStep(step?.id ?? 0)).map((l) => l.text)).toEqual(['hello']);
     await a.events.append('test.big', 'a', run.id, {}, 1);
     expect((await a.events.list(1, run.id))[0]?.runId).toBe(3000000001);
+  });
+
+  it('takes a lock its holder releases from another server mid-attempt, never failing the attempt', async () => {
+    // Server B's store pauses right after its lock insert (which yields to the holder's row) and,
+    // before it reads the row back, the holder's run ends on server A: the row is gone when B looks.
+    const dialect: StoreDialect = await fresh(await temp.make());
+    const a = await Store.open(dialect);
+    open.push(a);
+    let releaseHolder: (() => Promise<void>) | undefined;
+    const inserts = new Set<unknown>();
+    const pauseAfterLockInsert: KyselyPlugin = {
+      transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+        if (InsertQueryNode.is(args.node) && JSON.stringify(args.node.into).includes('env_locks')) inserts.add(args.queryId);
+        return args.node;
+      },
+      async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+        if (inserts.delete(args.queryId) && releaseHolder) {
+          const release = releaseHolder;
+          releaseHolder = undefined;
+          await release();
+        }
+        return args.result;
+      },
+    };
+    const b = await Store.open({ ...dialect, open: () => dialect.open().withPlugin(pauseAfterLockInsert) });
+    open.push(b);
+    const holder = await a.runs.create(newRun, { steps: [], notes: [] }, 0);
+    const next = await b.runs.create(newRun, { steps: [], notes: [] }, 0);
+    await a.runs.markStarted(holder.id, 1);
+    await b.runs.markStarted(next.id, 1);
+    await a.locks.acquire('dev', holder.id, 2);
+    releaseHolder = async () => {
+      expect(await a.runs.finish(holder.id, 'succeeded', 3, null)).toBe(true);
+    };
+    const attempt = await b.locks.acquire('dev', next.id, 3);
+    expect(releaseHolder).toBeUndefined();
+    expect(attempt.runId).toBe(next.id);
+    expect((await a.locks.holder('dev'))?.runId).toBe(next.id);
   });
 
   it('hands an environment lock to one run at a time', async () => {

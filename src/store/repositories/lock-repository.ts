@@ -20,6 +20,9 @@ export interface LockAttempt extends EnvironmentLock {
   readonly evicted?: EvictedHolder;
 }
 
+/** Tries at taking a lock that keeps being released under the attempt (only ever a few on a busy database). */
+const LOCK_ATTEMPTS = 5;
+
 /** One row per held environment lock; the primary key makes a second holder impossible. */
 export class LockRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -41,14 +44,18 @@ export class LockRepository {
           evicted = { runId: Number(current.run_id), runState: run ? (run.state as RunState) : null };
         }
       }
-      await trx
-        .insertInto('env_locks')
-        .values({ environment, run_id: runId, acquired_at: now })
-        .onConflict((oc) => oc.column('environment').doNothing())
-        .execute();
-      const row = await trx.selectFrom('env_locks').selectAll().where('environment', '=', environment).executeTakeFirst();
-      if (!row) throw new Error(`lock row for ${environment} vanished`);
-      return { environment: row.environment, runId: Number(row.run_id), acquiredAt: Number(row.acquired_at), ...(evicted ? { evicted } : {}) };
+      // On Postgres (read committed) the holder the insert yielded to may release the lock before the
+      // select reads it (its run ended on another server): the row is then gone, and free to take.
+      for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+        await trx
+          .insertInto('env_locks')
+          .values({ environment, run_id: runId, acquired_at: now })
+          .onConflict((oc) => oc.column('environment').doNothing())
+          .execute();
+        const row = await trx.selectFrom('env_locks').selectAll().where('environment', '=', environment).executeTakeFirst();
+        if (row) return { environment: row.environment, runId: Number(row.run_id), acquiredAt: Number(row.acquired_at), ...(evicted ? { evicted } : {}) };
+      }
+      throw new Error(`the lock of ${environment} changed hands ${LOCK_ATTEMPTS} times while it was being taken`);
     });
   }
 
