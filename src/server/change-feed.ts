@@ -71,23 +71,34 @@ export class ChangeFeed {
       this.reconnect(client);
     });
     client.on('end', () => this.reconnect(client));
-    await client.connect();
-    await client.query(`listen ${CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`listen ${CHANNEL}`);
+    } catch (error: unknown) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     this.listener = client;
   }
 
+  /** Drops a lost listening connection and listens again after a pause, until it works or the feed stops. */
   private reconnect(lost: pg.Client): void {
-    if (this.stopped || this.listener !== lost || this.retry) return;
+    if (this.stopped || this.listener !== lost) return;
     this.listener = undefined;
     lost.removeAllListeners('end');
     void lost.end().catch(() => undefined);
+    this.retryLater();
+  }
+
+  private retryLater(): void {
+    if (this.stopped || this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
       if (this.stopped) return;
       this.listen().catch((error: unknown) => {
         this.logger.warn({ err: error }, 'the change feed could not reconnect; trying again');
-        this.listener = new pg.Client({ connectionString: this.url });
-        this.reconnect(this.listener);
+        this.retryLater();
       });
     }, RECONNECT_MS);
   }

@@ -1,18 +1,10 @@
 import { open, readFile, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { isAlive } from './agent-probe.js';
 
 /** A lock older than this is taken to be left by a crash, whatever its pid says. */
 const STALE_MS = 60_000;
 const WAIT_STEP_MS = 100;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error: unknown) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function stale(file: string): Promise<boolean> {
   const text = await readFile(file, 'utf8').catch(() => undefined);
