@@ -166,6 +166,15 @@ export interface TargetCapabilities {
   readonly rollsItself: boolean;
 }
 
+/**
+ * Requests on a service's main route that carry this header (or cookie) with this value go to
+ * `revision`, whatever the weights say: testers reach a canary before users do. Only on targets whose
+ * capabilities say `headerRouting`.
+ */
+export type RouteMatch =
+  | { readonly header: string; readonly value: string; readonly revision: number }
+  | { readonly cookie: string; readonly value: string; readonly revision: number };
+
 /** verifyWeights' answer: whether the router serves the weights asked for, and what it serves now. */
 export interface WeightsCheck {
   readonly applied: boolean;
@@ -184,6 +193,8 @@ export interface ServiceStatus {
   readonly revisions: readonly RevisionStatus[];
   /** Revision → weight (0–100) on each route; revisions not listed get none. */
   readonly weights: Readonly<Record<RouteName, Readonly<Record<string, number>>>>;
+  /** The main route's match rule in force (RouteMatch), absent when none is set or the target has none. */
+  readonly match?: RouteMatch;
 }
 
 // The router's counters are the metrics' vocabulary (metrics/traffic.ts); a target kind supplies them.
@@ -210,6 +221,8 @@ export interface Target {
    * before setWeights returns, so its answer (read from describe()) is `applied` at once.
    */
   verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck>;
+  /** Sets (or, with null, clears) the service's match rule on its main route (see RouteMatch); only where `capabilities().headerRouting`. */
+  setMatch?(environment: string, service: string, match: RouteMatch | null): Promise<void>;
   /** Stops a revision (SIGTERM, then SIGKILL after the grace period); stopping a stopped one does nothing. */
   stopRevision(environment: string, service: string, revision: number): Promise<void>;
   /**
