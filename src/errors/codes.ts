@@ -95,6 +95,8 @@ export const ERROR_CODES = {
   TARGET_TLS_INVALID: 'The CA, an agent certificate or its pin is missing or unreadable.',
   TARGET_HOST_FAILED: 'A revision did not start on one host of a multi-host target; the deploy stopped there.',
   TARGET_MANIFEST_INVALID: 'An object the Kubernetes target generated fails the Kubernetes OpenAPI schema; nothing was sent to the cluster.',
+  ROUTER_UNREACHABLE: "Gantry could not talk to an environment's traffic router (HAProxy's runtime API did not answer).",
+  ROUTER_REFUSED: 'The traffic router refused a command: a backend or server it does not have, or a weight it cannot set.',
   BUILD_FAILED: 'A service\'s build command exited non-zero.',
   RELEASE_NOT_FOUND: 'A release (commit) has no built artifacts for a service.',
   PROMOTION_BLOCKED: 'A release would reach an environment before succeeding in the environment it requires.',
