@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   CONFIG_UNKNOWN_SERVICE: 'A reference names a service that is not declared.',
   CONFIG_UNKNOWN_ENVIRONMENT: 'A reference names an environment that is not declared.',
   CONFIG_UNKNOWN_TARGET: 'An environment names a target that is not declared.',
+  CONFIG_UNKNOWN_REGION: "An environment's waves name a region it does not declare.",
+  CONFIG_REGIONS_INVALID: 'An environment\'s regions and waves do not fit together (target and regions both set, a region in no wave or in two, waves without regions).',
   CONFIG_UNKNOWN_REGISTRY: 'An image, environment or images.registry names a registry that is not declared.',
   CONFIG_IMAGE_MISSING: 'An environment deploys a service through a docker or kubernetes target, but the service has no image.',
   CONFIG_UNKNOWN_CHANNEL: 'A notification route names a channel that is not declared.',
@@ -83,6 +85,9 @@ export const ERROR_CODES = {
   SERVER_NOT_GANTRY: 'The address the CLI was pointed at answered, but not as a Gantry server.',
   LISTEN_FAILED: 'gantry server cannot listen on the address asked for (port in use, not allowed, not an address of this machine).',
   INIT_WRITE_FAILED: 'gantry init could not write gantry.yaml in the folder.',
+  EXPORT_WRITE_FAILED: 'gantry export could not write its files into the --out folder.',
+  EXPORT_TARGET_UNSUPPORTED: 'gantry export manifests was asked for an environment whose target is not kubernetes.',
+  EXPORT_NO_RELEASE: 'gantry export manifests found no release to export: the environment has nothing live and no --release was given.',
   USAGE: 'The command line is not valid.',
   INTERNAL: 'A bug in Gantry.',
   // deploy
