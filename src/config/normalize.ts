@@ -1,7 +1,9 @@
 import { parseDuration } from './duration.js';
 import { parseMemorySize } from './memory-size.js';
+import { normalizeRegions } from './normalize-regions.js';
 import type { EnvironmentInput, GantryConfigParsed, GateInput, ServiceInput } from './schema.js';
 import { DEFAULT_PROMETHEUS_TIMEOUT_MS } from '../metrics/providers/prometheus-defaults.js';
+import type { AnalysisMetricConfig, CanaryStep } from '../domain/rollout-config.js';
 import type {
   CoverageConfig,
   EnvironmentConfig,
@@ -11,6 +13,7 @@ import type {
   ImageBuildConfig,
   ImageConfig,
   RegistryConfig,
+  RouterConfig,
   ServiceConfig,
   StrategyConfig,
   KubernetesCredentials,
@@ -131,9 +134,17 @@ function normalizeService(name: string, s: ServiceInput, coverageMinimum: number
   };
 }
 
-function normalizeStrategy(strategy: EnvironmentInput['strategy']): StrategyConfig {
+function normalizeStrategy(strategy: EnvironmentInput['strategy'], watchAnalysis: readonly AnalysisMetricConfig[]): StrategyConfig {
   const kind = typeof strategy === 'string' ? strategy : (strategy?.kind ?? 'rolling');
   const spec = typeof strategy === 'object' ? strategy : undefined;
+  if (spec?.kind === 'canary') {
+    const steps = spec.steps.map((step): CanaryStep => {
+      if ('setWeight' in step) return { setWeight: step.setWeight };
+      if ('pause' in step) return { pause: { durationMs: msOrUndefined(step.pause.duration) } };
+      return { analysis: { metrics: step.analysis.metrics?.map(normalizeMetric) ?? watchAnalysis } };
+    });
+    return { kind: 'canary', steps, match: spec.match, scaleDownDelayMs: ms(spec.scaleDownDelay, DEFAULT_SCALE_DOWN_DELAY_MS) };
+  }
   if (kind === 'blue-green') {
     const bg = spec?.kind === 'blue-green' ? spec : undefined;
     return {
@@ -144,6 +155,20 @@ function normalizeStrategy(strategy: EnvironmentInput['strategy']): StrategyConf
   }
   const rolling = spec?.kind === 'rolling' ? spec : undefined;
   return { kind: 'rolling', maxSurge: rolling?.maxSurge ?? 1, maxUnavailable: rolling?.maxUnavailable ?? 0 };
+}
+
+function normalizeMetric(m: NonNullable<NonNullable<EnvironmentInput['watch']>['analysis']>[number]): AnalysisMetricConfig {
+  return {
+    name: m.name,
+    provider: m.provider,
+    query: m.query,
+    intervalMs: parseDuration(m.interval),
+    count: m.count,
+    successCondition: m.successCondition,
+    failureLimit: m.failureLimit ?? DEFAULT_FAILURE_LIMIT,
+    inconclusiveLimit: m.inconclusiveLimit ?? DEFAULT_INCONCLUSIVE_LIMIT,
+    compare: m.compare,
+  };
 }
 
 function normalizeVerify(v: NonNullable<EnvironmentInput['verify']>[number]): VerifyConfig {
@@ -171,12 +196,20 @@ function normalizeVerify(v: NonNullable<EnvironmentInput['verify']>[number]): Ve
   }
 }
 
+/** The backend a service's servers go in when router.backend is not set. */
+export const DEFAULT_HAPROXY_BACKEND = '{environment}_{service}';
+
+function normalizeRouter(r: EnvironmentInput['router']): RouterConfig {
+  if (r === undefined || r === 'builtin' || r.kind === 'builtin') return { kind: 'builtin' };
+  return { kind: 'haproxy', runtimeApi: r.runtimeApi, backend: r.backend ?? DEFAULT_HAPROXY_BACKEND, url: r.url, matchBackend: r.matchBackend };
+}
+
 function normalizeEnvironment(name: string, e: EnvironmentInput, services: Record<string, ServiceConfig>, parsed: GantryConfigParsed): EnvironmentConfig {
   return {
     name,
     branch: e.branch,
-    target: e.target ?? DEFAULT_TARGET,
-    strategy: normalizeStrategy(e.strategy),
+    target: e.target ?? Object.values(e.regions ?? {})[0]?.target ?? DEFAULT_TARGET,
+    strategy: normalizeStrategy(e.strategy, (e.watch?.analysis ?? []).map(normalizeMetric)),
     autoDeploy: e.autoDeploy ?? true,
     portOffset: e.portOffset ?? 0,
     services: e.services ?? Object.values(services).filter((s) => s.run !== undefined).map((s) => s.name),
@@ -190,17 +223,7 @@ function normalizeEnvironment(name: string, e: EnvironmentInput, services: Recor
       maxErrorRate: e.watch.maxErrorRate ?? 0.01,
       maxP99Ms: msOrUndefined(e.watch.maxP99),
       onInconclusive: e.watch.onInconclusive ?? 'fail',
-      analysis: (e.watch.analysis ?? []).map((m) => ({
-        name: m.name,
-        provider: m.provider,
-        query: m.query,
-        intervalMs: parseDuration(m.interval),
-        count: m.count,
-        successCondition: m.successCondition,
-        failureLimit: m.failureLimit ?? DEFAULT_FAILURE_LIMIT,
-        inconclusiveLimit: m.inconclusiveLimit ?? DEFAULT_INCONCLUSIVE_LIMIT,
-        compare: m.compare,
-      })),
+      analysis: (e.watch.analysis ?? []).map(normalizeMetric),
       services: e.watch.services ?? {},
     },
     secrets: e.secrets ?? [],
@@ -208,6 +231,8 @@ function normalizeEnvironment(name: string, e: EnvironmentInput, services: Recor
     tag: e.tag ?? false,
     registry: e.registry ?? (buildRegistry(parsed) || undefined),
     imageScan: e.imageScan && { failOn: e.imageScan.failOn, ignore: e.imageScan.ignore ?? [] },
+    router: normalizeRouter(e.router),
+    ...normalizeRegions(e),
   };
 }
 

@@ -133,6 +133,33 @@ export const StrategySpec = z.union([
   z.enum(['rolling', 'blue-green']),
   z.strictObject({ kind: z.literal('rolling'), maxSurge: z.number().int().min(0).optional(), maxUnavailable: z.number().int().min(0).optional().describe('Kubernetes: the Deployment\'s maxUnavailable. Not supported on a local target (CONFIG_UNSUPPORTED).') }),
   z.strictObject({ kind: z.literal('blue-green'), scaleDownDelay: Duration.optional(), previewPortOffset: z.number().int().min(1).optional() }),
+  z.strictObject({
+    kind: z.literal('canary'),
+    steps: z.array(z.lazy(() => CanaryStepSpec)).min(1).describe('What the canary does, in order: setWeight, pause and analysis steps; after the last one it takes all traffic.'),
+    match: z
+      .union([
+        z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').describe('Requests with this header…'), value: z.string().min(1).describe('…set to this value reach the canary, whatever the weights.') }),
+        z.strictObject({ cookie: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a cookie name').describe('Requests with this cookie…'), value: z.string().min(1).describe('…set to this value reach the canary, whatever the weights.') }),
+      ])
+      .optional()
+      .describe("Testers reach the canary by a header or a cookie while it runs (routers that can: the built-in one, HAProxy with a match backend)."),
+    scaleDownDelay: Duration.optional().describe('How long the previous revision keeps running after the canary passed monitoring (default 30s).'),
+  }),
+]);
+
+/** One canary step; each is an object with exactly one key, as in Argo Rollouts. */
+const CanaryStepSpec = z.union([
+  z.strictObject({ setWeight: z.number().int().min(0).max(100).describe("Share of the main route's traffic (per cent) the canary gets.") }),
+  z.strictObject({
+    pause: z
+      .strictObject({ duration: Duration.optional().describe('How long to wait; without it the canary waits for `gantry promote <run>` (or the dashboard\'s Promote button).') })
+      .describe('Wait before the next step.'),
+  }),
+  z.strictObject({
+    analysis: z
+      .strictObject({ metrics: z.array(z.lazy(() => AnalysisMetricSpec)).min(1).optional().describe("The metrics to measure on the canary's traffic (default: the environment's watch.analysis).") })
+      .describe('Measure the canary before going on; a failed analysis aborts it (weight 0 at once) and rolls back.'),
+  }),
 ]);
 
 export const VerifySpec = z.discriminatedUnion('kind', [
@@ -203,6 +230,24 @@ export const GroupSpec = z
   ])
   .describe('The members of an @group that `approvals.approvers` may name.');
 
+/** What applies the main route's weights (docs/routers.md). */
+export const RouterSpec = z
+  .union([
+    z.literal('builtin'),
+    z.strictObject({ kind: z.literal('builtin') }),
+    z.strictObject({
+      kind: z.literal('haproxy'),
+      runtimeApi: z
+        .string()
+        .regex(/^(\/\S+|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5})$/, 'must be host:port or an absolute unix socket path, as in HAProxy\'s `stats socket … level admin`')
+        .describe("Where HAProxy's runtime API listens: host:port or a unix socket path (its `stats socket … level admin`)."),
+      backend: z.string().min(1).regex(/^[A-Za-z0-9_.:{}-]+$/, 'must be a backend name, with {environment} and {service}').optional().describe('The HAProxy backend of a service, with {environment} and {service} replaced (default {environment}_{service}); Gantry adds its servers.'),
+      url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL template such as http://127.0.0.1:8080').describe("Where the control plane reaches HAProxy's frontend of a service for its checks, with {environment} and {service} replaced."),
+      matchBackend: z.string().min(1).regex(/^[A-Za-z0-9_.:{}-]+$/, 'must be a backend name, with {environment} and {service}').optional().describe("A second backend for header-routed requests (the frontend's ACL picks it); enables a canary's `match`."),
+    }),
+  ])
+  .describe('What applies the weights of the main route: builtin (the agent\'s router, the default) or haproxy (a real HAProxy through its runtime API).');
+
 export const EnvironmentSpec = z.strictObject({
   branch: z.string().min(1).describe('The branch whose new heads deploy here.'),
   target: Name.optional().describe('Name of a target in `targets` (default: local).'),
@@ -220,6 +265,7 @@ export const EnvironmentSpec = z.strictObject({
   env: EnvMap.optional(),
   tag: z.boolean().optional().describe('Tag the commit after a successful deployment.'),
   registry: Name.optional().describe("The registry this environment's targets pull images from (default: the registry images are built into); promotion copies the image there by digest."),
+  router: RouterSpec.optional(),
   imageScan: z
     .strictObject({
       failOn: z.enum(['low', 'medium', 'high', 'critical']).describe('Lowest vulnerability severity that blocks the deploy.'),
@@ -227,6 +273,25 @@ export const EnvironmentSpec = z.strictObject({
     })
     .optional()
     .describe('Scan each image with images.scanner before it may deploy here.'),
+  regions: z
+    .record(
+      Name,
+      z.strictObject({
+        target: Name.describe('Name of a target in `targets`: where this region runs.'),
+        portOffset: z.number().int().min(0).max(60000).optional().describe("Added to the environment's ports in this region (regions on one machine must not share a port)."),
+      }),
+    )
+    .optional()
+    .describe('Deploy to several targets as regions, in waves (instead of one `target`).'),
+  waves: z
+    .array(z.array(Name).min(1))
+    .min(1)
+    .optional()
+    .describe('Regions deployed together, wave after wave; each wave is deployed, verified and watched before the next starts (default: one wave per region, in order).'),
+  onFailure: z
+    .enum(['rollback-all', 'stop'])
+    .optional()
+    .describe('When a wave fails: roll back every region this run changed (rollback-all, the default), or only the failed wave\'s regions, earlier waves keeping the new release (stop).'),
 });
 
 export const TargetSpec = z.discriminatedUnion('kind', [

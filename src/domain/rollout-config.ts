@@ -28,7 +28,30 @@ export interface SmokeConfig {
 
 export type StrategyConfig =
   | { readonly kind: 'rolling'; readonly maxSurge: number; readonly maxUnavailable: number }
-  | { readonly kind: 'blue-green'; readonly scaleDownDelayMs: number; readonly previewPortOffset: number };
+  | { readonly kind: 'blue-green'; readonly scaleDownDelayMs: number; readonly previewPortOffset: number }
+  | CanaryConfig;
+
+/**
+ * One step of a canary, Argo Rollouts style: send a share of the main route's traffic to the new
+ * revision; wait (a set time, or until a person promotes); or run an analysis on the canary's own
+ * traffic before going on. Analysis metrics are resolved when the config is read (the step's own,
+ * else the environment's watch analysis), so the deployment records exactly what it was judged by.
+ */
+export type CanaryStep =
+  | { readonly setWeight: number }
+  | { readonly pause: { readonly durationMs: number | undefined } }
+  | { readonly analysis: { readonly metrics: readonly AnalysisMetricConfig[] } };
+
+/** Testers reach the canary by a header or a cookie with this value, whatever the weights. */
+export type CanaryMatch = { readonly header: string; readonly value: string } | { readonly cookie: string; readonly value: string };
+
+export interface CanaryConfig {
+  readonly kind: 'canary';
+  readonly steps: readonly CanaryStep[];
+  readonly match: CanaryMatch | undefined;
+  /** How long the previous revision keeps running after the canary took all traffic and passed monitoring. */
+  readonly scaleDownDelayMs: number;
+}
 
 /** One metric of a watch's analysis (src/metrics/analysis.ts runs them). */
 export interface AnalysisMetricConfig {

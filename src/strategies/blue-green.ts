@@ -2,7 +2,8 @@ import type { StrategyConfig } from '../domain/rollout-config.js';
 import { InternalError } from '../errors/index.js';
 import { DEFAULT_READY_POLL_MS, Goal, ownPhase, progressOf } from './reconcile.js';
 import type { Action, ReconcileInput, ReconcileResult } from './reconcile.js';
-import { hasWeights, isRunning, ports, readyOrWait, requireReady, revisionIn, routesOnlyTo, stillServing, weightOf } from './readiness.js';
+import { hasWeights, isRunning, ports, readyOrWait, requireReady, revisionIn, routesOnlyTo } from './readiness.js';
+import { retirePass } from './retire-pass.js';
 import { rollbackPass } from './rollback-pass.js';
 import type { Strategy } from './strategy.js';
 
@@ -21,7 +22,7 @@ export class BlueGreenStrategy implements Strategy {
 
   reconcile(input: ReconcileInput): ReconcileResult {
     const { scaleDownDelayMs } = blueGreenConfig(input.config);
-    if (input.goal === Goal.Retire) return retire(input, scaleDownDelayMs);
+    if (input.goal === Goal.Retire) return retirePass(input, scaleDownDelayMs, { scalingDown: BlueGreenPhase.ScalingDown, retired: BlueGreenPhase.Retired }, 'blue');
     if (input.goal === Goal.Rollback) return rollbackPass(input, true);
     return rollout(input);
   }
@@ -58,23 +59,6 @@ function rollout(input: ReconcileInput): ReconcileResult {
   const preview: Action[] = routesOnlyTo(observed, 'preview', green) ? [] : [{ kind: 'set-weights', route: 'preview', weights: { [green]: 100 } }];
   // Stored only after the checks passed: a control plane that dies during them runs them again.
   return { actions: [...preview, { kind: 'check', route: 'preview' }], next: progressOf(BlueGreenPhase.Checked, 0, now, observed, []), wait: 0, log: [ready] };
-}
-
-function retire(input: ReconcileInput, scaleDownDelayMs: number): ReconcileResult {
-  const { spec, previous: blue, observed, now } = input;
-  const done = (actions: Action[], log: string[]): ReconcileResult => ({ actions, next: progressOf(BlueGreenPhase.Retired, 0, now, observed, actions), log });
-  if (blue === undefined) return done([], []);
-  if (!isRunning(revisionIn(observed, blue))) return done([], [`blue ${spec.service} r${blue} is already stopped`]);
-  if (weightOf(observed, 'main', blue) > 0) throw stillServing(spec, blue);
-  const own = ownPhase(input.progress, [BlueGreenPhase.ScalingDown]);
-  if (own === null) {
-    // Clients holding keep-alive connections or cached addresses may still reach blue for a while.
-    const log = `waiting ${Math.round(scaleDownDelayMs / 1000)} s (scale-down delay) before stopping blue ${spec.service} r${blue}`;
-    return { actions: [], next: progressOf(BlueGreenPhase.ScalingDown, 0, now, observed, []), wait: scaleDownDelayMs, log: [log] };
-  }
-  const left = own.since + scaleDownDelayMs - now;
-  if (left > 0) return { actions: [], next: own, wait: left, log: [] };
-  return done([{ kind: 'stop', revision: blue }], [`stopping blue ${spec.service} r${blue}: green r${spec.revision} passed monitoring`]);
 }
 
 function blueGreenConfig(config: StrategyConfig): Extract<StrategyConfig, { kind: 'blue-green' }> {

@@ -7,6 +7,8 @@ import type { Strategy, StrategyContext } from './strategy.js';
 
 /** Passes that ask to look again at once (after a start, after the checks) in a row; more is a strategy bug. */
 const MAX_IMMEDIATE_PASSES = 8;
+/** A canary's steps may follow each other at once (setWeight after setWeight): one pass each, on top of the rest. */
+const immediatePasses = (ctx: StrategyContext): number => MAX_IMMEDIATE_PASSES + (ctx.config.kind === 'canary' ? ctx.config.steps.length : 0);
 
 export interface PassOutcome {
   /** As stored; unchanged (null before the first pass) when the pass stopped for weights not yet in force. */
@@ -36,7 +38,7 @@ export async function observe(ctx: StrategyContext): Promise<ServiceStatus | und
 export async function reconcilePass(strategy: Strategy, goal: Goal, ctx: StrategyContext, progress: RolloutProgress | null, options: PassOptions = {}): Promise<PassOutcome> {
   if (goal === 'rollout') requireCapabilities(strategy, ctx);
   let current = progress;
-  for (let pass = 0; pass < MAX_IMMEDIATE_PASSES; pass++) {
+  for (let pass = 0; pass < immediatePasses(ctx); pass++) {
     ctx.signal.throwIfAborted();
     const observed = await observe(ctx);
     const { spec, previous, config, readyDeadlineMs } = ctx;
@@ -72,11 +74,14 @@ const NEEDS: Readonly<Record<Strategy['kind'], (has: TargetCapabilities) => Read
   rolling: (has) => (has.rollsItself ? [] : ['weightedRouting']),
   // The pre-switch checks reach green through the preview route.
   'blue-green': () => ['preview'],
+  // Steps split the main route by weight; testers' match rule needs header routing (checked with the config in requireCapabilities).
+  canary: () => ['weightedRouting'],
 };
 
 function requireCapabilities(strategy: Strategy, ctx: StrategyContext): void {
   const has = ctx.target.capabilities();
-  const missing = NEEDS[strategy.kind](has).filter((need) => !has[need]);
+  const needs = [...NEEDS[strategy.kind](has), ...(ctx.config.kind === 'canary' && ctx.config.match ? (['headerRouting'] as const) : [])];
+  const missing = needs.filter((need) => !has[need]);
   if (missing.length === 0) return;
   throw new TargetError('TARGET_CAPABILITY_MISSING', `target ${ctx.target.name} cannot do ${missing.join(' and ')}, which the ${strategy.kind} strategy of ${ctx.spec.environment} needs`, {
     where: `${ctx.spec.environment}/${ctx.spec.service} r${ctx.spec.revision}`,
@@ -101,6 +106,9 @@ async function apply(ctx: StrategyContext, action: Action): Promise<void> {
       return target.stopRevision(spec.environment, spec.service, action.revision);
     case 'check':
       return preSwitchCheck(ctx);
+    case 'set-match':
+      if (!target.setMatch) throw new InternalError(`target ${target.name} has no match routing, yet a ${ctx.config.kind} pass asked for it`);
+      return target.setMatch(spec.environment, spec.service, action.match);
     default: {
       const unknown: never = action;
       throw new InternalError(`unknown strategy action ${JSON.stringify(unknown)}`);

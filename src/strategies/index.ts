@@ -1,6 +1,7 @@
 import type { StrategyConfig } from '../domain/rollout-config.js';
 import { InternalError } from '../errors/index.js';
 import { BlueGreenStrategy } from './blue-green.js';
+import { CanaryStrategy } from './canary.js';
 import { RollingStrategy } from './rolling.js';
 import type { Strategy } from './strategy.js';
 
@@ -9,6 +10,7 @@ export type { Action, ReconcileInput, ReconcileResult } from './reconcile.js';
 export { DEFAULT_READY_POLL_MS, Goal } from './reconcile.js';
 export { BlueGreenPhase, BlueGreenStrategy } from './blue-green.js';
 export { RollingPhase, RollingStrategy, shares } from './rolling.js';
+export { CanaryPhase, CanaryStrategy, PROMOTE_POLL_MS, describeStep } from './canary.js';
 export { RollbackPhase } from './rollback-pass.js';
 export { observe, reconcilePass, reconcileToEnd } from './drive.js';
 export type { PassOptions, PassOutcome } from './drive.js';
@@ -20,6 +22,8 @@ export function strategyFor(config: StrategyConfig): Strategy {
       return new RollingStrategy();
     case 'blue-green':
       return new BlueGreenStrategy();
+    case 'canary':
+      return new CanaryStrategy();
     default: {
       const unknown: never = config;
       throw new InternalError(`unknown strategy ${JSON.stringify(unknown)}`);

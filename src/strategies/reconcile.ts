@@ -1,6 +1,6 @@
 import type { RolloutProgress } from '../domain/deployment.js';
 import type { StrategyConfig } from '../domain/rollout-config.js';
-import type { RevisionSpec, RouteName, ServiceStatus } from '../targets/target.js';
+import type { RevisionSpec, RouteMatch, RouteName, ServiceStatus } from '../targets/target.js';
 
 /**
  * The controller shape of Argo Rollouts (rollout/canary.go): a strategy never waits. Each pass
@@ -23,6 +23,7 @@ export type Action =
   | { readonly kind: 'start'; readonly spec: RevisionSpec }
   | { readonly kind: 'set-weights'; readonly route: RouteName; readonly weights: Readonly<Record<string, number>> }
   | { readonly kind: 'stop'; readonly revision: number }
+  | { readonly kind: 'set-match'; readonly match: RouteMatch | null }
   | { readonly kind: 'check'; readonly route: 'preview' };
 
 export interface ReconcileInput {
@@ -43,6 +44,8 @@ export interface ReconcileInput {
   readonly now: number;
   /** Why a rollback happens, for its first log line. */
   readonly reason?: string;
+  /** When a person last promoted this deployment's run (`gantry promote`); a canary's pause without a duration waits for one after it began. */
+  readonly promotedAt?: number;
   /** The target replaces revisions by its own rolling update (TargetCapabilities.rollsItself): rolling watches it, rollback undoes through it. */
   readonly rollsItself?: boolean;
 }

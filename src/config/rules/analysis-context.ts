@@ -10,11 +10,23 @@ export interface AnalysisMetric {
   readonly metric: MetricInput;
   readonly index: number;
   readonly path: ConfigPath;
+  /** Which analysis it belongs to (the watch's, or a canary step's): metric names are unique within one. */
+  readonly scope: string;
 }
 
 /** Every analysis metric of every environment, in file order; what the analysis rules check. */
 export function analysisMetricsOf(config: GantryConfigParsed): AnalysisMetric[] {
-  return environmentsOf(config).flatMap(([environment, env]) =>
-    (env.watch?.analysis ?? []).map((metric, index) => ({ environment, metric, index, path: ['environments', environment, 'watch', 'analysis', index] })),
-  );
+  return environmentsOf(config).flatMap(([environment, env]) => [
+    ...(env.watch?.analysis ?? []).map((metric, index) => ({ environment, metric, index, path: ['environments', environment, 'watch', 'analysis', index], scope: 'watch' })),
+    ...canaryStepsOf(env.strategy).flatMap((step, i) =>
+      'analysis' in step ? (step.analysis.metrics ?? []).map((metric, index) => ({ environment, metric, index, path: ['environments', environment, 'strategy', 'steps', i, 'analysis', 'metrics', index], scope: `steps[${i}]` })) : [],
+    ),
+  ]);
+}
+
+type StrategyInput = NonNullable<GantryConfigParsed['environments']>[string]['strategy'];
+
+/** A canary strategy's steps as written; none for the other strategies. */
+export function canaryStepsOf(strategy: StrategyInput): Extract<NonNullable<StrategyInput>, { kind: 'canary' }>['steps'] {
+  return typeof strategy === 'object' && strategy.kind === 'canary' ? strategy.steps : [];
 }

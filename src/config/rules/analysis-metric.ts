@@ -38,7 +38,7 @@ export const analysisMetric: ConfigRule = {
     const seen = new Map<string, number>();
     for (const entry of analysisMetricsOf(config)) {
       found.push(...checkMetric(entry, config.prometheus !== undefined));
-      const key = `${entry.environment}/${entry.metric.name}`;
+      const key = `${entry.environment}/${entry.scope}/${entry.metric.name}`;
       const first = seen.get(key);
       if (first === undefined) {
         seen.set(key, entry.index);

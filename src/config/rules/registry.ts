@@ -4,6 +4,7 @@ import { analysisCondition } from './analysis-condition.js';
 import { analysisMetric } from './analysis-metric.js';
 import { approvals } from './approvals.js';
 import { branchConflict } from './branch-conflict.js';
+import { canary } from './canary.js';
 import { duplicateGate } from './duplicate-gate.js';
 import { images } from './images.js';
 import { kubernetes } from './kubernetes.js';
@@ -11,6 +12,7 @@ import { portConflict } from './port-conflict.js';
 import { portRange } from './port-range.js';
 import { promotionCycle } from './promotion-cycle.js';
 import { protectionEnforceable } from './protection-enforceable.js';
+import { regions } from './regions.js';
 import type { ConfigRule } from './rule.js';
 import { serviceList } from './service-list.js';
 import { undeclaredSecret } from './undeclared-secret.js';
@@ -30,6 +32,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   unknownEnvironment,
   promotionCycle,
   unknownTarget,
+  regions,
   images,
   kubernetes,
   unknownChannel,
@@ -43,6 +46,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   unusedChannel,
   analysisMetric,
   analysisCondition,
+  canary,
   unsupported,
 ];
 

@@ -39,4 +39,4 @@ export function input(over: Partial<ReconcileInput> & Pick<ReconcileInput, 'goal
 
 /** An action as one short string, so a table reads like the target's call log. */
 export const short = (a: Action): string =>
-  a.kind === 'start' ? `start r${a.spec.revision}` : a.kind === 'stop' ? `stop r${a.revision}` : a.kind === 'check' ? `check ${a.route}` : `weights ${a.route} ${JSON.stringify(a.weights)}`;
+  a.kind === 'start' ? `start r${a.spec.revision}` : a.kind === 'stop' ? `stop r${a.revision}` : a.kind === 'check' ? `check ${a.route}` : a.kind === 'set-match' ? `match ${a.match === null ? 'none' : `r${a.match.revision}`}` : `weights ${a.route} ${JSON.stringify(a.weights)}`;
