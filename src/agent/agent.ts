@@ -11,7 +11,9 @@ import { loadOrCreateKeyFile } from '../secrets/master-key.js';
 import { asUserCommand, chownTree, type RunAsUser } from '../secrets/run-as.js';
 import type { RevisionPhase, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus } from '../targets/target.js';
 import { secretValuesOf } from './revision-secrets.js';
-import type { RouterControl } from './router-link/router-control.js';
+import type { RouteFaultsStatus, RouterControl } from './router-link/router-control.js';
+import type { FaultSpec, FaultStatus } from './router/faults.js';
+import { killOneReplica, type KilledReplica } from './router/faults-agent.js';
 import type { ServedService } from './served.js';
 import { routeId } from './served.js';
 import { AgentStateFile, type PersistedService } from './state-file.js';
@@ -347,6 +349,29 @@ export class Agent {
       byRevision.set(rev, acc);
     }
     return [...byRevision.entries()].map(([revision, t]) => ({ revision, ...t }));
+  }
+
+  /** A chaos check's faults on the service's main route (router/faults.ts); the router ends them after `durationMs`. */
+  async setFaults(environment: string, service: string, faults: FaultSpec, durationMs: number): Promise<FaultStatus> {
+    this.service(environment, service);
+    return this.o.router.setFaults(routeId(environment, service, 'main'), faults, durationMs);
+  }
+
+  async clearFaults(environment: string, service: string): Promise<FaultStatus | null> {
+    this.service(environment, service);
+    return this.o.router.clearFaults(routeId(environment, service, 'main'));
+  }
+
+  async faults(environment: string, service: string): Promise<RouteFaultsStatus> {
+    this.service(environment, service);
+    return this.o.router.faults(routeId(environment, service, 'main'));
+  }
+
+  /** SIGKILL to one replica of the revision, as a crash; the supervisor restarts it (router/faults-agent.ts). */
+  killReplica(environment: string, service: string, revision: number): KilledReplica {
+    const r = this.service(environment, service).revisions.get(revision);
+    if (!r) throw new GantryError('NOT_FOUND', `${environment}/${service} has no revision ${revision}`, { hint: 'Name a revision the agent runs (see gantry status).' });
+    return killOneReplica(this.o.runtime, { environment, service, revision }, r.ports.map((_, i) => processId(r.spec, i)));
   }
 
   async logs(environment: string, service: string, revision: number, lines: number): Promise<string[]> {

@@ -7,6 +7,7 @@ import { errorHandler } from '../kernel/http/http-errors.js';
 import { parseInput } from '../kernel/http/validate.js';
 import type { Agent } from './agent.js';
 import { withSecretKeys } from './revision-secrets.js';
+import { MAX_FAULT_DURATION_MS, MAX_FAULT_LATENCY_MS } from './router/faults.js';
 
 const Name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
 const ServiceParams = z.object({ env: Name, service: Name });
@@ -42,6 +43,15 @@ const RoutesBody = z.strictObject({
   routes: z
     .array(z.strictObject({ environment: Name, service: Name, port: Port, previewPort: Port.optional(), maxConnections: z.number().int().min(1).max(1_000_000).optional() }))
     .max(1000),
+});
+const Share = z.number().min(0).max(1);
+const FaultsBody = z.strictObject({
+  faults: z.strictObject({
+    latency: z.strictObject({ ms: z.number().int().min(0).max(MAX_FAULT_LATENCY_MS), share: Share }).optional(),
+    abort: z.strictObject({ status: z.number().int().min(400).max(599), share: Share }).optional(),
+    reset: z.strictObject({ share: Share }).optional(),
+  }),
+  durationMs: z.number().int().min(1).max(MAX_FAULT_DURATION_MS),
 });
 const WeightsBody = z.strictObject({ weights: z.record(z.string().regex(/^\d+$/), z.number().min(0).max(100)) });
 
@@ -108,6 +118,24 @@ export function buildAgentApi(
   app.get('/v1/environments/:env/services/:service/traffic', async (request) => {
     const p = parseInput(ServiceParams, request.params, 'path');
     return { revisions: await agent.traffic(p.env, p.service) };
+  });
+  // Chaos checks: faults on the service's main route that the router ends by itself after durationMs.
+  app.put('/v1/environments/:env/services/:service/faults', async (request) => {
+    const p = parseInput(ServiceParams, request.params, 'path');
+    const { faults, durationMs } = parseInput(FaultsBody, request.body, 'body');
+    return { active: await agent.setFaults(p.env, p.service, faults, durationMs) };
+  });
+  app.get('/v1/environments/:env/services/:service/faults', async (request) => {
+    const p = parseInput(ServiceParams, request.params, 'path');
+    return await agent.faults(p.env, p.service);
+  });
+  app.delete('/v1/environments/:env/services/:service/faults', async (request) => {
+    const p = parseInput(ServiceParams, request.params, 'path');
+    return { cleared: await agent.clearFaults(p.env, p.service) };
+  });
+  app.post('/v1/environments/:env/services/:service/revisions/:revision/kill', async (request) => {
+    const p = parseInput(RevisionParams, request.params, 'path');
+    return agent.killReplica(p.env, p.service, p.revision);
   });
   app.get('/v1/environments/:env/services/:service/revisions/:revision/logs', async (request) => {
     const p = parseInput(RevisionParams, request.params, 'path');

@@ -3,7 +3,8 @@ import { GantryError, TargetError } from '../errors/index.js';
 import type { ServedRoute } from './local/route-layout.js';
 import type { RevisionSpec } from './target.js';
 
-export type AgentMethod = 'GET' | 'PUT' | 'DELETE';
+/** POST only for what is not idempotent (a chaos check's replica kill): a retry after a lost answer may repeat it. */
+export type AgentMethod = 'GET' | 'PUT' | 'DELETE' | 'POST';
 
 export interface AgentClientOptions {
   /** How messages name the agent: `the agent of target web`, `host web-1 of target web`. */

@@ -164,6 +164,39 @@ export interface TargetCapabilities {
    * undo`). The rolling strategy then watches the update instead of shifting weights itself.
    */
   readonly rollsItself: boolean;
+  /**
+   * Chaos checks: injectFaults, clearFaults and killReplica are implemented, and faults end by
+   * themselves on the target when their time is up. Absent: false.
+   */
+  readonly faults?: boolean;
+}
+
+/**
+ * Faults a chaos check puts on a service's main route: a share (0..1) of requests delayed by `ms`,
+ * answered with `status` without reaching the service, or their connection reset.
+ */
+export interface FaultSpec {
+  readonly latency?: { readonly ms: number; readonly share: number };
+  readonly abort?: { readonly status: number; readonly share: number };
+  readonly reset?: { readonly share: number };
+}
+
+/** What faults did while on: requests seen by the route, and how many each fault hit. */
+export interface FaultReport {
+  readonly faults: FaultSpec;
+  /** Epoch ms the faults end (or ended) by themselves. */
+  readonly expiresAt: number;
+  readonly counts: { readonly seen: number; readonly delayed: number; readonly aborted: number; readonly reset: number };
+}
+
+/** The replica a chaos check killed. */
+export interface KilledReplica {
+  /** As `gantry status` names it: `api-r7-0`. */
+  readonly replica: string;
+  readonly index: number;
+  readonly pid: number;
+  /** Its restarts before the kill: it is back once its revision reports more and it is ready again. */
+  readonly restartsBefore: number;
 }
 
 /**
@@ -223,6 +256,16 @@ export interface Target {
   verifyWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck>;
   /** Sets (or, with null, clears) the service's match rule on its main route (see RouteMatch); only where `capabilities().headerRouting`. */
   setMatch?(environment: string, service: string, match: RouteMatch | null): Promise<void>;
+  /**
+   * Chaos checks (only where `capabilities().faults`): turns faults on for the service's main route
+   * for `durationMs`, replacing any on; the target ends them itself when the time is up, so a
+   * control plane that dies meanwhile leaves none behind.
+   */
+  injectFaults?(environment: string, service: string, faults: FaultSpec, durationMs: number): Promise<FaultReport>;
+  /** Ends the service's faults now; answers what the last ones did (null: it never had any). */
+  clearFaults?(environment: string, service: string): Promise<FaultReport | null>;
+  /** Kills one replica of the revision at once (SIGKILL), as a crash: the target restarts it as it restarts any crash. */
+  killReplica?(environment: string, service: string, revision: number): Promise<KilledReplica>;
   /** Stops a revision (SIGTERM, then SIGKILL after the grace period); stopping a stopped one does nothing. */
   stopRevision(environment: string, service: string, revision: number): Promise<void>;
   /**

@@ -1,5 +1,7 @@
 import type { ServedRoute } from '../../targets/local/route-layout.js';
+import type { FaultSpec, FaultStatus } from '../router/faults.js';
 import type { Backend, RouteTraffic } from '../router/types.js';
+import type { RouteFaultsStatus } from './router-control.js';
 
 /**
  * What the agent worker asks of the router its parent runs, over Node's IPC channel. Every call
@@ -11,6 +13,9 @@ export type RouterCall =
   | { readonly op: 'setBackends'; readonly routeId: string; readonly backends: readonly Backend[] }
   | { readonly op: 'limit'; readonly routeId: string; readonly maxConnections: number | null }
   | { readonly op: 'traffic'; readonly routeId: string }
+  | { readonly op: 'setFaults'; readonly routeId: string; readonly faults: FaultSpec; readonly durationMs: number }
+  | { readonly op: 'clearFaults'; readonly routeId: string }
+  | { readonly op: 'faults'; readonly routeId: string }
   | { readonly op: 'flush' };
 
 export interface RouterRequest {
@@ -23,7 +28,7 @@ export interface RouterReply {
   readonly kind: 'router-reply';
   readonly id: number;
   readonly ok: boolean;
-  readonly result?: number | RouteTraffic[] | null;
+  readonly result?: number | RouteTraffic[] | FaultStatus | RouteFaultsStatus | null;
   readonly error?: WireError;
 }
 

@@ -74,6 +74,12 @@ export class RouterHost {
         return null;
       case 'traffic':
         return this.router.traffic(call.routeId);
+      case 'setFaults':
+        return this.router.setFaults(call.routeId, call.faults, call.durationMs);
+      case 'clearFaults':
+        return this.router.clearFaults(call.routeId);
+      case 'faults':
+        return this.router.faults(call.routeId);
       case 'flush':
         return null;
     }

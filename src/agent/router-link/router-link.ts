@@ -1,7 +1,8 @@
 import { GantryError } from '../../errors/index.js';
 import type { Backend, RouteTraffic } from '../router/types.js';
 import { isRouterReply, type RouterCall, type RouterReply } from './messages.js';
-import type { RouterControl } from './router-control.js';
+import type { RouteFaultsStatus, RouterControl } from './router-control.js';
+import type { FaultSpec, FaultStatus } from '../router/faults.js';
 
 interface Pending {
   resolve(reply: RouterReply): void;
@@ -38,6 +39,18 @@ export class RouterLink implements RouterControl {
 
   async traffic(routeId: string): Promise<RouteTraffic[]> {
     return (await this.call({ op: 'traffic', routeId })) as RouteTraffic[];
+  }
+
+  async setFaults(routeId: string, faults: FaultSpec, durationMs: number): Promise<FaultStatus> {
+    return (await this.call({ op: 'setFaults', routeId, faults, durationMs })) as FaultStatus;
+  }
+
+  async clearFaults(routeId: string): Promise<FaultStatus | null> {
+    return (await this.call({ op: 'clearFaults', routeId })) as FaultStatus | null;
+  }
+
+  async faults(routeId: string): Promise<RouteFaultsStatus> {
+    return (await this.call({ op: 'faults', routeId })) as RouteFaultsStatus;
   }
 
   async flush(): Promise<void> {

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { TargetError } from '../../errors/index.js';
 import { ConnectionLimit } from './connection-limit.js';
+import { RouteFaults } from './faults.js';
 import { BackendSet, EMPTY_BACKEND_SET, offersChoice, socketAddress, validateBackends, type BackendEntry } from './backend-set.js';
 import { RouterErrorCode, rawErrorResponse, sendError } from './error-response.js';
 import { OutlierDetector } from './outlier-detector.js';
@@ -34,6 +35,8 @@ export class Route {
   private readonly detector: OutlierDetector;
   private readonly host: ExchangeHost;
   private readonly limit: ConnectionLimit;
+  /** A chaos check's faults on this route's requests (faults.ts); off unless the agent is told. */
+  readonly faults = new RouteFaults();
 
   constructor(
     readonly id: string,
@@ -104,6 +107,7 @@ export class Route {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.faults.clear();
     // Requests still arriving on open keep-alive connections during the drain are served as usual.
     if (server !== undefined) await closeServer(server, this.tunnels, this.deps.drainTimeoutMs);
     const previous = this.current;
@@ -120,6 +124,11 @@ export class Route {
 
   private handle(req: IncomingMessage, res: RouterResponse): void {
     if (this.limit.refused(req.socket)) return; // already answered ROUTE_BUSY and closing
+    if (this.faults.on) this.faults.apply(req, res, () => this.forward(req, res));
+    else this.forward(req, res);
+  }
+
+  private forward(req: IncomingMessage, res: RouterResponse): void {
     const entry = this.current.pick();
     if (entry === undefined) sendError(res, 503, RouterErrorCode.NoBackend, this.noBackendMessage);
     else new ProxyExchange(req, res, entry, this.host).start();

@@ -1,5 +1,7 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { TargetError } from '../../errors/index.js';
+import { validateFaults, type FaultSpec, type FaultStatus } from './faults.js';
 import { defaultConnectionLimit, openFileLimit } from './open-file-budget.js';
 import { Route } from './route.js';
 import {
@@ -69,6 +71,29 @@ export class Router {
   /** Counters per backend of the route, since each backend id was first added to it. */
   traffic(routeId: string): RouteTraffic[] {
     return this.routes.get(routeId)?.traffic() ?? [];
+  }
+
+  /**
+   * Turns faults on for the route's requests for `durationMs` (replacing any on); they end by
+   * themselves then, whatever happens to whoever asked (faults.ts).
+   */
+  setFaults(routeId: string, faults: FaultSpec, durationMs: number): FaultStatus {
+    validateFaults(routeId, faults, durationMs);
+    const route = this.routes.get(routeId);
+    if (route === undefined) throw new TargetError('NOT_FOUND', `route ${routeId} is not served here`, { where: `route ${routeId}`, hint: 'Faults go on a route the agent serves: deploy the service first.' });
+    this.logger.warn({ route: routeId, faults, durationMs }, 'faults on');
+    return route.faults.set(faults, durationMs);
+  }
+
+  /** Ends the route's faults now; answers what the last ones did (null when it never had any). */
+  clearFaults(routeId: string): FaultStatus | null {
+    const cleared = this.routes.get(routeId)?.faults.clear() ?? null;
+    if (cleared !== null) this.logger.warn({ route: routeId, counts: cleared.counts }, 'faults off');
+    return cleared;
+  }
+
+  faults(routeId: string): { readonly active: FaultStatus | null; readonly last: FaultStatus | null } {
+    return this.routes.get(routeId)?.faults.status() ?? { active: null, last: null };
   }
 
   /** Open client connections of the route, and the most it takes now (its configured or default limit). */

@@ -1,7 +1,7 @@
 import { TargetError } from '../../errors/index.js';
 import { AgentClient, agentRevisionBody, type AgentMethod } from '../agent-client.js';
 import { controlPlaneUrl, describedEndpoint } from '../endpoint.js';
-import type { Endpoint, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
+import type { Endpoint, FaultReport, FaultSpec, KilledReplica, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
 import { sameWeights } from '../weights.js';
 import type { ServedRoute } from './route-layout.js';
 
@@ -12,7 +12,7 @@ const TRANSPORT_RETRY_MS = 5_000;
  * What the local agent does: its router splits a route by weight; it has no header routing; a
  * service of a blue-green environment gets a preview route (a second port) before the switch.
  */
-export const LOCAL_CAPABILITIES: TargetCapabilities = Object.freeze({ weightedRouting: true, headerRouting: false, preview: true, rollsItself: false });
+export const LOCAL_CAPABILITIES: TargetCapabilities = Object.freeze({ weightedRouting: true, headerRouting: false, preview: true, rollsItself: false, faults: true });
 
 /** The local target: the contract spoken over HTTP to a `gantry agent` on this machine; it is also the local kind's traffic source. */
 export class LocalTarget implements Target, TrafficSource {
@@ -84,6 +84,18 @@ export class LocalTarget implements Target, TrafficSource {
 
   async url(environment: string, service: string, route: RouteName): Promise<string> {
     return controlPlaneUrl(await this.endpoint(environment, service, route), this.name, environment, service, route);
+  }
+
+  async injectFaults(environment: string, service: string, faults: FaultSpec, durationMs: number): Promise<FaultReport> {
+    return (await this.call<{ active: FaultReport }>('PUT', `/v1/environments/${environment}/services/${service}/faults`, { faults, durationMs })).active;
+  }
+
+  async clearFaults(environment: string, service: string): Promise<FaultReport | null> {
+    return (await this.call<{ cleared: FaultReport | null }>('DELETE', `/v1/environments/${environment}/services/${service}/faults`)).cleared;
+  }
+
+  async killReplica(environment: string, service: string, revision: number): Promise<KilledReplica> {
+    return this.call<KilledReplica>('POST', `/v1/environments/${environment}/services/${service}/revisions/${revision}/kill`);
   }
 
   async logs(environment: string, service: string, revision: number, lines = 50): Promise<string[]> {
