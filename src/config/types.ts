@@ -129,6 +129,18 @@ export interface EnvironmentConfig {
   /** The registry this environment pulls images from (a name in `registries`); undefined when no registry is declared. */
   readonly registry: string | undefined;
   readonly imageScan: { readonly failOn: ScanSeverity; readonly ignore: readonly string[] } | undefined;
+  /** Empty without regions; with regions, `target` is the first region's (see config/environment-placements.ts). */
+  readonly regions: readonly RegionConfig[];
+  /** The regions' names by wave, in order; empty without regions. */
+  readonly waves: readonly (readonly string[])[];
+  readonly onFailure: 'rollback-all' | 'stop';
+}
+
+/** One region of an environment: a target of its own, with its own port offset on top of the environment's. */
+export interface RegionConfig {
+  readonly name: string;
+  readonly target: string;
+  readonly portOffset: number;
 }
 
 export interface DockerHostConfig {

@@ -81,6 +81,8 @@ export interface Deployment {
   readonly strategy: StrategyConfig | null;
   /** The target the revision runs on. */
   readonly target: string | null;
+  /** The environment's region it went out to; '' for an environment without regions. */
+  readonly region: string;
   /** What the revision runs; null only for rows written before it was recorded. */
   readonly spec: DeployedSpec | null;
   readonly progress: RolloutProgress | null;

@@ -1,3 +1,4 @@
+import { environmentPlacements, type Placement } from '../config/environment-placements.js';
 import type { EnvironmentConfig, GantryConfig, HealthConfig, ImageBuildConfig, ServiceConfig, VerifyConfig } from '../config/types.js';
 import {
   STEP_SPEC_VERSION,
@@ -209,7 +210,11 @@ export function deployStepSpec(env: EnvironmentConfig, name: string, service: Se
 
 /**
  * From the lock on: one deploy step per service in order, verification, the watch window,
- * finalisation, and the rollback that runs only if one of them failed.
+ * finalisation, and the rollback that runs only if one of them failed. An environment with regions
+ * gets the deploys, verification and watch once per region, wave after wave: a wave's deploys need
+ * every step of the wave before it, so each wave is watched before the next starts. Finalisation
+ * follows the last wave (every previous revision keeps running until then, so rolling back any
+ * region is instant); the one rollback step knows the waves and the environment's onFailure.
  */
 export function rolloutSteps(
   config: GantryConfig,
@@ -221,43 +226,74 @@ export function rolloutSteps(
   productionLike: boolean,
 ): TypedPlannedStep[] {
   const steps: TypedPlannedStep[] = [];
-  let previous = after;
   const chain: string[] = [];
+  const placements = environmentPlacements(env);
+  let before = [after];
+  for (const wave of env.regions.length > 0 ? env.waves : [['']]) {
+    const ends: string[] = [];
+    for (const region of wave) {
+      const placement = placements.find((p) => p.region === region);
+      if (placement) ends.push(placementSteps(config, env, services, before, checks, pinned, placement, steps, chain));
+    }
+    before = ends;
+  }
+  const finalize: FinalizeStepSpec = { v, environment: env.name, target: env.target, services, tag: env.tag && Object.keys(pinned).length === 0, immutableTags: productionLike, timeoutMs: 10 * MINUTE };
+  steps.push({ key: finalizeKey(env.name), kind: 'finalize', name: `finalize ${env.name}`, environment: env.name, needs: before, spec: finalize, maxAttempts: 3 });
+  chain.push(finalizeKey(env.name));
+  const regions = env.regions.length > 0 ? { regions: { waves: env.waves, onFailure: env.onFailure } } : {};
+  const rollback: RollbackStepSpec = { v, environment: env.name, target: env.target, timeoutMs: 10 * MINUTE, ...regions };
+  steps.push({ key: rollbackKey(env.name), kind: 'rollback', name: `rollback ${env.name}`, environment: env.name, needs: chain, when: 'failure', spec: rollback, maxAttempts: 3 });
+  return steps;
+}
+
+/** One place's deploys (in service order), verification and watch, after `needs`; returns the key of its last step. */
+function placementSteps(
+  config: GantryConfig,
+  env: EnvironmentConfig,
+  services: readonly string[],
+  needs: readonly string[],
+  checks: readonly VerifyConfig[],
+  pinned: Readonly<Record<string, NonNullable<DeployStepSpec['pinnedArtifact']>>>,
+  placement: Placement,
+  steps: TypedPlannedStep[],
+  chain: string[],
+): string {
+  // Without regions, specs, keys and names are exactly what they were before regions existed.
+  const region = placement.region === '' ? undefined : placement.region;
+  const at = region === undefined ? {} : { region };
+  const where = region === undefined ? env.name : `${env.name}@${region}`;
+  let previous = [...needs];
   for (const name of services) {
     const service = config.services[name];
     if (!service?.run) continue;
-    const key = deployKey(env.name, name);
+    const key = deployKey(env.name, name, region);
     const artifact = pinned[name];
-    const spec: DeployStepSpec = { ...deployStepSpec(env, name, { ...service, run: service.run }, config), ...(artifact ? { pinnedArtifact: artifact } : {}) };
-    const label = artifact ? `roll back ${name} → ${env.name} (to ${artifact.release.slice(0, 7)})` : `deploy ${name} → ${env.name} (${env.strategy.kind})`;
-    steps.push({ key, kind: 'deploy', name: label, service: name, environment: env.name, needs: [previous], spec, maxAttempts: 3 });
+    const spec: DeployStepSpec = { ...deployStepSpec(env, name, { ...service, run: service.run }, config), target: placement.target, ...at, ...(artifact ? { pinnedArtifact: artifact } : {}) };
+    const label = artifact ? `roll back ${name} → ${where} (to ${artifact.release.slice(0, 7)})` : `deploy ${name} → ${where} (${env.strategy.kind})`;
+    steps.push({ key, kind: 'deploy', name: label, service: name, environment: env.name, needs: previous, spec, maxAttempts: 3 });
     chain.push(key);
-    previous = key;
+    previous = [key];
   }
   const verify: VerifyStepSpec = {
     v,
     environment: env.name,
-    target: env.target,
+    target: placement.target,
+    ...at,
     services: services.map((name) => ({ name, health: config.services[name]?.health ?? defaultHealth(), smoke: config.services[name]?.smoke ?? [] })),
     checks,
     timeoutMs: 30 * MINUTE,
   };
-  steps.push({ key: verifyKey(env.name), kind: 'verify', name: `verify ${env.name} (${verify.checks.map((c) => c.kind).join(', ')})`, environment: env.name, needs: [previous], spec: verify, maxAttempts: 1 });
-  chain.push(verifyKey(env.name));
-  previous = verifyKey(env.name);
+  let last = verifyKey(env.name, region);
+  steps.push({ key: last, kind: 'verify', name: `verify ${where} (${verify.checks.map((c) => c.kind).join(', ')})`, environment: env.name, needs: previous, spec: verify, maxAttempts: 1 });
+  chain.push(last);
   if (env.watch && Object.keys(pinned).length === 0) {
     const analysisMs = Math.max(0, ...env.watch.analysis.map((m) => m.intervalMs * m.count));
-    const watch: WatchStepSpec = { v, environment: env.name, target: env.target, services, watch: env.watch, prometheus: config.prometheus, timeoutMs: Math.max(env.watch.durationMs, analysisMs) + 24 * 60 * MINUTE };
-    steps.push({ key: watchKey(env.name), kind: 'watch', name: `watch ${env.name}`, environment: env.name, needs: [previous], spec: watch, maxAttempts: 1 });
-    chain.push(watchKey(env.name));
-    previous = watchKey(env.name);
+    const watch: WatchStepSpec = { v, environment: env.name, target: placement.target, ...at, services, watch: env.watch, prometheus: config.prometheus, timeoutMs: Math.max(env.watch.durationMs, analysisMs) + 24 * 60 * MINUTE };
+    steps.push({ key: watchKey(env.name, region), kind: 'watch', name: `watch ${where}`, environment: env.name, needs: [last], spec: watch, maxAttempts: 1 });
+    last = watchKey(env.name, region);
+    chain.push(last);
   }
-  const finalize: FinalizeStepSpec = { v, environment: env.name, target: env.target, services, tag: env.tag && Object.keys(pinned).length === 0, immutableTags: productionLike, timeoutMs: 10 * MINUTE };
-  steps.push({ key: finalizeKey(env.name), kind: 'finalize', name: `finalize ${env.name}`, environment: env.name, needs: [previous], spec: finalize, maxAttempts: 3 });
-  chain.push(finalizeKey(env.name));
-  const rollback: RollbackStepSpec = { v, environment: env.name, target: env.target, timeoutMs: 10 * MINUTE };
-  steps.push({ key: rollbackKey(env.name), kind: 'rollback', name: `rollback ${env.name}`, environment: env.name, needs: chain, when: 'failure', spec: rollback, maxAttempts: 3 });
-  return steps;
+  return last;
 }
 
 /** The step that takes the environment lock (invariant 2); a rollback plan starts with one too. */

@@ -3,6 +3,9 @@
  * (`--step`) and the dashboard. Built and read here only, so the format is stated once.
  * Service, gate and environment names are `[a-z][a-z0-9-]*` (config/schema.ts), so `:` never
  * occurs inside a part; a branch may contain one, so the protection key keeps the rest whole.
+ * An environment with regions has a deploy, verify and watch step per region: `@<region>` ends
+ * their key (region names are names too, so `@` never occurs inside one); without regions the keys
+ * are as they always were.
  */
 
 export const SCAN_STEP_KEY = 'scan:security';
@@ -17,9 +20,10 @@ export const approvalKey = (environment: string): string => `approval:${environm
 export const lockKey = (environment: string): string => `lock:${environment}`;
 export const backupKey = (environment: string): string => `backup:${environment}`;
 export const restoreResourcesKey = (environment: string): string => `restore-resources:${environment}`;
-export const deployKey = (environment: string, service: string): string => `deploy:${environment}:${service}`;
-export const verifyKey = (environment: string): string => `verify:${environment}`;
-export const watchKey = (environment: string): string => `watch:${environment}`;
+const inRegion = (key: string, region: string | undefined): string => (region ? `${key}@${region}` : key);
+export const deployKey = (environment: string, service: string, region?: string): string => inRegion(`deploy:${environment}:${service}`, region);
+export const verifyKey = (environment: string, region?: string): string => inRegion(`verify:${environment}`, region);
+export const watchKey = (environment: string, region?: string): string => inRegion(`watch:${environment}`, region);
 export const finalizeKey = (environment: string): string => `finalize:${environment}`;
 export const rollbackKey = (environment: string): string => `rollback:${environment}`;
 
@@ -29,8 +33,20 @@ export type ParsedStepKey =
   | { readonly kind: 'gate'; readonly service: string; readonly gate: string }
   | { readonly kind: 'build' | 'image'; readonly service: string }
   | { readonly kind: 'protection'; readonly branch: string }
-  | { readonly kind: 'promotion' | 'approval' | 'lock' | 'backup' | 'verify' | 'watch' | 'finalize' | 'rollback'; readonly environment: string }
-  | { readonly kind: 'deploy' | 'image-scan'; readonly environment: string; readonly service: string };
+  | { readonly kind: 'promotion' | 'approval' | 'lock' | 'backup' | 'finalize' | 'rollback'; readonly environment: string }
+  | { readonly kind: 'verify' | 'watch'; readonly environment: string; readonly region?: string }
+  | { readonly kind: 'image-scan'; readonly environment: string; readonly service: string }
+  | { readonly kind: 'deploy'; readonly environment: string; readonly service: string; readonly region?: string };
+
+const REGIONAL = new Set(['deploy', 'verify', 'watch']);
+
+/** `deploy:production:api@eu-west-1` → the key without its region, and the region. */
+function splitRegion(prefix: string, rest: string): { rest: string; region?: string } | undefined {
+  const at = rest.lastIndexOf('@');
+  if (at < 0 || prefix === 'protection') return { rest };
+  if (!REGIONAL.has(prefix) || at === rest.length - 1) return undefined;
+  return { rest: rest.slice(0, at), region: rest.slice(at + 1) };
+}
 
 const PER_ENVIRONMENT = new Set(['promotion', 'approval', 'lock', 'backup', 'verify', 'watch', 'finalize', 'rollback'] as const);
 const isPerEnvironment = (prefix: string): prefix is 'promotion' | 'approval' | 'lock' | 'backup' | 'verify' | 'watch' | 'finalize' | 'rollback' =>
@@ -44,16 +60,20 @@ export function parseStepKey(key: string): ParsedStepKey | undefined {
   const rest = key.slice(colon + 1);
   if (rest === '') return undefined;
   if (prefix === 'protection') return { kind: 'protection', branch: rest };
-  const parts = rest.split(':');
+  const split = splitRegion(prefix, rest);
+  if (!split) return undefined;
+  const where = split.region === undefined ? {} : { region: split.region };
+  const parts = split.rest.split(':');
   if (parts.length === 1) {
     if (prefix === 'build') return { kind: 'build', service: rest };
     if (prefix === 'image') return { kind: 'image', service: rest };
+    if (prefix === 'verify' || prefix === 'watch') return { kind: prefix, environment: split.rest, ...where };
     return isPerEnvironment(prefix) ? { kind: prefix, environment: rest } : undefined;
   }
   const [first, second] = parts;
   if (parts.length !== 2 || !first || !second) return undefined;
   if (prefix === 'gate') return { kind: 'gate', service: first, gate: second };
-  if (prefix === 'deploy') return { kind: 'deploy', environment: first, service: second };
+  if (prefix === 'deploy') return { kind: 'deploy', environment: first, service: second, ...where };
   if (prefix === 'image-scan') return { kind: 'image-scan', environment: first, service: second };
   return undefined;
 }

@@ -25,13 +25,14 @@ export class DeployStep implements StepHandler {
     const artifact = pinned ?? (await store.releases.forRelease(ctx.run.sha)).find((a) => a.service === spec.service);
     if (!artifact) throw new GantryError('RELEASE_NOT_FOUND', `release ${ctx.run.sha.slice(0, 7)} has no artifact for ${spec.service}`, { hint: 'The build step makes it; this is a plan without a build.' });
     const release = pinned?.release ?? ctx.run.sha;
-    const live = await store.deployments.live(spec.environment, spec.service);
+    const region = spec.region ?? '';
+    const live = await store.deployments.live(spec.environment, spec.service, region);
     // What this revision runs is recorded with it (a rollback's is a copy of the revision gone back to).
     const written = await recordToWrite(store, spec);
     // A service with an image runs it by digest from the environment's registry; a rollback's copied record names its own already.
     const record = spec.image && !written.spec.image ? { ...written, spec: { ...written.spec, image: await placeImage(store, this.deps.secrets, ctx, spec.environment, spec.service, artifact.releaseId, spec.image) } } : written;
     const deployment = await store.deployments.ensure(
-      { environment: spec.environment, service: spec.service, releaseId: artifact.releaseId, digest: artifact.digest, previousRevision: live?.revision ?? null, ...record, runId: ctx.run.id, triggeredBy: ctx.run.triggeredBy },
+      { environment: spec.environment, service: spec.service, region, releaseId: artifact.releaseId, digest: artifact.digest, previousRevision: live?.revision ?? null, ...record, runId: ctx.run.id, triggeredBy: ctx.run.triggeredBy },
       ctx.clock.now(),
     );
     if (ctx.step.attempt > 1) ctx.log.info(`resuming the deployment of ${spec.service} r${deployment.revision}: reconciling with the target`);

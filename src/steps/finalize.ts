@@ -4,6 +4,7 @@ import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handl
 import { DeploymentState } from '../domain/deployment.js';
 import { Goal, reconcilePass, strategyFor } from '../strategies/index.js';
 import { deploymentRecord } from './support/deployment-record.js';
+import { placeLabel } from './support/failed-wave.js';
 import { tagDeployedImage } from './support/image-tags.js';
 import { strategyContext, type DeployDeps } from './support/strategy-context.js';
 
@@ -39,7 +40,7 @@ export class FinalizeStep implements StepHandler {
         continue;
       }
       await store.deployments.setState(d.id, DeploymentState.Succeeded, ctx.clock.now());
-      await store.events.append('deployment.succeeded', ctx.run.triggeredBy, ctx.run.id, { environment: d.environment, service: d.service, revision: d.revision, release: d.release, digest: d.digest }, ctx.clock.now());
+      await store.events.append('deployment.succeeded', ctx.run.triggeredBy, ctx.run.id, { environment: d.environment, service: d.service, ...(d.region ? { region: d.region } : {}), revision: d.revision, release: d.release, digest: d.digest }, ctx.clock.now());
     }
     if (waits.length > 0) return { kind: 'wait', message: `retiring the previous revisions of ${spec.environment} (${waits.length} waiting)`, retryInMs: Math.min(...waits) };
     for (const d of deployments) {
@@ -48,13 +49,13 @@ export class FinalizeStep implements StepHandler {
       await layout.tag(`${d.service}:${spec.environment}-latest`, d.digest);
       if (spec.immutableTags) await layout.tag(`${d.service}:${spec.environment}-r${d.revision}`, d.digest, { immutable: true });
       if (record.spec.image) await tagDeployedImage(store, this.deps.secrets, ctx, spec.environment, d.revision, record.spec.image, spec.immutableTags);
-      ctx.log.info(`${d.service}: r${d.revision} is live in ${spec.environment}${d.previousRevision === null ? '' : `; r${d.previousRevision} retired`}`);
+      ctx.log.info(`${placeLabel(d)}: r${d.revision} is live in ${spec.environment}${d.previousRevision === null ? '' : `; r${d.previousRevision} retired`}`);
     }
     if (spec.tag) {
       const tag = `deploy/${spec.environment}/${new Date(ctx.clock.now()).toISOString().replace(/[-:]/g, '').slice(0, 15)}-run${ctx.run.id}`;
       await this.deps.tagCommit(ctx.run.sha, tag, `Deployed to ${spec.environment} by run #${ctx.run.id}`);
       ctx.log.info(`tagged ${ctx.run.sha.slice(0, 7)} as ${tag}`);
     }
-    return { kind: 'done', summary: { services: deployments.map((d) => ({ service: d.service, revision: d.revision })) }, message: `${deployments.length} service(s) live` };
+    return { kind: 'done', summary: { services: deployments.map((d) => ({ service: d.service, revision: d.revision, ...(d.region ? { region: d.region } : {}) })) }, message: `${deployments.length} service(s) live` };
   }
 }

@@ -38,7 +38,7 @@ export class WatchStep implements StepHandler {
     const target = await this.targets.get(spec.target);
     // The router's counters come from the target kind's traffic source (metrics/traffic.ts), not from Target.
     const traffic = await this.targets.traffic(spec.target);
-    const deployments = (await this.store.deployments.allForRun(ctx.run.id)).filter((d) => d.environment === spec.environment);
+    const deployments = (await this.store.deployments.allForRun(ctx.run.id)).filter((d) => d.environment === spec.environment && d.region === (spec.region ?? ''));
     const now = ctx.clock.now();
     const described = await target.describe(spec.environment);
     const states = new Map<string, WatchState>();

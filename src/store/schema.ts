@@ -105,6 +105,8 @@ export interface DeploymentTable {
   /** JSON StrategyConfig; null on rows older than migration 009. */
   strategy_config: string | null;
   target: string | null;
+  /** The environment's region ('' for an environment without regions); migration 014. */
+  region: Generated<string>;
   /** JSON DeployedSpec (no secret values); null on rows older than migration 009. */
   spec: string | null;
   /** JSON RolloutProgress, written by the strategy after each pass. */

@@ -8,11 +8,14 @@ import { specVersion } from './version.js';
 const environment = z.string();
 const target = z.string();
 const timeoutMs = z.number().nonnegative();
+/** The region of an environment with regions (its target is the region's); absent without regions. */
+const region = z.string().optional();
 
 export const DeployStepSchema = z.object({
   v: specVersion,
   environment,
   target,
+  region,
   service: z.string(),
   strategy: StrategyConfigSchema,
   command: z.string(),
@@ -44,6 +47,7 @@ export const VerifyStepSchema = z.object({
   v: specVersion,
   environment,
   target,
+  region,
   services: z.array(z.object({ name: z.string(), health: HealthConfigSchema, smoke: z.array(SmokeConfigSchema).readonly() })).readonly(),
   checks: z.array(VerifyConfigSchema).readonly(),
   timeoutMs,
@@ -54,6 +58,7 @@ export const WatchStepSchema = z.object({
   v: specVersion,
   environment,
   target,
+  region,
   services: z.array(z.string()).readonly(),
   watch: WatchConfigSchema,
   /** Where PromQL metrics of the analysis go (gantry.yaml's top-level `prometheus`). */
@@ -74,5 +79,12 @@ export const FinalizeStepSchema = z.object({
 });
 export type FinalizeStepSpec = Readonly<z.output<typeof FinalizeStepSchema>>;
 
-export const RollbackStepSchema = z.object({ v: specVersion, environment, target, timeoutMs });
+export const RollbackStepSchema = z.object({
+  v: specVersion,
+  environment,
+  target,
+  timeoutMs,
+  /** An environment with regions: its waves in order and what a failure rolls back (absent without regions). */
+  regions: z.object({ waves: z.array(z.array(z.string()).readonly()).readonly(), onFailure: z.enum(['rollback-all', 'stop']) }).optional(),
+});
 export type RollbackStepSpec = Readonly<z.output<typeof RollbackStepSchema>>;

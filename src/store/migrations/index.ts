@@ -13,6 +13,7 @@ import * as images from './010-images.js';
 import * as backupResources from './011-backup-resources.js';
 import * as coordination from './012-coordination.js';
 import * as bigintReferences from './013-bigint-references.js';
+import * as deploymentRegion from './014-deployment-region.js';
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '011-backup-resources': backupResources,
   '012-coordination': coordination,
   '013-bigint-references': bigintReferences,
+  '014-deployment-region': deploymentRegion,
 };
 
 /** Kysely's Migrator wants migrations that take only `db`; the dialect is bound here. */

@@ -19,6 +19,7 @@ const toDeployment = (r: Row): Deployment => ({
   strategyKind: r.strategy,
   strategy: parse<StrategyConfig>(r.strategy_config),
   target: r.target,
+  region: r.region,
   spec: parse<DeployedSpec>(r.spec),
   progress: parse<RolloutProgress>(r.progress),
   runId: r.run_id === null ? null : Number(r.run_id),
@@ -38,13 +39,19 @@ export interface NewDeployment {
   /** The strategy config in force; its kind is also kept as its own column. */
   readonly strategy: StrategyConfig;
   readonly target: string;
+  /** The environment's region ('' or left out: an environment without regions). */
+  readonly region?: string;
   /** What the revision runs, without secret values. */
   readonly spec: DeployedSpec;
   readonly runId: number;
   readonly triggeredBy: string;
 }
 
-/** Per environment and service, the history of revisions: the unit of rollback. */
+/**
+ * Per environment and service (and region, for an environment with regions), the history of
+ * revisions: the unit of rollback. Revision numbers are unique per environment and service across
+ * its regions, so a number names one deployment; each region has its own live and previous one.
+ */
 export class DeploymentRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -52,9 +59,10 @@ export class DeploymentRepository {
     return this.db.selectFrom('deployments').innerJoin('releases', 'releases.id', 'deployments.release_id').selectAll('deployments').select('releases.sha');
   }
 
-  /** The run's deployment of a service, created with the next revision number on first call (idempotent on resume). */
+  /** The run's deployment of a service (in a region), created with the next revision number on first call (idempotent on resume). */
   async ensure(d: NewDeployment, now: number): Promise<Deployment> {
-    const existing = await this.forRun(d.runId, d.environment, d.service);
+    const region = d.region ?? '';
+    const existing = await this.forRun(d.runId, d.environment, d.service, region);
     if (existing) return existing;
     return this.db.transaction().execute(async (trx) => {
       const max = await trx
@@ -76,6 +84,7 @@ export class DeploymentRepository {
           strategy: d.strategy.kind,
           strategy_config: JSON.stringify(d.strategy),
           target: d.target,
+          region,
           spec: JSON.stringify(d.spec),
           progress: null,
           run_id: d.runId,
@@ -99,8 +108,8 @@ export class DeploymentRepository {
     });
   }
 
-  async forRun(runId: number, environment: string, service: string): Promise<Deployment | undefined> {
-    const r = await this.base().where('deployments.run_id', '=', runId).where('deployments.environment', '=', environment).where('deployments.service', '=', service).executeTakeFirst();
+  async forRun(runId: number, environment: string, service: string, region = ''): Promise<Deployment | undefined> {
+    const r = await this.base().where('deployments.run_id', '=', runId).where('deployments.environment', '=', environment).where('deployments.service', '=', service).where('deployments.region', '=', region).executeTakeFirst();
     return r && toDeployment(r);
   }
 
@@ -127,11 +136,12 @@ export class DeploymentRepository {
     return r && toDeployment(r);
   }
 
-  /** The revision that is live for users: the latest one whose deployment succeeded. */
-  async live(environment: string, service: string): Promise<Deployment | undefined> {
+  /** The revision that is live for users (in a region): the latest one whose deployment succeeded. */
+  async live(environment: string, service: string, region = ''): Promise<Deployment | undefined> {
     const r = await this.base()
       .where('deployments.environment', '=', environment)
       .where('deployments.service', '=', service)
+      .where('deployments.region', '=', region)
       .where('deployments.state', '=', DeploymentState.Succeeded)
       .orderBy('deployments.id', 'desc')
       .executeTakeFirst();

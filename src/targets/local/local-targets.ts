@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { environmentTargets } from '../../config/environment-placements.js';
 import type { GantryConfig } from '../../config/types.js';
 import type { Logger } from '../../kernel/logger.js';
 import { TargetError } from '../../errors/index.js';
@@ -92,7 +93,7 @@ export class LocalTargets implements TargetKind {
     const { targets, environments } = this.o.config;
     return Object.entries(targets)
       .filter(([, spec]) => spec.kind === 'local')
-      .map(([name]) => ({ name, environments: Object.values(environments).filter((e) => e.target === name).map((e) => e.name) }));
+      .map(([name]) => ({ name, environments: Object.values(environments).filter((e) => environmentTargets(e).includes(name)).map((e) => e.name) }));
   }
 
   /** The token the target's agent takes. */

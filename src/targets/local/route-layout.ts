@@ -1,3 +1,4 @@
+import { environmentPlacements } from '../../config/environment-placements.js';
 import type { GantryConfig } from '../../config/types.js';
 
 /**
@@ -18,18 +19,19 @@ export interface ServedRoute {
 export const routeId = (environment: string, service: string, route: 'main' | 'preview'): string => `${environment}/${service}/${route}`;
 
 /**
- * What the agent of `targetName` serves: the environments whose `target` names it. The agent
- * refuses everything else, so a dev deployment can never touch production's agent (environment
- * isolation).
+ * What the agent of `targetName` serves: the environments whose `target` (or one of whose regions)
+ * names it, at the ports of that region. The agent refuses everything else, so a dev deployment can
+ * never touch production's agent (environment isolation).
  */
 export function routeLayout(config: GantryConfig, targetName: string): ServedRoute[] {
   const out: ServedRoute[] = [];
   for (const env of Object.values(config.environments)) {
-    if (env.target !== targetName) continue;
+    const placement = environmentPlacements(env).find((p) => p.target === targetName);
+    if (!placement) continue;
     for (const name of env.services) {
       const run = config.services[name]?.run;
       if (!run) continue;
-      const port = run.port + env.portOffset;
+      const port = run.port + placement.portOffset;
       out.push({
         environment: env.name,
         service: name,
