@@ -12,6 +12,7 @@ import { registerCancel } from './commands/cancel.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDispatch } from './commands/dispatch.js';
 import { registerDora } from './commands/dora.js';
+import { registerExport } from './commands/export.js';
 import { registerGithub } from './commands/github.js';
 import { registerHook } from './commands/hook.js';
 import { registerHosts } from './commands/hosts.js';
@@ -73,6 +74,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerHook(program, wrap);
   registerHosts(program, wrap);
   registerGithub(program, wrap);
+  registerExport(program, wrap);
   registerDemo(program, wrap);
   return program;
 }

@@ -85,9 +85,9 @@ export const ERROR_CODES = {
   SERVER_NOT_GANTRY: 'The address the CLI was pointed at answered, but not as a Gantry server.',
   LISTEN_FAILED: 'gantry server cannot listen on the address asked for (port in use, not allowed, not an address of this machine).',
   INIT_WRITE_FAILED: 'gantry init could not write gantry.yaml in the folder.',
-  EXPORT_WRITE_FAILED: 'gantry export could not write its files into the --out folder.',
-  EXPORT_TARGET_UNSUPPORTED: 'gantry export manifests was asked for an environment whose target is not kubernetes.',
-  EXPORT_NO_RELEASE: 'gantry export manifests found no release to export: the environment has nothing live and no --release was given.',
+  EXPORT_WRITE_FAILED: '`gantry export` could not write its files into the --out folder.',
+  EXPORT_TARGET_UNSUPPORTED: '`gantry export manifests` was asked for an environment whose target is not kubernetes.',
+  EXPORT_NO_RELEASE: '`gantry export manifests` found no release to export: the environment has nothing live and no --release was given.',
   USAGE: 'The command line is not valid.',
   INTERNAL: 'A bug in Gantry.',
   // deploy
