@@ -24,6 +24,8 @@ export function deploymentView(d: Deployment) {
     previousRevision: d.previousRevision,
     release: d.release,
     digest: d.digest,
+    // The image the revision runs, by digest, on targets that run images (`gantry export manifests` writes it); null for a bundle.
+    image: d.spec?.image ? `${d.spec.image.registryUrl}/${d.spec.image.repository}@${d.spec.image.digest}` : null,
     strategy: d.strategyKind,
     runId: d.runId,
     triggeredBy: d.triggeredBy,

@@ -17,13 +17,13 @@ export interface KubeContext {
 }
 
 /** The service's run.port, which the Deployment, PORT and the Service use. */
-export function portOf(c: KubeContext, service: string): number {
+export function portOf(c: Pick<KubeContext, 'config' | 'target'>, service: string): number {
   const run = c.config.services[service]?.run;
   if (run === undefined) throw new TargetError('CONFIG_INVALID_VALUE', `service ${service} has no run: section, so target ${c.target.name} has no port to give it`, { where: `services.${service}.run`, hint: 'Give the service run.command and run.port.' });
   return run.port;
 }
 
-export function manifestContext(c: KubeContext, environment: string, service: string, color: Color | undefined): ManifestContext {
+export function manifestContext(c: Pick<KubeContext, 'config' | 'target'>, environment: string, service: string, color: Color | undefined): ManifestContext {
   const strategy = c.config.environments[environment]?.strategy;
   const rolling = strategy?.kind === 'rolling' ? strategy : { maxSurge: 1, maxUnavailable: 0 };
   return {
