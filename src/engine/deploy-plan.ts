@@ -268,7 +268,10 @@ function placementSteps(
     if (!service?.run) continue;
     const key = deployKey(env.name, name, region);
     const artifact = pinned[name];
-    const spec: DeployStepSpec = { ...deployStepSpec(env, name, { ...service, run: service.run }, config), target: placement.target, ...at, ...(artifact ? { pinnedArtifact: artifact } : {}) };
+    const base = deployStepSpec(env, name, { ...service, run: service.run }, config);
+    // A region's revisions know where they run (GANTRY_REGION), as they know their environment and revision.
+    const placed = region === undefined ? base : { ...base, target: placement.target, region, env: { ...base.env, GANTRY_REGION: region } };
+    const spec: DeployStepSpec = { ...placed, ...(artifact ? { pinnedArtifact: artifact } : {}) };
     const label = artifact ? `roll back ${name} → ${where} (to ${artifact.release.slice(0, 7)})` : `deploy ${name} → ${where} (${env.strategy.kind})`;
     steps.push({ key, kind: 'deploy', name: label, service: name, environment: env.name, needs: previous, spec, maxAttempts: 3 });
     chain.push(key);

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
+import type { RunView, StepView } from '../../src/server/views.js';
+import { basePort } from '../support/deploy-fixture.js';
+import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { failedSteps } from '../support/pipeline-driver.js';
+import { TempDirs } from '../support/temp.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+/**
+ * Multi-region waves as a team runs them: three local targets (three real agents) as regions of
+ * production, in two waves, releases dispatched over the API and each region's route asked over
+ * HTTP. The service fails its smoke test only in the region its `fail-region` file names (it knows
+ * its region from GANTRY_REGION), so a release can break in wave 2 alone.
+ */
+const SERVICE = `import { createServer } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+const version = readFileSync('./version', 'utf8').trim();
+const broken = existsSync('./fail-region') && readFileSync('./fail-region', 'utf8').trim() === process.env.GANTRY_REGION;
+const server = createServer((req, res) => {
+  if (req.url === '/healthz') { res.end('ok'); return; }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ service: broken ? 'broken' : 'api', version, region: process.env.GANTRY_REGION }));
+});
+server.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
+
+/** production rolls every region back on a failure; edge (the same three targets, other ports) stops. */
+const config = (port: number): string => `version: 1
+project:
+  name: waves
+repository:
+  url: .
+  defaultBranch: main
+services:
+  api:
+    path: api
+    build:
+      run: mkdir -p out && cp server.mjs version fail-region out/
+      output: out
+    run:
+      command: node server.mjs
+      port: ${port}
+    health:
+      path: /healthz
+      interval: 100ms
+      deadline: 5s
+    smoke:
+      - name: answers as api
+        path: /
+        expectJson: { field: service, equals: api }
+targets:
+  us: { kind: local }
+  eu: { kind: local }
+  ap: { kind: local }
+environments:
+${['production', 'edge']
+  .map(
+    (name, i) => `  ${name}:
+    branch: ${name === 'production' ? 'main' : 'edge'}
+    strategy: rolling
+    portOffset: ${i * 25}
+    regions:
+      us-east-1: { target: us }
+      eu-west-1: { target: eu, portOffset: 10 }
+      ap-south-1: { target: ap, portOffset: 20 }
+    waves: [[us-east-1], [eu-west-1, ap-south-1]]
+    onFailure: ${name === 'production' ? 'rollback-all' : 'stop'}
+    verify:
+      - kind: health
+      - kind: smoke
+    watch:
+      duration: 1s
+      services: { api: { basis: health } }
+`,
+  )
+  .join('')}`;
+
+const files = (version: string, failRegion?: string): Record<string, string> => ({
+  'api/server.mjs': SERVICE,
+  'api/version': `${version}\n`,
+  // Always written: a branch made from one that named a region must stop naming it.
+  'api/fail-region': `${failRegion ?? 'none'}\n`,
+});
+
+describe('a production deploy in two waves across three regions', () => {
+  const temp = new TempDirs();
+  const port = basePort();
+  const portOf = (env: 'production' | 'edge', region: (typeof REGIONS)[number]): number => port + (env === 'edge' ? 25 : 0) + REGIONS.indexOf(region) * 10;
+  let t: TestServer;
+  let repo: ScratchRepo;
+  const versions = async (env: 'production' | 'edge'): Promise<Record<string, string>> => {
+    const out: Record<string, string> = {};
+    for (const region of REGIONS) out[region] = ((await (await fetch(`http://127.0.0.1:${portOf(env, region)}/`)).json()) as { version: string }).version;
+    return out;
+  };
+  const deploy = async (environment: string, ref: string): Promise<{ run: RunView; steps: StepView[] }> => {
+    const res = await t.api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment, ref });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return t.finished(res.body.run.id, 60_000);
+  };
+  const step = (steps: readonly StepView[], key: string): StepView => {
+    const found = steps.find((s) => s.key === key);
+    if (!found) throw new Error(`no step ${key} in ${steps.map((s) => s.key).join(', ')}`);
+    return found;
+  };
+
+  beforeAll(async () => {
+    const root = await temp.make();
+    repo = await fixtureRepo(root, { 'gantry.yaml': config(port), ...files('v1') });
+    t = await startTestServer(root, repo, config(port));
+  }, 60_000);
+  afterAll(async () => {
+    await t.server.close({ stopAgents: true });
+    await temp.cleanup();
+  });
+
+  it('watches wave 1 before wave 2 deploys, and every region serves each good release', async () => {
+    for (const version of ['v1', 'v2']) {
+      if (version !== 'v1') await pushChange(repo, 'main', files(version), version, 'main');
+      const { run, steps } = await deploy('production', 'main');
+      expect(run.state, failedSteps(steps)).toBe('succeeded');
+      const wave1Watched = Date.parse(step(steps, 'watch:production@us-east-1').finishedAt ?? '');
+      for (const region of ['eu-west-1', 'ap-south-1']) {
+        expect(Date.parse(step(steps, `deploy:production:api@${region}`).startedAt ?? '')).toBeGreaterThanOrEqual(wave1Watched);
+        expect(step(steps, `watch:production@${region}`).state).toBe('succeeded');
+      }
+      expect(await versions('production')).toEqual({ 'us-east-1': version, 'eu-west-1': version, 'ap-south-1': version });
+    }
+  }, 90_000);
+
+  it('rolls every region back to the previous release when wave 2 fails in one region (onFailure: rollback-all)', async () => {
+    await pushChange(repo, 'main', files('v3', 'eu-west-1'), 'v3 breaks in eu-west-1', 'main');
+    const { run, steps } = await deploy('production', 'main');
+    expect(run.state).toBe('failed');
+    expect(step(steps, 'verify:production@eu-west-1').state).toBe('failed');
+    // Wave 1 had switched to v3 and passed its watch; it goes back too.
+    expect(step(steps, 'watch:production@us-east-1').state).toBe('succeeded');
+    expect(step(steps, 'rollback:production').state).toBe('succeeded');
+    expect(step(steps, 'finalize:production').state).toBe('skipped');
+    expect(await versions('production')).toEqual({ 'us-east-1': 'v2', 'eu-west-1': 'v2', 'ap-south-1': 'v2' });
+  }, 90_000);
+
+  it('keeps wave 1 on the new release and rolls back only the failed wave with onFailure: stop', async () => {
+    await pushChange(repo, 'edge', files('v2'), 'edge v2', 'main');
+    expect((await deploy('edge', 'edge')).run.state).toBe('succeeded');
+    await pushChange(repo, 'edge', files('v3', 'ap-south-1'), 'v3 breaks in ap-south-1');
+    const { run, steps } = await deploy('edge', 'edge');
+    expect(run.state).toBe('failed');
+    expect(step(steps, 'verify:edge@ap-south-1').state).toBe('failed');
+    expect(step(steps, 'rollback:edge').message).toMatch(/stopped after wave 2 failed: us-east-1 \(api r\d+\) run the new release; .*eu-west-1.*ap-south-1.* back on the previous release/);
+    expect(await versions('edge')).toEqual({ 'us-east-1': 'v3', 'eu-west-1': 'v2', 'ap-south-1': 'v2' });
+  }, 90_000);
+});
