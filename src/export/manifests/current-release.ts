@@ -30,10 +30,10 @@ interface EnvironmentsView {
 
 const SHA = /^[0-9a-f]{7,64}$/;
 
-/** The image reference of a release by tag, in the registry the environment pulls from. */
+/** The image of a release by the tag Gantry's image step pushes (the commit id), in the registry it builds into. */
 function taggedImage(config: GantryConfig, env: EnvironmentConfig, service: string, sha: string): string {
   const image = config.services[service]?.image;
-  const registry = config.registries[env.registry ?? image?.registry ?? ''];
+  const registry = config.registries[image?.registry ?? ''];
   if (image === undefined || registry === undefined) {
     throw new GantryError('CONFIG_IMAGE_MISSING', `service ${service} has no image in a declared registry, so ${env.name} has no image of it to reference`, { where: `services.${service}.image`, hint: 'Give the service an image: (a kubernetes target runs images).' });
   }
