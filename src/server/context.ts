@@ -26,8 +26,8 @@ export interface ServerContext {
   readonly secrets?: SecretStore;
   /** What the environment's target runs now (revisions, phases, weights); undefined while its agent is not running. */
   readonly describeEnvironment?: (environment: string) => Promise<readonly ServiceStatus[] | undefined>;
-  /** The environment's target if it already runs (never started for an observer): what `gantry status` reads its events from. */
-  readonly observeTarget?: (environment: string) => Promise<Target | undefined>;
+  /** The environment's target (or the named one of its regions) if it already runs (never started for an observer): what `gantry status` reads its events from. */
+  readonly observeTarget?: (environment: string, target?: string) => Promise<Target | undefined>;
   /** The last lines a revision wrote, from the environment's target; undefined while the target is not running (never starts it). */
   readonly revisionLogs?: (environment: string, service: string, revision: number, lines: number) => Promise<string[] | undefined>;
   /** Every local target's agent as the agent watch last saw it, with its last restart from the audit log. */

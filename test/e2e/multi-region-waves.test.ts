@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import type { RunView, StepView } from '../../src/server/views.js';
+import type { EnvironmentStatusBody } from '../../src/cli/commands/status-table.js';
+import { runCli } from '../support/cli.js';
 import { basePort } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { failedSteps } from '../support/pipeline-driver.js';
@@ -143,6 +145,30 @@ describe('a production deploy in two waves across three regions', () => {
     expect(step(steps, 'finalize:production').state).toBe('skipped');
     expect(await versions('production')).toEqual({ 'us-east-1': 'v2', 'eu-west-1': 'v2', 'ap-south-1': 'v2' });
   }, 90_000);
+
+  it('shows each region with its target and live revision in gantry status production, the status API and the environments list', async () => {
+    const env = { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token };
+    const text = await runCli(['status', 'production'], env);
+    expect(text.code, text.stderr).toBe(0);
+    const body = JSON.parse((await runCli(['status', 'production', '-o', 'json'], env)).stdout) as EnvironmentStatusBody;
+    const v2 = (await t.api<{ deployments: Array<{ release: string; region: string; revision: number; state: string }> }>('GET', '/api/v1/environments/production/history?service=api')).body.deployments;
+    for (const [region, target] of [['us-east-1', 'us'], ['eu-west-1', 'eu'], ['ap-south-1', 'ap']] as const) {
+      const live = body.regions?.find((r) => r.region === region)?.services.find((s) => s.service === 'api')?.live;
+      // The release each region went back to is the one it had before v3: its last succeeded deployment there.
+      const expected = v2.find((d) => d.region === region && d.state === 'succeeded');
+      expect(live?.revision, region).toBe(expected?.revision);
+      expect(text.stdout).toMatch(new RegExp(`^production@${region} \\(target ${target}\\)$`, 'm'));
+      expect(text.stdout).toMatch(new RegExp(`^production@${region}[^]*?^api\\s+r${expected?.revision ?? '?'} live\\s+-\\s+ready`, 'm'));
+    }
+    expect(body.services).toEqual([]);
+    const list = await t.api<{ environments: Array<{ name: string; regions?: Array<{ region: string; target: string; services: Array<{ port: number; live: { revision: number } | null }> }> }> }>('GET', '/api/v1/environments');
+    const production = list.body.environments.find((e) => e.name === 'production');
+    expect(production?.regions?.map((r) => [r.region, r.target, r.services[0]?.port])).toEqual([
+      ['us-east-1', 'us', portOf('production', 'us-east-1')],
+      ['eu-west-1', 'eu', portOf('production', 'eu-west-1')],
+      ['ap-south-1', 'ap', portOf('production', 'ap-south-1')],
+    ]);
+  }, 60_000);
 
   it('keeps wave 1 on the new release and rolls back only the failed wave with onFailure: stop', async () => {
     await pushChange(repo, 'edge', files('v2'), 'edge v2', 'main');

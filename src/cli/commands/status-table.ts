@@ -7,8 +7,19 @@ export interface EnvironmentStatusBody {
   readonly target: string;
   readonly reachable: boolean;
   readonly message?: string;
+  /** Empty for an environment with regions: each region lists its own. */
   readonly services: readonly ServiceStatusView[];
+  /** An environment with regions: each region's target and what runs there. */
+  readonly regions?: readonly RegionStatusBody[];
   readonly approvals: readonly { runId: number; kind: string; release: string; required: number | null; approvedBy: readonly string[] }[];
+}
+
+export interface RegionStatusBody {
+  readonly region: string;
+  readonly target: string;
+  readonly reachable: boolean;
+  readonly message?: string;
+  readonly services: readonly ServiceStatusView[];
 }
 
 const PHASE_STYLE: Record<string, Style> = { ready: 'green', starting: 'yellow', unhealthy: 'red', crashed: 'red', 'crash-loop': 'red', failed: 'red', stopping: 'dim', stopped: 'dim' };
@@ -34,9 +45,19 @@ function revisionRow(o: Output, service: string, r: RevisionView, s: ServiceStat
   return `${service.padEnd(14)} ${name.padEnd(9)} ${(r.targetRevision ?? '-').padEnd(targetWidth)} ${phase} ${ready.padEnd(6)} ${String(r.restarts).padEnd(9)} ${weights.padEnd(8)} ${age(r.deployedAt, now)}`;
 }
 
-/** `gantry status <env>` as text: a row per revision, its replicas and last error under it, then warnings and approvals. */
+/**
+ * `gantry status <env>` as text: a row per revision, its replicas and last error under it, then
+ * warnings and approvals. An environment with regions gets that table once per region.
+ */
 export function statusLines(o: Output, body: EnvironmentStatusBody, now: number): string[] {
-  const out = [o.paint('bold', `${body.environment} (target ${body.target})`)];
+  const places = body.regions ?? [{ region: '', ...body }];
+  const out = places.flatMap((p) => placeLines(o, p.region ? `${body.environment}@${p.region}` : body.environment, p, now));
+  for (const a of body.approvals) out.push(`Waiting: run #${a.runId} (${a.kind}) ${a.approvedBy.length}/${a.required ?? '?'} approvals`);
+  return out;
+}
+
+function placeLines(o: Output, title: string, body: Omit<RegionStatusBody, 'region'>, now: number): string[] {
+  const out = [o.paint('bold', `${title} (target ${body.target})`)];
   if (!body.reachable) out.push(o.paint('yellow', body.message ?? 'the target does not answer'));
   // As wide as the longest name the target gives its revisions (a ReplicaSet with its rollout revision).
   const targetWidth = Math.max(15, ...body.services.flatMap((s) => s.revisions.map((r) => (r.targetRevision ?? '').length)));
@@ -63,9 +84,8 @@ export function statusLines(o: Output, body: EnvironmentStatusBody, now: number)
     out.push('Warnings:');
     for (const w of warnings) out.push(`  ${w.service.padEnd(14)} ${age(w.at, now).padEnd(6)} ${o.paint('yellow', w.reason)} ${w.object}: ${w.message}${w.count > 1 ? ` (x${w.count})` : ''}`);
   }
-  for (const a of body.approvals) out.push(`Waiting: run #${a.runId} (${a.kind}) ${a.approvedBy.length}/${a.required ?? '?'} approvals`);
   return out;
 }
 
-/** Exit 1 when a service's live revision is not ready, so a script can alert on it. */
-export const statusExitCode = (body: EnvironmentStatusBody): number => (body.services.every((s) => s.ready) ? 0 : 1);
+/** Exit 1 when a service's live revision (in any region) is not ready, so a script can alert on it. */
+export const statusExitCode = (body: EnvironmentStatusBody): number => ([...body.services, ...(body.regions ?? []).flatMap((r) => r.services)].every((s) => s.ready) ? 0 : 1);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findAwaitingDecision } from '../../engine/awaiting-decision.js';
+import { environmentPlacements, type Placement } from '../../config/environment-placements.js';
 import { NotFoundError } from '../../errors/index.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import type { ServerContext } from '../context.js';
@@ -43,26 +44,47 @@ export function environmentStatusRoutes(app: FastifyInstance, ctx: ServerContext
     if (q.service !== undefined && names.length === 0) {
       throw new NotFoundError('NOT_FOUND', `${env} does not deploy a service "${q.service}"`, { hint: `It deploys: ${environment.services.join(', ') || 'nothing'}.` });
     }
-    const target = ctx.observeTarget ? await ctx.observeTarget(env) : undefined;
-    // A target that stops answering between the two calls counts as not reachable, not as a server error.
-    const reported = target ? await target.describe(env).catch(() => undefined) : undefined;
-    const services = [];
-    const mask = secretMask(ctx);
-    for (const service of names) {
-      const [live, history, warnings] = await Promise.all([
-        ctx.store.deployments.live(env, service),
-        ctx.store.deployments.history(env, service, 100),
-        reported ? serviceWarnings(target, env, service) : Promise.resolve([]),
-      ]);
-      services.push(maskedView(serviceStatusView(service, reported?.find((s) => s.service === service), history, live, warnings), mask));
+    const placements = environmentPlacements(environment);
+    const views = [];
+    for (const placement of placements) views.push(await placementStatus(ctx, env, names, placement));
+    const [only] = views;
+    if (environment.regions.length === 0 && only) {
+      return { environment: env, target: only.target, reachable: only.reachable, ...(only.message === undefined ? {} : { message: only.message }), services: only.services, approvals: await pendingApprovals(ctx, env) };
     }
+    // With regions, each region is its own target with its own live revisions: the services are listed per region.
     return {
       environment: env,
       target: environment.target,
-      reachable: reported !== undefined,
-      ...(reported === undefined ? { message: `the target "${environment.target}" of ${env} is not running (or does not answer): only what Gantry recorded is shown` } : {}),
-      services,
+      reachable: views.every((v) => v.reachable),
+      services: [],
+      regions: views,
       approvals: await pendingApprovals(ctx, env),
     };
   });
+}
+
+/** What one place of the environment (its target, or one region's) runs, joined with Gantry's records of that region. */
+async function placementStatus(ctx: ServerContext, env: string, names: readonly string[], placement: Placement) {
+  const target = ctx.observeTarget ? await ctx.observeTarget(env, placement.target) : undefined;
+  // A target that stops answering between the two calls counts as not reachable, not as a server error.
+  const reported = target ? await target.describe(env).catch(() => undefined) : undefined;
+  const services = [];
+  const mask = secretMask(ctx);
+  for (const service of names) {
+    const [live, history, warnings] = await Promise.all([
+      ctx.store.deployments.live(env, service, placement.region),
+      ctx.store.deployments.history(env, service, 100),
+      reported ? serviceWarnings(target, env, service) : Promise.resolve([]),
+    ]);
+    const mine = history.filter((d) => d.region === placement.region);
+    services.push(maskedView(serviceStatusView(service, reported?.find((s) => s.service === service), mine, live, warnings), mask));
+  }
+  const where = placement.region === '' ? env : `${env}@${placement.region}`;
+  return {
+    ...(placement.region === '' ? {} : { region: placement.region }),
+    target: placement.target,
+    reachable: reported !== undefined,
+    ...(reported === undefined ? { message: `the target "${placement.target}" of ${where} is not running (or does not answer): only what Gantry recorded is shown` } : {}),
+    services,
+  };
 }

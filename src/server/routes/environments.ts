@@ -6,6 +6,7 @@ import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import { runView } from '../views.js';
+import { environmentPlacements } from '../../config/environment-placements.js';
 
 const EnvParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
 const HistoryQuery = z.object({ service: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(500).optional() });
@@ -20,6 +21,8 @@ export function deploymentView(d: Deployment) {
     id: d.id,
     environment: d.environment,
     service: d.service,
+    // The region of an environment with regions; '' without.
+    region: d.region,
     revision: d.revision,
     previousRevision: d.previousRevision,
     release: d.release,
@@ -48,7 +51,18 @@ export function environmentRoutes(app: FastifyInstance, ctx: ServerContext): voi
         const port = config.services[name]?.run ? (config.services[name]?.run?.port ?? 0) + env.portOffset : null;
         services.push({ service: name, port, live: live ? deploymentView(live) : null });
       }
-      environments.push({ name: env.name, branch: env.branch, strategy: env.strategy.kind, target: env.target, requires: env.requires ?? null, approvals: env.approvals.required, services });
+      // With regions, each region has its own live revisions (the environment-wide `live` above stays null).
+      const regions = [];
+      for (const placement of env.regions.length > 0 ? environmentPlacements(env) : []) {
+        const placed = [];
+        for (const name of env.services) {
+          const live = await ctx.store.deployments.live(env.name, name, placement.region);
+          const port = config.services[name]?.run ? (config.services[name]?.run?.port ?? 0) + placement.portOffset : null;
+          placed.push({ service: name, port, live: live ? deploymentView(live) : null });
+        }
+        regions.push({ region: placement.region, target: placement.target, services: placed });
+      }
+      environments.push({ name: env.name, branch: env.branch, strategy: env.strategy.kind, target: env.target, requires: env.requires ?? null, approvals: env.approvals.required, services, ...(regions.length > 0 ? { regions } : {}) });
     }
     return { environments };
   });

@@ -86,6 +86,8 @@ export interface Environment {
   readonly requires: string | null;
   readonly approvals: number;
   readonly services: readonly { readonly service: string; readonly port: number | null; readonly live: Deployment | null }[];
+  /** An environment with regions: each region's target and live revisions (`services[].live` is then null). */
+  readonly regions?: readonly { readonly region: string; readonly target: string; readonly services: readonly { readonly service: string; readonly port: number | null; readonly live: Deployment | null }[] }[];
 }
 
 export interface RevisionStatus {
@@ -109,6 +111,8 @@ export interface EnvironmentStatus {
   readonly environment: string;
   readonly reachable: boolean;
   readonly services: readonly ServiceStatus[];
+  /** An environment with regions: what each region's target runs. */
+  readonly regions?: readonly { readonly region: string; readonly target: string; readonly reachable: boolean; readonly services: readonly ServiceStatus[] }[];
 }
 
 export interface PendingApproval {

@@ -48,8 +48,44 @@ interface CellProps {
   readonly approvals: readonly PendingApproval[];
 }
 
+/** One service in each region of an environment with regions: the region's live revision and its health there. */
+function RegionStates({ env, service, status, approvals }: CellProps) {
+  return (
+    <>
+      {(env.regions ?? []).map((r) => {
+        const live = r.services.find((s) => s.service === service)?.live ?? null;
+        const reported = status?.regions?.find((x) => x.region === r.region);
+        const described = reported?.reachable ? reported.services.find((s) => s.service === service) : undefined;
+        return (
+          <div key={r.region} className="region" data-region={r.region} data-revision={live?.revision ?? ''}>
+            <span className="muted small">{r.region}</span>{' '}
+            {live ? (
+              <>
+                <a href={`#/runs/${live.runId ?? ''}`} className="release" title={live.digest}>
+                  {shortSha(live.release)}
+                </a>{' '}
+                <span className="revision">r{live.revision}</span> <StateBadge state={live.state} />
+              </>
+            ) : (
+              <span className="muted">not deployed</span>
+            )}{' '}
+            <Health status={described} live={live} />
+          </div>
+        );
+      })}
+      {approvals.length > 0 ? (
+        <a className="pending small" href="#/approvals">
+          {approvals.length} waiting for approval
+        </a>
+      ) : null}
+    </>
+  );
+}
+
 /** One service in one environment: what is live, its traffic and health, when and by whom, what waits. */
-function ServiceState({ env, service, status, approvals }: CellProps) {
+function ServiceState(props: CellProps) {
+  if (props.env.regions) return <RegionStates {...props} />;
+  const { env, service, status, approvals } = props;
   const live = env.services.find((s) => s.service === service)?.live ?? null;
   // A target that does not answer still lists the services (with Gantry's records): shown as not running.
   const described = status?.reachable ? status.services.find((s) => s.service === service) : undefined;
