@@ -51,6 +51,7 @@ import { AgentWatch } from '../targets/local/agent-watch.js';
 import type { LeftoverStopper } from '../targets/local/stop-agents.js';
 import { LocalTargets } from '../targets/local/local-targets.js';
 import { ConfiguredTargets } from '../targets/configured-targets.js';
+import { RoutedTargets } from '../targets/routers/routed-targets.js';
 import { DockerTargets } from '../targets/docker/docker-targets.js';
 import { KubernetesTargets } from '../targets/kubernetes/kubernetes-targets.js';
 import type { TargetKind } from '../targets/target-kind.js';
@@ -203,7 +204,8 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   // The kubernetes kind: a cluster per target, reached with the credentials in the environment's secrets.
   const kubernetesTargets = new KubernetesTargets({ config, secrets, logger: o.logger });
   const builtInKinds: readonly TargetKind[] = [localTargets, dockerTargets, kubernetesTargets];
-  const targets = new ConfiguredTargets(config.targets, o.targetKinds ? o.targetKinds(builtInKinds) : builtInKinds);
+  // An environment whose `router:` is haproxy has its main route's weights applied by HAProxy, in front of its target.
+  const targets = new RoutedTargets(new ConfiguredTargets(config.targets, o.targetKinds ? o.targetKinds(builtInKinds) : builtInKinds), config.environments);
   const deployDeps = { store, targets, layoutPath, secrets };
   const tagCommit = async (sha: string, tag: string, message: string): Promise<void> => mirror.tag(sha, tag, message);
   const handlers = new Map<string, StepHandler>(

@@ -14,6 +14,7 @@ import { promotionCycle } from './promotion-cycle.js';
 import { protectionEnforceable } from './protection-enforceable.js';
 import { regions } from './regions.js';
 import type { ConfigRule } from './rule.js';
+import { router } from './router.js';
 import { serviceList } from './service-list.js';
 import { undeclaredSecret } from './undeclared-secret.js';
 import { unknownChannel } from './unknown-channel.js';
@@ -35,6 +36,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   regions,
   images,
   kubernetes,
+  router,
   unknownChannel,
   portConflict,
   portRange,
