@@ -169,6 +169,8 @@ export class Engine {
     if (!hasRole(by, 'deployer', env.name)) throw forbidden(`rolling back ${env.name}`, `deployer:${env.name}`);
     const services = request.service ? [request.service] : env.services;
     if (request.service && !env.services.includes(request.service)) throw new GantryError('BAD_REQUEST', `${env.name} does not deploy ${request.service}`, { hint: `Its services: ${env.services.join(', ')}.` });
+    // Each region has its own previous revision; a rollback run for all of them is not built yet.
+    if (env.regions.length > 0) throw new GantryError('ROLLBACK_UNAVAILABLE', `${env.name} deploys to regions, which gantry rollback cannot take back yet`, { hint: `Dispatch the earlier release instead (gantry dispatch ${env.name} --release <sha>): it goes out wave by wave like any release.` });
     const targets: RollbackTarget[] = [];
     for (const service of services) {
       const live = await this.o.store.deployments.live(env.name, service);

@@ -180,4 +180,16 @@ describe('a production deploy in two waves across three regions', () => {
     expect(step(steps, 'rollback:edge').message).toMatch(/stopped after wave 2 failed: us-east-1 \(api r\d+\) run the new release; .*eu-west-1.*ap-south-1.* back on the previous release/);
     expect(await versions('edge')).toEqual({ 'us-east-1': 'v3', 'eu-west-1': 'v2', 'ap-south-1': 'v2' });
   }, 90_000);
+
+  it('refuses gantry rollback on an environment with regions, and the earlier release dispatched by its sha goes back out wave by wave', async () => {
+    const refused = await t.api<{ code: string; hint: string }>('POST', '/api/v1/environments/production/rollback', { reason: 'try' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('ROLLBACK_UNAVAILABLE');
+    expect(refused.body.hint).toContain('gantry dispatch production --release <sha>');
+    const first = (await t.api<{ deployments: Array<{ release: string }> }>('GET', '/api/v1/environments/production/history?service=api&limit=500')).body.deployments.at(-1)?.release ?? '';
+    const res = await t.api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment: 'production', release: first });
+    const { run, steps } = await t.finished(res.body.run.id, 60_000);
+    expect(run.state, failedSteps(steps)).toBe('succeeded');
+    expect(await versions('production')).toEqual({ 'us-east-1': 'v1', 'eu-west-1': 'v1', 'ap-south-1': 'v1' });
+  }, 60_000);
 });
