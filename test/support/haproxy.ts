@@ -32,7 +32,7 @@ defaults
   timeout server 30s
 frontend web
   bind 127.0.0.1:${frontendPort}
-${matchBackend ? `  use_backend ${matchBackend} if { req.hdr(x-canary) -m str always }\n` : ''}  default_backend ${backend}
+${matchBackend ? `  use_backend ${matchBackend} if { req.hdr(x-canary) -m str always } { nbsrv(${matchBackend}) gt 0 }\n` : ''}  default_backend ${backend}
 backend ${backend}
   balance roundrobin
 ${matchBackend ? `backend ${matchBackend}\n  balance roundrobin\n` : ''}`;
