@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { environmentTargets } from '../config/environment-placements.js';
 import { loadConfigOrThrow } from '../config/loader.js';
 import type { GantryConfig } from '../config/types.js';
 import { isTerminalRun } from '../domain/phases.js';
@@ -284,9 +285,11 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
     const target = env ? await targets.observe(env.target).catch(() => undefined) : undefined;
     return target?.logs(name, service, revision, lines);
   };
-  const observeTarget = async (name: string): Promise<Target | undefined> => {
+  const observeTarget = async (name: string, target?: string): Promise<Target | undefined> => {
     const env = config.environments[name];
-    return env ? await targets.observe(env.target).catch(() => undefined) : undefined;
+    // A region's target, only one the environment deploys to.
+    if (env && target !== undefined && !environmentTargets(env).includes(target)) return undefined;
+    return env ? await targets.observe(target ?? env.target).catch(() => undefined) : undefined;
   };
   const pullRequestCi = new PullRequestCi({
     store,
