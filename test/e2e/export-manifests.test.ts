@@ -207,7 +207,7 @@ describe('gantry export manifests', () => {
     expect(files.get('argocd-application.yaml')?.[0]).toMatchObject({ spec: { source: { repoURL: 'https://git.example.com/shop/shop.git', path: 'deploy/production', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'shop-production' } } });
   });
 
-  it('refuses an environment without a kubernetes target, an unknown one, one with nothing live and a bad --release, writing nothing', async () => {
+  it('refuses an environment without a kubernetes target, an unknown one, one with nothing live, an unreachable server and a bad --release, writing nothing', async () => {
     const out = join(root, 'refused');
     const local = await cli(['export', 'manifests', '--env', 'qa', '--out', out]);
     expect(local.code).toBe(1);
@@ -219,13 +219,16 @@ describe('gantry export manifests', () => {
     const nothing = await cli(['export', 'manifests', '--env', 'production', '--out', out]);
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/^EXPORT_NO_RELEASE: nothing is live in production yet/);
+    const noServer = await cli(['export', 'manifests', '--env', 'dev', '--out', out], false);
+    expect(noServer.code).toBe(1);
+    expect(noServer.stderr).toMatch(/^SERVER_UNREACHABLE: cannot reach the Gantry server at http:\/\/127\.0\.0\.1:1\n.*Or pass --release <sha> to export that commit without a server\./m);
     const badSha = await cli(['export', 'manifests', '--env', 'dev', '--release', 'main', '--out', out], false);
     expect(badSha.code).toBe(2);
     expect(badSha.stderr).toMatch(/^USAGE: --release "main" is not a commit id/);
     const outside = await cli(['export', 'manifests', '--env', 'dev', '--release', 'b'.repeat(40), '--out', join(root, 'outside')], false);
     expect(outside.code).toBe(2);
     expect(outside.stderr).toContain('is not a folder inside the repository');
-    for (const r of [local, unknown, nothing, badSha, outside]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    for (const r of [local, unknown, nothing, noServer, badSha, outside]) expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
     expect(existsSync(join(root, 'outside'))).toBe(false);
   });

@@ -48,7 +48,10 @@ export function releaseFromFlag(config: GantryConfig, env: EnvironmentConfig, se
 
 /** What the server says is live in the environment (GET /api/v1/environments): each service's last successful deployment. */
 export async function releaseFromServer(source: LiveSource, env: EnvironmentConfig, services: readonly string[], config: GantryConfig): Promise<{ releases: ServiceRelease[]; missing: string[] }> {
-  const view = await source.request<EnvironmentsView>('GET', '/api/v1/environments');
+  const view = await source.request<EnvironmentsView>('GET', '/api/v1/environments').catch((error: unknown) => {
+    if (!(error instanceof GantryError) || error.code !== 'SERVER_UNREACHABLE') throw error;
+    throw new GantryError(error.code, error.message, { cause: error, ...(error.where === undefined ? {} : { where: error.where }), hint: `${error.hint ?? ''} Or pass --release <sha> to export that commit without a server.`.trim() });
+  });
   const live = new Map((view.environments.find((e) => e.name === env.name)?.services ?? []).map((s) => [s.service, s.live]));
   const releases: ServiceRelease[] = [];
   const missing: string[] = [];
