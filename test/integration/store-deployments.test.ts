@@ -56,4 +56,34 @@ describe.each(BACKENDS)('deployment records in the store on %s', (_name, dialect
     const s = (store = await Store.open(chosen));
     expect(await s.deployments.live('dev', 'api')).toMatchObject({ revision: 1, strategyKind: 'rolling', strategy: null, target: null, spec: null, progress: null });
   });
+
+  it('keeps each region of an environment apart: one deployment per region per run, live per region, revision numbers shared', async () => {
+    const s = (store = await Store.open(await dialect(await temp.make())));
+    const run = await s.runs.create(newRun, { steps: [], notes: [] }, 0);
+    const releaseId = await s.releases.ensure(newRun.sha, run.id, 0);
+    const base = { environment: 'production', service: 'api', releaseId, digest: 'sha256:abc', previousRevision: null, strategy, spec, runId: run.id, triggeredBy: 't' };
+    const us = await s.deployments.ensure({ ...base, target: 'us', region: 'us-east-1' }, 10);
+    const eu = await s.deployments.ensure({ ...base, target: 'eu', region: 'eu-west-1' }, 11);
+    expect([us.region, us.revision, eu.region, eu.revision]).toEqual(['us-east-1', 1, 'eu-west-1', 2]);
+    // Idempotent per region on resume.
+    expect((await s.deployments.ensure({ ...base, target: 'eu', region: 'eu-west-1' }, 12)).id).toBe(eu.id);
+    await s.deployments.setState(eu.id, 'succeeded', 20);
+    expect((await s.deployments.live('production', 'api', 'eu-west-1'))?.id).toBe(eu.id);
+    expect(await s.deployments.live('production', 'api', 'us-east-1')).toBeUndefined();
+    // An environment without regions is region '': it never reads a region's deployment as its own.
+    expect(await s.deployments.live('production', 'api')).toBeUndefined();
+    expect((await s.deployments.allForRun(run.id)).map((d) => d.region)).toEqual(['us-east-1', 'eu-west-1']);
+  });
+
+  it('gives rows written before migration 014 the region of an environment without regions', async () => {
+    const chosen = await dialect(await temp.make());
+    const db = chosen.open();
+    expect((await new Migrator({ db, provider: migrationProvider(chosen) }).migrateTo('013-bigint-references')).error).toBeUndefined();
+    await db.insertInto('runs').values({ trigger: 'push', branch: 'main', ref: 'main', sha: 'd'.repeat(40), base_sha: null, environment: null, state: 'succeeded', notes: '[]', author: null, triggered_by: 't', commit_message: null, commit_time: null, error_json: null, cancel_requested: 0, created_at: 0, started_at: null, finished_at: null }).execute();
+    await db.insertInto('releases').values({ sha: 'd'.repeat(40), run_id: 1, committed_at: null, created_at: 0 }).execute();
+    await db.insertInto('deployments').values({ environment: 'dev', service: 'api', release_id: 1, digest: 'sha256:old', revision: 1, previous_revision: null, strategy: 'rolling', run_id: 1, triggered_by: 't', state: 'succeeded', reason: null, created_at: 0, finished_at: 5 }).execute();
+    await db.destroy();
+    const s = (store = await Store.open(chosen));
+    expect(await s.deployments.live('dev', 'api')).toMatchObject({ revision: 1, region: '' });
+  });
 });
