@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/loader.js';
+import { systemClock } from '../../src/kernel/clock.js';
+import { value, type MetricQuery } from '../../src/metrics/provider.js';
+import { RouterProvider } from '../../src/metrics/providers/router-provider.js';
 import { TargetError } from '../../src/errors/index.js';
 import { parseServersState } from '../../src/targets/routers/haproxy/haproxy-state.js';
 import { RuntimeApi } from '../../src/targets/routers/haproxy/runtime-api.js';
@@ -113,6 +116,22 @@ describe('haproxy router: match backend, replicas, stopped revisions, refusals',
     await s.target.stopRevision('dev', 'web', 2);
     await route({ '3': 100 });
     expect(await servers('dev_web')).toEqual(['r1-1=0', 'r3-1=100', 'r3-2=100']);
+  }, 60_000);
+
+  it("counts each revision's requests from HAProxy's stats, and the router provider's p99 is no data, not 0", async () => {
+    await route({ '3': 100 });
+    const provider = new RouterProvider(async () => s.traffic.traffic('dev', 'web'), systemClock);
+    const signal = new AbortController().signal;
+    const start = Date.now();
+    await provider.begin(signal);
+    const seen = await answers(100);
+    const window = { start, end: Date.now() };
+    const query = (text: string, revision: number): MetricQuery => ({ metric: text, text, environment: 'dev', service: 'web', revision, role: 'candidate' });
+    expect(await provider.measure(query('error-rate', 3), window, signal)).toEqual(value(0));
+    expect(await provider.measure(query('p99-latency-ms', 3), window, signal)).toMatchObject({ kind: 'no-data', reason: expect.stringContaining('no latency histogram') });
+    const counted = (await s.traffic.traffic('dev', 'web')).find((t) => t.revision === 3);
+    expect(counted?.latencyBuckets).toEqual({});
+    expect(counted?.status['2xx']).toBeGreaterThanOrEqual(seen['3'] ?? 0);
   }, 60_000);
 
   it('refuses a weight for a revision that has no running replica, changing nothing', async () => {

@@ -38,7 +38,9 @@ function answer(query: RouterQuery, d: Delta, seconds: number | undefined): Meas
       return value(d.failed / d.requests);
     case 'p99-latency-ms': {
       const p99 = p99FromBuckets(d.buckets);
-      return p99 === undefined ? noData('no request completed, so there is no latency to measure') : value(p99);
+      if (p99 !== undefined) return value(p99);
+      // A router without a histogram (HAProxy's stats have none) must not read as a latency of 0.
+      return noData(d.requests > 0 ? 'the router keeps no latency histogram (HAProxy does not): measure latency with a prometheus metric' : 'no request completed, so there is no latency to measure');
     }
     case 'request-rate':
       return seconds === undefined || seconds <= 0 ? noData('a rate needs a window, and the revision no longer gets traffic') : value(d.requests / seconds);
