@@ -59,4 +59,11 @@ describe('gantry.yaml: an environment router', () => {
     const withMatch = '    router: { kind: haproxy, runtimeApi: 127.0.0.1:9999, url: "http://127.0.0.1:8080", matchBackend: "{environment}_{service}_match" }\n';
     expect(codes(load(base(`${canary}${withMatch}`)))).toEqual([]);
   });
+
+  it('warns that watch.maxP99 is not checked behind haproxy, which keeps no latency histogram', () => {
+    const result = load(base(`${HAPROXY}    watch: { duration: 1m, maxP99: 500ms }\n`));
+    if (!result.ok) throw new Error(codes(result).join(', '));
+    expect(result.warnings.map((w) => `${w.code} ${w.path.join('.')} ${w.severity}`)).toEqual(['CONFIG_UNSUPPORTED environments.dev.watch.maxP99 warning']);
+    expect(result.warnings[0]?.message).toMatch(/no latency histogram/);
+  });
 });

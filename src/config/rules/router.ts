@@ -38,6 +38,10 @@ export const router: ConfigRule = {
         const unknown = [...(template ?? '').matchAll(/\{([^}]*)\}/g)].map((m) => m[1] ?? '').filter((p) => !PLACEHOLDERS.includes(p));
         if (unknown.length > 0) found.push(finding('CONFIG_INVALID_VALUE', [...at, key], `${formatPath([...at, key])} uses {${unknown.join('}, {')}}, which the router cannot fill in`, { hint: 'Use {environment} and {service}.' }));
       }
+      if (env.watch?.maxP99 !== undefined) {
+        const path = ['environments', envName, 'watch', 'maxP99'];
+        found.push(finding('CONFIG_UNSUPPORTED', path, `${formatPath(path)} is not checked with the haproxy router: HAProxy's stats keep no latency histogram`, { severity: 'warning', hint: 'Measure latency with a prometheus analysis metric instead (docs/routers.md).' }));
+      }
       const strategy = env.strategy;
       if (typeof strategy === 'object' && strategy.kind === 'canary' && strategy.match !== undefined && r.matchBackend === undefined) {
         const path = ['environments', envName, 'strategy', 'match'];
