@@ -1,6 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,36 @@ import { TempDirs, until } from '../support/temp.js';
  */
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/volteryde/', import.meta.url));
+
+/** Edge cases of the export: quotes and dollars in commands and checks, a service without gates or run, manual deploys only. */
+const EDGE_CONFIG = `version: 1
+project: { name: edge }
+repository: { url: ., defaultBranch: main }
+scan: { secrets: false, audit: { severity: high, command: "echo 'audit ok'" } }
+services:
+  api:
+    path: api
+    watch: [contracts/api.proto]
+    gates:
+      - name: say
+        run: echo "it's fine" && test "$GREETING" = 'hello world'
+        env: { GREETING: hello world }
+    run: { command: node server.mjs, port: 3000 }
+    smoke:
+      - name: echoes a body with quotes and dollars
+        method: POST
+        path: /echo?x=1&y=$HOME
+        body: '{"text": "it''s $HOME"}'
+        expectStatus: 200
+        expectBody: 'POST /echo?x=1&y=$HOME application/json {"text": "it''s $HOME"}'
+  docs:
+    path: docs
+environments:
+  prod:
+    branch: release
+    autoDeploy: false
+    verify: [{ kind: smoke }]
+`;
 
 interface LintFinding {
   readonly line: number;
@@ -51,9 +83,15 @@ interface Workflow {
 }
 
 /** Runs a step's script as GitHub's `shell: sh` does (sh -e), with the given environment. */
-function runStep(step: Step, env: Record<string, string>, runnerTemp: string): { code: number; output: string } {
-  const r = spawnSync('sh', ['-e', '-c', step.run ?? ''], { env: { PATH: process.env.PATH ?? '', RUNNER_TEMP: runnerTemp, ...env }, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? 1, output: `${r.stdout}${r.stderr}` };
+function runStep(step: Step, env: Record<string, string>, runnerTemp: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-e', '-c', step.run ?? ''], { env: { PATH: process.env.PATH ?? '', RUNNER_TEMP: runnerTemp, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
 }
 
 async function startService(folder: string, port: number): Promise<ChildProcess> {
@@ -109,12 +147,12 @@ describe('gantry export github-actions on the reference example', () => {
       expect(wf?.on, env.name).toHaveProperty('workflow_dispatch');
       expect(wf?.jobs.deploy?.environment, env.name).toEqual({ name: env.name });
     }
-    expect(workflows.get('ci.yml')?.on).toEqual({ push: null, pull_request: null });
+    expect(workflows.get('ci.yml')?.on).toEqual({ push: { branches: ['**'] }, pull_request: null });
     // Approvals come from the environment's required reviewers, as many as gantry.yaml requires.
     expect(texts.get('deploy-production.yml')).toMatch(/# Approvals: in Settings → Environments → production, add required reviewers so that 2 must approve/);
   });
 
-  it('asks for the typed confirmation of production and fails unless it is typed exactly', () => {
+  it('asks for the typed confirmation of production and fails unless it is typed exactly', async () => {
     const phrase = config.environments.production?.confirmation;
     expect(phrase).toBe('DEPLOY TO PRODUCTION');
     const wf = workflows.get('deploy-production.yml');
@@ -122,8 +160,8 @@ describe('gantry export github-actions on the reference example', () => {
     expect(wf?.jobs.deploy?.needs).toEqual(['validate']);
     const check = wf?.jobs.validate?.steps[0];
     expect(check?.env).toEqual({ TYPED: '${{ inputs.confirmation }}' });
-    expect(runStep(check ?? { name: '' }, { TYPED: phrase ?? '' }, dir).code).toBe(0);
-    const wrong = runStep(check ?? { name: '' }, { TYPED: 'deploy to production' }, dir);
+    expect((await runStep(check ?? { name: '' }, { TYPED: phrase ?? '' }, dir)).code).toBe(0);
+    const wrong = await runStep(check ?? { name: '' }, { TYPED: 'deploy to production' }, dir);
     expect(wrong.code).toBe(1);
     expect(wrong.output).toContain('::error::Run this workflow by hand (Run workflow) and type exactly: DEPLOY TO PRODUCTION');
     // dev has no confirmation: no input, no validation job.
@@ -169,14 +207,55 @@ describe('gantry export github-actions on the reference example', () => {
       'nest-api: smoke test "quotes a fare from the query string" GET /api/v1/quotes?km=8&minutes=15&hour=12',
       'nest-api: smoke test "quotes a fare from a JSON body" POST /api/v1/quotes',
     ]);
-    for (const step of steps) expect(runStep(step, { NEST_API_URL: `http://127.0.0.1:${apiPort}` }, dir), step.name).toMatchObject({ code: 0 });
-    const wrong = runStep(steps[1] ?? { name: '' }, { NEST_API_URL: `http://127.0.0.1:${billingPort}` }, dir);
+    for (const step of steps) expect(await runStep(step, { NEST_API_URL: `http://127.0.0.1:${apiPort}` }, dir), step.name).toMatchObject({ code: 0 });
+    const wrong = await runStep(steps[1] ?? { name: '' }, { NEST_API_URL: `http://127.0.0.1:${billingPort}` }, dir);
     expect(wrong.code).toBe(1);
     expect(wrong.output).toContain('::error::smoke test "identifies itself" GET /: service is not "nest-api"');
-    const unset = runStep(steps[0] ?? { name: '' }, {}, dir);
+    const unset = await runStep(steps[0] ?? { name: '' }, {}, dir);
     expect(unset.code).not.toBe(0);
     expect(unset.output).toContain('set the GitHub environment variable NEST_API_URL to where nest-api is reached');
   }, 60_000);
+
+  it('exports a config without gates, confirmation or auto-deploy, keeping quotes and dollars in commands and checks as they are', async () => {
+    const edge = join(dir, 'edge');
+    await mkdir(edge);
+    await writeFile(join(edge, 'gantry.yaml'), EDGE_CONFIG);
+    const r = await runCli(['--config', join(edge, 'gantry.yaml'), 'export', 'github-actions', '--out', join(edge, 'wf'), '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { files: string[] }).files.map((f) => f.slice(edge.length + 1))).toEqual(['wf/ci.yml', 'wf/deploy-prod.yml']);
+    const ci = await readFile(join(edge, 'wf', 'ci.yml'), 'utf8');
+    const deploy = await readFile(join(edge, 'wf', 'deploy-prod.yml'), 'utf8');
+    expect(await runLint(ci, '.github/workflows/ci.yml')).toEqual([]);
+    expect(await runLint(deploy, '.github/workflows/deploy-prod.yml')).toEqual([]);
+    const ciWf = parse(ci) as Workflow;
+    // A service without gates has no CI job and no filter; scan.secrets false runs no secretlint; the custom audit runs.
+    expect(Object.keys(ciWf.jobs).sort()).toEqual(['changes', 'gates-api', 'security-scan']);
+    expect(parse(String(ciWf.jobs.changes?.steps[1]?.with?.filters))).toEqual({ api: ['api', 'api/**', 'contracts/api.proto', 'contracts/api.proto/**'] });
+    expect(ciWf.jobs['security-scan']?.steps.map((s) => s.run ?? s.uses)).toEqual(['actions/checkout@v4', "echo 'audit ok'"]);
+    const gate = ciWf.jobs['gates-api']?.steps[1];
+    expect(await runStep(gate ?? { name: '' }, gate?.env ?? {}, dir)).toMatchObject({ code: 0, output: "it's fine\n" });
+    // autoDeploy false: only by hand; no confirmation and no promotion: no validation job.
+    const deployWf = parse(deploy) as Workflow;
+    expect(deployWf.on).toEqual({ workflow_dispatch: null });
+    expect(Object.keys(deployWf.jobs)).toEqual(['deploy']);
+    expect(deploy).toContain('# Approvals: none in gantry.yaml; the GitHub environment "prod" needs no required reviewers.');
+    const echo = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => res.end(`${req.method ?? ''} ${req.url ?? ''} ${req.headers['content-type'] ?? ''} ${body}`));
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    try {
+      const smoke = deployWf.jobs.deploy?.steps.find((s) => s.name.startsWith('api: smoke test'));
+      const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+      expect(await runStep(smoke ?? { name: '' }, { API_URL: url }, dir)).toMatchObject({ code: 0 });
+      const wrongBody = { ...smoke, name: 'changed', run: (smoke?.run ?? '').replace("it'\\''s $HOME", 'its $HOME') };
+      expect(wrongBody.run).not.toBe(smoke?.run);
+      expect((await runStep(wrongBody, { API_URL: url }, dir)).code).toBe(1);
+    } finally {
+      await new Promise((resolve) => echo.close(resolve));
+    }
+  });
 
   it('refuses a missing or invalid gantry.yaml with a clear error, exit code 1, and writes nothing', async () => {
     const target = join(dir, 'nothing-here');

@@ -95,6 +95,7 @@ export function ciWorkflow(config: GantryConfig): WorkflowFile {
       'Not carried over: gate retries, and the coverage minimum (the reports are kept as artifacts; enforce it with',
       'the coverage action of your choice).',
     ],
-    workflow: { name: 'CI', on: { push: null, pull_request: null }, permissions: { contents: 'read' }, jobs },
+    // Every branch, as Gantry runs CI on every push; not tags (the deployment workflows push deploy/* tags).
+    workflow: { name: 'CI', on: { push: { branches: ['**'] }, pull_request: null }, permissions: { contents: 'read' }, jobs },
   };
 }
