@@ -9,7 +9,8 @@ import { parseArtifactRef } from '../targets/artifact-ref.js';
 import type { SecretKey } from '../secrets/crypto.js';
 import { loadOrCreateKeyFile } from '../secrets/master-key.js';
 import { asUserCommand, chownTree, type RunAsUser } from '../secrets/run-as.js';
-import type { RevisionPhase, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus } from '../targets/target.js';
+import type { RevisionPhase, RevisionSpec, RevisionStatus, RevisionTraffic, RouteMatch, RouteName, ServiceStatus } from '../targets/target.js';
+import type { MatchRule } from './router/match-rule.js';
 import { secretValuesOf } from './revision-secrets.js';
 import type { RouteFaultsStatus, RouterControl } from './router-link/router-control.js';
 import type { FaultSpec, FaultStatus } from './router/faults.js';
@@ -33,6 +34,8 @@ interface LiveService {
   served: ServedService;
   readonly revisions: Map<number, LiveRevision>;
   weights: Record<RouteName, Record<string, number>>;
+  /** Requests on the main route matching the rule go to this revision (a canary for testers); null: none. */
+  match: RouteMatch | null;
 }
 
 export interface AgentOptions {
@@ -76,7 +79,7 @@ export class Agent {
 
   private constructor(private readonly o: AgentOptions, stateKey: SecretKey) {
     this.stateFile = new AgentStateFile(join(o.dataDir, 'state.json'), stateKey);
-    for (const served of o.served) this.services.set(`${served.environment}/${served.service}`, { served, revisions: new Map(), weights: { main: {}, preview: {} } });
+    for (const served of o.served) this.services.set(`${served.environment}/${served.service}`, { served, revisions: new Map(), weights: { main: {}, preview: {} }, match: null });
   }
 
   /** Opens the listeners of a route (and tells the router its connection limit first). */
@@ -104,7 +107,7 @@ export class Agent {
         });
       }
       if (known) known.served = served;
-      else this.services.set(key, { served, revisions: new Map(), weights: { main: {}, preview: {} } });
+      else this.services.set(key, { served, revisions: new Map(), weights: { main: {}, preview: {} }, match: null });
       await this.listen(served);
     }
     await this.save();
@@ -131,7 +134,7 @@ export class Agent {
     for (const persisted of saved) {
       const key = `${persisted.environment}/${persisted.service}`;
       // A route the control plane told an earlier agent comes back with it; the routes given at start win.
-      if (!this.services.has(key) && persisted.route) this.services.set(key, { served: persisted.route, revisions: new Map(), weights: { main: {}, preview: {} } });
+      if (!this.services.has(key) && persisted.route) this.services.set(key, { served: persisted.route, revisions: new Map(), weights: { main: {}, preview: {} }, match: null });
       const live = this.services.get(key);
       if (!live) continue;
       let adopted = 0;
@@ -144,6 +147,7 @@ export class Agent {
         }
       }
       live.weights = persisted.weights;
+      live.match = persisted.match ?? null;
       this.route(live, 'main');
       this.route(live, 'preview');
       this.o.logger.info({ environment: persisted.environment, service: persisted.service, adopted }, 'restored revisions and routes from the last run');
@@ -172,6 +176,7 @@ export class Agent {
         previewPort: s.served.previewPort,
         revisions: [...s.revisions.values()].map((r) => this.revisionStatus(r)),
         weights: { main: { ...s.weights.main }, preview: { ...s.weights.preview } },
+        ...(s.match === null ? {} : { match: s.match }),
       });
     }
     if (out.length === 0) this.service(environment, '');
@@ -281,6 +286,16 @@ export class Agent {
     await this.save();
   }
 
+  /** Sets (null: clears) the main route's match rule: matching requests go to the rule's revision, whatever the weights. */
+  async setMatch(environment: string, service: string, match: RouteMatch | null): Promise<void> {
+    const live = this.service(environment, service);
+    if (match !== null && !live.revisions.has(match.revision)) throw new GantryError('NOT_FOUND', `${environment}/${service} has no revision ${match.revision}`, { hint: 'Start the revision before routing to it.' });
+    live.match = match;
+    this.route(live, 'main');
+    await this.o.router.flush();
+    await this.save();
+  }
+
   /**
    * One atomic router update for the route: the ready replicas of each weighted revision share its
    * weight; a replica that is starting, unhealthy (its readiness failed) or crashed gets none. When
@@ -294,16 +309,27 @@ export class Agent {
       if (!revision) return [];
       return revision.ports.map((port, i) => ({ rev, weight, port, i, ready: this.o.runtime.status(processId(revision.spec, i))?.phase === 'ready' }));
     });
-    const inRotation = replicas.some((r) => r.ready) ? replicas.filter((r) => r.ready) : replicas;
+    const matched = route === 'main' ? this.matchedReplicas(live, replicas) : [];
+    const all = [...replicas, ...matched];
+    const inRotation = all.some((r) => r.ready) ? all.filter((r) => r.ready) : all;
+    const rule = live.match === null ? undefined : ruleOf(live.match);
     const backends = inRotation.map((r) => {
       const share = inRotation.filter((other) => other.rev === r.rev).length;
-      return { id: `${r.rev}/${r.i}`, url: `http://127.0.0.1:${r.port}`, weight: r.weight / share };
+      return { id: `${r.rev}/${r.i}`, url: `http://127.0.0.1:${r.port}`, weight: r.weight / share, ...(rule !== undefined && r.rev === String(live.match?.revision) ? { match: rule } : {}) };
     });
     const id = routeId(live.served.environment, live.served.service, route);
     const key = JSON.stringify(backends);
     if (this.routed.get(id) === key) return;
     this.o.router.setBackends(id, backends);
     this.routed.set(id, key);
+  }
+
+  /** The match revision's replicas that the weights do not list already (they join the route with no weight of their own). */
+  private matchedReplicas(live: LiveService, weighted: ReadonlyArray<{ rev: string }>): Array<{ rev: string; weight: number; port: number; i: number; ready: boolean }> {
+    const rev = live.match === null ? undefined : String(live.match.revision);
+    const revision = rev === undefined ? undefined : live.revisions.get(Number(rev));
+    if (rev === undefined || revision === undefined || weighted.some((r) => r.rev === rev)) return [];
+    return revision.ports.map((port, i) => ({ rev, weight: 0, port, i, ready: this.o.runtime.status(processId(revision.spec, i))?.phase === 'ready' }));
   }
 
   /** A replica changed phase (the supervisor says so): its routes follow its readiness, and the state file its pid. */
@@ -329,6 +355,8 @@ export class Agent {
       throw new GantryError('CONFLICT', `revision ${revision} of ${environment}/${service} still has traffic`, { hint: 'Move its traffic away (set weights) before stopping it.' });
     }
     delete live.weights.preview[String(revision)];
+    if (live.match?.revision === revision) live.match = null;
+    this.route(live, 'main');
     this.route(live, 'preview');
     await this.o.router.flush();
     await Promise.all(r.ports.map((_, i) => this.o.runtime.stop(processId(r.spec, i))));
@@ -404,6 +432,7 @@ export class Agent {
       service: s.served.service,
       route: s.served,
       weights: s.weights,
+      ...(s.match === null ? {} : { match: s.match }),
       revisions: [...s.revisions.values()].map((r) => ({
         spec: r.spec,
         ports: r.ports,
@@ -458,3 +487,6 @@ function containerPart(spec: RevisionSpec, port: number, replica: number): Conta
 }
 
 const processId = (spec: RevisionSpec, replica: number): string => `${spec.environment}/${spec.service}/${spec.revision}/${replica}`;
+
+/** The router's rule for a match: the header or cookie and its value, without the revision (the backends carry that). */
+const ruleOf = (match: RouteMatch): MatchRule => ('header' in match ? { header: match.header, value: match.value } : { cookie: match.cookie, value: match.value });

@@ -53,6 +53,14 @@ const FaultsBody = z.strictObject({
   }),
   durationMs: z.number().int().min(1).max(MAX_FAULT_DURATION_MS),
 });
+const MatchValue = z.string().min(1).max(200);
+const MatchBody = z.strictObject({
+  match: z.union([
+    z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/), value: MatchValue, revision: z.number().int().positive() }),
+    z.strictObject({ cookie: z.string().regex(/^[A-Za-z0-9_-]+$/), value: MatchValue, revision: z.number().int().positive() }),
+    z.null(),
+  ]),
+});
 const WeightsBody = z.strictObject({ weights: z.record(z.string().regex(/^\d+$/), z.number().min(0).max(100)) });
 
 function sameToken(given: string, expected: string): boolean {
@@ -114,6 +122,13 @@ export function buildAgentApi(
     const { weights } = parseInput(WeightsBody, request.body, 'body');
     await agent.setWeights(p.env, p.service, p.route, weights);
     return { weights };
+  });
+  // A canary for testers: main-route requests with the header or cookie go to the revision, whatever the weights.
+  app.put('/v1/environments/:env/services/:service/match', async (request) => {
+    const p = parseInput(ServiceParams, request.params, 'path');
+    const { match } = parseInput(MatchBody, request.body, 'body');
+    await agent.setMatch(p.env, p.service, match);
+    return { match };
   });
   app.get('/v1/environments/:env/services/:service/traffic', async (request) => {
     const p = parseInput(ServiceParams, request.params, 'path');

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { seal, unsealText, type Envelope, type SecretKey } from '../secrets/crypto.js';
 import type { ServedRoute } from '../targets/local/route-layout.js';
-import type { RevisionSpec, RouteName } from '../targets/target.js';
+import type { RevisionSpec, RouteMatch, RouteName } from '../targets/target.js';
 import { withSecretKeys, type IncomingRevisionSpec } from './revision-secrets.js';
 
 export interface PersistedRevision {
@@ -19,6 +19,8 @@ export interface PersistedService {
   readonly service: string;
   readonly revisions: PersistedRevision[];
   readonly weights: Record<RouteName, Record<string, number>>;
+  /** The main route's match rule (a canary for testers); absent when none is set. */
+  readonly match?: RouteMatch;
   /** The route as the control plane last told it (ports, limit); absent in files of agents that read gantry.yaml themselves. */
   readonly route?: ServedRoute;
 }

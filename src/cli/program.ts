@@ -9,6 +9,7 @@ import { registerConfig } from './commands/config.js';
 import { registerHistory } from './commands/history.js';
 import { registerToken } from './commands/token.js';
 import { registerCancel } from './commands/cancel.js';
+import { registerCanary } from './commands/canary.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDispatch } from './commands/dispatch.js';
 import { registerDora } from './commands/dora.js';
@@ -62,6 +63,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerLogs(program, wrap);
   registerDispatch(program, wrap);
   registerCancel(program, wrap);
+  registerCanary(program, wrap);
   registerApprovals(program, wrap);
   registerHistory(program, wrap);
   registerStatus(program, wrap);

@@ -63,6 +63,8 @@ export interface RolloutProgress {
    * carries on instead of watching again from zero. Its shape is owned by steps/watch-state.ts.
    */
   readonly watch?: Readonly<Record<string, unknown>>;
+  /** A canary's analysis step under way: its measurements so far. Its shape is owned by steps/support/canary-analysis.ts. */
+  readonly analysis?: Readonly<Record<string, unknown>>;
 }
 
 export interface Deployment {

@@ -204,6 +204,7 @@ export function deployStepSpec(env: EnvironmentConfig, name: string, service: Se
     smoke: service.smoke,
     timeoutMs: service.health.deadlineMs + 5 * MINUTE,
     ...(image ? { image } : {}),
+    ...(env.strategy.kind === 'canary' && config?.prometheus ? { prometheus: config.prometheus } : {}),
     ...(cpus === undefined && memoryBytes === undefined ? {} : { limits: { ...(cpus === undefined ? {} : { cpus }), ...(memoryBytes === undefined ? {} : { memoryBytes }) } }),
   };
 }

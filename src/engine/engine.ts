@@ -6,6 +6,8 @@ import type { Run } from '../domain/run.js';
 import { ApprovalError, GantryError, NotFoundError } from '../errors/index.js';
 import type { Store } from '../store/store.js';
 import { findAwaitingDecision } from './awaiting-decision.js';
+import { recordCanaryDecision, type CanaryDecisionOutcome } from './canary-decisions.js';
+import type { CanaryDecision } from '../domain/canary.js';
 import type { ApproverGroups } from './approver-groups.js';
 import type { Clock } from '../kernel/clock.js';
 import type { EngineBus } from './events.js';
@@ -160,6 +162,15 @@ export class Engine {
     await this.o.store.events.append(decision === 'approved' ? 'approval.approved' : 'approval.rejected', by.user, runId, { environment: env.name, kind, comment: comment ?? null }, this.o.clock.now());
     this.o.executor.wake();
     return { run, kind };
+  }
+
+  /** A person's call on a run's running canary: promote ends its pause, abort takes its weight to 0 and rolls it back. Audited. */
+  async decideCanary(runId: number, by: Principal, decision: CanaryDecision, comment: string | undefined): Promise<{ run: Run } & CanaryDecisionOutcome> {
+    const run = await this.activeRun(runId);
+    if (run.environment && !hasRole(by, 'deployer', run.environment)) throw forbidden(`${decision === 'promote' ? 'promoting' : 'aborting'} a canary in ${run.environment}`, `deployer:${run.environment}`);
+    const outcome = await recordCanaryDecision(this.o.store, this.o.clock, run, by, decision, comment);
+    this.o.executor.wake();
+    return { run, ...outcome };
   }
 
   /** Puts an environment's services (or one) back on an earlier revision, as a run of its own. */

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   CONFIG_SERVICE_NOT_RUNNABLE: 'An environment deploys a service that has no run command.',
   CONFIG_UNDECLARED_SECRET: 'A service uses a secret that an environment it deploys to does not provide.',
   CONFIG_PORT_OUT_OF_RANGE: 'A service port plus the offsets of an environment is above 65535.',
+  CONFIG_CHAOS_NOT_ALLOWED: 'A chaos check is declared on an environment without `chaos: { allowed: true }` (production needs it explicitly).',
   CONFIG_APPROVALS_UNSATISFIABLE: 'An environment requires more approvals than it lists approvers.',
   CONFIG_UNUSED_CHANNEL: 'A notification channel is declared but no route uses it.',
   CONFIG_UNKNOWN_GROUP: 'An approvers list names an @group that `groups` does not declare.',
@@ -121,6 +122,8 @@ export const ERROR_CODES = {
   WATCH_INCONCLUSIVE: 'The watch window saw no traffic, so nothing was proven.',
   ROLLBACK_UNAVAILABLE: 'There is no earlier revision to roll back to.',
   LOAD_TEST_FAILED: 'A load check missed a threshold, or fell behind the baseline of the last successful release.',
+  CHAOS_NOT_ALLOWED: "A chaos check was refused at run time: the server's pinned gantry.yaml does not allow faults in that environment, or its target cannot inject them.",
+  CHAOS_CHECK_FAILED: 'A chaos check saw the service break its thresholds under the injected faults (with `expect: rollback`, the expected outcome).',
   BACKUP_NOT_FOUND: 'No backup has that id (it may have expired).',
   BACKUP_NO_RESOURCES: "A backup holds no target objects to export (its target keeps none, like local and docker).",
   BACKUP_RESOURCES_HOLD_SECRET: 'The objects a target returned for a backup hold a secret value, so the backup was not stored.',
@@ -134,6 +137,10 @@ export const ERROR_CODES = {
   CONFIG_DUPLICATE_METRIC: 'An analysis declares two metrics with one name.',
   ANALYSIS_FAILED: 'An analysis metric failed more measurements than its failureLimit allows.',
   ANALYSIS_INCONCLUSIVE: 'An analysis proved nothing: its measurements had no data or were in error.',
+  // canary (src/strategies/canary.ts, gantry promote / abort)
+  CANARY_ABORTED: 'A person aborted a running canary with gantry abort (or the dashboard); its weight went to 0 and the run rolls back.',
+  CANARY_NOT_ACTIVE: 'gantry promote or abort named a run that has no canary in progress.',
+  CANARY_NOT_PAUSED: 'gantry promote named a canary that is not paused: promote ends a pause step.',
   // audit
   AUDIT_CHAIN_BROKEN: 'The audit log\'s hash chain does not hold: an event row was edited, deleted, inserted or re-ordered.',
   // security scan (src/steps/scan.ts)

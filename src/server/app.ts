@@ -9,6 +9,7 @@ import { errorHandler } from '../kernel/http/http-errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { canaryRoutes } from './routes/canary.js';
 import { auditRoutes } from './routes/audit.js';
 import { backupRoutes } from './routes/backups.js';
 import { configRoutes } from './routes/config.js';
@@ -67,6 +68,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   serviceLogRoutes(app, ctx);
   agentRoutes(app, ctx);
   approvalRoutes(app, ctx);
+  canaryRoutes(app, ctx);
   backupRoutes(app, ctx);
   annotationRoutes(app, ctx);
   notificationRoutes(app, ctx);

@@ -76,6 +76,8 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'POST', url: '/api/v1/runs/:id/cancel', role: 'deployer', environment: 'run', action: 'cancelling' },
   { method: 'POST', url: '/api/v1/runs/:id/approve', role: 'approver', environment: 'run', action: 'approving', refusal: 'APPROVAL_ROLE_MISSING' },
   { method: 'POST', url: '/api/v1/runs/:id/reject', role: 'approver', environment: 'run', action: 'rejecting', refusal: 'APPROVAL_ROLE_MISSING' },
+  { method: 'POST', url: '/api/v1/runs/:id/promote', role: 'deployer', environment: 'run', action: 'promoting a canary' },
+  { method: 'POST', url: '/api/v1/runs/:id/abort', role: 'deployer', environment: 'run', action: 'aborting a canary' },
   { method: 'POST', url: '/api/v1/environments/:env/rollback', role: 'deployer', environment: 'params.env', action: 'rolling back' },
   { method: 'POST', url: '/api/v1/backups/:id/restore', role: 'deployer', environment: 'backup', action: 'restoring' },
   read('/api/v1/secrets', 'listing secret names'),

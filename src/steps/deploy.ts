@@ -3,6 +3,7 @@ import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handl
 import { GantryError } from '../errors/index.js';
 import { DeploymentState } from '../domain/deployment.js';
 import { Goal, reconcilePass, strategyFor } from '../strategies/index.js';
+import { canaryStatus, driveCanary } from './support/canary-drive.js';
 import { deploymentRecord, recordToWrite } from './support/deployment-record.js';
 import { placeImage } from './support/image-placement.js';
 import { strategyContext, type DeployDeps } from './support/strategy-context.js';
@@ -37,11 +38,18 @@ export class DeployStep implements StepHandler {
     );
     if (ctx.step.attempt > 1) ctx.log.info(`resuming the deployment of ${spec.service} r${deployment.revision}: reconciling with the target`);
     if (pinned) await store.deployments.setState(deployment.id, deployment.state, ctx.clock.now(), pinned.reason);
-    const sctx = await strategyContext(this.deps, ctx, { ...deployment, release }, (await deploymentRecord(store, deployment)) ?? record);
+    const recorded = (await deploymentRecord(store, deployment)) ?? record;
+    const sctx = await strategyContext(this.deps, ctx, { ...deployment, release }, recorded);
     if (deployment.progress === null) ctx.log.info(`${spec.service}: r${deployment.revision} (${sctx.spec.artifact.ref.startsWith('oci-layout:') ? artifact.digest.slice(0, 19) : sctx.spec.artifact.ref}) replaces ${deployment.previousRevision === null ? 'nothing (first deployment)' : `r${deployment.previousRevision}`}`);
     // One pass of the strategy; between batches (and while the revision starts) the step waits in the executor, with its progress on the deployment.
-    const pass = await reconcilePass(strategyFor(sctx.config), Goal.Rollout, sctx, deployment.progress, { save: (progress) => store.deployments.setProgress(deployment.id, progress) });
-    if (pass.wait !== undefined) return { kind: 'wait', message: `${spec.service} r${deployment.revision}: ${pass.progress?.phase ?? 'starting'}, ${mainShare(pass.progress?.weights ?? {}, deployment.revision)} % of main traffic`, retryInMs: pass.wait };
+    const pass =
+      sctx.config.kind === 'canary'
+        ? await driveCanary(ctx, { store, deployment, sctx, traffic: await this.deps.targets.traffic(recorded.target), prometheus: spec.prometheus })
+        : await reconcilePass(strategyFor(sctx.config), Goal.Rollout, sctx, deployment.progress, { save: (progress) => store.deployments.setProgress(deployment.id, progress) });
+    if (pass.wait !== undefined) {
+      const status = sctx.config.kind === 'canary' ? canaryStatus({ revision: deployment.revision, strategy: sctx.config }, pass.progress) : `r${deployment.revision}: ${pass.progress?.phase ?? 'starting'}, ${mainShare(pass.progress?.weights ?? {}, deployment.revision)} % of main traffic`;
+      return { kind: 'wait', message: `${spec.service} ${status}`, retryInMs: pass.wait };
+    }
     await store.deployments.setState(deployment.id, DeploymentState.Switched, ctx.clock.now());
     const url = await sctx.target.url(spec.environment, spec.service, 'main');
     const image = sctx.spec.artifact.ref.startsWith('oci-layout:') ? {} : { image: sctx.spec.artifact.ref };

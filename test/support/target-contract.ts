@@ -189,7 +189,7 @@ export function targetContract(kind: string, make: () => Promise<ContractSubject
       const s = await open();
       const svc = s.services[4] ?? '';
       const caps = s.target.capabilities();
-      expect(caps).toEqual({ weightedRouting: expect.any(Boolean), headerRouting: expect.any(Boolean), preview: expect.any(Boolean), rollsItself: expect.any(Boolean) });
+      expect(caps).toMatchObject({ weightedRouting: expect.any(Boolean), headerRouting: expect.any(Boolean), preview: expect.any(Boolean), rollsItself: expect.any(Boolean) });
       for (const r of [1, 2]) await s.target.startRevision(spec(s, svc, r));
       for (const r of [1, 2]) await ready(s, svc, r);
       const split = { '1': 50, '2': 50 };
@@ -212,6 +212,20 @@ export function targetContract(kind: string, make: () => Promise<ContractSubject
         expect(await answeredBy(s, await s.target.endpoint(s.environment, svc, 'preview'))).toBe('2');
       } else {
         await refusal(s.target.endpoint(s.environment, svc, 'preview'));
+      }
+      const main = await s.target.endpoint(s.environment, svc, 'main');
+      if (caps.headerRouting && caps.weightedRouting && main.reachableFrom === 'control-plane' && s.target.setMatch) {
+        // Testers reach the canary by header or cookie whatever the weights; everyone else by weight.
+        await s.target.setWeights(s.environment, svc, 'main', { '1': 100 });
+        await weightsApplied(s, svc, 'main', { '1': 100 });
+        const by = async (headers: Record<string, string>) => ((await (await fetch(main.url, { headers, signal: AbortSignal.timeout(5_000) })).json()) as { revision?: string }).revision;
+        await s.target.setMatch(s.environment, svc, { header: 'x-canary', value: 'always', revision: 2 });
+        expect((await serviceOf(s, svc))?.match).toEqual({ header: 'x-canary', value: 'always', revision: 2 });
+        for (let i = 0; i < 10; i++) expect([await by({ 'x-canary': 'always' }), await by({}), await by({ 'x-canary': 'never' })]).toEqual(['2', '1', '1']);
+        await s.target.setMatch(s.environment, svc, { cookie: 'canary', value: 'yes', revision: 2 });
+        expect([await by({ cookie: 'a=b; canary=yes' }), await by({ cookie: 'canary=no' }), await by({ 'x-canary': 'always' })]).toEqual(['2', '1', '1']);
+        await s.target.setMatch(s.environment, svc, null);
+        expect([(await serviceOf(s, svc))?.match, await by({ cookie: 'canary=yes' })]).toEqual([undefined, '1']);
       }
     });
 

@@ -3,6 +3,7 @@ import { TargetError } from '../../errors/index.js';
 import type { BackendHealth } from './backend-health.js';
 import type { TrafficCounters } from './traffic-counters.js';
 import type { Backend } from './types.js';
+import { parseMatchRule, type MatchRule } from './match-rule.js';
 import { WeightedPicker } from './weighted-picker.js';
 
 /** A backend as the hot path needs it: its pool, its counters and where to open raw sockets. */
@@ -28,9 +29,20 @@ export const offersChoice = (backends: readonly Backend[]): boolean => backends.
  */
 export class BackendSet {
   private readonly picker: WeightedPicker<BackendEntry>;
+  /** The backends matched requests go to, and their rule (one per set: the agent gives one revision's replicas). */
+  readonly match: { readonly rule: MatchRule; readonly picker: WeightedPicker<BackendEntry> } | undefined;
 
   constructor(readonly entries: readonly BackendEntry[]) {
     this.picker = new WeightedPicker(entries.map((entry) => ({ item: entry, weight: entry.backend.weight })));
+    const matched = entries.filter((entry) => entry.backend.match !== undefined);
+    const rule = matched[0]?.backend.match;
+    this.match = rule === undefined ? undefined : { rule, picker: new WeightedPicker(matched.map((entry) => ({ item: entry, weight: 1 }))) };
+  }
+
+  /** A backend for a request that matched the rule; undefined when all of them are ejected (the weighted pick then serves it). */
+  pickMatched(): BackendEntry | undefined {
+    const entry = this.match?.picker.pick();
+    return entry !== undefined && !entry.health.ejected ? entry : undefined;
   }
 
   /** The next backend by weight, passing over ejected ones unless every one is (then any beats a 503). */
@@ -81,7 +93,8 @@ export function validateBackends(routeId: string, backends: readonly Backend[]):
     }
     const url = parseOrigin(b.url);
     if (url === undefined) problems.push(`${at}.url must be an http origin like http://127.0.0.1:8080, got "${String(b.url)}"`);
-    else valid.push(Object.freeze({ id: b.id, url: url.origin, weight: b.weight }));
+    else if (b.match !== undefined && parseMatchRule(b.match) === undefined) problems.push(`${at}.match must be { header, value } or { cookie, value }`);
+    else valid.push(Object.freeze({ id: b.id, url: url.origin, weight: b.weight, ...(b.match === undefined ? {} : { match: parseMatchRule(b.match) as MatchRule }) }));
   });
   if (problems.length > 0) {
     throw new TargetError('BAD_REQUEST', `invalid backends for route ${routeId}: ${problems.join('; ')}`, {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { TargetError } from '../../errors/index.js';
 import { ConnectionLimit } from './connection-limit.js';
 import { RouteFaults } from './faults.js';
+import { matchesRule } from './match-rule.js';
 import { BackendSet, EMPTY_BACKEND_SET, offersChoice, socketAddress, validateBackends, type BackendEntry } from './backend-set.js';
 import { RouterErrorCode, rawErrorResponse, sendError } from './error-response.js';
 import { OutlierDetector } from './outlier-detector.js';
@@ -129,15 +130,21 @@ export class Route {
   }
 
   private forward(req: IncomingMessage, res: RouterResponse): void {
-    const entry = this.current.pick();
+    const entry = this.pickFor(req);
     if (entry === undefined) sendError(res, 503, RouterErrorCode.NoBackend, this.noBackendMessage);
     else new ProxyExchange(req, res, entry, this.host).start();
+  }
+
+  /** A request that carries the set's match rule goes to the matched backends; every other one by weight. */
+  private pickFor(req: IncomingMessage): BackendEntry | undefined {
+    const set = this.current;
+    return (set.match !== undefined && matchesRule(req.headers, set.match.rule) ? set.pickMatched() : undefined) ?? set.pick();
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy()); // a client vanishing mid-handshake is not our error
     if (this.limit.refused(req.socket)) return;
-    const entry = this.current.pick();
+    const entry = this.pickFor(req);
     if (entry === undefined) socket.end(rawErrorResponse(503, RouterErrorCode.NoBackend, this.noBackendMessage));
     else tunnelUpgrade(req, socket, head, entry, this.tunnels, this.deps.logger);
   }

@@ -1,5 +1,6 @@
 /** The router's public shapes: what the agent gives it (backends) and what it measures (traffic). */
 import type { Logger } from 'pino';
+import type { MatchRule } from './match-rule.js';
 
 /** One upstream of a route: a revision's replica on loopback, with its share of the traffic. */
 export interface Backend {
@@ -9,6 +10,8 @@ export interface Backend {
   readonly url: string;
   /** 0..100; 0 keeps the backend listed (and its pool warm) without sending it new requests. */
   readonly weight: number;
+  /** Requests matching this rule go to the backends that carry it, whatever the weights (testers reaching a canary). */
+  readonly match?: MatchRule;
 }
 
 /** Response status classes, counted when a response has been fully delivered to the client. */

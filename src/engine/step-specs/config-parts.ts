@@ -42,9 +42,33 @@ export const SmokeConfigSchema: z.ZodType<SmokeConfig, unknown> = z.object({
   expectJson: maybe(z.object({ field: z.string(), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) })),
 });
 
+const AnalysisMetricSchema = z.object({
+  name: z.string(),
+  provider: z.enum(['router', 'prometheus']),
+  query: z.string(),
+  intervalMs: ms,
+  count: z.number().int(),
+  successCondition: z.string(),
+  failureLimit: z.number().int(),
+  inconclusiveLimit: z.number().int(),
+  compare: maybe(z.literal('previous')),
+});
+
+const CanaryStepSchema = z.union([
+  z.object({ setWeight: z.number() }),
+  z.object({ pause: z.object({ durationMs: maybe(z.number()) }) }),
+  z.object({ analysis: z.object({ metrics: z.array(AnalysisMetricSchema).readonly() }) }),
+]);
+
 export const StrategyConfigSchema: z.ZodType<StrategyConfig, unknown> = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('rolling'), maxSurge: z.number(), maxUnavailable: z.number() }),
   z.object({ kind: z.literal('blue-green'), scaleDownDelayMs: ms, previewPortOffset: z.number() }),
+  z.object({
+    kind: z.literal('canary'),
+    steps: z.array(CanaryStepSchema).readonly(),
+    match: maybe(z.union([z.object({ header: z.string(), value: z.string() }), z.object({ cookie: z.string(), value: z.string() })])),
+    scaleDownDelayMs: ms,
+  }),
 ]);
 
 const optionalNumber = maybe(z.number());
@@ -66,6 +90,23 @@ export const VerifyConfigSchema: z.ZodType<VerifyConfig, unknown> = z.discrimina
     maxP99Increase: optionalNumber,
     maxRpsDecrease: optionalNumber,
   }),
+  z.object({
+    kind: z.literal('chaos'),
+    service: z.string(),
+    durationMs: ms,
+    faults: z.object({
+      latency: z.object({ ms: z.number(), share: z.number() }).optional(),
+      abort: z.object({ status: z.number().int(), share: z.number() }).optional(),
+      reset: z.object({ share: z.number() }).optional(),
+    }),
+    killReplica: z.boolean(),
+    path: z.string(),
+    rate: optionalNumber,
+    connections: z.number().int(),
+    maxErrorRate: optionalNumber,
+    maxP99Ms: optionalNumber,
+    expect: z.enum(['hold', 'rollback']),
+  }),
 ]);
 
 export const WatchConfigSchema: z.ZodType<WatchConfig, unknown> = z.object({
@@ -73,19 +114,7 @@ export const WatchConfigSchema: z.ZodType<WatchConfig, unknown> = z.object({
   maxErrorRate: z.number(),
   maxP99Ms: optionalNumber,
   onInconclusive: z.enum(['fail', 'pause']),
-  analysis: z.array(
-    z.object({
-      name: z.string(),
-      provider: z.enum(['router', 'prometheus']),
-      query: z.string(),
-      intervalMs: ms,
-      count: z.number().int(),
-      successCondition: z.string(),
-      failureLimit: z.number().int(),
-      inconclusiveLimit: z.number().int(),
-      compare: maybe(z.literal('previous')),
-    }),
-  ).readonly(),
+  analysis: z.array(AnalysisMetricSchema).readonly(),
   services: z.record(z.string(), z.object({ basis: z.enum(['traffic', 'health']) })),
 });
 

@@ -29,7 +29,10 @@ export const DeployStepSchema = z.object({
   image: DeployImageSchema.optional(),
   /** Resource limits of each replica (the docker target enforces them). */
   limits: z.object({ cpus: z.number().optional(), memoryBytes: z.number().optional() }).optional(),
+  /** Where PromQL metrics of a canary's analysis steps go (gantry.yaml's top-level `prometheus`); absent in plans made before canaries. */
+  prometheus: PrometheusConfigSchema.optional(),
   /** A rollback deploys an earlier release's artifact instead of the run's own. */
+
   pinnedArtifact: z
     .object({
       release: z.string(),

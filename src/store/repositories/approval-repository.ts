@@ -5,7 +5,8 @@ export interface ApprovalRecord {
   readonly id: number;
   readonly runId: number;
   readonly environment: string;
-  readonly kind: 'deploy' | 'analysis';
+  /** deploy: the approval gate; analysis: an inconclusive watch accepted or rejected; promote / abort: a person's call on a running canary. */
+  readonly kind: 'deploy' | 'analysis' | 'promote' | 'abort';
   readonly user: string;
   readonly decision: 'approved' | 'rejected';
   readonly comment: string | null;

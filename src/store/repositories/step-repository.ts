@@ -99,6 +99,11 @@ export class StepRepository {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  /** Makes a run's waiting steps of one kind due now (a person's decision they wait for was recorded). */
+  async dueNow(runId: number, kind: string, now: number): Promise<void> {
+    await this.db.updateTable('steps').set({ not_before: now }).where('run_id', '=', runId).where('kind', '=', kind).where('state', '=', StepState.Waiting).execute();
+  }
+
   /** Gives the step back to be tried again later: after a retryable failure, or while it waits for a lock. */
   async release(id: number, owner: string, state: typeof StepState.Pending | typeof StepState.Waiting, notBefore: number, message: string | null, error: StepError | null = null): Promise<void> {
     await this.db

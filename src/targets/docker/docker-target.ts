@@ -2,7 +2,7 @@ import { agentRevisionBody } from '../agent-client.js';
 import { TargetError } from '../../errors/index.js';
 import { controlPlaneUrl, describedEndpoint } from '../endpoint.js';
 import { LOCAL_CAPABILITIES } from '../local/local-target.js';
-import type { Endpoint, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
+import type { Endpoint, RevisionSpec, RevisionTraffic, RouteMatch, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
 import { sameWeights } from '../weights.js';
 import type { HostAgent } from './host-agent.js';
 import { bootHost } from './host-boot.js';
@@ -71,6 +71,11 @@ export class DockerTarget implements Target, TrafficSource {
 
   async setWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<void> {
     await this.each((h) => h.client.call('PUT', `/v1/environments/${environment}/services/${service}/routes/${route}`, { weights }));
+  }
+
+  /** Every host's router gets the rule, as it gets the weights. */
+  async setMatch(environment: string, service: string, match: RouteMatch | null): Promise<void> {
+    await this.each((h) => h.client.call('PUT', `/v1/environments/${environment}/services/${service}/match`, { match }));
   }
 
   async stopRevision(environment: string, service: string, revision: number): Promise<void> {

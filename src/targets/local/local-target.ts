@@ -1,7 +1,7 @@
 import { TargetError } from '../../errors/index.js';
 import { AgentClient, agentRevisionBody, type AgentMethod } from '../agent-client.js';
 import { controlPlaneUrl, describedEndpoint } from '../endpoint.js';
-import type { Endpoint, FaultReport, FaultSpec, KilledReplica, RevisionSpec, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
+import type { Endpoint, FaultReport, FaultSpec, KilledReplica, RevisionSpec, RevisionTraffic, RouteMatch, RouteName, ServiceStatus, Target, TargetCapabilities, TrafficSource, WeightsCheck } from '../target.js';
 import { sameWeights } from '../weights.js';
 import type { ServedRoute } from './route-layout.js';
 
@@ -12,7 +12,7 @@ const TRANSPORT_RETRY_MS = 5_000;
  * What the local agent does: its router splits a route by weight; it has no header routing; a
  * service of a blue-green environment gets a preview route (a second port) before the switch.
  */
-export const LOCAL_CAPABILITIES: TargetCapabilities = Object.freeze({ weightedRouting: true, headerRouting: false, preview: true, rollsItself: false, faults: true });
+export const LOCAL_CAPABILITIES: TargetCapabilities = Object.freeze({ weightedRouting: true, headerRouting: true, preview: true, rollsItself: false, faults: true });
 
 /** The local target: the contract spoken over HTTP to a `gantry agent` on this machine; it is also the local kind's traffic source. */
 export class LocalTarget implements Target, TrafficSource {
@@ -60,6 +60,10 @@ export class LocalTarget implements Target, TrafficSource {
 
   async setWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<void> {
     await this.call('PUT', `/v1/environments/${environment}/services/${service}/routes/${route}`, { weights });
+  }
+
+  async setMatch(environment: string, service: string, match: RouteMatch | null): Promise<void> {
+    await this.call('PUT', `/v1/environments/${environment}/services/${service}/match`, { match });
   }
 
   async stopRevision(environment: string, service: string, revision: number): Promise<void> {
