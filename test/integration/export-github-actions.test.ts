@@ -257,7 +257,7 @@ describe('gantry export github-actions on the reference example', () => {
     }
   });
 
-  it('refuses a missing or invalid gantry.yaml with a clear error, exit code 1, and writes nothing', async () => {
+  it('refuses a missing or invalid gantry.yaml with a clear error, exit code 1, and writes nothing; an --out it cannot write to is EXPORT_WRITE_FAILED', async () => {
     const target = join(dir, 'nothing-here');
     const missing = await runCli(['--config', join(dir, 'absent.yaml'), 'export', 'github-actions', '--out', target]);
     expect(missing.code).toBe(1);
@@ -270,5 +270,8 @@ describe('gantry export github-actions on the reference example', () => {
     expect(bad.stderr).toMatch(/bad\.yaml:\d+:\d+/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(target)).toBe(false);
+    const blocked = await runCli(['--config', join(dir, 'gantry.yaml'), 'export', 'github-actions', '--out', join(dir, 'gantry.yaml', 'workflows')]);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/^EXPORT_WRITE_FAILED: cannot write the export to .*gantry\.yaml\/workflows: a file is in the way of the folder\n {2}where: .*\n {2}hint: Pass --out a folder you can write to\./m);
   });
 });
