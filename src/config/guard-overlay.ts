@@ -11,7 +11,7 @@ export interface GuardOverlay {
 /**
  * `base` (the server's gantry.yaml) with the rules that guard environments taken from `proposed`
  * (a commit's): for each environment both declare, its branch, target, autoDeploy, requires,
- * approvals (required, approvers) and confirmation and secrets; branch protection and approver
+ * approvals (required, approvers), confirmation, secrets and chaos.allowed; branch protection and approver
  * groups, whole.
  * Everything else stays `base`'s: services, strategies, and where the server connects (repository,
  * targets, notifications, GitHub), which a commit's gantry.yaml cannot know.
@@ -42,5 +42,6 @@ function overlayEnvironment(base: GantryConfig, env: EnvironmentConfig, p: Envir
     approvals: Object.freeze({ ...env.approvals, required: p.approvals.required, approvers: p.approvals.approvers }),
     confirmation: p.confirmation,
     secrets: p.secrets,
+    chaos: p.chaos,
   });
 }

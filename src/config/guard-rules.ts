@@ -16,6 +16,8 @@ export function guardRules(config: GantryConfig): Record<string, unknown> {
       approvals: { required: env.approvals.required, approvers: [...env.approvals.approvers].sort() },
       confirmation: env.confirmation ?? null,
       secrets: [...env.secrets].sort(),
+      // Whether a chaos check may inject faults here: a commit must not turn faults on in production by itself.
+      chaos: { allowed: env.chaos.allowed },
     };
   }
   const branches: Record<string, unknown> = {};

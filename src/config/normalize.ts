@@ -45,6 +45,7 @@ export const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;
 export const DEFAULT_PREVIEW_PORT_OFFSET = 10_000;
 export const DEFAULT_INTEGRATION_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_LOAD = { path: '/', durationMs: 10_000, connections: 10 } as const;
+export const DEFAULT_CHAOS_DURATION_MS = 20_000;
 export const DEFAULT_TARGET = 'local';
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
 /** As in Argo Rollouts: one failed (or one inconclusive) measurement decides the metric. */
@@ -193,6 +194,20 @@ function normalizeVerify(v: NonNullable<EnvironmentInput['verify']>[number]): Ve
         maxP99Increase: v.maxP99Increase,
         maxRpsDecrease: v.maxRpsDecrease,
       };
+    case 'chaos':
+      return {
+        kind: 'chaos',
+        service: v.load.service,
+        durationMs: ms(v.duration, DEFAULT_CHAOS_DURATION_MS),
+        faults: { ...(v.faults.latency ? { latency: v.faults.latency } : {}), ...(v.faults.abort ? { abort: v.faults.abort } : {}), ...(v.faults.reset ? { reset: v.faults.reset } : {}) },
+        killReplica: v.faults.killReplica ?? false,
+        path: v.load.path ?? DEFAULT_LOAD.path,
+        rate: v.load.rate,
+        connections: v.load.connections ?? DEFAULT_LOAD.connections,
+        maxErrorRate: v.maxErrorRate,
+        maxP99Ms: msOrUndefined(v.maxP99),
+        expect: v.expect ?? 'hold',
+      };
   }
 }
 
@@ -232,6 +247,7 @@ function normalizeEnvironment(name: string, e: EnvironmentInput, services: Recor
     registry: e.registry ?? (buildRegistry(parsed) || undefined),
     imageScan: e.imageScan && { failOn: e.imageScan.failOn, ignore: e.imageScan.ignore ?? [] },
     router: normalizeRouter(e.router),
+    chaos: { allowed: e.chaos?.allowed ?? false },
     ...normalizeRegions(e),
   };
 }

@@ -162,6 +162,32 @@ const CanaryStepSpec = z.union([
   }),
 ]);
 
+const FaultShare = z.number().min(0).max(1).describe('The fraction of requests hit: 0.05 is 5 %.');
+/** A chaos check (docs/verification.md): only on an environment with `chaos: { allowed: true }` (rules/chaos-allowed.ts). */
+const ChaosVerifySpec = z.strictObject({
+  kind: z.literal('chaos'),
+  duration: Duration.optional().describe('How long the faults stay on while the check drives load (default 20s).'),
+  faults: z
+    .strictObject({
+      latency: z.strictObject({ ms: z.number().int().min(1).max(60_000), share: FaultShare }).optional().describe('Delay this share of requests by ms.'),
+      abort: z.strictObject({ status: z.number().int().min(400).max(599), share: FaultShare }).optional().describe('Answer this share of requests with status, without forwarding them.'),
+      reset: z.strictObject({ share: FaultShare }).optional().describe("Reset this share of requests' connections."),
+      killReplica: z.boolean().optional().describe('Kill one replica of the new revision (SIGKILL) when the faults go on; the target restarts it.'),
+    })
+    .describe("Faults injected at the router of load.service's main route (targets whose capabilities say faults)."),
+  load: z
+    .strictObject({
+      service: Name,
+      path: z.string().startsWith('/').optional(),
+      rate: z.number().int().min(1).optional().describe('Requests per second in all (default: as fast as the connections go).'),
+      connections: z.number().int().min(1).max(1000).optional(),
+    })
+    .describe('The traffic the check drives through the router while the faults are on.'),
+  maxErrorRate: z.number().min(0).max(1).optional().describe('The service holds when at most this share of requests failed (a status of 500 or more, a reset, a timeout).'),
+  maxP99: Duration.optional(),
+  expect: z.enum(['hold', 'rollback']).optional().describe('hold (default): the thresholds must hold. rollback: the thresholds are expected to break, the verification fails and the run rolls back.'),
+});
+
 export const VerifySpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('health') }),
   z.strictObject({ kind: z.literal('smoke') }),
@@ -180,6 +206,7 @@ export const VerifySpec = z.discriminatedUnion('kind', [
     maxP99Increase: z.number().min(0).optional().describe('Fail when p99 is worse than the last successful release in this environment by more than this fraction (0.2 = 20 %).'),
     maxRpsDecrease: z.number().min(0).max(1).optional().describe('Fail when throughput is lower than the last successful release in this environment by more than this fraction.'),
   }),
+  ChaosVerifySpec,
 ]);
 
 export const AnalysisMetricSpec = z.strictObject({
@@ -266,6 +293,10 @@ export const EnvironmentSpec = z.strictObject({
   tag: z.boolean().optional().describe('Tag the commit after a successful deployment.'),
   registry: Name.optional().describe("The registry this environment's targets pull images from (default: the registry images are built into); promotion copies the image there by digest."),
   router: RouterSpec.optional(),
+  chaos: z
+    .strictObject({ allowed: z.boolean().describe('Chaos checks may inject faults here. Production (or an environment with approvals or a confirmation) needs it set explicitly.') })
+    .optional()
+    .describe('Whether `verify` may hold `kind: chaos` checks in this environment (default: not allowed).'),
   imageScan: z
     .strictObject({
       failOn: z.enum(['low', 'medium', 'high', 'critical']).describe('Lowest vulnerability severity that blocks the deploy.'),

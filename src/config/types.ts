@@ -93,7 +93,29 @@ export type VerifyConfig =
       readonly minRps: number | undefined;
       readonly maxP99Increase: number | undefined;
       readonly maxRpsDecrease: number | undefined;
-    };
+    }
+  | ChaosCheckConfig;
+
+/** A chaos check (docs/verification.md): faults on `service`'s main route while the check drives load through it. */
+export interface ChaosCheckConfig {
+  readonly kind: 'chaos';
+  /** The service whose route gets the faults and the load. */
+  readonly service: string;
+  readonly durationMs: number;
+  readonly faults: {
+    readonly latency?: { readonly ms: number; readonly share: number };
+    readonly abort?: { readonly status: number; readonly share: number };
+    readonly reset?: { readonly share: number };
+  };
+  readonly killReplica: boolean;
+  readonly path: string;
+  readonly rate: number | undefined;
+  readonly connections: number;
+  readonly maxErrorRate: number | undefined;
+  readonly maxP99Ms: number | undefined;
+  /** hold: the thresholds must hold; rollback: they are expected to break and the run to roll back. */
+  readonly expect: 'hold' | 'rollback';
+}
 
 /** How the watch judges a service: by its own traffic, or (for a service users never call) by its health. */
 export type WatchBasis = 'traffic' | 'health';
@@ -129,6 +151,8 @@ export interface EnvironmentConfig {
   /** The registry this environment pulls images from (a name in `registries`); undefined when no registry is declared. */
   readonly registry: string | undefined;
   readonly imageScan: { readonly failOn: ScanSeverity; readonly ignore: readonly string[] } | undefined;
+  /** Whether chaos checks may inject faults here (`chaos.allowed`, default false). */
+  readonly chaos: { readonly allowed: boolean };
   /** Empty without regions; with regions, `target` is the first region's (see config/environment-placements.ts). */
   readonly regions: readonly RegionConfig[];
   /** The regions' names by wave, in order; empty without regions. */

@@ -223,7 +223,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
       new RestoreResourcesStep(store, targets),
       new ApprovalStep(store),
       new DeployStep(deployDeps),
-      new VerifyStep(store, targets, workspaces),
+      new VerifyStep(store, targets, workspaces, () => pinned.config),
       new WatchStep(store, targets),
       new FinalizeStep({ ...deployDeps, layout, tagCommit }),
       new RollbackStep(deployDeps),

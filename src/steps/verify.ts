@@ -1,11 +1,12 @@
 import autocannon from 'autocannon';
-import type { VerifyConfig } from '../config/types.js';
+import type { GantryConfig, VerifyConfig } from '../config/types.js';
 import { specOf, type VerifyStepSpec } from '../engine/step-specs/index.js';
 import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handler.js';
 import { GantryError } from '../errors/index.js';
 import { childEnvironment } from '../secrets/source.js';
 import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
+import { verifyChaos } from './checks/chaos-step.js';
 import { checkHealth, runSmokeTests } from './checks/http-checks.js';
 import { runCommand } from './command.js';
 import type { Workspaces } from './workspace.js';
@@ -16,12 +17,19 @@ const envName = (service: string): string => `GANTRY_URL_${service.toUpperCase()
 
 /**
  * Verification of an environment after its services switched: health, smoke tests and the
- * environment's integration tests through the routers users reach, and a load check.
+ * environment's integration tests through the routers users reach, a load check, and chaos checks
+ * (checks/chaos-step.ts).
  */
 export class VerifyStep implements StepHandler {
   readonly kind = 'verify';
 
-  constructor(private readonly store: Store, private readonly targets: TargetRegistry, private readonly workspaces: Workspaces) {}
+  constructor(
+    private readonly store: Store,
+    private readonly targets: TargetRegistry,
+    private readonly workspaces: Workspaces,
+    /** The server's pinned gantry.yaml: a chaos check runs only where it allows faults now (absent: refused). */
+    private readonly pinned?: () => GantryConfig,
+  ) {}
 
   async run(ctx: StepContext): Promise<StepOutcome> {
     const spec = specOf(ctx, 'verify');
@@ -35,6 +43,7 @@ export class VerifyStep implements StepHandler {
       if (check.kind === 'smoke') for (const s of spec.services) await runSmokeTests(urls[s.name] ?? '', s.smoke, ctx.signal, log);
       if (check.kind === 'integration') summary.integration = await this.integration(ctx, check.run, spec, urls);
       if (check.kind === 'load') summary.load = await this.load(ctx, spec.environment, check, urls[check.service]);
+      if (check.kind === 'chaos') summary.chaos = [...((summary.chaos as unknown[] | undefined) ?? []), await verifyChaos(ctx, this.pinned, target, spec.environment, check, urls[check.service])];
     }
     return { kind: 'done', summary, message: `${spec.checks.map((c) => c.kind).join(', ')} passed` };
   }

@@ -5,6 +5,7 @@ import { analysisMetric } from './analysis-metric.js';
 import { approvals } from './approvals.js';
 import { branchConflict } from './branch-conflict.js';
 import { canary } from './canary.js';
+import { chaosAllowed } from './chaos-allowed.js';
 import { duplicateGate } from './duplicate-gate.js';
 import { images } from './images.js';
 import { kubernetes } from './kubernetes.js';
@@ -49,6 +50,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   analysisMetric,
   analysisCondition,
   canary,
+  chaosAllowed,
   unsupported,
 ];
 
