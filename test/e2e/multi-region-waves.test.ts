@@ -3,6 +3,7 @@ import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import type { RunView, StepView } from '../../src/server/views.js';
 import type { EnvironmentStatusBody } from '../../src/cli/commands/status-table.js';
 import { runCli } from '../support/cli.js';
+import { launchBrowser, openPage, signIn } from '../support/browser.js';
 import { basePort } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { failedSteps } from '../support/pipeline-driver.js';
@@ -146,7 +147,7 @@ describe('a production deploy in two waves across three regions', () => {
     expect(await versions('production')).toEqual({ 'us-east-1': 'v2', 'eu-west-1': 'v2', 'ap-south-1': 'v2' });
   }, 90_000);
 
-  it('shows each region with its target and live revision in gantry status production, the status API and the environments list', async () => {
+  it('shows each region with its target and live revision in gantry status production, the status API, the environments list and the dashboard', async () => {
     const env = { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token };
     const text = await runCli(['status', 'production'], env);
     expect(text.code, text.stderr).toBe(0);
@@ -161,6 +162,20 @@ describe('a production deploy in two waves across three regions', () => {
       expect(text.stdout).toMatch(new RegExp(`^production@${region}[^]*?^api\\s+r${expected?.revision ?? '?'} live\\s+-\\s+ready`, 'm'));
     }
     expect(body.services).toEqual([]);
+    // The dashboard's environments page: each region's live revision and its traffic, in production's cell.
+    const browser = await launchBrowser();
+    try {
+      const { page } = await openPage(browser);
+      await signIn(page, t.server.url, t.token, '#/');
+      for (const region of REGIONS) {
+        const revision = v2.find((d) => d.region === region && d.state === 'succeeded')?.revision ?? 0;
+        const cell = page.locator(`td[data-env="production"][data-service="api"] [data-region="${region}"]`);
+        await cell.getByText(`r${revision} 100%`).waitFor({ timeout: 15_000 });
+        expect(await cell.getAttribute('data-revision')).toBe(String(revision));
+      }
+    } finally {
+      await browser.close();
+    }
     const list = await t.api<{ environments: Array<{ name: string; regions?: Array<{ region: string; target: string; services: Array<{ port: number; live: { revision: number } | null }> }> }> }>('GET', '/api/v1/environments');
     const production = list.body.environments.find((e) => e.name === 'production');
     expect(production?.regions?.map((r) => [r.region, r.target, r.services[0]?.port])).toEqual([

@@ -68,7 +68,8 @@ function RegionStates({ env, service, status, approvals }: CellProps) {
               </>
             ) : (
               <span className="muted">not deployed</span>
-            )}{' '}
+            )}
+            <Strategy status={described} strategy={env.strategy} />
             <Health status={described} live={live} />
           </div>
         );
