@@ -18,6 +18,8 @@ export function guardRules(config: GantryConfig): Record<string, unknown> {
       secrets: [...env.secrets].sort(),
       // Whether a chaos check may inject faults here: a commit must not turn faults on in production by itself.
       chaos: { allowed: env.chaos.allowed },
+      // Where each region deploys is guarded like `target` (nothing for an environment without regions).
+      regions: Object.fromEntries(env.regions.map((r) => [r.name, r.target])),
     };
   }
   const branches: Record<string, unknown> = {};

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withGuardRules } from '../../src/config/guard-overlay.js';
 import { parseConfigText } from '../../src/config/loader.js';
 import type { ConfigIssue } from '../../src/config/loader.js';
 import { routeLayout } from '../../src/targets/local/route-layout.js';
@@ -94,6 +95,20 @@ describe('regions, waves and onFailure in gantry.yaml', () => {
 
   it('refuses an onFailure that is neither rollback-all nor stop', () => {
     expect(errorsOf(config('      onFailure: continue\n')).map((e) => e.code)).toEqual(['CONFIG_INVALID_VALUE']);
+  });
+
+  it('guards where each region deploys like target: a commit moving a region to another target is a change the running server cannot apply', () => {
+    const load = (text: string) => {
+      const r = parseConfigText(text, 'gantry.yaml');
+      if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('; '));
+      return r.config;
+    };
+    const base = load(config(''));
+    const moved = load(config('').replace('eu-west-1: { target: eu, portOffset: 10 }', 'eu-west-1: { target: ap, portOffset: 10 }').replace('ap-south-1: { target: ap, portOffset: 20 }', 'ap-south-1: { target: eu, portOffset: 20 }'));
+    const overlay = withGuardRules(base, moved);
+    expect(overlay.unapplied).toEqual(['environments.production.regions.ap-south-1: "ap" → "eu"', 'environments.production.regions.eu-west-1: "eu" → "ap"']);
+    expect(overlay.config.environments.production?.regions.map((r) => r.target)).toEqual(['us', 'eu', 'ap']);
+    expect(withGuardRules(base, base).unapplied).toEqual([]);
   });
 
   describe('through gantry validate', () => {
