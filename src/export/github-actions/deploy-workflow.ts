@@ -1,11 +1,9 @@
 import type { EnvironmentConfig, GantryConfig, ServiceConfig } from '../../config/types.js';
 import { healthStep, smokeSteps } from './check-steps.js';
+import { CONFIRMATION_INPUT, VALIDATE_JOB, validateJob } from './validate-job.js';
 import { CHECKOUT, envOf, minutes, RUNNER, SHELL, shellQuote, UPLOAD_ARTIFACT, type Job, type Step, type WorkflowFile } from './workflow.js';
 
-export const VALIDATE_JOB = 'validate';
 export const DEPLOY_JOB = 'deploy';
-/** The workflow_dispatch input that carries the typed confirmation. */
-export const CONFIRMATION_INPUT = 'confirmation';
 /** GitHub keeps an artifact at most 90 days. */
 const MAX_RETENTION_DAYS = 90;
 const DAY_MS = 86_400_000;
@@ -15,40 +13,6 @@ export const deployFile = (environment: string): string => `deploy-${environment
 /** A step the team must fill in: it fails, saying so, until replaced (an exported pipeline never claims a deploy it did not do). */
 export function placeholder(name: string, what: string): Step {
   return { name: `REPLACE: ${name}`, run: `echo ${shellQuote(`::error title=Replace this step::${what}`)}\nexit 1` };
-}
-
-function confirmationStep(phrase: string): Step {
-  return {
-    name: 'typed confirmation',
-    env: { TYPED: `\${{ inputs.${CONFIRMATION_INPUT} }}` },
-    run: [
-      `if [ "$TYPED" != ${shellQuote(phrase)} ]; then`,
-      `  echo ${shellQuote(`::error::Run this workflow by hand (Run workflow) and type exactly: ${phrase}`)}`,
-      '  exit 1',
-      'fi',
-    ].join('\n'),
-  };
-}
-
-/** Gantry's promotion policy: the commit must have been deployed successfully to `requires` first (GitHub records every job's environment as a deployment). */
-function promotionStep(requires: string): Step {
-  return {
-    name: `deployed to ${requires} first`,
-    env: { GH_TOKEN: '${{ github.token }}', REQUIRED: requires },
-    run: [
-      'for id in $(gh api "repos/$GITHUB_REPOSITORY/deployments?environment=$REQUIRED&sha=$GITHUB_SHA" --jq \'.[].id\'); do',
-      '  if gh api "repos/$GITHUB_REPOSITORY/deployments/$id/statuses" --jq \'.[].state\' | grep -qx success; then exit 0; fi',
-      'done',
-      'echo "::error::$GITHUB_SHA has no successful deployment to $REQUIRED: deploy it there first"',
-      'exit 1',
-    ].join('\n'),
-  };
-}
-
-function validateJob(env: EnvironmentConfig): Job | undefined {
-  const steps = [...(env.confirmation === undefined ? [] : [confirmationStep(env.confirmation)]), ...(env.requires === undefined ? [] : [promotionStep(env.requires)])];
-  if (steps.length === 0) return undefined;
-  return { name: 'validation gate', 'runs-on': RUNNER, permissions: { contents: 'read', deployments: 'read' }, defaults: { run: { shell: SHELL } }, steps };
 }
 
 function backupSteps(env: EnvironmentConfig, retentionMs: number): Step[] {
