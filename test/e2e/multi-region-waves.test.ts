@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
+import { defaultWebRoot } from '../../src/server/dashboard.js';
 import type { RunView, StepView } from '../../src/server/views.js';
+import { cliEntry } from '../../src/targets/local/agent-launcher.js';
 import type { EnvironmentStatusBody } from '../../src/cli/commands/status-table.js';
 import { runCli } from '../support/cli.js';
 import { launchBrowser, openPage, signIn } from '../support/browser.js';
@@ -112,6 +115,8 @@ describe('a production deploy in two waves across three regions', () => {
   };
 
   beforeAll(async () => {
+    // gantry status runs as the built CLI and the dashboard is the built one: `npm run build` first.
+    if (!existsSync(cliEntry()) || defaultWebRoot() === undefined) throw new Error('the built CLI or dashboard is missing: run `npm run build` before this test file');
     const root = await temp.make();
     repo = await fixtureRepo(root, { 'gantry.yaml': config(port), ...files('v1') });
     t = await startTestServer(root, repo, config(port));

@@ -76,7 +76,7 @@ describe('regions, waves and onFailure in gantry.yaml', () => {
   });
 
   it('refuses target beside regions, two regions on one target, and an undeclared region target', () => {
-    const text = config('      target: us\n').replace('ap-south-1: { target: ap, portOffset: 20 }', 'ap-south-1: { target: eu, portOffset: 20 }\n      sa-east-1: { target: sa }');
+    const text = config('      target: us\n').replace('ap-south-1: { target: ap, portOffset: 20 }', 'ap-south-1: { target: eu, portOffset: 20 }\n      sa-east-1: { target: sa, portOffset: 30 }');
     const errors = errorsOf(text);
     expect(errors.map((e) => e.code).sort()).toEqual(['CONFIG_REGIONS_INVALID', 'CONFIG_REGIONS_INVALID', 'CONFIG_UNKNOWN_TARGET']);
     expect(errors.find((e) => e.message.includes('sets both target and regions'))?.hint).toContain("each region's target");
@@ -91,6 +91,11 @@ describe('regions, waves and onFailure in gantry.yaml', () => {
     ]);
     const backup = errorsOf(config('      backup: { retention: 30d }\n'));
     expect(backup.map((e) => e.code)).toEqual(['CONFIG_UNSUPPORTED']);
+  });
+
+  it('refuses two regions whose agents would bind one port, blaming the later region', () => {
+    const errors = errorsOf(config('').replace('ap-south-1: { target: ap, portOffset: 20 }', 'ap-south-1: { target: ap, portOffset: 10 }'));
+    expect(errors.map((e) => [e.code, e.message, e.line])).toEqual([['CONFIG_PORT_CONFLICT', 'port 3210 is used by both api in production@eu-west-1 (3000 + portOffset 210) and api in production@ap-south-1 (3000 + portOffset 210)', 23]]);
   });
 
   it('refuses an onFailure that is neither rollback-all nor stop', () => {

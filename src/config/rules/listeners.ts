@@ -32,11 +32,23 @@ function previewOffset(env: EnvironmentInput): number | undefined {
   return undefined;
 }
 
-function environmentListeners(config: GantryConfigParsed, envName: string, env: EnvironmentInput): Listener[] {
-  const offset = env.portOffset ?? 0;
+/** A region of an environment: its agent binds the environment's ports shifted by the region's portOffset. */
+type RegionInput = readonly [name: string, region: NonNullable<EnvironmentInput['regions']>[string]];
+
+function environmentListeners(config: GantryConfigParsed, envName: string, env: EnvironmentInput, region?: RegionInput): Listener[] {
+  const offset = (env.portOffset ?? 0) + (region?.[1].portOffset ?? 0);
   const preview = previewOffset(env);
   const envPath: ConfigPath = ['environments', envName];
-  const offsetBlame = env.portOffset === undefined ? { path: envPath, anchor: 'key' as const } : { path: [...envPath, 'portOffset'], anchor: 'value' as const };
+  const regionPath: ConfigPath | undefined = region && [...envPath, 'regions', region[0]];
+  const offsetBlame = regionPath
+    ? region?.[1].portOffset === undefined
+      ? { path: regionPath, anchor: 'key' as const }
+      : { path: [...regionPath, 'portOffset'], anchor: 'value' as const }
+    : env.portOffset === undefined
+      ? { path: envPath, anchor: 'key' as const }
+      : { path: [...envPath, 'portOffset'], anchor: 'value' as const };
+  // Each region is told apart from the others like an environment of its own.
+  const where = region ? `${envName}@${region[0]}` : envName;
   const strategy = env.strategy;
   const previewBlame =
     typeof strategy === 'object' && strategy.kind === 'blue-green' && strategy.previewPortOffset !== undefined
@@ -49,9 +61,9 @@ function environmentListeners(config: GantryConfigParsed, envName: string, env: 
     if (!run) continue;
     const serviceBlame = { path: ['services', name, 'run', 'port'], anchor: 'value' as const };
     const sum = `${run.port}${offset ? ` + portOffset ${offset}` : ''}`;
-    found.push({ port: run.port + offset, label: `${name} in ${envName}`, sum, env: envName, preview: false, envBlame: offsetBlame, serviceBlame });
+    found.push({ port: run.port + offset, label: `${name} in ${where}`, sum, env: where, preview: false, envBlame: offsetBlame, serviceBlame });
     if (preview !== undefined) {
-      found.push({ port: run.port + offset + preview, label: `blue-green preview of ${name} in ${envName}`, sum: `${sum} + previewPortOffset ${preview}`, env: envName, preview: true, envBlame: previewBlame, serviceBlame });
+      found.push({ port: run.port + offset + preview, label: `blue-green preview of ${name} in ${where}`, sum: `${sum} + previewPortOffset ${preview}`, env: where, preview: true, envBlame: previewBlame, serviceBlame });
     }
   }
   return found;
@@ -66,7 +78,7 @@ const onKubernetes = (config: GantryConfigParsed, env: EnvironmentInput): boolea
 export function listenersOf(config: GantryConfigParsed): Listener[] {
   const found = environmentsOf(config)
     .filter(([, env]) => !onKubernetes(config, env))
-    .flatMap(([name, env]) => environmentListeners(config, name, env));
+    .flatMap(([name, env]) => (env.regions && Object.keys(env.regions).length > 0 ? Object.entries(env.regions).map((r) => environmentListeners(config, name, env, r)).flat() : environmentListeners(config, name, env)));
   for (const [name, target] of Object.entries(config.targets ?? {})) {
     if (target.kind !== 'local' || target.port === undefined) continue;
     const blame = { path: ['targets', name, 'port'], anchor: 'value' as const };
