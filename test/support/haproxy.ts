@@ -21,6 +21,12 @@ export interface HaproxyProcess {
  * to fill, and with `matchBackend`, a second one the frontend picks for `x-canary: always`.
  */
 export async function startHaproxy(temp: TempDirs, backend: string, matchBackend?: string): Promise<HaproxyProcess> {
+  const frontend = `${matchBackend ? `  use_backend ${matchBackend} if { req.hdr(x-canary) -m str always } { nbsrv(${matchBackend}) gt 0 }\n` : ''}  default_backend ${backend}\n`;
+  return startHaproxyWith(temp, frontend, [backend, ...(matchBackend ? [matchBackend] : [])]);
+}
+
+/** HAProxy with the given frontend rules (after its bind line) and empty roundrobin backends. */
+export async function startHaproxyWith(temp: TempDirs, frontendRules: string, backends: readonly string[]): Promise<HaproxyProcess> {
   const dir = await temp.make('gantry-haproxy-');
   const [apiPort, frontendPort] = [await freePort(), await freePort()];
   const config = `global
@@ -32,10 +38,7 @@ defaults
   timeout server 30s
 frontend web
   bind 127.0.0.1:${frontendPort}
-${matchBackend ? `  use_backend ${matchBackend} if { req.hdr(x-canary) -m str always } { nbsrv(${matchBackend}) gt 0 }\n` : ''}  default_backend ${backend}
-backend ${backend}
-  balance roundrobin
-${matchBackend ? `backend ${matchBackend}\n  balance roundrobin\n` : ''}`;
+${frontendRules}${backends.map((b) => `backend ${b}\n  balance roundrobin\n`).join('')}`;
   await writeFile(join(dir, 'haproxy.cfg'), config);
   const child = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

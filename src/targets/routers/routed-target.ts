@@ -1,6 +1,7 @@
 import { TargetError } from '../../errors/index.js';
 import { controlPlaneUrl } from '../endpoint.js';
 import type { Endpoint, ManagedResources, RevisionSpec, RevisionStatus, RouteMatch, RouteName, ServiceStatus, Target, TargetCapabilities, TargetEvent, WeightsCheck } from '../target.js';
+import { sameWeights } from '../weights.js';
 import type { TrafficRouter } from './traffic-router.js';
 
 /**
@@ -62,9 +63,11 @@ export class RoutedTarget implements Target {
     const router = this.routers.get(environment);
     if (!router || route !== 'main') return this.inner.verifyWeights(environment, service, route, weights);
     const revisions = await this.revisions(environment, service);
-    // A replica restarted on another port since setWeights: follow it, then answer.
     const check = await router.verifyWeights(service, revisions, weights);
-    if (check.applied) return check;
+    // The router serves these shares but its servers no longer match the replicas (one restarted on
+    // another port, a replica added): follow them, keeping the shares, then answer. Other weights
+    // are never applied from here: that is setWeights' job.
+    if (check.applied || !sameWeights(check.actual, weights)) return check;
     await router.setWeights(service, revisions, weights);
     return router.verifyWeights(service, revisions, weights);
   }
@@ -81,7 +84,12 @@ export class RoutedTarget implements Target {
     await router.setMatch(service, await this.revisions(environment, service), match);
   }
 
-  stopRevision(environment: string, service: string, revision: number): Promise<void> {
+  async stopRevision(environment: string, service: string, revision: number): Promise<void> {
+    const router = this.routers.get(environment);
+    // The inner target no longer sees the main route's traffic: the router says whether users still reach the revision.
+    if (router && ((await router.weights(service))[String(revision)] ?? 0) > 0) {
+      throw new TargetError('CONFLICT', `revision ${revision} of ${environment}/${service} still has traffic through the environment's router`, { hint: 'Move its traffic away (set weights) before stopping it.' });
+    }
     return this.inner.stopRevision(environment, service, revision);
   }
 
