@@ -154,4 +154,16 @@ describe('haproxy router: match backend, replicas, stopped revisions, refusals',
     expect((refused as TargetError).message).toContain(closed);
     expect((refused as TargetError).message).toContain('environment dev');
   });
+
+  it("follows a replica whose server no longer points at it: verifyWeights re-syncs from the target's describe()", async () => {
+    const api = new RuntimeApi(proxy.runtimeApi, 'the test');
+    const replica = (await s.target.describe('dev'))[0]?.revisions.find((r) => r.revision === 3)?.ports[0];
+    // What HAProxy holds after a replica moved: r3-1 at a port nothing listens on.
+    await api.apply([`set server dev_web/r3-1 addr 127.0.0.1 port ${await freePort()}`]);
+    expect(parseServersState(await api.query(['show servers state dev_web'])).find((x) => x.name === 'r3-1')?.port).not.toBe(replica);
+    const check = await s.target.verifyWeights('dev', 'web', 'main', { '3': 100 });
+    expect(check).toEqual({ applied: true, actual: { '3': 100 } });
+    expect(parseServersState(await api.query(['show servers state dev_web'])).find((x) => x.name === 'r3-1')?.port).toBe(replica);
+    expect(await answers(40)).toEqual({ '3': 40 });
+  });
 });
