@@ -1,7 +1,7 @@
 import type { EnvironmentConfig, GantryConfig, KubernetesTargetConfig, ServiceConfig } from '../../config/types.js';
 import { deployStepSpec } from '../../engine/deploy-plan.js';
 import { deployment, envConfigMap, service as serviceObject } from '../../targets/kubernetes/manifests.js';
-import { NO_COLOR, type Color } from '../../targets/kubernetes/names.js';
+import { ANNOTATION, NO_COLOR, type Color } from '../../targets/kubernetes/names.js';
 import { manifestContext, namespaceManifest } from '../../targets/kubernetes/revision-objects.js';
 import { validateManifest, type Manifest } from '../../targets/kubernetes/validate.js';
 import type { RevisionSpec } from '../../targets/target.js';
@@ -42,6 +42,14 @@ function revisionSpec(config: GantryConfig, env: EnvironmentConfig, svc: Service
   };
 }
 
+/** A release named by --release has no digest or Gantry revision yet: its Deployment carries no annotation claiming one. */
+function withoutUnknowns<T extends { metadata: { annotations?: Record<string, string> | undefined } }>(d: T, r: ServiceRelease): T {
+  const annotations = { ...d.metadata.annotations };
+  if (r.digest === '') delete annotations[ANNOTATION.digest];
+  if (r.revision === 0) delete annotations[ANNOTATION.revision];
+  return { ...d, metadata: { ...d.metadata, annotations } };
+}
+
 /**
  * A service's objects as the kubernetes target applies them, from the target's own builders: the
  * env ConfigMap and the Deployment, and the Service(s) of the environment's layout — rolling: `<svc>`;
@@ -59,7 +67,7 @@ export function serviceObjects(config: GantryConfig, env: EnvironmentConfig, tar
   const hasSecrets = spec.secretKeys.length > 0;
   const registry = config.registries[env.registry ?? svc.image?.registry ?? ''];
   const pull = registry?.username !== undefined ? pullSecretName(r.service) : undefined;
-  const objects: Manifest[] = [configMap, deployment(spec, ctx, { configMap: configMap.metadata.name, secret: hasSecrets ? secretName(r.service) : undefined, pull })];
+  const objects: Manifest[] = [configMap, withoutUnknowns(deployment(spec, ctx, { configMap: configMap.metadata.name, secret: hasSecrets ? secretName(r.service) : undefined, pull }), r)];
   const ref = { service: r.service, environment: env.name };
   objects.push(serviceObject(r.service, ref, ctx, target.serviceType, color));
   if (color !== undefined) objects.push(serviceObject(`${r.service}-preview`, ref, ctx, target.serviceType, NO_COLOR));
