@@ -227,6 +227,16 @@ export function targetContract(kind: string, make: () => Promise<ContractSubject
         await s.target.setMatch(s.environment, svc, null);
         expect([(await serviceOf(s, svc))?.match, await by({ cookie: 'canary=yes' })]).toEqual([undefined, '1']);
       }
+      if (caps.faults === true) {
+        // Chaos checks: a target that claims faults answers them on the main route, and clears them.
+        expect([s.target.injectFaults, s.target.clearFaults, s.target.killReplica].every((m) => typeof m === 'function')).toBe(true);
+        await s.target.injectFaults?.(s.environment, svc, { abort: { status: 503, share: 1 } }, 60_000);
+        const aborted = await fetch(main.url, { signal: AbortSignal.timeout(5_000) });
+        await aborted.text();
+        expect([aborted.status, aborted.headers.get('x-gantry-fault')]).toEqual([503, 'abort']);
+        expect((await s.target.clearFaults?.(s.environment, svc))?.counts.aborted).toBe(1);
+        expect((await fetch(main.url, { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
+      }
     });
 
     it('refuses an artifact whose ref names another digest, or a digest it does not hold, and starts nothing', async () => {

@@ -50,6 +50,9 @@ export const chaosAllowed: ConfigRule = {
         const kind = targetKind(config, env);
         if (!FAULT_TARGET_KINDS.has(kind)) {
           found.push(finding('CONFIG_UNSUPPORTED', path, `${formatPath(path)}: a ${kind} target cannot inject faults`, { anchor: 'key', hint: 'chaos checks run on local targets (the built-in router); move the check to an environment on one' }));
+        } else if (typeof env.router === 'object' && env.router.kind === 'haproxy') {
+          // Users' traffic goes through HAProxy there: faults at the built-in router would touch none of it.
+          found.push(finding('CONFIG_UNSUPPORTED', path, `${formatPath(path)}: faults are injected at the built-in router, and ${envName}'s traffic goes through HAProxy`, { anchor: 'key', hint: 'run the chaos check in an environment on the built-in router' }));
         }
       });
     }

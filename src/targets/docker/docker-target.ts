@@ -34,8 +34,8 @@ export class DockerTarget implements Target, TrafficSource {
   }
 
   capabilities(): TargetCapabilities {
-    // Each host's agent routes like a local target's.
-    return LOCAL_CAPABILITIES;
+    // Each host's agent routes like a local target's; chaos faults are not wired through the hosts.
+    return { ...LOCAL_CAPABILITIES, faults: false };
   }
 
   private each<T>(call: (host: HostAgent) => Promise<T>): Promise<Array<{ host: string; value: T }>> {
