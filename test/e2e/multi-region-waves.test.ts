@@ -167,6 +167,8 @@ describe('a production deploy in two waves across three regions', () => {
       expect(text.stdout).toMatch(new RegExp(`^production@${region}[^]*?^api\\s+r${expected?.revision ?? '?'} live\\s+-\\s+ready`, 'm'));
     }
     expect(body.services).toEqual([]);
+    const history = await runCli(['history', 'production', '--service', 'api'], env);
+    for (const d of v2.slice(0, 3)) expect(history.stdout).toMatch(new RegExp(`^api@${d.region}\\s+r${d.revision}\\s`, 'm'));
     // The dashboard's environments page: each region's live revision and its traffic, in production's cell.
     const browser = await launchBrowser();
     try {

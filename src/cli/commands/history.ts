@@ -8,6 +8,8 @@ import { wholeNumber } from './parse.js';
 interface DeploymentView {
   environment: string;
   service: string;
+  /** The region of an environment with regions; '' (or absent, from an older server) without. */
+  region?: string;
   revision: number;
   previousRevision: number | null;
   release: string;
@@ -40,7 +42,7 @@ export function registerHistory(program: Command, wrap: Wrap): void {
         for (const d of deployments) {
           const took = d.finishedAt ? formatDuration(Date.parse(d.finishedAt) - Date.parse(d.createdAt)) : '';
           ctx.out.out(
-            `${d.service.padEnd(18)} r${String(d.revision).padEnd(4)} ${d.release.slice(0, 7)}  ${d.digest.slice(7, 19)}  ${d.state.padEnd(11)} ${d.createdAt.replace('T', ' ').slice(0, 19)} ${took.padEnd(7)} ${d.triggeredBy}${d.runId ? ` (run #${d.runId})` : ''}${d.targetRevision ? `  [${d.targetRevision}]` : ''}${d.reason ? `  — ${d.reason}` : ''}`,
+            `${(d.region ? `${d.service}@${d.region}` : d.service).padEnd(18)} r${String(d.revision).padEnd(4)} ${d.release.slice(0, 7)}  ${d.digest.slice(7, 19)}  ${d.state.padEnd(11)} ${d.createdAt.replace('T', ' ').slice(0, 19)} ${took.padEnd(7)} ${d.triggeredBy}${d.runId ? ` (run #${d.runId})` : ''}${d.targetRevision ? `  [${d.targetRevision}]` : ''}${d.reason ? `  — ${d.reason}` : ''}`,
           );
         }
         return 0;
