@@ -83,7 +83,7 @@ describe('regions, waves and onFailure in gantry.yaml', () => {
     expect(errors.find((e) => e.message.includes('two regions of production name the target "eu"'))).toBeDefined();
   });
 
-  it('refuses waves and onFailure without regions, and a backup with regions (not per region yet)', () => {
+  it('refuses waves and onFailure without regions, and a backup or a pausing watch with regions (not per region yet)', () => {
     const without = errorsOf(config('      waves: [[us-east-1]]\n      onFailure: stop\n', false));
     expect(without.map((e) => [e.code, e.message])).toEqual([
       ['CONFIG_REGIONS_INVALID', 'environments.production.waves is set but production has no regions'],
@@ -91,6 +91,8 @@ describe('regions, waves and onFailure in gantry.yaml', () => {
     ]);
     const backup = errorsOf(config('      backup: { retention: 30d }\n'));
     expect(backup.map((e) => e.code)).toEqual(['CONFIG_UNSUPPORTED']);
+    const paused = errorsOf(config('      watch: { duration: 1m, onInconclusive: pause }\n'));
+    expect(paused.map((e) => [e.code, e.message])).toEqual([['CONFIG_UNSUPPORTED', 'environments.production.watch.onInconclusive: pause is not supported with regions yet']]);
   });
 
   it('refuses two regions whose agents would bind one port, blaming the later region', () => {

@@ -36,6 +36,10 @@ function checkEnvironment(config: GantryConfigParsed, envName: string, env: Envi
   if (env.backup !== undefined) {
     found.push(finding('CONFIG_UNSUPPORTED', at('backup'), `${formatPath(at('backup'))} is not supported with regions yet`, { anchor: 'key', hint: 'Backups record one target\'s live state; remove backup from this environment, or deploy it to one target.' }));
   }
+  if (env.watch?.onInconclusive === 'pause') {
+    // A person's decision on a paused window is one per run; with regions each wave's window would need its own.
+    found.push(finding('CONFIG_UNSUPPORTED', at('watch', 'onInconclusive'), `${formatPath(at('watch', 'onInconclusive'))}: pause is not supported with regions yet`, { hint: 'Use onInconclusive: fail (the default), or watch a service users never call by its health (watch.services.<name>: { basis: health }).' }));
+  }
   const declared = [DEFAULT_TARGET, ...Object.keys(config.targets ?? {}).filter((name) => name !== DEFAULT_TARGET)];
   for (const [name, region] of Object.entries(env.regions)) {
     const path = at('regions', name, 'target');
