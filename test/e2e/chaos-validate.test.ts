@@ -76,6 +76,14 @@ describe('gantry validate and chaos checks', () => {
     expect(result.code).toBe(0);
   });
 
+  it('refuses a chaos check in an environment whose traffic goes through HAProxy, where the faults would touch none of it', async () => {
+    const haproxy = `    chaos: { allowed: true }\n    router: { kind: haproxy, runtimeApi: '127.0.0.1:9999', url: 'http://127.0.0.1:8080' }\n    verify:\n${CHAOS}`;
+    const result = await validate(config(haproxy, ''));
+    expect(result.code).toBe(1);
+    expect(result.errors.map((e) => e.code)).toEqual(['CONFIG_UNSUPPORTED']);
+    expect(result.errors[0]?.message).toContain("staging's traffic goes through HAProxy");
+  });
+
   it('refuses chaos.allowed written as a string, and a fault share above 1, naming the key', async () => {
     const result = await validate(config(`    chaos: { allowed: "yes" }\n    verify:\n${CHAOS.replace('share: 0.1', 'share: 1.5')}`, ''));
     expect(result.code).toBe(1);
