@@ -15,7 +15,8 @@ import { TempDirs } from '../support/temp.js';
  * The local target with `router: haproxy` in front (RoutedTarget, as gantry server builds it)
  * against the target contract: a real `gantry agent` (run the server build first) and a real
  * HAProxy whose frontend picks each service's backend by the first path segment
- * (`url: http://127.0.0.1:<port>/{service}`). No match backend: header routing is not claimed.
+ * (`url: http://127.0.0.1:<port>/{service}`), its runtime API on a unix socket. No match backend:
+ * header routing is not claimed.
  */
 const temp = new TempDirs();
 afterAll(() => temp.cleanup());
@@ -61,7 +62,7 @@ async function packed(): Promise<{ layout: string; digest: string; otherDigest: 
 targetContract('local behind haproxy (router: haproxy)', async (): Promise<ContractSubject> => {
   const artifacts = await packed();
   const base = await freePorts(23_000, 990, PREVIEW_OFFSET + SERVICES.length);
-  const proxy = await startHaproxyWith(temp, '  use_backend contract_%[path,field(2,/)]\n', SERVICES.map((s) => `contract_${s}`));
+  const proxy = await startHaproxyWith(temp, '  use_backend contract_%[path,field(2,/)]\n', SERVICES.map((s) => `contract_${s}`), 'unix');
   try {
     const configText = contractConfig(base, proxy.runtimeApi, proxy.url);
     const loaded = parseConfigText(configText, 'gantry.yaml');

@@ -26,11 +26,12 @@ export async function startHaproxy(temp: TempDirs, backend: string, matchBackend
 }
 
 /** HAProxy with the given frontend rules (after its bind line) and empty roundrobin backends. */
-export async function startHaproxyWith(temp: TempDirs, frontendRules: string, backends: readonly string[]): Promise<HaproxyProcess> {
+export async function startHaproxyWith(temp: TempDirs, frontendRules: string, backends: readonly string[], socket: 'tcp' | 'unix' = 'tcp'): Promise<HaproxyProcess> {
   const dir = await temp.make('gantry-haproxy-');
   const [apiPort, frontendPort] = [await freePort(), await freePort()];
+  const runtimeApi = socket === 'unix' ? join(dir, 'admin.sock') : `127.0.0.1:${apiPort}`;
   const config = `global
-  stats socket 127.0.0.1:${apiPort} level admin
+  stats socket ${runtimeApi} level admin
 defaults
   mode http
   timeout connect 2s
@@ -52,7 +53,6 @@ ${frontendRules}${backends.map((b) => `backend ${b}\n  balance roundrobin\n`).jo
     await exited;
     clearTimeout(timer);
   };
-  const runtimeApi = `127.0.0.1:${apiPort}`;
   try {
     const api = new RuntimeApi(runtimeApi, 'the test');
     await until('haproxy to answer on its runtime API', async () => {
