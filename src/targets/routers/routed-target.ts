@@ -28,7 +28,8 @@ export class RoutedTarget implements Target {
     const base = this.inner.capabilities();
     // The strategy asks without naming an environment: a match is possible only when every routed environment's router can do it.
     const routers = [...this.routers.values()];
-    return { ...base, weightedRouting: true, headerRouting: routers.length > 0 ? routers.every((r) => r.headerRouting) : base.headerRouting };
+    // No faults: chaos checks inject them at the built-in router, which a routed environment's traffic does not pass.
+    return { ...base, weightedRouting: true, headerRouting: routers.length > 0 ? routers.every((r) => r.headerRouting) : base.headerRouting, faults: false };
   }
 
   async describe(environment: string): Promise<ServiceStatus[]> {
