@@ -94,10 +94,10 @@ function runStep(step: Step, env: Record<string, string>, runnerTemp: string): P
   });
 }
 
-async function startService(folder: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['server.mjs'], { cwd: join(EXAMPLE, folder), env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+/** Starts one of the example's services; it is in `children` (stopped after the tests) before anything is awaited. */
+async function startService(folder: string, port: number, children: ChildProcess[]): Promise<void> {
+  children.push(spawn(process.execPath, ['server.mjs'], { cwd: join(EXAMPLE, folder), env: { ...process.env, PORT: String(port) }, stdio: 'ignore' }));
   await until(`${folder} to answer on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok);
-  return child;
 }
 
 describe('gantry export github-actions on the reference example', () => {
@@ -125,6 +125,7 @@ describe('gantry export github-actions on the reference example', () => {
 
   afterAll(async () => {
     for (const child of children) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
@@ -199,7 +200,8 @@ describe('gantry export github-actions on the reference example', () => {
 
   it("runs the exported health checks and smoke tests against the example's services, and fails them against the wrong one", async () => {
     const [apiPort, billingPort] = [await freePort(), await freePort()];
-    children.push(await startService('services/nest-api', apiPort), await startService('services/billing', billingPort));
+    await startService('services/nest-api', apiPort, children);
+    await startService('services/billing', billingPort, children);
     const steps = workflows.get('deploy-dev.yml')?.jobs.deploy?.steps.filter((s) => s.env?.NEST_API_URL !== undefined) ?? [];
     expect(steps.map((s) => s.name)).toEqual([
       'nest-api: healthy (/healthz answers 200)',
