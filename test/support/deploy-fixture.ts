@@ -18,6 +18,8 @@ const server = createServer((req, res) => {
   if (mode === 'slow') { setTimeout(() => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ service: process.env.GANTRY_SERVICE, version: readFileSync('./version', 'utf8').trim(), mode })); }, 40); return; }
   // Passes its smoke test on the preview, then fails real traffic.
   if (mode === 'errors' && served > 2) { res.writeHead(500); res.end('broken'); return; }
+  // Healthy to its probes, failing every real request from the first (a canary's analysis must catch it).
+  if (mode === 'fails-requests') { res.writeHead(500); res.end('broken'); return; }
   if (mode === 'bad-json') { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ service: 'who-knows' })); return; }
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ service: process.env.GANTRY_SERVICE, revision: process.env.GANTRY_REVISION, release: process.env.GANTRY_RELEASE, version: readFileSync('./version', 'utf8').trim(), mode }));

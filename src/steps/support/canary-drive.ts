@@ -34,7 +34,8 @@ export async function driveCanary(ctx: StepContext, input: CanaryDriveInput): Pr
     const decisions = (await store.approvals.forRun(ctx.run.id)).filter((d) => d.createdAt >= deployment.createdAt && d.environment === deployment.environment);
     const abort = decisions.find((d) => d.kind === 'abort');
     if (abort) {
-      await abortNow(sctx, progress, save, `aborted by ${abort.user}${abort.comment ? `: ${abort.comment}` : ''}`);
+      const tookMs = await abortNow(sctx, progress, save, `aborted by ${abort.user}${abort.comment ? `: ${abort.comment}` : ''}`);
+      ctx.log.info(`${deployment.service}: canary r${deployment.revision} at weight 0 ${tookMs} ms after ${abort.user}'s abort`);
       throw new GantryError('CANARY_ABORTED', `${abort.user} aborted the canary of ${deployment.service} r${deployment.revision}${abort.comment ? `: ${abort.comment}` : ''}`, {
         where: `${deployment.environment}/${deployment.service} r${deployment.revision}`,
         hint: 'Its weight went to 0 at once and the stable revision serves all traffic; the run rolls back. Fix the release and deploy again.',
@@ -45,9 +46,8 @@ export async function driveCanary(ctx: StepContext, input: CanaryDriveInput): Pr
       const metrics = step && 'analysis' in step ? step.analysis.metrics : [];
       const outcome = await canaryAnalysisPass(ctx, { environment: deployment.environment, service: deployment.service, revision: deployment.revision, previous: deployment.previousRevision ?? undefined, metrics, traffic: input.traffic, prometheus: input.prometheus }, progress);
       if (outcome.kind === 'failed') {
-        const started = ctx.clock.now();
-        await abortNow(sctx, progress, save, outcome.error.message);
-        ctx.log.info(`${deployment.service}: canary r${deployment.revision} aborted ${ctx.clock.now() - started} ms after the failed analysis; stable r${deployment.previousRevision ?? '-'} serves all main traffic`);
+        const tookMs = await abortNow(sctx, progress, save, outcome.error.message);
+        ctx.log.info(`${deployment.service}: canary r${deployment.revision} at weight 0 ${tookMs} ms after the failed analysis; stable r${deployment.previousRevision ?? '-'} serves all main traffic`);
         throw outcome.error;
       }
       if (outcome.kind === 'pending') {
@@ -70,10 +70,31 @@ export async function driveCanary(ctx: StepContext, input: CanaryDriveInput): Pr
   return { progress, wait: 1 };
 }
 
-/** The canary's weight to 0 at once: the rollback pass (stable takes all traffic, the match rule goes, the canary stops). */
-async function abortNow(sctx: StrategyContext, progress: RolloutProgress | null, save: (p: RolloutProgress) => Promise<void>, reason: string): Promise<void> {
+/**
+ * The canary's weight to 0 at once: one setWeights putting the stable revision back on all main
+ * traffic, before anything else (the match rule, stopping the canary) that the rollback pass then
+ * does. Resolves when the router serves it, with the time that took.
+ */
+async function abortNow(sctx: StrategyContext, progress: RolloutProgress | null, save: (p: RolloutProgress) => Promise<void>, reason: string): Promise<number> {
+  const started = sctx.now();
+  const { environment, service } = sctx.spec;
+  if (sctx.previous !== undefined) {
+    const stable = { [sctx.previous]: 100 };
+    await sctx.target.setWeights(environment, service, 'main', stable);
+    await until(() => sctx.target.verifyWeights(environment, service, 'main', stable), sctx);
+  }
+  const tookMs = sctx.now() - started;
   await reconcilePass(strategyFor(sctx.config), Goal.Rollback, sctx, progress, { reason, save });
+  return tookMs;
 }
+
+/** Asks again (a router that applies weights eventually) until the weights are in force, for as long as the step may run. */
+async function until(check: () => Promise<{ applied: boolean }>, sctx: StrategyContext): Promise<void> {
+  while (!(await check()).applied) await sctx.sleep(WEIGHTS_POLL_MS, sctx.signal);
+}
+
+/** How often an abort asks a router that applies weights eventually whether the canary's weight is 0 yet. */
+const WEIGHTS_POLL_MS = 50;
 
 /** Where a canary stands, for the step's message: which step, what it is, the canary's share. */
 export function canaryStatus(deployment: Pick<Deployment, 'revision' | 'strategy'>, progress: RolloutProgress | null): string {
