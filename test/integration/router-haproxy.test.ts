@@ -155,6 +155,20 @@ describe('haproxy router: match backend, replicas, stopped revisions, refusals',
     expect((refused as TargetError).message).toContain('environment dev');
   });
 
+  it('refuses weights for a backend HAProxy does not have as ROUTER_REFUSED naming it, and verifyWeights too', async () => {
+    const config = parseConfigText(routerConfig(await freePort(), `\n      kind: haproxy\n      runtimeApi: ${proxy.runtimeApi}\n      url: ${proxy.url}\n      backend: 'nope_{service}'\n`), 'gantry.yaml');
+    if (!config.ok) throw new Error('invalid test config');
+    const inner = { get: async () => s.target, traffic: async () => s.traffic, observe: async () => s.target, observeTraffic: async () => s.traffic };
+    const target = await new RoutedTargets(inner, config.config.environments).get('local');
+    for (const work of [target.setWeights('dev', 'web', 'main', { '3': 100 }), target.verifyWeights('dev', 'web', 'main', { '3': 100 })]) {
+      const refused = await work.catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TargetError);
+      expect((refused as TargetError).code).toBe('ROUTER_REFUSED');
+      expect((refused as TargetError).message).toMatch(/has no backend nope_web for environment dev/);
+      expect((refused as TargetError).hint).toMatch(/backend nope_web/);
+    }
+  });
+
   it("follows a replica whose server no longer points at it: verifyWeights re-syncs from the target's describe()", async () => {
     const api = new RuntimeApi(proxy.runtimeApi, 'the test');
     const replica = (await s.target.describe('dev'))[0]?.revisions.find((r) => r.revision === 3)?.ports[0];

@@ -1,4 +1,5 @@
 import type { HaproxyRouterConfig } from '../../../config/types.js';
+import { TargetError } from '../../../errors/index.js';
 import type { Endpoint, RevisionStatus, RevisionTraffic, RouteMatch, WeightsCheck } from '../../target.js';
 import { sameWeights } from '../../weights.js';
 import type { TrafficRouter } from '../traffic-router.js';
@@ -48,7 +49,15 @@ export class HaproxyRouter implements TrafficRouter {
   }
 
   private async live(backend: string): Promise<LiveServer[]> {
-    return parseServersState(await this.api.query([`show servers state ${backend}`]));
+    const answer = await this.api.query([`show servers state ${backend}`]);
+    // A backend HAProxy does not have would otherwise read as one without servers, never "applied".
+    if (!answer.includes('# be_id')) {
+      throw new TargetError('ROUTER_REFUSED', `HAProxy at ${this.config.runtimeApi} has no backend ${backend} for environment ${this.environment}: ${answer.trim() || 'no answer'}`, {
+        where: `environments.${this.environment}.router`,
+        hint: `Declare \`backend ${backend}\` (balance roundrobin, no servers) in HAProxy's config, or set router.backend to the backend you have (docs/routers.md).`,
+      });
+    }
+    return parseServersState(answer);
   }
 
   async setWeights(service: string, revisions: readonly RevisionStatus[], weights: Readonly<Record<string, number>>): Promise<void> {
