@@ -1,4 +1,5 @@
 import type { EnvironmentConfig } from '../config/types.js';
+import { environmentPlacements } from '../config/environment-placements.js';
 import type { Store } from '../store/store.js';
 import type { RepositoryReader } from './repository-reader.js';
 
@@ -24,9 +25,17 @@ export async function changeAuthors(store: Store, reader: RepositoryReader, inpu
 }
 
 async function liveAncestor(store: Store, reader: RepositoryReader, input: ChangeAuthorsInput): Promise<string | null> {
-  for (const service of input.environment?.services ?? []) {
-    const live = await store.deployments.live(input.environment?.name ?? '', service);
-    if (live && live.release !== input.sha && (await reader.isAncestor(live.release, input.sha))) return live.release;
+  const env = input.environment;
+  if (!env) return null;
+  // With regions each region runs its own release: the oldest of them brings in the most authors.
+  let oldest: string | null = null;
+  for (const { region } of environmentPlacements(env)) {
+    for (const service of env.services) {
+      const live = await store.deployments.live(env.name, service, region);
+      if (!live || live.release === input.sha || !(await reader.isAncestor(live.release, input.sha))) continue;
+      if (region === '') return live.release;
+      if (oldest === null || (oldest !== live.release && (await reader.isAncestor(live.release, oldest)))) oldest = live.release;
+    }
   }
-  return null;
+  return oldest;
 }

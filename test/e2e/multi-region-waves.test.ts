@@ -8,7 +8,7 @@ import type { EnvironmentStatusBody } from '../../src/cli/commands/status-table.
 import { runCli } from '../support/cli.js';
 import { launchBrowser, openPage, signIn } from '../support/browser.js';
 import { basePort } from '../support/deploy-fixture.js';
-import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { fixtureRepo, pushChange, writeTree } from '../support/fixture-repo.js';
 import { failedSteps } from '../support/pipeline-driver.js';
 import { TempDirs } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -213,5 +213,21 @@ describe('a production deploy in two waves across three regions', () => {
     const { run, steps } = await t.finished(res.body.run.id, 60_000);
     expect(run.state, failedSteps(steps)).toBe('succeeded');
     expect(await versions('production')).toEqual({ 'us-east-1': 'v1', 'eu-west-1': 'v1', 'ap-south-1': 'v1' });
+  }, 60_000);
+
+  it('counts the authors a dispatch brings in from the oldest release a region runs, so one of them cannot approve it', async () => {
+    // Production's regions run the first release; Mallory's commit, then Ada's on top, come after it.
+    await repo.git('checkout', '--quiet', 'main');
+    await writeTree(repo.workDir, { 'api/notes.md': 'by mallory\n' });
+    await repo.git('add', '-A');
+    await repo.git('commit', '--quiet', '-m', 'notes', '--author', 'Mallory Dev <mallory@waves.example>');
+    await writeTree(repo.workDir, { 'api/notes.md': 'by ada\n' });
+    await repo.commitAll('more notes');
+    await repo.push('main');
+    const res = await t.api<{ run: RunView & { authors: string[] } }>('POST', '/api/v1/dispatch', { environment: 'production', ref: 'main' });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.run.authors).toContain('Mallory Dev <mallory@waves.example>');
+    await t.api('POST', `/api/v1/runs/${res.body.run.id}/cancel`);
+    expect((await t.finished(res.body.run.id, 60_000)).run.state).toBe('cancelled');
   }, 60_000);
 });
