@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { readEvents } from '../api/sse';
 import type { ApiProblem, LogLine, PendingApproval, Run, Step } from '../api/types';
 import { ApprovalCard } from '../components/approval-card';
+import { CanaryCard, canariesOf } from '../components/canary-card';
 import { Loading, PageTitle, Problem, StateBadge } from '../components/bits';
 import { duration, shortSha, when } from '../components/format';
 import { StepGraph } from '../components/step-graph';
@@ -203,6 +204,9 @@ export function RunPage({ id }: { id: number }) {
             approvals.reload();
           }}
         />
+      ))}
+      {canariesOf(steps).map((c) => (
+        <CanaryCard key={c.service} run={run} canary={c} />
       ))}
       <section aria-labelledby="steps-title">
         <h2 id="steps-title">Steps</h2>
