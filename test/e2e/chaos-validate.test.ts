@@ -62,6 +62,13 @@ describe('gantry validate and chaos checks', () => {
     expect(result.stderr).not.toMatch(/INTERNAL|\n\s+at /);
   });
 
+  it('treats an environment guarded by approvals like production', async () => {
+    const result = await validate(config(`    approvals: { required: 1 }\n    verify:\n${CHAOS}`, ''));
+    expect(result.errors.map((e) => e.code)).toEqual(['CONFIG_CHAOS_NOT_ALLOWED']);
+    expect(result.errors[0]?.message).toContain('staging is a production environment');
+    expect(result.errors[0]?.hint).toContain('production needs it explicitly');
+  });
+
   it('refuses a chaos check on a staging environment that does not allow it', async () => {
     const result = await validate(config(`    verify:\n${CHAOS}`, ''));
     expect(result.code).toBe(1);
