@@ -131,6 +131,18 @@ export interface WatchConfig {
   readonly services: Readonly<Record<string, { readonly basis: WatchBasis }>>;
 }
 
+/** An environment's `router:`; templates keep {environment} and {service} (filled in per service). */
+export type RouterConfig = { readonly kind: 'builtin' } | HaproxyRouterConfig;
+
+export interface HaproxyRouterConfig {
+  readonly kind: 'haproxy';
+  /** host:port or a unix socket path. */
+  readonly runtimeApi: string;
+  readonly backend: string;
+  readonly url: string;
+  readonly matchBackend: string | undefined;
+}
+
 export interface EnvironmentConfig {
   readonly name: string;
   readonly branch: string;
@@ -153,6 +165,8 @@ export interface EnvironmentConfig {
   readonly imageScan: { readonly failOn: ScanSeverity; readonly ignore: readonly string[] } | undefined;
   /** Whether chaos checks may inject faults here (`chaos.allowed`, default false). */
   readonly chaos: { readonly allowed: boolean };
+  /** What applies the main route's weights: the target's own router, or HAProxy (docs/routers.md). */
+  readonly router: RouterConfig;
   /** Empty without regions; with regions, `target` is the first region's (see config/environment-placements.ts). */
   readonly regions: readonly RegionConfig[];
   /** The regions' names by wave, in order; empty without regions. */

@@ -1,3 +1,4 @@
+import { CANARY_ROLLOUT_PHASES, CanaryPhase } from '../domain/canary.js';
 import type { CanaryConfig, CanaryStep, StrategyConfig } from '../domain/rollout-config.js';
 import { InternalError } from '../errors/index.js';
 import type { RouteMatch, ServiceStatus } from '../targets/target.js';
@@ -8,19 +9,9 @@ import { retirePass } from './retire-pass.js';
 import { rollbackPass } from './rollback-pass.js';
 import type { Strategy } from './strategy.js';
 
-/** The canary's phases, as stored on the deployment; `stepIndex` is the step it is on. */
-export const CanaryPhase = {
-  Starting: 'starting',
-  /** Applying steps[stepIndex] (a setWeight, or the start of a pause or an analysis). */
-  Stepping: 'stepping',
-  Paused: 'paused',
-  /** steps[stepIndex] is an analysis: the deploy step measures the canary and moves stepIndex on when it passed. */
-  Analysing: 'analysing',
-  Switched: 'switched',
-  ScalingDown: 'scaling-down',
-  Retired: 'retired',
-} as const;
-const ROLLOUT_PHASES: readonly string[] = [CanaryPhase.Starting, CanaryPhase.Stepping, CanaryPhase.Paused, CanaryPhase.Analysing, CanaryPhase.Switched];
+const ROLLOUT_PHASES: readonly string[] = [...CANARY_ROLLOUT_PHASES, CanaryPhase.Switched];
+
+export { CanaryPhase };
 
 /** How often a pause without a duration looks for `gantry promote` (the promote call also wakes the step at once). */
 export const PROMOTE_POLL_MS = 1_000;
@@ -97,12 +88,14 @@ function pause(input: ReconcileInput, own: NonNullable<ReconcileInput['progress'
   const since = first ? now : own.since;
   const next = progressOf(CanaryPhase.Paused, own.stepIndex, since, observed, []);
   const share = observed?.weights.main[String(input.spec.revision)] ?? 0;
-  if (durationMs !== undefined) {
+  const promoted = input.promotedAt !== undefined && input.promotedAt >= since;
+  if (durationMs !== undefined && !promoted) {
     const left = since + durationMs - now;
     if (left > 0) return { actions: [], next, wait: left, log: first ? [`${label}: pausing ${Math.round(durationMs / 100) / 10} s at ${share} %`] : [] };
     return { actions: [], next: progressOf(CanaryPhase.Stepping, own.stepIndex + 1, now, observed, []), wait: 0, log: [`${label}: pause over`] };
   }
-  if (input.promotedAt === undefined || input.promotedAt < since) {
+  if (durationMs !== undefined) return { actions: [], next: progressOf(CanaryPhase.Stepping, own.stepIndex + 1, now, observed, []), wait: 0, log: [`${label}: promoted before the pause was over`] };
+  if (!promoted) {
     return { actions: [], next, wait: PROMOTE_POLL_MS, log: first ? [`${label}: paused at ${share} % until promoted (gantry promote, or Promote on the dashboard)`] : [] };
   }
   return { actions: [], next: progressOf(CanaryPhase.Stepping, own.stepIndex + 1, now, observed, []), wait: 0, log: [`${label}: promoted`] };

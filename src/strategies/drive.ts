@@ -20,6 +20,8 @@ export interface PassOutcome {
 export interface PassOptions {
   /** Why a rollback happens, for its first log line. */
   readonly reason?: string;
+  /** When a person last promoted the deployment's run (a canary's pause waits for one). */
+  readonly promotedAt?: number;
   /** Stores the progress after each pass's actions were applied (the deployment record). */
   readonly save?: (progress: RolloutProgress) => Promise<void>;
 }
@@ -43,7 +45,7 @@ export async function reconcilePass(strategy: Strategy, goal: Goal, ctx: Strateg
     const observed = await observe(ctx);
     const { spec, previous, config, readyDeadlineMs } = ctx;
     const rollsItself = ctx.target.capabilities().rollsItself;
-    const result = strategy.reconcile({ goal, spec, previous, config, readyDeadlineMs, targetName: ctx.target.name, progress: current, observed, now: ctx.now(), rollsItself, ...(options.reason === undefined ? {} : { reason: options.reason }) });
+    const result = strategy.reconcile({ goal, spec, previous, config, readyDeadlineMs, targetName: ctx.target.name, progress: current, observed, now: ctx.now(), rollsItself, ...(options.reason === undefined ? {} : { reason: options.reason }), ...(options.promotedAt === undefined ? {} : { promotedAt: options.promotedAt }) });
     for (const line of result.log) ctx.log(line);
     for (const action of result.actions) {
       await apply(ctx, action);
