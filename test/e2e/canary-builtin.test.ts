@@ -1,3 +1,3 @@
 import { canaryScenario } from '../support/canary-scenario.js';
 
-canaryScenario({ name: 'built-in', routerYaml: () => '', userUrl: (port) => `http://127.0.0.1:${port}/` });
+canaryScenario({ name: 'built-in', start: async (port) => ({ routerYaml: '', userUrl: `http://127.0.0.1:${port}/` }) });

@@ -8,15 +8,11 @@ import { TempDirs, until } from './temp.js';
 import { startTestServer, type TestServer } from './test-server.js';
 import { TimedLoad } from './timed-load.js';
 
-/** What differs between traffic routers: the environment's `router:` block, where users reach the service, and what must run beside Gantry. */
+/** What differs between traffic routers: what must run beside Gantry, the environment's `router:` block, and where users reach the service. */
 export interface CanaryRouterSetup {
   readonly name: string;
-  /** Lines of the environment's `router:` key (indented for `    router:`), or '' for the built-in router. */
-  routerYaml(port: number): string;
-  /** The URL users reach the service at through this router. */
-  userUrl(port: number): string;
-  /** Starts what the router needs (a real HAProxy); resolves once it serves. */
-  start?(port: number, root: string): Promise<void>;
+  /** Starts what the router needs (a real HAProxy) and says how gantry.yaml names it (lines under the environment, or '' for the built-in router) and the users' URL. */
+  start(port: number, temp: TempDirs): Promise<{ readonly routerYaml: string; readonly userUrl: string }>;
   stop?(): Promise<void>;
 }
 
@@ -55,10 +51,10 @@ ${routerYaml}    strategy:
               - name: canary-errors
                 provider: router
                 query: error-rate
-                interval: 150ms
+                interval: 100ms
                 count: 3
                 successCondition: result < 0.05
-                inconclusiveLimit: 1
+                inconclusiveLimit: 2
         - setWeight: 50
         - pause: {}
     verify:
@@ -83,7 +79,7 @@ export function canaryScenario(setup: CanaryRouterSetup): void {
     let t: TestServer;
     let repo: ScratchRepo;
     let cli: (args: string[]) => ReturnType<typeof runCli>;
-    const url = setup.userUrl(port);
+    let url = '';
     const run = async (id: number): Promise<Run> => (await t.api<Run>('GET', `/api/v1/runs/${id}`)).body;
     const dispatch = async (ref: string): Promise<number> => (await t.api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment: 'prod', ref })).body.run.id;
     const deployStep = (r: Run) => r.steps.find((s) => s.kind === 'deploy');
@@ -105,9 +101,10 @@ export function canaryScenario(setup: CanaryRouterSetup): void {
 
     beforeAll(async () => {
       const root = await temp.make();
-      const config = canaryConfig(port, setup.routerYaml(port));
+      const router = await setup.start(port, temp);
+      url = router.userUrl;
+      const config = canaryConfig(port, router.routerYaml);
       repo = await fixtureRepo(root, { 'gantry.yaml': config, ...serviceFiles('v1') });
-      await setup.start?.(port, root);
       t = await startTestServer(root, repo, config);
       cli = (args) => runCli(args, { CI: 'true', GANTRY_SERVER: t.server.url, GANTRY_TOKEN: t.token });
       // The first deployment has no stable revision to compare with: it takes all traffic at once.

@@ -7,8 +7,14 @@ import type { Store } from '../../store/store.js';
 import type { TrafficSource } from '../../targets/target.js';
 import { canaryAnalysisPass } from './canary-analysis.js';
 
-/** Passes of one step run that may follow each other at once (an analysis that passed, then the next steps). */
-const MAX_ROUNDS = 8;
+/** Rounds of one step run: passes that follow each other at once, and short analysis waits held here. */
+const MAX_ROUNDS = 32;
+/**
+ * An analysis measurement due this soon is waited for here rather than handed back to the executor:
+ * a round trip through the store and a new claim costs more than the wait, and a canary failing at
+ * 10 % should be measured, and taken down, as soon as its interval ends.
+ */
+const HOLD_WAIT_MS = 1_000;
 
 export interface CanaryDriveInput {
   readonly store: Store;
@@ -52,7 +58,10 @@ export async function driveCanary(ctx: StepContext, input: CanaryDriveInput): Pr
       }
       if (outcome.kind === 'pending') {
         await save(outcome.progress);
-        return { progress: outcome.progress, wait: outcome.waitMs };
+        if (outcome.waitMs > HOLD_WAIT_MS) return { progress: outcome.progress, wait: outcome.waitMs };
+        await ctx.clock.sleep(outcome.waitMs, ctx.signal);
+        progress = outcome.progress;
+        continue;
       }
       ctx.log.info(`step ${progress.stepIndex + 1}/${config.steps.length}: analysis passed (${JSON.stringify(outcome.summary)})`);
       progress = { phase: CanaryPhase.Stepping, stepIndex: progress.stepIndex + 1, since: ctx.clock.now(), weights: progress.weights };
