@@ -11,9 +11,9 @@ export interface KubeTargetSetup {
   readonly namespace: string;
   readonly environment: string;
   readonly services: readonly string[];
-  readonly strategy: 'blue-green' | 'rolling';
+  readonly strategy: 'blue-green' | 'rolling' | 'canary';
   readonly serviceType: 'ClusterIP' | 'LoadBalancer';
-  /** Extra lines under the environment's strategy (rolling: maxSurge, maxUnavailable). */
+  /** Extra lines under the environment's strategy (rolling: maxSurge, maxUnavailable; canary: steps). */
   readonly strategyLines?: string;
   readonly progressDeadline?: string;
 }

@@ -86,8 +86,8 @@ export class KubeApi {
     return (await this.call('listing Events', () => this.core.listNamespacedEvent({ namespace }))).items;
   }
 
-  /** One merge patch of the selector: the Service switches in one write (atomic for its Endpoints). */
-  async setSelector(namespace: string, name: string, selector: Record<string, string>): Promise<void> {
+  /** One merge patch of the selector: the Service switches in one write (atomic for its Endpoints); a key set to null is removed. */
+  async setSelector(namespace: string, name: string, selector: Record<string, string | null>): Promise<void> {
     await this.call(`switching Service ${name}`, () => this.core.patchNamespacedService({ name, namespace, body: { spec: { selector } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
   }
 

@@ -3,6 +3,7 @@ import { Redactor } from '../../secrets/redactor.js';
 import { controlPlaneUrl } from '../endpoint.js';
 import type { Endpoint, ManagedResources, RevisionSpec, RevisionStatus, RevisionTraffic, RouteName, ServiceStatus, Target, TargetCapabilities, TargetEvent, TrafficSource, WeightsCheck } from '../target.js';
 import { BlueGreenLayout } from './blue-green-layout.js';
+import { CanaryLayout } from './canary-layout.js';
 import { serviceEndpoint } from './endpoints.js';
 import type { Layout } from './layout.js';
 import { LABEL, MANAGED_SELECTOR } from './names.js';
@@ -23,30 +24,38 @@ export class KubernetesTarget implements Target, TrafficSource {
   readonly name: string;
   private readonly rolling: RollingLayout;
   private readonly blueGreen: BlueGreenLayout;
+  private readonly canary: CanaryLayout;
 
   constructor(private readonly c: KubeContext) {
     this.name = c.target.name;
     this.rolling = new RollingLayout(c);
     this.blueGreen = new BlueGreenLayout(c);
+    this.canary = new CanaryLayout(c);
   }
 
-  /** An environment's layout follows its strategy: rolling lets the Deployment roll; blue-green flips Services. */
+  /** An environment's layout follows its strategy: rolling lets the Deployment roll; blue-green flips Services; canary splits by replica ratio. */
   layout(environment: string): Layout {
     const env = this.c.config.environments[environment];
     if (env === undefined || env.target !== this.name) throw new TargetError('NOT_FOUND', `environment ${environment} does not deploy to target ${this.name}`, { hint: 'Check the environment name and its target: in gantry.yaml.' });
-    return env.strategy.kind === 'rolling' ? this.rolling : this.blueGreen;
+    return this.layoutFor(env.strategy.kind);
+  }
+
+  private layoutFor(kind: 'rolling' | 'blue-green' | 'canary'): Layout {
+    return kind === 'rolling' ? this.rolling : kind === 'canary' ? this.canary : this.blueGreen;
   }
 
   /**
    * The contract asks it of the target, not of an environment: the layout of the environments
-   * naming this target, or, when they differ, both (each strategy uses only its own: rolling
-   * rollsItself, blue-green preview).
+   * naming this target, or, when they differ, what any of them can (each strategy uses only its
+   * own: rolling rollsItself, blue-green preview, canary weightedRouting).
    */
   capabilities(): TargetCapabilities {
-    const kinds = new Set(Object.values(this.c.config.environments).filter((e) => e.target === this.name).map((e) => e.strategy.kind));
-    if (kinds.size === 1 && kinds.has('rolling')) return this.rolling.capabilities;
-    if (kinds.size === 1) return this.blueGreen.capabilities;
-    return { ...this.blueGreen.capabilities, rollsItself: true };
+    const kinds = [...new Set(Object.values(this.c.config.environments).filter((e) => e.target === this.name).map((e) => e.strategy.kind))];
+    const [only] = kinds;
+    if (only === undefined) return { ...this.blueGreen.capabilities, rollsItself: true };
+    if (kinds.length === 1) return this.layoutFor(only).capabilities;
+    const has = kinds.map((k) => this.layoutFor(k).capabilities);
+    return { weightedRouting: has.some((h) => h.weightedRouting), headerRouting: false, preview: has.some((h) => h.preview), rollsItself: has.some((h) => h.rollsItself) };
   }
 
   /** The environment's services that run (a service without run: has no Deployment here). */

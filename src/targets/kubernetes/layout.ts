@@ -4,8 +4,9 @@ import type { MappedRevision } from './revision-status.js';
 
 /**
  * How a service's revisions map onto Kubernetes objects, chosen by the environment's strategy:
- * rolling-layout.ts (one Deployment the cluster rolls itself) or blue-green-layout.ts (a Deployment
- * per colour behind a Service whose selector flips).
+ * rolling-layout.ts (one Deployment the cluster rolls itself), blue-green-layout.ts (a Deployment
+ * per colour behind a Service whose selector flips) or canary-layout.ts (the same Deployments, split
+ * by replica ratio).
  */
 export interface Layout {
   readonly capabilities: TargetCapabilities;
@@ -25,7 +26,7 @@ export function wholeRoute(target: string, service: string, route: RouteName, we
   const [only] = live;
   if (live.length === 1 && only !== undefined && only[1] === 100) return Number(only[0]);
   throw new TargetError('TARGET_CAPABILITY_MISSING', `target ${target} cannot split the ${route} route of ${service} by weight (${JSON.stringify(weights)}): a Kubernetes Service sends all of a route to one set of pods`, {
-    hint: 'Use blue-green or rolling on a kubernetes target; weighted canaries need a router the target does not have yet.',
+    hint: 'A weighted split needs strategy kind canary on a kubernetes target (it splits by replica ratio); rolling and blue-green switch whole.',
   });
 }
 

@@ -16,6 +16,8 @@ export const ANNOTATION = {
   revision: 'gantry.dev/revision',
   environment: 'gantry.dev/environment',
   run: 'gantry.dev/run',
+  /** A canary Deployment's full size (the revision's replicas): its scale follows its weight, this does not. */
+  replicas: 'gantry.dev/replicas',
 } as const;
 
 /** The Deployment controller's own annotation: the rollout revision (`kubectl rollout history`). */

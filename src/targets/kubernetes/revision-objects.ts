@@ -39,17 +39,19 @@ export function manifestContext(c: Pick<KubeContext, 'config' | 'target'>, envir
 
 /**
  * Applies a revision's objects: its env ConfigMap and Secret, the pull Secret, the Deployment
- * (`<svc>` or `<svc>-<color>`). The image is checked and every manifest validated before the
- * first is sent: a refusal applies nothing.
+ * (`<svc>` or `<svc>-<color>`, with `annotations` beside Gantry's own). The image is checked and
+ * every manifest validated before the first is sent: a refusal applies nothing.
  */
-export async function applyRevision(c: KubeContext, spec: RevisionSpec, color: Color | undefined): Promise<void> {
+export async function applyRevision(c: KubeContext, spec: RevisionSpec, color: Color | undefined, annotations: Readonly<Record<string, string>> = {}): Promise<void> {
   const ctx = manifestContext(c, spec.environment, spec.service, color);
   await checkImage(spec, c.config.registries);
   const configMap = envConfigMap(spec, ctx);
   const secret = spec.secretKeys.length === 0 ? undefined : envSecret(spec, ctx);
   const pull = spec.pullAuth === undefined ? undefined : pullSecret(spec, ctx, spec.pullAuth);
   const manifests: Manifest[] = [configMap, ...(secret ? [secret] : []), ...(pull ? [pull] : [])];
-  manifests.push(deployment(spec, ctx, { configMap: configMap.metadata.name, secret: secret?.metadata.name, pull: pull?.metadata.name }));
+  const made = deployment(spec, ctx, { configMap: configMap.metadata.name, secret: secret?.metadata.name, pull: pull?.metadata.name });
+  made.metadata.annotations = { ...made.metadata.annotations, ...annotations };
+  manifests.push(made);
   for (const m of manifests) validateManifest(m);
   await c.ensureNamespace();
   for (const m of manifests) await c.api.apply(m);
