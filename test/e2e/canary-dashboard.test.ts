@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView, StepView } from '../../src/server/views.js';
 import { launchBrowser, openPage, signIn, type WatchedPage } from '../support/browser.js';
-import { canaryConfig } from '../support/canary-scenario.js';
+import { canaryConfig } from '../support/canary-config.js';
 import { basePort, serviceFiles } from '../support/deploy-fixture.js';
 import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';

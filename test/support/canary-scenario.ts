@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScratchRepo } from '../../src/cli/demo/scratch-repo.js';
 import type { RunView, StepView } from '../../src/server/views.js';
+import { canaryConfig } from './canary-config.js';
 import { runCli } from './cli.js';
 import { serviceFiles } from './deploy-fixture.js';
 import { fixtureRepo, pushChange } from './fixture-repo.js';
@@ -14,52 +15,6 @@ export interface CanaryRouterSetup {
   /** Starts what the router needs (a real HAProxy) and says how gantry.yaml names it (lines under the environment, or '' for the built-in router) and the users' URL. */
   start(port: number, temp: TempDirs): Promise<{ readonly routerYaml: string; readonly userUrl: string }>;
   stop?(): Promise<void>;
-}
-
-export function canaryConfig(port: number, routerYaml: string): string {
-  return `version: 1
-project:
-  name: canary
-repository:
-  url: .
-  defaultBranch: main
-services:
-  api:
-    path: api
-    build:
-      run: mkdir -p out && cp server.mjs version out/ && (cp mode out/ 2>/dev/null || true)
-      output: out
-    run:
-      command: node server.mjs
-      port: ${port}
-    replicas: 2
-    health:
-      path: /healthz
-      interval: 100ms
-      deadline: 5s
-environments:
-  prod:
-    branch: main
-${routerYaml}    strategy:
-      kind: canary
-      match: { header: x-canary, value: always }
-      scaleDownDelay: 100ms
-      steps:
-        - setWeight: 10
-        - analysis:
-            metrics:
-              - name: canary-errors
-                provider: router
-                query: error-rate
-                interval: 100ms
-                count: 3
-                successCondition: result < 0.05
-                inconclusiveLimit: 2
-        - setWeight: 50
-        - pause: {}
-    verify:
-      - kind: health
-`;
 }
 
 interface Run {

@@ -1,0 +1,46 @@
+/** The canary environment the canary tests and bench/canary.ts deploy: 10 % → analysis → 50 % → a pause until promoted. */
+export function canaryConfig(port: number, routerYaml: string): string {
+  return `version: 1
+project:
+  name: canary
+repository:
+  url: .
+  defaultBranch: main
+services:
+  api:
+    path: api
+    build:
+      run: mkdir -p out && cp server.mjs version out/ && (cp mode out/ 2>/dev/null || true)
+      output: out
+    run:
+      command: node server.mjs
+      port: ${port}
+    replicas: 2
+    health:
+      path: /healthz
+      interval: 100ms
+      deadline: 5s
+environments:
+  prod:
+    branch: main
+${routerYaml}    strategy:
+      kind: canary
+      match: { header: x-canary, value: always }
+      scaleDownDelay: 100ms
+      steps:
+        - setWeight: 10
+        - analysis:
+            metrics:
+              - name: canary-errors
+                provider: router
+                query: error-rate
+                interval: 75ms
+                count: 4
+                successCondition: result < 0.05
+                inconclusiveLimit: 3
+        - setWeight: 50
+        - pause: {}
+    verify:
+      - kind: health
+`;
+}
