@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesTarget } from '../../src/targets/kubernetes/kubernetes-target.js';
 import type { RevisionSpec, ServiceStatus } from '../../src/targets/target.js';
 import { clusterUnderTest, type ClusterUnderTest } from '../support/kube/cluster-under-test.js';
+import { SteadyLoad } from '../support/steady-load.js';
 import { CONTRACT_SERVICE_JS, targetContract, type ContractSubject } from '../support/target-contract.js';
 import { until } from '../support/temp.js';
 import { kubeTarget } from './kubernetes-target-fixture.js';
@@ -172,6 +173,32 @@ describe('the kubernetes target, canary layout (replica ratio, stand-in)', () =>
     await billing.ready(3);
     expect((await billing.status()).revisions.map((r) => r.revision).sort()).toEqual([2, 3]);
   }, 180_000);
+
+  it('fails no request under steady load while a canary walks 10 % → 50 % → 100 % and back five times, serving pods terminating on the way', async () => {
+    const target = await canaryTarget(['cart']);
+    const cart = driver(target, 'cart');
+    for (const r of [1, 2]) await target.startRevision(revision('cart', r, 4));
+    for (const r of [1, 2]) await cart.ready(r);
+    await cart.weigh({ '1': 100 });
+    const load = new SteadyLoad([`${await target.url(ENV, 'cart', 'main')}/`], 6, 200_000, 2);
+    load.start();
+    try {
+      await load.flowing(20);
+      for (let i = 0; i < 5; i++) {
+        // Each split step scales down pods the Service selects (the stable 4 → 3 → 2): they terminate under load.
+        const steps: Array<Record<string, number>> = [{ '1': 90, '2': 10 }, { '1': 50, '2': 50 }, { '2': 100 }, { '1': 100 }];
+        for (const weights of steps) {
+          await cart.weigh(weights);
+          await load.flowing(10);
+        }
+      }
+    } finally {
+      await load.stop();
+    }
+    expect(load.failures).toEqual([]);
+    expect(load.failed).toBe(0);
+    expect(load.ok).toBeGreaterThan(200);
+  }, 240_000);
 
   it('refuses a split over three revisions and a preview route, naming the service', async () => {
     const target = await canaryTarget(['api']);
