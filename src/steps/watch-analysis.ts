@@ -3,12 +3,10 @@ import type { StepContext } from '../engine/step-handler.js';
 import type { Deployment } from '../domain/deployment.js';
 import { analysisPass } from '../metrics/analysis.js';
 import { analysisError, analysisSummary, describeMeasurement } from '../metrics/analysis-report.js';
-import { PrometheusProvider } from '../metrics/providers/prometheus-provider.js';
-import { RouterProvider } from '../metrics/providers/router-provider.js';
+import { recordedProviders } from './support/recorded-providers.js';
 import type { TrafficSource } from '../targets/target.js';
 import { watchBasis } from './watch-health.js';
 import type { WatchState } from './watch-state.js';
-import { trafficOf } from './watch-window.js';
 
 /** Router readings kept on the deployment between passes: enough for the nearest reading to a window's start. */
 const KEPT_READINGS = 6;
@@ -36,14 +34,7 @@ export async function analysesPass(ctx: StepContext, spec: WatchStepSpec, source
   const passes = await Promise.all(
     analysed.map(async (d) => {
       const state = states.get(d.service);
-      const readings = [...(state?.readings ?? [])];
-      const router = new RouterProvider(async () => {
-        const traffic = await trafficOf(source, spec.environment, d.service);
-        readings.push({ at: ctx.clock.now(), traffic });
-        return traffic;
-      }, ctx.clock);
-      for (const r of state?.readings ?? []) router.record(r.traffic, r.at);
-      const providers = { router, ...(spec.prometheus ? { prometheus: new PrometheusProvider({ url: spec.prometheus.url, timeoutMs: spec.prometheus.timeoutMs }) } : {}) };
+      const { providers, readings } = recordedProviders(source, { environment: spec.environment, service: d.service }, state?.readings ?? [], ctx.clock, spec.prometheus);
       const pass = await analysisPass({
         metrics: metricsOf(d.service),
         providers,

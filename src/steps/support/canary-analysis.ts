@@ -3,10 +3,9 @@ import type { RolloutProgress } from '../../domain/deployment.js';
 import type { AnalysisMetricConfig } from '../../domain/rollout-config.js';
 import { analysisPass, type AnalysisProgress } from '../../metrics/analysis.js';
 import { analysisError, analysisSummary, describeMeasurement } from '../../metrics/analysis-report.js';
-import { PrometheusProvider } from '../../metrics/providers/prometheus-provider.js';
-import { RouterProvider } from '../../metrics/providers/router-provider.js';
 import type { GantryError } from '../../errors/index.js';
-import type { RevisionTraffic, TrafficSource } from '../../targets/target.js';
+import type { TrafficSource } from '../../targets/target.js';
+import { recordedProviders, type RouterReading } from './recorded-providers.js';
 
 /** Router readings kept between passes: enough for the nearest reading to a measurement window's start. */
 const KEPT_READINGS = 6;
@@ -16,7 +15,7 @@ interface CanaryAnalysisState {
   /** The step it belongs to: a state of another step starts afresh. */
   readonly step: number;
   readonly progress: AnalysisProgress | null;
-  readonly readings: ReadonlyArray<{ readonly at: number; readonly traffic: readonly RevisionTraffic[] }>;
+  readonly readings: readonly RouterReading[];
 }
 
 export interface CanaryAnalysisInput {
@@ -44,15 +43,8 @@ export type CanaryAnalysisOutcome =
 export async function canaryAnalysisPass(ctx: StepContext, input: CanaryAnalysisInput, at: RolloutProgress): Promise<CanaryAnalysisOutcome> {
   const stored = at.analysis as CanaryAnalysisState | undefined;
   const state = stored?.step === at.stepIndex ? stored : undefined;
-  const readings = [...(state?.readings ?? [])];
   const now = ctx.clock.now();
-  const router = new RouterProvider(async () => {
-    const traffic = await input.traffic.traffic(input.environment, input.service);
-    readings.push({ at: ctx.clock.now(), traffic });
-    return traffic;
-  }, ctx.clock);
-  for (const r of state?.readings ?? []) router.record(r.traffic, r.at);
-  const providers = { router, ...(input.prometheus ? { prometheus: new PrometheusProvider({ url: input.prometheus.url, timeoutMs: input.prometheus.timeoutMs }) } : {}) };
+  const { providers, readings } = recordedProviders(input.traffic, input, state?.readings ?? [], ctx.clock, input.prometheus);
   const pass = await analysisPass({
     metrics: input.metrics,
     providers,
