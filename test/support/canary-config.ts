@@ -35,10 +35,10 @@ ${routerYaml}    strategy:
               - name: canary-errors
                 provider: router
                 query: error-rate
-                interval: 75ms
-                count: 4
+                interval: 50ms
+                count: 6
                 successCondition: result < 0.05
-                inconclusiveLimit: 3
+                inconclusiveLimit: 5
         - setWeight: 50
         - pause: {}
     verify:
