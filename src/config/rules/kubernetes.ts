@@ -1,6 +1,7 @@
 import { finding, formatPath } from '../issues.js';
 import type { ConfigPath, Finding } from '../issues.js';
 import type { EnvironmentInput, GantryConfigParsed } from '../schema.js';
+import { replicaShare } from '../../domain/replica-ratio.js';
 import { deployedServices, environmentsOf, serviceNamed } from './context.js';
 import type { ConfigRule } from './rule.js';
 
@@ -66,12 +67,46 @@ function deploys(config: GantryConfigParsed, envName: string, env: EnvironmentIn
       }),
     );
   }
+  if (typeof strategy === 'object' && strategy.kind === 'canary') found.push(...canaryOnReplicas(config, envName, env, target));
   for (const { name } of deployedServices(config, envName, env)) {
     const cpus = serviceNamed(config, name)?.run?.limits?.cpus;
     if (cpus === undefined || cpus >= MIN_CPUS) continue;
     const path = ['services', name, 'run', 'limits', 'cpus'];
     found.push(finding('CONFIG_INVALID_VALUE', path, `${formatPath(path)} is ${cpus}, below Kubernetes' smallest CPU quantity (1m, 0.001 CPU), and ${envName} deploys ${name} to the kubernetes target ${target}`, { hint: 'Set cpus to 0.001 or more (0.1 = 100m).' }));
   }
+  return found;
+}
+
+/**
+ * A canary on a kubernetes target splits by replica ratio (docs/targets.md): no header routing, and
+ * weights rounded to whole pods, which the team should know before production runs 10 % at 50 %.
+ */
+function canaryOnReplicas(config: GantryConfigParsed, envName: string, env: EnvironmentInput, target: string): Finding[] {
+  const strategy = env.strategy;
+  if (typeof strategy !== 'object' || strategy.kind !== 'canary') return [];
+  const found: Finding[] = [];
+  if (strategy.match !== undefined) {
+    const path = ['environments', envName, 'strategy', 'match'];
+    found.push(finding('CONFIG_INVALID_VALUE', path, `${formatPath(path)} needs a router that routes by header, but the kubernetes target ${target} splits a canary by replica ratio`, { hint: 'Remove match: testers reach the canary through its share of pods.' }));
+  }
+  const services = deployedServices(config, envName, env).flatMap(({ name }) => {
+    const s = serviceNamed(config, name);
+    return s?.run === undefined ? [] : [{ name, replicas: s.replicas ?? 1 }];
+  });
+  strategy.steps.forEach((step, i) => {
+    if (!('setWeight' in step) || step.setWeight <= 0 || step.setWeight >= 100) return;
+    const weight = step.setWeight;
+    const off = services.filter((s) => replicaShare(s.replicas, weight) !== weight);
+    if (off.length === 0) return;
+    const path = ['environments', envName, 'strategy', 'steps', i, 'setWeight'];
+    const runs = off.map((s) => `${s.name} (${s.replicas} ${s.replicas === 1 ? 'replica' : 'replicas'}) at ${replicaShare(s.replicas, weight)} %`).join(', ');
+    found.push(
+      finding('CONFIG_INVALID_VALUE', path, `${formatPath(path)} is ${weight} %, but the kubernetes target ${target} moves whole pods: ${runs}`, {
+        severity: 'warning',
+        hint: 'Give the service enough replicas for the steps (10 replicas make 10 % steps exact), or choose weights its pods can give.',
+      }),
+    );
+  });
   return found;
 }
 

@@ -1,3 +1,4 @@
+import { canaryPods } from '../../domain/replica-ratio.js';
 import { TargetError } from '../../errors/index.js';
 
 /**
@@ -12,10 +13,9 @@ export type RouteShape =
   | { readonly kind: 'split'; readonly pods: ReadonlyMap<number, number> };
 
 /**
- * Weights to pods, for a service of `replicas` pods (the newer revision's): the canary (the newer
- * revision) gets round(replicas × weight / 100) pods, at least 1 and at most replicas − 1; the
- * stable revision the rest. Exact weights need enough replicas: 10 % of 2 replicas is 1 pod of
- * each, a 50/50 split. With 1 replica a split runs one pod of each.
+ * Weights to pods, for a service of `replicas` pods (the newer revision's), the canary being the
+ * newer revision (see canaryPods). Exact weights need enough replicas: 10 % of 2 replicas is 1 pod
+ * of each, a 50/50 split.
  */
 export function routeShape(weights: Readonly<Record<string, number>>, replicas: number, where: string): RouteShape {
   const live = Object.entries(weights)
@@ -30,8 +30,6 @@ export function routeShape(weights: Readonly<Record<string, number>>, replicas: 
       hint: 'Give weight to at most two revisions: the stable one and the canary.',
     });
   }
-  const total = stable.weight + canary.weight;
-  const canaryPods = replicas < 2 ? 1 : Math.min(replicas - 1, Math.max(1, Math.round((replicas * canary.weight) / total)));
-  const stablePods = replicas < 2 ? 1 : replicas - canaryPods;
-  return { kind: 'split', pods: new Map([[stable.revision, stablePods], [canary.revision, canaryPods]]) };
+  const pods = canaryPods(replicas, canary.weight, stable.weight + canary.weight);
+  return { kind: 'split', pods: new Map([[stable.revision, replicas < 2 ? 1 : replicas - pods], [canary.revision, pods]]) };
 }
