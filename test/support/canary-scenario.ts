@@ -84,6 +84,12 @@ export function canaryScenario(setup: CanaryRouterSetup): void {
       expect(split.v2 ?? 0).toBeGreaterThan(60);
       expect(split.v1 ?? 0).toBeGreaterThan(60);
       expect(await versions(20, { 'x-canary': 'always' })).toEqual({ v2: 20 });
+      // Promoting needs the deployer role for the environment: an approver may not.
+      const made = await cli(['token', 'create', '--user', 'ann', '--role', 'approver', '--output', 'json']);
+      const ann = (JSON.parse(made.stdout) as { token: string }).token;
+      const refused = await runCli(['promote', String(id)], { CI: 'true', GANTRY_SERVER: t.server.url, GANTRY_TOKEN: ann });
+      expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/promoting a canary .*needs the deployer:prod role/)]);
+      expect(deployStep(await run(id))?.message).toContain('paused');
       const promoted = await cli(['promote', String(id), '--comment', 'looks good']);
       expect(promoted.code, promoted.stderr).toBe(0);
       expect(promoted.stdout).toContain('promoted api r');
