@@ -29,8 +29,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function canaryTarget(services: readonly string[]): Promise<KubernetesTarget> {
-  const namespace = `canary-${++namespaces}`;
+/** A target over a fresh namespace, or over `namespace` again (as a restarted control plane makes it). */
+async function canaryTarget(services: readonly string[], namespace = `canary-${++namespaces}`): Promise<KubernetesTarget> {
   return (await kubeTarget({ registryHost: cluster.registryHost, kubeconfig: cluster.kubeconfig, namespace, environment: ENV, services, strategy: 'canary', strategyLines: STEPS, serviceType: 'LoadBalancer' })).target;
 }
 
@@ -155,6 +155,10 @@ describe('the kubernetes target, canary layout (replica ratio, stand-in)', () =>
     await billing.ready(2);
     await billing.weigh({ '1': 50, '2': 50 });
     expect(await billing.pods()).toEqual({ '1': 2, '2': 2 });
+    // Nothing is kept in memory: a restarted control plane's target reads the same split from the cluster.
+    const restarted = await canaryTarget(['billing'], `canary-${namespaces}`);
+    expect((await restarted.describe(ENV))[0]?.weights.main).toEqual({ '1': 50, '2': 50 });
+    expect(await restarted.verifyWeights(ENV, 'billing', 'main', { '1': 50, '2': 50 })).toEqual({ applied: true, actual: { '1': 50, '2': 50 } });
 
     expect((await billing.weigh({ '2': 100 })).actual).toEqual({ '2': 100 });
     expect(await billing.answers(20)).toEqual({ '2': 20 });
