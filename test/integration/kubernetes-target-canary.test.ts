@@ -160,9 +160,17 @@ describe('the kubernetes target, canary layout (replica ratio, stand-in)', () =>
     expect((await restarted.describe(ENV))[0]?.weights.main).toEqual({ '1': 50, '2': 50 });
     expect(await restarted.verifyWeights(ENV, 'billing', 'main', { '1': 50, '2': 50 })).toEqual({ applied: true, actual: { '1': 50, '2': 50 } });
 
-    expect((await billing.weigh({ '2': 100 })).actual).toEqual({ '2': 100 });
+    // Promotion: the canary scales to its 4 replicas first; the Service leaves the stable only once all 4 are ready.
+    await target.setWeights(ENV, 'billing', 'main', { '2': 100 });
+    const seen: Array<{ weights: Record<string, number>; canaryReady: number }> = [];
+    await until('the canary on the whole route', async () => {
+      const s = await billing.status();
+      seen.push({ weights: { ...s.weights.main }, canaryReady: s.revisions.find((r) => r.revision === 2)?.readyReplicas ?? 0 });
+      return (await target.verifyWeights(ENV, 'billing', 'main', { '2': 100 })).applied;
+    }, WAIT_MS);
+    expect(seen[0]).toMatchObject({ weights: { '1': 50, '2': 50 } });
+    expect(seen.filter((x) => x.weights['1'] === undefined).every((x) => x.canaryReady === 4)).toBe(true);
     expect(await billing.answers(20)).toEqual({ '2': 20 });
-    await until('the canary at its 4 replicas', async () => (await billing.status()).revisions.find((r) => r.revision === 2)?.readyReplicas === 4, WAIT_MS);
     // Still running for an instant rollback, but no request reaches it.
     expect((await billing.status()).revisions.find((r) => r.revision === 1)).toMatchObject({ phase: 'ready', readyReplicas: 2 });
     expect(await billing.answers(20)).toEqual({ '2': 20 });

@@ -1,29 +1,13 @@
-import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { TargetError } from '../../errors/index.js';
-import { RevisionPhase, type RevisionSpec, type RouteName, type TargetCapabilities, type WeightsCheck } from '../target.js';
+import type { RevisionSpec, RouteName, TargetCapabilities, WeightsCheck } from '../target.js';
 import { sameWeights } from '../weights.js';
 import { readyShares, type Layout } from './layout.js';
 import { deploymentName } from './manifests.js';
+import { INTENT, intentOf, observeSlots, selectedSlots, type Observed, type Slot } from './canary-slots.js';
 import { ANNOTATION, COLORS, LABEL, NO_COLOR, selectorLabels, type Color } from './names.js';
 import { routeShape, type RouteShape } from './replica-split.js';
 import { applyRevision, applyService, type KubeContext } from './revision-objects.js';
-import { colorRevision, currentReplicaSet, type MappedRevision } from './revision-status.js';
-
-interface Slot {
-  readonly color: Color;
-  readonly revision: number;
-  /** The Deployment's scale now, and the revision's full size (what it runs alone). */
-  readonly scale: number;
-  readonly full: number;
-  readonly mapped: MappedRevision;
-}
-
-interface Observed {
-  readonly slots: Slot[];
-  /** The main Service's selector; undefined while it does not exist. */
-  readonly selector: Record<string, string> | undefined;
-  readonly pods: V1Pod[];
-}
+import type { MappedRevision } from './revision-status.js';
 
 const STOP_WAIT_MS = 40_000;
 const STOP_POLL_MS = 200;
@@ -51,25 +35,12 @@ export class CanaryLayout implements Layout {
     return this.c.target.namespace;
   }
 
-  private async observe(environment: string, service: string): Promise<Observed> {
-    const selector = `${LABEL.instance}=${service}-${environment}`;
-    const [deployments, sets, pods, main] = await Promise.all([this.c.api.deployments(this.ns, selector), this.c.api.replicaSets(this.ns, selector), this.c.api.pods(this.ns, selector), this.c.api.readService(this.ns, service)]);
-    const slots = deployments.flatMap((d): Slot[] => {
-      const color = COLORS.find((c) => c === d.metadata?.labels?.[LABEL.color]);
-      if (color === undefined) return [];
-      const own = (rs: V1ReplicaSet): boolean => (rs.metadata?.ownerReferences ?? []).some((o) => o.uid === d.metadata?.uid);
-      const mapped = canaryRevision(colorRevision(d, currentReplicaSet(d, sets.filter(own)), pods.filter((p) => p.metadata?.labels?.[LABEL.color] === color)));
-      const scale = d.spec?.replicas ?? 0;
-      return [{ color, revision: mapped.status.revision, scale, full: fullSize(d), mapped }];
-    });
-    return { slots: slots.sort((a, b) => a.revision - b.revision), selector: main?.spec?.selector, pods };
+  private observe(environment: string, service: string): Promise<Observed> {
+    return observeSlots(this.c, environment, service);
   }
 
-  /** The slots the Service sends requests to: both while split (no colour in its selector), else the one it names. */
   private selected(o: Observed): Slot[] {
-    if (o.selector === undefined) return [];
-    const color = o.selector[LABEL.color];
-    return o.slots.filter((s) => color === undefined || s.color === color);
+    return selectedSlots(o);
   }
 
   private weights(o: Observed): Record<string, number> {
@@ -117,22 +88,35 @@ export class CanaryLayout implements Layout {
     return slot;
   }
 
+  /**
+   * Promoting the newest revision to the whole route while another still serves waits until all its
+   * pods are ready (Argo Rollouts scales the canary up before it shifts): its few pods would carry
+   * every request meanwhile. A switch back to an older revision (an abort) is never deferred.
+   */
+  private deferred(o: Observed, slot: Slot): boolean {
+    const newest = Math.max(...o.slots.filter((s) => s.scale > 0).map((s) => s.revision));
+    const othersServe = this.selected(o).some((s) => s !== slot && (s.mapped.status.readyReplicas ?? 0) > 0);
+    return slot.revision === newest && othersServe && (slot.mapped.status.readyReplicas ?? 0) < slot.full;
+  }
+
   /** Scales first, then patches the selector once: every request meanwhile reaches a ready pod of a revision that has weight. */
   async setWeights(environment: string, service: string, route: RouteName, weights: Readonly<Record<string, number>>): Promise<void> {
     const o = await this.observe(environment, service);
     const shape = this.shape(o, environment, service, route, weights);
     const labels = selectorLabels(service, environment);
-    if (shape.kind === 'none') return this.c.api.setSelector(this.ns, service, { ...labels, [LABEL.color]: NO_COLOR });
+    const intent = { [INTENT]: intentOf(weights) };
+    if (shape.kind === 'none') return this.c.api.setSelector(this.ns, service, { ...labels, [LABEL.color]: NO_COLOR }, intent);
     if (shape.kind === 'whole') {
       const slot = this.slotOf(o, environment, service, shape.revision);
       if (slot.scale !== slot.full) await this.c.api.scale(this.ns, deploymentName(service, slot.color), slot.full);
-      return this.c.api.setSelector(this.ns, service, { ...labels, [LABEL.color]: slot.color });
+      if (this.deferred(o, slot)) return this.c.api.annotateService(this.ns, service, intent);
+      return this.c.api.setSelector(this.ns, service, { ...labels, [LABEL.color]: slot.color }, intent);
     }
     for (const [revision, pods] of shape.pods) {
       const slot = this.slotOf(o, environment, service, revision);
       if (slot.scale !== pods) await this.c.api.scale(this.ns, deploymentName(service, slot.color), pods);
     }
-    return this.c.api.setSelector(this.ns, service, { ...labels, [LABEL.color]: null });
+    return this.c.api.setSelector(this.ns, service, { ...labels, [LABEL.color]: null }, intent);
   }
 
   /**
@@ -150,7 +134,13 @@ export class CanaryLayout implements Layout {
     const all = (endpoints?.subsets ?? []).flatMap((s) => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])]).map((a) => colourOfPod(a.targetRef?.name));
     if (shape.kind === 'none') return { applied: o.selector?.[LABEL.color] === NO_COLOR && all.length === 0, actual };
     if (shape.kind === 'whole') {
-      const color = o.slots.find((s) => s.revision === shape.revision)?.color;
+      const slot = o.slots.find((s) => s.revision === shape.revision);
+      const color = slot?.color;
+      if (slot !== undefined && o.selector?.[LABEL.color] !== color && o.intent === intentOf(weights) && !this.deferred(o, slot)) {
+        // The switch setWeights deferred: the revision's pods are all ready now.
+        await this.c.api.setSelector(this.ns, service, { ...selectorLabels(service, environment), [LABEL.color]: slot.color });
+        return { applied: false, actual };
+      }
       const applied = o.selector?.[LABEL.color] === color && sameWeights(actual, { [shape.revision]: 100 }) && ready.length > 0 && all.every((c) => c === color);
       return { applied, actual };
     }
@@ -180,16 +170,4 @@ export class CanaryLayout implements Layout {
       await new Promise((resolve) => setTimeout(resolve, STOP_POLL_MS));
     }
   }
-}
-
-/** The revision's full size, from the annotation its start wrote (its scale when it has none). */
-const fullSize = (d: V1Deployment): number => Number(d.metadata?.annotations?.[ANNOTATION.replicas] ?? d.spec?.replicas ?? 1) || 1;
-
-/**
- * A canary's Deployments are scaled at every step: a revision scaling with a ready pod and no
- * trouble is ready (it serves), not starting again, or the strategy would take the scale for a break.
- */
-function canaryRevision(m: MappedRevision): MappedRevision {
-  if (m.status.phase !== RevisionPhase.Starting || (m.status.readyReplicas ?? 0) === 0) return m;
-  return { ...m, status: { ...m.status, phase: RevisionPhase.Ready } };
 }

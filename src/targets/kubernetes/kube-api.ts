@@ -87,8 +87,14 @@ export class KubeApi {
   }
 
   /** One merge patch of the selector: the Service switches in one write (atomic for its Endpoints); a key set to null is removed. */
-  async setSelector(namespace: string, name: string, selector: Record<string, string | null>): Promise<void> {
-    await this.call(`switching Service ${name}`, () => this.core.patchNamespacedService({ name, namespace, body: { spec: { selector } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+  async setSelector(namespace: string, name: string, selector: Record<string, string | null>, annotations?: Record<string, string>): Promise<void> {
+    const body = { ...(annotations === undefined ? {} : { metadata: { annotations } }), spec: { selector } };
+    await this.call(`switching Service ${name}`, () => this.core.patchNamespacedService({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+  }
+
+  /** A merge patch of a Service's annotations only. */
+  async annotateService(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+    await this.call(`annotating Service ${name}`, () => this.core.patchNamespacedService({ name, namespace, body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
   }
 
   async scale(namespace: string, name: string, replicas: number): Promise<void> {
