@@ -69,7 +69,8 @@ function rollout(input: ReconcileInput, config: CanaryConfig): ReconcileResult {
   const label = `step ${index + 1}/${config.steps.length}`;
   if (step === undefined) {
     const actions: Action[] = [{ kind: 'set-weights', route: 'main', weights: { [canary]: 100 } }, ...clearMatch(observed)];
-    return { actions, next: progressOf(CanaryPhase.Switched, index, now, observed, actions), log: [`canary ${name} r${canary} passed every step: it takes all main traffic; stable r${previous} keeps running until retire`] };
+    const why = config.steps.length === 0 ? `${name} r${canary} has no canary steps to walk (a rollback goes straight back)` : `canary ${name} r${canary} passed every step`;
+    return { actions, next: progressOf(CanaryPhase.Switched, index, now, observed, actions), log: [`${why}: it takes all main traffic; r${previous} keeps running until retire`] };
   }
   if ('setWeight' in step) {
     const weights = splitOf(step.setWeight, canary, previous);

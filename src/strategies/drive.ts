@@ -1,6 +1,6 @@
 import type { RolloutProgress } from '../domain/deployment.js';
 import { HealthCheckError, InternalError, TargetError } from '../errors/index.js';
-import type { RouteName, ServiceStatus, TargetCapabilities } from '../targets/target.js';
+import type { RouteName, ServiceStatus, TargetCapabilities, WeightsCheck } from '../targets/target.js';
 import { DEFAULT_READY_POLL_MS } from './reconcile.js';
 import type { Action, Goal } from './reconcile.js';
 import type { Strategy, StrategyContext } from './strategy.js';
@@ -47,12 +47,17 @@ export async function reconcilePass(strategy: Strategy, goal: Goal, ctx: Strateg
     const rollsItself = ctx.target.capabilities().rollsItself;
     const result = strategy.reconcile({ goal, spec, previous, config, readyDeadlineMs, targetName: ctx.target.name, progress: current, observed, now: ctx.now(), rollsItself, ...(options.reason === undefined ? {} : { reason: options.reason }), ...(options.promotedAt === undefined ? {} : { promotedAt: options.promotedAt }) });
     for (const line of result.log) ctx.log(line);
+    let served: Readonly<Record<string, number>> | undefined;
     for (const action of result.actions) {
       await apply(ctx, action);
+      if (action.kind !== 'set-weights') continue;
       // A router may apply weights after setWeights returns: nothing more is stacked on weights not yet in force.
-      if (action.kind === 'set-weights' && !(await weightsInForce(ctx, action.route, action.weights))) return { progress: current, wait: DEFAULT_READY_POLL_MS };
+      const check = await weightsInForce(ctx, action.route, action.weights);
+      if (!check.applied) return { progress: current, wait: DEFAULT_READY_POLL_MS };
+      if (action.route === 'main') served = roundedBy(ctx, action.weights, check.actual);
     }
-    current = result.next;
+    // What the progress records is what users get: a target that rounds weights to whole pods serves its own split.
+    current = served === undefined ? result.next : { ...result.next, weights: served };
     await options.save?.(current);
     if (result.wait !== 0) return { progress: current, wait: result.wait };
   }
@@ -91,10 +96,18 @@ function requireCapabilities(strategy: Strategy, ctx: StrategyContext): void {
   });
 }
 
-async function weightsInForce(ctx: StrategyContext, route: RouteName, weights: Readonly<Record<string, number>>): Promise<boolean> {
+async function weightsInForce(ctx: StrategyContext, route: RouteName, weights: Readonly<Record<string, number>>): Promise<WeightsCheck> {
   const check = await ctx.target.verifyWeights(ctx.spec.environment, ctx.spec.service, route, weights);
   if (!check.applied) ctx.log(`${ctx.spec.service} ${route} route does not serve ${JSON.stringify(weights)} yet (it serves ${JSON.stringify(check.actual)}); looking again before anything else changes`);
-  return check.applied;
+  return check;
+}
+
+/** The split in force when it differs from the one asked for (a target that splits by whole replicas), said once in the log; undefined when they agree. */
+function roundedBy(ctx: StrategyContext, asked: Readonly<Record<string, number>>, actual: Readonly<Record<string, number>>): Readonly<Record<string, number>> | undefined {
+  const live = (w: Readonly<Record<string, number>>) => JSON.stringify(Object.entries(w).filter(([, x]) => x > 0).sort(([a], [b]) => a.localeCompare(b)));
+  if (live(asked) === live(actual) || Object.keys(actual).length === 0) return undefined;
+  ctx.log(`${ctx.spec.service} main route serves ${JSON.stringify(actual)} for ${JSON.stringify(asked)}: the target splits traffic by whole replicas`);
+  return actual;
 }
 
 async function apply(ctx: StrategyContext, action: Action): Promise<void> {

@@ -146,5 +146,17 @@ export function canaryScenario(setup: CanaryRouterSetup): void {
       const [event] = await audit('canary.aborted');
       expect(event).toMatchObject({ actor: 'admin', runId: id, data: { environment: 'prod', comment: 'wrong feature flag' } });
     }, 120_000);
+
+    it('`gantry rollback` goes straight back to the previous release in one switch, without the canary\'s steps', async () => {
+      const rolled = await cli(['rollback', 'prod', '--reason', 'back to v1', '--detach', '--output', 'json']);
+      expect(rolled.code, rolled.stderr).toBe(0);
+      const id = (JSON.parse(rolled.stdout) as { run: { id: number } }).run.id;
+      const done = await t.finished(id, 60_000);
+      expect(done.run.state, JSON.stringify(done.run.error)).toBe('succeeded');
+      expect(await versions(20)).toEqual({ v1: 20 });
+      const log = (await cli(['logs', String(id), 'deploy:prod:api'])).stdout;
+      expect(log).toContain('has no canary steps to walk (a rollback goes straight back): it takes all main traffic');
+      expect(log).not.toMatch(/step \d+\/\d+:|paused/);
+    }, 120_000);
   });
 }

@@ -20,8 +20,17 @@ export interface DeploymentRecord {
 export async function recordToWrite(store: Store, step: DeployStepSpec): Promise<DeploymentRecord> {
   const source = step.pinnedArtifact?.sourceDeployment;
   const from = source === undefined ? undefined : await store.deployments.get(source);
-  if (from?.spec && from.strategy && from.target !== null) return { spec: from.spec, strategy: from.strategy, target: from.target };
-  return fromStepSpec(step);
+  const record = from?.spec && from.strategy && from.target !== null ? { spec: from.spec, strategy: from.strategy, target: from.target } : fromStepSpec(step);
+  return step.pinnedArtifact ? { ...record, strategy: straightBack(record.strategy) } : record;
+}
+
+/**
+ * A rollback (or a restore) goes back to a revision that already served everyone: a canary's steps
+ * are for new releases, and a rollback that paused for a promotion would keep users on the release
+ * being rolled back. It takes all traffic once ready, in one switch, like blue-green's.
+ */
+function straightBack(strategy: StrategyConfig): StrategyConfig {
+  return strategy.kind === 'canary' ? { ...strategy, steps: [], match: undefined } : strategy;
 }
 
 /**
