@@ -70,6 +70,11 @@ const TABLE: ReadonlyArray<{ route: string; body?: object; allowed: readonly Rol
   { route: 'POST /api/v1/runs/{dev}/cancel', allowed: ['deployer:dev', 'admin'] },
   { route: 'POST /api/v1/runs/{production}/cancel', allowed: ['deployer:production', 'admin'] },
   { route: 'POST /api/v1/runs/{ci}/cancel', allowed: ['admin'] },
+  // a running canary: promote and abort, by a deployer of the run's environment (these runs are over, so an allowed call is refused with 409)
+  { route: 'POST /api/v1/runs/{dev}/promote', allowed: ['deployer:dev', 'admin'] },
+  { route: 'POST /api/v1/runs/{production}/abort', allowed: ['deployer:production', 'admin'] },
+  { route: 'POST /api/v1/runs/{ci}/promote', allowed: ['admin'] },
+  { route: 'POST /api/v1/runs/{ci}/abort', allowed: ['admin'] },
   // secrets: names readable by all; an environment's values set and removed by its deployers; the key by admins
   { route: 'GET /api/v1/secrets', allowed: ALL },
   { route: 'PUT /api/v1/secrets/dev/ROLES_TEST', body: { value: TABLE_SECRET }, allowed: ['deployer:dev', 'admin'] },
