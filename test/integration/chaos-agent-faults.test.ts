@@ -107,7 +107,15 @@ describe('chaos faults at the agent', () => {
     await until('both replicas ready', async () => (await revisionOf(agent, 'staging', 'api', 1))?.readyReplicas === 2, 20_000);
     const killed = await agent.target.killReplica('staging', 'api', 1);
     expect(killed.replica).toMatch(/^api-r1-[01]$/);
-    expect(() => process.kill(killed.pid, 0)).toThrow();
+    // Gone once its parent (the agent) has reaped it: until then a killed process is a zombie that signal 0 still finds.
+    await until('the killed process to be gone', () => {
+      try {
+        process.kill(killed.pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 5_000, 20);
     await until(
       'the killed replica restarted and ready',
       async () => {
