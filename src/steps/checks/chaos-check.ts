@@ -1,7 +1,7 @@
 import type { ChaosCheckConfig } from '../../config/types.js';
 import { GantryError } from '../../errors/index.js';
 import type { FaultReport, KilledReplica, Target } from '../../targets/target.js';
-import { driveChaosLoad, type ChaosFigures } from './chaos-load.js';
+import { driveLoad, type LoadFigures } from './load-run.js';
 import { chaosProblems, describeFaults, describeFigures } from './chaos-report.js';
 
 /** Faults stay on this much longer than the load, so they cover all of it; the check clears them itself. */
@@ -24,7 +24,7 @@ export interface ChaosReport {
   readonly expect: 'hold' | 'rollback';
   readonly injected: { readonly faults: ChaosCheckConfig['faults']; readonly durationMs: number; readonly hits: FaultReport['counts'] | null };
   readonly killed: (KilledReplica & { readonly revision: number; readonly restarted: boolean }) | null;
-  readonly seen: ChaosFigures;
+  readonly seen: LoadFigures;
   /** The thresholds the service broke; empty when it held. */
   readonly problems: readonly string[];
   /** Whether the outcome is the one `expect` names. */
@@ -46,14 +46,14 @@ export async function runChaosCheck(run: ChaosRun, check: ChaosCheckConfig): Pro
   log(`chaos: ${describeFaults(check)} on ${environment}/${check.service} (revision ${revision}) for ${check.durationMs} ms`);
   let hits: FaultReport['counts'] | null = null;
   let killed: KilledReplica | null = null;
-  let seen: ChaosFigures;
+  let seen: LoadFigures;
   await injectFaults.call(target, environment, check.service, check.faults, check.durationMs + FAULT_MARGIN_MS);
   try {
     if (check.killReplica) {
       killed = await killReplica.call(target, environment, check.service, revision);
       log(`chaos: killed replica ${killed.replica} (pid ${killed.pid}) with SIGKILL`);
     }
-    seen = await driveChaosLoad({ url: `${run.baseUrl}${check.path}`, durationMs: check.durationMs, connections: check.connections, rate: check.rate }, run.signal);
+    seen = await driveLoad({ url: `${run.baseUrl}${check.path}`, durationMs: check.durationMs, connections: check.connections, rate: check.rate }, run.signal);
   } finally {
     // Cleared whatever happened: the agent would end them anyway, FAULT_MARGIN_MS after the load.
     const cleared = await clearFaults.call(target, environment, check.service).catch((error: unknown) => {

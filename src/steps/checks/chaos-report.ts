@@ -1,5 +1,5 @@
 import type { ChaosCheckConfig } from '../../config/types.js';
-import type { ChaosFigures } from './chaos-load.js';
+import type { LoadFigures } from './load-run.js';
 
 const percent = (share: number): string => `${(share * 100).toFixed(share < 0.01 ? 2 : 0)} %`;
 
@@ -16,13 +16,13 @@ export function describeFaults(check: ChaosCheckConfig): string {
 }
 
 /** `2480 requests, 131 failed (5.28 %: 503 ×120, connection ×11, timeout ×0), p50 3 ms, p99 212 ms`. */
-export function describeFigures(seen: ChaosFigures): string {
+export function describeFigures(seen: LoadFigures): string {
   const causes = [...Object.entries(seen.byCause.status).map(([code, n]) => `${code} ×${n}`), `connection ×${seen.byCause.connection}`, `timeout ×${seen.byCause.timeouts}`];
   return `${seen.requests} requests, ${seen.failed} failed (${(seen.errorRate * 100).toFixed(2)} %: ${causes.join(', ')}), p50 ${seen.p50Ms} ms, p99 ${seen.p99Ms} ms`;
 }
 
 /** The thresholds the service broke under the faults (empty: it held). */
-export function chaosProblems(check: ChaosCheckConfig, seen: ChaosFigures, notRestarted: string | undefined): string[] {
+export function chaosProblems(check: ChaosCheckConfig, seen: LoadFigures, notRestarted: string | undefined): string[] {
   const problems: string[] = [];
   if (seen.requests === 0) problems.push('no request was answered at all');
   if (check.maxErrorRate !== undefined && seen.errorRate > check.maxErrorRate) problems.push(`error rate ${(seen.errorRate * 100).toFixed(2)} % > ${(check.maxErrorRate * 100).toFixed(2)} %`);

@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 
-/** What the chaos check's traffic saw: every request in exactly one place, failures by cause. */
-export interface ChaosFigures {
+/** What a bounded load run saw (the load check's, the chaos check's): every request in exactly one place, failures by cause. */
+export interface LoadFigures {
   readonly requests: number;
   /** Requests that got no 2xx answer: a status (by code), a connection error (a reset), a timeout. */
   readonly failed: number;
@@ -15,11 +15,12 @@ export interface ChaosFigures {
   };
   /** Latency of the 2xx answers (autocannon records no other). */
   readonly p50Ms: number;
+  readonly p97_5Ms: number;
   readonly p99Ms: number;
   readonly rps: number;
 }
 
-export interface ChaosLoad {
+export interface LoadRun {
   readonly url: string;
   readonly durationMs: number;
   readonly connections: number;
@@ -27,11 +28,11 @@ export interface ChaosLoad {
 }
 
 /**
- * The load check's generator (autocannon) for the length of the faults. A failed request is counted
- * as the load check counts it: a connection error, a timeout (autocannon counts it as an error too),
- * or a status outside 2xx.
+ * One bounded load run with autocannon, for the load check and for the length of a chaos check's
+ * faults. A failed request is a connection error, a timeout (autocannon counts it among its errors
+ * already, so it is not added again) or a status outside 2xx, and it counts among the requests sent.
  */
-export async function driveChaosLoad(load: ChaosLoad, signal: AbortSignal): Promise<ChaosFigures> {
+export async function driveLoad(load: LoadRun, signal: AbortSignal): Promise<LoadFigures> {
   let stop = (): void => undefined;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
     const options = { url: load.url, connections: load.connections, duration: Math.max(1, Math.round(load.durationMs / 1000)), ...(load.rate ? { overallRate: load.rate } : {}) };
@@ -54,6 +55,7 @@ export async function driveChaosLoad(load: ChaosLoad, signal: AbortSignal): Prom
       errorRate: requests === 0 ? 1 : failed / requests,
       byCause: { status, connection: run.errors - run.timeouts, timeouts: run.timeouts },
       p50Ms: run.latency.p50,
+      p97_5Ms: run.latency.p97_5,
       p99Ms: run.latency.p99,
       rps: run.requests.average,
     };
