@@ -8,7 +8,9 @@ export interface GlobalOptions {
   config: string;
   server?: string;
   token?: string;
-  output: 'text' | 'json';
+  output: 'text' | 'json' | 'yaml';
+  /** false with --no-headers: list tables without their header row. */
+  headers: boolean;
   yes?: boolean;
   dataDir: string;
 }

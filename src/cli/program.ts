@@ -25,6 +25,10 @@ import { registerSecrets } from './commands/secrets.js';
 import { registerServer } from './commands/server.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerLogin } from './commands/login.js';
+import { registerVersion } from './commands/version.js';
 
 /** A command's action: returns the process exit code (0 ok, 1 failed run or invalid input). */
 export type Action<A extends unknown[]> = (ctx: CliContext, ...args: A) => Promise<number>;
@@ -33,10 +37,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('gantry')
     .description('Gantry: continuous delivery from a branch to production, safely.')
     .version(VERSION, '-v, --version')
-    .addOption(new Option('-c, --config <file>', 'the gantry.yaml to use').default('gantry.yaml'))
+    .addOption(new Option('-c, --config <file>', 'the gantry.yaml to use').default('gantry.yaml').env('GANTRY_CONFIG'))
     .addOption(new Option('--server <url>', 'Gantry server URL').env('GANTRY_SERVER'))
     .addOption(new Option('--token <token>', 'API token').env('GANTRY_TOKEN'))
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
+    .addOption(new Option('--no-headers', 'list tables without their header row'))
     .addOption(new Option('-y, --yes', 'answer yes to confirmations'))
     .addOption(new Option('--data-dir <dir>', 'the server data folder').default(DEFAULT_DATA_DIR).env('GANTRY_DATA_DIR'))
     .showHelpAfterError('(run with --help for usage)')
@@ -78,6 +83,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerGithub(program, wrap);
   registerExport(program, wrap);
   registerDemo(program, wrap);
+  registerLogin(program, wrap);
+  registerVersion(program, wrap);
+  registerDoctor(program, wrap);
+  registerCompletion(program, wrap);
   return program;
 }
 

@@ -31,9 +31,19 @@ import { GANTRY_VERSION_HEADER } from './version.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
+/**
+ * Fastify's typings leave out its numeric form (N hops), so a number becomes the function it stands
+ * for: the addresses nearer than the Nth hop are the proxies to believe.
+ */
+function trustProxySetting(value: boolean | string | number | undefined): boolean | string | ((address: string, hop: number) => boolean) {
+  if (value === undefined) return false;
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return value;
+}
+
 /** The HTTP API. Built without listening, so tests drive it with `inject()` and the server binds it. */
 export function buildApp(ctx: ServerContext): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  const app = Fastify({ logger: false, trustProxy: trustProxySetting(ctx.trustProxy), bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
   app.setErrorHandler(errorHandler(ctx.logger));
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`, hint: 'See docs/api.md for the routes.' });

@@ -40,6 +40,11 @@ export interface ServerContext {
   readonly notifySource: () => void;
   /** CI of a GitHub pull request's head, asked by the webhook; absent: pull requests are only recorded. */
   readonly pullRequestCi?: (pr: PullRequestHead) => Promise<PullRequestCiResult>;
+  /**
+   * Fastify's `trustProxy`: which reverse proxies' X-Forwarded-For to believe, so the failed-login
+   * throttle and the audit log see the client's address rather than the proxy's. Default: none.
+   */
+  readonly trustProxy?: boolean | string | number;
 }
 
 declare module 'fastify' {

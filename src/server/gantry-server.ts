@@ -114,6 +114,8 @@ export interface ServerOptions {
    * local kind to add what only another kind has). Default: the built-in kinds as they are.
    */
   readonly targetKinds?: (builtIn: readonly TargetKind[]) => readonly TargetKind[];
+  /** Which reverse proxies to believe about the client's address (ServerContext.trustProxy). */
+  readonly trustProxy?: boolean | string | number;
 }
 
 export interface RunningServer {
@@ -321,7 +323,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
   const notifierRef: { current?: NotificationDispatcher } = {};
   const agents = () => agentViews(agentWatch.statuses(), store);
   const webRoot = o.webRoot === undefined ? defaultWebRoot() : (o.webRoot ?? undefined);
-  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, revisionLogs, observeTarget, agents, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void lookNow(), pullRequestCi: (pr) => pullRequestCi.check(pr) });
+  const app = buildApp({ store, engine, clock, logger: o.logger, version: VERSION, config: () => pinned.config, configAcceptance, routerTraffic, describeEnvironment, revisionLogs, observeTarget, agents, ...(webRoot ? { webRoot } : {}), ...(secretStore ? { secrets: secretStore } : {}), notifySource: () => void lookNow(), pullRequestCi: (pr) => pullRequestCi.check(pr), ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}) });
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7400 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? 7400);

@@ -18,6 +18,22 @@ interface ServerFlags {
   agentWatch?: number;
   database?: string;
   sharedDir?: string;
+  logLevel: string;
+  trustProxy?: boolean | string | number;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * `--trust-proxy` alone trusts the nearest proxy (one hop); a number is that many hops; anything
+ * else is a comma-separated list of addresses or CIDRs, as Fastify's `trustProxy` takes them.
+ */
+function trustProxy(value: string): boolean | string | number {
+  if (value === 'true') return 1;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (/^[0-9a-fA-F.:/,\s]+$/.test(value)) return value.split(',').map((s) => s.trim()).filter(Boolean).join(',');
+  throw new UsageError('USAGE', `--trust-proxy ${JSON.stringify(value)} is not a number of hops nor a list of addresses`, { hint: 'For example --trust-proxy (the nearest proxy), --trust-proxy 2, or --trust-proxy 10.0.0.5,127.0.0.1' });
 }
 
 /** A postgres:// URL, or a usage error naming the flag (and never echoing a password). */
@@ -42,8 +58,10 @@ export function registerServer(program: Command, wrap: Wrap): void {
   program
     .command('server')
     .description('run the control plane: watch the repository, run pipelines, serve the API')
-    .option('-p, --port <port>', 'port to listen on (0: any free port)', portNumber, 7400)
-    .option('--host <host>', 'address to bind (only loopback unless you say otherwise)', '127.0.0.1')
+    .addOption(new Option('-p, --port <port>', 'port to listen on (0: any free port)').env('GANTRY_PORT').argParser(portNumber).default(7400))
+    .addOption(new Option('--host <host>', 'address to bind (only loopback unless you say otherwise)').env('GANTRY_HOST').default('127.0.0.1'))
+    .addOption(new Option('--log-level <level>', 'the server log\'s level').choices(LOG_LEVELS).env('GANTRY_LOG_LEVEL').default('info'))
+    .addOption(new Option('--trust-proxy [proxies]', 'behind a reverse proxy: believe its X-Forwarded-For for the client address (alone: the nearest proxy; N: that many hops; or a list of addresses/CIDRs)').env('GANTRY_TRUST_PROXY').argParser(trustProxy))
     .option('--poll <duration>', "override the repository's poll interval (e.g. 5s)", durationMs)
     .addOption(new Option('--public-url <url>', 'the URL people reach the server at, for links in GitHub statuses and notifications (default: the listen address)').env('GANTRY_PUBLIC_URL'))
     .addOption(new Option('--run-as <user>', 'as root: the unprivileged user gates, builds and checks run as (default: nobody), so they cannot read the data folder').env('GANTRY_RUN_AS'))
@@ -61,7 +79,7 @@ export function registerServer(program: Command, wrap: Wrap): void {
         keepRunningWithoutOutput();
         // Loaded only when the command runs (see program.ts): fastify, SQLite and the engine are most of Gantry.
         const [{ startServer }, { createLogger }, { stopLeftoverRevisions }, { redactDatabaseUrl }] = await Promise.all([import('../../server/gantry-server.js'), import('../../kernel/logger.js'), import('../../agent/leftover-revisions.js'), import('../../store/database-url.js')]);
-        const logger = createLogger();
+        const logger = createLogger(flags.logLevel);
         const server = await startServer({
           configPath: ctx.options.config,
           dataDir: ctx.options.dataDir,
@@ -76,6 +94,8 @@ export function registerServer(program: Command, wrap: Wrap): void {
           ...(flags.agentWatch ? { agentWatchMs: flags.agentWatch } : {}),
           ...(flags.database ? { database: flags.database } : {}),
           ...(flags.sharedDir ? { sharedDir: resolve(flags.sharedDir) } : {}),
+          // `--trust-proxy` with no value arrives as true: the nearest proxy.
+          ...(flags.trustProxy !== undefined && flags.trustProxy !== false ? { trustProxy: flags.trustProxy === true ? 1 : flags.trustProxy } : {}),
           stopLeftovers: stopLeftoverRevisions,
           onBootstrapToken: (token, file) => {
             ctx.out.out(`First start: an admin token was made and saved to ${file} (mode 0600).`);

@@ -9,7 +9,7 @@ export function registerValidate(program: Command, wrap: Wrap): void {
       wrap(async (ctx) => {
         // Loaded only when the command runs (see program.ts): zod and yaml are most of its start-up.
         const { validateFile } = await import('../../config/validate.js');
-        const result = await validateFile(ctx.options.config, { output: ctx.options.output, color: ctx.out.color });
+        const result = await validateFile(ctx.options.config, { output: ctx.options.output === 'text' ? 'text' : 'json', color: ctx.out.color });
         if (result.exitCode === 0 || ctx.out.json) ctx.out.out(result.text);
         else ctx.out.err(result.text);
         return result.exitCode;
