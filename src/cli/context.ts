@@ -67,7 +67,7 @@ function checkToken(token: string | undefined, from: string): string | undefined
 
 /** Flags first, then the environment, then what a local `gantry server` left in its data dir. */
 export function createContext(options: GlobalOptions): CliContext {
-  const out = createOutput(options.output === 'json');
+  const out = createOutput(options.output);
   return {
     options,
     out,

@@ -1,14 +1,25 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { isGantryError } from '../errors/index.js';
 import { keepsRunningWithoutOutput } from './closed-output.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { formatDocument, type OutputFormat } from './output.js';
+import { normaliseOutputFlag, outputFormatFromArgv } from './output-flag.js';
 import { buildProgram } from './program.js';
 
-const EXIT_USAGE = 2;
+const REPORT_IT = 'This is a bug in Gantry; please report it with the command you ran.';
 
-function internal(error: unknown): void {
-  process.stderr.write(`INTERNAL: ${error instanceof Error ? error.message : String(error)}\n  This is a bug in Gantry; please report it with the command you ran.\n`);
+function internal(error: unknown, format: OutputFormat = 'text'): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (format !== 'text') process.stdout.write(formatDocument(format, { error: { code: 'INTERNAL', message, hint: REPORT_IT } }));
+  process.stderr.write(`INTERNAL: ${message}\n  ${REPORT_IT}\n`);
   if (process.env.GANTRY_DEBUG) console.error(error);
+}
+
+/** With -o json or yaml, commander's own errors (an unknown flag, a bad value) leave as a document too, printed by main. */
+function quietCommanderErrors(command: Command): void {
+  command.configureOutput({ outputError: () => undefined });
+  for (const sub of command.commands) quietCommanderErrors(sub);
 }
 
 /**
@@ -27,26 +38,32 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
-/** The one top-level catch: errors become `explain()` text and an exit code, never a stack trace. */
+/** The one top-level catch: errors become `explain()` text (or a JSON/YAML document) and an exit code (exit-codes.ts), never a stack trace. */
 async function main(argv: readonly string[]): Promise<number> {
-  let exitCode = 0;
+  let exitCode: number = EXIT.OK;
+  const args = normaliseOutputFlag(argv);
   const program = buildProgram((code) => (exitCode = code));
+  const asked = outputFormatFromArgv(args.slice(2));
+  if (asked !== 'text') quietCommanderErrors(program);
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(args);
     return exitCode;
   } catch (error: unknown) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
-      return EXIT_USAGE;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
+      if (asked !== 'text') process.stdout.write(formatDocument(asked, { error: { code: 'USAGE', message: error.message.replace(/^error: /, ''), hint: 'Run the command with --help for its usage.' } }));
+      return EXIT.USAGE;
     }
-    const json = argv.includes('json') && (argv.includes('--output') || argv.includes('-o'));
+    // The options commander read are the truth once it got this far; the raw line is the fallback.
+    const given = (program.opts() as { output?: unknown }).output;
+    const format: OutputFormat = given === 'json' || given === 'yaml' ? given : asked;
     if (isGantryError(error)) {
-      if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
+      if (format !== 'text') process.stdout.write(formatDocument(format, { error: error.toJSON() }));
       else process.stderr.write(`${error.explain()}\n`);
-      return error.code === 'USAGE' ? EXIT_USAGE : 1;
+      return exitCodeFor(error.code);
     }
-    internal(error);
-    return 1;
+    internal(error, format);
+    return EXIT.FAILED;
   }
 }
 
@@ -63,6 +80,6 @@ main(process.argv).then(
     process.exitCode = code;
   },
   () => {
-    process.exitCode = 1;
+    process.exitCode = EXIT.FAILED;
   },
 );

@@ -1,5 +1,12 @@
+import { stringify } from 'yaml';
+
+/** What `-o` asked for: text for people, or one document for programs (JSON or YAML). */
+export type OutputFormat = 'text' | 'json' | 'yaml';
+
 /** Terminal output: colour only on a TTY and never with NO_COLOR (https://no-color.org). */
 export interface Output {
+  readonly format: OutputFormat;
+  /** true for json and yaml alike: a command prints one document through printJson, and no text. */
   readonly json: boolean;
   readonly color: boolean;
   out(text: string): void;
@@ -12,14 +19,23 @@ export type Style = 'green' | 'red' | 'yellow' | 'cyan' | 'dim' | 'bold';
 
 const CODES: Record<Style, [number, number]> = { green: [32, 39], red: [31, 39], yellow: [33, 39], cyan: [36, 39], dim: [2, 22], bold: [1, 22] };
 
-export function createOutput(json: boolean, stream: NodeJS.WriteStream = process.stdout): Output {
+/** The document as -o asked: JSON, or the same document as YAML. */
+export function formatDocument(format: OutputFormat, value: unknown): string {
+  // JSON.stringify first, so YAML shows exactly what JSON would (toJSON(), no undefined fields).
+  if (format === 'yaml') return stringify(JSON.parse(JSON.stringify(value)) as unknown, { lineWidth: 0 });
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+export function createOutput(format: OutputFormat, stream: NodeJS.WriteStream = process.stdout): Output {
+  const json = format !== 'text';
   const color = !json && stream.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
   return {
+    format,
     json,
     color,
     out: (text) => void process.stdout.write(`${text}\n`),
     err: (text) => void process.stderr.write(`${text}\n`),
-    printJson: (value) => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    printJson: (value) => void process.stdout.write(formatDocument(format, value)),
     paint: (style, text) => (color ? `\u001b[${CODES[style][0]}m${text}\u001b[${CODES[style][1]}m` : text),
   };
 }

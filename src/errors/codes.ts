@@ -84,6 +84,7 @@ export const ERROR_CODES = {
   // cli
   SERVER_UNREACHABLE: 'The CLI could not reach the Gantry server.',
   SERVER_NOT_GANTRY: 'The address the CLI was pointed at answered, but not as a Gantry server.',
+  FOLLOW_TIMEOUT: 'The CLI stopped following a run when its --timeout ran out; the run goes on.',
   LISTEN_FAILED: 'gantry server cannot listen on the address asked for (port in use, not allowed, not an address of this machine).',
   INIT_WRITE_FAILED: 'gantry init could not write gantry.yaml in the folder.',
   EXPORT_WRITE_FAILED: '`gantry export` could not write its files into the --out folder.',

@@ -3,6 +3,7 @@ import type { RunView } from '../../server/views.js';
 import type { Wrap } from '../program.js';
 import { parseRunId } from './parse.js';
 import { askConfirmation } from '../prompt.js';
+import { printTable } from '../table.js';
 
 interface PendingApproval {
   run: RunView;
@@ -26,9 +27,15 @@ export function registerApprovals(program: Command, wrap: Wrap): void {
           return 0;
         }
         if (approvals.length === 0) ctx.out.out('nothing is waiting for approval');
-        for (const a of approvals) {
-          const what = a.kind === 'deploy' ? `${a.approvedBy.length}/${a.required} approvals` : 'inconclusive watch window';
-          ctx.out.out(`#${a.run.id}  ${a.environment.padEnd(12)} ${what.padEnd(26)} ${a.run.ref}@${a.run.sha.slice(0, 7)}  by ${a.run.author ?? a.run.triggeredBy}${a.approvedBy.length ? `  (approved: ${a.approvedBy.join(', ')})` : ''}`);
+        else {
+          const rows = approvals.map((a) => [
+            `#${a.run.id}`,
+            a.environment,
+            a.kind === 'deploy' ? `${a.approvedBy.length}/${a.required} approvals` : 'inconclusive watch window',
+            `${a.run.ref}@${a.run.sha.slice(0, 7)}`,
+            `${a.run.author ?? a.run.triggeredBy}${a.approvedBy.length ? `  (approved: ${a.approvedBy.join(', ')})` : ''}`,
+          ]);
+          printTable(ctx, ['RUN', 'ENV', 'WAITING FOR', 'REF', 'BY'], rows);
         }
         return 0;
       }),
@@ -39,6 +46,10 @@ export function registerApprovals(program: Command, wrap: Wrap): void {
     .description('approve a run waiting for approval (production asks for its typed phrase)')
     .option('--comment <text>', 'why')
     .option('--confirm <phrase>', 'the environment\'s confirmation phrase, e.g. "DEPLOY TO PRODUCTION"')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gantry approvals                                         what waits for a person\n  gantry approve 42 --comment "checked the migration"      approve run #42, with why\n  gantry approve 42 --confirm "DEPLOY TO PRODUCTION"       off a terminal, where nobody can type the phrase',
+    )
     .action(
       wrap(async (ctx, id: string, opts: { comment?: string; confirm?: string }) => {
         const runId = parseRunId(id);

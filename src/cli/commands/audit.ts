@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { GantryError, UsageError } from '../../errors/index.js';
 import type { Wrap } from '../program.js';
+import { printTable } from '../table.js';
 import { wholeNumber } from './parse.js';
 
 /** GET /api/v1/audit's events (docs/api.md). */
@@ -51,9 +52,7 @@ export function registerAudit(program: Command, wrap: Wrap): void {
           return 0;
         }
         if (events.length === 0) ctx.out.out('no events');
-        for (const e of events) {
-          ctx.out.out(`${e.at.replace('T', ' ').slice(0, 19)}  ${e.kind.padEnd(24)} ${e.actor.padEnd(12)} ${(e.runId === null ? '-' : `#${e.runId}`).padEnd(6)} ${summarise(e.data)}`);
-        }
+        else printTable(ctx, ['AT', 'KIND', 'ACTOR', 'RUN', 'DATA'], events.map((e) => [e.at.replace('T', ' ').slice(0, 19), e.kind, e.actor, e.runId === null ? '-' : `#${e.runId}`, summarise(e.data)]));
         return 0;
       }),
     );

@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import { GantryError, UsageError } from '../../errors/index.js';
 import type { RunView } from '../../server/views.js';
 import { watchStartedRun } from '../follow.js';
+import { followWithin, timeoutMs, TIMEOUT_FLAG } from '../follow-timeout.js';
 import type { Wrap } from '../program.js';
+import { printTable } from '../table.js';
 
 interface BackupView {
   id: number;
@@ -35,7 +37,10 @@ export function registerBackup(program: Command, wrap: Wrap): void {
         const { backups } = await ctx.client().request<{ backups: BackupView[] }>('GET', `/api/v1/backups${opts.env ? `?environment=${encodeURIComponent(opts.env)}` : ''}`);
         if (ctx.out.json) ctx.out.printJson({ backups });
         else if (backups.length === 0) ctx.out.out('no backups');
-        else for (const b of backups) ctx.out.out(`#${String(b.id).padEnd(4)} ${b.environment.padEnd(12)} ${b.createdAt.replace('T', ' ').slice(0, 19)}  ${b.services.map((s) => `${s.service}@r${s.revision}`).join(' ') || '(empty)'}  kept until ${b.expiresAt.slice(0, 10)}`);
+        else {
+          const rows = backups.map((b) => [`#${b.id}`, b.environment, b.createdAt.replace('T', ' ').slice(0, 19), b.services.map((s) => `${s.service}@r${s.revision}`).join(' ') || '(empty)', b.expiresAt.slice(0, 10)]);
+          printTable(ctx, ['BACKUP', 'ENV', 'TAKEN', 'SERVICES', 'KEPT UNTIL'], rows);
+        }
         return 0;
       }),
     );
@@ -87,8 +92,9 @@ export function registerBackup(program: Command, wrap: Wrap): void {
     .description('deploy exactly what a backup recorded, with the environment\'s strategy (audited)')
     .option('--reason <text>', 'why (recorded)')
     .option('--detach', 'return without watching the run')
+    .option(...TIMEOUT_FLAG, timeoutMs)
     .action(
-      wrap(async (ctx, id: string, opts: { reason?: string; detach?: boolean }) => {
+      wrap(async (ctx, id: string, opts: { reason?: string; detach?: boolean; timeout?: number }) => {
         const backupId = parseId(id);
         const client = ctx.client();
         if (!ctx.options.yes) {
@@ -101,7 +107,7 @@ export function registerBackup(program: Command, wrap: Wrap): void {
         }
         const { run } = await client.request<{ run: RunView }>('POST', `/api/v1/backups/${backupId}/restore`, opts.reason ? { reason: opts.reason } : {});
         if (!ctx.out.json) ctx.out.out(`run #${run.id}: ${run.notes[0] ?? 'restore'}`);
-        return watchStartedRun(client, ctx.out, run, opts.detach ?? false);
+        return followWithin(client, run.id, opts.timeout, (following) => watchStartedRun(following, ctx.out, run, opts.detach ?? false));
       }),
     );
 }

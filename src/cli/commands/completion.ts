@@ -1,13 +1,31 @@
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
+import { UsageError } from '../../errors/index.js';
 import type { Wrap } from '../program.js';
 
-// Placeholder registration; the command is being built (issue 16).
+const SHELLS = ['bash', 'zsh', 'fish'] as const;
+type Shell = (typeof SHELLS)[number];
+
+const isShell = (name: string): name is Shell => (SHELLS as readonly string[]).includes(name);
+
+/** `gantry completion bash|zsh|fish`: a completion script made from this program's own command tree. */
 export function registerCompletion(program: Command, wrap: Wrap): void {
   program
     .command('completion')
-    .description('not built yet')
-    .action(wrap(async (ctx) => {
-      ctx.out.err('gantry completion: not built yet');
-      return 1;
-    }));
+    .description('print a shell completion script (bash, zsh or fish) for gantry\'s commands and flags')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  source <(gantry completion bash)                               in this bash session\n  gantry completion bash > ~/.local/share/bash-completion/completions/gantry\n  gantry completion zsh > "${fpath[1]}/_gantry"                  then start a new zsh\n  gantry completion fish > ~/.config/fish/completions/gantry.fish',
+    )
+    .action(
+      wrap(async (_ctx, shell: string) => {
+        if (!isShell(shell)) throw new UsageError('USAGE', `there is no completion script for the shell "${shell}"`, { hint: 'Gantry writes one for bash, zsh and fish: `gantry completion bash`, `gantry completion zsh` or `gantry completion fish`.' });
+        const { commandTree } = await import('../completion/command-tree.js');
+        const tree = commandTree(program);
+        const script =
+          shell === 'bash' ? (await import('../completion/bash.js')).bashScript(tree) : shell === 'zsh' ? (await import('../completion/zsh.js')).zshScript(tree) : (await import('../completion/fish.js')).fishScript(tree);
+        process.stdout.write(script);
+        return 0;
+      }),
+    );
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { RunView } from '../../server/views.js';
 import { UsageError, isGantryError } from '../../errors/index.js';
 import { watchStartedRun } from '../follow.js';
+import { followWithin, timeoutMs, TIMEOUT_FLAG } from '../follow-timeout.js';
 import { askConfirmation } from '../prompt.js';
 import type { Wrap } from '../program.js';
 
@@ -15,8 +16,13 @@ export function registerDispatch(program: Command, wrap: Wrap): void {
     .option('--override-promotion', 'admin only: deploy even though the release did not succeed in the required environment')
     .option('--reason <text>', 'why, with --override-promotion (recorded)')
     .option('--detach', 'print the run and return without watching it')
+    .option(...TIMEOUT_FLAG, timeoutMs)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gantry dispatch dev                              the branch of dev, through CI and on to dev, watched live\n  gantry dispatch staging --ref feature/checkout   another branch (or a tag, or a commit)\n  gantry dispatch production --release 3f2a9c1     redeploy a release built before\n  gantry dispatch dev --detach -o json             print the run and return at once\n  gantry dispatch dev --timeout 10m                stop watching after 10 minutes (exit 5); the run goes on',
+    )
     .action(
-      wrap(async (ctx, environment: string, opts: { ref?: string; release?: string; confirm?: string; overridePromotion?: boolean; reason?: string; detach?: boolean }) => {
+      wrap(async (ctx, environment: string, opts: { ref?: string; release?: string; confirm?: string; overridePromotion?: boolean; reason?: string; detach?: boolean; timeout?: number }) => {
         const client = ctx.client();
         if (opts.overridePromotion && !opts.reason) throw new UsageError('USAGE', '--override-promotion needs --reason', { hint: 'Say why; it is recorded in the audit log.' });
         const body = {
@@ -37,7 +43,7 @@ export function registerDispatch(program: Command, wrap: Wrap): void {
         }
         const { run } = dispatched;
         if (!ctx.out.json) ctx.out.out(`run #${run.id} dispatched: ${run.ref}@${run.sha.slice(0, 7)} → ${environment}`);
-        return watchStartedRun(client, ctx.out, run, opts.detach ?? false);
+        return followWithin(client, run.id, opts.timeout, (following) => watchStartedRun(following, ctx.out, run, opts.detach ?? false));
       }),
     );
 }

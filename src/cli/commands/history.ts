@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { formatDuration } from '../../config/duration.js';
 import type { RunView } from '../../server/views.js';
 import { watchStartedRun } from '../follow.js';
+import { followWithin, timeoutMs, TIMEOUT_FLAG } from '../follow-timeout.js';
 import type { Wrap } from '../program.js';
+import { printTable } from '../table.js';
 import { wholeNumber } from './parse.js';
 
 interface DeploymentView {
@@ -39,11 +41,18 @@ export function registerHistory(program: Command, wrap: Wrap): void {
           return 0;
         }
         if (deployments.length === 0) ctx.out.out(`nothing was deployed to ${environment} yet`);
-        for (const d of deployments) {
-          const took = d.finishedAt ? formatDuration(Date.parse(d.finishedAt) - Date.parse(d.createdAt)) : '';
-          ctx.out.out(
-            `${(d.region ? `${d.service}@${d.region}` : d.service).padEnd(18)} r${String(d.revision).padEnd(4)} ${d.release.slice(0, 7)}  ${d.digest.slice(7, 19)}  ${d.state.padEnd(11)} ${d.createdAt.replace('T', ' ').slice(0, 19)} ${took.padEnd(7)} ${d.triggeredBy}${d.runId ? ` (run #${d.runId})` : ''}${d.targetRevision ? `  [${d.targetRevision}]` : ''}${d.reason ? `  — ${d.reason}` : ''}`,
-          );
+        else {
+          const rows = deployments.map((d) => [
+            d.region ? `${d.service}@${d.region}` : d.service,
+            `r${d.revision}`,
+            d.release.slice(0, 7),
+            d.digest.slice(7, 19),
+            d.state,
+            d.createdAt.replace('T', ' ').slice(0, 19),
+            d.finishedAt ? formatDuration(Date.parse(d.finishedAt) - Date.parse(d.createdAt)) : '',
+            `${d.triggeredBy}${d.runId ? ` (run #${d.runId})` : ''}${d.targetRevision ? `  [${d.targetRevision}]` : ''}${d.reason ? `  — ${d.reason}` : ''}`,
+          ]);
+          printTable(ctx, ['SERVICE', 'REVISION', 'RELEASE', 'DIGEST', 'STATE', 'CREATED', 'TOOK', 'BY'], rows);
         }
         return 0;
       }),
@@ -56,13 +65,18 @@ export function registerHistory(program: Command, wrap: Wrap): void {
     .option('--to-revision <n>', 'this revision instead of the previous one', wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a revision number (1, 2, …) as `gantry history` lists them'))
     .option('--reason <text>', 'why (recorded)')
     .option('--detach', 'return without watching the run')
+    .option(...TIMEOUT_FLAG, timeoutMs)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gantry rollback production                                     every service back on its previous revision\n  gantry rollback production --service api --reason "5xx spike"  one service, with why (recorded)\n  gantry rollback staging --service api --to-revision 3         back to revision 3, as `gantry history` lists it',
+    )
     .action(
-      wrap(async (ctx, environment: string, opts: { service?: string; toRevision?: number; reason?: string; detach?: boolean }) => {
+      wrap(async (ctx, environment: string, opts: { service?: string; toRevision?: number; reason?: string; detach?: boolean; timeout?: number }) => {
         const client = ctx.client();
         const body = { ...(opts.service ? { service: opts.service } : {}), ...(opts.toRevision ? { toRevision: opts.toRevision } : {}), ...(opts.reason ? { reason: opts.reason } : {}) };
         const { run } = await client.request<{ run: RunView }>('POST', `/api/v1/environments/${environment}/rollback`, body);
         if (!ctx.out.json) ctx.out.out(`run #${run.id}: ${run.notes[0] ?? 'rollback'}`);
-        return watchStartedRun(client, ctx.out, run, opts.detach ?? false);
+        return followWithin(client, run.id, opts.timeout, (following) => watchStartedRun(following, ctx.out, run, opts.detach ?? false));
       }),
     );
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Wrap } from '../program.js';
+import { printTable } from '../table.js';
 
 /** `gantry hosts`: the certificates and tokens of a docker target's remote agents (docs/hosts.md). */
 export function registerHosts(program: Command, wrap: Wrap): void {
@@ -47,7 +48,7 @@ export function registerHosts(program: Command, wrap: Wrap): void {
         );
         if (ctx.out.json) ctx.out.printJson({ hosts: rows });
         else if (rows.length === 0) ctx.out.out('no docker target lists hosts in gantry.yaml');
-        else for (const r of rows) ctx.out.out(`${`${r.target}/${r.host}`.padEnd(24)} ${r.address.padEnd(22)} ${r.pin ? `${r.pin.fingerprint.slice(0, 23)}… until ${r.pin.notAfter}` : 'not issued: run `gantry hosts issue`'}`);
+        else printTable(ctx, ['HOST', 'ADDRESS', 'CERTIFICATE'], rows.map((r) => [`${r.target}/${r.host}`, r.address, r.pin ? `${r.pin.fingerprint.slice(0, 23)}… until ${r.pin.notAfter}` : 'not issued: run `gantry hosts issue`']));
         return 0;
       }),
     );

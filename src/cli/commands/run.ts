@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { RunView, StepView } from '../../server/views.js';
 import { followRun, printFailure, runSummary, stepLine } from '../follow.js';
+import { followWithin, timeoutMs, TIMEOUT_FLAG } from '../follow-timeout.js';
 import type { Wrap } from '../program.js';
 import { parseRunId } from './parse.js';
 
@@ -10,13 +11,14 @@ export function registerRun(program: Command, wrap: Wrap): void {
     .command('show <id>')
     .description('a run with its steps; --follow to watch it live until it ends')
     .option('-f, --follow', 'keep watching until the run ends')
+    .option(...TIMEOUT_FLAG, timeoutMs)
     .action(
-      wrap(async (ctx, id: string, opts: { follow?: boolean }) => {
+      wrap(async (ctx, id: string, opts: { follow?: boolean; timeout?: number }) => {
         const runId = parseRunId(id);
         const client = ctx.client();
         let data = await client.request<{ run: RunView; steps: StepView[] }>('GET', `/api/v1/runs/${runId}`);
         if (opts.follow && !['succeeded', 'failed', 'cancelled'].includes(data.run.state)) {
-          await followRun(client, ctx.out, runId, { quiet: ctx.out.json });
+          await followWithin(client, runId, opts.timeout, (following) => followRun(following, ctx.out, runId, { quiet: ctx.out.json }));
           data = await client.request<{ run: RunView; steps: StepView[] }>('GET', `/api/v1/runs/${runId}`);
         }
         if (ctx.out.json) {

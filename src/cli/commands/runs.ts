@@ -3,6 +3,7 @@ import { formatDuration } from '../../config/duration.js';
 import type { RunView } from '../../server/views.js';
 import { stateLabel } from '../output.js';
 import type { Wrap } from '../program.js';
+import { printTable } from '../table.js';
 import { wholeNumber } from './parse.js';
 
 export function registerRuns(program: Command, wrap: Wrap): void {
@@ -29,10 +30,9 @@ export function registerRuns(program: Command, wrap: Wrap): void {
           const filters = [opts.state && `state=${opts.state}`, opts.branch && `branch=${opts.branch}`, opts.env && `env=${opts.env}`].filter(Boolean);
           ctx.out.out(filters.length > 0 ? `no runs match ${filters.join(' ')}` : 'no runs yet: push a branch, or `gantry dispatch <environment>`');
         }
-        for (const r of runs) {
-          const when = r.createdAt ? r.createdAt.replace('T', ' ').slice(0, 19) : '';
-          const duration = r.durationMs === null ? '' : formatDuration(r.durationMs);
-          ctx.out.out(`#${String(r.id).padEnd(5)} ${stateLabel(ctx.out, r.state).padEnd(ctx.out.color ? 22 : 12)} ${r.trigger.padEnd(8)} ${(r.ref ?? '').padEnd(24)} ${r.sha.slice(0, 7)}  ${(r.environment ?? '-').padEnd(10)} ${when}  ${duration}`);
+        else {
+          const rows = runs.map((r) => [`#${r.id}`, stateLabel(ctx.out, r.state), r.trigger, r.ref ?? '', r.sha.slice(0, 7), r.environment ?? '-', r.createdAt ? r.createdAt.replace('T', ' ').slice(0, 19) : '', r.durationMs === null ? '' : formatDuration(r.durationMs)]);
+          printTable(ctx, ['RUN', 'STATE', 'TRIGGER', 'REF', 'SHA', 'ENV', 'CREATED', 'DURATION'], rows);
         }
         return 0;
       }),

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
 import type { CliContext } from '../context.js';
 import type { Wrap } from '../program.js';
+import { printTable } from '../table.js';
 
 interface SecretView {
   scope: string;
@@ -65,7 +66,7 @@ const path = (scope: string, name: string): string => `/api/v1/secrets/${encodeU
 function printList(ctx: CliContext, secrets: SecretView[]): void {
   if (ctx.out.json) return ctx.out.printJson({ secrets });
   if (secrets.length === 0) return ctx.out.out('no secrets in the store');
-  for (const s of secrets) ctx.out.out(`${s.scope.padEnd(12)} ${s.name.padEnd(28)} v${String(s.version).padEnd(4)} ${s.createdBy.padEnd(16)} ${s.createdAt}`);
+  printTable(ctx, ['SCOPE', 'NAME', 'VERSION', 'SET BY', 'SET AT'], secrets.map((s) => [s.scope, s.name, `v${s.version}`, s.createdBy, s.createdAt]));
 }
 
 export function registerSecrets(program: Command, wrap: Wrap): void {
@@ -73,6 +74,10 @@ export function registerSecrets(program: Command, wrap: Wrap): void {
   secrets
     .command('set <scope> <name>')
     .description('store a new version of a secret for an environment or `shared`; the value is read from stdin (a hidden prompt on a terminal), never from the command line')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gantry secrets set production DATABASE_URL               typed at a hidden prompt\n  gantry secrets set staging STRIPE_KEY < stripe-key.txt   from a file (one trailing newline is dropped)\n  pass show api/token | gantry secrets set shared API_TOKEN',
+    )
     .action(
       wrap(async (ctx, scope: string, name: string) => {
         const value = await readValue(name);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
 import type { Wrap } from '../program.js';
+import { printTable } from '../table.js';
 import { wholeNumber } from './parse.js';
 
 function tokenId(text: string): number {
@@ -18,6 +19,10 @@ export function registerToken(program: Command, wrap: Wrap): void {
     .option('--email <address>', "the user's git e-mail, so a commit's author cannot approve it")
     .option('--role <role...>', 'viewer|deployer|approver|admin, optionally :environment or :*', ['viewer'])
     .option('--expires-in-days <n>', 'expiry, in days (1 to 3650)', wholeNumber(1, 3650))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gantry token create --user ci --role deployer:staging                      a CI job that deploys to staging\n  gantry token create --user alice --email alice@example.com --role approver:production\n  gantry token create --user bob --role viewer --expires-in-days 30        read-only, for a month\n  gantry token create --user ops --role admin -o json                      {"id","user","roles","token"} for a script',
+    )
     .action(
       wrap(async (ctx, opts: { user: string; email?: string; role: string[]; expiresInDays?: number }) => {
         const body = { user: opts.user, roles: opts.role, ...(opts.email ? { email: opts.email } : {}), ...(opts.expiresInDays ? { expiresInDays: opts.expiresInDays } : {}) };
@@ -34,7 +39,8 @@ export function registerToken(program: Command, wrap: Wrap): void {
       wrap(async (ctx) => {
         const { tokens } = await ctx.client().request<{ tokens: Array<{ id: number; user: string; roles: string[]; revoked: boolean; expiresAt: string | null }> }>('GET', '/api/v1/tokens');
         if (ctx.out.json) ctx.out.printJson({ tokens });
-        else for (const t of tokens) ctx.out.out(`${String(t.id).padEnd(4)} ${t.user.padEnd(16)} ${t.roles.join(',').padEnd(40)} ${t.revoked ? 'revoked' : t.expiresAt ? `expires ${t.expiresAt}` : 'active'}`);
+        else if (tokens.length === 0) ctx.out.out('no tokens');
+        else printTable(ctx, ['ID', 'USER', 'ROLES', 'STATE'], tokens.map((t) => [String(t.id), t.user, t.roles.join(','), t.revoked ? 'revoked' : t.expiresAt ? `expires ${t.expiresAt}` : 'active']));
         return 0;
       }),
     );
