@@ -85,17 +85,17 @@ describe('who may approve a production run', () => {
     await until(`run #${run.id} to wait for approval`, async () => (await gantry(['approvals'])).stdout.includes(`#${run.id}`), 60_000, 200);
 
     const outsider = await gantry(['approve', String(run.id)], { GANTRY_TOKEN: eve });
-    expect(outsider.code).toBe(1);
+    expect(outsider.code).toBe(3);
     expect(outsider.stderr).toContain('APPROVAL_NOT_LISTED');
     expect(outsider.stderr).toContain('eve is not among the approvers of production in gantry.yaml (@release-managers: alice, mallory, carol)');
 
     const author = await gantry(['approve', String(run.id)], { GANTRY_TOKEN: mallory });
-    expect(author.code).toBe(1);
+    expect(author.code).toBe(3);
     expect(author.stderr).toContain('APPROVAL_SELF');
     expect(author.stderr).toContain('mallory wrote one of the commits this run brings in (as Mallory Dev <mallory@volteryde.example>) and cannot approve it');
 
     const coauthor = await gantry(['approve', String(run.id)], { GANTRY_TOKEN: carol });
-    expect(coauthor.code).toBe(1);
+    expect(coauthor.code).toBe(3);
     expect(coauthor.stderr).toContain('carol wrote one of the commits this run brings in (as Carol Pair <carol@volteryde.example>) and cannot approve it');
 
     const member = await gantry(['approve', String(run.id), '--comment', 'checked'], { GANTRY_TOKEN: alice });

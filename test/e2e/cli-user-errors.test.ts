@@ -17,7 +17,7 @@ const CONFIG = lintOnlyConfig('user-errors');
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
 /** A user's mistake: the expected exit code, words that say what is wrong, and nothing that looks like a crash. */
-function expectUserError(result: CliResult, exitCode: 1 | 2, says: RegExp): void {
+function expectUserError(result: CliResult, exitCode: 1 | 2 | 4, says: RegExp): void {
   const output = `${result.stdout}${result.stderr}`;
   expect(output).toMatch(says);
   expect(output).not.toMatch(STACK_LINE);
@@ -117,7 +117,7 @@ describe('CLI user errors get a clear message and exit code, never a stack trace
       const foreign = await foreignServer(kind);
       try {
         const result = await runCli(['runs', '--server', foreign.url], { GANTRY_TOKEN: t.token });
-        expectUserError(result, 1, new RegExp(`SERVER_NOT_GANTRY: ${foreign.url.replace(/\./g, '\\.')} is not a Gantry server: it answered HTTP 200`));
+        expectUserError(result, 4, new RegExp(`SERVER_NOT_GANTRY: ${foreign.url.replace(/\./g, '\\.')} is not a Gantry server: it answered HTTP 200`));
       } finally {
         await foreign.close();
       }

@@ -126,14 +126,14 @@ describe('the gantry CLI', () => {
 
   it('explains an unreachable server and what to do', async () => {
     const r = await gantry(['runs'], { GANTRY_SERVER: 'http://127.0.0.1:9', GANTRY_TOKEN: 'x' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/SERVER_UNREACHABLE/);
     expect(r.stderr).toMatch(/hint: Start it with `gantry server`/);
   });
 
   it('says which token is wrong without leaking anything', async () => {
     const r = await gantry(['runs'], { GANTRY_SERVER: t.server.url, GANTRY_TOKEN: 'gty_wrong' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/AUTH_INVALID/);
     expect(r.stderr).not.toMatch(/at .*\.js/);
   });

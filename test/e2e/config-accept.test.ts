@@ -173,7 +173,7 @@ describe('an admin accepts the guard rules of a commit (invariant 9), with the r
 
   it('refuses anyone but an admin, naming the admin role, and changes nothing', async () => {
     const cli = await gantry(['config', 'accept', guardSha], tokens.dana);
-    expect(cli.code).toBe(1);
+    expect(cli.code).toBe(3);
     expect(cli.stderr).toContain("FORBIDDEN: accepting a commit's guard rules needs the admin role; dana holds deployer:prod");
     const http = await api<{ code: string; message: string; hint: string }>('POST', '/api/v1/config/accept', { sha: guardSha }, tokens.alice);
     expect(http.status).toBe(403);

@@ -87,7 +87,7 @@ describe('the authors of a dispatched run', () => {
     const { body } = await t.api<{ run: { authors: string[] } }>('GET', `/api/v1/runs/${second}`);
     expect([...body.run.authors].sort()).toEqual(['Ada Demo <ada@volteryde.example>', 'Mallory Dev <mallory@volteryde.example>']);
     const refused = await gantry(['approve', String(second)], { GANTRY_TOKEN: mallory });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('APPROVAL_SELF');
     expect(refused.stderr).toContain('mallory wrote one of the commits this run brings in (as Mallory Dev <mallory@volteryde.example>)');
     expect((await gantry(['cancel', String(second)])).code).toBe(0);

@@ -220,7 +220,7 @@ describe('gantry export manifests', () => {
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/^EXPORT_NO_RELEASE: nothing is live in production yet/);
     const noServer = await cli(['export', 'manifests', '--env', 'dev', '--out', out], false);
-    expect(noServer.code).toBe(1);
+    expect(noServer.code).toBe(4);
     expect(noServer.stderr).toMatch(/^SERVER_UNREACHABLE: cannot reach the Gantry server at http:\/\/127\.0\.0\.1:1\n.*Or pass --release <sha> to export that commit without a server\./m);
     const badSha = await cli(['export', 'manifests', '--env', 'dev', '--release', 'main', '--out', out], false);
     expect(badSha.code).toBe(2);

@@ -205,7 +205,7 @@ describe('roles on every route', () => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr });
       });
     });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toContain('FORBIDDEN: dispatching to production needs the deployer:production role; viewer holds viewer:*');
     expect(r.stderr).toContain('hint: Ask an admin for a token with deployer:production (gantry token create --user NAME --role deployer:production).');
   });
