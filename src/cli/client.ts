@@ -1,6 +1,8 @@
 import type { ErrorCode } from '../errors/codes.js';
 import { GantryError } from '../errors/index.js';
 import { GANTRY_VERSION_HEADER } from '../server/version.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
+import { DEFAULT_RECONNECT_BUDGET_MS, followSse } from './sse-stream.js';
 
 export interface ApiErrorBody {
   code?: string;
@@ -61,28 +63,28 @@ export class ApiClient {
     return new GantryError(code, e.message ?? `HTTP ${response.status}`, { ...(e.hint ? { hint: e.hint } : {}), details: { status: response.status } });
   }
 
-  /** Server-sent events of a route, as (event, data) pairs, until the server ends the stream. */
+  /**
+   * Server-sent events of a route, as (event, data) pairs, until the server ends the stream with
+   * `end`. A connection lost before that is opened again with Last-Event-ID (sse-stream.ts), saying
+   * so once on stderr; SERVER_UNREACHABLE when the server is not back within the reconnect budget.
+   */
   async *events(path: string, signal?: AbortSignal): AsyncGenerator<{ event: string; data: unknown }> {
-    const response = await this.fetch('GET', path, undefined, { accept: 'text/event-stream' }, signal);
+    const budgetMs = reconnectBudgetMs();
+    yield* followSse((lastEventId) => this.openStream(path, lastEventId, signal), {
+      signal,
+      budgetMs,
+      // The server restarting: not listening yet, or answering 503 while it stops or starts.
+      retryable: (e) => e instanceof GantryError && (e.code === 'SERVER_UNREACHABLE' || e.code === 'SERVER_NOT_GANTRY' || ((e.details as { status?: number } | undefined)?.status ?? 0) >= 500),
+      onDrop: () => process.stderr.write(`lost the connection to ${this.baseUrl}; reconnecting… (for up to ${formatDuration(budgetMs)})\n`),
+      onResume: () => process.stderr.write('reconnected\n'),
+    });
+  }
+
+  private async openStream(path: string, lastEventId: string | undefined, signal: AbortSignal | undefined): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.fetch('GET', path, undefined, { accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) }, signal);
     this.expectGantry(response);
     if (!response.ok || !response.body) throw this.apiError(response, await response.json().catch(() => ({})));
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        let event = 'message';
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event: ')) event = line.slice(7);
-          else if (line.startsWith('data: ')) data.push(line.slice(6));
-        }
-        if (data.length > 0) yield { event, data: JSON.parse(data.join('\n')) as unknown };
-      }
-    }
+    return response.body;
   }
 
   private async fetch(method: string, path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
@@ -103,5 +105,16 @@ export class ApiClient {
         hint: 'Start it with `gantry server`, or point the CLI at it with --server or GANTRY_SERVER.',
       });
     }
+  }
+}
+
+/** GANTRY_RECONNECT_TIMEOUT (`30s`, `2m`): how long a follow tries to reconnect to a server that went away. */
+function reconnectBudgetMs(): number {
+  const value = process.env.GANTRY_RECONNECT_TIMEOUT;
+  if (value === undefined || value === '') return DEFAULT_RECONNECT_BUDGET_MS;
+  try {
+    return parseDuration(value);
+  } catch {
+    return DEFAULT_RECONNECT_BUDGET_MS;
   }
 }

@@ -5,7 +5,8 @@ import type { Step } from '../../domain/run.js';
 import { NotFoundError } from '../../errors/index.js';
 import type { LogLine } from '../../store/repositories/log-repository.js';
 import type { ServerContext } from '../context.js';
-import { openSse } from '../sse.js';
+import { lastEventId, sseStreams } from '../sse.js';
+import { decodeLogLine, decodeRunProgress, encodeRunProgress, stepDigest } from '../stream-positions.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import { runView, stepView } from '../views.js';
 import { loadRun } from './runs.js';
@@ -25,7 +26,12 @@ function lineView(line: LogLine, steps: readonly Step[]) {
 }
 
 export function logRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  /** A run's logs (optionally one step's): JSON, or with `follow` a live SSE stream that ends with the run or step. */
+  const streams = sseStreams(app);
+  /**
+   * A run's logs (optionally one step's): JSON, or with `follow` a live SSE stream that ends with the
+   * run or step. Each line's event id is the line's id: a client reconnecting with Last-Event-ID gets
+   * the lines after it.
+   */
   app.get('/api/v1/runs/:id/logs', async (request, reply) => {
     const { id } = parseInput(Params, request.params, 'path');
     const q = parseInput(Query, request.query, 'query');
@@ -39,8 +45,8 @@ export function logRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const lines = await ctx.store.logs.forRun(id, q.after ?? 0, 5000, only?.id);
       return { lines: lines.map((l) => lineView(l, steps)) };
     }
-    const sse = openSse(reply);
-    let cursor = q.after ?? 0;
+    const sse = streams.open(reply);
+    let cursor = Math.max(q.after ?? 0, decodeLogLine(lastEventId(request)) ?? 0);
     let busy = false;
     let again = false;
     const pump = async (): Promise<void> => {
@@ -53,7 +59,7 @@ export function logRoutes(app: FastifyInstance, ctx: ServerContext): void {
         do {
           again = false;
           const lines = await ctx.store.logs.forRun(id, cursor, 5000, only?.id);
-          for (const line of lines) sse.send('log', lineView(line, steps));
+          for (const line of lines) sse.send('log', lineView(line, steps), String(line.id));
           cursor = lines.at(-1)?.id ?? cursor;
           const run = await ctx.store.runs.get(id);
           const step = only ? await ctx.store.steps.get(only.id) : undefined;
@@ -78,31 +84,35 @@ export function logRoutes(app: FastifyInstance, ctx: ServerContext): void {
     off();
   });
 
-  /** Live run progress: the run and each step as they change; ends when the run ends. */
+  /**
+   * Live run progress: the run and each step as they change; ends when the run ends. Each event's id
+   * is a digest of what the client has been told (stream-positions.ts): reconnecting with it as
+   * Last-Event-ID sends only the steps (and run state) that changed since.
+   */
   app.get('/api/v1/runs/:id/events', async (request, reply) => {
     const { id } = parseInput(Params, request.params, 'path');
     await loadRun(ctx, id);
-    const sse = openSse(reply);
-    let sent = new Map<number, string>();
-    let runState = '';
+    const resumed = decodeRunProgress(lastEventId(request));
+    const sse = streams.open(reply);
+    const sent = new Map<number, string>(resumed?.steps ?? []);
+    let runState = resumed?.runState ?? '';
+    const position = (): string => encodeRunProgress({ runState, steps: sent });
     const pump = async (): Promise<void> => {
       const run = await ctx.store.runs.get(id);
       if (!run) return;
       const steps = await ctx.store.steps.forRun(id);
-      const next = new Map<number, string>();
       for (const s of steps) {
-        const view = stepView(s);
-        const fingerprint = `${s.state}|${s.message ?? ''}|${s.attempt}`;
-        next.set(s.id, fingerprint);
-        if (sent.get(s.id) !== fingerprint) sse.send('step', view);
+        const fingerprint = stepDigest(`${s.state}|${s.message ?? ''}|${s.attempt}`);
+        if (sent.get(s.id) === fingerprint) continue;
+        sent.set(s.id, fingerprint);
+        sse.send('step', stepView(s), position());
       }
-      sent = next;
       if (run.state !== runState) {
         runState = run.state;
-        sse.send('run', runView(run));
+        sse.send('run', runView(run), position());
       }
       if (isTerminalRun(run.state)) {
-        sse.send('end', { run: runView(run) });
+        sse.send('end', { run: runView(run) }, position());
         sse.close();
       }
     };

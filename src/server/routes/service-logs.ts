@@ -5,7 +5,8 @@ import { parseInput } from '../../kernel/http/validate.js';
 import type { ServerContext } from '../context.js';
 import { newLines } from '../log-overlap.js';
 import { secretMask } from '../secret-mask.js';
-import { openSse, type SseChannel } from '../sse.js';
+import { lastEventId, sseStreams, type SseChannel } from '../sse.js';
+import { decodeServiceLog, linesAfter, serviceLogPosition, type ServiceLogPosition } from '../stream-positions.js';
 
 const ServiceParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
 const LogsQuery = z.object({
@@ -34,21 +35,24 @@ interface Followed {
 /**
  * Streams the new lines of a revision until the client goes: reads the target's last lines every
  * FOLLOW_POLL_MS and sends those after the ones already sent (log-overlap.ts). When a deploy makes
- * another revision live, says so and follows that one from its first line.
+ * another revision live, says so and follows that one from its first line. Resumed (`from`, the
+ * client's Last-Event-ID), it starts after the lines that position names instead of the last `tail`.
  */
-async function follow(ctx: ServerContext, sse: SseChannel, f: Followed, start: number): Promise<void> {
-  let revision = start;
+async function follow(ctx: ServerContext, sse: SseChannel, f: Followed, start: number, from: ServiceLogPosition | undefined): Promise<void> {
+  let revision = from?.revision ?? start;
   const mask = secretMask(ctx);
   let seen: readonly string[] = [];
-  let first = true;
+  let first = from === undefined;
+  let resume = from;
   let unreachable = false;
   const poll = async (): Promise<void> => {
     const live = f.pinned ?? (await ctx.store.deployments.live(f.env, f.service))?.revision;
     if (live !== undefined && live !== revision) {
-      sse.send('revision', { previous: revision, revision: live, message: `${f.env}/${f.service}: r${live} is live now (was r${revision}); following r${live}` });
+      sse.send('revision', { previous: revision, revision: live, message: `${f.env}/${f.service}: r${live} is live now (was r${revision}); following r${live}` }, serviceLogPosition(live, []));
       revision = live;
       seen = [];
       first = false;
+      resume = undefined;
     }
     const read = ctx.revisionLogs ? await ctx.revisionLogs(f.env, f.service, revision, first ? Math.max(f.tail, FOLLOW_WINDOW) : FOLLOW_WINDOW).catch(() => undefined) : undefined;
     // Masked before matching, so that lines already sent compare equal to their next read.
@@ -59,10 +63,12 @@ async function follow(ctx: ServerContext, sse: SseChannel, f: Followed, start: n
       return;
     }
     unreachable = false;
-    const { fresh, gap } = newLines(seen, fetched);
+    const after = resume && linesAfter(resume, fetched);
+    const { fresh, gap } = resume ? { fresh: after ?? fetched, gap: after === undefined } : newLines(seen, fetched);
+    resume = undefined;
     if (gap) sse.send('notice', { message: `more than ${FOLLOW_WINDOW} lines (or a restarted log) since the last read: some lines may be missing` });
     const lines = first ? fresh.slice(-f.tail) : fresh;
-    if (lines.length > 0) sse.send('lines', { revision, lines });
+    if (lines.length > 0) sse.send('lines', { revision, lines }, serviceLogPosition(revision, fetched));
     seen = fetched;
     first = false;
   };
@@ -76,15 +82,7 @@ async function follow(ctx: ServerContext, sse: SseChannel, f: Followed, start: n
 }
 
 export function serviceLogRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  // A follow never ends by itself: the server ends each one as it stops, or closing would wait for its clients.
-  const following = new Set<SseChannel>();
-  app.addHook('preClose', (done) => {
-    for (const sse of following) {
-      sse.send('end', { message: 'the server is stopping; follow again once it is back' });
-      sse.close();
-    }
-    done();
-  });
+  const streams = sseStreams(app);
   /**
    * The last lines a revision of a service wrote (the live one unless `revision` says), read from
    * its target: a process's log file or a container's output, secret values masked. With `follow`
@@ -102,10 +100,8 @@ export function serviceLogRoutes(app: FastifyInstance, ctx: ServerContext): void
     if (revision === undefined) throw new NotFoundError('NOT_FOUND', `${env}/${service} has no live revision`, { hint: 'Deploy it first, or name a revision with ?revision=N (gantry history shows them).' });
     const tail = q.lines ?? DEFAULT_LOG_LINES;
     if (wantsStream(request, q.follow)) {
-      const sse = openSse(reply);
-      following.add(sse);
-      await follow(ctx, sse, { env, service, pinned: q.revision, tail }, revision);
-      following.delete(sse);
+      const sse = streams.open(reply);
+      await follow(ctx, sse, { env, service, pinned: q.revision, tail }, revision, decodeServiceLog(lastEventId(request)));
       return;
     }
     const lines = ctx.revisionLogs ? await ctx.revisionLogs(env, service, revision, tail) : undefined;
