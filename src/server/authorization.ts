@@ -10,8 +10,9 @@ import { parseInput } from '../kernel/http/validate.js';
 /**
  * Routes that answer without a token (the onRequest auth hook skips them too). GitHub's webhook
  * cannot send a token: it is authenticated by its X-Hub-Signature-256 instead (routes/github.ts).
+ * The OpenAPI document describes the API, not any of its data (routes/meta.ts).
  */
-export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/api/v1/github/webhook']);
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/api/v1/github/webhook', '/api/v1/openapi.json']);
 
 /**
  * Where a route's environment comes from, which decides the scope the role must cover:

@@ -2,11 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../../kernel/http/validate.js';
+import type { ApiRoute } from '../openapi/api-route.js';
 
 const Query = z.object({
   environment: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
+
+const AnnotationSchema = z.object({ time: z.string(), kind: z.string(), tags: z.array(z.string()), text: z.string(), runId: z.number().int().nullable(), actor: z.string() });
+
+export const annotationApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/annotations', operationId: 'listAnnotations', tag: 'environments', summary: 'Deployments, rollbacks and restores as graph annotations (Grafana)', query: Query, response: z.object({ annotations: z.array(AnnotationSchema) }) },
+];
 
 const KINDS: Readonly<Record<string, string>> = {
   'deployment.succeeded': 'deployed',

@@ -6,10 +6,20 @@ import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import { runView } from '../views.js';
+import type { ApiRoute } from '../openapi/api-route.js';
+import { RunSchema } from '../openapi/schemas.js';
 
 const RunId = z.object({ id: z.coerce.number().int().positive() });
 const ApproveBody = z.strictObject({ comment: z.string().max(2000).optional(), confirm: z.string().max(200).optional() });
 const RejectBody = z.strictObject({ reason: z.string().min(1).max(2000) });
+
+const DecisionSchema = z.object({ run: RunSchema, kind: z.enum(['deploy', 'analysis']), decision: z.enum(['approved', 'rejected']) });
+
+export const approvalApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/approvals', operationId: 'listApprovals', tag: 'approvals', summary: 'Runs waiting for a person, and whether the caller may decide each' },
+  { method: 'POST', url: '/api/v1/runs/:id/approve', operationId: 'approveRun', tag: 'approvals', summary: 'Approve the deployment (or paused watch window) a run waits on', params: RunId, body: ApproveBody, status: 201, response: DecisionSchema },
+  { method: 'POST', url: '/api/v1/runs/:id/reject', operationId: 'rejectRun', tag: 'approvals', summary: 'Reject what a run waits on, with a reason', params: RunId, body: RejectBody, status: 201, response: DecisionSchema },
+];
 
 export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
   /** Runs waiting for a person: deployment approvals and paused (inconclusive) watch windows. */

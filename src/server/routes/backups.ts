@@ -6,10 +6,32 @@ import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import { runView } from '../views.js';
+import type { ApiRoute } from '../openapi/api-route.js';
+import { RunEnvelopeSchema } from '../openapi/schemas.js';
 
 const BackupId = z.object({ id: z.coerce.number().int().positive() });
 const ListQuery = z.object({ environment: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional() });
 const RestoreBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
+
+const BackupSchema = z
+  .object({
+    id: z.number().int(),
+    environment: z.string(),
+    runId: z.number().int().nullable(),
+    reason: z.string(),
+    services: z.array(z.record(z.string(), z.unknown())),
+    resources: z.object({ format: z.string(), objects: z.array(z.unknown()) }).nullable(),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+  })
+  .meta({ id: 'Backup' });
+
+export const backupApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/backups', operationId: 'listBackups', tag: 'backups', summary: 'Backups not yet expired', query: ListQuery, response: z.object({ backups: z.array(BackupSchema) }) },
+  { method: 'GET', url: '/api/v1/backups/:id', operationId: 'getBackup', tag: 'backups', summary: 'A backup', params: BackupId, response: z.object({ backup: BackupSchema }) },
+  { method: 'GET', url: '/api/v1/backups/:id/export', operationId: 'exportBackup', tag: 'backups', summary: "A backup's target objects as YAML for kubectl apply -f", params: BackupId, content: ['text/yaml'] },
+  { method: 'POST', url: '/api/v1/backups/:id/restore', operationId: 'restoreBackup', tag: 'backups', summary: 'Restore a backup (a run)', params: BackupId, body: RestoreBody, status: 201, response: RunEnvelopeSchema },
+];
 
 /** A backup as the API shows it: its target objects listed by kind/name (the YAML is the export's). */
 export function backupView(b: Backup) {

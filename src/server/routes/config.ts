@@ -6,6 +6,7 @@ import { GantryError } from '../../errors/index.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../../kernel/http/validate.js';
+import type { ApiRoute } from '../openapi/api-route.js';
 
 const MAX_REASON = 500;
 
@@ -18,6 +19,11 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 export const pinnedView = (o: PinnedOrigin) => ({ source: o.source, file: o.file, sha: o.sha, by: o.by, reason: o.reason, since: iso(o.since), hash: o.hash });
 const pendingView = (p: PendingChange) => ({ sha: p.sha, proposedAt: iso(p.proposedAt), proposedBy: p.proposedBy, changes: p.changes });
+
+export const configApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/config', operationId: 'getPinnedConfig', tag: 'config', summary: "The pinned gantry.yaml's origin and the guard-rule changes commits propose" },
+  { method: 'POST', url: '/api/v1/config/accept', operationId: 'acceptConfig', tag: 'config', summary: "Accept one commit's guard rules (admin, audited)", body: AcceptBody },
+];
 
 /**
  * The pinned gantry.yaml (DESIGN.md invariant 9): where its guard rules come from, the changes

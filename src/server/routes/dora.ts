@@ -4,6 +4,7 @@ import { GantryError } from '../../errors/index.js';
 import { computeDora, computeDoraSeries, DAY_MS, DEFAULT_DORA_ENVIRONMENT, DEFAULT_DORA_WINDOW, HOUR_MS, parseWindow, WEEK_MS } from '../../domain/dora/index.js';
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../../kernel/http/validate.js';
+import type { ApiRoute } from '../openapi/api-route.js';
 
 const DoraQuery = z.object({
   window: z
@@ -20,6 +21,10 @@ const DoraQuery = z.object({
 const BUCKET_MS = { hour: HOUR_MS, day: DAY_MS, week: WEEK_MS } as const;
 /** A chart has no use for more points than this; it also bounds the work of one request. */
 const MAX_BUCKETS = 400;
+
+export const doraApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/dora', operationId: 'getDora', tag: 'environments', summary: "DORA metrics of an environment over a window, overall and per service", query: DoraQuery },
+];
 
 export function doraRoutes(app: FastifyInstance, ctx: ServerContext): void {
   /** DORA metrics of one environment (production by default) over the window ending now, overall and per service. */

@@ -5,11 +5,16 @@ import { environmentPlacements, type Placement } from '../../config/environment-
 import { NotFoundError } from '../../errors/index.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import type { ServerContext } from '../context.js';
+import type { ApiRoute } from '../openapi/api-route.js';
 import { secretMask } from '../secret-mask.js';
 import { maskedView, serviceStatusView, servicesOf, serviceWarnings } from '../status-views.js';
 
 const EnvParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
 const StatusQuery = z.object({ service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional() });
+
+export const environmentStatusApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/environments/:env/status', operationId: 'getEnvironmentStatus', tag: 'environments', summary: 'What runs in an environment now, as its target reports it', params: EnvParams, query: StatusQuery },
+];
 
 /** Runs of the environment waiting for a person (approval, paused watch window): what holds a deploy there. */
 async function pendingApprovals(ctx: ServerContext, environment: string) {

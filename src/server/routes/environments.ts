@@ -7,14 +7,58 @@ import { principalOf } from '../principal.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import { runView } from '../views.js';
 import { environmentPlacements } from '../../config/environment-placements.js';
+import type { ApiRoute } from '../openapi/api-route.js';
+import { CursorQueryField, NextCursorSchema, RunEnvelopeSchema } from '../openapi/schemas.js';
+import { decodeCursor, page } from './list-cursor.js';
 
 const EnvParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
-const HistoryQuery = z.object({ service: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(500).optional() });
+const DEFAULT_HISTORY_LIMIT = 50;
+const HistoryQuery = z.object({
+  service: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional().describe(`Revisions per page (${DEFAULT_HISTORY_LIMIT} unless said).`),
+  cursor: CursorQueryField,
+});
 const RollbackBody = z.strictObject({
   service: z.string().min(1).optional(),
   toRevision: z.number().int().positive().optional(),
   reason: z.string().min(1).max(500).optional(),
 });
+
+const DeploymentSchema = z
+  .object({
+    id: z.number().int(),
+    environment: z.string(),
+    service: z.string(),
+    region: z.string().describe("The region of an environment with regions; '' without."),
+    revision: z.number().int(),
+    previousRevision: z.number().int().nullable(),
+    release: z.string(),
+    digest: z.string(),
+    image: z.string().nullable().describe('The image the revision runs, by digest; null for a bundle.'),
+    strategy: z.string(),
+    runId: z.number().int().nullable(),
+    triggeredBy: z.string(),
+    state: z.string(),
+    reason: z.string().nullable(),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Deployment' });
+
+export const environmentApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/environments', operationId: 'listEnvironments', tag: 'environments', summary: 'Every environment with the live revision of each service' },
+  {
+    method: 'GET',
+    url: '/api/v1/environments/:env/history',
+    operationId: 'environmentHistory',
+    tag: 'environments',
+    summary: "An environment's revisions, newest first, a page at a time",
+    params: EnvParams,
+    query: HistoryQuery,
+    response: z.object({ deployments: z.array(DeploymentSchema.extend({ targetRevision: z.string().nullable() })), nextCursor: NextCursorSchema }),
+  },
+  { method: 'POST', url: '/api/v1/environments/:env/rollback', operationId: 'rollback', tag: 'environments', summary: 'Roll a service (or every service) back to an earlier revision (a run)', params: EnvParams, body: RollbackBody, status: 201, response: RunEnvelopeSchema },
+];
 
 export function deploymentView(d: Deployment) {
   return {
@@ -71,11 +115,14 @@ export function environmentRoutes(app: FastifyInstance, ctx: ServerContext): voi
     const { env } = parseInput(EnvParams, request.params, 'path');
     const q = parseInput(HistoryQuery, request.query, 'query');
     if (!ctx.config().environments[env]) throw new GantryError('UNKNOWN_ENVIRONMENT', `environment "${env}" is not declared in gantry.yaml`);
-    const deployments = (await ctx.store.deployments.history(env, q.service, q.limit)).map(deploymentView);
+    const limit = q.limit ?? DEFAULT_HISTORY_LIMIT;
+    const beforeId = q.cursor === undefined ? undefined : decodeCursor('history', q.cursor, ['<']).id;
+    const { rows, nextCursor } = page(await ctx.store.deployments.history(env, q.service, limit + 1, beforeId), limit, 'history', '<');
+    const deployments = rows.map(deploymentView);
     // The target's own name for each revision it still keeps (a Kubernetes ReplicaSet and its rollout revision), beside Gantry's number.
     const actual = await ctx.describeEnvironment?.(env).catch(() => undefined);
     const theirs = new Map((actual ?? []).flatMap((s) => s.revisions.flatMap((r) => (r.targetRevision === undefined ? [] : [[`${s.service}/${r.revision}`, r.targetRevision] as const]))));
-    return { deployments: deployments.map((d) => ({ ...d, targetRevision: theirs.get(`${d.service}/${d.revision}`) ?? null })) };
+    return { deployments: deployments.map((d) => ({ ...d, targetRevision: theirs.get(`${d.service}/${d.revision}`) ?? null })), nextCursor };
   });
 
   // GET :env/status is in environment-status.ts, GET :env/services/:service/logs in service-logs.ts.

@@ -1,13 +1,19 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { StoreSecretSource } from '../../secrets/secret-store.js';
 import { EnvSecretSource } from '../../secrets/source.js';
 import { GitHubWebhook } from '../../sources/github/webhook.js';
 import type { ServerContext } from '../context.js';
+import type { ApiRoute } from '../openapi/api-route.js';
 
 export const GITHUB_WEBHOOK_ROUTE = '/api/v1/github/webhook';
 
 /** GitHub caps a delivery at 25 MB; a push of many commits is well below this, and the route is unauthenticated until the body is read. */
 const WEBHOOK_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
+
+export const githubApi: readonly ApiRoute[] = [
+  { method: 'POST', url: GITHUB_WEBHOOK_ROUTE, operationId: 'githubWebhook', tag: 'sources', summary: "GitHub's webhook (no token: authenticated by X-Hub-Signature-256)", body: z.record(z.string(), z.unknown()).describe("GitHub's event payload") },
+];
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 

@@ -2,6 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { waitingForPeople } from '../../engine/awaiting-decision.js';
 import { MetricsExporter } from '../../metrics/exporter.js';
 import type { ServerContext } from '../context.js';
+import type { ApiRoute } from '../openapi/api-route.js';
+
+export const metricsApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/metrics', operationId: 'metrics', tag: 'meta', summary: 'Prometheus exposition (the same bearer token as the API)', content: ['text/plain'] },
+];
 
 /**
  * Prometheus exposition. It takes the same bearer token as the API (the app's onRequest hook):

@@ -4,6 +4,7 @@ import type { Delivery } from '../../store/repositories/notification-repository.
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import { loadRun } from './runs.js';
+import type { ApiRoute } from '../openapi/api-route.js';
 
 const RunId = z.object({ id: z.coerce.number().int().positive() });
 
@@ -24,6 +25,10 @@ export function deliveryView(d: Delivery) {
     deliveredAt: iso(d.deliveredAt),
   };
 }
+
+export const notificationApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/runs/:id/notifications', operationId: 'listRunNotifications', tag: 'runs', summary: "A run's notifications and incidents, in the order planned", params: RunId },
+];
 
 export function notificationRoutes(app: FastifyInstance, ctx: ServerContext): void {
   /** The notifications and incidents of a run, in the order they were planned: a failed one shows why. */

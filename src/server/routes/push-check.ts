@@ -5,6 +5,7 @@ import { missingChecks } from '../../engine/missing-checks.js';
 import { verifyCommitSignatures } from '../../sources/git/verify-signature.js';
 import type { ServerContext } from '../context.js';
 import { parseInput } from '../../kernel/http/validate.js';
+import type { ApiRoute } from '../openapi/api-route.js';
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-hex commit id');
 const MAX_COMMITS = 2_000;
@@ -19,6 +20,10 @@ const CheckBody = z.strictObject({
   // Left out by hooks installed before `upToDate` was enforced; the policy then refuses with a hint.
   containsOld: z.array(Sha).max(64).optional().describe('The other parents of `new` that contain `old`.'),
 });
+
+export const pushCheckApi: readonly ApiRoute[] = [
+  { method: 'POST', url: '/api/v1/sources/check-push', operationId: 'checkPush', tag: 'sources', summary: 'Judge a ref update against branch protection (the pre-receive hook calls it)', body: CheckBody },
+];
 
 /**
  * Called by the pre-receive hook (`gantry hook install`) once per ref update, before git accepts it.

@@ -6,14 +6,20 @@ import type { ServerContext } from '../context.js';
 import { parseInput } from '../../kernel/http/validate.js';
 import { runView, stepView } from '../views.js';
 import { findAwaitingDecision } from '../../engine/awaiting-decision.js';
+import type { ApiRoute } from '../openapi/api-route.js';
+import { CursorQueryField, NextCursorSchema, RunEnvelopeSchema, RunSchema, StepSchema } from '../openapi/schemas.js';
+import { decodeCursor, page } from './list-cursor.js';
+
+const DEFAULT_RUNS_LIMIT = 50;
 
 const RunId = z.object({ id: z.coerce.number().int().positive() });
 const ListQuery = z.object({
   state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
   branch: z.string().min(1).optional(),
   environment: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional().describe(`Runs per page (${DEFAULT_RUNS_LIMIT} unless said).`),
+  before: z.coerce.number().int().positive().optional().describe('Only runs older than this run id.'),
+  cursor: CursorQueryField,
 });
 const DispatchBody = z.strictObject({
   environment: z.string().min(1),
@@ -23,6 +29,18 @@ const DispatchBody = z.strictObject({
   overridePromotion: z.strictObject({ reason: z.string().min(3) }).optional(),
 });
 
+const LockSchema = z.object({ environment: z.string(), runId: z.number().int(), acquiredAt: z.string() });
+const QueuedSchema = z.object({ environment: z.string().nullable(), runId: z.number().int(), state: z.string(), message: z.string().nullable() });
+
+/** The routes below as the OpenAPI document describes them (src/server/openapi/). */
+export const runApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/runs', operationId: 'listRuns', tag: 'runs', summary: 'Runs, newest first, a page at a time (filters, limit, cursor)', query: ListQuery, response: z.object({ runs: z.array(RunSchema), nextCursor: NextCursorSchema }) },
+  { method: 'GET', url: '/api/v1/runs/:id', operationId: 'getRun', tag: 'runs', summary: 'A run, its steps, and who it waits for', params: RunId, response: z.object({ run: RunSchema, steps: z.array(StepSchema), awaiting: z.object({ step: z.string(), kind: z.string(), environment: z.string() }).nullable() }) },
+  { method: 'POST', url: '/api/v1/runs/:id/cancel', operationId: 'cancelRun', tag: 'runs', summary: 'Cancel a run', params: RunId, status: 202, response: RunEnvelopeSchema },
+  { method: 'POST', url: '/api/v1/dispatch', operationId: 'dispatch', tag: 'runs', summary: 'Deploy a ref or a release to an environment', body: DispatchBody, status: 201, response: RunEnvelopeSchema },
+  { method: 'GET', url: '/api/v1/locks', operationId: 'listLocks', tag: 'runs', summary: 'Environment locks held, and the runs queued behind them', response: z.object({ locks: z.array(LockSchema), queue: z.array(QueuedSchema) }) },
+];
+
 export async function loadRun(ctx: ServerContext, id: number) {
   const run = await ctx.store.runs.get(id);
   if (!run) throw new NotFoundError('RUN_NOT_FOUND', `run #${id} does not exist`, { hint: 'List runs with `gantry runs`.' });
@@ -31,9 +49,12 @@ export async function loadRun(ctx: ServerContext, id: number) {
 
 export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/api/v1/runs', async (request) => {
-    const q = parseInput(ListQuery, request.query, 'query');
-    const runs = await ctx.store.runs.list({ ...q, ...(q.before ? { beforeId: q.before } : {}) });
-    return { runs: runs.map(runView) };
+    const { cursor, before, limit = DEFAULT_RUNS_LIMIT, ...filter } = parseInput(ListQuery, request.query, 'query');
+    if (cursor !== undefined && before !== undefined) throw new GantryError('BAD_REQUEST', 'give either cursor or before, not both', { where: 'query.cursor', hint: 'A cursor already says where the page starts.' });
+    const beforeId = cursor === undefined ? before : decodeCursor('runs', cursor, ['<']).id;
+    const rows = await ctx.store.runs.list({ ...filter, limit: limit + 1, ...(beforeId ? { beforeId } : {}) });
+    const { rows: runs, nextCursor } = page(rows, limit, 'runs', '<');
+    return { runs: runs.map(runView), nextCursor };
   });
 
   app.get('/api/v1/runs/:id', async (request) => {

@@ -6,11 +6,21 @@ import { checkSecretAddress, SHARED_SCOPE, type SecretInfo } from '../../secrets
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../../kernel/http/validate.js';
+import type { ApiRoute } from '../openapi/api-route.js';
 
 const Address = z.object({ scope: z.string(), name: z.string() });
 const SetBody = z.strictObject({ value: z.string({ error: 'must be the secret value as a string' }) });
 
 const view = (s: SecretInfo) => ({ scope: s.scope, name: s.name, version: s.version, createdBy: s.createdBy, createdAt: new Date(s.createdAt).toISOString() });
+
+const SecretSchema = z.object({ scope: z.string(), name: z.string(), version: z.number().int(), createdBy: z.string(), createdAt: z.string() }).meta({ id: 'Secret' });
+
+export const secretApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/secrets', operationId: 'listSecrets', tag: 'secrets', summary: 'Secret names and versions (never values)', response: z.object({ secrets: z.array(SecretSchema) }) },
+  { method: 'PUT', url: '/api/v1/secrets/:scope/:name', operationId: 'setSecret', tag: 'secrets', summary: 'Set a secret (a new version)', params: Address, body: SetBody, response: z.object({ secret: SecretSchema, warnings: z.array(z.string()) }) },
+  { method: 'DELETE', url: '/api/v1/secrets/:scope/:name', operationId: 'removeSecret', tag: 'secrets', summary: 'Remove a secret', params: Address, response: z.object({ removed: z.literal(true) }) },
+  { method: 'POST', url: '/api/v1/secrets/rotate-key', operationId: 'rotateSecretsKey', tag: 'secrets', summary: 'Rotate the master key (admin)' },
+];
 
 /**
  * The secret store (DESIGN.md invariant 6): values go in and never come out. No response, error or

@@ -6,6 +6,7 @@ import { hashToken, newToken } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { principalOf } from '../principal.js';
 import { parseInput } from '../../kernel/http/validate.js';
+import type { ApiRoute } from '../openapi/api-route.js';
 
 const CreateBody = z.strictObject({
   user: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a user name (lower case, digits, . _ -)'),
@@ -14,6 +15,23 @@ const CreateBody = z.strictObject({
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
 const TokenId = z.object({ id: z.coerce.number().int().positive() });
+
+const TokenSchema = z.object({ id: z.number().int(), user: z.string(), email: z.string().nullable(), roles: z.array(z.string()), revoked: z.boolean(), expiresAt: z.string().nullable() });
+
+export const tokenApi: readonly ApiRoute[] = [
+  { method: 'GET', url: '/api/v1/tokens', operationId: 'listTokens', tag: 'tokens', summary: 'API tokens (admin)', response: z.object({ tokens: z.array(TokenSchema) }) },
+  {
+    method: 'POST',
+    url: '/api/v1/tokens',
+    operationId: 'createToken',
+    tag: 'tokens',
+    summary: 'Create a token; its value is shown only in this answer (admin)',
+    body: CreateBody,
+    status: 201,
+    response: z.object({ id: z.number().int(), user: z.string(), email: z.string().nullable(), roles: z.array(z.string()), token: z.string(), expiresAt: z.string().nullable() }),
+  },
+  { method: 'POST', url: '/api/v1/tokens/:id/revoke', operationId: 'revokeToken', tag: 'tokens', summary: 'Revoke a token (admin)', params: TokenId, response: z.object({ revoked: z.literal(true) }) },
+];
 
 /** `deployer:prodution` would grant nothing, silently: a role's environment must be `*` or declared. */
 function refuseUnknownEnvironments(roles: readonly string[], declared: readonly string[]): void {

@@ -148,9 +148,11 @@ export class DeploymentRepository {
     return r && toDeployment(r);
   }
 
-  async history(environment: string, service?: string, limit = 50): Promise<Deployment[]> {
+  /** Newest first; with `beforeId`, only those older than that deployment (the next page). */
+  async history(environment: string, service?: string, limit = 50, beforeId?: number): Promise<Deployment[]> {
     let q = this.base().where('deployments.environment', '=', environment).orderBy('deployments.id', 'desc').limit(limit);
     if (service) q = q.where('deployments.service', '=', service);
+    if (beforeId !== undefined) q = q.where('deployments.id', '<', beforeId);
     return (await q.execute()).map(toDeployment);
   }
 

@@ -49,15 +49,19 @@ export class EventRepository {
     return rows.map(toEvent);
   }
 
-  /** Events at or after `at` (epoch ms), oldest first. */
-  async since(at: number, limit = DEFAULT_SINCE_LIMIT): Promise<AuditEvent[]> {
-    const rows = await this.db.selectFrom('events').selectAll().where('at', '>=', at).orderBy('id', 'asc').limit(limit).execute();
+  /** Events at or after `at` (epoch ms), oldest first; with `afterId`, only those past that id (the next page). */
+  async since(at: number, limit = DEFAULT_SINCE_LIMIT, afterId?: number): Promise<AuditEvent[]> {
+    let q = this.db.selectFrom('events').selectAll().where('at', '>=', at);
+    if (afterId !== undefined) q = q.where('id', '>', afterId);
+    const rows = await q.orderBy('id', 'asc').limit(limit).execute();
     return rows.map(toEvent);
   }
 
-  /** The newest `limit` events, oldest first. */
-  async recent(limit = DEFAULT_SINCE_LIMIT): Promise<AuditEvent[]> {
-    const rows = await this.db.selectFrom('events').selectAll().orderBy('id', 'desc').limit(limit).execute();
+  /** The newest `limit` events, oldest first; with `beforeId`, the newest of those older than that id (the previous page). */
+  async recent(limit = DEFAULT_SINCE_LIMIT, beforeId?: number): Promise<AuditEvent[]> {
+    let q = this.db.selectFrom('events').selectAll();
+    if (beforeId !== undefined) q = q.where('id', '<', beforeId);
+    const rows = await q.orderBy('id', 'desc').limit(limit).execute();
     return rows.reverse().map(toEvent);
   }
 
