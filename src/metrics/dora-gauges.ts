@@ -32,6 +32,7 @@ export function registerDoraGauges(registry: Registry, reports: () => Promise<re
     [{ quantile: '0.5' }, seconds(m.leadTime.medianMs)],
     [{ quantile: '0.9' }, seconds(m.leadTime.p90Ms)],
   ]);
-  gauge('gantry_dora_change_failure_rate', 'Share of finished deployments that needed a rollback or a hotfix, over the DORA window.', (m) => [[{}, m.changeFailureRate.rate]]);
+  // A share from 0 to 1: `_ratio`, as Prometheus names them (gantry_dora_change_failure_rate until issue 16).
+  gauge('gantry_dora_change_failure_ratio', 'Share (0 to 1) of finished deployments that needed a rollback or a hotfix, over the DORA window.', (m) => [[{}, m.changeFailureRate.rate]]);
   gauge('gantry_dora_recovery_time_seconds', 'Median time from a failed deployment to the next successful one, over the DORA window.', (m) => [[{}, seconds(m.recoveryTime.medianMs)]]);
 }

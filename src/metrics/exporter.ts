@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../kernel/clock.js';
 import type { DeploymentStat, GateStat, WaitingStat } from '../store/repositories/dora-repository.js';
 import type { Store } from '../store/store.js';
@@ -50,6 +50,9 @@ export class MetricsExporter {
 
   constructor(private readonly o: ExporterOptions) {
     this.totals = new DeploymentTotals(o.store.dora, DEPLOYMENT_DURATION_BUCKETS.map((s) => s * 1000));
+    // The server process's own figures under their standard names (process_*, nodejs_*), as every
+    // Node exporter and Grafana's Node.js dashboards expect them: no gantry_ prefix.
+    collectDefaultMetrics({ register: this.registry });
     if (o.routerTraffic) registerRouterMetrics(this.registry, o.routerTraffic);
     const snapshot = (): Promise<Snapshot> => this.current ?? this.load();
     const registers = [this.registry];

@@ -10,6 +10,7 @@ import { systemClock } from '../../src/kernel/clock.js';
 import { parseConfigText } from '../../src/config/loader.js';
 import type { GantryConfig } from '../../src/config/types.js';
 import type { Engine } from '../../src/engine/engine.js';
+import { EngineBus } from '../../src/engine/events.js';
 import { DAY_MS, HOUR_MS, type DoraMetrics } from '../../src/domain/dora/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { bootstrapAdminToken } from '../../src/server/auth.js';
@@ -145,7 +146,8 @@ function parsePrometheus(text: string): { types: Map<string, string>; samples: S
       if (meta[1] === 'TYPE') types.set(meta[2] ?? '', meta[3] ?? '');
       continue;
     }
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(line);
+    // prom-client writes NaN as `Nan` (the event loop's mean before its first sample); Prometheus reads either.
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|Nan|[+-]Inf)$/.exec(line);
     if (!sample) throw new Error(`not a Prometheus line: ${line}`);
     const name = sample[1] ?? '';
     const family = [...types.keys()].find((f) => name === f || name === `${f}_bucket` || name === `${f}_sum` || name === `${f}_count`);
@@ -196,7 +198,9 @@ describe('DORA over the API, /metrics and the CLI', () => {
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
     const config: GantryConfig = parsed.config;
     // The DORA and /metrics routes never touch the engine: any use of it here is a bug, and says so.
-    const engine = new Proxy({}, { get: () => { throw new Error('the engine is not part of this test'); } }) as Engine;
+    // Its event bus is real: the stream route subscribes to it when the app is built.
+    const bus = new EngineBus();
+    const engine = new Proxy({}, { get: (_target, key) => { if (key === 'bus') return bus; throw new Error('the engine is not part of this test'); } }) as Engine;
     context = { store, engine, clock: { ...systemClock, now: () => NOW }, logger: pino({ level: 'silent' }), version: 'test', config: () => config, notifySource: () => undefined };
     app = buildApp(context);
     url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -279,7 +283,7 @@ describe('DORA over the API, /metrics and the CLI', () => {
       gantry_approvals_waiting: 'gauge',
       gantry_dora_deployment_frequency_per_day: 'gauge',
       gantry_dora_lead_time_seconds: 'gauge',
-      gantry_dora_change_failure_rate: 'gauge',
+      gantry_dora_change_failure_ratio: 'gauge',
       gantry_dora_recovery_time_seconds: 'gauge',
     });
     const value = (name: string, labels: Record<string, string>): number | undefined =>
@@ -306,21 +310,36 @@ describe('DORA over the API, /metrics and the CLI', () => {
     expect(value('gantry_dora_deployment_frequency_per_day', { environment: 'production' })).toBeCloseTo(0.2);
     expect(value('gantry_dora_lead_time_seconds', { environment: 'production', quantile: '0.5' })).toBe(7500);
     expect(value('gantry_dora_lead_time_seconds', { environment: 'production', quantile: '0.9' })).toBe(56 * 3600 + 300);
-    expect(value('gantry_dora_change_failure_rate', { environment: 'production' })).toBeCloseTo(3 / 7);
-    expect(value('gantry_dora_change_failure_rate', { environment: 'production', service: 'api' })).toBe(0.5);
+    expect(value('gantry_dora_change_failure_ratio', { environment: 'production' })).toBeCloseTo(3 / 7);
+    expect(value('gantry_dora_change_failure_ratio', { environment: 'production', service: 'api' })).toBe(0.5);
+    // Renamed: a 0..1 share is a _ratio in Prometheus' naming.
+    expect(types.has('gantry_dora_change_failure_rate')).toBe(false);
     expect(value('gantry_dora_recovery_time_seconds', { environment: 'production' })).toBe(86_400 + 300);
     // An empty window has no figure, so no series rather than NaN.
     expect(value('gantry_dora_recovery_time_seconds', { environment: 'production', service: 'web' })).toBeUndefined();
-    expect(samples.some((s) => Number.isNaN(s.value))).toBe(false);
+    expect(samples.some((s) => s.name.startsWith('gantry_') && Number.isNaN(s.value))).toBe(false);
+  });
+
+  it('serves the process’s own figures under their standard names beside Gantry’s', async () => {
+    const { types, samples } = parsePrometheus((await get('/metrics')).body);
+    expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
+    expect(types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+    expect(types.get('process_resident_memory_bytes')).toBe('gauge');
+    expect(samples.find((s) => s.name === 'process_cpu_user_seconds_total')?.value).toBeGreaterThan(0);
+    expect(samples.find((s) => s.name === 'nodejs_eventloop_lag_seconds')?.value).toBeGreaterThanOrEqual(0);
+    // No prefix of ours on them, and none of ours without it.
+    expect([...types.keys()].filter((name) => !/^(gantry|process|nodejs)_/.test(name))).toEqual([]);
   });
 
   it('reports the same figures after a restart: a new store and app on the same file (nothing lives only in memory)', async () => {
-    const before = (await get('/metrics')).body;
+    // Gantry's own series; the process's (CPU, memory, event loop) move between two scrapes.
+    const gantrySeries = (text: string): string => text.split('\n').filter((line) => /^(# (HELP|TYPE) )?gantry_/.test(line)).join('\n');
+    const before = gantrySeries((await get('/metrics')).body);
     const reopened = await Store.open(sqliteDialect(join(root, 'gantry.db')));
     const restarted = buildApp({ ...context, store: reopened });
     try {
       const after = await restarted.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
-      expect(after.body).toBe(before);
+      expect(gantrySeries(after.body)).toBe(before);
       expect(after.body).toMatch(/gantry_deployments_total\{environment="production",service="api",result="succeeded"\} 3/);
     } finally {
       await restarted.close();
