@@ -70,6 +70,7 @@ import { buildApp } from './app.js';
 import { bootstrapAdminToken } from './auth.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { VERSION } from './version.js';
+import { startTracing } from '../telemetry/index.js';
 
 export interface ServerOptions {
   readonly configPath: string;
@@ -333,6 +334,8 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
 
   // Gate results reach GitHub as commit statuses on their own queue: GitHub down never holds up a run.
   const statuses = new StatusReporter({ store, bus, logger: o.logger, github: config.github, secrets, redactor: () => new Redactor(secrets.allValues()), runUrl: (id) => runPageUrl(o.publicUrl ?? url, id), pinned: () => pinned.config });
+  // Spans of runs and steps over OTLP, only when the OTEL_EXPORTER_OTLP_* variables ask (docs/observability.md).
+  const tracing = await startTracing({ store, bus, logger: o.logger, pipeline: config.project.name, runUrl: (id) => runPageUrl(o.publicUrl ?? url, id), version: VERSION });
   executor.start();
   // Several servers on one Postgres database: each one's changes reach the others' live views and executors.
   const changeFeed = o.database
@@ -380,6 +383,7 @@ async function startLocked(o: ServerOptions, config: GantryConfig, lock: DataDir
         await roles.statuses.close();
         if (pinnedRefresh) clearInterval(pinnedRefresh);
         await changeFeed?.stop();
+        await tracing?.stop();
         await store.close();
         if (options.stopAgents) {
           await localTargets.stopAgents();

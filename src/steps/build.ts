@@ -7,6 +7,7 @@ import type { StepContext, StepHandler, StepOutcome } from '../engine/step-handl
 import { GantryError, GateError } from '../errors/index.js';
 import { childEnvironment } from '../secrets/source.js';
 import type { Store } from '../store/store.js';
+import { traceEnvironment } from '../telemetry/index.js';
 import { runCommand } from './command.js';
 import type { Workspaces } from './workspace.js';
 
@@ -44,7 +45,7 @@ export class BuildStep implements StepHandler {
     let outputDir = cwd;
     if (spec.build) {
       ctx.log.info(`$ ${spec.build.run}   (in ${spec.servicePath} at ${ctx.run.sha.slice(0, 7)})`);
-      const env = { ...this.workspaces.environment(childEnvironment()), CI: 'true', GANTRY_SHA: ctx.run.sha, GANTRY_SERVICE: spec.service };
+      const env = { ...this.workspaces.environment(childEnvironment()), CI: 'true', GANTRY_SHA: ctx.run.sha, GANTRY_SERVICE: spec.service, ...traceEnvironment(ctx.run, ctx.step.id) };
       const { exitCode } = await runCommand(spec.build.run, { cwd, env, signal: ctx.signal, user: this.workspaces.user, onOutput: (s, c) => ctx.log.write(s, c), onSpawn: (pid) => void ctx.trackProcess(pid) }).finally(() => ctx.trackProcess(null));
       if (exitCode !== 0) {
         throw new GateError('BUILD_FAILED', `build of ${spec.service} failed with exit code ${exitCode}`, { hint: `Run \`${spec.build.run}\` in ${spec.servicePath} to reproduce.`, details: { exitCode } });

@@ -7,6 +7,7 @@ import type { Run } from '../domain/run.js';
 import { GateError } from '../errors/index.js';
 import { childEnvironment, type SecretSource } from '../secrets/source.js';
 import type { Store } from '../store/store.js';
+import { traceEnvironment } from '../telemetry/index.js';
 import { runCommand } from './command.js';
 import { parseCoverage } from './reports/coverage.js';
 import { parseJunit } from './reports/junit.js';
@@ -46,6 +47,8 @@ export class GateStep implements StepHandler {
       GANTRY_RUN_ID: String(ctx.run.id),
       GANTRY_SHA: ctx.run.sha,
       GANTRY_SERVICE: spec.service,
+      // The step's span, so a suite's own spans join the run's trace (when this server sends traces).
+      ...traceEnvironment(ctx.run, ctx.step.id),
       ...spec.gate.env,
       // Only the service's declared secrets, from the planned scope (shared ones for a branch without an
       // environment, or one whose approvals come after the gates).

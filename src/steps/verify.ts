@@ -6,6 +6,7 @@ import { GantryError } from '../errors/index.js';
 import { childEnvironment } from '../secrets/source.js';
 import type { Store } from '../store/store.js';
 import type { TargetRegistry } from '../targets/registry.js';
+import { traceEnvironment } from '../telemetry/index.js';
 import { verifyChaos } from './checks/chaos-step.js';
 import { checkHealth, runSmokeTests } from './checks/http-checks.js';
 import { runCommand } from './command.js';
@@ -50,7 +51,7 @@ export class VerifyStep implements StepHandler {
 
   private async integration(ctx: StepContext, command: string, spec: VerifyStepSpec, urls: Record<string, string>): Promise<{ exitCode: number }> {
     const root = await this.workspaces.checkout(ctx.run.id, `integration-${spec.environment}`, ctx.run.sha);
-    const env: Record<string, string> = { ...this.workspaces.environment(childEnvironment()), CI: 'true', GANTRY_ENVIRONMENT: spec.environment };
+    const env: Record<string, string> = { ...this.workspaces.environment(childEnvironment()), CI: 'true', GANTRY_ENVIRONMENT: spec.environment, ...traceEnvironment(ctx.run, ctx.step.id) };
     for (const [service, url] of Object.entries(urls)) env[envName(service)] = url;
     ctx.log.info(`$ ${command}   (${Object.entries(urls).map(([s, u]) => `${envName(s)}=${u}`).join(' ')})`);
     const { exitCode } = await runCommand(command, { cwd: root, env, signal: ctx.signal, user: this.workspaces.user, onOutput: (s, c) => ctx.log.write(s, c), onSpawn: (pid) => void ctx.trackProcess(pid) }).finally(() => ctx.trackProcess(null));
