@@ -29,3 +29,13 @@ export function tableLines(headers: readonly string[], rows: ReadonlyArray<reado
 export function printTable(ctx: CliContext, headers: readonly string[], rows: ReadonlyArray<readonly string[]>): void {
   for (const line of tableLines(headers, rows, { headers: ctx.options.headers })) ctx.out.out(line);
 }
+
+/**
+ * The `Examples:` section of a command's help (commander's addHelpText('after', …)): each command
+ * line with what it does beside it, aligned as a table without headers.
+ */
+export function examplesHelp(examples: ReadonlyArray<readonly [command: string, what: string]>): string {
+  return `\nExamples:\n${tableLines(['command', 'what'], examples, { headers: false })
+    .map((line) => `  ${line}`)
+    .join('\n')}`;
+}

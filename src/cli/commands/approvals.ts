@@ -3,7 +3,7 @@ import type { RunView } from '../../server/views.js';
 import type { Wrap } from '../program.js';
 import { parseRunId } from './parse.js';
 import { askConfirmation } from '../prompt.js';
-import { printTable } from '../table.js';
+import { examplesHelp, printTable } from '../table.js';
 
 interface PendingApproval {
   run: RunView;
@@ -48,7 +48,11 @@ export function registerApprovals(program: Command, wrap: Wrap): void {
     .option('--confirm <phrase>', 'the environment\'s confirmation phrase, e.g. "DEPLOY TO PRODUCTION"')
     .addHelpText(
       'after',
-      '\nExamples:\n  gantry approvals                                         what waits for a person\n  gantry approve 42 --comment "checked the migration"      approve run #42, with why\n  gantry approve 42 --confirm "DEPLOY TO PRODUCTION"       off a terminal, where nobody can type the phrase',
+      examplesHelp([
+        ['gantry approvals', 'what waits for a person'],
+        ['gantry approve 42 --comment "checked the migration"', 'approve run #42, with why'],
+        ['gantry approve 42 --confirm "DEPLOY TO PRODUCTION"', 'off a terminal, where nobody can type the phrase'],
+      ]),
     )
     .action(
       wrap(async (ctx, id: string, opts: { comment?: string; confirm?: string }) => {

@@ -1,6 +1,7 @@
 import { Argument, type Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
 import type { Wrap } from '../program.js';
+import { examplesHelp } from '../table.js';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
@@ -15,7 +16,12 @@ export function registerCompletion(program: Command, wrap: Wrap): void {
     .addArgument(new Argument('<shell>', 'bash, zsh or fish'))
     .addHelpText(
       'after',
-      '\nExamples:\n  source <(gantry completion bash)                               in this bash session\n  gantry completion bash > ~/.local/share/bash-completion/completions/gantry\n  gantry completion zsh > "${fpath[1]}/_gantry"                  then start a new zsh\n  gantry completion fish > ~/.config/fish/completions/gantry.fish',
+      examplesHelp([
+        ['source <(gantry completion bash)', 'in this bash session'],
+        ['gantry completion bash > ~/.local/share/bash-completion/completions/gantry', 'in every new bash'],
+        ['gantry completion zsh > "${fpath[1]}/_gantry"', 'in every new zsh'],
+        ['gantry completion fish > ~/.config/fish/completions/gantry.fish', 'in every new fish'],
+      ]),
     )
     .action(
       wrap(async (_ctx, shell: string) => {

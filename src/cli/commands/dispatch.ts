@@ -3,6 +3,7 @@ import type { RunView } from '../../server/views.js';
 import { UsageError, isGantryError } from '../../errors/index.js';
 import { watchStartedRun } from '../follow.js';
 import { followWithin, timeoutMs, TIMEOUT_FLAG } from '../follow-timeout.js';
+import { examplesHelp } from '../table.js';
 import { askConfirmation } from '../prompt.js';
 import type { Wrap } from '../program.js';
 
@@ -19,7 +20,13 @@ export function registerDispatch(program: Command, wrap: Wrap): void {
     .option(...TIMEOUT_FLAG, timeoutMs)
     .addHelpText(
       'after',
-      '\nExamples:\n  gantry dispatch dev                              the branch of dev, through CI and on to dev, watched live\n  gantry dispatch staging --ref feature/checkout   another branch (or a tag, or a commit)\n  gantry dispatch production --release 3f2a9c1     redeploy a release built before\n  gantry dispatch dev --detach -o json             print the run and return at once\n  gantry dispatch dev --timeout 10m                stop watching after 10 minutes (exit 5); the run goes on',
+      examplesHelp([
+        ['gantry dispatch dev', "dev's branch through CI and on to dev, watched live"],
+        ['gantry dispatch staging --ref feature/checkout', 'another branch (or a tag, or a commit)'],
+        ['gantry dispatch production --release 3f2a9c1', 'redeploy a release built before: nothing is rebuilt'],
+        ['gantry dispatch dev --detach -o json', 'print the run and return at once'],
+        ['gantry dispatch dev --timeout 10m', 'stop watching after 10 minutes (exit 5); the run goes on'],
+      ]),
     )
     .action(
       wrap(async (ctx, environment: string, opts: { ref?: string; release?: string; confirm?: string; overridePromotion?: boolean; reason?: string; detach?: boolean; timeout?: number }) => {

@@ -4,7 +4,7 @@ import type { RunView } from '../../server/views.js';
 import { watchStartedRun } from '../follow.js';
 import { followWithin, timeoutMs, TIMEOUT_FLAG } from '../follow-timeout.js';
 import type { Wrap } from '../program.js';
-import { printTable } from '../table.js';
+import { examplesHelp, printTable } from '../table.js';
 import { wholeNumber } from './parse.js';
 
 interface DeploymentView {
@@ -68,7 +68,12 @@ export function registerHistory(program: Command, wrap: Wrap): void {
     .option(...TIMEOUT_FLAG, timeoutMs)
     .addHelpText(
       'after',
-      '\nExamples:\n  gantry rollback production                                     every service back on its previous revision\n  gantry rollback production --service api --reason "5xx spike"  one service, with why (recorded)\n  gantry rollback staging --service api --to-revision 3         back to revision 3, as `gantry history` lists it',
+      examplesHelp([
+        ['gantry rollback production', 'every service back on its previous revision'],
+        ['gantry rollback production --service api --reason "5xx spike"', 'one service, with why (recorded)'],
+        ['gantry rollback staging --service api --to-revision 3', 'back to revision 3, as `gantry history staging` lists it'],
+        ['gantry rollback production --detach', 'start the rollback and return without watching it'],
+      ]),
     )
     .action(
       wrap(async (ctx, environment: string, opts: { service?: string; toRevision?: number; reason?: string; detach?: boolean; timeout?: number }) => {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
 import type { CliContext } from '../context.js';
 import type { Wrap } from '../program.js';
-import { printTable } from '../table.js';
+import { examplesHelp, printTable } from '../table.js';
 
 interface SecretView {
   scope: string;
@@ -76,7 +76,11 @@ export function registerSecrets(program: Command, wrap: Wrap): void {
     .description('store a new version of a secret for an environment or `shared`; the value is read from stdin (a hidden prompt on a terminal), never from the command line')
     .addHelpText(
       'after',
-      '\nExamples:\n  gantry secrets set production DATABASE_URL               typed at a hidden prompt\n  gantry secrets set staging STRIPE_KEY < stripe-key.txt   from a file (one trailing newline is dropped)\n  pass show api/token | gantry secrets set shared API_TOKEN',
+      examplesHelp([
+        ['gantry secrets set production DATABASE_URL', 'typed at a hidden prompt'],
+        ['gantry secrets set staging STRIPE_KEY < stripe-key.txt', 'from a file (one trailing newline is dropped)'],
+        ['pass show api/token | gantry secrets set shared API_TOKEN', 'from another program'],
+      ]),
     )
     .action(
       wrap(async (ctx, scope: string, name: string) => {

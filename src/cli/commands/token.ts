@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
 import type { Wrap } from '../program.js';
-import { printTable } from '../table.js';
+import { examplesHelp, printTable } from '../table.js';
 import { wholeNumber } from './parse.js';
 
 function tokenId(text: string): number {
@@ -21,7 +21,12 @@ export function registerToken(program: Command, wrap: Wrap): void {
     .option('--expires-in-days <n>', 'expiry, in days (1 to 3650)', wholeNumber(1, 3650))
     .addHelpText(
       'after',
-      '\nExamples:\n  gantry token create --user ci --role deployer:staging                      a CI job that deploys to staging\n  gantry token create --user alice --email alice@example.com --role approver:production\n  gantry token create --user bob --role viewer --expires-in-days 30        read-only, for a month\n  gantry token create --user ops --role admin -o json                      {"id","user","roles","token"} for a script',
+      examplesHelp([
+        ['gantry token create --user ci --role deployer:staging', 'a CI job that deploys to staging'],
+        ['gantry token create --user alice --role approver:production', 'may approve deployments to production'],
+        ['gantry token create --user bob --role viewer --expires-in-days 30', 'read-only, for a month'],
+        ['gantry token create --user ops --role admin -o json', 'the token in a document, for a script'],
+      ]),
     )
     .action(
       wrap(async (ctx, opts: { user: string; email?: string; role: string[]; expiresInDays?: number }) => {

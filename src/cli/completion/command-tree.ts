@@ -9,7 +9,7 @@ export interface OptionSpec {
   readonly choices: readonly string[];
 }
 
-/** A command of the program, with the words that lead to it (`['token', 'create']`; `[]` for gantry itself). */
+/** A command of the program, with the words that lead to it (`['token', 'create']`; `[]` for the program itself). */
 export interface CommandSpec {
   readonly path: readonly string[];
   readonly description: string;
@@ -32,7 +32,7 @@ function optionSpec(option: Command['options'][number]): OptionSpec {
 export interface CommandTree {
   /** The root's options but --help and --version: valid after any command, so each script offers them everywhere. */
   readonly globals: readonly OptionSpec[];
-  /** Depth first, gantry itself first (its own options: --help and --version only). */
+  /** Depth first, the program itself first (its own options: --help and --version only). */
   readonly commands: readonly CommandSpec[];
 }
 

@@ -44,7 +44,7 @@ ${vals.join('\n')}
   end
 end
 
-# The command the words typed so far lead to: '' for gantry itself, 'token create' …
+# The command the words typed so far lead to: '' for the program itself, 'token create' …
 function __gantry_path
   set -l words (commandline -opc)
   set -e words[1]

@@ -66,7 +66,7 @@ _gantry() {
   if [[ \${words[CURRENT]} == -* ]]; then
     compadd -- $opts $gopts
   elif (( \${#subs} )); then
-    _describe -t commands 'gantry command' desc
+    _describe -t commands 'command' desc
   else
     _files
   fi
