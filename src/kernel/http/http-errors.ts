@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../errors/codes.js';
 import { isGantryError } from '../../errors/index.js';
 import type { Logger } from '../logger.js';
+import { redactUrl } from './redact-url.js';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   AUTH_REQUIRED: 401,
@@ -60,7 +61,8 @@ export function errorHandler(logger: Logger) {
       } satisfies ErrorBody);
       return;
     }
-    logger.error({ err: error, url: request.url }, 'request failed');
+    // reqId ties the stack to the request's access line (and to the id the client got back).
+    logger.error({ err: error, reqId: request.id, method: request.method, url: redactUrl(request.url) }, 'request failed');
     void reply.status(500).send({ code: 'INTERNAL', message: 'the server failed to handle this request', hint: 'See the server log; please report it if it repeats.' } satisfies ErrorBody);
   };
 }
