@@ -366,11 +366,12 @@ export class Agent {
 
   async traffic(environment: string, service: string): Promise<RevisionTraffic[]> {
     this.service(environment, service);
-    const byRevision = new Map<number, { requests: number; errors: number; status: Record<'2xx' | '3xx' | '4xx' | '5xx', number>; latencyBuckets: Record<string, number> }>();
+    const byRevision = new Map<number, { requests: number; errors: number; status: Record<'2xx' | '3xx' | '4xx' | '5xx', number>; latencyBuckets: Record<string, number>; latencySumMs: number }>();
     for (const t of await this.o.router.traffic(routeId(environment, service, 'main'))) {
       const rev = Number(t.id.split('/')[0]);
-      const acc = byRevision.get(rev) ?? { requests: 0, errors: 0, status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, latencyBuckets: {} };
+      const acc = byRevision.get(rev) ?? { requests: 0, errors: 0, status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, latencyBuckets: {}, latencySumMs: 0 };
       acc.requests += t.requests;
+      acc.latencySumMs += t.latencySumMs;
       acc.errors += t.errors;
       for (const k of ['2xx', '3xx', '4xx', '5xx'] as const) acc.status[k] += t.status[k];
       for (const [bucket, n] of Object.entries(t.latencyBuckets)) acc.latencyBuckets[bucket] = (acc.latencyBuckets[bucket] ?? 0) + Number(n);

@@ -12,6 +12,8 @@ export interface RevisionTraffic {
   readonly errors: number;
   /** Cumulative latency histogram: upper bound in ms → count. */
   readonly latencyBuckets: Readonly<Record<string, number>>;
+  /** Total latency in ms of the responses the buckets count; absent where the router keeps no histogram (HAProxy). */
+  readonly latencySumMs?: number;
 }
 
 /**

@@ -11,6 +11,8 @@ const BUCKET_KEYS = [...LATENCY_BOUNDS_MS.map(String), '+Inf'];
 export class TrafficCounters {
   requests = 0;
   errors = 0;
+  /** Total latency of delivered responses, the histogram's `_sum` on /metrics. */
+  latencySumMs = 0;
   private readonly statusClasses = new Float64Array(4);
   /** Per bucket, not cumulative: one increment per response. */
   private readonly buckets = new Float64Array(LATENCY_BOUNDS_MS.length + 1);
@@ -25,6 +27,7 @@ export class TrafficCounters {
     let i = 0;
     while (i < LATENCY_BOUNDS_MS.length && latencyMs > LATENCY_BOUNDS_MS[i]!) i++;
     this.buckets[i]! += 1;
+    this.latencySumMs += latencyMs;
   }
 
   snapshot(): RouteTraffic {
@@ -41,6 +44,7 @@ export class TrafficCounters {
       status: { '2xx': s[0]!, '3xx': s[1]!, '4xx': s[2]!, '5xx': s[3]! },
       errors: this.errors,
       latencyBuckets,
+      latencySumMs: this.latencySumMs,
     };
   }
 }

@@ -36,6 +36,8 @@ export interface RouteTraffic {
   readonly errors: number;
   /** Cumulative: upper bound in ms (`'5'`, `'10'`, …, `'+Inf'`) → delivered responses at most that slow. */
   readonly latencyBuckets: Record<string, number>;
+  /** Sum of the delivered responses' latencies in ms (with the buckets, a Prometheus histogram). */
+  readonly latencySumMs: number;
 }
 
 export interface RouterOptions {

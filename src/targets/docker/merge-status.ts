@@ -88,6 +88,7 @@ export function mergeTraffic(reports: ReadonlyArray<readonly RevisionTraffic[]>)
       errors: had.errors + t.errors,
       status: { '2xx': had.status['2xx'] + t.status['2xx'], '3xx': had.status['3xx'] + t.status['3xx'], '4xx': had.status['4xx'] + t.status['4xx'], '5xx': had.status['5xx'] + t.status['5xx'] },
       latencyBuckets: buckets,
+      ...(had.latencySumMs !== undefined || t.latencySumMs !== undefined ? { latencySumMs: (had.latencySumMs ?? 0) + (t.latencySumMs ?? 0) } : {}),
     });
   }
   return [...byRevision.values()].sort((a, b) => a.revision - b.revision);
