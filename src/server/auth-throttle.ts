@@ -40,18 +40,21 @@ export class AuthThrottle {
     return state ? Math.max(0, state.blockedUntil - this.clock.now()) : 0;
   }
 
-  recordFailure(address: string): void {
+  /** Counts one failure; true when it is the one that blocks the address (once per block, so the caller may audit it). */
+  recordFailure(address: string): boolean {
     const now = this.clock.now();
     const state = this.byAddress.get(address) ?? { failures: [], blockedUntil: 0 };
     state.failures = state.failures.filter((at) => at > now - this.windowMs);
     state.failures.push(now);
-    if (state.failures.length >= this.limit) {
+    const blocks = state.failures.length >= this.limit;
+    if (blocks) {
       state.blockedUntil = now + this.windowMs;
       state.failures = [];
     }
     this.byAddress.delete(address);
     this.byAddress.set(address, state);
     if (this.byAddress.size > MAX_TRACKED_ADDRESSES) this.forgetSome(now);
+    return blocks;
   }
 
   private forgetSome(now: number): void {
