@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { FastifyInstance } from 'fastify';
+import type { RunView } from '../../src/server/views.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_ROUTES } from '../../src/server/dashboard.js';
 import { apiRoutes } from '../../src/server/openapi/catalog.js';
 import { OPENAPI_FILE, openApiPath, renderOpenApiDocument } from '../../src/server/openapi/document.js';
+import { ErrorBodySchema } from '../../src/server/openapi/schemas.js';
 import { lintOnlyConfig } from '../support/ci-config.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
 import { TempDirs } from '../support/temp.js';
@@ -39,11 +41,14 @@ function registeredRoutes(app: FastifyInstance): Set<string> {
 describe('the OpenAPI document', () => {
   const temp = new TempDirs();
   let t: TestServer;
+  let runId = 0;
 
   beforeAll(async () => {
     const root = await temp.make();
     const config = lintOnlyConfig('openapi-test');
-    t = await startTestServer(root, await fixtureRepo(root, { 'gantry.yaml': config }), config);
+    t = await startTestServer(root, await fixtureRepo(root, { 'gantry.yaml': config, 'api/x.js': 'export {};\n' }), config);
+    runId = (await t.api<{ run: RunView }>('POST', '/api/v1/dispatch', { environment: 'dev' })).body.run.id;
+    await t.finished(runId);
   });
   afterAll(async () => {
     await t.close();
@@ -95,6 +100,24 @@ describe('the OpenAPI document', () => {
     expect(publicOps.sort()).toEqual(['githubWebhook', 'health', 'openApi']);
     expect(Object.keys(doc.paths['/api/v1/runs/{id}/events']?.get?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['ErrorBody', 'Run', 'Step', 'RunEnvelope']));
+  });
+
+  it('answers each documented read with exactly the shape its response schema says', async () => {
+    const values: Record<string, string> = { id: String(runId), env: 'dev' };
+    const checked: string[] = [];
+    for (const route of apiRoutes()) {
+      if (route.method !== 'GET' || !route.response || route.url.includes('/backups/')) continue;
+      const url = route.url.replace(/:([a-z]+)/g, (_, name: string) => values[name] ?? name);
+      const res = await t.server.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${t.token}` } });
+      expect(res.statusCode, url).toBe(route.status ?? 200);
+      const body: unknown = res.json();
+      // zod drops the fields a schema does not name: equal after parsing means no field more, none less.
+      expect(route.response.parse(body), url).toEqual(body);
+      checked.push(route.operationId);
+    }
+    expect(checked).toEqual(expect.arrayContaining(['listRuns', 'getRun', 'listAuditEvents', 'environmentHistory', 'listTokens', 'listSecrets']));
+    const failure = await t.server.app.inject({ method: 'GET', url: '/api/v1/runs/999999', headers: { authorization: `Bearer ${t.token}` } });
+    expect(ErrorBodySchema.parse(failure.json())).toEqual(failure.json());
   });
 
   it('is served at /api/v1/openapi.json without a token, over a real socket', async () => {
