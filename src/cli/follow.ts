@@ -1,10 +1,17 @@
 import { formatDuration } from '../config/duration.js';
 import type { RunView, StepView } from '../server/views.js';
 import type { ApiClient } from './client.js';
+import { fitWidth, redrawPrefix, renderLiveView, type Awaiting, type LiveState } from './live-view.js';
 import { stateLabel, stateMark, type Output } from './output.js';
 
-/** Prints a run's progress live, one line per step change, and returns the finished run. */
+/** A terminal a person watches: the view is redrawn in place there; a pipe, a log file or CI gets one line per change. */
+function onTerminal(out: Output): boolean {
+  return !out.json && process.stdout.isTTY === true && process.env.TERM !== 'dumb';
+}
+
+/** Prints a run's progress live and returns the finished run: redrawn in place on a terminal, one line per step change elsewhere. */
 export async function followRun(client: ApiClient, out: Output, runId: number, options: { quiet?: boolean } = {}): Promise<RunView> {
+  if (!options.quiet && onTerminal(out)) return followOnTerminal(client, out, runId);
   let finished: RunView | undefined;
   for await (const { event, data } of client.events(`/api/v1/runs/${runId}/events`)) {
     if (event === 'step' && !options.quiet && !out.json) out.out(stepLine(out, data as StepView));
@@ -18,6 +25,65 @@ export async function followRun(client: ApiClient, out: Output, runId: number, o
     const { run } = await client.request<{ run: RunView }>('GET', `/api/v1/runs/${runId}`);
     finished = run;
   }
+  return finished;
+}
+
+interface RunDetail {
+  run: RunView;
+  steps: StepView[];
+  awaiting: { step: string; kind: 'deploy' | 'analysis'; environment: string } | null;
+}
+
+/** Who the run waits for; for a deployment approval, with how many approvals it needs and who gave one (the approvals list). */
+async function awaitingOf(client: ApiClient, runId: number, detail: RunDetail): Promise<Awaiting | null> {
+  const a = detail.awaiting;
+  if (!a || a.kind !== 'deploy') return a;
+  const { approvals } = await client.request<{ approvals: Array<{ run: { id: number }; required: number; approvedBy: string[] }> }>('GET', '/api/v1/approvals').catch(() => ({ approvals: [] }));
+  const mine = approvals.find((p) => p.run.id === runId);
+  return { ...a, required: mine?.required, approvedBy: mine?.approvedBy };
+}
+
+/**
+ * The live view: every step with its state and time, who the run waits for and the watch window's
+ * countdown, redrawn in place each second and at each change, until the run ends.
+ */
+async function followOnTerminal(client: ApiClient, out: Output, runId: number): Promise<RunView> {
+  const detail = await client.request<RunDetail>('GET', `/api/v1/runs/${runId}`);
+  const seenAt = new Map<number, number>(detail.steps.map((s) => [s.id, Date.now()]));
+  let state: LiveState = { run: detail.run, steps: detail.steps, awaiting: await awaitingOf(client, runId, detail), seenAt };
+  let drawn = 0;
+  const draw = (): void => {
+    const lines = renderLiveView(out, state, Date.now()).map((line) => fitWidth(line, process.stdout.columns || 100));
+    process.stdout.write(`${redrawPrefix(drawn)}${lines.join('\n')}\n`);
+    drawn = lines.length;
+  };
+  draw();
+  // A real timer: it refreshes what a person reads (elapsed times, the countdown), not the run's logic.
+  const timer = setInterval(draw, 1_000);
+  let finished: RunView | undefined;
+  try {
+    for await (const { event, data } of client.events(`/api/v1/runs/${runId}/events`)) {
+      if (event === 'step') {
+        const step = data as StepView;
+        seenAt.set(step.id, Date.now());
+        const known = state.steps.some((s) => s.id === step.id);
+        state = { ...state, steps: known ? state.steps.map((s) => (s.id === step.id ? step : s)) : [...state.steps, step] };
+      }
+      if (event === 'run') state = { ...state, run: data as RunView };
+      if (event === 'end') finished = (data as { run: RunView }).run;
+      if (event === 'step' || event === 'run') {
+        const now = await client.request<RunDetail>('GET', `/api/v1/runs/${runId}`).catch(() => undefined);
+        if (now) state = { ...state, run: now.run, awaiting: await awaitingOf(client, runId, now) };
+      }
+      if (finished) state = { ...state, run: finished, awaiting: null };
+      draw();
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  finished ??= (await client.request<RunDetail>('GET', `/api/v1/runs/${runId}`)).run;
+  state = { ...state, run: finished, awaiting: null };
+  draw();
   return finished;
 }
 

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../server/version.js';
 import { createContext, DEFAULT_DATA_DIR, type CliContext, type GlobalOptions } from './context.js';
+import type { OptionSource } from './discovery.js';
 import { registerAgent } from './commands/agent.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerAudit } from './commands/audit.js';
@@ -48,7 +49,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     // Before the subcommands are added, so they inherit it: usage errors become exit code 2, not 1.
     .exitOverride();
 
-  const ctx = (): CliContext => createContext(program.opts<GlobalOptions>());
+  // Whether --config and --data-dir were given or are commander's defaults: a default is looked for up the repository (discovery.ts).
+  const ctx = (): CliContext =>
+    createContext({ ...program.opts<GlobalOptions>(), configSource: program.getOptionValueSource('config') as OptionSource, dataDirSource: program.getOptionValueSource('dataDir') as OptionSource });
   const wrap =
     <A extends unknown[]>(action: Action<A>) =>
     async (...args: A): Promise<void> => {
