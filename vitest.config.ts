@@ -2,6 +2,14 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 const shared = { testTimeout: 60_000, hookTimeout: 60_000, pool: 'forks' } as const;
 
+/**
+ * Test files run two at a time by default (GANTRY_TEST_WORKERS to change it): most of a file's time
+ * is spent waiting on the processes it starts (servers, agents, git, Chromium), so two side by side
+ * take about half the time on a two-core machine. Files that share a machine-wide resource keep apart
+ * by worker (test/support/deploy-fixture.ts basePort splits ports by VITEST_POOL_ID).
+ */
+const workers = Number(process.env.GANTRY_TEST_WORKERS ?? '2');
+
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
@@ -12,6 +20,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'main',
+          maxWorkers: workers,
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/sweep/**'],
           setupFiles: ['./test/support/sweep-setup.ts'],
