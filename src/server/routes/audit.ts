@@ -41,7 +41,14 @@ export const auditApi: readonly ApiRoute[] = [
     query: Query,
     response: z.object({ events: z.array(AuditEventSchema), nextCursor: NextCursorSchema }),
   },
-  { method: 'GET', url: '/api/v1/audit/verify', operationId: 'verifyAuditLog', tag: 'audit', summary: "Walk the audit log's hash chain: where it first breaks, if it does" },
+  {
+    method: 'GET',
+    url: '/api/v1/audit/verify',
+    operationId: 'verifyAuditLog',
+    tag: 'audit',
+    summary: "Walk the audit log's hash chain: where it first breaks, if it does",
+    response: z.union([z.object({ ok: z.literal(true), rows: z.number().int() }), z.object({ ok: z.literal(false), rows: z.number().int(), brokenAt: z.number().int(), reason: z.string() })]),
+  },
 ];
 
 function view(e: AuditEvent) {

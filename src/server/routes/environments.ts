@@ -45,8 +45,30 @@ const DeploymentSchema = z
   })
   .meta({ id: 'Deployment' });
 
+const ServiceLiveSchema = z.object({ service: z.string(), port: z.number().int().nullable(), live: DeploymentSchema.nullable() });
+
 export const environmentApi: readonly ApiRoute[] = [
-  { method: 'GET', url: '/api/v1/environments', operationId: 'listEnvironments', tag: 'environments', summary: 'Every environment with the live revision of each service' },
+  {
+    method: 'GET',
+    url: '/api/v1/environments',
+    operationId: 'listEnvironments',
+    tag: 'environments',
+    summary: 'Every environment with the live revision of each service',
+    response: z.object({
+      environments: z.array(
+        z.object({
+          name: z.string(),
+          branch: z.string(),
+          strategy: z.string(),
+          target: z.string(),
+          requires: z.string().nullable(),
+          approvals: z.number().int().describe('Approvals a deploy needs.'),
+          services: z.array(ServiceLiveSchema),
+          regions: z.array(z.object({ region: z.string(), target: z.string(), services: z.array(ServiceLiveSchema) })).optional().describe('Only for an environment with regions, each with its own live revisions.'),
+        }),
+      ),
+    }),
+  },
   {
     method: 'GET',
     url: '/api/v1/environments/:env/history',

@@ -27,7 +27,30 @@ export function deliveryView(d: Delivery) {
 }
 
 export const notificationApi: readonly ApiRoute[] = [
-  { method: 'GET', url: '/api/v1/runs/:id/notifications', operationId: 'listRunNotifications', tag: 'runs', summary: "A run's notifications and incidents, in the order planned", params: RunId },
+  {
+    method: 'GET',
+    url: '/api/v1/runs/:id/notifications',
+    operationId: 'listRunNotifications',
+    tag: 'runs',
+    summary: "A run's notifications and incidents, in the order planned",
+    params: RunId,
+    response: z.object({
+      notifications: z.array(
+        z.object({
+          id: z.number().int(),
+          channel: z.string(),
+          kind: z.string(),
+          event: z.string(),
+          status: z.string(),
+          attempts: z.number().int(),
+          lastError: z.string().nullable().describe('Redacted before it was stored.'),
+          deliveryId: z.string(),
+          createdAt: z.string().nullable(),
+          deliveredAt: z.string().nullable(),
+        }),
+      ),
+    }),
+  },
 ];
 
 export function notificationRoutes(app: FastifyInstance, ctx: ServerContext): void {
