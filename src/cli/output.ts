@@ -1,4 +1,9 @@
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+
+// yaml is loaded only when a YAML document is printed: `gantry --help` never pays for it
+// (test/integration/cli-lazy-loading.test.ts).
+const require = createRequire(import.meta.url);
 
 /** What `-o` asked for: text for people, or one document for programs (JSON or YAML). */
 export type OutputFormat = 'text' | 'json' | 'yaml';
@@ -22,7 +27,7 @@ const CODES: Record<Style, [number, number]> = { green: [32, 39], red: [31, 39],
 /** The document as -o asked: JSON, or the same document as YAML. */
 export function formatDocument(format: OutputFormat, value: unknown): string {
   // JSON.stringify first, so YAML shows exactly what JSON would (toJSON(), no undefined fields).
-  if (format === 'yaml') return stringify(JSON.parse(JSON.stringify(value)) as unknown, { lineWidth: 0 });
+  if (format === 'yaml') return (require('yaml') as typeof Yaml).stringify(JSON.parse(JSON.stringify(value)) as unknown, { lineWidth: 0 });
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 

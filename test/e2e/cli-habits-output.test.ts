@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { RunView } from '../../src/server/views.js';
 import { runCli, type CliResult } from '../support/cli.js';
-import { fixtureRepo, pushChange } from '../support/fixture-repo.js';
+import { fixtureRepo, pushChange, writeTree } from '../support/fixture-repo.js';
 import { TempDirs, until } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -149,6 +149,12 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(yaml.code, yaml.stderr).toBe(0);
     expect(yaml.stdout).toMatch(/^tokens:\n {2}- id: \d+\n/);
     expect(parse(yaml.stdout)).toEqual(JSON.parse(json.stdout));
+    // validate prints its own document: the same holds.
+    await writeTree(join(root, 'checkout'), { 'gantry.yaml': CONFIG, 'api/lint.sh': 'echo lint ok\n' });
+    const config = join(root, 'checkout', 'gantry.yaml');
+    const checked = await gantry(['validate', '--config', config, '-o', 'yaml']);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(parse(checked.stdout)).toEqual(JSON.parse((await gantry(['validate', '--config', config, '-o', 'json'])).stdout));
   });
 
   it('prints an error as a JSON document in every spelling of -o json, and exits 4 when no server answers', async () => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { AgentView } from '../../server/agent-views.js';
-import type { Output, Style } from '../output.js';
+import { formatDocument, type Output, type Style } from '../output.js';
 import type { Wrap } from '../program.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../errors/index.js';
@@ -35,7 +35,7 @@ function lines(o: Output, a: AgentView, now: number): string[] {
 async function environmentStatus(ctx: CliContext, env: string, opts: { service?: string; watch?: boolean }): Promise<number> {
   const path = `/api/v1/environments/${encodeURIComponent(env)}/status${opts.service === undefined ? '' : `?service=${encodeURIComponent(opts.service)}`}`;
   const read = (): Promise<EnvironmentStatusBody> => ctx.client().request<EnvironmentStatusBody>('GET', path);
-  const render = (body: EnvironmentStatusBody): string => (ctx.out.json ? JSON.stringify(body, null, 2) : statusLines(ctx.out, body, Date.now()).join('\n'));
+  const render = (body: EnvironmentStatusBody): string => (ctx.out.json ? formatDocument(ctx.out.format, body).trimEnd() : statusLines(ctx.out, body, Date.now()).join('\n'));
   if (!opts.watch) {
     const body = await read();
     ctx.out.out(render(body));

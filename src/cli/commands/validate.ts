@@ -10,7 +10,9 @@ export function registerValidate(program: Command, wrap: Wrap): void {
         // Loaded only when the command runs (see program.ts): zod and yaml are most of its start-up.
         const { validateFile } = await import('../../config/validate.js');
         const result = await validateFile(ctx.options.config, { output: ctx.options.output === 'text' ? 'text' : 'json', color: ctx.out.color });
-        if (result.exitCode === 0 || ctx.out.json) ctx.out.out(result.text);
+        // -o yaml: the same document as -o json (output.ts).
+        if (ctx.out.format === 'yaml') ctx.out.printJson(JSON.parse(result.text) as unknown);
+        else if (result.exitCode === 0 || ctx.out.json) ctx.out.out(result.text);
         else ctx.out.err(result.text);
         return result.exitCode;
       }),
