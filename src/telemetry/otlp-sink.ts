@@ -71,6 +71,6 @@ class PresetIds implements IdGenerator {
 const randomHex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
 function diagLogger(logger: Logger): DiagLogger {
-  const log = (level: 'error' | 'warn' | 'info' | 'debug') => (message: string, ...args: unknown[]) => logger[level]({ otel: args }, `opentelemetry: ${message}`);
+  const log = (level: 'error' | 'warn' | 'info' | 'debug') => (message: string, ...args: unknown[]) => logger[level](args.length > 0 ? { otel: args } : {}, `opentelemetry: ${message}`);
   return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug'), verbose: log('debug') };
 }

@@ -51,6 +51,7 @@ interface Received {
   readonly statusCode: number;
   readonly statusMessage: string;
   readonly serviceName: string;
+  readonly resource: Record<string, string | number | boolean>;
 }
 
 const SPAN_KIND_INTERNAL = 1;
@@ -81,7 +82,8 @@ class OtlpReceiver {
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpRequest;
       for (const rs of body.resourceSpans ?? []) {
-        const serviceName = String(attributesOf(rs.resource?.attributes)['service.name'] ?? '');
+        const resource = attributesOf(rs.resource?.attributes);
+        const serviceName = String(resource['service.name'] ?? '');
         for (const ss of rs.scopeSpans ?? []) {
           for (const s of ss.spans ?? []) {
             this.spans.push({
@@ -96,6 +98,7 @@ class OtlpReceiver {
               statusCode: s.status?.code ?? 0,
               statusMessage: s.status?.message ?? '',
               serviceName,
+              resource,
             });
           }
         }
@@ -277,10 +280,11 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
     receivers.push(receiver);
     const endpoint = await receiver.start();
     const { configPath, dataDir, out } = await fixture(resumableConfig);
-    const first = await startTracedServer(configPath, dataDir, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces`, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_SERVICE_NAME: 'gantry-ci' });
+    const first = await startTracedServer(configPath, dataDir, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces`, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_SERVICE_NAME: 'gantry-ci', OTEL_RESOURCE_ATTRIBUTES: 'service.namespace=delivery' });
     const { runId, headers } = await dispatch(first.url, dataDir);
     const before = await until('the first gate span at the receiver', () => receiver.ofRun(runId).find((s) => s.name === 'gate:api:first'), 30_000);
     expect(before.serviceName).toBe('gantry-ci');
+    expect(before.resource['service.namespace']).toBe('delivery');
     await until('the held gate to start', async () => (await readFile(join(out, 'held.traceparent'), 'utf8').catch(() => '')).length > 0, 30_000);
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
@@ -313,6 +317,28 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
     // Both attempts of the held gate were told the same span: the one sent for the step.
     const parents = (await readFile(join(out, 'held.traceparent'), 'utf8')).trim().split('\n');
     expect(parents).toEqual([`00-${before.traceId}-${held?.spanId}-01`, `00-${before.traceId}-${held?.spanId}-01`]);
+  });
+
+  it('fails no run when the collector is down: the failed export is logged', async () => {
+    // A port nothing listens on: the exporter's connection is refused.
+    const closed = new OtlpReceiver();
+    const endpoint = await closed.start();
+    await closed.stop();
+    const { configPath, dataDir } = await fixture(resumableConfig);
+    // The exporter gives up after its timeout (10 s by default), and so does the stop's flush.
+    const server = await startTracedServer(configPath, dataDir, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_EXPORTER_OTLP_TIMEOUT: '1000' });
+    let log = '';
+    server.child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+    const { runId, headers } = await dispatch(server.url, dataDir);
+    await until('the held gate to start', async () => (await readFile(join(dataDir, '..', 'out', 'held.traceparent'), 'utf8').catch(() => '')).length > 0, 30_000);
+    await writeFile(join(dataDir, '..', 'out', 'go'), '');
+    const state = await until('the run to end', async () => {
+      const s = ((await (await fetch(`${server.url}/api/v1/runs/${runId}`, { headers })).json()) as { run: { state: string } }).run.state;
+      return ['failed', 'succeeded', 'cancelled'].includes(s) ? s : undefined;
+    }, 30_000);
+    expect(state).toBe('succeeded');
+    await until('the failed export in the log', () => /opentelemetry: .*(ECONNREFUSED|export)/i.test(log), 30_000);
+    await stopWithSigterm(server.child);
   });
 
   it('gives gates no TRACEPARENT when no OTLP endpoint is set', async () => {
