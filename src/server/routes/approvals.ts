@@ -16,7 +16,27 @@ const RejectBody = z.strictObject({ reason: z.string().min(1).max(2000) });
 const DecisionSchema = z.object({ run: RunSchema, kind: z.enum(['deploy', 'analysis']), decision: z.enum(['approved', 'rejected']) });
 
 export const approvalApi: readonly ApiRoute[] = [
-  { method: 'GET', url: '/api/v1/approvals', operationId: 'listApprovals', tag: 'approvals', summary: 'Runs waiting for a person, and whether the caller may decide each' },
+  {
+    method: 'GET',
+    url: '/api/v1/approvals',
+    operationId: 'listApprovals',
+    tag: 'approvals',
+    summary: 'Runs waiting for a person, and whether the caller may decide each',
+    response: z.object({
+      approvals: z.array(
+        z.object({
+          run: RunSchema,
+          environment: z.string(),
+          kind: z.enum(['deploy', 'analysis']),
+          required: z.number().int(),
+          confirmation: z.string().nullable().describe('The phrase an approval of a deploy must repeat, if the environment asks for one.'),
+          approvedBy: z.array(z.string()),
+          message: z.string().nullable(),
+          you: z.object({ user: z.string(), mayDecide: z.boolean(), reason: z.string().nullable() }),
+        }),
+      ),
+    }),
+  },
   { method: 'POST', url: '/api/v1/runs/:id/approve', operationId: 'approveRun', tag: 'approvals', summary: 'Approve the deployment (or paused watch window) a run waits on', params: RunId, body: ApproveBody, status: 201, response: DecisionSchema },
   { method: 'POST', url: '/api/v1/runs/:id/reject', operationId: 'rejectRun', tag: 'approvals', summary: 'Reject what a run waits on, with a reason', params: RunId, body: RejectBody, status: 201, response: DecisionSchema },
 ];

@@ -20,9 +20,28 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export const pinnedView = (o: PinnedOrigin) => ({ source: o.source, file: o.file, sha: o.sha, by: o.by, reason: o.reason, since: iso(o.since), hash: o.hash });
 const pendingView = (p: PendingChange) => ({ sha: p.sha, proposedAt: iso(p.proposedAt), proposedBy: p.proposedBy, changes: p.changes });
 
+const PinnedSchema = z
+  .object({ source: z.string(), file: z.string(), sha: z.string().nullable(), by: z.string(), reason: z.string().nullable(), since: z.string(), hash: z.string().describe('sha256:<hex> of the gantry.yaml text the rules came from.') })
+  .meta({ id: 'Pinned' });
+
 export const configApi: readonly ApiRoute[] = [
-  { method: 'GET', url: '/api/v1/config', operationId: 'getPinnedConfig', tag: 'config', summary: "The pinned gantry.yaml's origin and the guard-rule changes commits propose" },
-  { method: 'POST', url: '/api/v1/config/accept', operationId: 'acceptConfig', tag: 'config', summary: "Accept one commit's guard rules (admin, audited)", body: AcceptBody },
+  {
+    method: 'GET',
+    url: '/api/v1/config',
+    operationId: 'getPinnedConfig',
+    tag: 'config',
+    summary: "The pinned gantry.yaml's origin and the guard-rule changes commits propose",
+    response: z.object({ pinned: PinnedSchema, pending: z.array(z.object({ sha: z.string(), proposedAt: z.string(), proposedBy: z.string(), changes: z.array(z.string()) })) }),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/config/accept',
+    operationId: 'acceptConfig',
+    tag: 'config',
+    summary: "Accept one commit's guard rules (admin, audited)",
+    body: AcceptBody,
+    response: z.object({ accepted: z.boolean(), sha: z.string(), changes: z.array(z.string()), pinned: PinnedSchema }),
+  },
 ];
 
 /**
