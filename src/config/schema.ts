@@ -391,7 +391,21 @@ const SecretRef = z.strictObject({ secret: SecretName });
 export const ChannelSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('slack'), webhook: SecretRef }),
   z.strictObject({ kind: z.literal('webhook'), url: z.string().url(), signingSecret: SecretRef.optional() }),
-  z.strictObject({ kind: z.literal('email'), to: z.array(z.string().email()).min(1), smtp: z.string().min(1) }).describe('Not supported yet (CONFIG_UNSUPPORTED).'),
+  z
+    .strictObject({
+      kind: z.literal('email'),
+      to: z.array(z.string().email()).min(1).describe('Who gets the mail.'),
+      smtp: z
+        .string()
+        .regex(/^smtps?:\/\/[^/@\s:]+(:\d{1,5})?\/?$/, 'must be smtp://host[:port] or smtps://host[:port], without credentials (use user and password)')
+        .describe('The mail server: smtp://host[:port] (STARTTLS when offered, port 587 by default) or smtps://host[:port] (TLS from the start, 465).'),
+      from: z.string().email().optional().describe('The sender address (default gantry@<the server host>).'),
+      requireTls: z.boolean().optional().describe('Refuse to send over an unencrypted connection: STARTTLS is required on smtp:// (default false).'),
+      user: z.string().min(1).optional().describe('SMTP account name; with it, the server logs in with `password`.'),
+      password: SecretRef.optional().describe("Secret holding the SMTP account's password."),
+    })
+    .refine((c) => c.password === undefined || c.user !== undefined, { message: 'password needs user', path: ['password'] })
+    .describe('Plain-text mail over SMTP.'),
   z.strictObject({
     kind: z.literal('pagerduty'),
     routingKey: SecretRef,

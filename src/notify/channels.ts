@@ -1,6 +1,7 @@
 import type { NotificationsConfig } from '../config/types.js';
 import type { SecretSource } from '../secrets/source.js';
-import { DeliveryError, requireSecret } from './delivery-error.js';
+import { requireSecret } from './delivery-error.js';
+import { defaultFrom, EmailNotifier } from './email.js';
 import { DEFAULT_GITHUB_API_URL, GitHubIssueIncidents } from './incidents/github-issue.js';
 import type { IncidentChannel } from './incidents/incident-channel.js';
 import { DEFAULT_PAGERDUTY_URL, PagerDutyIncidents } from './incidents/pagerduty.js';
@@ -17,11 +18,6 @@ export interface ChannelAdapters {
   readonly incidents?: IncidentChannel;
 }
 
-/** Email is in the schema but not implemented: deliveries fail visibly instead of vanishing. */
-const unsupportedEmail: Notifier = {
-  notify: () => Promise.reject(new DeliveryError('NOTIFY_CHANNEL_UNSUPPORTED', 'email channels cannot deliver yet', { hint: 'Route these events to a Slack or webhook channel.' })),
-};
-
 /** Secrets are looked up when a delivery is made, not here, so a secret set later is picked up. */
 export function adaptersFor(channel: string, spec: ChannelSpec, secrets: SecretSource): ChannelAdapters {
   const secret = (name: string) => (): string => requireSecret(secrets.values([name]), name, channel);
@@ -34,7 +30,16 @@ export function adaptersFor(channel: string, spec: ChannelSpec, secrets: SecretS
       return { notifier: new WebhookNotifier(o), incidents: new WebhookIncidents(o) };
     }
     case 'email':
-      return { notifier: unsupportedEmail };
+      return {
+        notifier: new EmailNotifier({
+          smtp: spec.smtp,
+          to: spec.to,
+          from: spec.from ?? defaultFrom(),
+          requireTls: spec.requireTls ?? false,
+          user: spec.user,
+          password: optionalSecret(spec.password?.secret),
+        }),
+      };
     case 'pagerduty':
       return { incidents: new PagerDutyIncidents({ url: spec.url ?? DEFAULT_PAGERDUTY_URL, routingKey: secret(spec.routingKey.secret) }) };
     case 'github-issue':

@@ -38,12 +38,6 @@ export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
     hint: 'Remove socket: the agent is reached over loopback HTTP; set port to choose its port.',
   },
   {
-    find: (config) => Object.entries(config.notifications?.channels ?? {}).flatMap(([name, c]) => (c.kind === 'email' ? [['notifications', 'channels', name, 'kind']] : [])),
-    anchor: 'value',
-    why: 'email channels cannot deliver yet',
-    hint: 'Use a slack or webhook channel (a webhook can feed a mail relay).',
-  },
-  {
     find: (config) =>
       environmentsOf(config).flatMap(([envName, env]) =>
         typeof env.strategy === 'object' && env.strategy.kind === 'rolling' && env.strategy.maxUnavailable !== undefined && targetKind(config, env.target) === 'local'
