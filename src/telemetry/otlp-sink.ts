@@ -37,12 +37,13 @@ export function otlpSink(config: TracingConfig, version: string, logger: Logger)
       ids.next = { traceId: record.traceId, spanId: record.spanId };
       let span;
       try {
-        span = tracer.startSpan(record.name, { kind: record.kind === 'server' ? SpanKind.SERVER : SpanKind.INTERNAL, startTime: record.startMs, attributes: record.attributes }, parentContext(record));
+        span = tracer.startSpan(record.name, { kind: record.kind === 'server' ? SpanKind.SERVER : SpanKind.INTERNAL, startTime: new Date(record.startMs), attributes: record.attributes }, parentContext(record));
       } finally {
         ids.next = undefined;
       }
       if (record.error) span.setStatus({ code: SpanStatusCode.ERROR, message: `${record.error.code}: ${record.error.message}` });
-      span.end(record.endMs);
+      // Dates, not numbers: the SDK reads a small number as a time since the process started.
+      span.end(new Date(record.endMs));
     },
     async shutdown(): Promise<void> {
       await provider.shutdown();
