@@ -29,8 +29,8 @@ async function problemOf(response: Response): Promise<ApiProblem> {
 export interface Api {
   get<T>(path: string, signal?: AbortSignal): Promise<T>;
   send<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
-  /** Opens a stream of server-sent events (with the token, which EventSource cannot send). */
-  stream(path: string, signal: AbortSignal): Promise<Response>;
+  /** Opens a stream of server-sent events (with the token, which EventSource cannot send), after `lastEventId` when resuming. */
+  stream(path: string, signal: AbortSignal, lastEventId?: string): Promise<Response>;
 }
 
 export function createApi(token: string, onUnauthorized: () => void): Api {
@@ -50,8 +50,10 @@ export function createApi(token: string, onUnauthorized: () => void): Api {
       const response = await check(await fetch(path, init));
       return (await response.json()) as T;
     },
-    async stream(path: string, signal: AbortSignal): Promise<Response> {
-      return check(await fetch(path, { headers: { ...headers, accept: 'text/event-stream' }, signal, cache: 'no-store' }));
+    async stream(path: string, signal: AbortSignal, lastEventId?: string): Promise<Response> {
+      const sse: Record<string, string> = { ...headers, accept: 'text/event-stream' };
+      if (lastEventId !== undefined) sse['last-event-id'] = lastEventId;
+      return check(await fetch(path, { headers: sse, signal, cache: 'no-store' }));
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { Api } from './client';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { ApiError, type Api } from './client';
 
 export interface SseEvent {
   readonly event: string;
@@ -6,47 +7,49 @@ export interface SseEvent {
 }
 
 /**
- * Reads a server-sent-events response as it arrives. A block is `event:` and `data:` lines ended by
- * an empty line; comment lines (`: keepalive`) are skipped. Resolves when the server ends the stream.
+ * Reads a server-sent-events response as it arrives (eventsource-parser, as the CLI does), until the
+ * server ends the stream. `onId` gets each event's id: where the stream stands, to resume after it.
  */
-export async function readEvents(response: Response, onEvent: (e: SseEvent) => void): Promise<void> {
+export async function readEvents(response: Response, onEvent: (e: SseEvent) => void, onId: (id: string) => void = () => undefined): Promise<void> {
   if (!response.body) return;
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
+  const reader = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
-      }
-      if (data.length > 0) onEvent({ event, data: JSON.parse(data.join('\n')) as unknown });
-    }
+    if (value.id !== undefined) onId(value.id);
+    onEvent({ event: value.event ?? 'message', data: JSON.parse(value.data) as unknown });
   }
 }
 
 /**
- * Follows a stream until `signal` aborts: reconnects after a drop (a server restart) with a growing
- * pause, and calls `onOpen` on every connection so the caller can refetch what it missed.
+ * Follows a stream until `signal` aborts or the server sends `end`: reconnects after a drop (a
+ * server restart) with a growing pause, sending the last event id back (Last-Event-ID) so the
+ * server goes on where the stream stopped, and calls `onOpen` on every connection. A refusal (4xx)
+ * is thrown: trying again would not change it.
  */
 export async function follow(api: Api, path: string, signal: AbortSignal, onEvent: (e: SseEvent) => void, onOpen: () => void = () => undefined): Promise<void> {
   let pauseMs = 500;
-  while (!signal.aborted) {
+  let lastEventId: string | undefined;
+  let ended = false;
+  while (!signal.aborted && !ended) {
     try {
-      const response = await api.stream(path, signal);
+      const response = await api.stream(path, signal, lastEventId);
       pauseMs = 500;
       onOpen();
-      await readEvents(response, onEvent);
-    } catch {
+      await readEvents(
+        response,
+        (e) => {
+          if (e.event === 'end') ended = true;
+          onEvent(e);
+        },
+        (id) => (lastEventId = id),
+      );
+    } catch (error: unknown) {
       if (signal.aborted) return;
+      // Refused (signed out, no such run): another try would be refused the same way.
+      if (error instanceof ApiError && error.status < 500) throw error;
     }
+    if (ended) return;
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, 10_000);
   }

@@ -31,7 +31,9 @@ export function useSession(): Session {
 
 /**
  * Holds the signed-in user's API client and the one live stream of changes every page listens to.
- * A reconnect counts as a change of everything, since events may have been missed meanwhile.
+ * A reconnect to the same server resumes the stream (the changes missed meanwhile are sent again);
+ * when it cannot (another server, or too long away: `ready` says `resumed: false`), it counts as a
+ * change of everything.
  */
 export function SessionProvider(props: { token: string; me: Whoami; onSignOut: () => void; children: ReactNode }) {
   const { token, me, onSignOut, children } = props;
@@ -47,12 +49,13 @@ export function SessionProvider(props: { token: string; me: Whoami; onSignOut: (
       stop.signal,
       (e) => {
         if (e.event === 'changes') publish((e.data as { changes: Change[] }).changes);
+        if (e.event === 'ready' && !(e.data as { resumed?: boolean }).resumed) publish([{ type: 'run', runId: 0, state: 'reconnected' }]);
       },
-      () => {
-        setLive(true);
-        publish([{ type: 'run', runId: 0, state: 'reconnected' }]);
-      },
-    ).finally(() => setLive(false));
+      () => setLive(true),
+    )
+      // A refused stream (the token revoked) signs out through the API client; nothing else to do here.
+      .catch(() => undefined)
+      .finally(() => setLive(false));
     return () => stop.abort();
   }, [api]);
   const session = useMemo<Session>(

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { readEvents } from '../api/sse';
+import { follow } from '../api/sse';
 import type { ApiProblem, LogLine, PendingApproval, Run, Step } from '../api/types';
 import { ApprovalCard } from '../components/approval-card';
 import { CanaryCard, canariesOf } from '../components/canary-card';
@@ -30,11 +30,13 @@ function useRun(id: number): { run: Run | undefined; steps: Step[]; problem: Api
         setRun(first.run);
         setSteps(first.steps);
         if (TERMINAL.has(first.run.state)) return;
-        await readEvents(await api.stream(`api/v1/runs/${id}/events`, stop.signal), (e) => {
+        // Resumed after a drop (a server restart) with the last event id: only what changed since is sent.
+        await follow(api, `api/v1/runs/${id}/events`, stop.signal, (e) => {
           if (e.event === 'step') upsert(e.data as Step);
           if (e.event === 'run') setRun(e.data as Run);
           if (e.event === 'end') setRun((e.data as { run: Run }).run);
         });
+        if (stop.signal.aborted) return;
         // The stream ends with the run; one last read picks up the final summaries.
         const last = await api.get<{ run: Run; steps: Step[] }>(`api/v1/runs/${id}`, stop.signal);
         setRun(last.run);
@@ -66,18 +68,14 @@ function Logs({ runId, step }: { runId: number; step: string | null }) {
       setLines((all) => [...all, ...add].slice(-MAX_LINES));
     };
     const path = `api/v1/runs/${runId}/logs?follow=1${step ? `&step=${encodeURIComponent(step)}` : ''}`;
-    api
-      .stream(path, stop.signal)
-      .then((response) =>
-        readEvents(response, (e) => {
-          if (e.event === 'log') {
-            buffer.push(e.data as LogLine);
-            frame ||= requestAnimationFrame(flush);
-          }
-          if (e.event === 'end') setEnded(true);
-        }),
-      )
-      .catch(() => undefined);
+    // Resumed after a drop with the last line's id: no line twice, none lost.
+    follow(api, path, stop.signal, (e) => {
+      if (e.event === 'log') {
+        buffer.push(e.data as LogLine);
+        frame ||= requestAnimationFrame(flush);
+      }
+      if (e.event === 'end') setEnded(true);
+    }).catch(() => undefined);
     return () => {
       stop.abort();
       if (frame) cancelAnimationFrame(frame);
