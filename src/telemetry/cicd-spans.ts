@@ -69,6 +69,7 @@ export function stepSpan(run: Run, step: Step, info: PipelineInfo, firstStartedM
   const start = Math.min(firstStartedMs ?? Infinity, step.startedAt ?? end);
   const result = resultOf(step.state, step.error);
   const taskType = TASK_TYPES[step.kind];
+  const environment = step.environment ?? run.environment;
   return {
     name: step.key,
     kind: 'internal',
@@ -85,7 +86,7 @@ export function stepSpan(run: Run, step: Step, info: PipelineInfo, firstStartedM
       ...(taskType ? { [CICD.taskType]: taskType } : {}),
       [CICD.taskRunResult]: result,
       ...vcsAttributes(run),
-      ...(step.environment ?? run.environment ? { [CICD.environmentName]: step.environment ?? run.environment ?? '' } : {}),
+      ...(environment ? { [CICD.environmentName]: environment } : {}),
       'gantry.step.key': step.key,
       'gantry.step.kind': step.kind,
       'gantry.step.attempt': step.attempt,
