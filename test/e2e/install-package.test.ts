@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -138,6 +138,10 @@ describe('the npm package', () => {
     // Stand-ins for `npm ci && npm run build` in the clone: this tree's dependencies (hard links, so
     // nothing npm does in the clone reaches the tree) and its build.
     await run('cp', ['-al', join(ROOT, 'node_modules'), join(clone, 'node_modules')]);
+    // npm rewrites its hidden lockfile in place: that one file is a copy of its own.
+    const hiddenLock = join(clone, 'node_modules/.package-lock.json');
+    await copyFile(hiddenLock, `${hiddenLock}.copy`);
+    await rename(`${hiddenLock}.copy`, hiddenLock);
     await run('cp', ['-r', join(ROOT, 'dist'), join(clone, 'dist')]);
     const prefix = join(root, 'link-prefix');
     // npm_config_prefix, not --prefix: for `npm link` --prefix also names the project folder.
