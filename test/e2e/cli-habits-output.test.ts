@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { RunView } from '../../src/server/views.js';
 import { runCli, type CliResult } from '../support/cli.js';
+import { CLI } from '../support/server-process.js';
 import { fixtureRepo, pushChange, writeTree } from '../support/fixture-repo.js';
 import { TempDirs, until } from '../support/temp.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -68,6 +69,12 @@ describe('CLI output habits: completion, examples, tables, -o yaml, errors as do
       const script = join(root, 'gantry.bash');
       await writeFile(script, made.stdout);
       // Drive _gantry as bash does on TAB: COMP_WORDS and COMP_CWORD set, COMPREPLY read back.
+      // `gantry` on PATH, as the scripts call it for the environments of the gantry.yaml where TAB is pressed.
+      const bin = join(root, 'bin');
+      await writeTree(bin, { gantry: `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"\n` });
+      await chmod(join(bin, 'gantry'), 0o755);
+      const project = join(root, 'project');
+      await writeTree(project, { 'gantry.yaml': `${CONFIG}  qa:\n    branch: main\n` });
       const complete = async (line: string): Promise<string[]> => {
         const program = `source ${JSON.stringify(script)}
 complete -p gantry
@@ -76,7 +83,7 @@ read -ra COMP_WORDS <<<"$LINE"
 COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))
 _gantry
 printf '%s\\n' "\${COMPREPLY[@]}"`;
-        const { stdout } = await run('bash', ['-c', program], { env: { ...process.env, LINE: line } });
+        const { stdout } = await run('bash', ['-c', program], { cwd: project, env: { ...process.env, LINE: line, PATH: `${bin}:${process.env.PATH ?? ''}` } });
         const [registered, ...words] = stdout.trim().split('\n');
         expect(registered).toBe('complete -o default -F _gantry gantry');
         return words.filter((w) => w !== '');
@@ -88,6 +95,11 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
       expect(await complete('gantry runs --state ')).toEqual(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
       expect(await complete('gantry dispatch dev --ti')).toEqual(['--timeout']);
       expect(await complete('gantry -o y')).toEqual(['yaml']);
+      // Environment names, from the gantry.yaml of the folder, where a command takes one.
+      expect(await complete('gantry dispatch ')).toEqual(['dev', 'qa']);
+      expect(await complete('gantry rollback q')).toEqual(['qa']);
+      expect(await complete('gantry runs --env ')).toEqual(['dev', 'qa']);
+      expect(await complete('gantry dispatch dev ')).toEqual([]);
     });
 
     it('writes zsh and fish scripts naming the same commands', async () => {

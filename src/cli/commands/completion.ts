@@ -34,4 +34,22 @@ export function registerCompletion(program: Command, wrap: Wrap): void {
         return 0;
       }),
     );
+  // What the scripts run to complete an environment name: the keys of gantry.yaml's `environments`,
+  // read as plain YAML (not validated: a TAB must stay quick), nothing when there is no readable file.
+  program
+    .command('__complete <what>', { hidden: true })
+    .action(
+      wrap(async (ctx, what: string) => {
+        if (what !== 'environments') return 0;
+        const [{ readFile }, { parse }] = await Promise.all([import('node:fs/promises'), import('yaml')]);
+        let environments: unknown;
+        try {
+          environments = (parse(await readFile(ctx.options.config, 'utf8')) as { environments?: unknown } | null)?.environments;
+        } catch {
+          return 0;
+        }
+        if (environments !== null && typeof environments === 'object') for (const name of Object.keys(environments)) ctx.out.out(name);
+        return 0;
+      }),
+    );
 }

@@ -7,6 +7,8 @@ export interface OptionSpec {
   /** A value follows as the next word (`--ref main`). */
   readonly takesValue: boolean;
   readonly choices: readonly string[];
+  /** Its value is an environment of gantry.yaml (`--env`). */
+  readonly environment: boolean;
 }
 
 /** A command of the program, with the words that lead to it (`['token', 'create']`; `[]` for the program itself). */
@@ -15,6 +17,8 @@ export interface CommandSpec {
   readonly description: string;
   readonly subcommands: ReadonlyArray<{ readonly name: string; readonly description: string }>;
   readonly options: readonly OptionSpec[];
+  /** Its first argument is an environment of gantry.yaml (`dispatch <environment>`, `status [env]`). */
+  readonly environmentArgument: boolean;
 }
 
 const firstLine = (text: string): string => text.split('\n')[0] ?? '';
@@ -25,6 +29,7 @@ function optionSpec(option: Command['options'][number]): OptionSpec {
     description: firstLine(option.description),
     takesValue: option.required,
     choices: option.argChoices ?? [],
+    environment: option.long === '--env',
   };
 }
 
@@ -37,6 +42,7 @@ export interface CommandTree {
 }
 
 const OWN_TO_EACH_COMMAND = new Set(['--help', '--version']);
+const ENVIRONMENT_ARGUMENTS = new Set(['environment', 'env']);
 
 /**
  * Every visible command of the program, as commander's own help lists them: what `gantry completion`
@@ -54,6 +60,7 @@ export function commandTree(program: Command): CommandTree {
       description: firstLine(command.description()),
       subcommands: subcommands.map((c) => ({ name: c.name(), description: firstLine(c.description()) })),
       options: path.length === 0 ? rootOptions.filter(isOwn) : help.visibleOptions(command).map(optionSpec),
+      environmentArgument: ENVIRONMENT_ARGUMENTS.has(command.registeredArguments[0]?.name() ?? ''),
     });
     // `help` is commander's own: it takes a command name, not options of its own.
     for (const sub of subcommands) if (sub.name() !== 'help') visit(sub, [...path, sub.name()]);

@@ -12,7 +12,7 @@ const lines = (list: readonly string[]): string => (list.length === 0 ? 'true' :
  */
 function optionLine(o: OptionSpec, when: string): string {
   const names = o.flags.map((f) => (f.startsWith('--') ? `-l ${fishQuote(f.slice(2))}` : `-s ${fishQuote(f.slice(1))}`)).join(' ');
-  const value = !o.takesValue ? '' : o.choices.length > 0 ? ` -x -a ${fishQuote(o.choices.join(' '))}` : ' -r -F';
+  const value = !o.takesValue ? '' : o.choices.length > 0 ? ` -x -a ${fishQuote(o.choices.join(' '))}` : o.environment ? " -x -a '(__gantry_environments)'" : ' -r -F';
   return `complete -c gantry${when} ${names}${value} -d ${fishQuote(o.description)}`;
 }
 
@@ -27,6 +27,7 @@ export function fishScript(tree: CommandTree): string {
     const when = ` -n ${fishQuote(`__gantry_is ${at(c)}`)}`;
     for (const s of c.subcommands) completes.push(`complete -c gantry${when} -a ${fishQuote(s.name)} -d ${fishQuote(s.description)}`);
     for (const o of c.options) completes.push(optionLine(o, when));
+    if (c.environmentArgument) completes.push(`complete -c gantry -n ${fishQuote(`__gantry_is ${at(c)}; and __gantry_first_argument`)} -a '(__gantry_environments)'`);
   }
   return `# gantry completion for fish, made by \`gantry completion fish\` from the commands of this version.
 # Load it now:      gantry completion fish | source
@@ -50,6 +51,7 @@ function __gantry_path
   set -e words[1]
   set -l cmdpath ''
   set -l skip 0
+  set -g __gantry_npos 0
   set -l globals ${valueFlags(tree.globals).map(fishQuote).join(' ')}
   for word in $words
     if test $skip = 1
@@ -62,9 +64,23 @@ function __gantry_path
       end
     else if contains -- $word (__gantry_subs $cmdpath)
       set cmdpath (string trim -- "$cmdpath $word")
+      set -g __gantry_npos 0
+    else
+      set -g __gantry_npos (math $__gantry_npos + 1)
     end
   end
   echo $cmdpath
+end
+
+# No argument typed yet after the command: where its environment goes.
+function __gantry_first_argument
+  __gantry_path >/dev/null
+  test $__gantry_npos = 0
+end
+
+# The environments of the gantry.yaml the CLI would read here (a hidden command; nothing when there is none).
+function __gantry_environments
+  gantry __complete environments 2>/dev/null
 end
 
 function __gantry_is

@@ -17,8 +17,9 @@ export function zshScript(tree: CommandTree): string {
     const vals = c.options.filter((o) => o.takesValue).flatMap((o) => o.flags);
     const subs = c.subcommands.map((s) => s.name);
     const desc = c.subcommands.map((s) => described(s.name, s.description));
-    return `    ${shQuote(c.path.join(' '))}) subs=${array(subs)} desc=(${desc.join(' ')}) opts=${array(opts)} vals=${array(vals)} ;;`;
+    return `    ${shQuote(c.path.join(' '))}) subs=${array(subs)} desc=(${desc.join(' ')}) opts=${array(opts)} vals=${array(vals)} envarg=${c.environmentArgument ? 1 : 0} ;;`;
   });
+  const envFlags = [...new Set(tree.commands.flatMap((c) => c.options.filter((o) => o.environment).flatMap((o) => o.flags)))];
   const choices = [...tree.commands.map((c) => ({ path: c.path, options: c.options })), { path: [], options: tree.globals }].flatMap((c) =>
     c.options.filter((o) => o.choices.length > 0).map((o) => `    ${o.flags.map((f) => shQuote(`${c.path.join(' ')}|${f}`)).join('|')}) allowed=${array(o.choices)} ;;`),
   );
@@ -28,7 +29,7 @@ export function zshScript(tree: CommandTree): string {
 # or for good:      gantry completion zsh > "\${fpath[1]}/_gantry"
 
 _gantry_spec() {
-  subs=() desc=() opts=() vals=()
+  subs=() desc=() opts=() vals=() envarg=0
   case "$1" in
 ${specs.join('\n')}
   esac
@@ -41,8 +42,14 @@ ${choices.join('\n')}
   esac
 }
 
+# The environments of the gantry.yaml the CLI would read here (a hidden command; nothing when there is none).
+_gantry_environments() {
+  allowed=(\${(f)"$(\${words[1]} __complete environments 2>/dev/null)"})
+}
+
 _gantry() {
   local -a subs desc opts vals allowed
+  local envarg=0 npos=0
   local -a gopts=${array(tree.globals.flatMap((o) => o.flags))} gvals=${array(tree.globals.filter((o) => o.takesValue).flatMap((o) => o.flags))}
   local cmdpath='' word prev='' i skip=0
   _gantry_spec ''
@@ -54,12 +61,16 @@ _gantry() {
     elif (( \${subs[(Ie)$word]} )); then
       cmdpath=\${cmdpath:+$cmdpath }$word
       _gantry_spec "$cmdpath"
+      npos=0
+    else
+      npos=$((npos + 1))
     fi
   done
   if ((skip)); then
     prev=\${words[CURRENT - 1]}
     _gantry_choices "$cmdpath" "$prev"
     (( \${#allowed} )) || _gantry_choices '' "$prev"
+    if (( ! \${#allowed} )) && [[ " ${envFlags.join(' ')} " == *" $prev "* ]]; then _gantry_environments; fi
     if (( \${#allowed} )); then compadd -a allowed; else _files; fi
     return
   fi
@@ -67,6 +78,9 @@ _gantry() {
     compadd -- $opts $gopts
   elif (( \${#subs} )); then
     _describe -t commands 'command' desc
+  elif (( envarg && npos == 0 )); then
+    _gantry_environments
+    compadd -a allowed
   else
     _files
   fi
