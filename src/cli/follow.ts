@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { RunView, StepView } from '../server/views.js';
 import type { ApiClient } from './client.js';
-import { fitWidth, redrawPrefix, renderLiveView, type Awaiting, type LiveState } from './live-view.js';
+import { fitWidth, redrawPrefix, renderLiveView, withStart, type Awaiting, type LiveState } from './live-view.js';
 import { stateLabel, stateMark, type Output } from './output.js';
 
 /** A terminal a person watches: the view is redrawn in place there; a pipe, a log file or CI gets one line per change. */
@@ -50,7 +50,7 @@ async function awaitingOf(client: ApiClient, runId: number, detail: RunDetail): 
 async function followOnTerminal(client: ApiClient, out: Output, runId: number): Promise<RunView> {
   const detail = await client.request<RunDetail>('GET', `/api/v1/runs/${runId}`);
   const seenAt = new Map<number, number>(detail.steps.map((s) => [s.id, Date.now()]));
-  let state: LiveState = { run: detail.run, steps: detail.steps, awaiting: await awaitingOf(client, runId, detail), seenAt };
+  let state: LiveState = { run: detail.run, steps: detail.steps, awaiting: await awaitingOf(client, runId, detail), seenAt, since: detail.steps.reduce(withStart, new Map<number, number>()) };
   let drawn = 0;
   const draw = (): void => {
     const lines = renderLiveView(out, state, Date.now()).map((line) => fitWidth(line, process.stdout.columns || 100));
@@ -67,13 +67,14 @@ async function followOnTerminal(client: ApiClient, out: Output, runId: number): 
         const step = data as StepView;
         seenAt.set(step.id, Date.now());
         const known = state.steps.some((s) => s.id === step.id);
-        state = { ...state, steps: known ? state.steps.map((s) => (s.id === step.id ? step : s)) : [...state.steps, step] };
+        state = { ...state, steps: known ? state.steps.map((s) => (s.id === step.id ? step : s)) : [...state.steps, step], since: withStart(state.since, step) };
       }
       if (event === 'run') state = { ...state, run: data as RunView };
       if (event === 'end') finished = (data as { run: RunView }).run;
       if (event === 'step' || event === 'run') {
         const now = await client.request<RunDetail>('GET', `/api/v1/runs/${runId}`).catch(() => undefined);
-        if (now) state = { ...state, run: now.run, awaiting: await awaitingOf(client, runId, now) };
+        // The run's own answer is newer than the event that prompted it: its steps replace what the events said.
+        if (now) state = { ...state, run: now.run, steps: now.steps, since: now.steps.reduce(withStart, state.since), awaiting: await awaitingOf(client, runId, now) };
       }
       if (finished) state = { ...state, run: finished, awaiting: null };
       draw();

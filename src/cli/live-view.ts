@@ -17,6 +17,17 @@ export interface LiveState {
   readonly awaiting: Awaiting | null;
   /** Step id → epoch ms its current message arrived: a watch window's countdown runs on from there. */
   readonly seenAt: ReadonlyMap<number, number>;
+  /** Step id → the earliest start seen for it: a step that waits is started again at each pass (an approval's recheck), its time counts from the first. */
+  readonly since: ReadonlyMap<number, number>;
+}
+
+/** The map of earliest starts with this step's current start taken in. */
+export function withStart(since: ReadonlyMap<number, number>, s: StepView): Map<number, number> {
+  const next = new Map(since);
+  const started = s.startedAt === null ? null : Date.parse(s.startedAt);
+  const known = next.get(s.id);
+  if (started !== null && (known === undefined || started < known)) next.set(s.id, started);
+  return next;
 }
 
 /** 4s, 1m 05s, 2h 03m: wide enough to read at a glance, changing each second. */
@@ -30,11 +41,13 @@ export function elapsed(ms: number): string {
 
 const time = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
-/** A step's time: its duration once it ended, the time since it started while it runs or waits, nothing before. */
-function stepTime(s: StepView, now: number): string {
-  if (s.durationMs !== null) return elapsed(s.durationMs);
-  const started = time(s.startedAt);
-  return started === null ? '' : elapsed(now - started);
+/** A step's time: since its first start while it runs or waits (then to its end), nothing before it started. */
+function stepTime(s: StepView, first: number | undefined, now: number): string {
+  const started = first ?? time(s.startedAt);
+  if (started === null) return '';
+  const ended = time(s.finishedAt);
+  if (ended !== null) return elapsed(first === undefined && s.durationMs !== null ? s.durationMs : ended - started);
+  return elapsed(now - started);
 }
 
 function runTime(run: RunView, now: number): string {
@@ -76,7 +89,7 @@ export function renderLiveView(out: Output, state: LiveState, now: number): stri
     if (watch) extra.push(`watch window: ${elapsed(watch.remainingMs)} left of ${elapsed(watch.totalMs)}`);
     else if ((s.state === 'waiting' || s.state === 'failed' || s.state === 'running') && s.message) extra.push(s.message);
     if (s.attempt > 1 && s.state === 'running') extra.push(`attempt ${s.attempt}/${s.maxAttempts}`);
-    const when = stepTime(s, now);
+    const when = stepTime(s, state.since.get(s.id), now);
     lines.push(`  ${stateMark(out, s.state)} ${s.name.padEnd(32)} ${s.state.padEnd(9)} ${when.padStart(7)}${extra.length > 0 ? `  ${out.paint('dim', extra.join(', '))}` : ''}`);
   }
   const waiting = waitingLine(out, state);

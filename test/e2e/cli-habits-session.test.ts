@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { VERSION } from '../../src/server/version.js';
+import { GANTRY_VERSION_HEADER, VERSION } from '../../src/server/version.js';
 import { freePort } from '../support/free-port.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
 import { CLI, startServerProcess, type ServerProcess } from '../support/server-process.js';
@@ -14,7 +16,8 @@ import { TempDirs, until } from '../support/temp.js';
 /** The gate waits for a file the test writes: a run that stays running until the test has seen what it looks for. */
 const ESC = String.fromCharCode(27);
 
-const CONFIG = `version: 1
+/** `staging` deploys api (behind an approval the test never gives, so nothing is ever started); `dev` deploys nothing. */
+const config = (port: number): string => `version: 1
 project:
   name: habits
 repository:
@@ -26,9 +29,18 @@ services:
     gates:
       - name: wait
         run: sh wait.sh
+    run:
+      command: node server.js
+      port: ${port}
 environments:
   dev:
     branch: develop
+    services: []
+  staging:
+    branch: staging
+    approvals:
+      required: 1
+      approvers: [reviewer]
 `;
 
 interface Result {
@@ -81,6 +93,7 @@ describe('CLI habits: discovery, login, version, doctor, the live view', () => {
     const signal = await temp.make('gantry-go-');
     chmodSync(signal, 0o755);
     goFile = join(signal, 'go');
+    const CONFIG = config(await freePort());
     const repo = await fixtureRepo(root, {
       'gantry.yaml': CONFIG,
       'api/wait.sh': `while [ ! -f ${goFile} ]; do sleep 0.1; done\necho released\n`,
@@ -222,7 +235,9 @@ describe('CLI habits: discovery, login, version, doctor, the live view', () => {
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
     // The gate waits for the go file: the view must have counted a running step's time up to 2 s, redrawing each second.
-    await until(`the live view to count 2 s of the waiting gate (output so far: ${JSON.stringify(output.slice(-400))})`, () => /running\s+[2-9]s/.test(output), 60_000);
+    await until('the live view to count 2 s of the waiting gate', () => /running\s+[2-9]s/.test(output), 40_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}; the terminal showed: ${JSON.stringify(output.slice(-1500))}`);
+    });
     await writeFile(goFile, 'go\n');
     expect(await exited).toBe(0);
     children.delete(child);
@@ -237,5 +252,45 @@ describe('CLI habits: discovery, login, version, doctor, the live view', () => {
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.stdout).toMatch(/✓ api › wait/);
     expect(piped.stdout.includes(ESC)).toBe(false);
+  });
+  it('on a terminal, a run held by an approval says how many approvals it waits for and the command to give one', async () => {
+    await writeFile(goFile, 'go\n');
+    const command = `'${process.execPath}' '${CLI}' dispatch staging`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: elsewhere, env: { ...cleanEnv(), HOME: home, XDG_CONFIG_HOME: join(home, 'xdg'), TERM: 'xterm', COLUMNS: '160', NO_COLOR: '1', GANTRY_SERVER: server.url, GANTRY_TOKEN: adminToken }, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+    const line = await until('the live view to say who the run waits for', () => /waiting for 1 more approval of 1 for staging — gantry approve (\d+)/.exec(output) ?? undefined, 40_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}; the terminal showed: ${JSON.stringify(output.slice(-1500))}`);
+    });
+    expect(output, output.split('\n').filter((l) => l.includes('approval')).slice(-5).join('\n')).toMatch(/approval staging \(1\)\s+(waiting|running)\s+\d+s/);
+    // Nobody here may approve (admin dispatched it; reviewer has no token): the run is cancelled instead, and the follow ends.
+    const cancel = await gantry(['cancel', line[1] ?? ''], elsewhere, { GANTRY_SERVER: server.url, GANTRY_TOKEN: adminToken });
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(await exited).toBe(1);
+    children.delete(child);
+    expect(output).toMatch(new RegExp(`run #${line[1] ?? ''} . cancelled`));
+  });
+
+  it('sends the saved token only to the server it was saved for', async () => {
+    const seen: Array<string | undefined> = [];
+    const other = createServer((request, response) => {
+      seen.push(request.headers.authorization);
+      response.writeHead(200, { 'content-type': 'application/json', [GANTRY_VERSION_HEADER]: VERSION });
+      response.end(JSON.stringify({ runs: [] }));
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const login = await gantry(['login', server.url, '--token', adminToken], elsewhere);
+      expect(login.code, login.stderr).toBe(0);
+      const runs = await gantry(['runs', '--server', `http://127.0.0.1:${(other.address() as AddressInfo).port}`], elsewhere);
+      expect(runs.code, runs.stderr).toBe(0);
+      expect(seen).toEqual([undefined]);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+      await gantry(['logout'], elsewhere);
+    }
   });
 });

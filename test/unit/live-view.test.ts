@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elapsed, fitWidth, redrawPrefix, renderLiveView, watchRemainingMs, type LiveState } from '../../src/cli/live-view.js';
+import { elapsed, fitWidth, redrawPrefix, renderLiveView, watchRemainingMs, withStart, type LiveState } from '../../src/cli/live-view.js';
 import { createOutput } from '../../src/cli/output.js';
 import type { RunView, StepView } from '../../src/server/views.js';
 
@@ -22,7 +22,7 @@ function step(name: string, overrides: Partial<StepView> = {}): StepView {
   };
 }
 
-const state = (steps: StepView[], extra: Partial<LiveState> = {}): LiveState => ({ run: run(), steps, awaiting: null, seenAt: new Map(), ...extra });
+const state = (steps: StepView[], extra: Partial<LiveState> = {}): LiveState => ({ run: run(), steps, awaiting: null, seenAt: new Map(), since: new Map(), ...extra });
 
 describe('the live view of a followed run', () => {
   it('shows the run and each step with its elapsed time at the given clock', () => {
@@ -48,6 +48,16 @@ describe('the live view of a followed run', () => {
     const lines = renderLiveView(plain, state([approval], { awaiting: { step: approval.key, kind: 'deploy', environment: 'production', required: 2, approvedBy: ['alice'] } }), T0 + 40_000);
     expect(lines[1]).toMatch(/… approve production\s+waiting\s+30s {2}waiting for approvals: 1\/2 \(alice\)$/);
     expect(lines[2]).toBe('  waiting for 1 more approval of 2 for production (approved by alice) — gantry approve 7');
+  });
+
+  it('counts a waiting step from its first start, though each recheck starts it again', () => {
+    const first = step('approval production (1)', { kind: 'approval', state: 'running', startedAt: at(10_000) });
+    const recheck = { ...first, state: 'waiting', startedAt: at(50_000) };
+    const since = withStart(withStart(new Map(), first), recheck);
+    expect(since.get(first.id)).toBe(T0 + 10_000);
+    expect(renderLiveView(plain, state([recheck], { since }), T0 + 70_000)[1]).toMatch(/waiting\s+1m 00s$/);
+    // Without a start seen before, the step's own start is used.
+    expect(renderLiveView(plain, state([recheck]), T0 + 70_000)[1]).toMatch(/waiting\s+20s$/);
   });
 
   it('asks for a decision on an inconclusive watch window', () => {
