@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { GANTRY_VERSION_HEADER, VERSION } from '../../src/server/version.js';
+import { expectDocumentedShape } from '../support/doc-shapes.js';
 import { freePort } from '../support/free-port.js';
 import { fixtureRepo } from '../support/fixture-repo.js';
 import { CLI, startServerProcess, type ServerProcess } from '../support/server-process.js';
@@ -176,6 +177,7 @@ describe('CLI habits: discovery, login, version, doctor, the live view', () => {
     expect(text.stdout).toContain(`server  ${VERSION} at ${server.url}`);
     const json = await gantry(['version', '-o', 'json'], elsewhere, env);
     expect(JSON.parse(json.stdout)).toEqual({ client: VERSION, node: process.versions.node, address: server.url, server: VERSION, error: null });
+    await expectDocumentedShape(JSON.parse(json.stdout), 'version');
 
     const gone = { GANTRY_SERVER: `http://127.0.0.1:${await freePort()}` };
     const offline = await gantry(['version'], elsewhere, gone);
@@ -211,6 +213,7 @@ describe('CLI habits: discovery, login, version, doctor, the live view', () => {
       expect(json.code).toBe(1);
       const report = JSON.parse(json.stdout) as { ok: boolean; checks: Array<{ name: string; status: string; fix: string | null }> };
       expect(report.ok).toBe(false);
+      await expectDocumentedShape(report, 'doctor');
       expect(report.checks.find((c) => c.name === 'admin.token')).toEqual(expect.objectContaining({ status: 'fail', fix: `chmod 600 ${tokenFile}` }));
     } finally {
       chmodSync(tokenFile, 0o600);
