@@ -296,4 +296,23 @@ describe('CLI habits: discovery, login, version, doctor, the live view', () => {
       await gantry(['logout'], elsewhere);
     }
   });
+  it('on a terminal, gantry login asks for the token without echoing it', async () => {
+    const command = `'${process.execPath}' '${CLI}' login ${server.url}`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: elsewhere, env: { ...cleanEnv(), HOME: home, XDG_CONFIG_HOME: join(home, 'xdg'), TERM: 'xterm', NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+    await until('the token prompt', () => output.includes(`token for ${server.url} (not shown): `), 20_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}; the terminal showed: ${JSON.stringify(output)}`);
+    });
+    child.stdin.write(`${adminToken}\r`);
+    expect(await exited).toBe(0);
+    children.delete(child);
+    expect(output).toMatch(/logged in to http:\/\/127\.0\.0\.1:\d+ as admin/);
+    expect(output.includes(adminToken)).toBe(false);
+    expect(statSync(join(home, 'xdg', 'gantry', 'credentials.json')).mode & 0o777).toBe(0o600);
+    expect((await gantry(['logout'], elsewhere)).code).toBe(0);
+  });
 });
