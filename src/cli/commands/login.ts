@@ -1,50 +1,9 @@
-import { Buffer } from 'node:buffer';
 import type { Command } from 'commander';
 import { GantryError, isGantryError, UsageError } from '../../errors/index.js';
 import { ApiClient } from '../client.js';
 import { credentialsFile, removeLogin, saveLogin } from '../credentials.js';
 import type { Wrap } from '../program.js';
-
-/** All of stdin, minus one trailing newline (`echo "$TOKEN" | gantry login URL`). */
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-/** Reads a line on a terminal without echoing it (as `gantry secrets set` does). */
-function readHidden(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(prompt);
-  stdin.setRawMode(true);
-  stdin.setEncoding('utf8');
-  stdin.resume();
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const finish = (): void => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write('\n');
-    };
-    const onData = (chunk: string): void => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
-          finish();
-          resolve(value);
-          return;
-        }
-        if (ch === '\u0003') {
-          finish();
-          reject(new UsageError('USAGE', 'cancelled: nothing was saved'));
-          return;
-        }
-        value = ch === '\u007f' || ch === '\b' ? value.slice(0, -1) : value + ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
-}
+import { readHidden, readStdin } from '../prompt.js';
 
 function httpUrl(text: string): string {
   let url: URL | undefined;
@@ -67,7 +26,7 @@ export function registerLogin(program: Command, wrap: Wrap): void {
       wrap(async (ctx, url: string) => {
         const server = httpUrl(url);
         // --token (or GANTRY_TOKEN), else stdin, else a prompt: never asked for on the command line by us.
-        const token = ctx.options.token ?? (process.stdin.isTTY ? await readHidden(`token for ${server} (not shown): `) : await readStdin());
+        const token = ctx.options.token ?? (process.stdin.isTTY ? await readHidden(`token for ${server} (not shown): `, 'cancelled: nothing was saved') : await readStdin());
         if (token === '' || !/^[\x21-\x7e]+$/.test(token)) {
           throw new UsageError('USAGE', token === '' ? 'no token given' : 'the token contains a space, a line break or a character that is not printable ASCII', {
             hint: 'Pass it with --token, pipe it in (`gantry login URL < token-file`), or type it at the prompt on a terminal.',

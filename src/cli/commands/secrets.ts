@@ -1,8 +1,8 @@
-import { Buffer } from 'node:buffer';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors/index.js';
 import type { CliContext } from '../context.js';
 import type { Wrap } from '../program.js';
+import { readHidden, readStdin } from '../prompt.js';
 import { examplesHelp, printTable } from '../table.js';
 
 interface SecretView {
@@ -13,50 +13,9 @@ interface SecretView {
   createdAt: string;
 }
 
-/** All of stdin, minus one trailing newline (what `echo` and most editors add). */
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-/** Reads a line on a terminal without echoing it. */
-function readHidden(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(prompt);
-  stdin.setRawMode(true);
-  stdin.setEncoding('utf8');
-  stdin.resume();
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const finish = (): void => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write('\n');
-    };
-    const onData = (chunk: string): void => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
-          finish();
-          resolve(value);
-          return;
-        }
-        if (ch === '\u0003') {
-          finish();
-          reject(new UsageError('USAGE', 'cancelled: no secret was set'));
-          return;
-        }
-        value = ch === '\u007f' || ch === '\b' ? value.slice(0, -1) : value + ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
-}
-
 /** The value comes from stdin or a hidden prompt, never from the command line (shell history, `ps`). */
 async function readValue(name: string): Promise<string> {
-  const value = process.stdin.isTTY ? await readHidden(`value of ${name} (not shown): `) : await readStdin();
+  const value = process.stdin.isTTY ? await readHidden(`value of ${name} (not shown): `, 'cancelled: no secret was set') : await readStdin();
   if (value === '') throw new UsageError('USAGE', `no value for ${name}`, { hint: `Pipe it in: \`gantry secrets set <scope> ${name} < file\`, or type it at the prompt on a terminal.` });
   return value;
 }
