@@ -84,6 +84,18 @@ describe('CLI user errors get a clear message and exit code, never a stack trace
     }
   });
 
+  it('refuses a --trust-proxy (or GANTRY_TRUST_PROXY) that is neither a hop count nor addresses, and a --log-level it does not know, before it makes anything', async () => {
+    const config = join(root, 'work', 'gantry.yaml');
+    const dataDir = join(root, 'data-proxy');
+    const flag = await runCli(['server', '--port', '0', '--trust-proxy', 'nginx', '--data-dir', dataDir, '--config', config]);
+    expectUserError(flag, 2, /--trust-proxy "nginx" is not a number of hops nor a list of addresses/);
+    const variable = await runCli(['server', '--port', '0', '--data-dir', dataDir, '--config', config], { GANTRY_TRUST_PROXY: 'proxy.internal' });
+    expectUserError(variable, 2, /--trust-proxy "proxy\.internal" is not a number of hops/);
+    const level = await runCli(['server', '--port', '0', '--log-level', 'loud', '--data-dir', dataDir, '--config', config]);
+    expectUserError(level, 2, /--log-level <level>' argument 'loud' is invalid/);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('refuses a server port in use, before it makes a data folder or a token', async () => {
     const dataDir = join(root, 'data-in-use');
     const port = new URL(t.server.url).port;
