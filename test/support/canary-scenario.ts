@@ -88,7 +88,7 @@ export function canaryScenario(setup: CanaryRouterSetup): void {
       const made = await cli(['token', 'create', '--user', 'ann', '--role', 'approver', '--output', 'json']);
       const ann = (JSON.parse(made.stdout) as { token: string }).token;
       const refused = await runCli(['promote', String(id)], { CI: 'true', GANTRY_SERVER: t.server.url, GANTRY_TOKEN: ann });
-      expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/promoting a canary .*needs the deployer:prod role/)]);
+      expect([refused.code, refused.stderr]).toEqual([3, expect.stringMatching(/promoting a canary .*needs the deployer:prod role/)]);
       expect(deployStep(await run(id))?.message).toContain('paused');
       const promoted = await cli(['promote', String(id), '--comment', 'looks good']);
       expect(promoted.code, promoted.stderr).toBe(0);
