@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -20,6 +22,20 @@ export function parseSsLine(line: string): Listener | undefined {
   return { port, process: owner?.[1] ?? null, pid: owner?.[2] ? Number(owner[2]) : null };
 }
 
+/**
+ * The program a pid runs, from its command line: `ss` names the listening thread instead, and Node
+ * 24 calls its main thread "MainThread". The name `ss` gave when /proc does not say.
+ */
+function programOf(l: Listener): Listener {
+  if (l.pid === null) return l;
+  try {
+    const argv0 = readFileSync(`/proc/${l.pid}/cmdline`, 'utf8').split('\0')[0];
+    return argv0 ? { ...l, process: basename(argv0) } : l;
+  } catch {
+    return l;
+  }
+}
+
 /** Every TCP listener by port, through `ss` (iproute2); undefined when `ss` is not there. */
 export async function tcpListeners(): Promise<Map<number, Listener> | undefined> {
   let stdout: string;
@@ -32,7 +48,7 @@ export async function tcpListeners(): Promise<Map<number, Listener> | undefined>
   for (const line of stdout.split('\n')) {
     const l = parseSsLine(line);
     // IPv4 and IPv6 lines of one port: keep the one that names its process.
-    if (l && (!byPort.has(l.port) || byPort.get(l.port)?.pid === null)) byPort.set(l.port, l);
+    if (l && (!byPort.has(l.port) || byPort.get(l.port)?.pid === null)) byPort.set(l.port, programOf(l));
   }
   return byPort;
 }
