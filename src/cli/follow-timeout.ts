@@ -1,11 +1,13 @@
 import { InvalidArgumentError } from 'commander';
-import { formatDuration, parseDuration } from '../config/duration.js';
+import { formatDuration } from '../config/duration.js';
 import { TimeoutError } from '../errors/index.js';
 import { ApiClient } from './client.js';
+import { durationMs } from './commands/parse.js';
 
 /** `--timeout <duration>` of the commands that follow a run: how long to watch, in milliseconds. */
 export function timeoutMs(value: string): number {
-  const ms = /^\d+(\.\d+)?(ms|s|m|h|d)$/.test(value) ? parseDuration(value) : 0;
+  // The duration grammar of every other flag (commands/parse.ts), and more than nothing.
+  const ms = durationMs(value);
   if (ms <= 0) throw new InvalidArgumentError('It must be a duration such as 30s, 10m, 2h.');
   return ms;
 }
