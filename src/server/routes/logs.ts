@@ -11,11 +11,13 @@ import { parseInput } from '../../kernel/http/validate.js';
 import { runView, stepView } from '../views.js';
 import { loadRun } from './runs.js';
 
-const Params = z.object({ id: z.coerce.number().int().positive() });
-const Query = z.object({
+// Exported for the API description (openapi/sse-routes.ts), so it documents exactly what is checked.
+export const Params = z.object({ id: z.coerce.number().int().positive() });
+export const Follow = z.enum(['true', 'false', '1', '0']).optional().describe('true or 1: a live text/event-stream instead of JSON (as is Accept: text/event-stream).');
+export const Query = z.object({
   step: z.string().min(1).optional().describe('A step key (gate:api:test) or id.'),
-  after: z.coerce.number().int().min(0).optional(),
-  follow: z.enum(['true', 'false', '1', '0']).optional(),
+  after: z.coerce.number().int().min(0).optional().describe('Only lines after this line id.'),
+  follow: Follow,
 });
 
 const wantsStream = (request: FastifyRequest, follow: string | undefined): boolean =>

@@ -5,14 +5,16 @@ import { parseInput } from '../../kernel/http/validate.js';
 import type { ServerContext } from '../context.js';
 import { newLines } from '../log-overlap.js';
 import { secretMask } from '../secret-mask.js';
+import { Follow } from './logs.js';
 import { lastEventId, sseStreams, type SseChannel } from '../sse.js';
 import { decodeServiceLog, linesAfter, serviceLogPosition, type ServiceLogPosition } from '../stream-positions.js';
 
-const ServiceParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
-const LogsQuery = z.object({
+// Exported for the API description (openapi/sse-routes.ts), so it documents exactly what is checked.
+export const ServiceParams = z.object({ env: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/) });
+export const LogsQuery = z.object({
   revision: z.coerce.number().int().positive().optional(),
   lines: z.coerce.number().int().min(1).max(5000).optional(),
-  follow: z.enum(['true', 'false', '1', '0']).optional(),
+  follow: Follow,
 });
 
 export const DEFAULT_LOG_LINES = 100;
